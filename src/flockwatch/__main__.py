@@ -1,0 +1,3 @@
+from flockwatch.cli.app import main
+
+main()

@@ -1,0 +1,62 @@
+"""The ``flockwatch`` command: a thin Typer shell over the library.
+
+Every command opens a Workspace and calls library functions; library errors become exit codes only here
+(2 = user error, 3 = external failure). Verb groups live one per module in ``cli/``; each module exposes
+``register(app)``. Adding a verb group is one module plus one line in ``COMMAND_MODULES``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+from rich.console import Console
+
+from flockwatch.errors import FlockwatchError
+
+COMMAND_MODULES = [
+    "flockwatch.cli.workspace_cmds",
+    "flockwatch.cli.ingest_cmds",
+]
+
+app = typer.Typer(
+    name="flockwatch",
+    help="Find, attribute and act on coordinated information operations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+err_console = Console(stderr=True)
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; maps flockwatch errors to exit codes."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except FlockwatchError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        code = exc.exit_code
+    except SystemExit as exc:  # typer/click exit paths
+        code = exc.code if isinstance(exc.code, int) else 0
+    except Exception as exc:  # click usage errors arrive as click exceptions
+        import click
+
+        if isinstance(exc, click.exceptions.Abort):
+            err_console.print("aborted")
+            code = 1
+        elif isinstance(exc, click.ClickException):
+            exc.show()
+            code = 2
+        else:
+            raise
+    else:
+        code = 0
+    if argv is None:
+        sys.exit(code)
+    return code

@@ -1,0 +1,169 @@
+"""DuckDB in-process engine.
+
+Consumes a database path (or none for in-memory) and SQL; produces results. Sessions run with ``TimeZone=UTC`` so
+that naive ``TIMESTAMP`` columns are UTC everywhere. ``threads`` and ``memory_limit`` default to DuckDB's own
+choices; set ``FLOCKWATCH_MEMORY_LIMIT`` (e.g. ``8GB``) to cap a large run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from flockwatch.errors import ExternalError, WorkspaceError
+
+
+class Result:
+    """The answer of one statement, fetched in the shape the caller asks for."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self._cursor = cursor
+
+    @property
+    def columns(self) -> list[str]:
+        return [d[0] for d in (self._cursor.description or [])]
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        return self._cursor.fetchall()
+
+    def dicts(self) -> list[dict[str, Any]]:
+        cols = self.columns
+        return [dict(zip(cols, r)) for r in self._cursor.fetchall()]
+
+    def one(self) -> tuple[Any, ...] | None:
+        return self._cursor.fetchone()
+
+    def scalar(self) -> Any:
+        row = self._cursor.fetchone()
+        return None if row is None else row[0]
+
+    def arrow(self) -> pa.Table:
+        return self._cursor.fetch_arrow_table()
+
+    def batches(self, rows_per_batch: int = 100_000) -> Iterator[pa.RecordBatch]:
+        reader = self._cursor.fetch_record_batch(rows_per_batch)
+        yield from reader
+
+
+class Engine:
+    """A connection to the analytic store. Thread-unsafe; one per process."""
+
+    name = "duckdb"
+
+    def __init__(self, path: str | Path | None = None, read_only: bool = False) -> None:
+        self.path = None if path is None else Path(path)
+        try:
+            self._con = duckdb.connect(str(self.path) if self.path else ":memory:", read_only=read_only)
+        except duckdb.IOException as exc:  # locked by another process, unreadable file
+            raise WorkspaceError(f"cannot open {self.path}: {exc}") from exc
+        except duckdb.Error as exc:
+            raise WorkspaceError(f"cannot open {self.path}: {exc}") from exc
+        self._con.execute("SET TimeZone='UTC'")
+        limit = os.environ.get("FLOCKWATCH_MEMORY_LIMIT")
+        if limit:
+            self._con.execute(f"SET memory_limit='{limit}'")
+        self._tx_depth = 0
+
+    @classmethod
+    def memory(cls) -> "Engine":
+        return cls(None)
+
+    # -- statements -------------------------------------------------------------------------------------------
+    def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Result:
+        try:
+            cur = self._con.execute(query, params) if params is not None else self._con.execute(query)
+        except duckdb.Error as exc:
+            raise ExternalError(f"engine error: {exc}\n-- in statement:\n{query[:2000]}") from exc
+        return Result(cur)
+
+    def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._con.executemany(query, rows)
+
+    def register(self, name: str, table: pa.Table | pa.RecordBatch) -> None:
+        """Expose an Arrow table to SQL under ``name`` (a view, not a copy)."""
+        self._con.register(name, table)
+
+    def unregister(self, name: str) -> None:
+        self._con.unregister(name)
+
+    def insert_arrow(self, table_name: str, table: pa.Table, columns: Sequence[str] | None = None) -> int:
+        """Append an Arrow table to an existing table, matching columns by name."""
+        tmp = f"__arrow_in_{table_name}"
+        self._con.register(tmp, table)
+        try:
+            cols = list(columns or table.column_names)
+            col_sql = ", ".join(cols)
+            self._con.execute(f"INSERT INTO {table_name} ({col_sql}) SELECT {col_sql} FROM {tmp}")
+        finally:
+            self._con.unregister(tmp)
+        return table.num_rows
+
+    # -- catalogue ----------------------------------------------------------------------------------------------
+    def table_exists(self, name: str) -> bool:
+        return bool(
+            self._con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'",
+                [name],
+            ).fetchone()[0]
+        )
+
+    def count(self, name: str) -> int:
+        return int(self._con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+
+    # -- transactions -------------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator["Engine"]:
+        """All-or-nothing: a crash (even kill -9) inside leaves the store as before it began."""
+        if self._tx_depth:
+            self._tx_depth += 1
+            try:
+                yield self
+            finally:
+                self._tx_depth -= 1
+            return
+        self._con.execute("BEGIN TRANSACTION")
+        self._tx_depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        else:
+            self._con.execute("COMMIT")
+        finally:
+            self._tx_depth = 0
+
+    # -- files --------------------------------------------------------------------------------------------------
+    def to_parquet(self, relation_sql: str, path: str | Path) -> Path:
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self._con.execute(f"COPY ({relation_sql}) TO '{_sql_str(str(out))}' (FORMAT PARQUET)")
+        return out
+
+    def to_csv(self, relation_sql: str, path: str | Path) -> Path:
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self._con.execute(f"COPY ({relation_sql}) TO '{_sql_str(str(out))}' (FORMAT CSV, HEADER)")
+        return out
+
+    def checkpoint(self) -> None:
+        self._con.execute("CHECKPOINT")
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def _sql_str(value: str) -> str:
+    return value.replace("'", "''")
+
+
+def sql_literal(value: str) -> str:
+    """Quote a Python string as a SQL string literal."""
+    return "'" + _sql_str(value) + "'"

@@ -1,0 +1,59 @@
+"""One exception hierarchy for flockwatch.
+
+    FlockwatchError                      base; never raised directly
+    ├── UserError                        the caller can fix it (CLI exit code 2)
+    │   ├── WorkspaceError               missing, outdated, newer or corrupt workspace
+    │   ├── InputFileError               a file is missing, unreadable, or of an unknown format
+    │   ├── UnknownNameError             unknown detector / reader / preset / policy name
+    │   └── ValidationError              bad parameters or bad registry input
+    └── ExternalError                    something outside flockwatch failed (CLI exit code 3)
+
+The CLI maps these to exit codes at its edge only (``cli/app.py``); library code raises, never exits.
+"""
+
+from __future__ import annotations
+
+
+class FlockwatchError(Exception):
+    """Base of every error flockwatch raises on purpose."""
+
+    exit_code = 1
+
+
+class UserError(FlockwatchError):
+    """An error the user can fix: bad input, bad arguments, wrong workspace."""
+
+    exit_code = 2
+
+
+class ExternalError(FlockwatchError):
+    """A failure outside flockwatch: a peer service, the disk, a third-party tool."""
+
+    exit_code = 3
+
+
+class WorkspaceError(UserError):
+    """The workspace is missing, outdated, from a newer flockwatch, or damaged."""
+
+
+class InputFileError(UserError):
+    """An input file is missing, wholly unreadable, or of an unknown format."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class UnknownNameError(UserError):
+    """A plugin name (reader, detector, preset, policy) that is not registered."""
+
+    def __init__(self, kind: str, name: str, known: list[str] | tuple[str, ...]) -> None:
+        self.kind = kind
+        self.name = name
+        self.known = sorted(known)
+        super().__init__(f"unknown {kind} {name!r}; known: {', '.join(self.known)}")
+
+
+class ValidationError(UserError):
+    """Parameters or records that fail validation."""

@@ -1,0 +1,1 @@
+"""Built-in readers, one module each; importing this package registers them in detection order."""
