@@ -44,17 +44,16 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.exit_code
     except SystemExit as exc:  # typer/click exit paths
         code = exc.code if isinstance(exc.code, int) else 0
-    except Exception as exc:  # click usage errors arrive as click exceptions
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
-            err_console.print("aborted")
-            code = 1
-        elif isinstance(exc, click.ClickException):
-            exc.show()
-            code = 2
+    except typer.Abort:
+        err_console.print("aborted")
+        code = 1
+    except typer.TyperException as exc:  # usage errors: unknown option, missing argument, bad value
+        show = getattr(exc, "show", None)
+        if show:
+            show()
         else:
-            raise
+            err_console.print(f"error: {exc}")
+        code = getattr(exc, "exit_code", 2) or 2
     else:
         code = 0
     if argv is None:

@@ -1,0 +1,43 @@
+"""Every CLI command has --help text with an example, and the help runs (docs cannot drift)."""
+
+from __future__ import annotations
+
+import pytest
+import typer.main
+
+from flockwatch.cli.app import app, main
+
+
+def _commands(group, prefix: tuple[str, ...] = ()):
+    for name, cmd in sorted(group.commands.items()):
+        path = (*prefix, name)
+        if hasattr(cmd, "commands"):  # a sub-group
+            yield from _commands(cmd, path)
+        else:
+            yield path, cmd
+
+
+ALL = list(_commands(typer.main.get_command(app)))
+
+
+def test_there_are_commands():
+    names = {" ".join(p) for p, _ in ALL}
+    assert {"init", "info", "ingest", "export", "migrate"} <= names
+
+
+@pytest.mark.parametrize("path,cmd", ALL, ids=[" ".join(p) for p, _ in ALL])
+def test_help_has_an_example(path, cmd, capsys):
+    assert "Example:" in (cmd.help or ""), f"`flockwatch {' '.join(path)}` help lacks an Example: line"
+    example = (cmd.help or "").split("Example:", 1)[1].strip().splitlines()[0]
+    assert example.startswith("flockwatch " + " ".join(path)), example
+    assert main([*path, "--help"]) == 0
+    assert "Usage" in capsys.readouterr().out
+
+
+def test_user_error_exit_code_2(tmp_path, capsys):
+    assert main(["info", "--workspace", str(tmp_path / "missing")]) == 2
+    assert "flockwatch init" in capsys.readouterr().err
+
+
+def test_unknown_option_is_usage_error():
+    assert main(["info", "--no-such-option"]) == 2
