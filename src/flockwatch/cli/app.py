@@ -18,6 +18,11 @@ from flockwatch.errors import FlockwatchError
 COMMAND_MODULES = [
     "flockwatch.cli.workspace_cmds",
     "flockwatch.cli.ingest_cmds",
+    "flockwatch.cli.signals_cmds",
+    "flockwatch.cli.report_cmds",
+    "flockwatch.cli.media_cmds",
+    "flockwatch.cli.ads_cmds",
+    "flockwatch.cli.labels_cmds",
 ]
 
 app = typer.Typer(

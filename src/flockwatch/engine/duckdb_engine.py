@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,18 +37,26 @@ class Result:
         cols = self.columns
         return [dict(zip(cols, r)) for r in self._cursor.fetchall()]
 
+    # one() and scalar() drain the result: DuckDB 2 refuses register() while a result is still open.
     def one(self) -> tuple[Any, ...] | None:
-        return self._cursor.fetchone()
+        rows = self._cursor.fetchall()
+        return rows[0] if rows else None
 
     def scalar(self) -> Any:
-        row = self._cursor.fetchone()
+        row = self.one()
         return None if row is None else row[0]
 
     def arrow(self) -> pa.Table:
-        return self._cursor.fetch_arrow_table()
+        # DuckDB 2.0 renamed fetch_arrow_table() to to_arrow_table(); support both pinned majors.
+        fetch = getattr(self._cursor, "to_arrow_table", None) or self._cursor.fetch_arrow_table
+        with warnings.catch_warnings():  # 2.0 warns that a cursor result is copied once; that copy is intended
+            warnings.simplefilter("ignore", UserWarning)
+            return fetch()
 
     def batches(self, rows_per_batch: int = 100_000) -> Iterator[pa.RecordBatch]:
-        reader = self._cursor.fetch_record_batch(rows_per_batch)
+        # DuckDB 2.0 renamed fetch_record_batch() to to_arrow_reader()
+        fetch = getattr(self._cursor, "to_arrow_reader", None) or self._cursor.fetch_record_batch
+        reader = fetch(rows_per_batch)
         yield from reader
 
 
@@ -111,11 +120,11 @@ class Engine:
             self._con.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'",
                 [name],
-            ).fetchone()[0]
+            ).fetchall()[0][0]
         )
 
     def count(self, name: str) -> int:
-        return int(self._con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+        return int(self._con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
 
     # -- transactions -------------------------------------------------------------------------------------------
     @contextlib.contextmanager

@@ -1,0 +1,289 @@
+"""`flockwatch media`: the state-media registry (import, list, show, decide, history, appeal).
+
+The registry lives in the workspace's ops.sqlite; commands that only write there open the DuckDB warehouse
+read-only, so they never contend with an analysis holding it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
+from flockwatch.errors import InputFileError, ValidationError
+from flockwatch.policy import (
+    Registry, appeals, decide, file_appeal, get_policy, history, import_registry, review_appeal,
+)
+from flockwatch.policy.determinations import offboarding_notices
+
+media_app = typer.Typer(help="State-media registry: outlets, sourced facts, policy determinations, appeals.",
+                        no_args_is_help=True)
+appeal_app = typer.Typer(help="Appeals against determinations.", no_args_is_help=True)
+PolicyOpt = Annotated[str, typer.Option("--policy", "-p", help="Policy id (optionally id@vN).")]
+
+
+@contextlib.contextmanager
+def registry_at(workspace: Path, create: bool = False) -> Iterator[Registry]:
+    """The workspace's registry, closed (with the workspace) on leaving the block."""
+    with open_workspace(workspace, create=create, read_only=not create) as ws, Registry.open(ws) as reg:
+        yield reg
+
+
+def register(app: typer.Typer) -> None:
+    media_app.command("import")(import_)
+    media_app.command("list")(list_)
+    media_app.command("show")(show)
+    media_app.command("decide")(decide_)
+    media_app.command("history")(history_)
+    appeal_app.command("file")(appeal_file)
+    appeal_app.command("review")(appeal_review)
+    appeal_app.command("list")(appeal_list)
+    media_app.add_typer(appeal_app, name="appeal")
+    app.add_typer(media_app, name="media")
+
+
+def _read_json(path: Path) -> object:
+    if not path.exists():
+        raise InputFileError(path, "no such file")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFileError(path, f"not valid JSON: {exc}") from None
+
+
+def import_(
+    workspace: WorkspaceOpt,
+    matrix: Annotated[Optional[Path], typer.Option(
+        "--matrix", help="A State Media Matrix CSV (default: shipped).")] = None,
+    facts: Annotated[Optional[Path], typer.Option(
+        "--facts", help="A JSON file of outlets/facts/changes to add.")] = None,
+    no_curated: Annotated[bool, typer.Option("--no-curated", help="Skip the shipped curated facts.")] = False,
+    snapshot_date: Annotated[Optional[str], typer.Option(
+        "--snapshot-date", help="Date of a newer Matrix snapshot given with --matrix (YYYY-MM-DD).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Import the shipped State Media Matrix (ASD; MJRC typology) and curated facts, or add facts from a file.
+
+    Example: flockwatch media import --workspace cases/hk2019
+
+    With --facts FILE only that file is loaded (all or nothing). Typology credit: MJRC State Media Monitor.
+    """
+    with registry_at(workspace, create=True) as reg:
+        if facts is not None:
+            doc = _read_json(facts)
+            counts = reg.load(doc, origin=f"file:{facts.name}")
+            result: dict = {"status": "loaded", "file": str(facts), **counts}
+        else:
+            kw = {"snapshot_date": snapshot_date} if snapshot_date else {}
+            result = import_registry(reg, matrix, with_curated=not no_curated, **kw).to_dict()
+    if json_:
+        print_json(result)
+        return
+    if facts is not None:
+        console.print(f"loaded {facts}: " + ", ".join(f"{v} {k}" for k, v in result.items()
+                                                    if isinstance(v, int)))
+        return
+    console.print(f"{result['status']}: {result['rows_read']:,} Matrix rows → {result['outlets']:,} outlets, "
+                  f"{result['assets']:,} assets, {result['facts']:,} facts; {result['skipped_count']:,} links/rows "
+                  "skipped (see --json)")
+    console.print("State Media Matrix © ASD-at-GMF (MIT); typology: MJRC State Media Monitor")
+
+
+def list_(
+    workspace: WorkspaceOpt,
+    country: Annotated[Optional[str], typer.Option(help="ISO code or country name.")] = None,
+    kind: Annotated[Optional[str], typer.Option(help="media or government.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """List registered outlets.
+
+    Example: flockwatch media list --country CN --workspace cases/hk2019
+    """
+    with registry_at(workspace) as reg:
+        rows = [o.to_dict() for o in reg.outlets(country=country, kind=kind)]
+    if json_:
+        print_json(rows)
+        return
+    t = Table(title=f"{len(rows):,} outlets")
+    for c in ("id", "name", "country", "kind", "origin"):
+        t.add_column(c)
+    for o in rows:
+        t.add_row(str(o["outlet_id"]), o["name"], o["country_code"], o["kind"], o["origin"])
+    console.print(t)
+
+
+def show(
+    outlet: Annotated[str, typer.Argument(help="Outlet id, name or alias.")],
+    workspace: WorkspaceOpt,
+    country: Annotated[Optional[str], typer.Option(help="Narrow an ambiguous name.")] = None,
+    all_facts: Annotated[bool, typer.Option("--all-facts", help="Include superseded facts.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """An outlet with its assets, facts (with sources), determinations (history) and appeals.
+
+    Example: flockwatch media show Xinhua --workspace cases/hk2019
+    """
+    with registry_at(workspace) as reg:
+        o = reg.outlet(outlet, country)
+        data = {"outlet": o.to_dict(), "parents": [a.name for a in reg.ancestors(o)],
+                "assets": [a.to_dict() for a in reg.assets(o.outlet_id)],
+                "facts": [f.to_dict() for f in reg.facts(o, current_only=not all_facts)],
+                "determinations": [d.to_dict() for d in history(reg, o.outlet_id)],
+                "offboarding": offboarding_notices(reg, o.outlet_id),
+                "appeals": [a.to_dict() for a in appeals(reg, o.outlet_id)]}
+    if json_:
+        print_json(data)
+        return
+    od = data["outlet"]
+    console.print(f"[bold]{od['name']}[/] ({od['country']}, {od['kind']}, id {od['outlet_id']})"
+                  + (f" — part of {' → '.join(data['parents'])}" if data["parents"] else ""), highlight=False)
+    if od["owner_chain"]:
+        console.print("owner chain: " + " → ".join(od["owner_chain"]), highlight=False)
+    if data["assets"]:
+        console.print("assets: " + ", ".join(
+            f"{a['platform'] + ':' if a['platform'] else ''}{a['display']}"
+            + (f" ({a['role']})" if a["role"] != "outlet" else "") for a in data["assets"]), highlight=False)
+    t = Table(title="facts")
+    for c in ("id", "kind", "value", "source", "date", "conf."):
+        t.add_column(c, overflow="fold")
+    for f in data["facts"]:
+        t.add_row(str(f["fact_id"]) + (" (sup.)" if f["superseded_by"] else ""), f["kind"],
+                  json.dumps(f["value"], ensure_ascii=False),
+                  f["source"] + (f" [inherited from {f['inherited_from']}]" if f["inherited_from"] else ""),
+                  f["source_date"], f"{f['confidence']:.2f}")
+    console.print(t)
+    _print_determinations(data["determinations"])
+    for n in data["offboarding"]:
+        console.print(f"offboarding notice ({n['policy_id']}, {n['notice_on']}): {n['notice_text']}", highlight=False)
+    for a in data["appeals"]:
+        console.print(f"appeal {a['appeal_id']} against determination {a['determination_id']}: {a['status']}"
+                      + (f" → determination {a['new_determination_id']}" if a["new_determination_id"] else ""),
+                      highlight=False)
+
+
+def _print_determinations(dets: list[dict]) -> None:
+    t = Table(title="determinations (history)")
+    for c in ("id", "policy", "outcome", "reasons (fact ids)", "effective", "by", "supersedes"):
+        t.add_column(c, overflow="fold")
+    for d in dets:
+        t.add_row(str(d["determination_id"]), f"{d['policy_id']}@v{d['policy_version']}", d["outcome"],
+                  "; ".join(f"{r['code']} {r['fact_ids']}" for r in d["reasons"]), d["effective_on"],
+                  d["decided_by"], str(d["supersedes"] or ""))
+    console.print(t)
+
+
+def decide_(
+    workspace: WorkspaceOpt,
+    policy: PolicyOpt = "twitter-2019-08-ads",
+    outlet: Annotated[Optional[list[str]], typer.Option("--outlet", "-o", help="Outlet id/name (repeatable).")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Effective date YYYY-MM-DD (default today).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Apply a policy version to outlets; store new determinations where facts or results changed.
+
+    Example: flockwatch media decide --policy twitter-2019-08-ads --workspace cases/hk2019
+    """
+    with registry_at(workspace) as reg:
+        summary = decide(reg, policy, outlets=outlet or None, as_of=as_of)
+    if json_:
+        print_json(summary.to_dict())
+        return
+    console.print(f"{summary.policy} effective {summary.effective_on}: {len(summary.created):,} new "
+                  f"determinations, {summary.unchanged:,} unchanged")
+    for k, v in summary.by_outcome().items():
+        console.print(f"  {k}: {v:,}")
+
+
+def history_(
+    outlet: Annotated[str, typer.Argument(help="Outlet id, name or alias.")],
+    workspace: WorkspaceOpt,
+    policy: Annotated[Optional[str], typer.Option("--policy", "-p", help="Only this policy.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Every determination of an outlet, oldest first (old ones are kept, never edited).
+
+    Example: flockwatch media history RT --policy twitter-2019-08-ads --workspace cases/hk2019
+    """
+    with registry_at(workspace) as reg:
+        dets = [d.to_dict() for d in history(reg, outlet, get_policy(policy) if policy else None)]
+    if json_:
+        print_json(dets)
+        return
+    _print_determinations(dets)
+
+
+def appeal_file(
+    determination_id: Annotated[int, typer.Argument(help="The determination contested.")],
+    workspace: WorkspaceOpt,
+    grounds: Annotated[str, typer.Option("--grounds", help="Why the outlet contests it.")],
+    evidence: Annotated[Optional[Path], typer.Option("--evidence", help="JSON list of facts (new evidence).")] = None,
+    filed_by: Annotated[str, typer.Option("--filed-by")] = "outlet",
+    json_: JsonOpt = False,
+) -> None:
+    """File an appeal with new evidence (facts with source, date and confidence).
+
+    Example: flockwatch media appeal file 12 --grounds "editorially independent since 2021" --evidence ev.json -w ws
+    """
+    ev = _read_json(evidence) if evidence else []
+    if not isinstance(ev, list):
+        raise ValidationError("--evidence must hold a JSON list of facts")
+    with registry_at(workspace) as reg:
+        ap = file_appeal(reg, determination_id, grounds, ev, filed_by=filed_by)
+    if json_:
+        print_json(ap.to_dict())
+        return
+    console.print(f"appeal {ap.appeal_id} filed against determination {ap.determination_id} "
+                  f"with {len(ap.evidence_fact_ids)} evidence fact(s)")
+
+
+def appeal_review(
+    appeal_id: Annotated[int, typer.Argument(help="The appeal to decide.")],
+    workspace: WorkspaceOpt,
+    reviewer: Annotated[str, typer.Option("--reviewer", help="Who reviewed it.")],
+    note: Annotated[str, typer.Option("--note", help="The reviewer's reasons.")],
+    uphold: Annotated[bool, typer.Option("--uphold/--reject", help="Uphold or reject the appeal.")] = False,
+    outcome: Annotated[Optional[str], typer.Option(
+        "--outcome", help="Reviewer's outcome (default: re-run the policy).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Uphold (a new determination is made; the old one stays) or reject an appeal.
+
+    Example: flockwatch media appeal review 3 --uphold --reviewer policy-team --note "charter verified" -w ws
+    """
+    with registry_at(workspace) as reg:
+        ap, det = review_appeal(reg, appeal_id, "upheld" if uphold else "rejected", reviewer, note,
+                                outcome=outcome)
+    if json_:
+        print_json({"appeal": ap.to_dict(), "new_determination": det.to_dict() if det else None})
+        return
+    console.print(f"appeal {ap.appeal_id}: {ap.status}"
+                  + (f"; new determination {det.determination_id}: {det.outcome}" if det else ""))
+
+
+def appeal_list(
+    workspace: WorkspaceOpt,
+    status: Annotated[Optional[str], typer.Option(help="filed, upheld or rejected.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """List appeals and their outcomes.
+
+    Example: flockwatch media appeal list --status filed --workspace cases/hk2019
+    """
+    with registry_at(workspace) as reg:
+        rows = [a.to_dict() for a in appeals(reg, status=status)]
+    if json_:
+        print_json(rows)
+        return
+    t = Table(title="appeals")
+    for c in ("id", "determination", "outlet", "filed", "status", "reviewer", "new determination"):
+        t.add_column(c)
+    for a in rows:
+        t.add_row(str(a["appeal_id"]), str(a["determination_id"]), str(a["outlet_id"]), a["filed_on"], a["status"],
+                  a["reviewer"] or "", str(a["new_determination_id"] or ""))
+    console.print(t)

@@ -1,0 +1,142 @@
+"""What an account signal is, and the account scope every signal, narrative and report query runs over.
+
+Consumes an :class:`~flockwatch.engine.Engine` and, optionally, a list of account ids; produces Arrow tables with the
+columns of :data:`SIGNAL_SCHEMA`: one row per (account, signal), ``value`` in [0, 1] (0 = nothing unusual, 1 = the
+strongest form of the signal; each module documents its formula) and ``evidence`` as a JSON object naming the
+measurements behind the value, so an analyst can see *why*.
+
+To add a signal family: write one module with a function ``compute(engine, scope) -> pa.Table`` (use
+:func:`empty_signals` / :func:`finish` for the output shape) and add one line to ``signals/registry.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from flockwatch.engine import Engine
+
+SIGNAL_SCHEMA = pa.schema(
+    [
+        ("platform", pa.string()),
+        ("account_id", pa.string()),
+        ("signal", pa.string()),
+        ("value", pa.float64()),
+        ("evidence", pa.string()),
+    ]
+)
+
+_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The accounts a computation covers.
+
+    ``accounts_sql`` is a relation with columns ``(platform, account_id)``; ``actions_sql`` the actions of those
+    accounts. ``is_all`` is true when no account list was given (every account in the workspace), in which case
+    the scope and the platform background are the same thing.
+    """
+
+    accounts_sql: str
+    actions_sql: str
+    is_all: bool
+    platform: str | None = None
+
+
+@contextlib.contextmanager
+def account_scope(
+    engine: Engine, account_ids: Sequence[str] | None = None, platform: str | None = None
+) -> Iterator[Scope]:
+    """Expose ``account_ids`` (all accounts when None) to SQL for the duration of the block.
+
+    Accounts that act (or log in) but have no ``accounts`` row are included: archives often hold actions of
+    accounts whose profile is missing, and signals over actions must still see them.
+    """
+    plat_filter = "" if platform is None else f" WHERE platform = {_lit(platform)}"
+    if account_ids is None:
+        accounts_sql = (
+            f"(SELECT DISTINCT platform, account_id FROM (SELECT platform, account_id FROM accounts{plat_filter} "
+            f"UNION ALL SELECT platform, account_id FROM actions{plat_filter} "
+            f"UNION ALL SELECT platform, account_id FROM infrastructure{plat_filter}))"
+        )
+        actions_sql = f"(SELECT * FROM actions{plat_filter})"
+        yield Scope(accounts_sql, actions_sql, True, platform)
+        return
+    name = f"__scope_ids_{next(_counter)}"
+    ids = pa.table({"account_id": pa.array(sorted(set(map(str, account_ids))), pa.string())})
+    register_arrow(engine, name, ids)
+    try:
+        known = (
+            f"(SELECT platform, account_id FROM accounts{plat_filter} "
+            f"UNION SELECT platform, account_id FROM actions{plat_filter} "
+            f"UNION SELECT platform, account_id FROM infrastructure{plat_filter})"
+        )
+        accounts_sql = (
+            f"(SELECT DISTINCT k.platform, k.account_id FROM {known} k JOIN {name} s USING (account_id))"
+        )
+        actions_sql = (
+            f"(SELECT a.* FROM actions a SEMI JOIN {name} s ON a.account_id = s.account_id"
+            + ("" if platform is None else f" WHERE a.platform = {_lit(platform)}")
+            + ")"
+        )
+        yield Scope(accounts_sql, actions_sql, False, platform)
+    finally:
+        engine.unregister(name)
+
+
+def register_arrow(engine: Engine, name: str, table: pa.Table) -> None:
+    """``engine.register`` that first settles any half-read earlier result.
+
+    DuckDB 2 refuses to register a view while a previous statement's result is not fully fetched (``Result.one()``
+    and ``scalar()`` read one row and stop); running and fully fetching a trivial statement closes that result.
+    """
+    engine.sql("SELECT 1").rows()
+    engine.register(name, table)
+
+
+def first_row(engine: Engine, query: str) -> tuple:
+    """The first row of ``query`` (fully fetched, so no result is left open)."""
+    rows = engine.sql(query).rows()
+    return rows[0] if rows else ()
+
+
+def empty_signals() -> pa.Table:
+    return SIGNAL_SCHEMA.empty_table()
+
+
+def finish(table: pa.Table) -> pa.Table:
+    """Cast a signal query's Arrow output to :data:`SIGNAL_SCHEMA` (column order and types)."""
+    if table.num_rows == 0:
+        return empty_signals()
+    return table.select(SIGNAL_SCHEMA.names).cast(SIGNAL_SCHEMA)
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_literal(value: str) -> str:
+    """Quote a Python string as a SQL literal."""
+    return _lit(value)
+
+
+def fetch_arrow(engine: Engine, query: str) -> pa.Table:
+    """Run ``query`` and return an Arrow table.
+
+    Uses ``Result.arrow()``; where the installed DuckDB lacks the cursor method that call relies on (DuckDB 2.x
+    renamed ``fetch_arrow_table``), the rows are assembled into Arrow column by column instead.
+    """
+    res = engine.sql(query)
+    try:
+        return res.arrow()
+    except AttributeError:
+        cols = res.columns
+        rows = res.rows()
+        return pa.table({c: [r[i] for r in rows] for i, c in enumerate(cols)}) if rows else pa.table(
+            {c: pa.array([], pa.null()) for c in cols}
+        )

@@ -1,0 +1,54 @@
+"""The registry of account signal families: stable name → module ``compute(engine, scope, **params)``.
+
+Consumes an Engine and an optional account list; produces one Arrow table (``SIGNAL_SCHEMA``) with every family's
+rows. Adding a family = one module + one line in :data:`SIGNAL_FAMILIES`. Family names are stable storage keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pyarrow as pa
+
+from flockwatch.engine import Engine
+from flockwatch.errors import UnknownNameError
+from flockwatch.signals import (
+    automation_cadence,
+    creation_bursts,
+    infrastructure,
+    language_location,
+    name_templates,
+    profile_reuse,
+    working_hours,
+)
+from flockwatch.signals.base import SIGNAL_SCHEMA, Scope, account_scope
+
+SIGNAL_FAMILIES: dict[str, Callable[..., pa.Table]] = {
+    "creation_burst": creation_bursts.compute,
+    "name_template": name_templates.compute,
+    "profile_reuse": profile_reuse.compute,
+    "automation_cadence": automation_cadence.compute,
+    "working_hours": working_hours.compute,
+    "language_location": language_location.compute,
+    "infrastructure": infrastructure.compute,
+}
+
+
+def compute_signals(
+    engine: Engine,
+    account_ids: Sequence[str] | None = None,
+    platform: str | None = None,
+    families: Sequence[str] | None = None,
+) -> pa.Table:
+    """Every requested signal family over the scoped accounts (all accounts when ``account_ids`` is None)."""
+    names = list(families or SIGNAL_FAMILIES)
+    for n in names:
+        if n not in SIGNAL_FAMILIES:
+            raise UnknownNameError("signal family", n, list(SIGNAL_FAMILIES))
+    with account_scope(engine, account_ids, platform) as scope:
+        tables = [_run(SIGNAL_FAMILIES[n], engine, scope) for n in names]
+    return pa.concat_tables(tables) if tables else SIGNAL_SCHEMA.empty_table()
+
+
+def _run(fn: Callable[..., pa.Table], engine: Engine, scope: Scope) -> pa.Table:
+    return fn(engine, scope).cast(SIGNAL_SCHEMA)

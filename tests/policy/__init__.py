@@ -1,0 +1,1 @@
+"""Tests of flockwatch.policy: registry, policies, determinations, ads, labels, appeals, CLI."""

@@ -1,0 +1,148 @@
+import re
+from html import unescape
+import shutil
+import subprocess
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from flockwatch.engine import Engine
+from flockwatch.errors import InputFileError, ValidationError
+from flockwatch.report import (
+    build_report,
+    collect_report_data,
+    read_account_file,
+    resolve_network,
+    stored_network_edges,
+    write_report,
+)
+
+from . import demo_data
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+
+ATTRIBUTION = {
+    "confidence": "moderate",
+    "rationale": "Activity fits office hours at UTC+8 (E1). All 30 accounts were created within 30 minutes (E2).",
+    "what_would_change_it": "Infrastructure observations pointing elsewhere would lower it.",
+    "evidence": [{"id": "E1", "kind": "timing", "detail": "UTC+8 office shape"},
+                 {"id": "E2", "kind": "creation", "detail": "2019-05-20, 30 accounts"}],
+}
+
+EXTERNAL = re.compile(r"""(?:src|href|action|srcset|poster|data)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+
+
+@pytest.fixture
+def demo(ws):
+    return ws, demo_data.load(ws)
+
+
+def test_report_has_every_section_and_no_external_requests(demo):
+    ws, ids = demo
+    html = build_report(ws.engine, ids, name="demo-hk", attribution=ATTRIBUTION)
+    for section in ("overview", "timeline", "hours", "creation", "graph", "signals", "narratives", "attribution"):
+        assert f'<section id="{section}">' in html
+    assert "Content-Security-Policy" in html and "default-src 'none'" in unescape(html)
+    assert not EXTERNAL.search(html)
+    assert "<script" not in html.lower() and "<link" not in html.lower() and "@import" not in html
+    assert "url(" not in html
+    assert html.count("<svg") >= 4
+    # the fingerprint of the planted UTC+8 office hours is stated, hedged
+    assert "UTC+8" in html and "confidence" in html
+    # attribution evidence rows are shown
+    assert "E1" in html and "UTC+8 office shape" in html and "moderate" in html
+
+
+def test_report_data_reflects_the_network(demo):
+    ws, ids = demo
+    d = collect_report_data(ws.engine, ids, name="demo-hk")
+    assert d["overview"]["accounts_active"] == 30 and d["overview"]["actions"] == 1200
+    assert d["fingerprint"]["utc_offset_h"] == 8 or "UTC+8" in d["fingerprint"]["label"]
+    assert d["creation"]["bursts"][0]["created_on"] == "2019-05-20"
+    assert d["creation"]["bursts"][0]["scope_accounts_created_that_day"] == 30
+    assert d["graph"]["nodes_shown"] == 30 and d["graph"]["source"].startswith("shared")
+    tags = [item for facet, _, items in d["narratives"]["facets"] if facet == "hashtag" for item in items]
+    assert {"riots", "hongkong"} <= {t["item"] for t in tags}
+    assert d["attribution"] is None
+
+
+def test_passed_edges_are_drawn(demo):
+    ws, ids = demo
+    edges = [(ids[0], ids[1], 5.0), (ids[1], ids[2], 1.0), ("outsider", ids[0], 9.0)]
+    d = collect_report_data(ws.engine, ids, name="x", edges=edges)
+    assert d["graph"]["edges_shown"] == 2 and d["graph"]["nodes_shown"] == 3
+    assert d["graph"]["isolated"] == 27 and d["graph"]["source"] == "detection edges"
+
+
+def test_text_from_the_data_is_escaped(ws):
+    ws.engine.insert_arrow("actions", pa.table({
+        "platform": ["t"], "action_id": ["1"], "account_id": ['<img src="http://evil.example/x">'],
+        "kind": ["post"], "acted_at": pa.array([0], pa.timestamp("us")), "text": ["<script>alert(1)</script>"],
+    }))
+    html = build_report(ws.engine, ['<img src="http://evil.example/x">'], name="<b>n</b>",
+                        attribution={"confidence": "low", "rationale": "<script>x</script>", "evidence": []})
+    assert "<script>" not in html and '<img src="http' not in html and "&lt;b&gt;n&lt;/b&gt;" in html
+
+
+def test_empty_network_still_renders(ws):
+    html = build_report(ws.engine, ["nobody"], name="empty")
+    assert "no data for" in html and "no activity" in html
+
+
+def test_resolve_network_without_detection_tables():
+    bare = Engine.memory()
+    with pytest.raises(ValidationError, match="network_members"):
+        resolve_network(bare, "7")
+    assert resolve_network(bare, "7", resolver=lambda n: ["b", "a"] if n == "7" else None) == ["a", "b"]
+    bare.sql("CREATE TABLE network_members (network_id BIGINT, account_id VARCHAR)")
+    bare.sql("INSERT INTO network_members VALUES (7, 'x'), (7, 'y'), (8, 'z')")
+    assert resolve_network(bare, "7") == ["x", "y"]
+    assert stored_network_edges(bare, "7") is None
+    with pytest.raises(ValidationError):
+        resolve_network(bare, "9")
+
+
+def test_resolve_network_takes_the_latest_run_and_its_edges():
+    e = Engine.memory()
+    e.sql("CREATE TABLE network_members (run_id VARCHAR, network_id VARCHAR, account_id VARCHAR)")
+    e.sql("CREATE TABLE detection_runs (run_id VARCHAR, started_at TIMESTAMP)")
+    e.sql("CREATE TABLE fused_edges (run_id VARCHAR, account_a VARCHAR, account_b VARCHAR, weight DOUBLE)")
+    e.sql("INSERT INTO detection_runs VALUES ('r1', '2019-01-01'), ('r2', '2019-02-01')")
+    e.sql("INSERT INTO network_members VALUES ('r1', 'n1', 'old'), ('r2', 'n1', 'a'), ('r2', 'n1', 'b')")
+    e.sql("INSERT INTO fused_edges VALUES ('r2', 'a', 'b', 2.5), ('r1', 'old', 'a', 1), ('r2', 'a', 'zz', 1)")
+    assert resolve_network(e, "n1") == ["a", "b"]
+    assert stored_network_edges(e, "n1") == [("a", "b", 2.5)]
+
+
+def test_read_account_file(tmp_path):
+    p = tmp_path / "ids.txt"
+    p.write_text("# core\nb\n\na\nb\n")
+    assert read_account_file(p) == ["b", "a"]
+    with pytest.raises(InputFileError):
+        read_account_file(tmp_path / "missing.txt")
+    (tmp_path / "empty.txt").write_text("\n# nothing\n")
+    with pytest.raises(InputFileError):
+        read_account_file(tmp_path / "empty.txt")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian package `chromium`)")
+def test_report_renders_in_headless_chromium(demo, tmp_path):
+    ws, ids = demo
+    page = write_report(ws.engine, ids, tmp_path / "report.html", name="demo-hk", attribution=ATTRIBUTION)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report-demo.png"
+    shot.unlink(missing_ok=True)
+    base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={tmp_path / 'profile'}"]
+    subprocess.run(base + [f"--screenshot={shot}", "--window-size=1280,2000", page.as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 20_000
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    dom = subprocess.run(base + ["--dump-dom", page.as_uri()], check=True, capture_output=True, text=True,
+                         timeout=120).stdout
+    assert "Hour-of-week activity" in dom and dom.count("<svg") >= 4
+    assert not EXTERNAL.search(dom)

@@ -1,0 +1,126 @@
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+
+from flockwatch.errors import UnknownNameError
+from flockwatch.signals import SIGNAL_FAMILIES, SIGNAL_SCHEMA, compute_signals
+
+from .helpers import actions_for, insert
+
+
+def _rows(table, signal):
+    return {r["account_id"]: (r["value"], json.loads(r["evidence"]))
+            for r in table.to_pylist() if r["signal"] == signal}
+
+
+def _accounts(ws, rows):
+    insert(ws, "accounts", [{"platform": "t", **r} for r in rows])
+
+
+def test_creation_burst_stands_out_against_background(ws):
+    rng = np.random.default_rng(0)
+    rows = []
+    # background: about 2 accounts a day over 120 days
+    for i in range(240):
+        day = dt.datetime(2019, 1, 1) + dt.timedelta(days=int(rng.integers(120)))
+        rows.append({"account_id": f"bg{i}", "created_at": day})
+    for i in range(30):  # 30 accounts on one day
+        rows.append({"account_id": f"op{i}", "created_at": dt.datetime(2019, 2, 15, 3, i)})
+    _accounts(ws, rows)
+    t = compute_signals(ws.engine, families=["creation_burst"])
+    got = _rows(t, "creation_burst")
+    assert got["op0"][0] > 0.999
+    assert got["op0"][1]["accounts_created_that_day"] >= 30
+    ordinary = [v for k, (v, _) in got.items() if k.startswith("bg") and not
+                k in {a for a, (_, e) in got.items() if e["created_on"] == "2019-02-15"}]
+    assert np.median(ordinary) < 0.9
+    scoped = _rows(compute_signals(ws.engine, account_ids=["op1", "op2"], families=["creation_burst"]),
+                   "creation_burst")
+    assert set(scoped) == {"op1", "op2"} and scoped["op1"][1]["scope_accounts_created_that_day"] == 2
+
+
+def test_name_template_and_prefix(ws):
+    rows = [{"account_id": f"op{i}", "screen_name": f"hkvoice{10000000 + i * 7919}"} for i in range(8)]
+    rows += [{"account_id": f"u{i}", "screen_name": n} for i, n in
+             enumerate(["alice", "bob_smith", "carol1985", "dave", "erin_k", "frank", "grace_h", "heidi99"])]
+    _accounts(ws, rows)
+    ops = [f"op{i}" for i in range(8)]
+    t = compute_signals(ws.engine, account_ids=ops + ["u0"], families=["name_template"])
+    shapes = _rows(t, "name_template")
+    assert shapes["op3"][1]["shape"] == "L7D8"
+    assert shapes["op3"][1]["accounts_with_shape_in_scope"] == 8
+    assert shapes["op3"][0] > 0.4 and shapes["u0"][0] == 0.0
+    prefixes = _rows(t, "shared_prefix")
+    assert prefixes["op0"][1]["prefix"] == "hkvoi" and "u0" not in prefixes
+
+
+def test_profile_reuse(ws):
+    bio = "Patriot. Love my country and my family!"
+    _accounts(ws, [{"account_id": "a", "description": bio}, {"account_id": "b", "description": "  patriot.  love my "
+               "country and my family!"}, {"account_id": "c", "description": bio}, {"account_id": "d",
+               "description": "hi"}, {"account_id": "e", "description": "hi"}, {"account_id": "f",
+               "description": "Something entirely my own"}])
+    got = _rows(compute_signals(ws.engine, families=["profile_reuse"]), "profile_reuse")
+    assert set(got) == {"a", "b", "c"}  # short "hi" ignored, unique bio ignored
+    assert got["b"][1]["accounts_sharing_on_platform"] == 3
+    assert got["a"][0] == pytest.approx(2 / 3)
+
+
+def test_automation_cadence_separates_scheduler_from_human(ws):
+    rng = np.random.default_rng(1)
+    start = dt.datetime(2019, 6, 1)
+    sched = [start + dt.timedelta(minutes=15 * i) for i in range(100)]
+    human = list(start + np.cumsum(rng.exponential(900, 100)).astype("timedelta64[s]").astype(dt.timedelta))
+    insert(ws, "actions", actions_for("bot", sched, client="PostScheduler"))
+    insert(ws, "actions", actions_for("person", human, client="Twitter for Android"))
+    insert(ws, "actions", actions_for("few", sched[:3]))
+    got = _rows(compute_signals(ws.engine, families=["automation_cadence"]), "automation_cadence")
+    assert got["bot"][0] > 0.85 and got["bot"][1]["gap_cv"] == 0
+    assert got["bot"][1]["top_client"] == "PostScheduler" and got["bot"][1]["top_client_share"] == 1
+    assert got["person"][0] < 0.3
+    assert "few" not in got  # under min_actions: no claim
+
+
+def test_language_location_mismatch(ws):
+    _accounts(ws, [{"account_id": "ohio", "reported_location": "Columbus, Ohio"},
+                   {"account_id": "local", "reported_location": "New York, NY"},
+                   {"account_id": "nowhere", "reported_location": "the moon"}])
+    t0 = dt.datetime(2019, 1, 1)
+    times = [t0 + dt.timedelta(hours=i) for i in range(20)]
+    insert(ws, "actions", actions_for("ohio", times[:18], language="Russian")
+           + [{**a, "action_id": a["action_id"] + "e"} for a in actions_for("ohio", times[18:], language="en")])
+    insert(ws, "actions", actions_for("local", times, language="en"))
+    insert(ws, "actions", actions_for("nowhere", times, language="ru"))
+    got = _rows(compute_signals(ws.engine, families=["language_location"]), "language_location_mismatch")
+    assert got["ohio"][0] == pytest.approx(0.9)
+    assert got["ohio"][1]["dominant_language"] == "ru" and got["ohio"][1]["country"] == "US"
+    assert got["local"][0] == 0.0
+    assert "nowhere" not in got
+
+
+def test_infrastructure_concentration(ws):
+    t0 = dt.datetime(2019, 8, 1)
+    obs = [{"platform": "t", "account_id": f"op{i}", "seen_at": t0, "ip_prefix": "203.0.113.0/24", "asn": 4134,
+            "country": "CN", "via_vpn": i % 2 == 0} for i in range(6)]
+    obs += [{"platform": "t", "account_id": "solo", "seen_at": t0, "ip_prefix": "198.51.100.0/24", "asn": 7922,
+             "country": "US", "via_vpn": False}]
+    insert(ws, "infrastructure", obs)
+    t = compute_signals(ws.engine, families=["infrastructure"])
+    shared = _rows(t, "shared_infrastructure")
+    assert shared["op1"][0] == pytest.approx(5 / 6) and shared["op1"][1]["accounts_on_prefix"] == 6
+    assert shared["solo"][0] == 0.0
+    vpn = _rows(t, "vpn_use")
+    assert vpn["op0"][0] == 1.0 and vpn["op1"][0] == 0.0
+
+
+def test_registry_runs_every_family_on_an_empty_workspace(ws):
+    t = compute_signals(ws.engine)
+    assert t.schema == SIGNAL_SCHEMA and t.num_rows == 0
+    assert set(SIGNAL_FAMILIES) >= {"creation_burst", "working_hours", "infrastructure"}
+
+
+def test_unknown_family(ws):
+    with pytest.raises(UnknownNameError):
+        compute_signals(ws.engine, families=["astrology"])
