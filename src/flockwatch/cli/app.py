@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "flockwatch.cli.media_cmds",
     "flockwatch.cli.ads_cmds",
     "flockwatch.cli.labels_cmds",
+    "flockwatch.cli.simulate_cmds",
 ]
 
 app = typer.Typer(
