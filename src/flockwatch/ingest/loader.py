@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -179,17 +180,17 @@ def _merge(ws: Workspace, table: schema.Table) -> int:
     key = ", ".join(table.key)
     on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM w.{k}" for k in table.key)
     before = e.count(table.name)
-    e.sql(
-        f"""
-        INSERT INTO {table.name} ({cols})
-        SELECT {cols} FROM (
-            SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY __ord) AS __rn
-            FROM (SELECT *, row_number() OVER () AS __ord FROM {stage})
-        ) s
-        WHERE __rn = 1
-          AND NOT EXISTS (SELECT 1 FROM {table.name} w WHERE {on})
-        """
+    # Staging tables are temp tables, so rowid is staging (insertion) order. Most files carry each key once:
+    # checking that first (a cheap distinct count) lets the common case skip the per-key first-row pass.
+    dups = e.sql(f"SELECT count(*) - count(DISTINCT ({key})) FROM {stage}").scalar()
+    firsts = (
+        f"{stage}" if not dups else
+        f"(SELECT * FROM {stage} SEMI JOIN (SELECT min(rowid) AS __r FROM {stage} GROUP BY {key}) k "
+        f"ON {stage}.rowid = k.__r)"
     )
+    # Into an empty table (a first ingest) there is nothing to anti-join against.
+    new_only = f"WHERE NOT EXISTS (SELECT 1 FROM {table.name} w WHERE {on})" if before else ""
+    e.sql(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {firsts} s {new_only}")
     return e.count(table.name) - before
 
 
@@ -215,7 +216,7 @@ def _sniff(path: Path) -> Sniff:
     try:
         with opener(path, "rb") as fh:
             head = fh.read(SNIFF_BYTES)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputFileError(path, f"cannot read: {exc}") from exc
     return Sniff(path, head.decode("utf-8", errors="replace"))
 

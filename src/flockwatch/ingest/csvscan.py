@@ -1,0 +1,426 @@
+"""CSV scanning and row validation in SQL, shared by the CSV readers.
+
+Consumes a :class:`ReadContext` whose file is a CSV with a header (plain or ``.gz``); produces
+- a view over the file (no copy): every column ``VARCHAR`` under its lower-cased header name;
+- in one streaming pass (:func:`split_valid`): a temp table of typed columns for the valid rows, and
+  ``stage_quarantine`` rows for every record DuckDB's CSV reader rejected (bad quoting, wrong column count,
+  invalid UTF-8; DuckDB's own error is the reason, the rejected text the ``raw``) and every record failing a
+  reader's check (the reason names the column and the problem, e.g. ``tweet_time: cannot parse '2019-13-45' as
+  a time``);
+- helpers that turn text into typed values (times, epoch seconds, host names, bracketed lists, text entities).
+
+Parsing runs inside DuckDB (``read_csv`` streams multi-GB files in parallel without holding them in Python), so
+readers stay a few SQL statements long. The dialect is fixed (comma, double quote, RFC 4180), not sniffed:
+DuckDB's sniffer gives up on small files with broken lines. A file DuckDB's strict parser cannot read at all
+(mixed CRLF/LF line ends) is read again from a copy with normalised line ends.
+
+Line numbers: the 1-based record number plus one for the header, i.e. the file line for files without newlines
+inside quoted fields. A quoted field spanning lines shifts every later number by the extra lines (DuckDB's rejects
+table counts records the same way, so good and rejected rows agree with each other).
+
+To add a CSV reader: ``scan = scan_csv(ctx, "__mine")``, ``scan.require(...)`` the columns it cannot do without,
+``valid = split_valid(ctx, scan, typed, checks)``, insert from ``valid`` into ``stage_*``, and
+``drop_scan(ctx, "__mine")`` in a ``finally``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import os
+import tempfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flockwatch.engine.duckdb_engine import sql_literal
+from flockwatch.errors import ExternalError, InputFileError
+from flockwatch.ingest.base import ReadContext
+
+#: Longest CSV record accepted; longer ones are quarantined (DuckDB needs a bound to size its buffers).
+MAX_LINE_BYTES = 8 * 1024 * 1024
+#: Longest value quoted back in a quarantine reason (the full row is in ``raw``).
+REASON_VALUE_CHARS = 40
+
+#: Time layouts seen in platform exports, tried in order before a generic ISO-8601 parse (with offsets → UTC).
+TIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y",
+)
+
+
+def q(name: str) -> str:
+    """Quote an identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class CsvScan:
+    """The outcome of :func:`scan_csv`."""
+
+    view: str
+    """Name of the view with the rows (lower-cased header names, all VARCHAR) and ``__line``."""
+    columns: list[str] = field(default_factory=list)
+    rows_good: int = 0
+    rows_rejected: int = 0
+    empty: bool = False
+    csv: bool = False
+    """True when the view reads a CSV with a header (line = record number + 1, rejects table present)."""
+
+    @property
+    def rows_read(self) -> int:
+        return self.rows_good + self.rows_rejected
+
+    def has(self, *names: str) -> bool:
+        return all(n in self.columns for n in names)
+
+    def col(self, *names: str) -> str:
+        """The first present column among ``names`` as a SQL expression (empty text → NULL), else ``NULL``.
+
+        Values are not trimmed here (trimming every column costs a second per million rows); parsers of times and
+        numbers trim their own input.
+        """
+        for n in names:
+            if n in self.columns:
+                return f"nullif({q(n)}, '')"
+        return "CAST(NULL AS VARCHAR)"
+
+    def require(self, path: object, *names: str) -> None:
+        missing = [n for n in names if n not in self.columns]
+        if missing:
+            raise InputFileError(path, f"missing required column(s) {', '.join(missing)}; header has "
+                                       f"{', '.join(self.columns) or 'nothing'}")
+
+
+def is_blank(ctx: ReadContext) -> bool:
+    """True when the file holds nothing but whitespace (after gunzip)."""
+    opener = gzip.open if ctx.path.suffix == ".gz" else open
+    try:
+        with opener(ctx.path, "rb") as fh:
+            return not fh.read(4096).strip()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputFileError(ctx.source_file, f"cannot read: {exc}") from exc
+
+
+def read_header(ctx: ReadContext) -> list[str]:
+    """The header fields of the CSV at ``ctx.path`` (first line, BOM removed, gunzipped for ``.gz``)."""
+    opener = gzip.open if ctx.path.suffix == ".gz" else open
+    try:
+        with opener(ctx.path, "rb") as fh:
+            first = fh.readline(MAX_LINE_BYTES)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputFileError(ctx.source_file, f"cannot read: {exc}") from exc
+    text = first.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+    try:
+        return next(csv.reader([text]))
+    except (csv.Error, StopIteration):
+        raise InputFileError(ctx.source_file, "no readable CSV header line") from None
+
+
+def scan_csv(ctx: ReadContext, name: str) -> CsvScan:
+    """Define view ``name`` over the CSV at ``ctx.path`` (read lazily, once, by :func:`split_valid`).
+
+    The view has the file's columns as VARCHAR under lower-cased header names. Reading happens in
+    :func:`split_valid`, in one streaming pass.
+    """
+    e = ctx.engine
+    drop_scan(ctx, name)
+    if is_blank(ctx):
+        e.sql(f"CREATE TEMP VIEW {name} AS SELECT 1 AS __empty WHERE false")
+        return CsvScan(view=name, empty=True)
+    header = read_header(ctx)
+    if not any(h.strip() for h in header):
+        raise InputFileError(ctx.source_file, "the first line is not a CSV header (no column names)")
+    # Header names are matched case-insensitively and without surrounding spaces; a repeated name keeps its first
+    # column (later ones get a suffix and are not read by name).
+    columns: list[str] = []
+    for i, h in enumerate(header):
+        low = h.strip().lower() or f"column{i}"
+        columns.append(low if low not in columns else f"{low}__{i}")
+    # No dialect sniffing: DuckDB's sniffer gives up on small files with broken lines, and platform exports are
+    # RFC 4180 (comma, double quote doubled inside quotes).
+    scan = CsvScan(view=name, columns=columns, csv=True)
+    _define_view(ctx, scan, ctx.path)
+    return CsvScan(view=name, columns=columns, csv=True)
+
+
+def _define_view(ctx: ReadContext, scan: CsvScan, path: Path) -> None:
+    name = scan.view
+    types = ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in scan.columns)
+    source = (
+        f"read_csv({sql_literal(str(path))}, auto_detect = false, header = true, columns = {{{types}}}, "
+        f"delim = ',', quote = '\"', escape = '\"', store_rejects = true, rejects_table = '{name}_rej', "
+        f"rejects_scan = '{name}_rejscan', ignore_errors = true, max_line_size = {MAX_LINE_BYTES}, "
+        f"buffer_size = {4 * MAX_LINE_BYTES})"
+    )
+    select = ", ".join(q(c) for c in scan.columns)
+    try:
+        ctx.engine.sql(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {select} FROM {source}")
+    except ExternalError as exc:
+        raise InputFileError(ctx.source_file, f"not readable as CSV: {str(exc).splitlines()[0][:300]}") from exc
+
+
+def _normalised_newlines(ctx: ReadContext) -> Path:
+    """A plain copy of the file with CRLF and lone CR line ends turned into LF.
+
+    DuckDB's strict CSV parser fails on the whole file when line ends are mixed (a CRLF line in an LF file); the
+    copy lets every line be read and judged on its own. A lone CR becomes a line end, which adds lines.
+    """
+    opener = gzip.open if ctx.path.suffix == ".gz" else open
+    fd, tmp = tempfile.mkstemp(prefix="flockwatch-csv-", suffix=".csv")
+    pending_cr = False
+    with opener(ctx.path, "rb") as src, os.fdopen(fd, "wb") as dst:
+        for chunk in iter(lambda: src.read(1 << 22), b""):
+            if pending_cr:
+                chunk = b"\r" + chunk
+            pending_cr = chunk.endswith(b"\r")
+            if pending_cr:
+                chunk = chunk[:-1]
+            dst.write(chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+        if pending_cr:
+            dst.write(b"\n")
+    return Path(tmp)
+
+
+def _quarantine_rejects(ctx: ReadContext, rej_t: str) -> int:
+    """One quarantine row per rejected line (DuckDB may report several errors for one line; the first is kept)."""
+    e = ctx.engine
+    if not e.sql(f"SELECT count(*) FROM information_schema.tables WHERE table_name = '{rej_t}'").scalar():
+        return 0
+    e.sql(
+        f"""CREATE TEMP TABLE {rej_t}_lines AS
+            SELECT line, arg_min(reason, __o) AS reason, arg_min(raw, __o) AS raw FROM (
+                SELECT line, byte_position AS __o,
+                       'csv ' || lower(CAST(error_type AS VARCHAR))
+                         || coalesce(' in column ' || column_name, '') || ': ' || error_message AS reason,
+                       csv_line AS raw
+                FROM {rej_t}) GROUP BY line"""
+    )
+    e.sql(
+        f"INSERT INTO stage_quarantine SELECT {sql_literal(ctx.source_file)}, line, reason, raw "
+        f"FROM {rej_t}_lines ORDER BY line"
+    )
+    return e.count(f"{rej_t}_lines")
+
+
+def drop_scan(ctx: ReadContext, name: str) -> None:
+    """Free a scan's temp objects (the loader drops staging; these are the reader's own)."""
+    e = ctx.engine
+    e.sql(f"DROP VIEW IF EXISTS temp.{name}_valid")
+    e.sql(f"DROP VIEW IF EXISTS temp.{name}")
+    for t in (f"{name}_valid_all", f"{name}_rows", f"{name}_rej", f"{name}_rejscan", f"{name}_rej_lines",
+              f"{name}_rej_gaps"):
+        e.sql(f"DROP TABLE IF EXISTS temp.{t}")
+
+
+# -- typed values -------------------------------------------------------------------------------------------------
+def sql_time(expr: str) -> str:
+    """Text → TIMESTAMP (UTC): the layouts of :data:`TIME_FORMATS`, else ISO-8601 with an offset converted to UTC."""
+    fmts = ", ".join(sql_literal(f) for f in TIME_FORMATS)
+    return (
+        f"coalesce(try_strptime(trim({expr}), [{fmts}]), "
+        f"CAST(TRY_CAST(trim({expr}) AS TIMESTAMPTZ) AS TIMESTAMP))"
+    )
+
+
+def sql_epoch_s(expr: str) -> str:
+    """Epoch seconds (integer or fractional text) → TIMESTAMP (UTC); out-of-range → NULL."""
+    d = f"TRY_CAST(trim({expr}) AS DOUBLE)"
+    return (
+        f"CASE WHEN {d} BETWEEN -62135596800 AND 253402300799 "
+        f"THEN make_timestamp(CAST(round({d} * 1000000) AS BIGINT)) END"
+    )
+
+
+def sql_domain(url: str) -> str:
+    """Lower-cased host of a URL without ``www.`` (a scheme-less ``host/path`` works too)."""
+    host = f"regexp_extract(lower(trim({url})), '^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/?#]*@)?([^/:?#\\s]+)', 1)"
+    return f"nullif(regexp_replace({host}, '^www\\.', ''), '')"
+
+
+def sql_list_items(expr: str) -> str:
+    """A bracketed list string (``[a, b]``, ``['a', 'b']``, ``[]``) → list of its items without quotes.
+
+    Items are the runs of characters other than brackets, commas, quotes and spaces: ids, hashtags and URLs have
+    none of those (a URL with a comma is split there). A regex is twice as fast here as split-and-trim lambdas.
+    """
+    return f"regexp_extract_all({expr}, '[^\\[\\],''\"\\s]+')"
+
+
+def sql_reason_value(expr: str) -> str:
+    """The offending value as quoted in a reason: at most :data:`REASON_VALUE_CHARS` characters."""
+    return (
+        f"'''' || CASE WHEN length({expr}) > {REASON_VALUE_CHARS} "
+        f"THEN left({expr}, {REASON_VALUE_CHARS}) || '...' ELSE {expr} END || ''''"
+    )
+
+
+def sql_csv_row(columns: list[str]) -> str:
+    """The row's fields joined back into one CSV line (quoted where needed): the ``raw`` of a quarantined row."""
+    parts = [
+        f"CASE WHEN {q(c)} IS NULL THEN '' WHEN regexp_matches({q(c)}, '[\",\\n\\r]') "
+        f"THEN '\"' || replace({q(c)}, '\"', '\"\"') || '\"' ELSE {q(c)} END"
+        for c in columns
+    ]
+    return " || ',' || ".join(parts) if parts else "''"
+
+
+# -- validation ---------------------------------------------------------------------------------------------------
+@dataclass
+class Check:
+    """A rule a row must pass: ``bad`` (SQL, true when broken) and the ``reason`` (SQL text expression)."""
+
+    bad: str
+    reason: str
+
+
+def required(column_sql: str, name: str) -> Check:
+    return Check(f"{column_sql} IS NULL", sql_literal(f"{name}: missing"))
+
+
+def parses(raw_sql: str, typed_sql: str, name: str, what: str) -> Check:
+    """A present value must parse: ``name: cannot parse 'value' as a <what>``.
+
+    ``typed_sql`` is the parsed value, preferably :func:`typed_ref` of a typed column (computed once).
+    """
+    return Check(
+        f"{raw_sql} IS NOT NULL AND {typed_sql} IS NULL",
+        f"{sql_literal(name + ': cannot parse ')} || {sql_reason_value(raw_sql)} || {sql_literal(' as ' + what)}",
+    )
+
+
+def typed_ref(name: str) -> str:
+    """Inside a :class:`Check`, the already computed typed column ``name`` (so a check never recomputes it)."""
+    return q("__t_" + name)
+
+
+def split_valid(ctx: ReadContext, scan: CsvScan, typed: dict[str, str], checks: list[Check]) -> str:
+    """Read the scan once: typed columns per row; failing rows and rejected lines → stage_quarantine.
+
+    Returns a temp view with the typed columns and ``__line`` of the rows that passed every check, in file order.
+    The first failing check names the reason. Checks may refer to typed columns through :func:`typed_ref`.
+    Sets ``scan.rows_good`` / ``scan.rows_rejected``.
+    """
+    e = ctx.engine
+    out, all_t = f"{scan.view}_valid", f"{scan.view}_valid_all"
+    e.sql(f"DROP VIEW IF EXISTS temp.{out}")
+    e.sql(f"DROP TABLE IF EXISTS temp.{all_t}")
+    # Typed columns get a private prefix inside, so they may share a name with a source column.
+    typed_sql = ", ".join(f"{expr} AS {typed_ref(name)}" for name, expr in typed.items())
+    reason = "NULL" if not checks else (
+        "CASE " + " ".join(f"WHEN {c.bad} THEN {c.reason}" for c in checks) + " END"
+    )
+    inner_names = ", ".join(f"{typed_ref(n)} AS {q(n)}" for n in typed)
+    names = ", ".join(q(n) for n in typed)
+    raw = sql_csv_row(scan.columns)
+    # DuckDB keeps insertion order, so the new table's rowid is the record number (0-based) among the records the
+    # CSV reader accepted: no row_number() pass (it would serialise the parallel scan).
+    create = f"""CREATE OR REPLACE TEMP TABLE {all_t} AS
+        SELECT {inner_names}, __reason, CASE WHEN __reason IS NOT NULL THEN {raw} END AS __raw
+        FROM (SELECT *, {reason} AS __reason FROM (SELECT *, {typed_sql} FROM {scan.view}))"""
+    try:
+        e.sql(create)
+    except ExternalError as exc:
+        if not scan.csv:
+            raise InputFileError(ctx.source_file, f"not readable: {str(exc).splitlines()[0][:300]}") from exc
+        copy = _normalised_newlines(ctx)
+        try:
+            for t in (f"{scan.view}_rej", f"{scan.view}_rejscan"):
+                e.sql(f"DROP TABLE IF EXISTS temp.{t}")
+            _define_view(ctx, scan, copy)
+            e.sql(create)
+        except ExternalError as exc2:
+            raise InputFileError(ctx.source_file, f"not readable as CSV: {str(exc2).splitlines()[0][:300]}") from exc2
+        finally:
+            copy.unlink(missing_ok=True)
+    scan.rows_good = e.count(all_t)
+    header = 1 if scan.csv else 0
+    line = f"__k + {header}"
+    if scan.csv:
+        scan.rows_rejected = _quarantine_rejects(ctx, f"{scan.view}_rej")
+        if scan.rows_rejected:
+            line = _line_after_rejects(ctx, scan.view)
+    gaps = f"{scan.view}_rej_gaps"
+    join = f"ASOF LEFT JOIN {gaps} g ON a.__k > g.gap" if line != f"__k + {header}" else ""
+    e.sql(
+        f"""INSERT INTO stage_quarantine
+            SELECT {sql_literal(ctx.source_file)}, {line}, __reason, __raw
+            FROM (SELECT *, rowid + 1 AS __k FROM {all_t} WHERE __reason IS NOT NULL) a {join} ORDER BY 2"""
+    )
+    # Valid rows keep their record number + header as __line: exact without rejects, order-preserving always.
+    e.sql(
+        f"CREATE TEMP VIEW {out} AS SELECT {names}, rowid + 1 + {header} AS __line FROM {all_t} "
+        f"WHERE __reason IS NULL"
+    )
+    return out
+
+
+def _line_after_rejects(ctx: ReadContext, view: str) -> str:
+    """SQL for the line of accepted record ``a.__k`` when some records were rejected (needs the gaps join).
+
+    Accepted record k (1-based) comes after every rejected record i (1-based, at line r_i) with r_i - i - 1 < k;
+    the ASOF join on that running gap counts them.
+    """
+    ctx.engine.sql(
+        f"""CREATE TEMP TABLE {view}_rej_gaps AS
+            SELECT r - i - 1 AS gap, max(i) AS n_before FROM (
+                SELECT line AS r, row_number() OVER (ORDER BY line) AS i FROM {view}_rej_lines) GROUP BY ALL"""
+    )
+    return "a.__k + 1 + coalesce(g.n_before, 0)"
+
+
+# -- shared row → table helpers -------------------------------------------------------------------------------------
+def sql_pseudonymised(account_id: str) -> str:
+    """True for ids that look like hashes (32+ hex digits or long base64-ish tokens), NULL when it cannot tell."""
+    return (
+        f"CASE WHEN regexp_full_match({account_id}, '[0-9a-fA-F]{{32,}}|[A-Za-z0-9+/=_-]{{40,}}') THEN true END"
+    )
+
+
+#: Hashtags, URLs and @mentions written in text (what a tweet's entities would hold when a file has none).
+HASHTAG_RE = r"(?:^|[^\w&/])[#＃](\w*[^\W\d_]\w*)"
+URL_RE = r"https?://[^\s<>\"']+"
+MENTION_RE = r"(?:^|[^\w@])@(\w{1,50})"
+
+
+def explode_text_entities(ctx: ReadContext, valid: str, text: str = "text", *, urls: bool = True,
+                          mentions: bool = True) -> None:
+    """Hashtags (lower-cased), URLs (with host) and @handles parsed from ``text`` of ``valid`` → entity tables."""
+    e, platform = ctx.engine, sql_literal(ctx.platform)
+    e.sql(
+        f"""INSERT INTO stage_action_hashtags
+            SELECT DISTINCT {platform}, action_id, lower(tag) FROM (
+                SELECT action_id, unnest(regexp_extract_all({text}, {sql_literal(HASHTAG_RE)}, 1)) AS tag
+                FROM {valid} WHERE {text} LIKE '%#%' OR {text} LIKE '%＃%')"""
+    )
+    if urls:
+        e.sql(
+            f"""INSERT INTO stage_action_urls
+                SELECT DISTINCT {platform}, action_id, url, {sql_domain('url')} FROM (
+                    SELECT action_id,
+                           rtrim(unnest(regexp_extract_all({text}, {sql_literal(URL_RE)})), '.,;:!?)…') AS url
+                    FROM {valid} WHERE {text} LIKE '%http%')"""
+        )
+    if mentions:
+        e.sql(
+            f"""INSERT INTO stage_action_mentions
+                SELECT DISTINCT {platform}, action_id, m FROM (
+                    SELECT action_id, unnest(regexp_extract_all({text}, {sql_literal(MENTION_RE)}, 1)) AS m
+                    FROM {valid} WHERE {text} LIKE '%@%')"""
+        )
+
+
+def insert_min_accounts(ctx: ReadContext, valid: str, account_id: str = "account_id",
+                        screen_name: str = "NULL") -> None:
+    """Accounts known only by id (and maybe handle) from an activity file: one row per id, first row wins."""
+    ctx.engine.sql(
+        f"""INSERT INTO stage_accounts (platform, account_id, screen_name, id_is_pseudonymised)
+            SELECT {sql_literal(ctx.platform)}, a, s, {sql_pseudonymised('a')} FROM (
+                SELECT {account_id} AS a, {screen_name} AS s, __line FROM {valid}
+                QUALIFY row_number() OVER (PARTITION BY {account_id} ORDER BY __line) = 1)
+            ORDER BY __line"""
+    )

@@ -1,0 +1,79 @@
+"""``cnt_csv``: the message CSV of coordination-network-toolkit (``compute_networks preprocess --format csv``).
+
+Consumes a CSV with a header row naming ``message_id, user_id, username, repost_id, reply_id, message, timestamp,
+urls`` (CNT itself skips the header and reads by position; flockwatch reads by name, so reordered columns work).
+``timestamp`` is in seconds (CNT only needs a consistent offset; flockwatch reads it as epoch seconds, UTC) and
+``urls`` is a space-separated list. Produces ``actions`` (``repost_id`` → ``repost`` with that target,
+``reply_id`` → ``reply``, else ``post``), ``action_urls`` from ``urls``, ``action_hashtags`` and
+``action_mentions`` (handles) parsed from ``message``, and one ``accounts`` row per ``user_id`` with its
+``username``. Ids are kept exactly as written.
+"""
+
+from __future__ import annotations
+
+from flockwatch.engine.duckdb_engine import sql_literal
+from flockwatch.ingest.base import ReadContext, ReadResult, Sniff
+from flockwatch.ingest.csvscan import (
+    drop_scan,
+    explode_text_entities,
+    insert_min_accounts,
+    parses,
+    required,
+    scan_csv,
+    split_valid,
+    sql_domain,
+    sql_epoch_s,
+    typed_ref,
+)
+
+COLUMNS = ("message_id", "user_id", "username", "repost_id", "reply_id", "message", "timestamp", "urls")
+
+
+class CntCsvReader:
+    name = "cnt_csv"
+    description = "coordination-network-toolkit CSV: message_id,user_id,username,repost_id,reply_id,message,..."
+    default_platform = "twitter"
+
+    def sniff(self, sniff: Sniff) -> bool:
+        return {"message_id", "user_id", "repost_id", "reply_id"} <= set(sniff.header_fields)
+
+    def read(self, ctx: ReadContext) -> ReadResult:
+        scan = scan_csv(ctx, "__cnt")
+        try:
+            if scan.empty:
+                return ReadResult(0, ["empty file"])
+            scan.require(ctx.source_file, "message_id", "user_id", "timestamp")
+            c = scan.col
+            repost, reply, ts = c("repost_id"), c("reply_id"), c("timestamp")
+            typed = {
+                "action_id": c("message_id"), "account_id": c("user_id"), "username": c("username"),
+                "kind": f"CASE WHEN {repost} IS NOT NULL THEN 'repost' WHEN {reply} IS NOT NULL THEN 'reply' "
+                        f"ELSE 'post' END",
+                "target_action_id": f"coalesce({repost}, {reply})", "acted_at": sql_epoch_s(ts),
+                "text": c("message"), "urls": c("urls"),
+            }
+            checks = [
+                required(c("message_id"), "message_id"), required(c("user_id"), "user_id"),
+                required(ts, "timestamp"), parses(ts, typed_ref("acted_at"), "timestamp", "a time in epoch seconds"),
+            ]
+            valid = split_valid(ctx, scan, typed, checks)
+            e, p = ctx.engine, sql_literal(ctx.platform)
+            e.sql(
+                f"""INSERT INTO stage_actions (platform, action_id, account_id, kind, acted_at, target_action_id,
+                                               text)
+                    SELECT {p}, action_id, account_id, kind, acted_at, target_action_id, text FROM {valid}"""
+            )
+            insert_min_accounts(ctx, valid, screen_name="username")
+            e.sql(
+                f"""INSERT INTO stage_action_urls
+                    SELECT DISTINCT {p}, action_id, url, {sql_domain('url')} FROM (
+                        SELECT action_id, unnest(string_split(trim(urls), ' ')) AS url
+                        FROM {valid} WHERE urls IS NOT NULL) WHERE url <> ''"""
+            )
+            explode_text_entities(ctx, valid, urls=False)
+            return ReadResult(scan.rows_read)
+        finally:
+            drop_scan(ctx, "__cnt")
+
+
+READER = CntCsvReader()

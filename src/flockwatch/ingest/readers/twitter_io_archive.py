@@ -1,0 +1,180 @@
+"""``twitter_io_archive``: Twitter's information-operations archives (users and tweets CSV files).
+
+Consumes a users file (``userid`` + ``account_creation_date``) or a tweets file (``tweetid`` + ``tweet_time``),
+hashed or unhashed, with or without the ``user_`` prefix, the 2018 IRA layout (in_reply_to columns swapped,
+``poll_choices`` added: columns are always taken by header name), plain or ``.gz`` (the loader unpacks zips).
+Produces ``accounts`` (users file; tweets file from its ``user_*`` columns), ``actions`` and the entity tables
+``action_hashtags`` / ``action_urls`` / ``action_mentions`` exploded from the bracketed list columns.
+
+Parsing and validation run in DuckDB (see ``ingest/csvscan.py``). A row is quarantined when a required field is
+missing (``tweetid``, ``userid``, ``tweet_time``) or a loaded field does not parse (times, counts, ``is_retweet``).
+Columns flockwatch does not load (``latitude``, ``like_count``...) are not checked; real archives fill them with
+words like ``absent``.
+
+Kind of an action: ``is_retweet`` true → ``repost`` (targets ``retweet_tweetid`` / ``retweet_userid``); else an
+``in_reply_to_*`` value → ``reply``; else ``quoted_tweet_tweetid`` → ``quote``; else ``post``.
+
+Pseudonymised ids: hashed releases replace the numeric ``userid`` by a hash; any non-numeric ``userid`` marks the
+account ``id_is_pseudonymised``. Ids are kept exactly as in the file so that the same hash joins everywhere.
+"""
+
+from __future__ import annotations
+
+from flockwatch.engine.duckdb_engine import sql_literal
+from flockwatch.ingest.base import ReadContext, ReadResult, Sniff
+from flockwatch.ingest.csvscan import (
+    Check,
+    CsvScan,
+    drop_scan,
+    parses,
+    required,
+    scan_csv,
+    split_valid,
+    sql_domain,
+    sql_list_items,
+    sql_time,
+    typed_ref,
+)
+
+_TRUE = "('true', 't', '1', 'yes')"
+_FALSE = "('false', 'f', '0', 'no')"
+
+
+def _profile(scan: CsvScan) -> dict[str, str]:
+    """Typed account columns from either layout (``user_`` prefix or not)."""
+    created = scan.col("account_creation_date")
+    return {
+        "account_id": scan.col("userid"),
+        "screen_name": scan.col("user_screen_name", "screen_name"),
+        "display_name": scan.col("user_display_name", "display_name"),
+        "created_at": sql_time(created),
+        "follower_count": f"TRY_CAST({scan.col('follower_count')} AS BIGINT)",
+        "following_count": f"TRY_CAST({scan.col('following_count')} AS BIGINT)",
+        "account_language": scan.col("account_language", "user_language"),
+        "reported_location": scan.col("user_reported_location", "reported_location"),
+        "description": scan.col("user_profile_description", "profile_description"),
+        "profile_url": scan.col("user_profile_url", "profile_url"),
+    }
+
+
+def _profile_checks(scan: CsvScan) -> list[Check]:
+    return [
+        required(scan.col("userid"), "userid"),
+        parses(scan.col("account_creation_date"), typed_ref("created_at"), "account_creation_date", "a time"),
+        parses(scan.col("follower_count"), typed_ref("follower_count"), "follower_count", "a whole number"),
+        parses(scan.col("following_count"), typed_ref("following_count"), "following_count", "a whole number"),
+    ]
+
+
+def _insert_accounts(ctx: ReadContext, valid: str) -> None:
+    """One account per userid (its first row in the file); non-numeric ids are hashes (pseudonymised)."""
+    ctx.engine.sql(
+        f"""INSERT INTO stage_accounts
+            SELECT {sql_literal(ctx.platform)}, account_id, screen_name, display_name, created_at, follower_count,
+                   following_count, account_language, reported_location, description, profile_url,
+                   NOT regexp_full_match(account_id, '[0-9]+')
+            FROM (SELECT * FROM {valid} QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY __line) = 1)
+            ORDER BY __line"""
+    )
+
+
+class TwitterIOArchiveReader:
+    name = "twitter_io_archive"
+    description = "Twitter information-operations archive: users and tweets CSV (hashed or unhashed, .gz ok)"
+    default_platform = "twitter"
+
+    def sniff(self, sniff: Sniff) -> bool:
+        h = set(sniff.header_fields)
+        return {"tweetid", "tweet_time"} <= h or ({"userid", "account_creation_date"} <= h and "tweetid" not in h)
+
+    def read(self, ctx: ReadContext) -> ReadResult:
+        scan = scan_csv(ctx, "__archive")
+        try:
+            if scan.empty:
+                return ReadResult(0, ["empty file"])
+            if scan.has("tweetid"):
+                scan.require(ctx.source_file, "tweetid", "userid", "tweet_time")
+                self._tweets(ctx, scan)
+            else:
+                scan.require(ctx.source_file, "userid")
+                valid = split_valid(ctx, scan, _profile(scan), _profile_checks(scan))
+                _insert_accounts(ctx, valid)
+            return ReadResult(scan.rows_read)
+        finally:
+            drop_scan(ctx, "__archive")
+
+    def _tweets(self, ctx: ReadContext, scan: CsvScan) -> None:
+        c = scan.col
+        is_rt = f"lower({c('is_retweet')})"
+        reply_tweet, reply_user = c("in_reply_to_tweetid"), c("in_reply_to_userid")
+        quoted = c("quoted_tweet_tweetid")
+        kind = (
+            f"CASE WHEN {is_rt} IN {_TRUE} THEN 'repost' "
+            f"WHEN {reply_tweet} IS NOT NULL OR {reply_user} IS NOT NULL THEN 'reply' "
+            f"WHEN {quoted} IS NOT NULL THEN 'quote' ELSE 'post' END"
+        )
+        typed = {
+            **_profile(scan),
+            "action_id": c("tweetid"),
+            "kind": kind,
+            "acted_at": sql_time(c("tweet_time")),
+            "target_action_id": (
+                f"CASE WHEN {is_rt} IN {_TRUE} THEN {c('retweet_tweetid')} "
+                f"WHEN {reply_tweet} IS NOT NULL OR {reply_user} IS NOT NULL THEN {reply_tweet} "
+                f"ELSE {quoted} END"
+            ),
+            "target_account_id": (
+                f"CASE WHEN {is_rt} IN {_TRUE} THEN {c('retweet_userid')} "
+                f"WHEN {reply_tweet} IS NOT NULL OR {reply_user} IS NOT NULL THEN {reply_user} END"
+            ),
+            "text": c("tweet_text"),
+            "tweet_language": c("tweet_language"),
+            "client": c("tweet_client_name"),
+            "hashtags": c("hashtags"),
+            "urls": c("urls"),
+            "user_mentions": c("user_mentions"),
+        }
+        checks = [
+            required(c("tweetid"), "tweetid"),
+            *_profile_checks(scan),
+            required(c("tweet_time"), "tweet_time"),
+            parses(c("tweet_time"), typed_ref("acted_at"), "tweet_time", "a time"),
+            Check(
+                f"{is_rt} IS NOT NULL AND {is_rt} NOT IN {_TRUE} AND {is_rt} NOT IN {_FALSE}",
+                f"'is_retweet: expected true/false, got ''' || left({c('is_retweet')}, 40) || ''''",
+            ),
+        ]
+        valid = split_valid(ctx, scan, typed, checks)
+        e, platform = ctx.engine, sql_literal(ctx.platform)
+        _insert_accounts(ctx, valid)
+        e.sql(
+            f"""INSERT INTO stage_actions
+                SELECT {platform}, action_id, account_id, kind, acted_at, target_action_id, target_account_id,
+                       text, tweet_language, client FROM {valid}"""
+        )
+        explode(ctx, valid)
+
+
+def explode(ctx: ReadContext, valid: str) -> None:
+    """Bracketed list columns → entity tables (hashtags lower-cased without '#'; URL hosts without ``www.``)."""
+    e, platform = ctx.engine, sql_literal(ctx.platform)
+    e.sql(
+        f"""INSERT INTO stage_action_hashtags
+            SELECT DISTINCT {platform}, action_id, tag FROM (
+                SELECT action_id, lower(ltrim(unnest({sql_list_items('hashtags')}), '#')) AS tag
+                FROM {valid} WHERE hashtags IS NOT NULL) WHERE tag <> ''"""
+    )
+    e.sql(
+        f"""INSERT INTO stage_action_urls
+            SELECT DISTINCT {platform}, action_id, url, {sql_domain('url')} FROM (
+                SELECT action_id, unnest({sql_list_items('urls')}) AS url FROM {valid} WHERE urls IS NOT NULL)"""
+    )
+    e.sql(
+        f"""INSERT INTO stage_action_mentions
+            SELECT DISTINCT {platform}, action_id, ltrim(m, '@') FROM (
+                SELECT action_id, unnest({sql_list_items('user_mentions')}) AS m
+                FROM {valid} WHERE user_mentions IS NOT NULL) WHERE ltrim(m, '@') <> ''"""
+    )
+
+
+READER = TwitterIOArchiveReader()
