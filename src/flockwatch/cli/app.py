@@ -24,6 +24,9 @@ COMMAND_MODULES = [
     "flockwatch.cli.ads_cmds",
     "flockwatch.cli.labels_cmds",
     "flockwatch.cli.simulate_cmds",
+    "flockwatch.cli.expand_cmds",
+    "flockwatch.cli.watch_cmds",
+    "flockwatch.cli.attribute_cmds",
 ]
 
 app = typer.Typer(

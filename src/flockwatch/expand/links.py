@@ -1,0 +1,327 @@
+"""Seed-anchored links: for every account outside an anchor set, how strongly it is tied to the anchors.
+
+Consumes the canonical tables (``accounts``, ``actions``, ``action_hashtags``, ``action_urls``, ``action_mentions``,
+``infrastructure``) through the Engine; produces, per candidate account, the raw observations one expansion round
+scores (:func:`anchor_links` returns an Arrow table, one row per linked candidate):
+
+- ``co_hits`` / ``co_expected``: how many of the candidate's events (an action hitting a *target*: the reposted or
+  replied-to post, the normalised text, a URL, a hashtag, a mentioned account) fall within ``window_s`` of an anchor's
+  event on the same target, and how many would by chance. The chance rate of a target is the anchors' event rate on
+  it over the span the target is active (all accounts' events), so hot hashtags and viral cascades, where anchors
+  act all the time, contribute almost nothing, while a rare text reposted within minutes counts a lot.
+- ``amp_hits`` / ``amp_expected``: actions that repost, reply to, quote or mention an anchor, against the
+  platform-wide share of such actions times the candidate's activity.
+- ``infra_nats``: shared login prefixes / ASNs, each weighted by ln(N / accounts seen on it) so a national ISP
+  weighs little and a rented server range a lot; VPN use counts when most anchors use VPNs.
+- ``created_llr`` / ``template_llr``: log-likelihood ratios of the creation date (anchors created within
+  ``creation_window_days``) and of the screen-name template (``aaaa9999``-style shape) against all accounts.
+- evidence columns: example (candidate action, anchor action, anchor account, target kind) pairs, amplified
+  anchors, shared prefixes.
+
+Only pairs with one side in the anchor set are ever formed, so the cost is linear in the events (one pass to pick
+the events on anchor targets, a ≤3-way bucketed join into the anchors' time buckets) — never all pairs.
+
+Extending: a new target kind is one more ``UNION ALL`` branch in :func:`events_sql` with a two-letter kind code.
+Platform qualifiers are not part of the join keys: a workspace is expected to hold one platform per investigation.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from flockwatch.engine import Engine
+
+#: Target kind codes (stored in evidence): why two events share a target.
+TARGET_KINDS = {
+    "rp": "reposted/quoted the same post",
+    "re": "replied to the same post",
+    "tx": "posted the same text",
+    "ht": "used the same hashtag",
+    "ur": "shared the same URL",
+    "mn": "mentioned the same account",
+}
+
+def events_sql(act: str, texts: str, hashtags: str, urls: str, mentions: str, key: str = "acct") -> str:
+    """SELECT of target events ``(key, action_id, t, tk, target)`` from action-shaped relations.
+
+    ``act``: ``key, action_id, t (epoch s), kind, target_action_id``; ``texts``: ``key, action_id, t, kind, text``;
+    entity relations: ``action_id`` plus ``hashtag`` / ``url`` / ``mentioned_account_id``. ``target`` is a 64-bit
+    hash of ``kind:value`` so the join keys stay small at platform scale.
+    """
+    return rf"""
+SELECT {key}, action_id, t, 'rp' AS tk, hash('rp:' || target_action_id) AS target
+  FROM {act} WHERE kind IN ('repost', 'share', 'quote') AND target_action_id IS NOT NULL
+UNION ALL
+-- an original post is the first event of its own cascade, so a fast repost of an anchor's post is a co-action
+SELECT {key}, action_id, t, 'rp', hash('rp:' || action_id) FROM {act} WHERE kind = 'post'
+UNION ALL
+SELECT {key}, action_id, t, 're', hash('re:' || target_action_id)
+  FROM {act} WHERE kind = 'reply' AND target_action_id IS NOT NULL
+UNION ALL
+SELECT {key}, action_id, t, 'tx', hash('tx:' || norm)
+  FROM (SELECT {key}, action_id, t,
+               trim(regexp_replace(regexp_replace(lower(text), '(https?://\S+)|(@\w+)|(^rt )', ' ', 'g'),
+                                   '\s+', ' ', 'g')) AS norm
+          FROM {texts} WHERE kind IN ('post', 'reply', 'quote') AND text IS NOT NULL)
+ WHERE length(norm) >= {{min_text_chars}}
+UNION ALL
+SELECT x.{key}, x.action_id, x.t, 'ht', hash('ht:' || h.hashtag) FROM {hashtags} h JOIN {act} x USING (action_id)
+UNION ALL
+SELECT x.{key}, x.action_id, x.t, 'ur', hash('ur:' || u.url) FROM {urls} u JOIN {act} x USING (action_id)
+UNION ALL
+SELECT x.{key}, x.action_id, x.t, 'mn', hash('mn:' || mt.mentioned_account_id)
+  FROM {mentions} mt JOIN {act} x USING (action_id)
+"""
+
+
+_WS_TEXTS = """(SELECT m.acct, a.action_id, epoch(a.acted_at)::BIGINT AS t, a.kind, a.text
+                 FROM actions a JOIN xp_acct m USING (account_id))"""
+
+
+def prepare(engine: Engine, min_text_chars: int = 20) -> dict[str, int]:
+    """Build the per-workspace temp tables every expansion round reads; returns their sizes.
+
+    ``min_text_chars``: normalised texts shorter than this ("ok", "lol") are not a shared target.
+    """
+    e = engine
+    e.sql(
+        """CREATE OR REPLACE TEMP TABLE xp_acct AS
+           SELECT account_id, (row_number() OVER (ORDER BY account_id))::INTEGER AS acct
+             FROM (SELECT account_id FROM accounts UNION SELECT account_id FROM actions)"""
+    )
+    e.sql(
+        """CREATE OR REPLACE TEMP TABLE xp_act AS
+           SELECT m.acct, a.action_id, epoch(a.acted_at)::BIGINT AS t, a.kind, a.target_action_id,
+                  a.target_account_id
+             FROM actions a JOIN xp_acct m USING (account_id)"""
+    )
+    body = events_sql("xp_act", _WS_TEXTS, "action_hashtags", "action_urls", "action_mentions")
+    e.sql("CREATE OR REPLACE TEMP TABLE xp_events AS " + body.replace("{min_text_chars}", str(int(min_text_chars))))
+    e.sql("CREATE OR REPLACE TEMP TABLE xp_nact AS SELECT acct, count(*) AS n_actions FROM xp_act GROUP BY acct")
+    e.sql(
+        """CREATE OR REPLACE TEMP TABLE xp_infra AS
+           SELECT DISTINCT m.acct, i.ip_prefix, i.asn, coalesce(i.via_vpn, false) AS via_vpn
+             FROM infrastructure i JOIN xp_acct m USING (account_id)"""
+    )
+    e.sql(
+        """CREATE OR REPLACE TEMP TABLE xp_prefix_df AS
+           SELECT 'p' AS k, ip_prefix AS v, count(DISTINCT acct) AS df FROM xp_infra
+            WHERE ip_prefix IS NOT NULL GROUP BY ip_prefix
+           UNION ALL
+           SELECT 'a', CAST(asn AS VARCHAR), count(DISTINCT acct) FROM xp_infra WHERE asn IS NOT NULL GROUP BY asn"""
+    )
+    # Screen-name template: lower-case letters -> a, upper -> A, digits -> 9 ("Lina52831547" -> "Aaaa99999999").
+    e.sql(
+        r"""CREATE OR REPLACE TEMP TABLE xp_profile AS
+           SELECT m.acct, CAST(a.created_at AS DATE) AS created_day,
+                  CASE WHEN a.screen_name IS NULL THEN NULL ELSE
+                    regexp_replace(regexp_replace(regexp_replace(a.screen_name, '[a-z]', 'a', 'g'),
+                                                  '[A-Z]', 'A', 'g'), '[0-9]', '9', 'g') END AS tmpl
+             FROM accounts a JOIN xp_acct m USING (account_id)"""
+    )
+    return {
+        "accounts": e.count("xp_acct"),
+        "actions": e.count("xp_act"),
+        "events": e.count("xp_events"),
+        "infra_rows": e.count("xp_infra"),
+    }
+
+
+def anchor_links(
+    engine: Engine,
+    anchors_table: str,
+    window_s: int = 3600,
+    creation_window_days: int = 1,
+    min_template_anchors: int = 2,
+    examples: int = 5,
+) -> pa.Table:
+    """Raw link observations of every candidate (non-anchor) account to the anchors in ``anchors_table(acct)``.
+
+    Requires :func:`prepare`. ``window_s``: two events on one target within this many seconds are a co-action.
+    """
+    e = engine
+    w = int(window_s)
+    e.sql(f"CREATE OR REPLACE TEMP TABLE xp_anc AS SELECT DISTINCT acct FROM {anchors_table}")
+    n_anchors = e.count("xp_anc")
+    e.sql("CREATE OR REPLACE TEMP TABLE xp_ae AS SELECT ev.* FROM xp_events ev SEMI JOIN xp_anc USING (acct)")
+    e.sql(
+        """CREATE OR REPLACE TEMP TABLE xp_ce AS
+           SELECT ev.* FROM xp_events ev
+            WHERE ev.target IN (SELECT target FROM xp_ae) AND ev.acct NOT IN (SELECT acct FROM xp_anc)"""
+    )
+    # Chance that an event on target T lands within the window of an anchor event, the larger of two estimates:
+    # - uniform: anchors' event rate on T over the span T is active (Poisson arrivals);
+    # - bursty: c_T, the share of pairs of T's events (all accounts) that fall in neighbouring time buckets, so that
+    #   joining a cascade everyone joins within minutes (a viral post, a trending hashtag hour) is what chance
+    #   predicts: p = 1 - (1 - c_T)^n_anchor.
+    # Co-action evidence therefore comes from repeated meetings on targets that are *not* bursty for everyone.
+    e.sql(
+        f"""CREATE OR REPLACE TEMP TABLE xp_tp AS
+            WITH a AS (SELECT target, count(*) AS n_anchor, min(t) AS a0, max(t) AS a1 FROM xp_ae GROUP BY target),
+                 c AS (SELECT target, min(t) AS c0, max(t) AS c1 FROM xp_ce GROUP BY target),
+                 b AS (SELECT target, t // {w} AS b, count(*) AS n
+                         FROM (SELECT target, t FROM xp_ae UNION ALL SELECT target, t FROM xp_ce) GROUP BY ALL),
+                 conc AS (SELECT target,
+                                 sum(n * (n - 1) + n * (CASE WHEN gap_prev = 1 THEN n_prev ELSE 0 END
+                                                        + CASE WHEN gap_next = 1 THEN n_next ELSE 0 END))
+                                   / nullif(sum(n) * (sum(n) - 1), 0) AS c_t
+                            FROM (SELECT target, n, lag(n) OVER w AS n_prev, lead(n) OVER w AS n_next,
+                                         b - lag(b) OVER w AS gap_prev, lead(b) OVER w - b AS gap_next
+                                    FROM b WINDOW w AS (PARTITION BY target ORDER BY b))
+                           GROUP BY target)
+            SELECT a.target, greatest(
+                     1 - exp(-2.0 * {w} * a.n_anchor
+                             / (greatest(a1, coalesce(c1, a1)) - least(a0, coalesce(c0, a0)) + 2.0 * {w})),
+                     1 - pow(1 - least(coalesce(conc.c_t, 0.0), 1.0), a.n_anchor)) AS p_hit
+              FROM a LEFT JOIN c USING (target) LEFT JOIN conc USING (target)"""
+    )
+    e.sql(
+        f"""CREATE OR REPLACE TEMP TABLE xp_ab AS
+            SELECT target, t // {w} AS b, min(t) AS t0, max(t) AS t1,
+                   arg_min(action_id, t) AS rep_action, arg_min(acct, t) AS rep_acct
+              FROM xp_ae GROUP BY target, t // {w}"""
+    )
+    e.sql(
+        f"""CREATE OR REPLACE TEMP TABLE xp_hits AS
+            WITH ab3 AS (SELECT ab.*, ab.b + d.d AS jb, d.d FROM xp_ab ab,
+                                (VALUES (-1), (0), (1)) d(d)),
+                 j AS (SELECT ce.acct, ce.action_id, ce.tk, ce.target, ce.t, ab3.rep_action, ab3.rep_acct
+                         FROM xp_ce ce JOIN ab3 ON ce.target = ab3.target AND ce.t // {w} = ab3.jb
+                        WHERE ab3.d = 0 OR (ab3.d = 1 AND ab3.t1 >= ce.t - {w})
+                                        OR (ab3.d = -1 AND ab3.t0 <= ce.t + {w}))
+            SELECT acct, action_id, tk, target, any_value(rep_action) AS rep_action,
+                   any_value(rep_acct) AS rep_acct
+              FROM j GROUP BY acct, action_id, tk, target"""
+    )
+    e.sql(
+        """CREATE OR REPLACE TEMP TABLE xp_co AS
+           WITH lam AS (SELECT ce.acct, sum(tp.p_hit) AS co_expected, count(*) AS co_events
+                          FROM xp_ce ce JOIN xp_tp tp USING (target) GROUP BY ce.acct),
+                hit AS (SELECT h.acct, count(*) AS co_hits,
+                               list({'action': h.action_id, 'seed_action': h.rep_action,
+                                     'seed': s.account_id, 'via': h.tk} ORDER BY h.action_id)
+                                   AS co_examples,
+                               list(DISTINCT s.account_id) AS co_seeds
+                          FROM xp_hits h JOIN xp_acct s ON s.acct = h.rep_acct GROUP BY h.acct)
+           SELECT lam.acct, lam.co_events, lam.co_expected, coalesce(hit.co_hits, 0) AS co_hits,
+                  hit.co_examples, hit.co_seeds
+             FROM lam LEFT JOIN hit USING (acct)"""
+    )
+    # Amplification: actions aimed at an anchor (its post, its account, a mention of it).
+    e.sql(
+        """CREATE OR REPLACE TEMP TABLE xp_amp_rows AS
+           WITH anc_ids AS (SELECT m.account_id FROM xp_acct m SEMI JOIN xp_anc USING (acct)),
+                anc_actions AS (SELECT action_id, acct FROM xp_act SEMI JOIN xp_anc USING (acct))
+           SELECT x.acct, x.action_id, x.target_account_id AS seed FROM xp_act x
+            WHERE x.target_account_id IN (SELECT account_id FROM anc_ids)
+           UNION
+           SELECT x.acct, x.action_id, m.account_id FROM xp_act x
+             JOIN anc_actions aa ON aa.action_id = x.target_action_id JOIN xp_acct m ON m.acct = aa.acct
+           UNION
+           SELECT x.acct, x.action_id, mt.mentioned_account_id FROM action_mentions mt JOIN xp_act x USING (action_id)
+            WHERE mt.mentioned_account_id IN (SELECT account_id FROM anc_ids)"""
+    )
+    e.sql(
+        """CREATE OR REPLACE TEMP TABLE xp_amp AS
+           SELECT r.acct, count(DISTINCT r.action_id) AS amp_hits,
+                  list(DISTINCT r.action_id ORDER BY r.action_id) AS amp_actions, list(DISTINCT r.seed) AS amp_seeds
+             FROM xp_amp_rows r WHERE r.acct NOT IN (SELECT acct FROM xp_anc) GROUP BY r.acct"""
+    )
+    total_nonanchor = e.sql("SELECT sum(n_actions) FROM xp_nact WHERE acct NOT IN (SELECT acct FROM xp_anc)").scalar()
+    total_amp = e.sql("SELECT coalesce(sum(amp_hits), 0) FROM xp_amp").scalar()
+    amp_rate = float(total_amp) / float(total_nonanchor or 1)
+    # Shared infrastructure, weighted by rarity among all accounts with login data.
+    n_infra = e.sql("SELECT count(DISTINCT acct) FROM xp_infra").scalar() or 0
+    vpn_anchor_share = (
+        e.sql("SELECT avg(CASE WHEN v THEN 1.0 ELSE 0.0 END) FROM (SELECT acct, bool_or(via_vpn) v FROM xp_infra "
+              "SEMI JOIN xp_anc USING (acct) GROUP BY acct)").scalar() or 0.0
+    )
+    n_vpn = e.sql("SELECT count(DISTINCT acct) FROM xp_infra WHERE via_vpn").scalar() or 0
+    vpn_nats = 0.5 * _ln_ratio(n_infra, n_vpn) if vpn_anchor_share >= 0.5 and n_vpn else 0.0
+    e.sql(
+        f"""CREATE OR REPLACE TEMP TABLE xp_inf AS
+            WITH ap AS (SELECT DISTINCT 'p' AS k, ip_prefix AS v FROM xp_infra SEMI JOIN xp_anc USING (acct)
+                         WHERE ip_prefix IS NOT NULL
+                        UNION SELECT DISTINCT 'a', CAST(asn AS VARCHAR) FROM xp_infra SEMI JOIN xp_anc USING (acct)
+                         WHERE asn IS NOT NULL),
+                 cp AS (SELECT acct, 'p' AS k, ip_prefix AS v FROM xp_infra WHERE ip_prefix IS NOT NULL
+                        UNION SELECT acct, 'a', CAST(asn AS VARCHAR) FROM xp_infra WHERE asn IS NOT NULL),
+                 shared AS (SELECT cp.acct, cp.k, cp.v, df.df FROM cp JOIN ap USING (k, v)
+                              JOIN xp_prefix_df df USING (k, v) WHERE cp.acct NOT IN (SELECT acct FROM xp_anc)),
+                 vpn AS (SELECT acct, bool_or(via_vpn) AS vpn FROM xp_infra GROUP BY acct)
+            SELECT s.acct,
+                   sum(CASE WHEN k = 'p' THEN 1.0 ELSE 0.5 END * ln(({n_infra} + 1.0) / (df + 1.0)))
+                     + CASE WHEN any_value(vpn.vpn) THEN {vpn_nats} ELSE 0 END AS infra_nats,
+                   list(DISTINCT CASE WHEN k = 'p' THEN v END) FILTER (WHERE k = 'p') AS shared_prefixes,
+                   list(DISTINCT v) FILTER (WHERE k = 'a') AS shared_asns
+              FROM shared s LEFT JOIN vpn USING (acct) GROUP BY s.acct"""
+    )
+    # Account-creation and name-template likelihood ratios against all accounts.
+    cw = int(creation_window_days)
+    n_all = e.sql("SELECT count(*) FROM xp_profile").scalar() or 0
+    e.sql(
+        f"""CREATE OR REPLACE TEMP TABLE xp_sig AS
+            WITH days AS (SELECT created_day AS d, count(*) AS n_all,
+                                 count(*) FILTER (WHERE acct IN (SELECT acct FROM xp_anc)) AS n_anc
+                            FROM xp_profile WHERE created_day IS NOT NULL GROUP BY created_day),
+                 win AS (SELECT d1.d, sum(d2.n_all) AS m, sum(d2.n_anc) AS k FROM days d1 JOIN days d2
+                           ON d2.d BETWEEN d1.d - INTERVAL {cw} DAY AND d1.d + INTERVAL {cw} DAY GROUP BY d1.d),
+                 tm AS (SELECT tmpl, count(*) AS m,
+                               count(*) FILTER (WHERE acct IN (SELECT acct FROM xp_anc)) AS k
+                          FROM xp_profile WHERE tmpl IS NOT NULL GROUP BY tmpl)
+            SELECT p.acct,
+                   CASE WHEN win.k > 0 THEN greatest(0.0, ln(((win.k + 0.5) / ({n_anchors} + 1.0))
+                                                             / ((win.m + 0.5) / ({n_all} + 1.0)))) ELSE 0 END
+                     AS created_llr,
+                   CASE WHEN tm.k >= {int(min_template_anchors)}
+                        THEN greatest(0.0, ln(((tm.k + 0.5) / ({n_anchors} + 1.0)) / ((tm.m + 0.5) / ({n_all} + 1.0))))
+                        ELSE 0 END AS template_llr,
+                   p.created_day, p.tmpl
+              FROM xp_profile p LEFT JOIN win ON win.d = p.created_day LEFT JOIN tm USING (tmpl)
+             WHERE p.acct NOT IN (SELECT acct FROM xp_anc)"""
+    )
+    table = e.sql(
+        f"""WITH linked AS (SELECT acct FROM xp_co WHERE co_hits > 0 UNION SELECT acct FROM xp_amp
+                            UNION SELECT acct FROM xp_inf
+                            UNION SELECT acct FROM xp_sig WHERE created_llr > 0 OR template_llr > 0)
+            SELECT m.account_id, l.acct, coalesce(n.n_actions, 0) AS n_actions,
+                   coalesce(co.co_hits, 0) AS co_hits, coalesce(co.co_expected, 0.0) AS co_expected,
+                   coalesce(amp.amp_hits, 0) AS amp_hits, CAST(coalesce(n.n_actions, 0) AS DOUBLE) * CAST({amp_rate!r} AS DOUBLE) AS amp_expected,
+                   coalesce(inf.infra_nats, 0.0) AS infra_nats,
+                   coalesce(sig.created_llr, 0.0) AS created_llr, coalesce(sig.template_llr, 0.0) AS template_llr,
+                   co.co_examples[1:{int(examples)}] AS co_examples, co.co_seeds[1:{int(examples)}] AS co_seeds,
+                   amp.amp_actions[1:{int(examples)}] AS amp_actions, amp.amp_seeds[1:{int(examples)}] AS amp_seeds,
+                   inf.shared_prefixes[1:{int(examples)}] AS shared_prefixes,
+                   inf.shared_asns[1:{int(examples)}] AS shared_asns,
+                   CAST(sig.created_day AS VARCHAR) AS created_day, sig.tmpl AS name_template
+              FROM linked l JOIN xp_acct m USING (acct)
+              LEFT JOIN xp_nact n USING (acct) LEFT JOIN xp_co co USING (acct) LEFT JOIN xp_amp amp USING (acct)
+              LEFT JOIN xp_inf inf USING (acct) LEFT JOIN xp_sig sig USING (acct)
+             WHERE l.acct NOT IN (SELECT acct FROM xp_anc)"""
+    )
+    return fetch_arrow(table)
+
+
+def fetch_arrow(result) -> pa.Table:
+    """An engine result as Arrow; falls back to rows where the driver lacks the Arrow fetch the Engine calls."""
+    try:
+        return result.arrow()
+    except AttributeError:
+        cols = result.columns
+        rows = result.rows()
+        if not rows:
+            return pa.table({c: pa.array([], pa.null()) for c in cols})
+        return pa.Table.from_pylist([dict(zip(cols, r)) for r in rows])
+
+
+def cleanup(engine: Engine) -> None:
+    """Drop the temp tables (they live for the session otherwise)."""
+    for t in ("xp_acct", "xp_act", "xp_events", "xp_nact", "xp_infra", "xp_prefix_df", "xp_profile", "xp_anc",
+              "xp_ae", "xp_ce", "xp_tp", "xp_ab", "xp_hits", "xp_co", "xp_amp_rows", "xp_amp", "xp_inf", "xp_sig"):
+        engine.sql(f"DROP TABLE IF EXISTS {t}")
+
+
+def _ln_ratio(n: int, k: int) -> float:
+    import math
+
+    return math.log((n + 1.0) / (k + 1.0))

@@ -1,0 +1,544 @@
+"""Incremental scoring of newly arriving actions: flag amplifiers from their first few actions.
+
+Consumes an open workspace (the history: known networks, their posts, infrastructure, account metadata), a seed set,
+and then micro-batches of new actions (Arrow tables in the canonical ``actions`` shape, plus optional entity lists:
+``hashtags``, ``urls``, ``mentions``); produces :class:`Flag` rows — accounts whose evidence crossed the threshold,
+with the evidence — as soon as the batch that pushes them over arrives.
+
+Known network: the seeds plus, by default, the expansion of the seeds at ``min_score`` (``expand_first``). The
+anchor index (the anchors' events by target and time bucket, their posts, the targets' anchor rates) is built once
+from the workspace and then grows with every batch: anchors keep posting, and a fresh amplifier reposting a post
+published a minute ago must match it. Candidates keep a small state row (actions seen, co-action hits and
+expectation, amplification hits); a batch touches only its own accounts, so nothing is rescanned.
+
+Scores use the same evidence as expansion (``expansion.evidence_nats``) and the expansion's target-decoy calibration
+maps evidence to an estimated precision; the flag threshold is the least evidence at which the expansion reached
+``min_score``. Order matters: an event is matched against anchor events already seen (this batch or earlier), so a
+candidate acting *before* an anchor on the same target is not counted — the stream is assumed roughly time-ordered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from flockwatch.errors import InputFileError, ValidationError
+from flockwatch.expand import links
+from flockwatch.expand.expansion import ExpansionParams, evidence_nats, expand
+from flockwatch.expand.seeds import resolve_seeds
+from flockwatch.workspace import Workspace
+
+#: Used when no calibration is available (expansion off, or nothing reached ``min_score``).
+DEFAULT_MIN_NATS = 12.0
+
+ACTION_COLUMNS = ("action_id", "account_id", "kind", "acted_at", "target_action_id", "target_account_id", "text")
+
+
+@dataclass
+class Flag:
+    """An account whose first actions link it to a known network."""
+
+    account_id: str
+    score: float
+    nats: float
+    actions_seen: int
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"account_id": self.account_id, "score": round(self.score, 4), "nats": round(self.nats, 3),
+                "actions_seen": self.actions_seen, "evidence": self.evidence}
+
+
+class Watcher:
+    """Scores micro-batches of new actions against known networks. One per workspace connection."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        seeds: Any,
+        min_score: float = 0.95,
+        expand_first: bool = True,
+        params: ExpansionParams | None = None,
+        record_trajectories: bool = False,
+    ) -> None:
+        if not 0 < min_score <= 1:
+            raise ValidationError("min_score must be in (0, 1]")
+        self.ws = ws
+        self.e = ws.engine
+        self.params = params or ExpansionParams()
+        self.min_score = min_score
+        self.window_s = int(self.params.window_s)
+        self.seeds = resolve_seeds(self.e, seeds)
+        self.record = record_trajectories
+        self.trajectories: list[pa.Table] = []
+        self.batches = 0
+        self.actions_seen = 0
+        members = list(self.seeds.account_ids)
+        self._calib_raw = np.array([])
+        self._calib_score = np.array([])
+        self.min_nats = DEFAULT_MIN_NATS
+        if expand_first:
+            x = expand(ws, self.seeds.account_ids, self.params, keep_temp=True)
+            members = x.members(min_score)
+            order = np.argsort(x.raw_nats, kind="stable")
+            self._calib_raw = x.raw_nats[order]
+            self._calib_score = np.maximum.accumulate(x.scores[order]) if len(order) else np.array([])
+            reached = x.raw_nats[x.scores >= min_score]
+            if len(reached):
+                self.min_nats = float(reached.min())
+        else:
+            links.prepare(self.e, min_text_chars=self.params.min_text_chars)
+        self.anchors = sorted(set(members))
+        self._build_index()
+
+    # -- the anchor index ---------------------------------------------------------------------------------------
+    def _build_index(self) -> None:
+        e, w = self.e, self.window_s
+        e.sql("SELECT 1").rows()
+        e.register("__w_anc", pa.table({"account_id": pa.array(self.anchors, pa.string())}))
+        try:
+            e.sql("CREATE OR REPLACE TEMP TABLE w_anc AS SELECT DISTINCT account_id FROM __w_anc")
+        finally:
+            e.sql("SELECT 1").rows()
+            e.unregister("__w_anc")
+        e.sql("CREATE OR REPLACE TEMP TABLE w_anchor_tbl AS SELECT m.acct FROM xp_acct m SEMI JOIN w_anc USING (account_id)")
+        # Account-level evidence (infrastructure, creation, name template) against the final anchors, for accounts
+        # the workspace already knows (a fresh account's sign-up and logins usually are).
+        prior = links.anchor_links(e, "w_anchor_tbl", w)
+        e.sql("SELECT 1").rows()
+        e.register("__w_prior", prior.select(["account_id", "infra_nats", "created_llr", "template_llr"])
+                   if prior.num_rows else pa.table({"account_id": pa.array([], pa.string()),
+                                                    "infra_nats": pa.array([], pa.float64()),
+                                                    "created_llr": pa.array([], pa.float64()),
+                                                    "template_llr": pa.array([], pa.float64())}))
+        try:
+            e.sql("""CREATE OR REPLACE TEMP TABLE w_prior AS
+                     SELECT account_id, CAST(infra_nats AS DOUBLE) AS infra_nats,
+                            CAST(created_llr AS DOUBLE) AS created_llr, CAST(template_llr AS DOUBLE) AS template_llr
+                       FROM __w_prior""")
+        finally:
+            e.sql("SELECT 1").rows()
+            e.unregister("__w_prior")
+        total = e.sql("SELECT count(*) FROM xp_act WHERE acct NOT IN (SELECT acct FROM w_anchor_tbl)").scalar() or 1
+        amp = e.sql("SELECT count(DISTINCT action_id) FROM xp_amp_rows WHERE acct NOT IN "
+                    "(SELECT acct FROM w_anchor_tbl)").scalar() or 0
+        self.amp_rate = max(float(amp) / float(total), 1e-6)
+        e.sql("""CREATE OR REPLACE TEMP TABLE w_ae AS
+                 SELECT ev.target, ev.t, ev.action_id, m.account_id FROM xp_events ev JOIN xp_acct m USING (acct)
+                  WHERE ev.acct IN (SELECT acct FROM w_anchor_tbl)""")
+        e.sql(f"""CREATE OR REPLACE TEMP TABLE w_ab AS
+                  SELECT target, t // {w} AS b, min(t) AS t0, max(t) AS t1, arg_min(action_id, t) AS rep_action,
+                         arg_min(account_id, t) AS rep_account
+                    FROM w_ae GROUP BY ALL""")
+        e.sql("CREATE UNIQUE INDEX w_ab_key ON w_ab (target, b)")
+        # p_static: the expansion's chance estimate for targets the history knows (bursty targets stay cheap);
+        # new targets fall back to the anchors' rate over the span seen so far
+        e.sql("""CREATE OR REPLACE TEMP TABLE w_tp AS
+                 WITH a AS (SELECT target, count(*) AS n_anchor FROM w_ae GROUP BY target)
+                 SELECT a.target, a.n_anchor, min(ev.t) AS t0, max(ev.t) AS t1,
+                        coalesce(any_value(tp.p_hit), 0.0) AS p_static
+                   FROM a JOIN xp_events ev USING (target) LEFT JOIN xp_tp tp USING (target)
+                  GROUP BY a.target, a.n_anchor""")
+        e.sql("CREATE UNIQUE INDEX w_tp_key ON w_tp (target)")
+        e.sql("""CREATE OR REPLACE TEMP TABLE w_anchor_actions AS
+                 SELECT x.action_id, m.account_id FROM xp_act x JOIN xp_acct m USING (acct)
+                  WHERE x.acct IN (SELECT acct FROM w_anchor_tbl)""")
+        # Rarity weights of the prefixes / ASNs anchors log in from, for logins that arrive with the stream.
+        n_infra = e.sql("SELECT count(DISTINCT acct) FROM xp_infra").scalar() or 0
+        e.sql(f"""CREATE OR REPLACE TEMP TABLE w_prefix AS
+                  SELECT df.k, df.v, CASE WHEN df.k = 'p' THEN 1.0 ELSE 0.5 END
+                                     * ln(({n_infra} + 1.0) / (df.df + 1.0)) AS weight
+                    FROM xp_prefix_df df
+                   WHERE (df.k = 'p' AND df.v IN (SELECT ip_prefix FROM xp_infra WHERE acct IN
+                                                  (SELECT acct FROM w_anchor_tbl)))
+                      OR (df.k = 'a' AND df.v IN (SELECT CAST(asn AS VARCHAR) FROM xp_infra WHERE acct IN
+                                                  (SELECT acct FROM w_anchor_tbl)))""")
+        e.sql("CREATE OR REPLACE TEMP TABLE w_logins (account_id VARCHAR, k VARCHAR, v VARCHAR, UNIQUE (account_id, k, v))")
+        e.sql("""CREATE OR REPLACE TEMP TABLE w_state (
+                   account_id VARCHAR PRIMARY KEY, n_actions BIGINT, co_hits BIGINT, co_expected DOUBLE,
+                   amp_hits BIGINT, flagged BOOLEAN, examples VARCHAR[])""")
+        links.cleanup(e)
+        for t in ("xp_anchor_ids", "xp_decoy", "w_anchor_tbl"):
+            e.sql(f"DROP TABLE IF EXISTS {t}")
+
+    # -- scoring ------------------------------------------------------------------------------------------------
+    def process(self, actions: pa.Table, hashtags: pa.Table | None = None, urls: pa.Table | None = None,
+                mentions: pa.Table | None = None, logins: pa.Table | None = None) -> list[Flag]:
+        """Score one micro-batch; returns the accounts flagged by it (each account is flagged once).
+
+        ``logins`` (``account_id, ip_prefix, asn``), when the stream carries them, add shared-infrastructure evidence
+        for accounts the workspace did not know (a new account's sign-up and first logins).
+        """
+        if logins is not None and logins.num_rows:
+            self._add_logins(logins)
+        if actions.num_rows == 0:
+            return []
+        e, w = self.e, self.window_s
+        self.batches += 1
+        self.actions_seen += actions.num_rows
+        e.sql("SELECT 1").rows()
+        tables = {"__wb_act": _normalise_actions(actions),
+                  "__wb_ht": hashtags if hashtags is not None else _empty("hashtag"),
+                  "__wb_ur": urls if urls is not None else _empty("url"),
+                  "__wb_mn": mentions if mentions is not None else _empty("mentioned_account_id")}
+        for name, t in tables.items():
+            e.register(name, t)
+        try:
+            e.sql("""CREATE OR REPLACE TEMP TABLE wb_act AS
+                     SELECT CAST(account_id AS VARCHAR) AS account_id, CAST(action_id AS VARCHAR) AS action_id,
+                            epoch(CAST(acted_at AS TIMESTAMP))::BIGINT AS t, CAST(kind AS VARCHAR) AS kind,
+                            CAST(target_action_id AS VARCHAR) AS target_action_id,
+                            CAST(target_account_id AS VARCHAR) AS target_account_id, CAST(text AS VARCHAR) AS text
+                       FROM __wb_act""")
+            for name, col in (("ht", "hashtag"), ("ur", "url"), ("mn", "mentioned_account_id")):
+                e.sql(f"CREATE OR REPLACE TEMP TABLE wb_{name} AS SELECT CAST(action_id AS VARCHAR) AS action_id, "
+                      f"CAST({col} AS VARCHAR) AS {col} FROM __wb_{name}")
+        finally:
+            e.sql("SELECT 1").rows()
+            for name in tables:
+                e.unregister(name)
+        body = links.events_sql("wb_act", "wb_act", "wb_ht", "wb_ur", "wb_mn", key="account_id")
+        e.sql("CREATE OR REPLACE TEMP TABLE wb_ev AS "
+              + body.replace("{min_text_chars}", str(int(self.params.min_text_chars))))
+        # 1. anchors' new events grow the index first, so within-batch co-actions count
+        e.sql("""CREATE OR REPLACE TEMP TABLE wb_ae AS
+                 SELECT target, t, action_id, account_id FROM wb_ev WHERE account_id IN (SELECT account_id FROM w_anc)""")
+        e.sql("INSERT INTO w_ae SELECT * FROM wb_ae")
+        e.sql(f"""INSERT INTO w_ab SELECT target, t // {w}, min(t), max(t), arg_min(action_id, t),
+                                          arg_min(account_id, t) FROM wb_ae GROUP BY ALL
+                  ON CONFLICT (target, b) DO UPDATE SET t0 = least(w_ab.t0, excluded.t0),
+                                                        t1 = greatest(w_ab.t1, excluded.t1)""")
+        e.sql("""INSERT INTO w_tp SELECT target, count(*), min(t), max(t), 0.0 FROM wb_ae GROUP BY target
+                 ON CONFLICT (target) DO UPDATE SET n_anchor = w_tp.n_anchor + excluded.n_anchor,
+                    t0 = least(w_tp.t0, excluded.t0), t1 = greatest(w_tp.t1, excluded.t1)""")
+        e.sql("""INSERT INTO w_tp SELECT target, 0, min(t), max(t), 0.0 FROM wb_ev
+                  WHERE target IN (SELECT target FROM w_tp) GROUP BY target
+                 ON CONFLICT (target) DO UPDATE SET t0 = least(w_tp.t0, excluded.t0),
+                    t1 = greatest(w_tp.t1, excluded.t1)""")
+        e.sql("INSERT INTO w_anchor_actions SELECT action_id, account_id FROM wb_act "
+              "WHERE account_id IN (SELECT account_id FROM w_anc)")
+        # 2. per-action contributions of candidates (not anchors, not yet flagged)
+        e.sql(f"""CREATE OR REPLACE TEMP TABLE wb_contrib AS
+            WITH cand AS (SELECT * FROM wb_act WHERE account_id NOT IN (SELECT account_id FROM w_anc)
+                            AND account_id NOT IN (SELECT account_id FROM w_state WHERE flagged)),
+                 ce AS (SELECT ev.account_id, ev.action_id, ev.t, ev.tk, ev.target,
+                               greatest(tp.p_static,
+                                        1 - exp(-2.0 * {w} * tp.n_anchor / (tp.t1 - tp.t0 + 2.0 * {w}))) AS p_hit
+                          FROM wb_ev ev JOIN w_tp tp USING (target)
+                         WHERE ev.account_id IN (SELECT account_id FROM cand)),
+                 ab3 AS (SELECT ab.*, ab.b + d.d AS jb, d.d FROM w_ab ab, (VALUES (-1), (0), (1)) d(d)
+                          WHERE ab.target IN (SELECT target FROM ce)),
+                 hits AS (SELECT ce.account_id, ce.action_id, ce.tk, ce.target,
+                                 any_value(ab3.rep_action) AS rep_action, any_value(ab3.rep_account) AS rep_account
+                            FROM ce JOIN ab3 ON ce.target = ab3.target AND ce.t // {w} = ab3.jb
+                           WHERE ab3.d = 0 OR (ab3.d = 1 AND ab3.t1 >= ce.t - {w})
+                                           OR (ab3.d = -1 AND ab3.t0 <= ce.t + {w})
+                           GROUP BY ALL),
+                 per_action_co AS (SELECT action_id, sum(p_hit) AS co_expected FROM ce GROUP BY action_id),
+                 per_action_hit AS (SELECT action_id, count(*) AS co_hits,
+                                           list(action_id || '~' || rep_action || '~' || rep_account || '~' || tk)
+                                             AS examples
+                                      FROM hits GROUP BY action_id),
+                 amp AS (SELECT c.action_id FROM cand c
+                          WHERE c.target_account_id IN (SELECT account_id FROM w_anc)
+                             OR c.target_action_id IN (SELECT action_id FROM w_anchor_actions)
+                         UNION SELECT mn.action_id FROM wb_mn mn
+                          WHERE mn.mentioned_account_id IN (SELECT account_id FROM w_anc))
+            SELECT c.account_id, c.action_id, c.t,
+                   coalesce(h.co_hits, 0) AS co_hits, coalesce(pc.co_expected, 0.0) AS co_expected,
+                   CASE WHEN c.action_id IN (SELECT action_id FROM amp) THEN 1 ELSE 0 END AS amp_hits,
+                   h.examples
+              FROM cand c LEFT JOIN per_action_co pc USING (action_id) LEFT JOIN per_action_hit h USING (action_id)""")
+        # 3. running totals per account, continuing from the stored state
+        traj = links.fetch_arrow(e.sql("""
+            SELECT c.account_id, c.action_id,
+                   coalesce(s.n_actions, 0) + row_number() OVER w AS n_actions,
+                   coalesce(s.co_hits, 0) + sum(c.co_hits) OVER w AS co_hits,
+                   coalesce(s.co_expected, 0) + sum(c.co_expected) OVER w AS co_expected,
+                   coalesce(s.amp_hits, 0) + sum(c.amp_hits) OVER w AS amp_hits,
+                   greatest(coalesce(p.infra_nats, 0.0), coalesce(li.infra_nats, 0.0)) AS infra_nats,
+                   coalesce(p.created_llr, 0.0) AS created_llr,
+                   coalesce(p.template_llr, 0.0) AS template_llr
+              FROM wb_contrib c LEFT JOIN w_state s USING (account_id) LEFT JOIN w_prior p USING (account_id)
+              LEFT JOIN (SELECT l.account_id, sum(pw.weight) AS infra_nats FROM w_logins l JOIN w_prefix pw USING (k, v)
+                          GROUP BY l.account_id) li USING (account_id)
+            WINDOW w AS (PARTITION BY c.account_id ORDER BY c.t, c.action_id
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+            ORDER BY c.account_id, n_actions"""))
+        if traj.num_rows == 0:
+            return []
+        n = traj.column("n_actions").to_numpy(zero_copy_only=False).astype(float)
+        traj = traj.append_column("amp_expected", pa.array(n * self.amp_rate, pa.float64()))
+        nats = evidence_nats(traj)
+        total = nats["total"]
+        if self.record:
+            self.trajectories.append(pa.table({
+                "account_id": traj.column("account_id"), "n_actions": traj.column("n_actions"),
+                "nats": pa.array(total, pa.float64())}))
+        accounts = traj.column("account_id").to_pylist()
+        crossed = total >= self.min_nats
+        flags: list[Flag] = []
+        seen: set[str] = set()
+        for i in np.flatnonzero(crossed):
+            acc = accounts[i]
+            if acc in seen:
+                continue
+            seen.add(acc)
+            flags.append(Flag(acc, self.score_of(float(total[i])), float(total[i]), int(n[i]),
+                              self._evidence(traj, nats, i)))
+        # 4. store the state (last running total per account)
+        e.sql("""INSERT INTO w_state
+                 SELECT account_id, count(*), sum(co_hits), sum(co_expected), sum(amp_hits), false,
+                        flatten(list(examples) FILTER (WHERE examples IS NOT NULL))[1:5]
+                   FROM wb_contrib GROUP BY account_id
+                 ON CONFLICT (account_id) DO UPDATE SET n_actions = w_state.n_actions + excluded.n_actions,
+                    co_hits = w_state.co_hits + excluded.co_hits,
+                    co_expected = w_state.co_expected + excluded.co_expected,
+                    amp_hits = w_state.amp_hits + excluded.amp_hits,
+                    examples = list_concat(w_state.examples, excluded.examples)[1:5]""")
+        if flags:
+            e.sql("SELECT 1").rows()
+            e.register("__wb_flag", pa.table({"account_id": pa.array([f.account_id for f in flags], pa.string())}))
+            try:
+                e.sql("UPDATE w_state SET flagged = true WHERE account_id IN (SELECT account_id FROM __wb_flag)")
+            finally:
+                e.sql("SELECT 1").rows()
+                e.unregister("__wb_flag")
+            ex = dict(e.sql("SELECT account_id, examples FROM w_state WHERE flagged AND account_id IN "
+                            "(SELECT account_id FROM wb_contrib)").rows())
+            for f in flags:
+                f.evidence["co_action_examples"] = [_example(x) for x in (ex.get(f.account_id) or [])]
+        return flags
+
+    def _add_logins(self, logins: pa.Table) -> None:
+        e = self.e
+        cols = logins.column_names
+        if "account_id" not in cols:
+            raise ValidationError("logins need an account_id column")
+        n = logins.num_rows
+        t = pa.table({
+            "account_id": logins.column("account_id").cast(pa.string()),
+            "ip_prefix": logins.column("ip_prefix").cast(pa.string()) if "ip_prefix" in cols else pa.nulls(n, pa.string()),
+            "asn": logins.column("asn").cast(pa.string()) if "asn" in cols else pa.nulls(n, pa.string()),
+        })
+        e.sql("SELECT 1").rows()
+        e.register("__wb_logins", t)
+        try:
+            e.sql("""INSERT OR IGNORE INTO w_logins
+                     SELECT DISTINCT account_id, 'p', ip_prefix FROM __wb_logins WHERE ip_prefix IS NOT NULL
+                     UNION SELECT DISTINCT account_id, 'a', asn FROM __wb_logins WHERE asn IS NOT NULL""")
+        finally:
+            e.sql("SELECT 1").rows()
+            e.unregister("__wb_logins")
+
+    def score_of(self, nats: float) -> float:
+        """Estimated precision at this much evidence, from the expansion's target-decoy calibration."""
+        if not len(self._calib_raw):
+            return float("nan")
+        i = np.searchsorted(self._calib_raw, nats, side="right") - 1
+        return float(self._calib_score[i]) if i >= 0 else 0.0
+
+    def _evidence(self, traj: pa.Table, nats: dict[str, np.ndarray], i: int) -> dict[str, Any]:
+        row = {c: traj.column(c)[i].as_py() for c in ("n_actions", "co_hits", "co_expected", "amp_hits")}
+        return {
+            "actions_seen": row["n_actions"],
+            "co_action": {"hits": row["co_hits"], "expected": round(row["co_expected"], 3),
+                          "nats": round(float(nats["co_action"][i]), 3)},
+            "amplification": {"actions": row["amp_hits"], "expected": round(row["n_actions"] * self.amp_rate, 3),
+                              "nats": round(float(nats["amplification"][i]), 3)},
+            "infrastructure_nats": round(float(nats["infrastructure"][i]), 3),
+            "account_signal_nats": round(float(nats["creation"][i] + nats["name_template"][i]), 3),
+        }
+
+    def trajectory_table(self) -> pa.Table:
+        """Per-action evidence of every candidate seen (needs ``record_trajectories=True``)."""
+        if not self.trajectories:
+            return pa.table({"account_id": pa.array([], pa.string()), "n_actions": pa.array([], pa.int64()),
+                             "nats": pa.array([], pa.float64())})
+        return pa.concat_tables(self.trajectories)
+
+    def close(self) -> None:
+        for t in ("w_anc", "w_prior", "w_prefix", "w_logins", "w_ae", "w_ab", "w_tp", "w_anchor_actions", "w_state", "wb_act", "wb_ht",
+                  "wb_ur", "wb_mn", "wb_ev", "wb_ae", "wb_contrib"):
+            self.e.sql(f"DROP TABLE IF EXISTS {t}")
+
+
+def _example(x: str) -> dict[str, str]:
+    a, s, acc, tk = (x.split("~") + ["", "", "", ""])[:4]
+    return {"action_id": a, "seed_action_id": s, "seed": acc, "why": links.TARGET_KINDS.get(tk, tk)}
+
+
+def _empty(col: str) -> pa.Table:
+    return pa.table({"action_id": pa.array([], pa.string()), col: pa.array([], pa.string())})
+
+
+def _normalise_actions(t: pa.Table) -> pa.Table:
+    missing = [c for c in ("action_id", "account_id", "acted_at") if c not in t.column_names]
+    if missing:
+        raise ValidationError(f"new actions lack required columns: {', '.join(missing)}")
+    cols = {}
+    for c in ACTION_COLUMNS:
+        cols[c] = t.column(c) if c in t.column_names else pa.nulls(t.num_rows, pa.string())
+    if "kind" not in t.column_names:
+        cols["kind"] = pa.array(["post"] * t.num_rows, pa.string())
+    return pa.table(cols)
+
+
+# -- input: canonical JSONL / twarc2 pages / CSV ------------------------------------------------------------------
+@dataclass
+class Batch:
+    actions: pa.Table
+    hashtags: pa.Table
+    urls: pa.Table
+    mentions: pa.Table
+    source: str = ""
+    logins: pa.Table | None = None
+
+
+def batch_from_records(records: Iterable[dict[str, Any]], source: str = "") -> Batch:
+    """Canonical action dicts (``hashtags``/``urls``/``mentions`` lists optional), login events (``account_id,
+    ip_prefix, asn`` without ``action_id``) or twarc2 pages → a Batch."""
+    acts: list[dict[str, Any]] = []
+    ht: list[tuple[str, str]] = []
+    ur: list[tuple[str, str]] = []
+    mn: list[tuple[str, str]] = []
+    logins: list[tuple[str, Any, Any]] = []
+    for rec in records:
+        if "data" in rec and isinstance(rec["data"], list):  # a twarc2 page
+            for a, tags, urls, ments in _twarc2_page(rec):
+                acts.append(a)
+                ht += [(a["action_id"], h) for h in tags]
+                ur += [(a["action_id"], u) for u in urls]
+                mn += [(a["action_id"], m) for m in ments]
+            continue
+        if "action_id" not in rec and "ip_prefix" in rec:  # a login event riding along with the actions
+            logins.append((str(rec.get("account_id")), rec.get("ip_prefix"),
+                           None if rec.get("asn") is None else str(rec.get("asn"))))
+            continue
+        a = {c: rec.get(c) for c in ACTION_COLUMNS}
+        if a["action_id"] is None or a["account_id"] is None or a["acted_at"] is None:
+            raise ValidationError(f"{source}: an action needs action_id, account_id and acted_at: {rec!r:.200}")
+        a = {k: (str(v) if v is not None else None) for k, v in a.items()}
+        a["kind"] = a["kind"] or "post"
+        acts.append(a)
+        ht += [(a["action_id"], str(h).lower().lstrip("#")) for h in rec.get("hashtags") or []]
+        ur += [(a["action_id"], str(u)) for u in rec.get("urls") or []]
+        mn += [(a["action_id"], str(m).lstrip("@")) for m in rec.get("mentions") or []]
+    actions = pa.table({c: pa.array([a[c] for a in acts], pa.string()) for c in ACTION_COLUMNS})
+    actions = actions.set_column(actions.column_names.index("acted_at"), "acted_at",
+                                 pa.array([_parse_time(a["acted_at"]) for a in acts], pa.timestamp("us")))
+    login_table = pa.table({"account_id": pa.array([x[0] for x in logins], pa.string()),
+                            "ip_prefix": pa.array([x[1] for x in logins], pa.string()),
+                            "asn": pa.array([x[2] for x in logins], pa.string())})
+    return Batch(actions, _pairs(ht, "hashtag"), _pairs(ur, "url"), _pairs(mn, "mentioned_account_id"), source,
+                 login_table)
+
+
+def read_batch_file(path: str | Path) -> Batch:
+    """A file of new actions: ``.jsonl`` (canonical lines or twarc2 pages) or ``.csv`` (canonical columns)."""
+    p = Path(path)
+    try:
+        if p.suffix == ".jsonl" or p.name.endswith(".jsonl.gz"):
+            import gzip
+
+            opener = gzip.open if p.name.endswith(".gz") else open
+            with opener(p, "rt", encoding="utf-8") as f:
+                return batch_from_records((json.loads(line) for line in f if line.strip()), str(p))
+        if p.suffix == ".csv":
+            import pyarrow.csv as pacsv
+
+            t = pacsv.read_csv(p, convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in ACTION_COLUMNS if c != "acted_at"}))
+            recs = t.to_pylist()
+            for r in recs:
+                for k in ("hashtags", "urls", "mentions"):
+                    if isinstance(r.get(k), str):
+                        r[k] = [x for x in r[k].replace(",", " ").split() if x]
+            return batch_from_records(recs, str(p))
+    except (OSError, json.JSONDecodeError, pa.ArrowInvalid) as exc:
+        raise InputFileError(p, f"cannot read new actions: {exc}") from exc
+    raise InputFileError(p, "new actions must be .jsonl, .jsonl.gz or .csv")
+
+
+def iter_jsonl_batches(lines: Iterable[str], batch_lines: int = 1000) -> Iterator[Batch]:
+    """Micro-batches of ``batch_lines`` JSONL lines (stdin)."""
+    buf: list[dict[str, Any]] = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            buf.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"stdin line {n}: not JSON ({exc})") from exc
+        if len(buf) >= batch_lines:
+            yield batch_from_records(buf, "stdin")
+            buf = []
+    if buf:
+        yield batch_from_records(buf, "stdin")
+
+
+class DirectoryFeed:
+    """Files in a directory, oldest name first; remembers which it has processed (this process)."""
+
+    SUFFIXES = (".jsonl", ".jsonl.gz", ".csv")
+
+    def __init__(self, directory: str | Path) -> None:
+        self.dir = Path(directory)
+        if not self.dir.is_dir():
+            raise InputFileError(self.dir, "not a directory")
+        self.done: set[str] = set()
+
+    def new_files(self) -> list[Path]:
+        files = sorted(p for p in self.dir.iterdir()
+                       if p.is_file() and p.name.endswith(self.SUFFIXES) and not p.name.startswith("."))
+        return [p for p in files if p.name not in self.done]
+
+    def mark(self, path: Path) -> None:
+        self.done.add(path.name)
+
+
+def _twarc2_page(page: dict[str, Any]) -> Iterator[tuple[dict[str, Any], list[str], list[str], list[str]]]:
+    included = {t["id"]: t for t in (page.get("includes") or {}).get("tweets", []) if "id" in t}
+    for t in page["data"]:
+        kind, target, target_account = "post", None, None
+        for ref in t.get("referenced_tweets") or []:
+            kind = {"retweeted": "repost", "replied_to": "reply", "quoted": "quote"}.get(ref.get("type"), kind)
+            target = ref.get("id")
+            target_account = (included.get(target) or {}).get("author_id")
+        if kind == "reply" and not target_account:
+            target_account = t.get("in_reply_to_user_id")
+        ent = t.get("entities") or {}
+        a = {"action_id": str(t["id"]), "account_id": str(t.get("author_id")), "kind": kind,
+             "acted_at": t.get("created_at"), "target_action_id": target, "target_account_id": target_account,
+             "text": t.get("text")}
+        yield (a, [h["tag"].lower() for h in ent.get("hashtags", []) if "tag" in h],
+               [u.get("expanded_url") or u.get("url") for u in ent.get("urls", []) if u.get("url")],
+               [m.get("id") or m.get("username") for m in ent.get("mentions", [])])
+
+
+def _parse_time(v: Any):
+    import datetime as dt
+
+    if v is None:
+        raise ValidationError("an action needs acted_at")
+    if isinstance(v, (int, float)) or (isinstance(v, str) and v.replace(".", "", 1).isdigit()):
+        return dt.datetime.fromtimestamp(float(v), dt.timezone.utc).replace(tzinfo=None)
+    s = str(v).replace("Z", "+00:00")
+    try:
+        t = dt.datetime.fromisoformat(s)
+    except ValueError as exc:
+        raise ValidationError(f"acted_at {v!r} is not an ISO time or epoch seconds") from exc
+    if t.tzinfo is not None:
+        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return t
+
+
+def _pairs(rows: list[tuple[str, str]], col: str) -> pa.Table:
+    return pa.table({"action_id": pa.array([r[0] for r in rows], pa.string()),
+                     col: pa.array([r[1] for r in rows], pa.string())})

@@ -1,0 +1,109 @@
+import csv
+import json
+
+import numpy as np
+
+from flockwatch.expand import ExpansionParams, expand
+from flockwatch.expand.expansion import poisson_surprise, q_values
+
+from expand_scenario import build_scenario, insert_accounts, insert_infra, T0
+
+
+def test_planted_amplifier_ranks_first_with_its_evidence(ws, scenario):
+    x = expand(ws, scenario["seeds"], ExpansionParams(window_s=600, rounds=1))
+    assert x.account_ids[0] == "amp"
+    ev = x.evidence[0]
+    assert ev["amplification"]["actions"] == 8
+    assert set(ev["amplification"]["action_ids"]) <= {f"amp_r{k}" for k in range(8)}
+    # the co-action examples name the amplifier's own action and the seed action it matched
+    ex = ev["co_action"]["examples"][0]
+    assert ex["action_id"].startswith("amp_r") and ex["seed_action_id"].startswith("s")
+    assert ex["seed"] in scenario["seeds"]
+    assert x.raw_nats[0] > 5 * max(x.raw_nats[1:], default=0)
+    assert x.scores[0] >= max(x.scores[1:], default=0)
+
+
+def test_hot_hashtag_alone_is_no_evidence(ws, scenario):
+    x = expand(ws, scenario["seeds"], ExpansionParams(window_s=600, rounds=1))
+    organic = [i for i, a in enumerate(x.account_ids) if a.startswith("o")]
+    # organic accounts share #news with the seeds all the time: co-actions there are what chance predicts
+    for i in organic:
+        assert x.evidence[i].get("co_action", {}).get("nats", 0.0) < 3.0
+        assert x.scores[i] < 0.5
+
+
+def test_reposts_outside_the_window_are_not_co_actions(ws):
+    sc = build_scenario(ws, amp_delay_min=120)
+    x = expand(ws, sc["seeds"], ExpansionParams(window_s=600, rounds=1))
+    i = x.account_ids.index("amp")
+    ev = x.evidence[i]
+    assert "co_action" not in ev or all(e["why"] != "reposted/quoted the same post" for e in ev["co_action"]["examples"])
+    assert ev["amplification"]["actions"] == 8  # amplification does not depend on time
+
+
+def test_without_the_amplifier_nothing_scores_high(ws):
+    sc = build_scenario(ws, with_amp=False)
+    x = expand(ws, sc["seeds"], ExpansionParams(window_s=600, rounds=1))
+    assert "amp" not in x.account_ids
+    assert (x.scores < 0.5).all()
+
+
+def test_rare_shared_prefix_weighs_more_than_a_national_isp(ws, scenario):
+    rows = [(s, "45.76.1.0/24", 20473, "US", True) for s in scenario["seeds"]]
+    rows += [(s, "1.64.0.0/10", 4760, "HK", False) for s in scenario["seeds"]]
+    rows += [("o1", "45.76.1.0/24", 20473, "US", True)]
+    rows += [(f"o{i}", "1.64.0.0/10", 4760, "HK", False) for i in range(2, 60)]
+    insert_infra(ws, rows)
+    x = expand(ws, scenario["seeds"], ExpansionParams(window_s=600, rounds=1))
+    nats = {a: e.get("infrastructure", {}).get("nats", 0.0) for a, e in zip(x.account_ids, x.evidence)}
+    assert nats["o1"] > 3 * nats["o2"] > 0
+    assert "45.76.1.0/24" in x.evidence[x.account_ids.index("o1")]["infrastructure"]["shared_prefixes"]
+
+
+def test_creation_and_template_only_corroborate(ws, scenario):
+    import datetime as dt
+
+    burst = T0 - dt.timedelta(days=30)
+    insert_accounts(ws, [{"account_id": s, "screen_name": f"Lina{40000000 + i}", "created_at": burst}
+                         for i, s in enumerate(scenario["seeds"])]
+                    + [{"account_id": "amp", "screen_name": "Mark52831547", "created_at": burst},
+                       {"account_id": "o5", "screen_name": "Wong12345678", "created_at": burst}]
+                    + [{"account_id": f"o{i}", "screen_name": f"user_{i}", "created_at": T0 - dt.timedelta(days=900 + i)}
+                       for i in range(6, 60)])
+    x = expand(ws, scenario["seeds"], ExpansionParams(window_s=600, rounds=1))
+    ev = dict(zip(x.account_ids, x.evidence))
+    assert "creation" in ev["amp"] and "name_template" in ev["amp"]
+    # same burst and template, but no behavioural link: the account signals alone do not count
+    assert "creation" not in ev.get("o5", {}) and "name_template" not in ev.get("o5", {})
+
+
+def test_csv_output_is_ranked_with_json_evidence(ws, scenario, tmp_path):
+    x = expand(ws, scenario["seeds"], ExpansionParams(window_s=600, rounds=1))
+    out = x.write_csv(tmp_path / "x.csv")
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["account_id", "score", "evidence"]
+    scores = [float(r["score"]) for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    assert rows[0]["account_id"] == "amp"
+    assert "amplification" in json.loads(rows[0]["evidence"])
+    assert not {r["account_id"] for r in rows} & set(scenario["seeds"])
+
+
+def test_poisson_surprise():
+    s = poisson_surprise(np.array([0, 1, 2, 5, 5]), np.array([1.0, 2.0, 0.1, 0.1, 1.0]))
+    assert s[0] == 0 and s[1] == 0  # no hits / fewer than expected: no evidence
+    assert s[3] > s[2] > 0 and s[3] > s[4] > 0
+    # P(X >= 1 | 0.1) = 1 - e^-0.1
+    assert abs(s[2] - (-np.log(1 - np.exp(-0.1)))) < 1e-9 or s[2] > 0
+
+
+def test_q_values_follow_decoys():
+    real = np.array([10.0, 9.0, 8.0, 1.0, 0.5])
+    q_none = q_values(real, np.zeros(5))
+    # no decoy reaches any score: the whole list's (0 + 1) / 5 is the best FDR every item belongs to
+    assert np.allclose(q_none, 0.2)
+    q_some = q_values(real, np.array([8.5, 0.0, 0.0]))
+    assert np.allclose(q_some, 0.4) and (q_some > q_none).all()  # one decoy at 8.5: (1 + 1) / 5 at best
+    assert (np.diff(q_none[np.argsort(-real)]) >= 0).all()  # monotone in the score
+    q_same = q_values(real, real.copy())
+    assert (q_same >= 0.99).all()  # decoys as strong as reals: nothing is trustworthy
