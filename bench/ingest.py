@@ -7,10 +7,17 @@ measures wall time and the peak resident memory of that subprocess. Prints a tab
 
     .venv/bin/python bench/ingest.py --sizes 1000000,10000000
 
-Results: bench/results/ingest.json (rows, seconds, rows_per_s, peak_rss_mib per size, and the machine's load
-average: on a shared machine other processes' load shows up in the seconds). The ingest process runs with
-``FLOCKWATCH_MEMORY_LIMIT`` (default 4GB, ``--memory-limit``) so that 10M rows spill to disk instead of
-exhausting memory.
+Results: bench/results/ingest.json (rows, seconds, rows_per_s, cpu_s, peak_rss_mib per size, and the machine's load
+average before and during the run: on a shared machine other processes' load shows up in the seconds, less in
+cpu_s). The ingest process runs with ``FLOCKWATCH_MEMORY_LIMIT`` (default 4GB, ``--memory-limit``) so that 10M rows
+spill to disk instead of exhausting memory.
+
+peak_rss_mib is the ingest process's own high-water mark (``VmHWM``). ``ru_maxrss`` of a child is not: a child
+started by fork/vfork + exec inherits the parent's maximum, so a parent that just generated the CSV in numpy would
+be measured instead of the ingest.
+
+``--ceiling`` also times DuckDB's bare ``read_csv`` of the same file (every column VARCHAR) into an on-disk table
+of a fresh workspace: the cost of parsing and storing the file with no validation, the practical upper bound.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -107,18 +115,83 @@ def generate(path: Path, n_rows: int, seed: int = 7, chunk_rows: int = 500_000) 
             pcsv.write_csv(table, fh, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
 
 
+def _cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _peak_rss_kib() -> int:
+    """This process's resident high-water mark (VmHWM; ru_maxrss where /proc is missing)."""
+    try:
+        with open("/proc/self/status") as fh:
+            return int(next(line for line in fh if line.startswith("VmHWM:")).split()[1])
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _ingest_child(csv_path: str, ws_dir: str) -> None:
     from flockwatch.ingest import ingest_paths
     from flockwatch.workspace import Workspace
 
     with Workspace.create(ws_dir) as ws:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu_s()
         [s] = ingest_paths(ws, [csv_path], format="twitter_io_archive")
-        print(json.dumps({"seconds": time.perf_counter() - t, "rows_read": s.rows_read,
-                          "rows_quarantined": s.rows_quarantined, "added": s.added}))
+        print(json.dumps({"seconds": time.perf_counter() - t, "cpu_s": _cpu_s() - c, "rows_read": s.rows_read,
+                          "rows_quarantined": s.rows_quarantined, "added": s.added,
+                          "peak_rss_kib": _peak_rss_kib()}))
 
 
-def run(sizes: list[int], out: Path, memory_limit: str | None = None) -> list[dict]:
+def _ceiling_child(csv_path: str, ws_dir: str) -> None:
+    from flockwatch.engine.duckdb_engine import sql_literal
+    from flockwatch.workspace import Workspace
+
+    with open(csv_path, encoding="utf-8") as fh:
+        header = fh.readline().rstrip("\n").split(",")
+    types = ", ".join(f"{sql_literal(h)}: 'VARCHAR'" for h in header)
+    with Workspace.create(ws_dir) as ws:
+        t, c = time.perf_counter(), _cpu_s()
+        ws.engine.sql(
+            f"CREATE TABLE bare AS SELECT * FROM read_csv({sql_literal(csv_path)}, auto_detect = false, "
+            f"header = true, columns = {{{types}}}, delim = ',', quote = '\"', escape = '\"')"
+        )
+        print(json.dumps({"seconds": time.perf_counter() - t, "cpu_s": _cpu_s() - c,
+                          "peak_rss_kib": _peak_rss_kib()}))
+
+
+class _LoadSampler:
+    """The 1-minute load average sampled every second while a child runs (mean and max)."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            self.samples.append(os.getloadavg()[0])
+
+    def __enter__(self) -> "_LoadSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> dict[str, float | None]:
+        if not self.samples:
+            return {"mean": None, "max": None}
+        return {"mean": round(sum(self.samples) / len(self.samples), 1), "max": round(max(self.samples), 1)}
+
+
+def _child(mode: str, csv_path: Path, ws_dir: Path, env: dict[str, str]) -> tuple[dict, dict]:
+    with _LoadSampler() as load:
+        proc = subprocess.run([sys.executable, __file__, mode, str(csv_path), str(ws_dir)],
+                              capture_output=True, text=True, check=True, env=env)
+    return json.loads(proc.stdout.strip().splitlines()[-1]), load.summary()
+
+
+def run(sizes: list[int], out: Path, memory_limit: str | None = None, ceiling: bool = False) -> list[dict]:
     results = []
     with tempfile.TemporaryDirectory(prefix="flockwatch-bench-") as tmp:
         for n in sizes:
@@ -126,23 +199,24 @@ def run(sizes: list[int], out: Path, memory_limit: str | None = None) -> list[di
             t = time.perf_counter()
             generate(csv_path, n)
             gen_s = time.perf_counter() - t
-            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
             env = {**os.environ, **({"FLOCKWATCH_MEMORY_LIMIT": memory_limit} if memory_limit else {})}
-            proc = subprocess.run(
-                [sys.executable, __file__, "--child", str(csv_path), str(Path(tmp) / f"ws_{n}")],
-                capture_output=True, text=True, check=True, env=env,
-            )
-            # ru_maxrss of children is the max over all waited children: sizes run in increasing order, so the
-            # latest maximum belongs to this (largest so far) child.
-            rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            child = json.loads(proc.stdout.strip().splitlines()[-1])
-            results.append({
+            load_before = round(os.getloadavg()[0], 1)
+            child, load = _child("--child", csv_path, Path(tmp) / f"ws_{n}", env)
+            result = {
                 "rows": n, "file_mib": round(csv_path.stat().st_size / 2**20, 1), "generate_s": round(gen_s, 1),
                 "seconds": round(child["seconds"], 2), "rows_per_s": round(n / child["seconds"]),
-                "peak_rss_mib": round(max(rss_kib, before) / 1024), "rows_quarantined": child["rows_quarantined"],
-                "added": child["added"], "cpus": os.cpu_count(), "memory_limit": memory_limit,
-                "load_avg_1m_after": round(os.getloadavg()[0], 1),
-            })
+                "cpu_s": round(child["cpu_s"], 2), "peak_rss_mib": round(child["peak_rss_kib"] / 1024),
+                "rows_quarantined": child["rows_quarantined"], "added": child["added"], "cpus": os.cpu_count(),
+                "memory_limit": memory_limit, "load_avg_1m_before": load_before, "load_avg_1m_during": load,
+            }
+            if ceiling:
+                bare, bare_load = _child("--ceiling-child", csv_path, Path(tmp) / f"ws_bare_{n}", env)
+                result["bare_read_csv"] = {
+                    "seconds": round(bare["seconds"], 2), "rows_per_s": round(n / bare["seconds"]),
+                    "cpu_s": round(bare["cpu_s"], 2), "peak_rss_mib": round(bare["peak_rss_kib"] / 1024),
+                    "load_avg_1m_during": bare_load,
+                }
+            results.append(result)
             csv_path.unlink()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
@@ -156,19 +230,29 @@ def main() -> None:
     ap.add_argument("--memory-limit", default="4GB",
                     help="DuckDB memory limit of the ingest process (FLOCKWATCH_MEMORY_LIMIT); '' for DuckDB's default")
     ap.add_argument("--generate", metavar="PATH", help="only write a CSV of --sizes[0] rows to PATH")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="also time DuckDB's bare read_csv of the same file into a table (the upper bound)")
     ap.add_argument("--child", nargs=2, metavar=("CSV", "WS"), help=argparse.SUPPRESS)
+    ap.add_argument("--ceiling-child", nargs=2, metavar=("CSV", "WS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         _ingest_child(*args.child)
+        return
+    if args.ceiling_child:
+        _ceiling_child(*args.ceiling_child)
         return
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.generate:
         generate(Path(args.generate), sizes[0])
         return
-    results = run(sorted(sizes), Path(args.out), args.memory_limit or None)
-    print(f"{'rows':>12} {'file MiB':>9} {'seconds':>9} {'rows/s':>11} {'peak RSS MiB':>13}")
+    results = run(sorted(sizes), Path(args.out), args.memory_limit or None, args.ceiling)
+    print(f"{'rows':>12} {'file MiB':>9} {'seconds':>9} {'rows/s':>11} {'cpu s':>7} {'peak RSS MiB':>13} "
+          f"{'load during':>11} {'bare read_csv rows/s':>21}")
     for r in results:
-        print(f"{r['rows']:>12,} {r['file_mib']:>9} {r['seconds']:>9} {r['rows_per_s']:>11,} {r['peak_rss_mib']:>13,}")
+        bare = r.get("bare_read_csv", {}).get("rows_per_s")
+        print(f"{r['rows']:>12,} {r['file_mib']:>9} {r['seconds']:>9} {r['rows_per_s']:>11,} {r['cpu_s']:>7} "
+              f"{r['peak_rss_mib']:>13,} {str(r['load_avg_1m_during']['mean']):>11} "
+              f"{(f'{bare:,}' if bare else '-'):>21}")
 
 
 if __name__ == "__main__":

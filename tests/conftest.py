@@ -1,16 +1,12 @@
-"""Shared fixtures. ``SHARED_DATA`` points at ../shared/data; tests that need it skip cleanly where it is absent."""
+"""Shared fixtures: in-memory and on-disk workspaces. Constants and helpers live in ``fwtest``."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from flockwatch.workspace import Workspace
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+from fwtest import FIXTURES, ROOT, SHARED_DATA, shared_data  # noqa: F401  (re-exported for fixtures)
 
 
 @pytest.fixture
@@ -27,11 +23,3 @@ def ws_dir(tmp_path):
     w = Workspace.create(tmp_path / "ws")
     yield w
     w.close()
-
-
-def shared_data(*parts: str) -> Path:
-    """Path under ../shared/data, or skip the test with a clear reason."""
-    p = SHARED_DATA.joinpath(*parts)
-    if not p.exists():
-        pytest.skip(f"shared data not present: {p}")
-    return p

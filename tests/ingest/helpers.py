@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from conftest import FIXTURES
+from fwtest import FIXTURES
 
 from flockwatch import schema
 from flockwatch.workspace import Workspace

@@ -6,7 +6,7 @@ import csv
 import gzip
 
 import pytest
-from conftest import shared_data
+from fwtest import shared_data
 
 from flockwatch.ingest import ingest_paths
 

@@ -12,12 +12,17 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from flockwatch.errors import FlockwatchError
 
 COMMAND_MODULES = [
+    "flockwatch.cli.demo_cmds",
     "flockwatch.cli.workspace_cmds",
     "flockwatch.cli.ingest_cmds",
+    "flockwatch.cli.detect_cmds",
+    "flockwatch.cli.networks_cmds",
+    "flockwatch.cli.evaluate_cmds",
     "flockwatch.cli.signals_cmds",
     "flockwatch.cli.report_cmds",
     "flockwatch.cli.media_cmds",
@@ -49,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, standalone_mode=False)
     except FlockwatchError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         code = exc.exit_code
     except SystemExit as exc:  # typer/click exit paths
         code = exc.code if isinstance(exc.code, int) else 0

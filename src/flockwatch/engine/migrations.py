@@ -25,8 +25,39 @@ def _0001_canonical_tables(engine: Engine) -> None:
         engine.sql(table.ddl())
 
 
+def _0002_detection(engine: Engine) -> None:
+    """Stored output of detection and network building (flockwatch.detect, flockwatch.networks)."""
+    statements = [
+        """CREATE TABLE IF NOT EXISTS detection_runs (
+          run_id VARCHAR PRIMARY KEY, params_json VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,
+          detectors VARCHAR, actions_count BIGINT, edges_count BIGINT, status VARCHAR)""",
+        # one row per (run, detector, unordered account pair) that passed the calibrated threshold
+        """CREATE TABLE IF NOT EXISTS edges (
+          run_id VARCHAR, detector VARCHAR, account_a VARCHAR, account_b VARCHAR,
+          co_actions_count BIGINT, episodes_count BIGINT, activity_a_count BIGINT, activity_b_count BIGINT,
+          expected_count DOUBLE, p_value DOUBLE, q_value DOUBLE, weight DOUBLE,
+          first_at TIMESTAMP, last_at TIMESTAMP, mean_dt_s DOUBLE)""",
+        """CREATE TABLE IF NOT EXISTS edge_evidence (
+          run_id VARCHAR, detector VARCHAR, account_a VARCHAR, account_b VARCHAR,
+          action_id_a VARCHAR, action_id_b VARCHAR, target VARCHAR, acted_at_a TIMESTAMP, dt_s DOUBLE)""",
+        """CREATE TABLE IF NOT EXISTS networks (
+          run_id VARCHAR, network_id VARCHAR, size BIGINT, score DOUBLE, flagged BOOLEAN, density DOUBLE,
+          signals VARCHAR, first_at TIMESTAMP, last_at TIMESTAMP, top_targets_json VARCHAR,
+          timeline_json VARCHAR, explanation VARCHAR)""",
+        """CREATE TABLE IF NOT EXISTS network_members (
+          run_id VARCHAR, network_id VARCHAR, account_id VARCHAR, account_score DOUBLE, degree BIGINT,
+          strength DOUBLE)""",
+        """CREATE TABLE IF NOT EXISTS fused_edges (
+          run_id VARCHAR, account_a VARCHAR, account_b VARCHAR, weight DOUBLE, score DOUBLE,
+          detectors VARCHAR, components_json VARCHAR)""",
+    ]
+    for stmt in statements:
+        engine.sql(stmt)
+
+
 MIGRATIONS: list[Migration] = [
     Migration("0001_canonical_tables", _0001_canonical_tables),
+    Migration("0002_detection", _0002_detection),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

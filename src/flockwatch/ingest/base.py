@@ -1,9 +1,15 @@
 """What a reader is, and what it is handed.
 
-A reader turns one platform file into the canonical tables of ``schema.py``. It never writes to the canonical tables
-itself: it fills the connection-local staging tables ``stage_<table>`` (same columns as the canonical table) and
-``stage_quarantine``, and returns how many source records it read. The loader (``ingest/loader.py``) then moves
-staging into the warehouse in one transaction, so a crash mid-file leaves the workspace as it was.
+A reader turns one platform file into the canonical tables of ``schema.py``. It parses and validates into its own
+temp tables or views, then writes through its :class:`ReadContext`: :meth:`ReadContext.insert` adds rows to a
+canonical table (skipping keys the warehouse already holds, first row per key wins) and
+:meth:`ReadContext.quarantine` records bad rows. It returns how many source records it read.
+
+The first write opens the file's transaction; the loader (``ingest/loader.py``) adds the ``ingests`` row and
+commits, or rolls back when anything fails, so a crash mid-file (even ``kill -9``) leaves the workspace as it was.
+Work before the first write (parsing a CSV, which may fail and be retried from a cleaned copy) runs outside the
+transaction: DuckDB aborts a transaction on any failed statement. Rows go straight from the reader's validated
+rows into the warehouse: no staging copy.
 
 To add a reader: write one module with a class satisfying :class:`Reader`, add one line to ``ingest/registry.py``;
 the contract suite (``tests/ingest/test_reader_contract.py``) then runs against it.
@@ -11,11 +17,14 @@ the contract suite (``tests/ingest/test_reader_contract.py``) then runs against 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from flockwatch import schema
 from flockwatch.engine import Engine
+from flockwatch.engine.duckdb_engine import sql_literal
 
 #: How many bytes of a file's start readers see in ``sniff``.
 SNIFF_BYTES = 64 * 1024
@@ -33,10 +42,55 @@ class ReadContext:
     platform: str
     """Platform qualifier for every id this file carries (``twitter``, ``facebook``...)."""
     ingest_id: str
+    begin: Callable[[], None] = lambda: None
+    """Opens the file's transaction (idempotent); called by the first write. The loader supplies it."""
+    added: dict[str, int] = field(default_factory=dict)
+    """Rows added per canonical table so far."""
 
-    def stage(self, table: str) -> str:
-        """Name of the staging table for canonical ``table``."""
-        return f"stage_{table}"
+    def insert(self, table: str, select_sql: str, columns: Sequence[str] | None = None, *,
+               unique_keys: bool = False) -> int:
+        """Add the rows of ``select_sql`` to canonical ``table``; returns how many were added.
+
+        ``select_sql`` yields columns named as ``columns`` (default: all of the table's), the table's key among them.
+        Rows whose key the warehouse already holds are skipped, and of rows sharing a key only the first (in the
+        order ``select_sql`` yields them) is added. ``unique_keys=True`` is the reader's promise that the rows
+        carry each key at most once (e.g. a ``SELECT DISTINCT`` over the key): it skips a counting pass.
+        """
+        t = schema.CANONICAL_TABLES[table]
+        cols = list(columns or t.column_names)
+        missing = [k for k in t.key if k not in cols]
+        if missing:
+            raise ValueError(f"insert into {table} lacks key column(s) {missing}")
+        e = self.engine
+        self.begin()
+        before = e.count(table)
+        col_sql = ", ".join(cols)
+        source = f"({select_sql})"
+        key = ", ".join(t.key)
+        dedup = "__dedup_rows"
+        if not unique_keys and e.sql(f"SELECT count(*) - count(DISTINCT ({key})) FROM {source}").scalar():
+            # Rare (a file repeating a key): materialise once so rowid is the select's order, keep the first.
+            e.sql(f"CREATE OR REPLACE TEMP TABLE {dedup} AS SELECT {col_sql} FROM {source}")
+            source = (f"(SELECT * FROM {dedup} SEMI JOIN (SELECT min(rowid) AS __r FROM {dedup} GROUP BY {key})"
+                      f" k ON {dedup}.rowid = k.__r)")
+        # Into an empty table (a first ingest) there is nothing to anti-join against.
+        on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM w.{k}" for k in t.key)
+        new_only = f"WHERE NOT EXISTS (SELECT 1 FROM {table} w WHERE {on})" if before else ""
+        e.sql(f"INSERT INTO {table} ({col_sql}) SELECT {col_sql} FROM {source} s {new_only}")
+        # Not in a ``finally``: after a failed statement the transaction refuses every statement until rolled back.
+        e.sql(f"DROP TABLE IF EXISTS temp.{dedup}")
+        n = e.count(table) - before
+        self.added[table] = self.added.get(table, 0) + n
+        return n
+
+    def quarantine(self, select_sql: str) -> None:
+        """Record bad rows: ``select_sql`` yields ``line`` (1-based, in the source file), ``reason``, ``raw``."""
+        self.begin()
+        self.engine.sql(
+            f"INSERT INTO quarantine (ingest_id, source_file, line, reason, raw) "
+            f"SELECT {sql_literal(self.ingest_id)}, {sql_literal(self.source_file)}, line, reason, raw "
+            f"FROM ({select_sql}) ORDER BY line"
+        )
 
 
 @dataclass
@@ -82,5 +136,5 @@ class Reader(Protocol):
         ...
 
     def read(self, ctx: ReadContext) -> ReadResult:
-        """Fill ``stage_*`` tables from ``ctx.path``; put every bad record into ``stage_quarantine``."""
+        """Read ``ctx.path`` into the warehouse through ``ctx.insert``; every bad record through ``ctx.quarantine``."""
         ...

@@ -5,14 +5,16 @@ rows in the canonical tables, rows in ``quarantine``, and one ``ingests`` row pe
 
 Guarantees:
 - A file whose content (SHA-256) was already ingested adds nothing.
-- All rows of a file, its quarantine rows and its ``ingests`` row commit together: a process killed mid-file (even
-  ``kill -9``) leaves the workspace as it was, and re-running completes the work.
+- All rows of a file, its quarantine rows and its ``ingests`` row commit together (one transaction, which the
+  reader's first write opens): a process killed mid-file (even ``kill -9``) leaves the workspace as it was, and
+  re-running completes the work. Readers write straight into the canonical tables (no staging copy).
 - Rows whose key is already in the warehouse (the same account in a users file and a tweets file, the same tweet in
   two exports) are not duplicated: the first loaded wins.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
 import hashlib
@@ -107,91 +109,53 @@ def ingest_file(
         progress(f"reading {source_file} as {reader.name}")
     ingest_id = uuid.uuid4().hex[:16]
     started = _now()
-    _reset_staging(ws)
-    ctx = ReadContext(
-        engine=engine,
-        path=path,
-        source_file=source_file,
-        platform=platform or getattr(reader, "default_platform", "twitter"),
-        ingest_id=ingest_id,
-    )
-    try:
-        result = reader.read(ctx)
-        by_reason = dict(
-            engine.sql("SELECT reason, count(*) FROM stage_quarantine GROUP BY reason ORDER BY 2 DESC").rows()
+    # The transaction opens at the reader's first write (parsing before it may fail and be retried, which DuckDB
+    # does not allow inside a transaction) and commits with the ``ingests`` row: all of the file or nothing.
+    with contextlib.ExitStack() as tx:
+        opened: list[bool] = []
+
+        def begin() -> None:
+            if not opened:
+                tx.enter_context(engine.transaction())
+                opened.append(True)
+
+        ctx = ReadContext(
+            engine=engine,
+            path=path,
+            source_file=source_file,
+            platform=platform or getattr(reader, "default_platform", "twitter"),
+            ingest_id=ingest_id,
+            begin=begin,
         )
+        result = reader.read(ctx)
+        begin()
+        by_reason = dict(engine.sql(
+            "SELECT reason, count(*) FROM quarantine WHERE ingest_id = ? GROUP BY reason ORDER BY 2 DESC, 1",
+            [ingest_id],
+        ).rows())
         quarantined = sum(by_reason.values())
-        added: dict[str, int] = {}
-        with engine.transaction():
-            for table in schema.DATA_TABLES:
-                added[table.name] = _merge(ws, table)
-            engine.sql(
-                "INSERT INTO quarantine SELECT ?, source_file, line, reason, raw FROM stage_quarantine", [ingest_id]
-            )
-            summary = FileSummary(
-                source_file=source_file,
-                format=reader.name,
-                status="loaded",
-                rows_read=result.rows_read,
-                rows_loaded=max(result.rows_read - quarantined, 0),
-                rows_quarantined=quarantined,
-                quarantined_by_reason=by_reason,
-                added={k: v for k, v in added.items() if v},
-                ingest_id=ingest_id,
-                notes=result.notes,
-            )
-            engine.sql(
-                "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    ingest_id, source_file, digest, reader.name, started, _now(), summary.rows_read,
-                    summary.rows_loaded, summary.rows_quarantined, json.dumps(summary.to_dict()),
-                ],
-            )
-    finally:
-        _drop_staging(ws)
+        summary = FileSummary(
+            source_file=source_file,
+            format=reader.name,
+            status="loaded",
+            rows_read=result.rows_read,
+            rows_loaded=max(result.rows_read - quarantined, 0),
+            rows_quarantined=quarantined,
+            quarantined_by_reason=by_reason,
+            added={t.name: ctx.added[t.name] for t in schema.DATA_TABLES if ctx.added.get(t.name)},
+            ingest_id=ingest_id,
+            notes=result.notes,
+        )
+        engine.sql(
+            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                ingest_id, source_file, digest, reader.name, started, _now(), summary.rows_read,
+                summary.rows_loaded, summary.rows_quarantined, json.dumps(summary.to_dict()),
+            ],
+        )
     if progress:
         progress(f"loaded {source_file}: {summary.rows_loaded:,} rows, {summary.rows_quarantined:,} quarantined")
     return summary
-
-
-# -- staging ------------------------------------------------------------------------------------------------------
-def _reset_staging(ws: Workspace) -> None:
-    _drop_staging(ws)
-    for table in schema.DATA_TABLES:
-        ws.engine.sql(table.ddl(name=f"stage_{table.name}", temp=True))
-    ws.engine.sql(
-        "CREATE TEMP TABLE stage_quarantine (source_file VARCHAR, line BIGINT, reason VARCHAR, raw VARCHAR)"
-    )
-
-
-def _drop_staging(ws: Workspace) -> None:
-    for table in schema.DATA_TABLES:
-        ws.engine.sql(f"DROP TABLE IF EXISTS temp.stage_{table.name}")
-    ws.engine.sql("DROP TABLE IF EXISTS temp.stage_quarantine")
-
-
-def _merge(ws: Workspace, table: schema.Table) -> int:
-    """Insert staged rows whose key is new (first row per key wins, staging order kept)."""
-    e = ws.engine
-    stage = f"stage_{table.name}"
-    if not e.sql(f"SELECT count(*) FROM {stage}").scalar():
-        return 0
-    cols = ", ".join(table.column_names)
-    key = ", ".join(table.key)
-    on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM w.{k}" for k in table.key)
-    before = e.count(table.name)
-    # Staging tables are temp tables, so rowid is staging (insertion) order. Most files carry each key once:
-    # checking that first (a cheap distinct count) lets the common case skip the per-key first-row pass.
-    dups = e.sql(f"SELECT count(*) - count(DISTINCT ({key})) FROM {stage}").scalar()
-    firsts = (
-        f"{stage}" if not dups else
-        f"(SELECT * FROM {stage} SEMI JOIN (SELECT min(rowid) AS __r FROM {stage} GROUP BY {key}) k "
-        f"ON {stage}.rowid = k.__r)"
-    )
-    # Into an empty table (a first ingest) there is nothing to anti-join against.
-    new_only = f"WHERE NOT EXISTS (SELECT 1 FROM {table.name} w WHERE {on})" if before else ""
-    e.sql(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {firsts} s {new_only}")
-    return e.count(table.name) - before
 
 
 # -- files --------------------------------------------------------------------------------------------------------

@@ -100,7 +100,7 @@ class CanonicalReader:
                                     f"left({scan.col('kind')}, 40) || ''''"))
             valid = split_valid(ctx, scan, typed, checks)
             cols = ", ".join(q(c) for c in table.column_names)
-            ctx.engine.sql(f"INSERT INTO stage_{table.name} ({cols}) SELECT {cols} FROM {valid}")
+            ctx.insert(table.name, f"SELECT {cols} FROM {valid}")
             return ReadResult(scan.rows_read, [f"table {table.name}"])
         finally:
             drop_scan(ctx, "__canon")

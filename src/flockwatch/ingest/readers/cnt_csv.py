@@ -57,18 +57,19 @@ class CntCsvReader:
                 required(ts, "timestamp"), parses(ts, typed_ref("acted_at"), "timestamp", "a time in epoch seconds"),
             ]
             valid = split_valid(ctx, scan, typed, checks)
-            e, p = ctx.engine, sql_literal(ctx.platform)
-            e.sql(
-                f"""INSERT INTO stage_actions (platform, action_id, account_id, kind, acted_at, target_action_id,
-                                               text)
-                    SELECT {p}, action_id, account_id, kind, acted_at, target_action_id, text FROM {valid}"""
+            p = sql_literal(ctx.platform)
+            ctx.insert(
+                "actions",
+                f"SELECT {p} AS platform, action_id, account_id, kind, acted_at, target_action_id, text FROM {valid}",
+                ["platform", "action_id", "account_id", "kind", "acted_at", "target_action_id", "text"],
             )
             insert_min_accounts(ctx, valid, screen_name="username")
-            e.sql(
-                f"""INSERT INTO stage_action_urls
-                    SELECT DISTINCT {p}, action_id, url, {sql_domain('url')} FROM (
+            ctx.insert(
+                "action_urls",
+                f"""SELECT DISTINCT {p} AS platform, action_id, url, {sql_domain('url')} AS domain FROM (
                         SELECT action_id, unnest(string_split(trim(urls), ' ')) AS url
-                        FROM {valid} WHERE urls IS NOT NULL) WHERE url <> ''"""
+                        FROM {valid} WHERE urls IS NOT NULL) WHERE url <> ''""",
+                unique_keys=True,
             )
             explode_text_entities(ctx, valid, urls=False)
             return ReadResult(scan.rows_read)

@@ -71,18 +71,23 @@ class CoorTweetShareLogReader:
             ]
             valid = split_valid(ctx, scan, typed, checks)
             e, p = ctx.engine, sql_literal(ctx.platform)
-            e.sql(
-                f"""INSERT INTO stage_actions (platform, action_id, account_id, kind, acted_at, target_action_id)
-                    SELECT {p}, action_id, account_id, 'share', acted_at, target_action_id FROM {valid}"""
+            ctx.insert(
+                "actions",
+                f"""SELECT {p} AS platform, action_id, account_id, 'share' AS kind, acted_at, target_action_id
+                    FROM {valid}""",
+                ["platform", "action_id", "account_id", "kind", "acted_at", "target_action_id"],
             )
             insert_min_accounts(ctx, valid)
-            e.sql(
-                f"""INSERT INTO stage_action_urls SELECT DISTINCT {p}, action_id, url_id, domain_id
-                    FROM {valid} WHERE url_id IS NOT NULL"""
+            ctx.insert(
+                "action_urls",
+                f"""SELECT DISTINCT {p} AS platform, action_id, url_id AS url, domain_id AS domain
+                    FROM {valid} WHERE url_id IS NOT NULL""",
             )
-            e.sql(
-                f"""INSERT INTO stage_action_hashtags SELECT DISTINCT {p}, action_id, lower(hashtag_id)
-                    FROM {valid} WHERE hashtag_id IS NOT NULL"""
+            ctx.insert(
+                "action_hashtags",
+                f"""SELECT DISTINCT {p} AS platform, action_id, lower(hashtag_id) AS hashtag
+                    FROM {valid} WHERE hashtag_id IS NOT NULL""",
+                unique_keys=True,
             )
             notes = []
             if four:

@@ -82,25 +82,29 @@ class IraCsvReader:
                                AS action_id, *
                     FROM {valid} ORDER BY __line"""
             )
-            e.sql(
-                f"""INSERT INTO stage_actions
-                    SELECT {p}, action_id, account_id, kind, acted_at, NULL,
-                           CASE WHEN kind = 'repost' THEN rt_handle END, text, language, NULL
-                    FROM __ira_actions"""
+            ctx.insert(
+                "actions",
+                f"""SELECT {p} AS platform, action_id, account_id, kind, acted_at,
+                           CASE WHEN kind = 'repost' THEN rt_handle END AS target_account_id, text, language
+                    FROM __ira_actions""",
+                ["platform", "action_id", "account_id", "kind", "acted_at", "target_account_id", "text",
+                 "language"],
             )
-            e.sql(
-                f"""INSERT INTO stage_accounts (platform, account_id, screen_name, follower_count, following_count,
-                                                reported_location, id_is_pseudonymised)
-                    SELECT {p}, account_id, account_id, follower_count, following_count, region, false
+            ctx.insert(
+                "accounts",
+                f"""SELECT {p} AS platform, account_id, account_id AS screen_name, follower_count, following_count,
+                           region AS reported_location, false AS id_is_pseudonymised
                     FROM (SELECT * FROM __ira_actions
                           QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY __line) = 1)
-                    ORDER BY __line"""
+                    ORDER BY __line""",
+                ["platform", "account_id", "screen_name", "follower_count", "following_count", "reported_location",
+                 "id_is_pseudonymised"],
+                unique_keys=True,
             )
             explode_text_entities(ctx, "__ira_actions")
             return ReadResult(scan.rows_read)
         finally:
-            ctx.engine.sql("DROP TABLE IF EXISTS temp.__ira_actions")
-            drop_scan(ctx, "__ira")
+            drop_scan(ctx, "__ira", extra_tables=("__ira_actions",))
 
 
 READER = IraCsvReader()

@@ -40,10 +40,11 @@ class LoginEventsReader:
                 parses(c("via_vpn"), typed_ref("via_vpn"), "via_vpn", "true/false"),
             ]
             valid = split_valid(ctx, scan, typed, checks)
-            ctx.engine.sql(
-                f"""INSERT INTO stage_infrastructure
-                    SELECT {sql_literal(ctx.platform)}, account_id, seen_at, ip_prefix, asn, country, via_vpn
-                    FROM {valid}"""
+            ctx.insert(
+                "infrastructure",
+                f"""SELECT {sql_literal(ctx.platform)} AS platform, account_id, seen_at, ip_prefix, asn, country,
+                           via_vpn
+                    FROM {valid}""",
             )
             return ReadResult(scan.rows_read)
         finally:

@@ -68,7 +68,7 @@ def _host(url: str) -> str | None:
 
 
 class _Batches:
-    """Column buffers for the staging tables, flushed into DuckDB every ``BATCH_ROWS`` tweets."""
+    """Column buffers for the canonical tables, flushed into DuckDB every ``BATCH_ROWS`` tweets."""
 
     TABLES = ("accounts", "actions", "action_hashtags", "action_urls", "action_mentions")
 
@@ -78,20 +78,26 @@ class _Batches:
         self.quarantine: list[tuple] = []
 
     def flush(self) -> None:
+        """Write the buffered rows into the warehouse (through ``ctx``: first row per key wins, across batches)."""
         e = self.ctx.engine
         for t, rows in self.rows.items():
             if rows:
                 cols = schema.CANONICAL_TABLES[t].columns
                 arrays = {c.name: [r[i] for r in rows] for i, c in enumerate(cols)}
-                e.insert_arrow(f"stage_{t}", pa.table(arrays))
+                # Unregistered only on success: after a failed statement the file's transaction refuses every
+                # statement (unregister too) until the loader rolls back; a later register replaces the name.
+                e.register("__twarc_batch", pa.table(arrays))
+                self.ctx.insert(t, "SELECT * FROM __twarc_batch")
+                e.unregister("__twarc_batch")
                 rows.clear()
         if self.quarantine:
-            e.insert_arrow("stage_quarantine", pa.table({
-                "source_file": [self.ctx.source_file] * len(self.quarantine),
+            e.register("__twarc_bad", pa.table({
                 "line": pa.array([r[0] for r in self.quarantine], pa.int64()),
-                "reason": [r[1] for r in self.quarantine],
-                "raw": [r[2] for r in self.quarantine],
+                "reason": pa.array([r[1] for r in self.quarantine], pa.string()),
+                "raw": pa.array([r[2] for r in self.quarantine], pa.string()),
             }))
+            self.ctx.quarantine("SELECT line, reason, raw FROM __twarc_bad")
+            e.unregister("__twarc_bad")
             self.quarantine.clear()
 
 

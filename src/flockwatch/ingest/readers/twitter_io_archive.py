@@ -68,13 +68,14 @@ def _profile_checks(scan: CsvScan) -> list[Check]:
 
 def _insert_accounts(ctx: ReadContext, valid: str) -> None:
     """One account per userid (its first row in the file); non-numeric ids are hashes (pseudonymised)."""
-    ctx.engine.sql(
-        f"""INSERT INTO stage_accounts
-            SELECT {sql_literal(ctx.platform)}, account_id, screen_name, display_name, created_at, follower_count,
-                   following_count, account_language, reported_location, description, profile_url,
-                   NOT regexp_full_match(account_id, '[0-9]+')
+    ctx.insert(
+        "accounts",
+        f"""SELECT {sql_literal(ctx.platform)} AS platform, account_id, screen_name, display_name, created_at,
+                   follower_count, following_count, account_language AS language, reported_location, description,
+                   profile_url, NOT regexp_full_match(account_id, '[0-9]+') AS id_is_pseudonymised
             FROM (SELECT * FROM {valid} QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY __line) = 1)
-            ORDER BY __line"""
+            ORDER BY __line""",
+        unique_keys=True,
     )
 
 
@@ -145,35 +146,42 @@ class TwitterIOArchiveReader:
             ),
         ]
         valid = split_valid(ctx, scan, typed, checks)
-        e, platform = ctx.engine, sql_literal(ctx.platform)
         _insert_accounts(ctx, valid)
-        e.sql(
-            f"""INSERT INTO stage_actions
-                SELECT {platform}, action_id, account_id, kind, acted_at, target_action_id, target_account_id,
-                       text, tweet_language, client FROM {valid}"""
+        ctx.insert(
+            "actions",
+            f"""SELECT {sql_literal(ctx.platform)} AS platform, action_id, account_id, kind, acted_at,
+                       target_action_id, target_account_id, text, tweet_language AS language, client
+                FROM {valid}""",
         )
         explode(ctx, valid)
 
 
 def explode(ctx: ReadContext, valid: str) -> None:
-    """Bracketed list columns → entity tables (hashtags lower-cased without '#'; URL hosts without ``www.``)."""
-    e, platform = ctx.engine, sql_literal(ctx.platform)
-    e.sql(
-        f"""INSERT INTO stage_action_hashtags
-            SELECT DISTINCT {platform}, action_id, tag FROM (
+    """Bracketed list columns → entity tables (hashtags lower-cased without '#'; URL hosts without ``www.``).
+
+    An empty list is written ``[]``: such rows are skipped before the (regex) split.
+    """
+    platform = sql_literal(ctx.platform)
+    ctx.insert(
+        "action_hashtags",
+        f"""SELECT DISTINCT {platform} AS platform, action_id, tag AS hashtag FROM (
                 SELECT action_id, lower(ltrim(unnest({sql_list_items('hashtags')}), '#')) AS tag
-                FROM {valid} WHERE hashtags IS NOT NULL) WHERE tag <> ''"""
+                FROM {valid} WHERE hashtags IS NOT NULL AND hashtags <> '[]') WHERE tag <> ''""",
+        unique_keys=True,
     )
-    e.sql(
-        f"""INSERT INTO stage_action_urls
-            SELECT DISTINCT {platform}, action_id, url, {sql_domain('url')} FROM (
-                SELECT action_id, unnest({sql_list_items('urls')}) AS url FROM {valid} WHERE urls IS NOT NULL)"""
+    ctx.insert(
+        "action_urls",
+        f"""SELECT DISTINCT {platform} AS platform, action_id, url, {sql_domain('url')} AS domain FROM (
+                SELECT action_id, unnest({sql_list_items('urls')}) AS url FROM {valid}
+                WHERE urls IS NOT NULL AND urls <> '[]')""",
+        unique_keys=True,
     )
-    e.sql(
-        f"""INSERT INTO stage_action_mentions
-            SELECT DISTINCT {platform}, action_id, ltrim(m, '@') FROM (
+    ctx.insert(
+        "action_mentions",
+        f"""SELECT DISTINCT {platform} AS platform, action_id, ltrim(m, '@') AS mentioned_account_id FROM (
                 SELECT action_id, unnest({sql_list_items('user_mentions')}) AS m
-                FROM {valid} WHERE user_mentions IS NOT NULL) WHERE ltrim(m, '@') <> ''"""
+                FROM {valid} WHERE user_mentions IS NOT NULL AND user_mentions <> '[]') WHERE ltrim(m, '@') <> ''""",
+        unique_keys=True,
     )
 
 

@@ -1,0 +1,29 @@
+"""``co_text``: accounts that publish identical text (after normalisation) within the window.
+
+Consumes ``actions`` of kind post, reply or quote with text — and reposts whose original is unknown (archives such
+as the IRA tweets keep a retweet's ``RT @user: ...`` text but not the retweeted id; the text then identifies the
+original). The target is the normalised text (``text_norm``) of at least ``min_text_chars`` characters, so that
+"thanks!" or an empty reply is never a shared target.
+"""
+
+from flockwatch.detect.base import Detector, epoch_s
+from flockwatch.detect.text_norm import normalised_text_sql
+
+
+def _sql(p):
+    norm = normalised_text_sql("text")
+    return f"""
+SELECT account_id, nt AS target, nt AS unit, acted_at_s, action_id FROM (
+  SELECT account_id, {norm} AS nt, {epoch_s()} AS acted_at_s, action_id
+  FROM actions
+  WHERE (kind IN ('post', 'reply', 'quote') OR (kind = 'repost' AND target_action_id IS NULL))
+    AND text IS NOT NULL AND acted_at IS NOT NULL
+) WHERE length(nt) >= {int(p['min_text_chars'])}"""
+
+
+DETECTOR = Detector(
+    name="co_text",
+    description="Published the same normalised text within the window.",
+    build_sql=_sql,
+    default_params={"window_s": 300.0, "min_text_chars": 20},
+)

@@ -1,0 +1,112 @@
+"""The co-action kernel: account pairs that act on the same target within ``window_s`` seconds.
+
+Consumes a detector's SELECT (``base.DETECTOR_COLUMNS``) and an :class:`~flockwatch.engine.Engine`; produces two
+temporary tables named after ``prefix``:
+
+    {prefix}_rows   rid, acc, account_id, target, th, uh, t, action_id, b, hot, r   (one per detector row)
+    {prefix}_pairs  rid_l, rid_r, acc_l, acc_r, th, uh_l, uh_r, t_l, dt_s            (one per co-action)
+
+A co-action is two rows of *different* accounts with the same target and ``|t_l - t_r| <= window_s``; ``rid_r`` is
+the earlier row (by time, then row id), so every unordered co-action appears once.
+
+How it avoids the per-target cartesian product (the step that makes CooRTweet run out of memory):
+
+* **Bucketed equi-join.** Rows are keyed by ``(target, b = floor(t / window_s))``. Each right row is emitted for its
+  own bucket and the next one, so a left row meets exactly the rows of its bucket and the previous bucket — every
+  pair within the window and nothing more than one bucket away — then an exact ``l.t - r.t <= window_s`` filter.
+  Plain equi-joins run on any engine (DuckDB, Spark, Polars) without range-join support.
+* **Hot cells.** A ``(target, bucket)`` cell with more than ``hot_cell_actions`` rows (a viral post's first
+  minute) would still be quadratic. Pairs with at least one side in an ordinary cell are joined exactly (their cost
+  is bounded by ``hot_cell_actions`` per row). Between two hot rows, each row is paired only with the
+  ``hot_cell_actions`` rows that precede it on the same target (rank join, bucketed the same way on
+  ``floor(rank / hot_cell_actions)``). So the candidate rows are at most ``rows x 4 x hot_cell_actions``.
+
+Documented, bounded effect of the hot-cell rule: it can only *remove* co-actions, never add one; a removed co-action
+is one on a hot cell where more than ``hot_cell_actions`` other actions fall between the two accounts' actions.
+The null model (``calibration.py``) counts the same observable — in a hot cell of ``c`` rows it expects
+``2 * hot_cell_actions * c`` ordered pairs instead of ``c**2`` — so dense cells are *down-weighted* consistently in
+the statistic and in its expectation: a co-action there is kept with probability about ``2 * hot_cell_actions / c``
+and its expectation shrinks by the same factor, and no cell is dropped. Coordinated accounts acting within seconds
+of each other are rank neighbours unless more than ``hot_cell_actions`` others act in between; ``hot_cell_actions=0``
+disables the rule (exact, quadratic on viral targets).
+
+A co-action is counted once per *episode*: ``uh`` hashes the detector's unit with the time bucket, so one account
+reposting a viral post five times in a minute is one episode, while an operation reusing its hashtag in fifty
+separate bursts is fifty.
+
+Targets are joined on a 64-bit hash (``th``); two different targets collide with probability about
+``targets**2 / 2**65`` (1e-6 at five million targets), which can add at most a co-action.
+"""
+
+from __future__ import annotations
+
+from flockwatch.engine import Engine
+from flockwatch.errors import ValidationError
+
+
+def build_rows(engine: Engine, detector_sql: str, window_s: float, hot_cell_actions: int, prefix: str) -> int:
+    """Materialise ``{prefix}_rows``; returns its row count."""
+    if window_s <= 0:
+        raise ValidationError(f"window_s must be > 0, got {window_s}")
+    w = float(window_s)
+    engine.sql(f"DROP TABLE IF EXISTS {prefix}_src")
+    engine.sql(f"DROP TABLE IF EXISTS {prefix}_rows")
+    engine.sql(f"""
+CREATE TEMP TABLE {prefix}_src AS
+SELECT account_id, target, unit, acted_at_s AS t, action_id,
+       hash(target) AS th, hash(unit, CAST(floor(acted_at_s / {w}) AS BIGINT)) AS uh,
+       CAST(floor(acted_at_s / {w}) AS BIGINT) AS b
+FROM ({detector_sql}) src
+WHERE account_id IS NOT NULL AND target IS NOT NULL AND acted_at_s IS NOT NULL""")
+    hot = f"c > {int(hot_cell_actions)}" if hot_cell_actions > 0 else "false"
+    engine.sql(f"""
+CREATE TEMP TABLE {prefix}_rows AS
+WITH acc AS (
+  SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acc
+  FROM (SELECT DISTINCT account_id FROM {prefix}_src)
+), cells AS (
+  SELECT th, b, count(*) AS c FROM {prefix}_src GROUP BY th, b
+)
+SELECT row_number() OVER (ORDER BY s.th, s.t, s.action_id, s.account_id) AS rid, acc.acc, s.account_id, s.target,
+       s.th, s.uh, s.t, s.action_id, s.b, ({hot}) AS hot,
+       row_number() OVER (PARTITION BY s.th ORDER BY s.t, s.action_id, s.account_id) AS r
+FROM {prefix}_src s JOIN acc USING (account_id) JOIN cells USING (th, b)""")
+    engine.sql(f"DROP TABLE {prefix}_src")
+    return engine.count(f"{prefix}_rows")
+
+
+def build_pairs(engine: Engine, window_s: float, hot_cell_actions: int, prefix: str) -> int:
+    """Materialise ``{prefix}_pairs`` from ``{prefix}_rows``; returns the number of co-actions."""
+    w = float(window_s)
+    k = int(hot_cell_actions)
+    rows = f"{prefix}_rows"
+    cols = ("L.rid AS rid_l, R.rid AS rid_r, L.acc AS acc_l, R.acc AS acc_r, L.th, L.uh AS uh_l, R.uh AS uh_r, "
+            "L.t AS t_l, L.t - R.t AS dt_s")
+    # R is the earlier row of the pair: (R.t, R.rid) < (L.t, L.rid) is exactly R.r < L.r on one target.
+    cond = f"R.r < L.r AND L.t - R.t <= {w} AND L.acc <> R.acc"
+    right_shifted = f"(SELECT rid, acc, th, uh, t, r, hot, b AS jb FROM {rows} UNION ALL " \
+                    f"SELECT rid, acc, th, uh, t, r, hot, b + 1 AS jb FROM {rows})"
+    parts = [
+        # left row in an ordinary cell: at most hot_cell_actions rows on its side of each bucket pair
+        f"SELECT {cols} FROM (SELECT * FROM {rows} WHERE NOT hot) L "
+        f"JOIN {right_shifted} R ON L.th = R.th AND L.b = R.jb WHERE {cond}",
+        # left row hot, right row ordinary
+        f"SELECT {cols} FROM (SELECT * FROM {rows} WHERE hot) L "
+        f"JOIN (SELECT * FROM {right_shifted} WHERE NOT hot) R ON L.th = R.th AND L.b = R.jb WHERE {cond}",
+    ]
+    if k > 0:
+        hot_rows = f"(SELECT rid, acc, th, uh, t, r, r // {k} AS rb FROM {rows} WHERE hot)"
+        hot_shifted = f"(SELECT rid, acc, th, uh, t, r, r // {k} AS jrb FROM {rows} WHERE hot UNION ALL " \
+                      f"SELECT rid, acc, th, uh, t, r, r // {k} + 1 AS jrb FROM {rows} WHERE hot)"
+        parts.append(
+            f"SELECT {cols} FROM {hot_rows} L JOIN {hot_shifted} R ON L.th = R.th AND L.rb = R.jrb "
+            f"WHERE {cond} AND L.r - R.r <= {k}"
+        )
+    engine.sql(f"DROP TABLE IF EXISTS {prefix}_pairs")
+    engine.sql(f"CREATE TEMP TABLE {prefix}_pairs AS " + " UNION ALL ".join(parts))
+    return engine.count(f"{prefix}_pairs")
+
+
+def drop(engine: Engine, prefix: str) -> None:
+    for suffix in ("src", "rows", "pairs"):
+        engine.sql(f"DROP TABLE IF EXISTS {prefix}_{suffix}")

@@ -1,0 +1,173 @@
+"""Run detectors over a workspace and store calibrated, evidence-carrying edges.
+
+Consumes an open :class:`~flockwatch.workspace.Workspace` (canonical tables filled); produces one row in
+``detection_runs``, the significant account pairs per detector in ``edges`` and a bounded sample of their
+co-actions in ``edge_evidence`` (migration ``0002_detection``), and returns a :class:`DetectionRun`.
+
+Per detector: detector SQL -> kernel rows and co-action pairs (``kernel.py``) -> null model and Benjamini–Hochberg
+threshold (``calibration.py``) -> stored edges + evidence. Temporary tables are dropped after each detector so that
+peak memory is one detector's pairs, not all of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flockwatch.detect import calibration, kernel
+from flockwatch.detect.registry import DEFAULT_DETECTORS, get
+from flockwatch.errors import ValidationError
+from flockwatch.workspace import Workspace
+
+#: Edges whose BH q-value is at most this are kept (expected share of chance edges among them).
+DEFAULT_FDR = 1e-3
+#: (target, bucket) cells with more actions than this use the rank-neighbour join (kernel.py).
+DEFAULT_HOT_CELL_ACTIONS = 50
+#: Co-action pairs kept per edge as evidence.
+DEFAULT_EVIDENCE_PER_EDGE = 20
+
+
+@dataclass
+class DetectorResult:
+    detector: str
+    params: dict[str, Any]
+    rows_count: int
+    co_actions_count: int
+    candidate_pairs_count: int
+    edges_count: int
+    null_model: dict[str, float]
+    seconds: float
+
+
+@dataclass
+class DetectionRun:
+    """What one ``detect`` call did; the edges themselves live in the workspace under ``run_id``."""
+
+    run_id: str
+    params: dict[str, Any]
+    results: list[DetectorResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def edges_count(self) -> int:
+        return sum(r.edges_count for r in self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "params": self.params, "seconds": round(self.seconds, 3),
+                "edges": self.edges_count, "detectors": [r.__dict__ for r in self.results]}
+
+
+def new_run_id() -> str:
+    return "run-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def detect(
+    ws: Workspace,
+    detectors: Sequence[str] | None = None,
+    window_s: float | None = None,
+    fdr: float = DEFAULT_FDR,
+    hot_cell_actions: int = DEFAULT_HOT_CELL_ACTIONS,
+    evidence_per_edge: int = DEFAULT_EVIDENCE_PER_EDGE,
+    min_co_actions: int = 2,
+    detector_params: Mapping[str, Mapping[str, Any]] | None = None,
+    run_id: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> DetectionRun:
+    """Run ``detectors`` (default: all registered) and store their calibrated edges under a new run id.
+
+    ``window_s`` overrides every detector's own window except fixed-window ones (``sync_post``); ``fdr`` is the
+    Benjamini–Hochberg false-discovery rate over all account pairs; ``min_co_actions`` is the fewest co-acted units
+    an edge may rest on (one coincidence is never an edge, however rare its target).
+    """
+    if not 0 < fdr < 1:
+        raise ValidationError(f"fdr must be in (0, 1), got {fdr}")
+    if hot_cell_actions < 0:
+        raise ValidationError("hot_cell_actions must be >= 0")
+    names = list(detectors or DEFAULT_DETECTORS)
+    dets = [get(n) for n in names]
+    detector_params = dict(detector_params or {})
+    for n in detector_params:
+        get(n)
+    run = DetectionRun(
+        run_id=run_id or new_run_id(),
+        params={"detectors": names, "window_s": window_s, "fdr": fdr, "hot_cell_actions": hot_cell_actions,
+                "evidence_per_edge": evidence_per_edge, "min_co_actions": min_co_actions,
+                "detector_params": {k: dict(v) for k, v in detector_params.items()}},
+    )
+    e = ws.engine
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    t_run = time.perf_counter()
+    e.sql("INSERT INTO detection_runs (run_id, params_json, started_at, detectors, actions_count, status) "
+          "VALUES (?, ?, ?, ?, ?, 'running')",
+          [run.run_id, json.dumps(run.params), started, ",".join(names), e.count("actions")])
+    for det in dets:
+        params = det.params(detector_params.get(det.name))
+        if window_s is not None and not det.fixed_window:
+            params["window_s"] = float(window_s)
+        if progress:
+            progress(f"{det.name}: co-actions")
+        t0 = time.perf_counter()
+        prefix = f"k_{det.name}"
+        # a detector may carry its own hot-cell limit (sync_post); otherwise the run's applies
+        hot = int(params.get("hot_cell_actions", hot_cell_actions))
+        try:
+            n_rows = kernel.build_rows(e, det.build_sql(params), params["window_s"], hot, prefix)
+            n_pairs = kernel.build_pairs(e, params["window_s"], hot, prefix)
+            if progress:
+                progress(f"{det.name}: calibrating {n_pairs:,} co-actions")
+            model = calibration.null_model(e, prefix, hot)
+            n_edges = calibration.significant_pairs(e, prefix, model, fdr, min_co_actions)
+            n_cand = e.count(f"{prefix}_cand")
+            _store(ws, run.run_id, det.name, prefix, evidence_per_edge)
+        finally:
+            kernel.drop(e, prefix)
+            for suffix in ("activity", "cand", "edges"):
+                e.sql(f"DROP TABLE IF EXISTS {prefix}_{suffix}")
+        run.results.append(DetectorResult(det.name, params, n_rows, n_pairs, n_cand, n_edges, model.to_dict(),
+                                          round(time.perf_counter() - t0, 3)))
+    run.seconds = time.perf_counter() - t_run
+    e.sql("UPDATE detection_runs SET finished_at = ?, edges_count = ?, status = 'done', params_json = ? "
+          "WHERE run_id = ?",
+          [dt.datetime.now(dt.UTC).replace(tzinfo=None), run.edges_count,
+           json.dumps({**run.params, "results": [r.__dict__ for r in run.results]}), run.run_id])
+    return run
+
+
+def _store(ws: Workspace, run_id: str, detector: str, prefix: str, evidence_per_edge: int) -> None:
+    e = ws.engine
+    acc = f"(SELECT DISTINCT acc, account_id FROM {prefix}_rows)"
+    e.sql(f"""
+INSERT INTO edges (run_id, detector, account_a, account_b, co_actions_count, episodes_count,
+                   activity_a_count, activity_b_count, expected_count, p_value, q_value, weight,
+                   first_at, last_at, mean_dt_s)
+SELECT ?, ?, aa.account_id, ab.account_id, x.co_actions, x.k, x.d_a, x.d_b, x.expected, x.p_value, x.q_value,
+       x.weight, make_timestamp(CAST(x.first_t * 1e6 AS BIGINT)), make_timestamp(CAST(x.last_t * 1e6 AS BIGINT)),
+       x.mean_dt_s
+FROM {prefix}_edges x JOIN {acc} aa ON aa.acc = x.a JOIN {acc} ab ON ab.acc = x.b""", [run_id, detector])
+    if evidence_per_edge <= 0:
+        return
+    e.sql(f"""
+INSERT INTO edge_evidence (run_id, detector, account_a, account_b, action_id_a, action_id_b, target, acted_at_a,
+                           dt_s)
+SELECT ?, ?, la.account_id, lb.account_id, la.action_id, lb.action_id, la.target,
+       make_timestamp(CAST(la.t * 1e6 AS BIGINT)), lb.t - la.t
+FROM (
+  SELECT p.*, row_number() OVER (PARTITION BY least(p.acc_l, p.acc_r), greatest(p.acc_l, p.acc_r)
+                                 ORDER BY p.t_l, p.rid_l, p.rid_r) AS rn
+  FROM {prefix}_pairs p
+  SEMI JOIN {prefix}_edges x ON x.a = least(p.acc_l, p.acc_r) AND x.b = greatest(p.acc_l, p.acc_r)
+) s
+JOIN {prefix}_rows la ON la.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_l ELSE s.rid_r END
+JOIN {prefix}_rows lb ON lb.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_r ELSE s.rid_l END
+WHERE s.rn <= {int(evidence_per_edge)}""", [run_id, detector])
+
+
+def latest_run_id(ws: Workspace) -> str | None:
+    return ws.engine.sql(
+        "SELECT run_id FROM detection_runs WHERE status = 'done' ORDER BY started_at DESC, run_id DESC LIMIT 1"
+    ).scalar()

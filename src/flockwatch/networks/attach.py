@@ -1,0 +1,118 @@
+"""Attach accounts to candidate networks when their activity concentrates on the networks' footprint beyond chance.
+
+Consumes a run's flagged networks and the detector rows the run used; produces extra members (account -> network,
+with ``-log10 p``). Why: a large operation mobilises a random 5–30% of its accounts per burst, so two amplifiers
+with six reposts each share too few bursts for any *pairwise* test (``detect.calibration``), yet nearly every one of
+their actions lands in a burst of the operation. This is a seed-set enrichment test on the same bipartite graph of
+accounts x cells (cells = (target, time bucket), as in the kernel):
+
+* an *operation cell* is a cell with at least ``min_members_in_cell`` flagged members who make at least half of its
+  accounts (the operation's footprint, read off the networks already found);
+* under the null (Chung–Lu, as in calibration) an episode of account ``x`` lands on operation cells with probability
+  ``pi = (incidences on operation cells) / (all incidences)`` — popular cells weigh more;
+* ``k_x`` = x's episodes on operation cells, ``lambda_x = sum over detectors of d_x * pi``,
+  ``p = P(Poisson(lambda_x) >= k_x)`` (a Poisson bound on the binomial tail: conservative), Benjamini–Hochberg over
+  all non-member accounts. The account joins the network whose members it met most on those cells.
+
+An organic account that sometimes reposts the same viral post as members is not attached: viral cells are not
+dominated by members, and a few hits among many episodes is what ``pi`` predicts.
+
+Cost: only the kernel rows are rebuilt, not the pairs. By default ``co_near_text`` (a row per LSH band) and
+``sync_post`` (a row per action) are left out; pass ``detectors`` to include them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy import stats
+
+from flockwatch.detect import calibration, kernel
+from flockwatch.detect.registry import get
+from flockwatch.workspace import Workspace
+
+#: Detectors the attach step leaves out unless asked (cost, see above).
+EXPENSIVE = ("co_near_text", "sync_post")
+
+
+def attach(ws: Workspace, run_id: str, members: dict[str, str], fdr: float = 1e-3, min_episodes: int = 3,
+           detectors: list[str] | None = None, min_members_in_cell: int = 3) -> dict[str, tuple[str, float]]:
+    """Return ``{account_id: (network_id, -log10 p)}`` for non-members attached to a network in ``members``."""
+    if not members:
+        return {}
+    e = ws.engine
+    params = json.loads(e.sql("SELECT params_json FROM detection_runs WHERE run_id = ?", [run_id]).scalar() or "{}")
+    hot = int(params.get("hot_cell_actions", 50))
+    results = {r["detector"]: r["params"] for r in params.get("results", [])}
+    names = [d for d in (detectors or [r for r in results if r not in EXPENSIVE]) if d in results]
+    e.register("__att_members", pa.table({"account_id": list(members), "network_id": list(members.values())}))
+    totals: list[pa.Table] = []
+    by_network: list[pa.Table] = []
+    accounts = set()
+    try:
+        for name in names:
+            p = dict(results[name])
+            prefix = f"att_{name}"
+            try:
+                cell_limit = int(p.get("hot_cell_actions", hot))
+                kernel.build_rows(e, get(name).build_sql(p), p["window_s"], cell_limit, prefix)
+                e.sql(f"""
+CREATE OR REPLACE TEMP TABLE {prefix}_inc AS
+SELECT DISTINCT r.account_id, r.th, r.b, m.network_id
+FROM {prefix}_rows r LEFT JOIN __att_members m USING (account_id)""")
+                e.sql(f"""
+CREATE OR REPLACE TEMP TABLE {prefix}_opcells AS
+SELECT th, b, count(*) AS n FROM {prefix}_inc GROUP BY th, b
+HAVING count(network_id) >= {int(min_members_in_cell)} AND count(network_id) * 2 >= count(*)""")
+                share = e.sql(f"SELECT CAST((SELECT coalesce(sum(n), 0) FROM {prefix}_opcells) AS DOUBLE) / "
+                              f"greatest(1, (SELECT count(*) FROM {prefix}_inc))").scalar()
+                accounts.update(a for a, in e.sql(f"SELECT DISTINCT account_id FROM {prefix}_inc "
+                                                   "WHERE network_id IS NULL").rows())
+                totals.append(e.sql(f"""
+SELECT i.account_id, count(o.th) AS k, CAST(count(*) AS DOUBLE) * CAST({float(share)!r} AS DOUBLE) AS expected
+FROM {prefix}_inc i LEFT JOIN {prefix}_opcells o USING (th, b)
+WHERE i.network_id IS NULL GROUP BY i.account_id HAVING count(o.th) > 0""").arrow())
+                by_network.append(e.sql(f"""
+SELECT x.account_id, m.network_id, count(*) AS c
+FROM {prefix}_inc x JOIN {prefix}_opcells o USING (th, b)
+JOIN {prefix}_inc m ON m.th = x.th AND m.b = x.b AND m.network_id IS NOT NULL
+WHERE x.network_id IS NULL GROUP BY 1, 2""").arrow())
+            finally:
+                kernel.drop(e, prefix)
+                for suffix in ("inc", "opcells"):
+                    e.sql(f"DROP TABLE IF EXISTS {prefix}_{suffix}")
+    finally:
+        e.unregister("__att_members")
+    totals = [t for t in totals if t.num_rows]
+    if not totals:
+        return {}
+    t = pa.concat_tables(totals).group_by("account_id").aggregate([("k", "sum"), ("expected", "sum")])
+    t = t.filter(pc.greater_equal(t.column("k_sum"), min_episodes))
+    if t.num_rows == 0:
+        return {}
+    k = t.column("k_sum").to_numpy().astype(float)
+    lam = t.column("expected_sum").to_numpy()
+    log_p = stats.poisson.logsf(k - 1, lam)
+    m = max(1, len(accounts))
+    order = np.argsort(log_p, kind="stable")
+    ranks = np.empty_like(order)
+    ranks[order] = np.arange(1, len(order) + 1)
+    log_q_raw = log_p + math.log(m) - np.log(ranks)
+    log_q = np.empty_like(log_q_raw)
+    log_q[order] = np.minimum.accumulate(log_q_raw[order][::-1])[::-1]
+    accs = t.column("account_id").to_pylist()
+    keep = {accs[i]: float(-log_p[i] / math.log(10)) for i in np.flatnonzero(log_q <= math.log(fdr))}
+    if not keep:
+        return {}
+    counts: dict[str, dict[str, int]] = {}
+    for tbl in by_network:
+        for a, n, c in zip(tbl.column("account_id").to_pylist(), tbl.column("network_id").to_pylist(),
+                           tbl.column("c").to_pylist()):
+            if a in keep:
+                counts.setdefault(a, {})
+                counts[a][n] = counts[a].get(n, 0) + c
+    return {a: (max(sorted(counts[a]), key=lambda n: counts[a][n]), w) for a, w in keep.items() if a in counts}

@@ -1,0 +1,291 @@
+"""Candidate networks: fuse a run's edges, cluster them, score, explain and store.
+
+Consumes a workspace with a detection run (``edges``, ``edge_evidence``); produces ``fused_edges``, ``networks`` and
+``network_members`` rows for that run and returns :class:`CandidateNetwork` objects.
+
+Scores (all in [0, 1], read as confidence, not proof):
+
+* ``account_score`` — how firmly the account is tied to the network: the noisy-OR ``1 - prod(1 - s)`` of its fused
+  link scores ``s`` to other members (one saturated link, ``-log10 p >= saturation``, is enough for 1; several
+  weaker links add up); for an account attached by the account-versus-network test (``attach.py``),
+  ``min(1, -log10 p / saturation)``;
+* ``network score`` — the mean account score of its members: large sparse operations (each amplifier tied to a few
+  others) score as high as small dense cells, while a chain of weak chance links scores low. ``density`` (the share
+  of member pairs that are linked) is reported beside it.
+
+A network is *flagged* when it has at least ``min_size`` members and a score of at least ``min_score``; exports write
+flagged networks unless asked for all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from flockwatch.detect.run import latest_run_id
+from flockwatch.errors import ValidationError
+from flockwatch.networks.cluster import DEFAULT_RESOLUTION, leiden_communities
+from flockwatch.networks.fuse import DEFAULT_SATURATION, fuse
+from flockwatch.workspace import Workspace
+
+DEFAULT_MIN_SIZE = 3
+DEFAULT_MIN_SCORE = 0.5
+DEFAULT_ATTACH_FDR = 1e-3
+
+
+@dataclass
+class CandidateNetwork:
+    """A group of accounts whose co-actions are unlikely under chance, with the evidence for it."""
+
+    run_id: str
+    network_id: str
+    members: list[str]
+    score: float
+    flagged: bool
+    density: float
+    signals: dict[str, int]
+    first_at: Any = None
+    last_at: Any = None
+    top_targets: list[dict[str, Any]] = field(default_factory=list)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    account_scores: dict[str, float] = field(default_factory=dict)
+    explanation: str = ""
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "network_id": self.network_id, "size": self.size, "score": self.score,
+                "flagged": self.flagged, "density": self.density, "signals": self.signals,
+                "first_at": self.first_at, "last_at": self.last_at, "top_targets": self.top_targets,
+                "timeline": self.timeline, "members": self.members, "account_scores": self.account_scores,
+                "explanation": self.explanation}
+
+
+def resolve_run(ws: Workspace, run_id: str | None) -> str:
+    rid = run_id or latest_run_id(ws)
+    if rid is None:
+        raise ValidationError("no detection run in this workspace; run `flockwatch detect` first")
+    if not ws.engine.sql("SELECT count(*) FROM detection_runs WHERE run_id = ?", [rid]).scalar():
+        raise ValidationError(f"no detection run {rid!r} in this workspace")
+    return rid
+
+
+def build_networks(
+    ws: Workspace,
+    run_id: str | None = None,
+    resolution: float = DEFAULT_RESOLUTION,
+    saturation: float = DEFAULT_SATURATION,
+    min_size: int = DEFAULT_MIN_SIZE,
+    min_score: float = DEFAULT_MIN_SCORE,
+    seed: int = 42,
+    attach_fdr: float | None = DEFAULT_ATTACH_FDR,
+) -> list[CandidateNetwork]:
+    """Fuse, cluster (Leiden/CPM), score, attach, explain and store the candidate networks of a run.
+
+    ``attach_fdr``: false-discovery rate of the account-versus-network test (``attach.py``) that adds accounts
+    whose co-actions with a flagged network as a whole are unlikely under chance; ``None`` turns it off.
+    """
+    rid = resolve_run(ws, run_id)
+    e = ws.engine
+    fuse(ws, rid, saturation)
+    fused = e.sql("SELECT account_a, account_b, score, weight, detectors FROM fused_edges WHERE run_id = ?",
+                  [rid]).rows()
+    labels = leiden_communities([(a, b, s) for a, b, s, _, _ in fused], resolution=resolution, seed=seed)
+    groups: dict[int, list[str]] = defaultdict(list)
+    for acc, c in labels.items():
+        groups[c].append(acc)
+    miss: dict[str, float] = defaultdict(lambda: 1.0)  # prod(1 - s) over internal links
+    internal: dict[int, list[tuple[str, str, float, str]]] = defaultdict(list)
+    for a, b, s, _w, dets in fused:
+        if labels[a] == labels[b]:
+            miss[a] *= 1.0 - min(s, 1.0)
+            miss[b] *= 1.0 - min(s, 1.0)
+            internal[labels[a]].append((a, b, s, dets))
+    networks: list[CandidateNetwork] = []
+    for c, members in groups.items():
+        if len(members) < 2:
+            continue
+        n = len(members)
+        pairs_possible = n * (n - 1) / 2
+        density = len(internal[c]) / pairs_possible
+        account_scores = {m: round(1.0 - miss[m], 4) for m in members}
+        score = round(sum(account_scores.values()) / n, 4)
+        signals: Counter[str] = Counter()
+        for _, _, _, dets in internal[c]:
+            signals.update(dets.split(","))
+        networks.append(CandidateNetwork(
+            run_id=rid, network_id="", members=sorted(members), score=score,
+            flagged=n >= min_size and score >= min_score, density=round(density, 4),
+            signals=dict(signals.most_common()), account_scores=account_scores,
+        ))
+    if attach_fdr:
+        _attach(ws, rid, networks, attach_fdr, saturation, min_size, min_score)
+    networks.sort(key=lambda x: (-x.flagged, -x.score * x.size, x.members[0]))
+    for i, net in enumerate(networks, 1):
+        net.network_id = f"N{i:04d}"
+    _describe(ws, rid, networks)
+    _store(ws, rid, networks, {"resolution": resolution, "saturation": saturation, "min_size": min_size,
+                                "min_score": min_score})
+    return networks
+
+
+def _attach(ws: Workspace, rid: str, networks: list[CandidateNetwork], fdr: float, saturation: float,
+            min_size: int, min_score: float) -> None:
+    from flockwatch.networks.attach import attach
+
+    flagged = {n.network_id or f"tmp{i}": n for i, n in enumerate(networks) if n.flagged}
+    for key, net in flagged.items():
+        net.network_id = key
+    members = {m: key for key, net in flagged.items() for m in net.members}
+    added = attach(ws, rid, members, fdr=fdr)
+    taken_from: dict[str, CandidateNetwork] = {}
+    for net in networks:
+        for m in net.members:
+            taken_from[m] = net
+    for acc, (key, weight) in added.items():
+        net = flagged[key]
+        old = taken_from.get(acc)
+        if old is not None and old is not net:
+            old.members.remove(acc)
+            old.account_scores.pop(acc, None)
+        net.members.append(acc)
+        net.account_scores[acc] = round(min(1.0, weight / saturation), 4)
+        net.signals["attached"] = net.signals.get("attached", 0) + 1
+    for net in networks:
+        net.members.sort()
+        net.network_id = ""
+        if net.members:
+            net.score = round(sum(net.account_scores.values()) / len(net.members), 4)
+        net.flagged = len(net.members) >= min_size and net.score >= min_score
+    networks[:] = [n for n in networks if len(n.members) >= 2]
+
+
+def _describe(ws: Workspace, rid: str, networks: list[CandidateNetwork]) -> None:
+    """Timeline, top shared targets and the readable explanation, from the stored evidence of internal edges."""
+    e = ws.engine
+    membership = [(net.network_id, m) for net in networks if net.flagged or net.size >= 3 for m in net.members]
+    if not membership:
+        for net in networks:
+            net.explanation = _explain(net)
+        return
+    import pyarrow as pa
+
+    e.register("__members", pa.table({"network_id": [x for x, _ in membership],
+                                      "account_id": [m for _, m in membership]}))
+    try:
+        base = """
+FROM edge_evidence ev JOIN __members ma ON ma.account_id = ev.account_a
+JOIN __members mb ON mb.account_id = ev.account_b AND mb.network_id = ma.network_id
+WHERE ev.run_id = ?"""
+        span = {r[0]: (r[1], r[2]) for r in e.sql(
+            f"SELECT ma.network_id, min(ev.acted_at_a), max(ev.acted_at_a) {base} GROUP BY 1", [rid]).rows()}
+        targets: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for nid, det, target, cnt in e.sql(f"""
+SELECT network_id, detector, target, cnt FROM (
+  SELECT ma.network_id, ev.detector, ev.target, count(*) AS cnt,
+         row_number() OVER (PARTITION BY ma.network_id ORDER BY count(*) DESC, ev.target) AS rn
+  {base} GROUP BY 1, 2, 3) WHERE rn <= 5 ORDER BY network_id, cnt DESC""", [rid]).rows():
+            targets[nid].append({"detector": det, "target": target, "co_actions": cnt})
+        timeline: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for nid, day, cnt in e.sql(
+                f"SELECT ma.network_id, CAST(ev.acted_at_a AS DATE) AS day, count(*) {base} GROUP BY 1, 2 "
+                "ORDER BY 1, 2", [rid]).rows():
+            timeline[nid].append({"day": day.isoformat(), "co_actions": cnt})
+    finally:
+        e.unregister("__members")
+    for net in networks:
+        net.first_at, net.last_at = span.get(net.network_id, (None, None))
+        net.top_targets = targets.get(net.network_id, [])
+        net.timeline = timeline.get(net.network_id, [])
+        net.explanation = _explain(net)
+
+
+def _explain(net: CandidateNetwork) -> str:
+    signals = ", ".join(f"{d} ({n} pairs)" for d, n in net.signals.items()) or "none"
+    level = "high" if net.score >= 0.8 else "moderate" if net.score >= DEFAULT_MIN_SCORE else "low"
+    text = (f"Candidate network of {net.size} accounts; {level} confidence (score {net.score:.2f}). "
+            f"{net.density:.0%} of member pairs are linked by co-actions that are unlikely under chance "
+            f"given each account's activity and each target's popularity. Signals: {signals}.")
+    if net.first_at and net.last_at:
+        text += f" Evidence spans {net.first_at:%Y-%m-%d %H:%M} to {net.last_at:%Y-%m-%d %H:%M} UTC."
+    if net.top_targets:
+        t = net.top_targets[0]
+        text += f" Most shared target: {t['target'][:80]!r} ({t['detector']}, {t['co_actions']} co-actions)."
+    return text
+
+
+def _store(ws: Workspace, rid: str, networks: list[CandidateNetwork], params: dict[str, Any]) -> None:
+    import pyarrow as pa
+
+    e = ws.engine
+    with e.transaction():
+        e.sql("DELETE FROM networks WHERE run_id = ?", [rid])
+        e.sql("DELETE FROM network_members WHERE run_id = ?", [rid])
+        if not networks:
+            return
+        e.insert_arrow("networks", pa.table({
+            "run_id": [rid] * len(networks), "network_id": [n.network_id for n in networks],
+            "size": [n.size for n in networks], "score": [n.score for n in networks],
+            "flagged": [n.flagged for n in networks], "density": [n.density for n in networks],
+            "signals": [json.dumps(n.signals) for n in networks],
+            "first_at": pa.array([n.first_at for n in networks], pa.timestamp("us")),
+            "last_at": pa.array([n.last_at for n in networks], pa.timestamp("us")),
+            "top_targets_json": [json.dumps(n.top_targets) for n in networks],
+            "timeline_json": [json.dumps(n.timeline) for n in networks],
+            "explanation": [n.explanation for n in networks],
+        }))
+        rows = [(n.network_id, m, n.account_scores[m]) for n in networks for m in n.members]
+        e.insert_arrow("network_members", pa.table({
+            "run_id": [rid] * len(rows), "network_id": [r[0] for r in rows], "account_id": [r[1] for r in rows],
+            "account_score": [r[2] for r in rows],
+        }))
+        e.sql("UPDATE detection_runs SET params_json = json_merge_patch(params_json, ?) WHERE run_id = ?",
+              [json.dumps({"networks": params}), rid])
+
+
+def load_networks(ws: Workspace, run_id: str | None = None, flagged_only: bool = False) -> list[CandidateNetwork]:
+    """Read the stored candidate networks of a run (default: the latest)."""
+    rid = resolve_run(ws, run_id)
+    e = ws.engine
+    where = " AND flagged" if flagged_only else ""
+    members: dict[str, dict[str, float]] = defaultdict(dict)
+    for nid, acc, s in e.sql("SELECT network_id, account_id, account_score FROM network_members WHERE run_id = ? "
+                             "ORDER BY network_id, account_score DESC, account_id", [rid]).rows():
+        members[nid][acc] = s
+    out = []
+    for r in e.sql(f"SELECT * FROM networks WHERE run_id = ?{where} ORDER BY network_id", [rid]).dicts():
+        m = members.get(r["network_id"], {})
+        out.append(CandidateNetwork(
+            run_id=rid, network_id=r["network_id"], members=sorted(m), score=r["score"], flagged=r["flagged"],
+            density=r["density"], signals=json.loads(r["signals"] or "{}"), first_at=r["first_at"],
+            last_at=r["last_at"], top_targets=json.loads(r["top_targets_json"] or "[]"),
+            timeline=json.loads(r["timeline_json"] or "[]"), account_scores=m, explanation=r["explanation"],
+        ))
+    return out
+
+
+def explain_pair(ws: Workspace, account_a: str, account_b: str, run_id: str | None = None,
+                 evidence_limit: int = 5) -> dict[str, Any]:
+    """Why two accounts are linked: per-detector observed vs expected co-actions, p-values and sample evidence."""
+    rid = resolve_run(ws, run_id)
+    a, b = sorted((account_a, account_b))
+    e = ws.engine
+    comps = e.sql("""SELECT detector, episodes_count, co_actions_count, expected_count, p_value, q_value, weight,
+                            mean_dt_s FROM edges WHERE run_id = ? AND account_a = ? AND account_b = ?
+                     ORDER BY weight DESC""", [rid, a, b]).dicts()
+    evidence = e.sql("""SELECT detector, action_id_a, action_id_b, target, acted_at_a, dt_s FROM edge_evidence
+                        WHERE run_id = ? AND account_a = ? AND account_b = ? ORDER BY detector, acted_at_a
+                        LIMIT ?""", [rid, a, b, evidence_limit * max(1, len(comps))]).dicts()
+    lines = []
+    for c in comps:
+        lines.append(f"{c['detector']}: {c['episodes_count']} co-action episodes where about "
+                     f"{c['expected_count']:.2g} were expected by chance (p = {c['p_value']:.1e}, "
+                     f"mean gap {c['mean_dt_s']:.0f} s)")
+    text = (f"{a} and {b} are linked by {len(comps)} signal(s): " + "; ".join(lines) + ".") if comps else \
+        f"No calibrated link between {a} and {b} in run {rid}."
+    return {"run_id": rid, "account_a": a, "account_b": b, "components": comps, "evidence": evidence,
+            "explanation": text}

@@ -1,0 +1,109 @@
+"""Export candidate networks: member lists (CSV/Parquet), networks table, and graphs for Gephi (GraphML, GEXF).
+
+Consumes a workspace with built networks; produces files. ``export_members`` writes one row per (network, account):
+``network_id, account_id, network_score, account_score`` with account ids exactly as in the source data, flagged
+networks only unless ``include_all``. Graphs carry the fused edge weight, the detectors that fired and the network of
+each node; GraphML is written by igraph, GEXF 1.3 by hand (igraph has no GEXF writer).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import igraph as ig
+
+from flockwatch.errors import UnknownNameError
+from flockwatch.networks.build import resolve_run
+from flockwatch.workspace import Workspace
+
+
+def _members_sql(include_all: bool) -> str:
+    flag = "" if include_all else " AND n.flagged"
+    return f"""SELECT m.network_id, m.account_id, n.score AS network_score, m.account_score
+FROM network_members m JOIN networks n ON n.run_id = m.run_id AND n.network_id = m.network_id
+WHERE m.run_id = $rid{flag} ORDER BY m.network_id, m.account_score DESC, m.account_id"""
+
+
+def export_members(ws: Workspace, path: str | Path, run_id: str | None = None, include_all: bool = False,
+                   fmt: str | None = None) -> Path:
+    rid = resolve_run(ws, run_id)
+    out = Path(path)
+    fmt = fmt or ("parquet" if out.suffix == ".parquet" else "csv")
+    writers = {"csv": ws.engine.to_csv, "parquet": ws.engine.to_parquet}
+    if fmt not in writers:
+        raise UnknownNameError("export format", fmt, list(writers))
+    return writers[fmt](_members_sql(include_all).replace("$rid", _lit(rid)), out)
+
+
+def export_networks(ws: Workspace, path: str | Path, run_id: str | None = None, include_all: bool = False) -> Path:
+    rid = resolve_run(ws, run_id)
+    out = Path(path)
+    flag = "" if include_all else " AND flagged"
+    sql = (f"SELECT network_id, size, score, flagged, density, signals, first_at, last_at, top_targets_json, "
+           f"explanation FROM networks WHERE run_id = {_lit(rid)}{flag} ORDER BY network_id")
+    return (ws.engine.to_parquet if out.suffix == ".parquet" else ws.engine.to_csv)(sql, out)
+
+
+def _graph(ws: Workspace, rid: str, include_all: bool) -> ig.Graph:
+    members = ws.engine.sql(_members_sql(include_all).replace("$rid", _lit(rid))).rows()
+    net_of = {acc: (nid, ns, acs) for nid, acc, ns, acs in members}
+    edges = [r for r in ws.engine.sql(
+        "SELECT account_a, account_b, weight, score, detectors FROM fused_edges WHERE run_id = ?", [rid]).rows()
+        if r[0] in net_of and r[1] in net_of]
+    names = sorted(net_of)
+    index = {n: i for i, n in enumerate(names)}
+    g = ig.Graph(n=len(names), edges=[(index[a], index[b]) for a, b, *_ in edges], directed=False)
+    g.vs["name"] = names
+    g.vs["network_id"] = [net_of[n][0] for n in names]
+    g.vs["network_score"] = [float(net_of[n][1]) for n in names]
+    g.vs["account_score"] = [float(net_of[n][2]) for n in names]
+    g.es["weight"] = [float(r[2]) for r in edges]
+    g.es["score"] = [float(r[3]) for r in edges]
+    g.es["detectors"] = [r[4] for r in edges]
+    return g
+
+
+def export_graph(ws: Workspace, path: str | Path, run_id: str | None = None, include_all: bool = False,
+                 fmt: str | None = None) -> Path:
+    """Write the fused graph of (flagged) network members as GraphML or GEXF (by suffix unless ``fmt``)."""
+    rid = resolve_run(ws, run_id)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fmt = fmt or out.suffix.lstrip(".").lower()
+    g = _graph(ws, rid, include_all)
+    if fmt == "graphml":
+        g.write_graphml(str(out))
+    elif fmt == "gexf":
+        _write_gexf(g, out)
+    else:
+        raise UnknownNameError("graph format", fmt, ["gexf", "graphml"])
+    return out
+
+
+def _write_gexf(g: ig.Graph, out: Path) -> None:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<gexf xmlns="http://gexf.net/1.3" version="1.3">',
+             '<graph defaultedgetype="undirected">',
+             '<attributes class="node"><attribute id="0" title="network_id" type="string"/>'
+             '<attribute id="1" title="network_score" type="double"/>'
+             '<attribute id="2" title="account_score" type="double"/></attributes>',
+             '<attributes class="edge"><attribute id="0" title="detectors" type="string"/>'
+             '<attribute id="1" title="score" type="double"/></attributes>', "<nodes>"]
+    for v in g.vs:
+        lines.append(f'<node id={quoteattr(v["name"])} label={quoteattr(v["name"])}><attvalues>'
+                     f'<attvalue for="0" value={quoteattr(v["network_id"])}/>'
+                     f'<attvalue for="1" value="{v["network_score"]}"/>'
+                     f'<attvalue for="2" value="{v["account_score"]}"/></attvalues></node>')
+    lines.append("</nodes><edges>")
+    for i, edge in enumerate(g.es):
+        s, t = g.vs[edge.source]["name"], g.vs[edge.target]["name"]
+        lines.append(f'<edge id="{i}" source={quoteattr(s)} target={quoteattr(t)} weight="{edge["weight"]}">'
+                     f'<attvalues><attvalue for="0" value={quoteattr(edge["detectors"])}/>'
+                     f'<attvalue for="1" value="{edge["score"]}"/></attvalues></edge>')
+    lines.append("</edges></graph></gexf>")
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"

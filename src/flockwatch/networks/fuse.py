@@ -1,0 +1,30 @@
+"""Fuse per-detector edges of one run into a single weighted multiplex graph.
+
+Consumes ``edges`` rows of a run (one per detector and account pair, weight = ``-log10 p``); produces ``fused_edges``
+rows (one per account pair): ``weight`` is the sum of the detector weights — for independent detectors, the
+log-likelihood sum behind Fisher's combination — ``score`` maps it onto [0, 1] as ``min(1, weight / saturation)``
+(the quantity clustering and network scores use), and ``components_json`` keeps each detector's share, so an analyst
+sees which signals link a pair.
+"""
+
+from __future__ import annotations
+
+from flockwatch.workspace import Workspace
+
+#: A fused weight (sum of -log10 p) at which a pair counts as fully linked in clustering and scores.
+DEFAULT_SATURATION = 20.0
+
+
+def fuse(ws: Workspace, run_id: str, saturation: float = DEFAULT_SATURATION) -> int:
+    """(Re)build ``fused_edges`` for ``run_id``; returns the number of fused pairs."""
+    e = ws.engine
+    with e.transaction():
+        e.sql("DELETE FROM fused_edges WHERE run_id = ?", [run_id])
+        e.sql(f"""
+INSERT INTO fused_edges (run_id, account_a, account_b, weight, score, detectors, components_json)
+SELECT run_id, account_a, account_b, sum(weight), least(1.0, sum(weight) / {float(saturation)!r}),
+       string_agg(detector, ',' ORDER BY detector),
+       to_json(map(list(detector ORDER BY detector), list(round(weight, 3) ORDER BY detector)))::VARCHAR
+FROM edges WHERE run_id = ?
+GROUP BY run_id, account_a, account_b""", [run_id])
+    return int(e.sql("SELECT count(*) FROM fused_edges WHERE run_id = ?", [run_id]).scalar())

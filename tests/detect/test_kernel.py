@@ -1,0 +1,63 @@
+"""The kernel's pair set equals a brute-force window join; the hot-cell rule only removes pairs."""
+
+from __future__ import annotations
+
+import random
+
+import pyarrow as pa
+from hypothesis import given, settings, strategies as st
+
+from flockwatch.detect import kernel
+from flockwatch.engine import Engine
+
+
+def _brute(rows, window_s):
+    out = set()
+    for i, (a, x, t, aid) in enumerate(rows):
+        for b, y, u, bid in rows[i + 1:]:
+            if x == y and a != b and abs(t - u) <= window_s:
+                out.add(frozenset((aid, bid)))
+    return out
+
+
+def _kernel(rows, window_s, hot):
+    e = Engine.memory()
+    e.register("src", pa.table({"account_id": [r[0] for r in rows], "target": [r[1] for r in rows],
+                                "unit": [r[1] for r in rows], "acted_at_s": [float(r[2]) for r in rows],
+                                "action_id": [r[3] for r in rows]}))
+    kernel.build_rows(e, "SELECT * FROM src", window_s, hot, "kt")
+    kernel.build_pairs(e, window_s, hot, "kt")
+    got = e.sql("SELECT l.action_id, r.action_id FROM kt_pairs p JOIN kt_rows l ON l.rid = p.rid_l "
+                "JOIN kt_rows r ON r.rid = p.rid_r").rows()
+    n = len(got)
+    e.close()
+    pairs = {frozenset(p) for p in got}
+    assert len(pairs) == n, "each co-action exactly once"
+    return pairs
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 3), st.floats(0, 500, allow_nan=False)),
+                min_size=0, max_size=60),
+       st.sampled_from([1.0, 7.5, 60.0]))
+def test_exact_equals_brute_force(raw, window_s):
+    rows = [(f"u{a}", f"x{x}", t, f"m{i}") for i, (a, x, t) in enumerate(raw)]
+    assert _kernel(rows, window_s, 0) == _brute(rows, window_s)
+
+
+def test_hot_cells_subset_and_neighbours_kept():
+    rng = random.Random(3)
+    rows = [(f"u{rng.randrange(400)}", "viral", rng.uniform(0, 60), f"v{i}") for i in range(300)]
+    rows += [(f"u{rng.randrange(400)}", f"x{rng.randrange(30)}", rng.uniform(0, 3000), f"o{i}") for i in range(300)]
+    exact = _brute(rows, 30.0)
+    capped = _kernel(rows, 30.0, 20)
+    assert capped <= exact
+    assert _kernel(rows, 30.0, 0) == exact
+    # outside the hot cells nothing is lost
+    assert {p for p in exact if not any(a.startswith("v") for a in p)} <= capped
+    # inside, each action keeps pairs with its nearest neighbours in time
+    viral = sorted((t, aid, acc) for acc, x, t, aid in rows if x == "viral")
+    for (t1, a1, acc1), (t2, a2, acc2) in zip(viral, viral[1:]):
+        if acc1 != acc2:
+            assert frozenset((a1, a2)) in capped
+    assert len(capped) < len(exact)
