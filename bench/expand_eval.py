@@ -7,9 +7,13 @@ Consumes either the simulator (``--preset hk2019``: ``flockwatch.simulate`` writ
 - expansion from 10% of the core as seeds, on the whole data: precision/recall of the planted accounts (PR curve),
   recall of the planted amplifiers at precision >= 0.95, and how the estimated score compares with true precision;
 - new-account scoring: the data is cut at the first fresh account's creation; the workspace keeps the history (and
-  forgets accounts created after the cut), the rest arrives as a stream in micro-batches; reported: the share of
-  fresh amplifiers flagged within their first 5 actions, the precision of the flags, and for n = 1..10 the recall
-  reachable at precision 0.95 using each account's first n actions.
+  forgets accounts created after the cut), the rest arrives as a stream in micro-batches: actions, logins, and the
+  profiles of accounts created after the cut at their sign-up time (as a platform's accounts table would get them);
+  reported: the share of fresh amplifiers flagged within their first 1/2/3/5 actions, the precision of the flags,
+  organic accounts flagged (and among them organic accounts created after the cut on burst-free days — days on
+  which no planted account was created), and for n = 1..10 the recall reachable at precision 0.95 using each
+  account's first n actions (an oracle threshold: what the evidence allows, not what the flag threshold does).
+  ``--no-priors`` scores without the account-level priors (the previous behaviour), for comparison.
 
 Prints a summary and writes ``bench/results/expand_eval[_<source>].json``.
 
@@ -38,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from flockwatch.expand import ExpansionParams, expand  # noqa: E402
 from flockwatch.expand.evaluation import actions_needed, pr_curve, recall_at_precision  # noqa: E402
 from flockwatch.expand.links import fetch_arrow  # noqa: E402
+from flockwatch.expand.priors import FEATURES, PriorParams  # noqa: E402
 from flockwatch.expand.watch import Watcher  # noqa: E402
 from flockwatch.workspace import Workspace  # noqa: E402
 
@@ -129,22 +134,35 @@ def split_logins(ws: Workspace, cutoff: dt.datetime) -> pa.Table:
 
     Call before :func:`split_stream` (which forgets accounts created after the cut)."""
     return fetch_arrow(ws.engine.sql(
-        """SELECT account_id, ip_prefix, CAST(asn AS VARCHAR) AS asn, seen_at FROM infrastructure
+        """SELECT account_id, ip_prefix, CAST(asn AS VARCHAR) AS asn, via_vpn, seen_at FROM infrastructure
             WHERE seen_at >= ? OR account_id IN (SELECT account_id FROM accounts WHERE created_at >= ?)
             ORDER BY seen_at""", [cutoff, cutoff]))
 
 
+def split_profiles(ws: Workspace, cutoff: dt.datetime) -> pa.Table:
+    """Profiles of accounts created after ``cutoff`` (the stream's sign-ups, sorted by creation time).
+
+    Call before :func:`split_stream` (which forgets them)."""
+    return fetch_arrow(ws.engine.sql(
+        """SELECT account_id, screen_name, created_at, language, reported_location, description FROM accounts
+            WHERE created_at >= ? ORDER BY created_at""", [cutoff]))
+
+
 def evaluate_watch(ws: Workspace, truth: dict[str, str], seeds: list[str], batch_rows: int,
-                   use_logins: bool = True, min_score: float = 0.95) -> dict:
+                   use_logins: bool = True, min_score: float = 0.95, use_priors: bool = True,
+                   prior_features: tuple[str, ...] | None = None, profiles_with_actions: bool = False) -> dict:
     fresh_created = ws.engine.sql(
         "SELECT min(created_at) FROM accounts WHERE account_id IN (SELECT unnest(?))",
         [[a for a, r in truth.items() if r == "fresh"]]).scalar()
     cutoff = fresh_created.replace(minute=0, second=0, microsecond=0)
     logins = split_logins(ws, cutoff)
+    profiles = split_profiles(ws, cutoff)
     acts, ht, ur, mn = split_stream(ws, cutoff)
     login_t = logins.column("seen_at")
+    profile_t = profiles.column("created_at")
     t0 = time.perf_counter()
-    w = Watcher(ws, seeds, min_score=min_score, record_trajectories=True)
+    pp = PriorParams(features=prior_features) if prior_features is not None else None
+    w = Watcher(ws, seeds, min_score=min_score, record_trajectories=True, use_priors=use_priors, prior_params=pp)
     init_s = time.perf_counter() - t0
     flags = []
     prev_end = None
@@ -155,12 +173,21 @@ def evaluate_watch(ws: Workspace, truth: dict[str, str], seeds: list[str], batch
         # logins seen up to the end of this batch arrive with it (a new account's sign-up comes before its posts)
         t_end = b.column("acted_at")[-1]
         lg = logins.filter(pc.less_equal(login_t, t_end))
+        # sign-ups up to the end of this batch arrive with it; or (twarc2-style collection) a profile arrives only
+        # with its account's first action
+        if profiles_with_actions:
+            pr = profiles.filter(pc.is_in(profiles.column("account_id"), b.column("account_id")))
+        else:
+            pr = profiles.filter(pc.less_equal(profile_t, t_end))
         if prev_end is not None:
             lg = lg.filter(pc.greater(lg.column("seen_at"), prev_end))
+            if not profiles_with_actions:
+                pr = pr.filter(pc.greater(pr.column("created_at"), prev_end))
         prev_end = t_end
         flags += w.process(b, ht.filter(pc.is_in(ht.column("action_id"), ids)),
                            ur.filter(pc.is_in(ur.column("action_id"), ids)),
-                           mn.filter(pc.is_in(mn.column("action_id"), ids)), lg if use_logins else None)
+                           mn.filter(pc.is_in(mn.column("action_id"), ids)), lg if use_logins else None,
+                           accounts=pr)
     seconds = time.perf_counter() - t0
     planted = set(truth)
     fresh = {a for a, r in truth.items() if r == "fresh"}
@@ -168,7 +195,34 @@ def evaluate_watch(ws: Workspace, truth: dict[str, str], seeds: list[str], batch
     fresh_in_stream = fresh & stream_accounts
     flagged = {f.account_id: f for f in flags}
     tp = sum(a in planted for a in flagged)
-    within5 = {a for a, f in flagged.items() if f.actions_seen <= 5} & fresh_in_stream
+    within = {k: round(len({a for a, f in flagged.items() if f.actions_seen <= k} & fresh_in_stream)
+                       / max(len(fresh_in_stream), 1), 4) for k in (1, 2, 3, 5)}
+    organic_flagged = sorted(a for a in flagged if a not in planted)
+    # organic sign-ups after the cut, on days no planted account was created (burst-free days)
+    created = dict(zip(profiles.column("account_id").to_pylist(),
+                       (t.date() for t in profiles.column("created_at").to_pylist())))
+    planted_days = {created[a] for a in planted if a in created}
+    new_organic = {a for a in created if a not in planted} & stream_accounts
+    burst_free = {a for a in new_organic if created[a] not in planted_days}
+    by_feature: dict[str, int] = {}
+    for a in fresh_in_stream & set(flagged):
+        ev = flagged[a].evidence
+        if ev["co_action"]["nats"] + ev["amplification"]["nats"] + ev["infrastructure_nats"] < 2.0:
+            by_feature["behaviour_below_2_nats"] = by_feature.get("behaviour_below_2_nats", 0) + 1
+        if flagged[a].evidence.get("infrastructure_nats", 0) > 0:
+            by_feature["login_infrastructure"] = by_feature.get("login_infrastructure", 0) + 1
+        for x in flagged[a].evidence.get("account_priors", []):
+            by_feature[x["feature"]] = by_feature.get(x["feature"], 0) + 1
+    traj = w.trajectory_table()
+    first = traj.filter(pc.equal(traj.column("n_actions"), 1))
+    first_nats = dict(zip(first.column("account_id").to_pylist(), first.column("nats").to_pylist()))
+
+    def quantiles(accounts: set[str]) -> dict[str, float]:
+        v = sorted(first_nats[a] for a in accounts if a in first_nats)
+        return {f"q{q}": round(v[min(len(v) - 1, int(q / 100 * len(v)))], 3) for q in (5, 10, 25, 50, 90)} if v else {}
+
+    example = next((flagged[a].to_dict() for a in sorted(fresh_in_stream & set(flagged))
+                    if flagged[a].actions_seen == 1), None)
     need = actions_needed(w.trajectory_table(), planted - set(w.anchors), target_precision=0.95, max_actions=10,
                           focus=fresh_in_stream)
     return {
@@ -178,8 +232,24 @@ def evaluate_watch(ws: Workspace, truth: dict[str, str], seeds: list[str], batch
         "actions_per_s": round(acts.num_rows / max(seconds, 1e-9)), "known_accounts": len(w.anchors),
         "flag_threshold_nats": round(w.min_nats, 3), "flagged": len(flagged),
         "flag_precision": round(tp / max(len(flagged), 1), 4),
+        "profiles_arrive": "with_first_action" if profiles_with_actions else "at_sign_up",
+        "account_priors": list(pp.features if pp else FEATURES) if use_priors else [],
         "fresh_in_stream": len(fresh_in_stream),
-        "fresh_flagged_within_5_actions": round(len(within5) / max(len(fresh_in_stream), 1), 4),
+        "fresh_flagged_within_n_actions": within,
+        "fresh_flagged_within_5_actions": within[5],
+        "organic_accounts_acting": len(stream_accounts - planted),
+        "organic_flagged": len(organic_flagged),
+        "organic_flagged_examples": organic_flagged[:10],
+        "organic_new_accounts_acting": len(new_organic),
+        "organic_new_accounts_on_burst_free_days": len(burst_free),
+        "organic_new_accounts_on_burst_free_days_flagged": len(burst_free & set(flagged)),
+        "organic_new_accounts_on_burst_days": len(new_organic - burst_free),
+        "organic_new_accounts_on_burst_days_flagged": len((new_organic - burst_free) & set(flagged)),
+        "fresh_flags_by_prior_feature": by_feature,
+        "first_action_nats_fresh": quantiles(fresh_in_stream),
+        "first_action_nats_organic_new": quantiles(new_organic),
+        "first_action_nats_organic_all": quantiles(stream_accounts - planted),
+        "example_first_action_flag": example,
         "actions_needed_at_p95": need,
     }
 
@@ -200,6 +270,12 @@ def main() -> None:
     ap.add_argument("--watch-min-score", type=float, default=0.95,
                     help="estimated precision for the watcher's known network and flag threshold")
     ap.add_argument("--no-stream-logins", action="store_true", help="score the stream from actions alone")
+    ap.add_argument("--no-priors", action="store_true", help="score without the account-level priors")
+    ap.add_argument("--without-prior", action="append", default=[], choices=FEATURES,
+                    help="leave one account-level feature family out (ablation; repeatable)")
+    ap.add_argument("--profiles-with-actions", action="store_true",
+                    help="new accounts' profiles arrive only with their actions (as in a twarc2 collection)")
+    ap.add_argument("--skip-expansion", action="store_true", help="evaluate the watcher only")
     ap.add_argument("--work", type=Path, default=Path("/tmp/flockwatch-expand-eval"))
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -217,7 +293,7 @@ def main() -> None:
     roles: dict[str, int] = {}
     for r in truth.values():
         roles[r] = roles.get(r, 0) + 1
-    exp = evaluate_expansion(ws, truth, seeds)
+    exp = None if args.skip_expansion else evaluate_expansion(ws, truth, seeds)
     # the watch evaluation deletes the stream from its workspace: give it a fresh copy
     if args.generator:
         ws.close()
@@ -230,17 +306,28 @@ def main() -> None:
         shutil.copytree(src, copy)
         ws_watch = Workspace.open(copy)
     wat = evaluate_watch(ws_watch, truth, seeds, args.batch_rows, use_logins=not args.no_stream_logins,
-                         min_score=args.watch_min_score)
+                         min_score=args.watch_min_score, use_priors=not args.no_priors,
+                         prior_features=tuple(f for f in FEATURES if f not in args.without_prior)
+                         if args.without_prior else None, profiles_with_actions=args.profiles_with_actions)
     out = {"source": source, "counts": counts, "planted": roles, "expansion": exp, "watch": wat}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"expand_eval_{source}{'' if args.watch_min_score == 0.95 else f'_watch{args.watch_min_score}'}.json").write_text(json.dumps(out, indent=2, default=str))
+    suffix = ("" if args.watch_min_score == 0.95 else f"_watch{args.watch_min_score}") + \
+        ("_nopriors" if args.no_priors else "") + "".join(f"_without-{f}" for f in args.without_prior) + \
+        ("_profiles-with-actions" if args.profiles_with_actions else "")
+    (RESULTS / f"expand_eval_{source}{suffix}.json").write_text(json.dumps(out, indent=2, default=str))
     print(f"source: {source}; {counts}; planted {roles}; {len(seeds)} seeds (10% of core)")
-    print(f"expansion ({exp['seconds']}s): recall at precision >= 0.95 — amplifiers {exp['recall_amplifiers_at_p95']:.3f} "
+    if exp:
+        print(f"expansion ({exp['seconds']}s): recall at precision >= 0.95 — amplifiers {exp['recall_amplifiers_at_p95']:.3f} "
           f"(with >= 1 action: {exp['recall_active_amplifiers_at_p95']:.3f}), all planted "
           f"{exp['recall_all_planted_at_p95']:.3f}")
-    print("estimated score vs true precision:", json.dumps(exp["estimated_vs_true_precision"]))
+        print("estimated score vs true precision:", json.dumps(exp["estimated_vs_true_precision"]))
     print(f"watch: {wat['stream_actions']:,} stream actions at {wat['actions_per_s']:,}/s; flagged {wat['flagged']} "
-          f"(precision {wat['flag_precision']}); fresh flagged within 5 actions: {wat['fresh_flagged_within_5_actions']}")
+          f"(precision {wat['flag_precision']}, organic flagged {wat['organic_flagged']}); fresh flagged within "
+          f"1/2/3/5 actions: {wat['fresh_flagged_within_n_actions']}")
+    print(f"organic new accounts on burst-free days: {wat['organic_new_accounts_on_burst_free_days']} acting, "
+          f"{wat['organic_new_accounts_on_burst_free_days_flagged']} flagged; on burst days: "
+          f"{wat['organic_new_accounts_on_burst_days']} acting, "
+          f"{wat['organic_new_accounts_on_burst_days_flagged']} flagged")
     print("recall of fresh amplifiers at precision 0.95 using the first n actions:",
           ", ".join(f"n={r['first_n_actions']}: {r['recall']:.3f}" for r in wat["actions_needed_at_p95"]))
 

@@ -59,6 +59,8 @@ _LAZY: dict[str, str] = {
     "SeedSet": "flockwatch.expand:SeedSet",
     "Watcher": "flockwatch.expand.watch:Watcher",
     "Flag": "flockwatch.expand.watch:Flag",
+    "AccountPriors": "flockwatch.expand:AccountPriors",
+    "PriorParams": "flockwatch.expand:PriorParams",
     "attribute": "flockwatch.attribute:attribute",
     "Attribution": "flockwatch.attribute:Attribution",
     "Claim": "flockwatch.attribute:Claim",
@@ -73,6 +75,20 @@ _LAZY: dict[str, str] = {
     "export_labels": "flockwatch.policy:export_labels",
     "file_appeal": "flockwatch.policy:file_appeal",
     "review_appeal": "flockwatch.policy:review_appeal",
+    # detection, networks, evaluation
+    "detect": "flockwatch.detect:detect",
+    "DetectionRun": "flockwatch.detect:DetectionRun",
+    "DETECTORS": "flockwatch.detect:DETECTORS",
+    "Detector": "flockwatch.detect:Detector",
+    "cnt_co_retweet": "flockwatch.detect:cnt_co_retweet",
+    "build_networks": "flockwatch.networks:build_networks",
+    "CandidateNetwork": "flockwatch.networks:CandidateNetwork",
+    "load_networks": "flockwatch.networks:load_networks",
+    "explain_pair": "flockwatch.networks:explain_pair",
+    "export_members": "flockwatch.networks:export_members",
+    "export_graph": "flockwatch.networks:export_graph",
+    "evaluate": "flockwatch.evaluate:evaluate",
+    "compare_with_categories": "flockwatch.evaluate:compare_with_categories",
 }
 
 __all__ = sorted(

@@ -56,13 +56,14 @@ def watch(
         try:
             if stdin:
                 for batch in iter_jsonl_batches(sys.stdin, batch_lines):
-                    emit(w.process(batch.actions, batch.hashtags, batch.urls, batch.mentions, batch.logins))
+                    emit(w.process(batch.actions, batch.hashtags, batch.urls, batch.mentions, batch.logins,
+                                   batch.accounts))
             else:
                 feed = DirectoryFeed(dir)
                 while True:
                     for path in feed.new_files():
                         b = read_batch_file(path)
-                        emit(w.process(b.actions, b.hashtags, b.urls, b.mentions, b.logins))
+                        emit(w.process(b.actions, b.hashtags, b.urls, b.mentions, b.logins, b.accounts))
                         feed.mark(path)
                     if once:
                         break

@@ -46,7 +46,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-from scipy import stats
 
 from flockwatch.engine import Engine
 
@@ -159,6 +158,8 @@ def _bh(tbl: pa.Table, m: float, fdr: float) -> pa.Table:
         return empty
     k = tbl.column("k").to_numpy().astype(np.float64)
     lam = tbl.column("expected").to_numpy().astype(np.float64)
+    from scipy import stats  # imported here: scipy.stats costs ~1 s of start-up for every CLI command
+
     log_p = stats.poisson.logsf(k - 1, lam)  # ln P(X >= k)
     order = np.argsort(log_p, kind="stable")
     ranks = np.empty_like(order)

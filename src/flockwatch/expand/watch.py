@@ -11,8 +11,15 @@ from the workspace and then grows with every batch: anchors keep posting, and a 
 published a minute ago must match it. Candidates keep a small state row (actions seen, co-action hits and
 expectation, amplification hits); a batch touches only its own accounts, so nothing is rescanned.
 
-Scores use the same evidence as expansion (``expansion.evidence_nats``) and the expansion's target-decoy calibration
-maps evidence to an estimated precision; the flag threshold is the least evidence at which the expansion reached
+Scores use the same behavioural evidence as expansion (``expansion.evidence_nats``: co-actions, amplification,
+shared logins) plus account-level priors (:mod:`flockwatch.expand.priors`: handle template, creation day and
+creation bursts, language, reported location, description — log-likelihood ratios of the account's profile against
+the known network and the workspace background), so an account whose sign-up already looks like the network's can
+be flagged at its first action. Profiles of new accounts arrive with the stream (``process(accounts=...)``, twarc2
+``includes.users``, canonical profile lines) or are looked up in the workspace's ``accounts`` table when an unknown
+account first acts. Accounts flagged with behavioural evidence join the network's profile counts, so the network's
+new creation days and templates are learned as the stream goes. The expansion's target-decoy calibration maps
+evidence to an estimated precision; the flag threshold is the least evidence at which the expansion reached
 ``min_score``. Order matters: an event is matched against anchor events already seen (this batch or earlier), so a
 candidate acting *before* an anchor on the same target is not counted — the stream is assumed roughly time-ordered.
 """
@@ -30,7 +37,8 @@ import pyarrow as pa
 
 from flockwatch.errors import InputFileError, ValidationError
 from flockwatch.expand import links
-from flockwatch.expand.expansion import ExpansionParams, evidence_nats, expand
+from flockwatch.expand.expansion import CORROBORATION_MIN_NATS, ExpansionParams, evidence_nats, expand
+from flockwatch.expand.priors import PROFILE_COLUMNS, WORKSPACE_PROFILES, AccountPriors, PriorParams
 from flockwatch.expand.seeds import resolve_seeds
 from flockwatch.workspace import Workspace
 
@@ -66,6 +74,8 @@ class Watcher:
         expand_first: bool = True,
         params: ExpansionParams | None = None,
         record_trajectories: bool = False,
+        prior_params: PriorParams | None = None,
+        use_priors: bool = True,
     ) -> None:
         if not 0 < min_score <= 1:
             raise ValidationError("min_score must be in (0, 1]")
@@ -95,6 +105,7 @@ class Watcher:
         else:
             links.prepare(self.e, min_text_chars=self.params.min_text_chars)
         self.anchors = sorted(set(members))
+        self.priors = AccountPriors(self.e, self.anchors, prior_params) if use_priors else None
         self._build_index()
 
     # -- the anchor index ---------------------------------------------------------------------------------------
@@ -159,6 +170,14 @@ class Watcher:
                                                   (SELECT acct FROM w_anchor_tbl)))
                       OR (df.k = 'a' AND df.v IN (SELECT CAST(asn AS VARCHAR) FROM xp_infra WHERE acct IN
                                                   (SELECT acct FROM w_anchor_tbl)))""")
+        # VPN use, as in expansion (links.anchor_links): evidence only when most anchors log in through VPNs, weighted
+        # by how rare VPN logins are among all accounts with login data.
+        vpn_anchor_share = e.sql(
+            "SELECT avg(CASE WHEN v THEN 1.0 ELSE 0.0 END) FROM (SELECT acct, bool_or(via_vpn) v FROM xp_infra "
+            "WHERE acct IN (SELECT acct FROM w_anchor_tbl) GROUP BY acct)").scalar() or 0.0
+        n_vpn = e.sql("SELECT count(DISTINCT acct) FROM xp_infra WHERE via_vpn").scalar() or 0
+        if vpn_anchor_share >= 0.5 and n_vpn:
+            e.sql(f"INSERT INTO w_prefix VALUES ('v', 'true', 0.5 * ln(({n_infra} + 1.0) / ({n_vpn} + 1.0)))")
         e.sql("CREATE OR REPLACE TEMP TABLE w_logins (account_id VARCHAR, k VARCHAR, v VARCHAR, UNIQUE (account_id, k, v))")
         e.sql("""CREATE OR REPLACE TEMP TABLE w_state (
                    account_id VARCHAR PRIMARY KEY, n_actions BIGINT, co_hits BIGINT, co_expected DOUBLE,
@@ -169,14 +188,21 @@ class Watcher:
 
     # -- scoring ------------------------------------------------------------------------------------------------
     def process(self, actions: pa.Table, hashtags: pa.Table | None = None, urls: pa.Table | None = None,
-                mentions: pa.Table | None = None, logins: pa.Table | None = None) -> list[Flag]:
+                mentions: pa.Table | None = None, logins: pa.Table | None = None,
+                accounts: pa.Table | None = None) -> list[Flag]:
         """Score one micro-batch; returns the accounts flagged by it (each account is flagged once).
 
-        ``logins`` (``account_id, ip_prefix, asn``), when the stream carries them, add shared-infrastructure evidence
-        for accounts the workspace did not know (a new account's sign-up and first logins).
+        ``accounts`` (``accounts``-shaped rows: ``account_id, screen_name, created_at, language, reported_location,
+        description``): sign-ups and profile changes seen up to this batch; they feed the account-level priors.
+
+        ``logins`` (``account_id, ip_prefix, asn``, optional ``via_vpn``), when the stream carries them, add
+        shared-infrastructure evidence (prefixes and ASNs the anchors use, weighted by rarity; VPN use when the
+        anchors mostly use VPNs) for accounts the workspace did not know (a new account's sign-up and first logins).
         """
         if logins is not None and logins.num_rows:
             self._add_logins(logins)
+        if self.priors is not None and accounts is not None and accounts.num_rows:
+            self.priors.observe(accounts)
         if actions.num_rows == 0:
             return []
         e, w = self.e, self.window_s
@@ -256,6 +282,7 @@ class Watcher:
                    h.examples
               FROM cand c LEFT JOIN per_action_co pc USING (action_id) LEFT JOIN per_action_hit h USING (action_id)""")
         # 3. running totals per account, continuing from the stored state
+        # with priors on, creation and template evidence come from the priors (not the expansion's gated copy)
         traj = links.fetch_arrow(e.sql("""
             SELECT c.account_id, c.action_id,
                    coalesce(s.n_actions, 0) + row_number() OVER w AS n_actions,
@@ -263,25 +290,35 @@ class Watcher:
                    coalesce(s.co_expected, 0) + sum(c.co_expected) OVER w AS co_expected,
                    coalesce(s.amp_hits, 0) + sum(c.amp_hits) OVER w AS amp_hits,
                    greatest(coalesce(p.infra_nats, 0.0), coalesce(li.infra_nats, 0.0)) AS infra_nats,
-                   coalesce(p.created_llr, 0.0) AS created_llr,
-                   coalesce(p.template_llr, 0.0) AS template_llr
+                   CAST({prior_off} AS DOUBLE) * coalesce(p.created_llr, 0.0) AS created_llr,
+                   CAST({prior_off} AS DOUBLE) * coalesce(p.template_llr, 0.0) AS template_llr
               FROM wb_contrib c LEFT JOIN w_state s USING (account_id) LEFT JOIN w_prior p USING (account_id)
               LEFT JOIN (SELECT l.account_id, sum(pw.weight) AS infra_nats FROM w_logins l JOIN w_prefix pw USING (k, v)
                           GROUP BY l.account_id) li USING (account_id)
             WINDOW w AS (PARTITION BY c.account_id ORDER BY c.t, c.action_id
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-            ORDER BY c.account_id, n_actions"""))
+            ORDER BY c.account_id, n_actions""".replace("{prior_off}", "0" if self.priors is not None else "1")))
         if traj.num_rows == 0:
             return []
         n = traj.column("n_actions").to_numpy(zero_copy_only=False).astype(float)
         traj = traj.append_column("amp_expected", pa.array(n * self.amp_rate, pa.float64()))
         nats = evidence_nats(traj)
-        total = nats["total"]
+        accounts = traj.column("account_id").to_pylist()
+        prior_ev = self._prior_evidence(accounts)
+        prior_sum = np.array([sum(x.nats for x in prior_ev.get(a, ())) for a in accounts], float)
+        prior_max = np.array([max((x.nats for x in prior_ev.get(a, ())), default=0.0) for a in accounts], float)
+        behaviour = nats["co_action"] + nats["amplification"] + nats["infrastructure"]
+        # Corroboration: no single account-level feature carries a flag. The strongest one counts only when the
+        # rest of the evidence (behaviour and the other features) adds CORROBORATION_MIN_NATS — an ordinary user who
+        # happened to sign up on a burst day, or to pick a template-like handle, has just that one thing.
+        corroborated = behaviour + prior_sum - prior_max >= CORROBORATION_MIN_NATS
+        nats["account_prior"] = np.where(corroborated, prior_sum, 0.0)
+        total = nats["total"] + nats["account_prior"]
+        nats["total"] = total
         if self.record:
             self.trajectories.append(pa.table({
                 "account_id": traj.column("account_id"), "n_actions": traj.column("n_actions"),
                 "nats": pa.array(total, pa.float64())}))
-        accounts = traj.column("account_id").to_pylist()
         crossed = total >= self.min_nats
         flags: list[Flag] = []
         seen: set[str] = set()
@@ -290,8 +327,14 @@ class Watcher:
             if acc in seen:
                 continue
             seen.add(acc)
-            flags.append(Flag(acc, self.score_of(float(total[i])), float(total[i]), int(n[i]),
-                              self._evidence(traj, nats, i)))
+            ev = self._evidence(traj, nats, i)
+            ev["account_priors"] = [x.to_dict() for x in prior_ev.get(acc, ())]
+            flags.append(Flag(acc, self.score_of(float(total[i])), float(total[i]), int(n[i]), ev))
+        if self.priors is not None:
+            # Only behaviourally corroborated flags teach the network's profile: a flag carried by the priors alone
+            # must not reinforce the very values that carried it.
+            self.priors.add_to_network(accounts[i] for i in np.flatnonzero(crossed)
+                                       if behaviour[i] >= CORROBORATION_MIN_NATS)
         # 4. store the state (last running total per account)
         e.sql("""INSERT INTO w_state
                  SELECT account_id, count(*), sum(co_hits), sum(co_expected), sum(amp_hits), false,
@@ -326,13 +369,15 @@ class Watcher:
             "account_id": logins.column("account_id").cast(pa.string()),
             "ip_prefix": logins.column("ip_prefix").cast(pa.string()) if "ip_prefix" in cols else pa.nulls(n, pa.string()),
             "asn": logins.column("asn").cast(pa.string()) if "asn" in cols else pa.nulls(n, pa.string()),
+            "via_vpn": logins.column("via_vpn").cast(pa.bool_()) if "via_vpn" in cols else pa.nulls(n, pa.bool_()),
         })
         e.sql("SELECT 1").rows()
         e.register("__wb_logins", t)
         try:
             e.sql("""INSERT OR IGNORE INTO w_logins
                      SELECT DISTINCT account_id, 'p', ip_prefix FROM __wb_logins WHERE ip_prefix IS NOT NULL
-                     UNION SELECT DISTINCT account_id, 'a', asn FROM __wb_logins WHERE asn IS NOT NULL""")
+                     UNION SELECT DISTINCT account_id, 'a', asn FROM __wb_logins WHERE asn IS NOT NULL
+                     UNION SELECT DISTINCT account_id, 'v', 'true' FROM __wb_logins WHERE via_vpn""")
         finally:
             e.sql("SELECT 1").rows()
             e.unregister("__wb_logins")
@@ -354,7 +399,29 @@ class Watcher:
                               "nats": round(float(nats["amplification"][i]), 3)},
             "infrastructure_nats": round(float(nats["infrastructure"][i]), 3),
             "account_signal_nats": round(float(nats["creation"][i] + nats["name_template"][i]), 3),
+            "account_prior_nats": round(float(nats["account_prior"][i]), 3),
         }
+
+    def _prior_evidence(self, accounts: list[str]) -> dict[str, list]:
+        """Per-feature prior evidence of the batch's accounts; profiles of accounts the priors have not seen are
+        looked up in the workspace (a platform's accounts table is updated at sign-up)."""
+        if self.priors is None:
+            return {}
+        ids = sorted(set(accounts))
+        unknown = [a for a in ids if not self.priors.knows(a)]
+        if unknown:
+            self.e.sql("SELECT 1").rows()
+            self.e.register("__wb_unknown", pa.table({"account_id": pa.array(unknown, pa.string())}))
+            try:
+                rows = links.fetch_arrow(self.e.sql(
+                    f"SELECT {', '.join(PROFILE_COLUMNS)} FROM {WORKSPACE_PROFILES} "
+                    "WHERE account_id IN (SELECT account_id FROM __wb_unknown)"))
+            finally:
+                self.e.sql("SELECT 1").rows()
+                self.e.unregister("__wb_unknown")
+            if rows.num_rows:
+                self.priors.observe(rows)
+        return {a: self.priors.evidence(a) for a in ids}
 
     def trajectory_table(self) -> pa.Table:
         """Per-action evidence of every candidate seen (needs ``record_trajectories=True``)."""
@@ -399,18 +466,22 @@ class Batch:
     mentions: pa.Table
     source: str = ""
     logins: pa.Table | None = None
+    accounts: pa.Table | None = None
 
 
 def batch_from_records(records: Iterable[dict[str, Any]], source: str = "") -> Batch:
     """Canonical action dicts (``hashtags``/``urls``/``mentions`` lists optional), login events (``account_id,
-    ip_prefix, asn`` without ``action_id``) or twarc2 pages → a Batch."""
+    ip_prefix, asn`` without ``action_id``), account profiles (``account_id`` plus ``screen_name`` / ``created_at``
+    without ``action_id``) or twarc2 pages (their ``includes.users`` become profiles) → a Batch."""
     acts: list[dict[str, Any]] = []
     ht: list[tuple[str, str]] = []
     ur: list[tuple[str, str]] = []
     mn: list[tuple[str, str]] = []
     logins: list[tuple[str, Any, Any]] = []
+    profiles: list[dict[str, Any]] = []
     for rec in records:
         if "data" in rec and isinstance(rec["data"], list):  # a twarc2 page
+            profiles += [_twarc2_user(u) for u in (rec.get("includes") or {}).get("users", []) if "id" in u]
             for a, tags, urls, ments in _twarc2_page(rec):
                 acts.append(a)
                 ht += [(a["action_id"], h) for h in tags]
@@ -419,7 +490,11 @@ def batch_from_records(records: Iterable[dict[str, Any]], source: str = "") -> B
             continue
         if "action_id" not in rec and "ip_prefix" in rec:  # a login event riding along with the actions
             logins.append((str(rec.get("account_id")), rec.get("ip_prefix"),
-                           None if rec.get("asn") is None else str(rec.get("asn"))))
+                           None if rec.get("asn") is None else str(rec.get("asn")),
+                           None if rec.get("via_vpn") is None else bool(rec.get("via_vpn"))))
+            continue
+        if "action_id" not in rec and ("screen_name" in rec or "created_at" in rec):  # a sign-up / profile
+            profiles.append({c: rec.get(c) for c in PROFILE_COLUMNS})
             continue
         a = {c: rec.get(c) for c in ACTION_COLUMNS}
         if a["action_id"] is None or a["account_id"] is None or a["acted_at"] is None:
@@ -435,9 +510,23 @@ def batch_from_records(records: Iterable[dict[str, Any]], source: str = "") -> B
                                  pa.array([_parse_time(a["acted_at"]) for a in acts], pa.timestamp("us")))
     login_table = pa.table({"account_id": pa.array([x[0] for x in logins], pa.string()),
                             "ip_prefix": pa.array([x[1] for x in logins], pa.string()),
-                            "asn": pa.array([x[2] for x in logins], pa.string())})
+                            "asn": pa.array([x[2] for x in logins], pa.string()),
+                            "via_vpn": pa.array([x[3] for x in logins], pa.bool_())})
     return Batch(actions, _pairs(ht, "hashtag"), _pairs(ur, "url"), _pairs(mn, "mentioned_account_id"), source,
-                 login_table)
+                 login_table, _profile_table(profiles))
+
+
+def _profile_table(profiles: list[dict[str, Any]]) -> pa.Table:
+    cols = {c: pa.array([None if p.get(c) is None else str(p.get(c)) for p in profiles], pa.string())
+            for c in PROFILE_COLUMNS if c != "created_at"}
+    cols["created_at"] = pa.array([None if p.get("created_at") is None else _parse_time(p["created_at"])
+                                   for p in profiles], pa.timestamp("us"))
+    return pa.table({c: cols[c] for c in PROFILE_COLUMNS})
+
+
+def _twarc2_user(u: dict[str, Any]) -> dict[str, Any]:
+    return {"account_id": str(u["id"]), "screen_name": u.get("username"), "created_at": u.get("created_at"),
+            "language": u.get("lang"), "reported_location": u.get("location"), "description": u.get("description")}
 
 
 def read_batch_file(path: str | Path) -> Batch:
