@@ -7,7 +7,7 @@ from flockwatch.expand.seeds import read_seed_file, resolve_seeds
 def test_seed_file_ignores_blank_and_comment_lines(tmp_path):
     p = tmp_path / "seeds.txt"
     p.write_text("\ufeff# core accounts\ns1\n\n  s2  \ns1\n")
-    assert read_seed_file(p) == ["s1", "s2", "s1"]
+    assert read_seed_file(p) == ["s1", "s2"]  # repeats are dropped, order kept
 
 
 def test_missing_seed_file_is_a_user_error(tmp_path):

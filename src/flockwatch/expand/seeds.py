@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flockwatch.engine import Engine
-from flockwatch.errors import InputFileError, ValidationError
+from flockwatch.accountlist import read_account_file
+from flockwatch.errors import ValidationError
 
 NETWORK_PREFIX = "network:"
 
@@ -26,15 +27,8 @@ class SeedSet:
     source: str = ""
 
 
-def read_seed_file(path: str | Path) -> list[str]:
-    p = Path(path)
-    if not p.is_file():
-        raise InputFileError(p, "seed file not found")
-    try:
-        lines = p.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(p, f"cannot read seed file: {exc}") from exc
-    return [s.strip() for s in lines if s.strip() and not s.lstrip().startswith("#")]
+read_seed_file = read_account_file  # seeds are an account list like any other
+
 
 
 def network_members(engine: Engine, network_id: str) -> list[str]:

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flockwatch.engine import Engine
-from flockwatch.errors import InputFileError, ValidationError
+from flockwatch.accountlist import read_account_file  # noqa: F401  (re-exported)
+from flockwatch.errors import ValidationError
 
 Resolver = Callable[[str], list[str] | None]
 
@@ -81,16 +82,3 @@ def _latest_run(engine: Engine, network_id: str) -> str | None:
     return rows[0][0] if rows else None
 
 
-def read_account_file(path: str | Path) -> list[str]:
-    """Account ids from a text file, one per line; blank lines and ``#`` comments ignored; order kept."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputFileError(p, "account list not found")
-    try:
-        lines = p.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(p, f"cannot read account list: {exc}") from exc
-    ids = list(dict.fromkeys(s.strip() for s in lines if s.strip() and not s.strip().startswith("#")))
-    if not ids:
-        raise InputFileError(p, "account list is empty")
-    return ids
