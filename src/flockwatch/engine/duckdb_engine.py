@@ -74,6 +74,8 @@ class Engine:
         except duckdb.Error as exc:
             raise WorkspaceError(f"cannot open {self.path}: {exc}") from exc
         self._con.execute("SET TimeZone='UTC'")
+        # The CLI draws its own progress (Rich, on stderr); DuckDB's bar would interleave with it and with JSON output.
+        self._con.execute("SET enable_progress_bar = false")
         limit = os.environ.get("FLOCKWATCH_MEMORY_LIMIT")
         if limit:
             self._con.execute(f"SET memory_limit='{limit}'")
