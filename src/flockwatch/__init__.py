@@ -85,6 +85,7 @@ _LAZY: dict[str, str] = {
     "CandidateNetwork": "flockwatch.networks:CandidateNetwork",
     "load_networks": "flockwatch.networks:load_networks",
     "explain_pair": "flockwatch.networks:explain_pair",
+    "explain_member": "flockwatch.networks:explain_member",
     "export_members": "flockwatch.networks:export_members",
     "export_graph": "flockwatch.networks:export_graph",
     "evaluate": "flockwatch.evaluate:evaluate",

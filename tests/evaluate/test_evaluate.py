@@ -47,7 +47,7 @@ def test_cli_detect_export_evaluate(tmp_path, capsys):
     members = tmp_path / "members.csv"
     assert main(["networks", "export", "--workspace", str(wdir), "--members", str(members)]) == 0
     rows = list(csv.DictReader(members.open()))
-    assert list(rows[0]) == ["network_id", "account_id", "network_score", "account_score"]
+    assert list(rows[0]) == ["network_id", "account_id", "network_score", "account_score", "joined_by"]
     capsys.readouterr()
     assert main(["evaluate", "--workspace", str(wdir), "--truth", str(truth), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -55,6 +55,10 @@ def test_cli_detect_export_evaluate(tmp_path, capsys):
     assert result["fused"]["predicted"] == len({r["account_id"] for r in rows})
     assert set(result["per_detector"]) >= {"co_repost", "co_near_text", "sync_post"}
     assert result["network_purity"] == 1.0
+    # the truth file has roles: recall per role; every fused member is counted under how it joined
+    assert set(result["fused_by_role"]) == {"role=core", "role=amplifier"}
+    assert result["fused_by_role"]["role=core"]["recall"] >= 0.93
+    assert sum(v["members"] for v in result["fused_by_joined"].values()) == result["fused"]["predicted"]
     assert main(["networks", "list", "--workspace", str(wdir)]) == 0
     assert main(["networks", "show", "N0001", "--workspace", str(wdir)]) == 0
     assert "N0001" in capsys.readouterr().out

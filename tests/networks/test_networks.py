@@ -57,7 +57,7 @@ def test_exports(built, tmp_path):
     ws, run, nets, truth = built
     members = export_members(ws, tmp_path / "m.csv")
     rows = list(csv.DictReader(members.open()))
-    assert list(rows[0]) == ["network_id", "account_id", "network_score", "account_score"]
+    assert list(rows[0]) == ["network_id", "account_id", "network_score", "account_score", "joined_by"]
     assert {r["account_id"] for r in rows} == truth
     everyone = list(csv.DictReader(export_members(ws, tmp_path / "all.csv", include_all=True).open()))
     assert len(everyone) >= len(rows)

@@ -15,6 +15,7 @@ from flockwatch.detect.run import DEFAULT_FDR, DEFAULT_HOT_CELL_ACTIONS, new_run
 from flockwatch.errors import UnknownNameError, ValidationError
 from flockwatch.networks import build_networks
 from flockwatch.networks.cluster import DEFAULT_RESOLUTION
+from flockwatch.networks.grow import DEFAULT_GROW_MIN_SCORE
 
 
 def register(app: typer.Typer) -> None:
@@ -39,6 +40,10 @@ def detect(
     resolution: Annotated[float, typer.Option(help="Leiden CPM resolution (minimum internal density).")] = \
         DEFAULT_RESOLUTION,
     cluster: Annotated[bool, typer.Option("--cluster/--no-cluster", help="Build candidate networks.")] = True,
+    grow: Annotated[bool, typer.Option("--grow/--no-grow", help="Add low-activity accounts tied to flagged "
+                                       "members (seed-anchored expansion).")] = True,
+    grow_min_score: Annotated[float, typer.Option("--grow-min-score", help="Calibrated score an account needs "
+                                                  "to be added by growth.")] = DEFAULT_GROW_MIN_SCORE,
     parity: Annotated[
         Optional[str], typer.Option(help="'cnt': coordination-network-toolkit 1.5.2 co-retweet semantics.")
     ] = None,
@@ -62,7 +67,8 @@ def detect(
         networks = []
         if cluster:
             update("clustering candidate networks")
-            networks = build_networks(ws, run.run_id, resolution=resolution)
+            networks = build_networks(ws, run.run_id, resolution=resolution, grow=grow,
+                                      grow_min_score=grow_min_score)
     result = run.to_dict()
     result["networks"] = len(networks)
     result["networks_flagged"] = sum(n.flagged for n in networks)

@@ -10,12 +10,17 @@ from rich.table import Table
 
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
 from flockwatch.errors import ValidationError
-from flockwatch.networks import build_networks, explain_pair, export_graph, export_members, export_networks, \
-    load_networks
+from flockwatch.networks import build_networks, explain_member, explain_pair, export_graph, export_members, \
+    export_networks, load_networks
+from flockwatch.networks.grow import DEFAULT_GROW_MIN_SCORE
 
 networks_app = typer.Typer(help="Candidate networks of a detection run.", no_args_is_help=True)
 
 RunOpt = Annotated[Optional[str], typer.Option("--run", help="Detection run id (default: the latest).")]
+GrowOpt = Annotated[bool, typer.Option("--grow/--no-grow", help="Add low-activity accounts tied to flagged members "
+                                       "(seed-anchored expansion from all flagged members).")]
+GrowMinScoreOpt = Annotated[float, typer.Option("--grow-min-score", help="Calibrated expansion score an account "
+                                                "needs to be added by growth (estimated precision at that cut).")]
 AllOpt = Annotated[bool, typer.Option("--all", help="Include networks below the flagging threshold.")]
 
 
@@ -33,8 +38,8 @@ def list_(workspace: WorkspaceOpt, run: RunOpt = None, all_: AllOpt = False, lim
     with open_workspace(workspace, read_only=True) as ws:
         nets = load_networks(ws, run, flagged_only=not all_)
     if json_:
-        print_json([{k: v for k, v in n.to_dict().items() if k not in ("members", "account_scores", "timeline")}
-                    for n in nets[:limit]])
+        per_member = ("members", "account_scores", "timeline", "joined_by", "member_evidence")
+        print_json([{k: v for k, v in n.to_dict().items() if k not in per_member} for n in nets[:limit]])
         return
     t = Table(title="candidate networks")
     for c in ("network", "size", "score", "flagged", "signals", "first", "last"):
@@ -66,9 +71,23 @@ def show(network_id: Annotated[str, typer.Argument(help="Network id, e.g. N0001.
     t = Table(title="members (by account score)")
     t.add_column("account")
     t.add_column("account score", justify="right")
+    t.add_column("joined by")
     for m in sorted(net.members, key=lambda m: -net.account_scores[m])[:50]:
-        t.add_row(m, f"{net.account_scores[m]:.2f}")
+        t.add_row(m, f"{net.account_scores[m]:.2f}", net.joined_by.get(m, "cluster"))
     console.print(t)
+    grown = sorted((m for m, how in net.joined_by.items() if how == "grow"), key=lambda m: -net.account_scores[m])
+    if grown:
+        console.print(f"{len(grown)} member(s) added by growth; for example:", highlight=False)
+        for m in grown[:evidence]:
+            ev = net.member_evidence.get(m, {})
+            ids = [x["action_id"] for x in ev.get("co_action", {}).get("examples", [])][:3]
+            ids += ev.get("amplification", {}).get("action_ids", [])[:3]
+            ids = list(dict.fromkeys(ids))
+            prefixes = ev.get("infrastructure", {}).get("shared_prefixes", [])[:3]
+            console.print(f"    {m}: score {net.account_scores[m]:.2f}; linked members "
+                          f"{', '.join(ev.get('linked_accounts', [])[:3]) or '-'}; actions {', '.join(ids) or '-'}; "
+                          f"shared prefixes {', '.join(prefixes) or '-'} (`flockwatch networks explain {m}`)",
+                          highlight=False)
     for target in net.top_targets:
         console.print(f"  shared target [{target['detector']}] {target['target'][:100]!r}: "
                       f"{target['co_actions']} co-actions", highlight=False)
@@ -80,18 +99,26 @@ def show(network_id: Annotated[str, typer.Argument(help="Network id, e.g. N0001.
 
 
 @networks_app.command("explain")
-def explain(account_a: str, account_b: str, workspace: WorkspaceOpt, run: RunOpt = None,
-            json_: JsonOpt = False) -> None:
-    """Explain why two accounts are linked (observed vs expected co-actions per signal, with evidence).
+def explain(account_a: str, workspace: WorkspaceOpt,
+            account_b: Annotated[Optional[str], typer.Argument(help="Second account; omit to explain why "
+                                                               "ACCOUNT_A is a member of its network.")] = None,
+            run: RunOpt = None, json_: JsonOpt = False) -> None:
+    """Explain why two accounts are linked (observed vs expected co-actions per signal, with evidence), or with one
+    account, how it joined its candidate network (e.g. added by growth, with the evidence that added it).
 
     Example: flockwatch networks explain 123 456 --workspace cases/hk2019
     """
     with open_workspace(workspace, read_only=True) as ws:
-        result = explain_pair(ws, account_a, account_b, run)
+        if account_b is None:
+            result = explain_member(ws, account_a, run)
+        else:
+            result = explain_pair(ws, account_a, account_b, run)
     if json_:
         print_json(result)
         return
     console.print(result["explanation"], highlight=False)
+    if account_b is None:
+        return
     for ev in result["evidence"]:
         console.print(f"  {ev['detector']}: {ev['action_id_a']} / {ev['action_id_b']} {ev['dt_s']:+.0f} s",
                       highlight=False)
@@ -99,15 +126,20 @@ def explain(account_a: str, account_b: str, workspace: WorkspaceOpt, run: RunOpt
 
 @networks_app.command("build")
 def build(workspace: WorkspaceOpt, run: RunOpt = None, resolution: float = 0.05, min_size: int = 3,
-          min_score: float = 0.3, json_: JsonOpt = False) -> None:
+          min_score: float = 0.3, grow: GrowOpt = True, grow_min_score: GrowMinScoreOpt = DEFAULT_GROW_MIN_SCORE,
+          json_: JsonOpt = False) -> None:
     """Re-cluster a run's edges with other parameters (replaces its stored networks).
 
     Example: flockwatch networks build --workspace cases/hk2019 --resolution 0.1
     """
     with open_workspace(workspace) as ws:
-        nets = build_networks(ws, run, resolution=resolution, min_size=min_size, min_score=min_score)
-    summary = {"networks": len(nets), "flagged": sum(n.flagged for n in nets)}
-    print_json(summary) if json_ else console.print(f"{summary['networks']} networks, {summary['flagged']} flagged")
+        nets = build_networks(ws, run, resolution=resolution, min_size=min_size, min_score=min_score, grow=grow,
+                              grow_min_score=grow_min_score)
+    summary = {"networks": len(nets), "flagged": sum(n.flagged for n in nets),
+               "grown_members": sum(1 for n in nets for how in n.joined_by.values() if how == "grow")}
+    print_json(summary) if json_ else console.print(
+        f"{summary['networks']} networks, {summary['flagged']} flagged, {summary['grown_members']} members added by "
+        "growth")
 
 
 @networks_app.command("export")

@@ -55,9 +55,17 @@ def _0002_detection(engine: Engine) -> None:
         engine.sql(stmt)
 
 
+def _0003_network_growth(engine: Engine) -> None:
+    """How each account joined its candidate network (``cluster``, ``attach``, ``grow``) and, for accounts added
+    after clustering, the evidence that added it (JSON)."""
+    engine.sql("ALTER TABLE network_members ADD COLUMN IF NOT EXISTS joined_by VARCHAR")
+    engine.sql("ALTER TABLE network_members ADD COLUMN IF NOT EXISTS evidence_json VARCHAR")
+
+
 MIGRATIONS: list[Migration] = [
     Migration("0001_canonical_tables", _0001_canonical_tables),
     Migration("0002_detection", _0002_detection),
+    Migration("0003_network_growth", _0003_network_growth),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

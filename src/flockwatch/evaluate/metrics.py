@@ -8,6 +8,10 @@ accounts absent from it are organic). Produces account-level precision, recall a
 
 and ``network_purity``: for each flagged network, the share of members belonging to its most common operation
 (organic accounts form their own class), averaged with network sizes as weights.
+
+Fused members include accounts added after clustering (attach, growth). ``fused_by_joined`` splits the fused
+members by how they joined (precision of each source, and how many planted accounts each contributed); when the truth
+file has ``role`` / ``is_fresh`` columns, ``fused_by_role`` gives the fused recall per role and per freshness.
 """
 
 from __future__ import annotations
@@ -34,6 +38,20 @@ def read_truth(path: str | Path) -> dict[str, str]:
         return {r["account_id"]: (r.get("operation_id") or "op") for r in reader if r.get("account_id")}
 
 
+def read_truth_roles(path: str | Path) -> dict[str, dict[str, str]]:
+    """account_id -> {role, fresh} from a truth CSV when it has those columns (else empty)."""
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(p, "truth file not found")
+    with p.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        cols = reader.fieldnames or []
+        if "account_id" not in cols or ("role" not in cols and "is_fresh" not in cols):
+            return {}
+        return {r["account_id"]: {"role": r.get("role") or "", "fresh": (r.get("is_fresh") or "").lower()}
+                for r in reader if r.get("account_id")}
+
+
 def _prf(predicted: set[str], truth: set[str]) -> dict[str, Any]:
     tp = len(predicted & truth)
     precision = tp / len(predicted) if predicted else 0.0
@@ -49,10 +67,27 @@ def evaluate(ws: Workspace, truth: dict[str, str] | str | Path, run_id: str | No
     truth_map = truth if isinstance(truth, dict) else read_truth(truth)
     planted = set(truth_map)
     e = ws.engine
-    members = e.sql("""SELECT m.network_id, m.account_id FROM network_members m JOIN networks n
-                       ON n.run_id = m.run_id AND n.network_id = m.network_id WHERE m.run_id = ? AND n.flagged""",
-                    [rid]).rows()
+    rows = e.sql("""SELECT m.network_id, m.account_id, coalesce(m.joined_by, 'cluster') FROM network_members m
+                    JOIN networks n ON n.run_id = m.run_id AND n.network_id = m.network_id
+                    WHERE m.run_id = ? AND n.flagged""", [rid]).rows()
+    members = [(nid, acc) for nid, acc, _ in rows]
     fused = {acc for _, acc in members}
+    by_joined: dict[str, set[str]] = {}
+    for _, acc, how in rows:
+        by_joined.setdefault(how, set()).add(acc)
+    fused_by_joined = {how: {"members": len(accs), "true_positives": len(accs & planted),
+                             "precision": round(len(accs & planted) / len(accs), 4)}
+                       for how, accs in sorted(by_joined.items())}
+    roles = read_truth_roles(truth) if not isinstance(truth, dict) else {}
+    fused_by_role: dict[str, dict[str, Any]] = {}
+    for label, key in (("role", "role"), ("fresh", "fresh")):
+        groups: dict[str, set[str]] = {}
+        for acc, r in roles.items():
+            if r.get(key):
+                groups.setdefault(f"{label}={r[key]}", set()).add(acc)
+        for name, accs in sorted(groups.items()):
+            fused_by_role[name] = {"accounts": len(accs), "found": len(accs & fused),
+                                   "recall": round(len(accs & fused) / len(accs), 4)}
     per_detector = {}
     detectors = [d for d, in e.sql("SELECT DISTINCT detector FROM edges WHERE run_id = ? ORDER BY 1", [rid]).rows()]
     run_dets = e.sql("SELECT detectors FROM detection_runs WHERE run_id = ?", [rid]).scalar() or ""
@@ -76,6 +111,8 @@ def evaluate(ws: Workspace, truth: dict[str, str] | str | Path, run_id: str | No
         "truth_accounts": len(planted),
         "operations": dict(operations),
         "fused": _prf(fused, planted),
+        "fused_by_joined": fused_by_joined,
+        "fused_by_role": fused_by_role,
         "per_detector": per_detector,
         "networks_flagged": len(by_net),
         "network_purity": round(weighted / total, 4) if total else None,

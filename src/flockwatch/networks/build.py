@@ -9,12 +9,18 @@ Scores (all in [0, 1], read as confidence, not proof):
   link scores ``s`` to other members (one saturated link, ``-log10 p >= saturation``, is enough for 1; several
   weaker links add up); for an account attached by the account-versus-network test (``attach.py``),
   ``min(1, -log10 p / saturation)``;
+  for an account added by growth (``grow.py``), the expansion's calibrated score;
 * ``network score`` — the mean account score of its members: large sparse operations (each amplifier tied to a few
   others) score as high as small dense cells, while a chain of weak chance links scores low. ``density`` (the share
   of member pairs that are linked) is reported beside it.
 
 A network is *flagged* when it has at least ``min_size`` members and a score of at least ``min_score``; exports write
 flagged networks unless asked for all.
+
+After flagging, growth (``grow.py``, on unless ``grow=False``) runs the seed-anchored expansion once from all flagged
+members and adds each account scoring at least ``grow_min_score`` to the flagged network its evidence links it to
+most. Every member records how it joined (``joined_by``: ``cluster``, ``attach`` or ``grow``); attached and grown
+members also keep the evidence that added them (``evidence_json``).
 """
 
 from __future__ import annotations
@@ -28,11 +34,15 @@ from flockwatch.detect.run import latest_run_id
 from flockwatch.errors import ValidationError
 from flockwatch.networks.cluster import DEFAULT_RESOLUTION, leiden_communities
 from flockwatch.networks.fuse import DEFAULT_SATURATION, fuse
+from flockwatch.networks.grow import DEFAULT_GROW_MIN_SCORE
 from flockwatch.workspace import Workspace
 
 DEFAULT_MIN_SIZE = 3
 DEFAULT_MIN_SCORE = 0.5
 DEFAULT_ATTACH_FDR = 1e-3
+
+#: Pseudo-signals counting members added after clustering (not detector pairs).
+ADDED_BY = ("attached", "grown")
 
 
 @dataclass
@@ -52,6 +62,10 @@ class CandidateNetwork:
     timeline: list[dict[str, Any]] = field(default_factory=list)
     account_scores: dict[str, float] = field(default_factory=dict)
     explanation: str = ""
+    #: how each member joined: ``cluster`` (default, not stored here), ``attach`` or ``grow``
+    joined_by: dict[str, str] = field(default_factory=dict)
+    #: evidence that added an attached or grown member
+    member_evidence: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -62,7 +76,8 @@ class CandidateNetwork:
                 "flagged": self.flagged, "density": self.density, "signals": self.signals,
                 "first_at": self.first_at, "last_at": self.last_at, "top_targets": self.top_targets,
                 "timeline": self.timeline, "members": self.members, "account_scores": self.account_scores,
-                "explanation": self.explanation}
+                "joined_by": {m: self.joined_by.get(m, "cluster") for m in self.members},
+                "member_evidence": self.member_evidence, "explanation": self.explanation}
 
 
 def resolve_run(ws: Workspace, run_id: str | None) -> str:
@@ -83,12 +98,18 @@ def build_networks(
     min_score: float = DEFAULT_MIN_SCORE,
     seed: int = 42,
     attach_fdr: float | None = DEFAULT_ATTACH_FDR,
+    grow: bool = True,
+    grow_min_score: float = DEFAULT_GROW_MIN_SCORE,
 ) -> list[CandidateNetwork]:
     """Fuse, cluster (Leiden/CPM), score, attach, explain and store the candidate networks of a run.
 
     ``attach_fdr``: false-discovery rate of the account-versus-network test (``attach.py``) that adds accounts
     whose co-actions with a flagged network as a whole are unlikely under chance; ``None`` turns it off.
+    ``grow``: add low-activity accounts tied to flagged members (``grow.py``) when their calibrated expansion score
+    is at least ``grow_min_score``.
     """
+    if not 0.0 < grow_min_score <= 1.0:
+        raise ValidationError(f"grow_min_score must be in (0, 1], got {grow_min_score}")
     rid = resolve_run(ws, run_id)
     e = ws.engine
     fuse(ws, rid, saturation)
@@ -124,12 +145,17 @@ def build_networks(
         ))
     if attach_fdr:
         _attach(ws, rid, networks, attach_fdr, saturation, min_size, min_score)
+    growth_stats: dict[str, Any] = {"enabled": False}
+    grown_into: dict[str, CandidateNetwork] = {}
+    if grow:
+        growth_stats, grown_into = _grow(ws, networks, grow_min_score, min_size, min_score)
     networks.sort(key=lambda x: (-x.flagged, -x.score * x.size, x.members[0]))
     for i, net in enumerate(networks, 1):
         net.network_id = f"N{i:04d}"
+    _name_votes(networks, grown_into)
     _describe(ws, rid, networks)
     _store(ws, rid, networks, {"resolution": resolution, "saturation": saturation, "min_size": min_size,
-                                "min_score": min_score})
+                                "min_score": min_score, "attach_fdr": attach_fdr, "growth": growth_stats})
     return networks
 
 
@@ -155,6 +181,50 @@ def _attach(ws: Workspace, rid: str, networks: list[CandidateNetwork], fdr: floa
         net.members.append(acc)
         net.account_scores[acc] = round(min(1.0, weight / saturation), 4)
         net.signals["attached"] = net.signals.get("attached", 0) + 1
+        net.joined_by[acc] = "attach"
+        net.member_evidence[acc] = {"joined_by": "attach", "neg_log10_p": round(weight, 3),
+                                    "test": "episodes on the network's co-action cells beyond chance"}
+    _rescore(networks, min_size, min_score)
+
+
+def _grow(ws: Workspace, networks: list[CandidateNetwork], min_score_grow: float, min_size: int,
+          min_score: float) -> tuple[dict[str, Any], dict[str, CandidateNetwork]]:
+    """Add accounts the seed-anchored expansion ties to flagged members (``grow.py``); returns its statistics and
+    the networks by the provisional keys the evidence names (renamed by :func:`_name_votes`)."""
+    from flockwatch.networks.grow import grow
+
+    flagged = {f"tmp{i}": n for i, n in enumerate(networks) if n.flagged}
+    members = {m: key for key, net in flagged.items() for m in net.members}
+    growth = grow(ws, members, min_score=min_score_grow)
+    taken_from = {m: net for net in networks for m in net.members}
+    for acc, (key, score, evidence) in growth.joins.items():
+        net = flagged[key]
+        old = taken_from.get(acc)
+        if old is not None and old is not net:
+            old.members.remove(acc)
+            old.account_scores.pop(acc, None)
+            old.joined_by.pop(acc, None)
+            old.member_evidence.pop(acc, None)
+        net.members.append(acc)
+        net.account_scores[acc] = score
+        net.signals["grown"] = net.signals.get("grown", 0) + 1
+        net.joined_by[acc] = "grow"
+        net.member_evidence[acc] = evidence
+    _rescore(networks, min_size, min_score)
+    return {"enabled": True, **growth.stats}, flagged
+
+
+def _name_votes(networks: list[CandidateNetwork], by_key: dict[str, CandidateNetwork]) -> None:
+    """Replace provisional network keys in grown members' ``network_votes`` with final ids (top 5 kept)."""
+    for net in networks:
+        for ev in net.member_evidence.values():
+            votes = ev.get("network_votes")
+            if ev.get("joined_by") == "grow" and votes:
+                named = [(by_key[k].network_id, v) for k, v in votes.items() if k in by_key]
+                ev["network_votes"] = dict(sorted(named, key=lambda kv: -kv[1])[:5])
+
+
+def _rescore(networks: list[CandidateNetwork], min_size: int, min_score: float) -> None:
     for net in networks:
         net.members.sort()
         net.network_id = ""
@@ -205,7 +275,7 @@ SELECT network_id, detector, target, cnt FROM (
 
 
 def _explain(net: CandidateNetwork) -> str:
-    signals = ", ".join(f"{d} ({n} pairs)" for d, n in net.signals.items()) or "none"
+    signals = ", ".join(f"{d} ({n} pairs)" for d, n in net.signals.items() if d not in ADDED_BY) or "none"
     level = "high" if net.score >= 0.8 else "moderate" if net.score >= DEFAULT_MIN_SCORE else "low"
     text = (f"Candidate network of {net.size} accounts; {level} confidence (score {net.score:.2f}). "
             f"{net.density:.0%} of member pairs are linked by co-actions that are unlikely under chance "
@@ -215,6 +285,13 @@ def _explain(net: CandidateNetwork) -> str:
     if net.top_targets:
         t = net.top_targets[0]
         text += f" Most shared target: {t['target'][:80]!r} ({t['detector']}, {t['co_actions']} co-actions)."
+    if net.signals.get("attached"):
+        text += (f" {net.signals['attached']} account(s) were attached because their activity concentrates on this "
+                 "network's co-action targets beyond chance.")
+    if net.signals.get("grown"):
+        text += (f" {net.signals['grown']} low-activity account(s) were added by growth: their co-actions with, "
+                 "amplification of, or shared login infrastructure with members are unlikely for unrelated accounts "
+                 "(calibrated against decoy account sets); see each member's evidence.")
     return text
 
 
@@ -238,10 +315,13 @@ def _store(ws: Workspace, rid: str, networks: list[CandidateNetwork], params: di
             "timeline_json": [json.dumps(n.timeline) for n in networks],
             "explanation": [n.explanation for n in networks],
         }))
-        rows = [(n.network_id, m, n.account_scores[m]) for n in networks for m in n.members]
+        rows = [(n.network_id, m, n.account_scores[m], n.joined_by.get(m, "cluster"),
+                 json.dumps(n.member_evidence[m], default=str) if m in n.member_evidence else None)
+                for n in networks for m in n.members]
         e.insert_arrow("network_members", pa.table({
             "run_id": [rid] * len(rows), "network_id": [r[0] for r in rows], "account_id": [r[1] for r in rows],
-            "account_score": [r[2] for r in rows],
+            "account_score": [r[2] for r in rows], "joined_by": [r[3] for r in rows],
+            "evidence_json": pa.array([r[4] for r in rows], pa.string()),
         }))
         e.sql("UPDATE detection_runs SET params_json = json_merge_patch(params_json, ?) WHERE run_id = ?",
               [json.dumps({"networks": params}), rid])
@@ -253,9 +333,16 @@ def load_networks(ws: Workspace, run_id: str | None = None, flagged_only: bool =
     e = ws.engine
     where = " AND flagged" if flagged_only else ""
     members: dict[str, dict[str, float]] = defaultdict(dict)
-    for nid, acc, s in e.sql("SELECT network_id, account_id, account_score FROM network_members WHERE run_id = ? "
-                             "ORDER BY network_id, account_score DESC, account_id", [rid]).rows():
+    joined: dict[str, dict[str, str]] = defaultdict(dict)
+    evidence: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for nid, acc, s, how, ev in e.sql(
+            "SELECT network_id, account_id, account_score, joined_by, evidence_json FROM network_members "
+            "WHERE run_id = ? ORDER BY network_id, account_score DESC, account_id", [rid]).rows():
         members[nid][acc] = s
+        if how and how != "cluster":
+            joined[nid][acc] = how
+        if ev:
+            evidence[nid][acc] = json.loads(ev)
     out = []
     for r in e.sql(f"SELECT * FROM networks WHERE run_id = ?{where} ORDER BY network_id", [rid]).dicts():
         m = members.get(r["network_id"], {})
@@ -264,6 +351,7 @@ def load_networks(ws: Workspace, run_id: str | None = None, flagged_only: bool =
             density=r["density"], signals=json.loads(r["signals"] or "{}"), first_at=r["first_at"],
             last_at=r["last_at"], top_targets=json.loads(r["top_targets_json"] or "[]"),
             timeline=json.loads(r["timeline_json"] or "[]"), account_scores=m, explanation=r["explanation"],
+            joined_by=joined.get(r["network_id"], {}), member_evidence=evidence.get(r["network_id"], {}),
         ))
     return out
 
@@ -289,3 +377,53 @@ def explain_pair(ws: Workspace, account_a: str, account_b: str, run_id: str | No
         f"No calibrated link between {a} and {b} in run {rid}."
     return {"run_id": rid, "account_a": a, "account_b": b, "components": comps, "evidence": evidence,
             "explanation": text}
+
+
+def explain_member(ws: Workspace, account_id: str, run_id: str | None = None) -> dict[str, Any]:
+    """Why an account is a member of its candidate network: how it joined, its score and, for accounts added after
+    clustering, the stored evidence (which members it co-acted with, action ids, shared login prefixes)."""
+    rid = resolve_run(ws, run_id)
+    rows = ws.engine.sql("""SELECT m.network_id, m.account_score, m.joined_by, m.evidence_json, n.flagged
+                            FROM network_members m JOIN networks n USING (run_id, network_id)
+                            WHERE m.run_id = ? AND m.account_id = ?""", [rid, account_id]).rows()
+    if not rows:
+        return {"run_id": rid, "account_id": account_id, "network_id": None, "evidence": None,
+                "explanation": f"{account_id} is in no candidate network of run {rid}."}
+    nid, score, how, ev_json, flagged = rows[0]
+    how = how or "cluster"
+    ev = json.loads(ev_json) if ev_json else None
+    kind = "candidate network" if flagged else "candidate network (below the flagging threshold)"
+    text = f"{account_id} is a member of {kind} {nid} (account score {score:.2f}, read as confidence). "
+    if how == "cluster":
+        text += "It joined through its calibrated co-action links to other members; see `networks explain A B`."
+    elif how == "attach":
+        text += ("It was attached because its activity concentrates on the network's co-action targets beyond "
+                 f"chance (-log10 p = {ev.get('neg_log10_p', 0):.1f}).") if ev else "It was attached."
+    else:
+        text += "It was added by growth from the flagged members: " + _growth_reasons(ev or {}) + "."
+    return {"run_id": rid, "account_id": account_id, "network_id": nid, "account_score": score, "joined_by": how,
+            "evidence": ev, "explanation": text}
+
+
+def _growth_reasons(ev: dict[str, Any]) -> str:
+    parts = []
+    if "co_action" in ev:
+        c = ev["co_action"]
+        parts.append(f"{c['hits']} co-action(s) with members where about {c['expected']:.2g} were expected by chance")
+    if "amplification" in ev:
+        a = ev["amplification"]
+        parts.append(f"{a['actions']} action(s) amplifying members where about {a['expected']:.2g} were expected")
+    if "infrastructure" in ev:
+        prefixes = ", ".join(ev["infrastructure"].get("shared_prefixes", [])[:3]) or "shared ASNs"
+        parts.append(f"login infrastructure shared with members ({prefixes})")
+    if "creation" in ev:
+        parts.append(f"created on {ev['creation'].get('created_day')} in a burst with members (corroborating)")
+    if "name_template" in ev:
+        parts.append(f"screen name of the members' template {ev['name_template'].get('template')!r} (corroborating)")
+    linked = ", ".join(ev.get("linked_accounts", [])[:5])
+    text = "; ".join(parts) or "evidence against the members"
+    if linked:
+        text += f" (linked members include {linked})"
+    if "score" in ev:
+        text += f"; calibrated score {ev['score']:.2f} against decoy account sets"
+    return text

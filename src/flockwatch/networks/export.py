@@ -1,9 +1,10 @@
 """Export candidate networks: member lists (CSV/Parquet), networks table, and graphs for Gephi (GraphML, GEXF).
 
 Consumes a workspace with built networks; produces files. ``export_members`` writes one row per (network, account):
-``network_id, account_id, network_score, account_score`` with account ids exactly as in the source data, flagged
-networks only unless ``include_all``. Graphs carry the fused edge weight, the detectors that fired and the network of
-each node; GraphML is written by igraph, GEXF 1.3 by hand (igraph has no GEXF writer).
+``network_id, account_id, network_score, account_score, joined_by`` (``cluster``, ``attach`` or ``grow``) with
+account ids exactly as in the source data, flagged networks only unless ``include_all``. Graphs carry the fused edge
+weight, the detectors that fired and the network of each node; GraphML is written by igraph, GEXF 1.3 by hand
+(igraph has no GEXF writer).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from flockwatch.networks.build import resolve_run
 from flockwatch.workspace import Workspace
 
 
-def _members_sql(include_all: bool) -> str:
+def _members_sql(include_all: bool, joined_by: bool = False) -> str:
     flag = "" if include_all else " AND n.flagged"
-    return f"""SELECT m.network_id, m.account_id, n.score AS network_score, m.account_score
+    how = ", coalesce(m.joined_by, 'cluster') AS joined_by" if joined_by else ""
+    return f"""SELECT m.network_id, m.account_id, n.score AS network_score, m.account_score{how}
 FROM network_members m JOIN networks n ON n.run_id = m.run_id AND n.network_id = m.network_id
 WHERE m.run_id = $rid{flag} ORDER BY m.network_id, m.account_score DESC, m.account_id"""
 
@@ -33,7 +35,7 @@ def export_members(ws: Workspace, path: str | Path, run_id: str | None = None, i
     writers = {"csv": ws.engine.to_csv, "parquet": ws.engine.to_parquet}
     if fmt not in writers:
         raise UnknownNameError("export format", fmt, list(writers))
-    return writers[fmt](_members_sql(include_all).replace("$rid", _lit(rid)), out)
+    return writers[fmt](_members_sql(include_all, joined_by=True).replace("$rid", _lit(rid)), out)
 
 
 def export_networks(ws: Workspace, path: str | Path, run_id: str | None = None, include_all: bool = False) -> Path:
