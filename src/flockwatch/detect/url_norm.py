@@ -5,6 +5,8 @@ no ``www.``, no fragment, no ``utm_*`` tracking parameters, no trailing slash â€
 different tracking tails is one target.
 """
 
+from flockwatch.engine.expressions import url_host_sql
+
 
 def normalised_url_sql(url_sql: str = "url") -> str:
     x = f"lower(trim({url_sql}))"
@@ -17,6 +19,5 @@ def normalised_url_sql(url_sql: str = "url") -> str:
 
 
 def normalised_domain_sql(domain_sql: str = "domain", url_sql: str = "url") -> str:
-    from_url = f"regexp_extract(lower({url_sql}), '^[a-z]+://([^/?#:]+)', 1)"
-    host = f"coalesce(nullif(lower(trim({domain_sql})), ''), {from_url})"
-    return f"regexp_replace({host}, '^www[0-9]*\\.', '')"
+    given = f"regexp_replace(nullif(lower(trim({domain_sql})), ''), '^www[0-9]*\\.', '')"
+    return f"coalesce({given}, {url_host_sql(url_sql)})"

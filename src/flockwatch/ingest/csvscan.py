@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flockwatch.engine.duckdb_engine import sql_literal
+from flockwatch.engine.expressions import url_host_sql
 from flockwatch.errors import ExternalError, InputFileError
 from flockwatch.ingest.base import ReadContext
 
@@ -253,8 +254,7 @@ def sql_epoch_s(expr: str) -> str:
 
 def sql_domain(url: str) -> str:
     """Lower-cased host of a URL without ``www.`` (a scheme-less ``host/path`` works too)."""
-    host = f"regexp_extract(lower(trim({url})), '^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/?#]*@)?([^/:?#\\s]+)', 1)"
-    return f"nullif(regexp_replace({host}, '^www\\.', ''), '')"
+    return url_host_sql(url)
 
 
 def sql_list_items(expr: str) -> str:
