@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from scipy.special import comb
+from math import comb
 
 from flockwatch.errors import InputFileError
 from flockwatch.networks.build import resolve_run

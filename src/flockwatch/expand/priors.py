@@ -51,7 +51,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from scipy import stats
 
 from flockwatch.engine import Engine
 from flockwatch.expand.links import fetch_arrow
@@ -240,6 +239,8 @@ class AccountPriors:
         prev = [self.daily.get((d - dt.timedelta(days=i)).isoformat(), 0) for i in range(1, b + 1)]
         mu = max(float(np.median(prev)), self.p.min_expected_per_day)
         k = self.daily.get(day, 0)
+        from scipy import stats  # scipy.stats is imported on use: it costs ~1 s of start-up for every CLI command
+
         out = (k, mu, float(stats.poisson.sf(k - 1, mu)) if k > 0 else 1.0)
         self._burst_cache[day] = out
         return out

@@ -29,7 +29,6 @@ import math
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import stats
 
 from flockwatch.detect import calibration, kernel
 from flockwatch.detect.registry import get
@@ -96,6 +95,8 @@ WHERE x.network_id IS NULL GROUP BY 1, 2""").arrow())
         return {}
     k = t.column("k_sum").to_numpy().astype(float)
     lam = t.column("expected_sum").to_numpy()
+    from scipy import stats  # scipy.stats is imported on use: it costs ~1 s of start-up for every CLI command
+
     log_p = stats.poisson.logsf(k - 1, lam)
     m = max(1, len(accounts))
     order = np.argsort(log_p, kind="stable")

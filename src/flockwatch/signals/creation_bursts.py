@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-from scipy import stats
 
 from flockwatch.engine import Engine
 from flockwatch.signals.base import register_arrow, fetch_arrow, Scope, empty_signals, finish
@@ -58,6 +57,8 @@ def compute(
         return empty_signals()
     n = daily.column("n").to_numpy().astype(np.int64)
     mu = np.maximum(daily.column("expected").to_numpy(zero_copy_only=False).astype(float), min_expected_per_day)
+    from scipy import stats  # scipy.stats is imported on use: it costs ~1 s of start-up for every CLI command
+
     p = stats.poisson.sf(n - 1, mu)  # P(K >= n)
     days = daily.append_column("p_value", pa.array(p, pa.float64()))
     name = "__creation_days"
