@@ -93,14 +93,12 @@ def attribute(
     unknown = [c for c in wanted if c not in ev.COLLECTORS]
     if unknown:
         raise ValidationError(f"unknown evidence categories {unknown}; known: {sorted(ev.COLLECTORS)}")
-    e.sql("SELECT 1").rows()
     e.register(ev.MEMBERS, pa.table({"account_id": pa.array(members, pa.string())}))
     claims: list[ev.Claim] = []
     try:
         for name in wanted:
             claims += ev.COLLECTORS[name](e, ref)
     finally:
-        e.sql("SELECT 1").rows()  # DuckDB refuses unregister() while a result is half-fetched
         e.unregister(ev.MEMBERS)
         for t in ("__attr_sm_handles", "__attr_sm_domains"):
             try:
@@ -184,7 +182,7 @@ def _rationale(network_id: str | None, n: int, hyp: str | None, level: str, supp
         parts.append("Against this: " + "; ".join(c.text for c in contrary) + f" [{_cite(contrary)}].")
     weak = [c for c in claims if not c.strength]
     if weak:
-        parts.append(f"Noted without weight: " + "; ".join(c.text for c in weak) + f" [{_cite(weak)}].")
+        parts.append("Noted without weight: " + "; ".join(c.text for c in weak) + f" [{_cite(weak)}].")
     parts.append("Alternative explanations remain: VPN exits and hosting ranges are shared with unrelated users, a "
                  "time zone fits several countries, and genuine supporters amplify state media; the assessment is a "
                  "judgement on the evidence cited, open to revision.")

@@ -199,7 +199,6 @@ def _office_offset(rows: list[dict[str, int]]) -> tuple[int, str, str, dict[str,
 def _register_reference(e: Engine, ref: StateMediaReference) -> None:
     import pyarrow as pa
 
-    e.sql("SELECT 1").rows()
     e.register("__attr_sm_handles", pa.table({
         "handle": pa.array(list(ref.handles), pa.string()),
         "country": pa.array(list(ref.handles.values()), pa.string())}))

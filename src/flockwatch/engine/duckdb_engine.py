@@ -99,10 +99,18 @@ class Engine:
 
     def register(self, name: str, table: pa.Table | pa.RecordBatch) -> None:
         """Expose an Arrow table to SQL under ``name`` (a view, not a copy)."""
+        self._settle()
         self._con.register(name, table)
 
     def unregister(self, name: str) -> None:
+        self._settle()
         self._con.unregister(name)
+
+    def _settle(self) -> None:
+        # DuckDB 2 refuses register()/unregister() while the connection still holds a result that was not fully
+        # fetched (an INSERT's count, a streamed batch reader). Running and draining a trivial statement closes it;
+        # doing it here keeps callers free of the workaround.
+        self._con.execute("SELECT 1").fetchall()
 
     def insert_arrow(self, table_name: str, table: pa.Table, columns: Sequence[str] | None = None) -> int:
         """Append an Arrow table to an existing table, matching columns by name."""

@@ -157,14 +157,12 @@ def expand(
 
 
 def _anchor_table(engine: Engine, name: str, account_ids: list[str], append: bool = False) -> None:
-    engine.sql("SELECT 1").rows()  # finish any half-fetched result: DuckDB refuses register() while one is open
     engine.register("__anchor_in", pa.table({"account_id": pa.array(account_ids, pa.string())}))
     try:
         if not append:
             engine.sql(f"CREATE OR REPLACE TEMP TABLE {name} (acct INTEGER)")
         engine.sql(f"INSERT INTO {name} SELECT m.acct FROM __anchor_in i JOIN xp_acct m USING (account_id)")
     finally:
-        engine.sql("SELECT 1").rows()
         engine.unregister("__anchor_in")
 
 
@@ -235,12 +233,10 @@ def _score_round(engine: Engine, anchors: str, p: ExpansionParams, rnd: int) -> 
     # the accounts (as in compressed simulations) must not become its own null model.
     linked = pa.table({"acct": pa.array(real.column("acct").to_numpy(zero_copy_only=False)[
         real_nats["total"] >= DECOY_MAX_NATS], pa.int32())})
-    engine.sql("SELECT 1").rows()
     engine.register("__xp_linked", linked)
     try:
         _decoys(engine, anchors, p.decoy_salt + rnd, "__xp_linked")
     finally:
-        engine.sql("SELECT 1").rows()
         engine.unregister("__xp_linked")
     decoy = links.anchor_links(engine, "xp_decoy", window_s=p.window_s,
                                creation_window_days=p.creation_window_days)

@@ -303,15 +303,8 @@ def anchor_links(
 
 
 def fetch_arrow(result) -> pa.Table:
-    """An engine result as Arrow; falls back to rows where the driver lacks the Arrow fetch the Engine calls."""
-    try:
-        return result.arrow()
-    except AttributeError:
-        cols = result.columns
-        rows = result.rows()
-        if not rows:
-            return pa.table({c: pa.array([], pa.null()) for c in cols})
-        return pa.Table.from_pylist([dict(zip(cols, r)) for r in rows])
+    """An engine result as Arrow."""
+    return result.arrow()
 
 
 def cleanup(engine: Engine) -> None:

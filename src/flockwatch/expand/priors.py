@@ -178,12 +178,10 @@ class AccountPriors:
         if "created_at" in profiles.column_names:
             cols["created_at"] = profiles.column("created_at").cast(pa.timestamp("us"))
         t = pa.table({c: (v if c == "created_at" else v.cast(pa.string())) for c, v in cols.items()})
-        self.e.sql("SELECT 1").rows()
         self.e.register("__pr_new", t)
         try:
             rows = self._features("__pr_new")
         finally:
-            self.e.sql("SELECT 1").rows()
             self.e.unregister("__pr_new")
         new = 0
         self._burst_cache.clear()

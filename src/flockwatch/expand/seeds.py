@@ -89,7 +89,6 @@ def resolve_seeds(engine: Engine, seeds: str | Path | Iterable[str]) -> SeedSet:
 def _known_accounts(engine: Engine, ids: list[str]) -> set[str]:
     import pyarrow as pa
 
-    engine.sql("SELECT 1").rows()  # finish any half-fetched result: DuckDB refuses register() while one is open
     engine.register("__seed_ids", pa.table({"account_id": pa.array(ids, pa.string())}))
     try:
         rows = engine.sql(
@@ -97,6 +96,5 @@ def _known_accounts(engine: Engine, ids: list[str]) -> set[str]:
             "OR s.account_id IN (SELECT account_id FROM actions)"
         ).rows()
     finally:
-        engine.sql("SELECT 1").rows()
         engine.unregister("__seed_ids")
     return {r[0] for r in rows}

@@ -111,18 +111,15 @@ class Watcher:
     # -- the anchor index ---------------------------------------------------------------------------------------
     def _build_index(self) -> None:
         e, w = self.e, self.window_s
-        e.sql("SELECT 1").rows()
         e.register("__w_anc", pa.table({"account_id": pa.array(self.anchors, pa.string())}))
         try:
             e.sql("CREATE OR REPLACE TEMP TABLE w_anc AS SELECT DISTINCT account_id FROM __w_anc")
         finally:
-            e.sql("SELECT 1").rows()
             e.unregister("__w_anc")
         e.sql("CREATE OR REPLACE TEMP TABLE w_anchor_tbl AS SELECT m.acct FROM xp_acct m SEMI JOIN w_anc USING (account_id)")
         # Account-level evidence (infrastructure, creation, name template) against the final anchors, for accounts
         # the workspace already knows (a fresh account's sign-up and logins usually are).
         prior = links.anchor_links(e, "w_anchor_tbl", w)
-        e.sql("SELECT 1").rows()
         e.register("__w_prior", prior.select(["account_id", "infra_nats", "created_llr", "template_llr"])
                    if prior.num_rows else pa.table({"account_id": pa.array([], pa.string()),
                                                     "infra_nats": pa.array([], pa.float64()),
@@ -134,7 +131,6 @@ class Watcher:
                             CAST(created_llr AS DOUBLE) AS created_llr, CAST(template_llr AS DOUBLE) AS template_llr
                        FROM __w_prior""")
         finally:
-            e.sql("SELECT 1").rows()
             e.unregister("__w_prior")
         total = e.sql("SELECT count(*) FROM xp_act WHERE acct NOT IN (SELECT acct FROM w_anchor_tbl)").scalar() or 1
         amp = e.sql("SELECT count(DISTINCT action_id) FROM xp_amp_rows WHERE acct NOT IN "
@@ -208,7 +204,6 @@ class Watcher:
         e, w = self.e, self.window_s
         self.batches += 1
         self.actions_seen += actions.num_rows
-        e.sql("SELECT 1").rows()
         tables = {"__wb_act": _normalise_actions(actions),
                   "__wb_ht": hashtags if hashtags is not None else _empty("hashtag"),
                   "__wb_ur": urls if urls is not None else _empty("url"),
@@ -226,7 +221,6 @@ class Watcher:
                 e.sql(f"CREATE OR REPLACE TEMP TABLE wb_{name} AS SELECT CAST(action_id AS VARCHAR) AS action_id, "
                       f"CAST({col} AS VARCHAR) AS {col} FROM __wb_{name}")
         finally:
-            e.sql("SELECT 1").rows()
             for name in tables:
                 e.unregister(name)
         body = links.events_sql("wb_act", "wb_act", "wb_ht", "wb_ur", "wb_mn", key="account_id")
@@ -346,12 +340,10 @@ class Watcher:
                     amp_hits = w_state.amp_hits + excluded.amp_hits,
                     examples = list_concat(w_state.examples, excluded.examples)[1:5]""")
         if flags:
-            e.sql("SELECT 1").rows()
             e.register("__wb_flag", pa.table({"account_id": pa.array([f.account_id for f in flags], pa.string())}))
             try:
                 e.sql("UPDATE w_state SET flagged = true WHERE account_id IN (SELECT account_id FROM __wb_flag)")
             finally:
-                e.sql("SELECT 1").rows()
                 e.unregister("__wb_flag")
             ex = dict(e.sql("SELECT account_id, examples FROM w_state WHERE flagged AND account_id IN "
                             "(SELECT account_id FROM wb_contrib)").rows())
@@ -371,7 +363,6 @@ class Watcher:
             "asn": logins.column("asn").cast(pa.string()) if "asn" in cols else pa.nulls(n, pa.string()),
             "via_vpn": logins.column("via_vpn").cast(pa.bool_()) if "via_vpn" in cols else pa.nulls(n, pa.bool_()),
         })
-        e.sql("SELECT 1").rows()
         e.register("__wb_logins", t)
         try:
             e.sql("""INSERT OR IGNORE INTO w_logins
@@ -379,7 +370,6 @@ class Watcher:
                      UNION SELECT DISTINCT account_id, 'a', asn FROM __wb_logins WHERE asn IS NOT NULL
                      UNION SELECT DISTINCT account_id, 'v', 'true' FROM __wb_logins WHERE via_vpn""")
         finally:
-            e.sql("SELECT 1").rows()
             e.unregister("__wb_logins")
 
     def score_of(self, nats: float) -> float:
@@ -410,14 +400,12 @@ class Watcher:
         ids = sorted(set(accounts))
         unknown = [a for a in ids if not self.priors.knows(a)]
         if unknown:
-            self.e.sql("SELECT 1").rows()
             self.e.register("__wb_unknown", pa.table({"account_id": pa.array(unknown, pa.string())}))
             try:
                 rows = links.fetch_arrow(self.e.sql(
                     f"SELECT {', '.join(PROFILE_COLUMNS)} FROM {WORKSPACE_PROFILES} "
                     "WHERE account_id IN (SELECT account_id FROM __wb_unknown)"))
             finally:
-                self.e.sql("SELECT 1").rows()
                 self.e.unregister("__wb_unknown")
             if rows.num_rows:
                 self.priors.observe(rows)

@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flockwatch.detect import calibration, kernel
+from flockwatch.detect import kernel
 from flockwatch.detect.registry import get
 from flockwatch.workspace import Workspace
 

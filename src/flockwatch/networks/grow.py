@@ -117,7 +117,6 @@ def _prefix_members(ws: Workspace, members: dict[str, str]) -> dict[str, Counter
     e = ws.engine
     if not e.table_exists("infrastructure") or not e.count("infrastructure"):
         return {}
-    e.sql("SELECT 1").rows()
     e.register("__grow_members", pa.table({"account_id": pa.array(list(members), pa.string()),
                                            "network_key": pa.array(list(members.values()), pa.string())}))
     try:
@@ -125,7 +124,6 @@ def _prefix_members(ws: Workspace, members: dict[str, str]) -> dict[str, Counter
                         FROM infrastructure i JOIN __grow_members m USING (account_id)
                         WHERE i.ip_prefix IS NOT NULL GROUP BY 1, 2""").rows()
     finally:
-        e.sql("SELECT 1").rows()
         e.unregister("__grow_members")
     out: dict[str, Counter[str]] = {}
     for prefix, key, n in rows:

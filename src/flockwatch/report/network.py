@@ -8,7 +8,6 @@ Produces a list of account ids. Raises :class:`~flockwatch.errors.ValidationErro
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from flockwatch.engine import Engine
 from flockwatch.accountlist import read_account_file  # noqa: F401  (re-exported)

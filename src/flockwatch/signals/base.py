@@ -69,7 +69,7 @@ def account_scope(
         return
     name = f"__scope_ids_{next(_counter)}"
     ids = pa.table({"account_id": pa.array(sorted(set(map(str, account_ids))), pa.string())})
-    register_arrow(engine, name, ids)
+    engine.register(name, ids)
     try:
         known = (
             f"(SELECT platform, account_id FROM accounts{plat_filter} "
@@ -87,16 +87,6 @@ def account_scope(
         yield Scope(accounts_sql, actions_sql, False, platform)
     finally:
         engine.unregister(name)
-
-
-def register_arrow(engine: Engine, name: str, table: pa.Table) -> None:
-    """``engine.register`` that first settles any half-read earlier result.
-
-    DuckDB 2 refuses to register a view while a previous statement's result is not fully fetched (``Result.one()``
-    and ``scalar()`` read one row and stop); running and fully fetching a trivial statement closes that result.
-    """
-    engine.sql("SELECT 1").rows()
-    engine.register(name, table)
 
 
 def first_row(engine: Engine, query: str) -> tuple:
@@ -126,17 +116,5 @@ def sql_literal(value: str) -> str:
 
 
 def fetch_arrow(engine: Engine, query: str) -> pa.Table:
-    """Run ``query`` and return an Arrow table.
-
-    Uses ``Result.arrow()``; where the installed DuckDB lacks the cursor method that call relies on (DuckDB 2.x
-    renamed ``fetch_arrow_table``), the rows are assembled into Arrow column by column instead.
-    """
-    res = engine.sql(query)
-    try:
-        return res.arrow()
-    except AttributeError:
-        cols = res.columns
-        rows = res.rows()
-        return pa.table({c: [r[i] for r in rows] for i, c in enumerate(cols)}) if rows else pa.table(
-            {c: pa.array([], pa.null()) for c in cols}
-        )
+    """Run ``query`` and return an Arrow table."""
+    return engine.sql(query).arrow()

@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from flockwatch.engine import Engine
-from flockwatch.signals.base import register_arrow, fetch_arrow, Scope, empty_signals, finish
+from flockwatch.signals.base import fetch_arrow, Scope, empty_signals, finish
 
 NAME = "creation_burst"
 
@@ -62,7 +62,7 @@ def compute(
     p = stats.poisson.sf(n - 1, mu)  # P(K >= n)
     days = daily.append_column("p_value", pa.array(p, pa.float64()))
     name = "__creation_days"
-    register_arrow(engine, name, days)
+    engine.register(name, days)
     try:
         out = fetch_arrow(
             engine, f"""

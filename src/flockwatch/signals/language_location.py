@@ -21,7 +21,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from flockwatch.engine import Engine
-from flockwatch.signals.base import register_arrow, Scope, fetch_arrow, finish
+from flockwatch.signals.base import Scope, fetch_arrow, finish
 
 NAME = "language_location_mismatch"
 
@@ -74,7 +74,7 @@ def compute(engine: Engine, scope: Scope, min_actions: int = 5) -> pa.Table:
         "languages": [list(v[1]) for v in PLACES.values()],
     })
     name = "__places"
-    register_arrow(engine, name, places)
+    engine.register(name, places)
     try:
         out = fetch_arrow(
             engine, f"""
