@@ -56,7 +56,9 @@ def test_rare_shared_prefix_weighs_more_than_a_national_isp(ws, scenario):
     insert_infra(ws, rows)
     x = expand(ws, scenario["seeds"], ExpansionParams(window_s=600, rounds=1))
     nats = {a: e.get("infrastructure", {}).get("nats", 0.0) for a, e in zip(x.account_ids, x.evidence)}
-    assert nats["o1"] > 3 * nats["o2"] > 0
+    # every seed and most other accounts use the ISP: it says nothing; the range only the seeds and o1 use does
+    assert nats["o1"] > 2.0
+    assert nats.get("o2", 0.0) < 0.2
     assert "45.76.1.0/24" in x.evidence[x.account_ids.index("o1")]["infrastructure"]["shared_prefixes"]
 
 

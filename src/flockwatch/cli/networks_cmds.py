@@ -12,6 +12,8 @@ from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace
 from flockwatch.errors import ValidationError
 from flockwatch.networks import build_networks, explain_member, explain_pair, export_graph, export_members, \
     export_networks, load_networks
+from flockwatch.networks.build import DEFAULT_MIN_SCORE, DEFAULT_MIN_SIZE
+from flockwatch.networks.cluster import DEFAULT_RESOLUTION
 from flockwatch.networks.grow import DEFAULT_GROW_MIN_SCORE
 
 networks_app = typer.Typer(help="Candidate networks of a detection run.", no_args_is_help=True)
@@ -125,8 +127,8 @@ def explain(account_a: str, workspace: WorkspaceOpt,
 
 
 @networks_app.command("build")
-def build(workspace: WorkspaceOpt, run: RunOpt = None, resolution: float = 0.05, min_size: int = 3,
-          min_score: float = 0.3, grow: GrowOpt = True, grow_min_score: GrowMinScoreOpt = DEFAULT_GROW_MIN_SCORE,
+def build(workspace: WorkspaceOpt, run: RunOpt = None, resolution: float = DEFAULT_RESOLUTION,
+          min_size: int = DEFAULT_MIN_SIZE, min_score: float = DEFAULT_MIN_SCORE, grow: GrowOpt = True, grow_min_score: GrowMinScoreOpt = DEFAULT_GROW_MIN_SCORE,
           json_: JsonOpt = False) -> None:
     """Re-cluster a run's edges with other parameters (replaces its stored networks).
 

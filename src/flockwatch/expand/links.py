@@ -11,8 +11,9 @@ scores (:func:`anchor_links` returns an Arrow table, one row per linked candidat
   act all the time, contribute almost nothing, while a rare text reposted within minutes counts a lot.
 - ``amp_hits`` / ``amp_expected``: actions that repost, reply to, quote or mention an anchor, against the
   platform-wide share of such actions times the candidate's activity.
-- ``infra_nats``: shared login prefixes / ASNs, each weighted by ln(N / accounts seen on it) so a national ISP
-  weighs little and a rented server range a lot; VPN use counts when most anchors use VPNs.
+- ``infra_nats``: shared login prefixes / ASNs, each weighted by how much more often anchors use it than
+  accounts unrelated to them (:func:`prefix_weights`), so a national ISP weighs ~0 and a rented range the anchors share a
+  lot; VPN use counts when most anchors use VPNs.
 - ``created_llr`` / ``template_llr``: log-likelihood ratios of the creation date (anchors created within
   ``creation_window_days``) and of the screen-name template (``aaaa9999``-style shape) against all accounts.
 - evidence columns: example (candidate action, anchor action, anchor account, target kind) pairs, amplified
@@ -27,6 +28,7 @@ Platform qualifiers are not part of the join keys: a workspace is expected to ho
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 
 from flockwatch.engine import Engine
@@ -230,7 +232,8 @@ def anchor_links(
     total_nonanchor = e.sql("SELECT sum(n_actions) FROM xp_nact WHERE acct NOT IN (SELECT acct FROM xp_anc)").scalar()
     total_amp = e.sql("SELECT coalesce(sum(amp_hits), 0) FROM xp_amp").scalar()
     amp_rate = float(total_amp) / float(total_nonanchor or 1)
-    # Shared infrastructure, weighted by rarity among all accounts with login data.
+    # Shared infrastructure: each prefix / ASN the anchors use weighs by how much more often anchors use it than
+    # accounts unrelated to them do (prefix_weights).
     n_infra = e.sql("SELECT count(DISTINCT acct) FROM xp_infra").scalar() or 0
     vpn_anchor_share = (
         e.sql("SELECT avg(CASE WHEN v THEN 1.0 ELSE 0.0 END) FROM (SELECT acct, bool_or(via_vpn) v FROM xp_infra "
@@ -238,20 +241,16 @@ def anchor_links(
     )
     n_vpn = e.sql("SELECT count(DISTINCT acct) FROM xp_infra WHERE via_vpn").scalar() or 0
     vpn_nats = 0.5 * _ln_ratio(n_infra, n_vpn) if vpn_anchor_share >= 0.5 and n_vpn else 0.0
+    prefix_weights(e, "xp_anc", "xp_pw")
     e.sql(
         f"""CREATE OR REPLACE TEMP TABLE xp_inf AS
-            WITH ap AS (SELECT DISTINCT 'p' AS k, ip_prefix AS v FROM xp_infra SEMI JOIN xp_anc USING (acct)
-                         WHERE ip_prefix IS NOT NULL
-                        UNION SELECT DISTINCT 'a', CAST(asn AS VARCHAR) FROM xp_infra SEMI JOIN xp_anc USING (acct)
-                         WHERE asn IS NOT NULL),
-                 cp AS (SELECT acct, 'p' AS k, ip_prefix AS v FROM xp_infra WHERE ip_prefix IS NOT NULL
+            WITH cp AS (SELECT acct, 'p' AS k, ip_prefix AS v FROM xp_infra WHERE ip_prefix IS NOT NULL
                         UNION SELECT acct, 'a', CAST(asn AS VARCHAR) FROM xp_infra WHERE asn IS NOT NULL),
-                 shared AS (SELECT cp.acct, cp.k, cp.v, df.df FROM cp JOIN ap USING (k, v)
-                              JOIN xp_prefix_df df USING (k, v) WHERE cp.acct NOT IN (SELECT acct FROM xp_anc)),
+                 shared AS (SELECT cp.acct, cp.k, cp.v, pw.weight FROM cp JOIN xp_pw pw USING (k, v)
+                             WHERE cp.acct NOT IN (SELECT acct FROM xp_anc)),
                  vpn AS (SELECT acct, bool_or(via_vpn) AS vpn FROM xp_infra GROUP BY acct)
             SELECT s.acct,
-                   sum(CASE WHEN k = 'p' THEN 1.0 ELSE 0.5 END * ln(({n_infra} + 1.0) / (df + 1.0)))
-                     + CASE WHEN any_value(vpn.vpn) THEN {vpn_nats} ELSE 0 END AS infra_nats,
+                   sum(s.weight) + CASE WHEN any_value(vpn.vpn) THEN {vpn_nats} ELSE 0 END AS infra_nats,
                    list(DISTINCT CASE WHEN k = 'p' THEN v END) FILTER (WHERE k = 'p') AS shared_prefixes,
                    list(DISTINCT v) FILTER (WHERE k = 'a') AS shared_asns
               FROM shared s LEFT JOIN vpn USING (acct) GROUP BY s.acct"""
@@ -302,6 +301,64 @@ def anchor_links(
     return fetch_arrow(table)
 
 
+def prefix_weights(engine: Engine, anchors: str, out: str) -> None:
+    """Create ``out(k, v, weight)``: evidence in nats that an account logging in from a prefix (``k = 'p'``) or ASN
+    (``'a'``) the anchors in ``anchors(acct)`` use belongs with them. Requires :func:`prepare` and the behavioural
+    tables of :func:`anchor_links` (``xp_co``, ``xp_amp``).
+
+    Two estimates, the larger counts:
+
+    - likelihood ratio ``ln P(v | anchors) / P(v | background)`` (add-½ smoothing, floored at 0), the background
+      being accounts with login data that are neither anchors nor in behavioural contact with them (amplified an
+      anchor, or repeated co-actions well above chance). A national ISP that anchors use as often as everyone else
+      weighs ~0; a household prefix with one anchor on it ~ln(1 / anchors' share), which is small when the anchors
+      are a large share of the accounts (plain rarity, ln(N / df), would count every chance household match of a
+      large anchor set as strongly as the operation's own servers);
+    - rarity ``ln(N / df)``, but only up to the Poisson surprise of the anchors' count on ``v`` given their share:
+      with a small seed set, the operation's *unseeded* members make its servers look common in the background (15
+      seeds of an 870-account operation: 109 of a VPN exit's 220 users are not anchors, most of them the
+      operation), while the anchors' concentration on them is still far beyond chance.
+
+    ASNs are broader than prefixes and count half.
+    """
+    from flockwatch.expand.expansion import poisson_surprise
+
+    t = engine.sql(f"""
+        WITH ai AS (SELECT DISTINCT acct, ip_prefix, asn FROM xp_infra SEMI JOIN {anchors} USING (acct)),
+             contact AS (SELECT acct FROM xp_amp
+                         UNION SELECT acct FROM xp_co WHERE co_hits >= 2 AND co_hits > 3 * co_expected
+                         UNION SELECT acct FROM {anchors}),
+             bg AS (SELECT DISTINCT acct, ip_prefix, asn FROM xp_infra WHERE acct NOT IN (SELECT acct FROM contact)),
+             kv AS (SELECT 'p' AS k, ip_prefix AS v, count(DISTINCT acct) AS k_anc FROM ai
+                     WHERE ip_prefix IS NOT NULL GROUP BY ip_prefix
+                    UNION ALL
+                    SELECT 'a', CAST(asn AS VARCHAR), count(DISTINCT acct) FROM ai WHERE asn IS NOT NULL GROUP BY asn),
+             b AS (SELECT 'p' AS k, ip_prefix AS v, count(DISTINCT acct) AS k_bg FROM bg
+                    WHERE ip_prefix IS NOT NULL GROUP BY ip_prefix
+                   UNION ALL
+                   SELECT 'a', CAST(asn AS VARCHAR), count(DISTINCT acct) FROM bg WHERE asn IS NOT NULL GROUP BY asn)
+        SELECT kv.k, kv.v, kv.k_anc::DOUBLE AS k_anc, coalesce(b.k_bg, 0)::DOUBLE AS k_bg, df.df::DOUBLE AS df,
+               (SELECT count(DISTINCT acct) FROM ai)::DOUBLE AS n_anc,
+               (SELECT count(DISTINCT acct) FROM bg)::DOUBLE AS n_bg,
+               (SELECT count(DISTINCT acct) FROM xp_infra)::DOUBLE AS n_all
+          FROM kv LEFT JOIN b USING (k, v) JOIN xp_prefix_df df USING (k, v)""").arrow()
+    col = {c: t.column(c).to_numpy(zero_copy_only=False) for c in t.column_names if c not in ("k", "v")}
+    n_anc, n_bg, n_all = (float(col[c][0]) if t.num_rows else 1.0 for c in ("n_anc", "n_bg", "n_all"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        llr = np.log(((col["k_anc"] + 0.5) / (n_anc + 1.0)) / ((col["k_bg"] + 0.5) / (n_bg + 1.0)))
+        others = np.maximum(col["df"] - 1.0, 0.0)
+        rarity = np.minimum(poisson_surprise(col["k_anc"], others * n_anc / max(n_all, 1.0)),
+                            np.log((n_all + 1.0) / (col["df"] + 1.0)))
+    weight = np.maximum(np.maximum(llr, rarity), 0.0)
+    kind = t.column("k").to_numpy(zero_copy_only=False)
+    weight = np.where(kind == "a", 0.5 * weight, weight)
+    engine.register("__xp_pw", pa.table({"k": t.column("k"), "v": t.column("v"),
+                                         "weight": pa.array(weight, pa.float64())}))
+    try:
+        engine.sql(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM __xp_pw")
+    finally:
+        engine.unregister("__xp_pw")
+
 def fetch_arrow(result) -> pa.Table:
     """An engine result as Arrow."""
     return result.arrow()
@@ -310,7 +367,7 @@ def fetch_arrow(result) -> pa.Table:
 def cleanup(engine: Engine) -> None:
     """Drop the temp tables (they live for the session otherwise)."""
     for t in ("xp_acct", "xp_act", "xp_events", "xp_nact", "xp_infra", "xp_prefix_df", "xp_profile", "xp_anc",
-              "xp_ae", "xp_ce", "xp_tp", "xp_ab", "xp_hits", "xp_co", "xp_amp_rows", "xp_amp", "xp_inf", "xp_sig"):
+              "xp_ae", "xp_ce", "xp_pw", "xp_tp", "xp_ab", "xp_hits", "xp_co", "xp_amp_rows", "xp_amp", "xp_inf", "xp_sig"):
         engine.sql(f"DROP TABLE IF EXISTS {t}")
 
 

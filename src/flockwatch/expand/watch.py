@@ -45,6 +45,13 @@ from flockwatch.workspace import Workspace
 #: Used when no calibration is available (expansion off, or nothing reached ``min_score``).
 DEFAULT_MIN_NATS = 12.0
 
+#: The calibrated threshold never goes below this (~1 in 3,000 by chance): the expansion can reach a high score at
+#: less evidence when its anchors are a large share of the accounts, and a stream sees partial histories.
+MIN_CALIBRATED_NATS = 8.0
+
+#: Evidence of a single kind (co-action, amplification, infrastructure, account signals) flags only at this much.
+SINGLE_KIND_MIN_NATS = 12.0
+
 ACTION_COLUMNS = ("action_id", "account_id", "kind", "acted_at", "target_action_id", "target_account_id", "text")
 
 
@@ -101,7 +108,7 @@ class Watcher:
             self._calib_score = np.maximum.accumulate(x.scores[order]) if len(order) else np.array([])
             reached = x.raw_nats[x.scores >= min_score]
             if len(reached):
-                self.min_nats = float(reached.min())
+                self.min_nats = max(float(reached.min()), MIN_CALIBRATED_NATS)
         else:
             links.prepare(self.e, min_text_chars=self.params.min_text_chars)
         self.anchors = sorted(set(members))
@@ -156,16 +163,10 @@ class Watcher:
         e.sql("""CREATE OR REPLACE TEMP TABLE w_anchor_actions AS
                  SELECT x.action_id, m.account_id FROM xp_act x JOIN xp_acct m USING (acct)
                   WHERE x.acct IN (SELECT acct FROM w_anchor_tbl)""")
-        # Rarity weights of the prefixes / ASNs anchors log in from, for logins that arrive with the stream.
+        # Weights of the prefixes / ASNs anchors log in from (links.prefix_weights, as anchor_links just built
+        # them for these anchors), for logins that arrive with the stream.
         n_infra = e.sql("SELECT count(DISTINCT acct) FROM xp_infra").scalar() or 0
-        e.sql(f"""CREATE OR REPLACE TEMP TABLE w_prefix AS
-                  SELECT df.k, df.v, CASE WHEN df.k = 'p' THEN 1.0 ELSE 0.5 END
-                                     * ln(({n_infra} + 1.0) / (df.df + 1.0)) AS weight
-                    FROM xp_prefix_df df
-                   WHERE (df.k = 'p' AND df.v IN (SELECT ip_prefix FROM xp_infra WHERE acct IN
-                                                  (SELECT acct FROM w_anchor_tbl)))
-                      OR (df.k = 'a' AND df.v IN (SELECT CAST(asn AS VARCHAR) FROM xp_infra WHERE acct IN
-                                                  (SELECT acct FROM w_anchor_tbl)))""")
+        e.sql("CREATE OR REPLACE TEMP TABLE w_prefix AS SELECT k, v, weight FROM xp_pw WHERE weight > 0")
         # VPN use, as in expansion (links.anchor_links): evidence only when most anchors log in through VPNs, weighted
         # by how rare VPN logins are among all accounts with login data.
         vpn_anchor_share = e.sql(
@@ -192,7 +193,7 @@ class Watcher:
         description``): sign-ups and profile changes seen up to this batch; they feed the account-level priors.
 
         ``logins`` (``account_id, ip_prefix, asn``, optional ``via_vpn``), when the stream carries them, add
-        shared-infrastructure evidence (prefixes and ASNs the anchors use, weighted by rarity; VPN use when the
+        shared-infrastructure evidence (prefixes and ASNs the anchors use, weighted as in expansion; VPN use when the
         anchors mostly use VPNs) for accounts the workspace did not know (a new account's sign-up and first logins).
         """
         if logins is not None and logins.num_rows:
@@ -313,7 +314,14 @@ class Watcher:
             self.trajectories.append(pa.table({
                 "account_id": traj.column("account_id"), "n_actions": traj.column("n_actions"),
                 "nats": pa.array(total, pa.float64())}))
-        crossed = total >= self.min_nats
+        # One kind of evidence alone flags only far above the threshold: the threshold is calibrated on the
+        # expansion's histories, where evidence usually comes from several kinds at once; in a stream an ordinary
+        # user who reposts two of the network's posts has ~8 nats of amplification and nothing else.
+        families = np.vstack([nats["co_action"], nats["amplification"], nats["infrastructure"],
+                              nats["account_prior"] + nats["creation"] + nats["name_template"]])
+        corroborated_total = total - families.max(axis=0) >= CORROBORATION_MIN_NATS
+        crossed = (total >= self.min_nats) & (corroborated_total | (total >= max(self.min_nats,
+                                                                                 SINGLE_KIND_MIN_NATS)))
         flags: list[Flag] = []
         seen: set[str] = set()
         for i in np.flatnonzero(crossed):
