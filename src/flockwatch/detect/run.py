@@ -126,7 +126,7 @@ def detect(
             _store(ws, run.run_id, det.name, prefix, evidence_per_edge)
         finally:
             kernel.drop(e, prefix)
-            for suffix in ("activity", "cand", "edges"):
+            for suffix in ("activity", "cand", "live", "edges"):
                 e.sql(f"DROP TABLE IF EXISTS {prefix}_{suffix}")
         run.results.append(DetectorResult(det.name, params, n_rows, n_pairs, n_cand, n_edges, model.to_dict(),
                                           round(time.perf_counter() - t0, 3)))

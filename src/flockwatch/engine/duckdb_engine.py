@@ -1,8 +1,10 @@
 """DuckDB in-process engine.
 
 Consumes a database path (or none for in-memory) and SQL; produces results. Sessions run with ``TimeZone=UTC`` so
-that naive ``TIMESTAMP`` columns are UTC everywhere. ``threads`` and ``memory_limit`` default to DuckDB's own
-choices; set ``FLOCKWATCH_MEMORY_LIMIT`` (e.g. ``8GB``) to cap a large run.
+that naive ``TIMESTAMP`` columns are UTC everywhere. ``threads`` defaults to DuckDB's choice (all cores);
+``memory_limit`` to half the machine's memory (DuckDB's own default is 80%, which leaves too little for what runs
+beside it in the same process: Arrow results, the graph library, the expansion's evidence) — beyond it, DuckDB
+spills to a temporary directory next to the database. ``FLOCKWATCH_MEMORY_LIMIT`` (e.g. ``8GB``) overrides it.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ class Engine:
         self._con.execute("SET TimeZone='UTC'")
         # The CLI draws its own progress (Rich, on stderr); DuckDB's bar would interleave with it and with JSON output.
         self._con.execute("SET enable_progress_bar = false")
-        limit = os.environ.get("FLOCKWATCH_MEMORY_LIMIT")
+        limit = os.environ.get("FLOCKWATCH_MEMORY_LIMIT") or _default_memory_limit()
         if limit:
             self._con.execute(f"SET memory_limit='{limit}'")
         self._tx_depth = 0
@@ -186,3 +188,12 @@ def _sql_str(value: str) -> str:
 def sql_literal(value: str) -> str:
     """Quote a Python string as a SQL string literal."""
     return "'" + _sql_str(value) + "'"
+
+
+def _default_memory_limit() -> str | None:
+    """Half the physical memory, in MB (None where the platform does not say)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+    return f"{max(total // 2 // 2**20, 256)}MB"
