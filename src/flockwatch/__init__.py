@@ -88,6 +88,11 @@ _LAZY: dict[str, str] = {
     "explain_member": "flockwatch.networks:explain_member",
     "export_members": "flockwatch.networks:export_members",
     "export_graph": "flockwatch.networks:export_graph",
+    "build_operations": "flockwatch.networks:build_operations",
+    "load_operations": "flockwatch.networks:load_operations",
+    "Operation": "flockwatch.networks:Operation",
+    "OperationLink": "flockwatch.networks:OperationLink",
+    "export_operations": "flockwatch.networks:export_operations",
     "evaluate": "flockwatch.evaluate:evaluate",
     "compare_with_categories": "flockwatch.evaluate:compare_with_categories",
 }

@@ -37,7 +37,7 @@ def demo(
     from flockwatch.detect import detect
     from flockwatch.evaluate import evaluate
     from flockwatch.ingest import ingest_paths
-    from flockwatch.networks import build_networks, explain_pair
+    from flockwatch.networks import build_networks, explain_pair, load_operations
     from flockwatch.policy import Registry, check_ad_eligibility, decide, import_registry
     from flockwatch.report import stored_network_edges, write_report
     from flockwatch.simulate import simulate
@@ -63,10 +63,15 @@ def demo(
             update("clustering candidate networks")
             networks = build_networks(ws, run.run_id)
         flagged = [n for n in networks if n.flagged]
+        operations = load_operations(ws, run.run_id)
         console.print(
             f"[bold]2. detected[/] {run.edges_count:,} calibrated edges over {len(run.results)} detectors in "
-            f"{run.seconds:.1f} s; {len(flagged)} candidate network(s) flagged"
+            f"{run.seconds:.1f} s; {len(flagged)} candidate network(s) flagged, grouped into "
+            f"{len(operations)} candidate operation(s)"
         )
+        for op in operations[:2]:
+            console.print(f"  [bold]{op.operation_id}[/] {len(op.network_ids)} network(s), {op.n_members:,} "
+                          f"accounts, score {op.score:.2f}", highlight=False)
         for n in flagged[:3]:
             console.print(f"  [bold]{n.network_id}[/] {escape(n.explanation)}", highlight=False)
         if flagged:
@@ -122,7 +127,8 @@ def demo(
     console.print(
         Panel(
             f"workspace   {ws_dir}\nreport      {report}\ntruth       {sim.truth_csv}\n"
-            f"next        .venv/bin/flockwatch networks list --workspace {ws_dir}",
+            f"next        .venv/bin/flockwatch networks list --workspace {ws_dir}\n"
+            f"            .venv/bin/flockwatch networks operations --workspace {ws_dir}",
             title="results",
         )
     )

@@ -10,8 +10,9 @@ from rich.table import Table
 
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
 from flockwatch.errors import ValidationError
-from flockwatch.networks import build_networks, explain_member, explain_pair, export_graph, export_members, \
-    export_networks, load_networks
+from flockwatch.networks import build_networks, build_operations, explain_member, explain_pair, export_graph, \
+    export_members, export_networks, export_operations, load_networks, load_operations
+from flockwatch.networks.operations import DEFAULT_FDR as DEFAULT_OPERATIONS_FDR, Operation
 from flockwatch.networks.build import DEFAULT_MIN_SCORE, DEFAULT_MIN_SIZE
 from flockwatch.networks.cluster import DEFAULT_RESOLUTION
 from flockwatch.networks.grow import DEFAULT_GROW_MIN_SCORE
@@ -128,7 +129,8 @@ def explain(account_a: str, workspace: WorkspaceOpt,
 
 @networks_app.command("build")
 def build(workspace: WorkspaceOpt, run: RunOpt = None, resolution: float = DEFAULT_RESOLUTION,
-          min_size: int = DEFAULT_MIN_SIZE, min_score: float = DEFAULT_MIN_SCORE, grow: GrowOpt = True, grow_min_score: GrowMinScoreOpt = DEFAULT_GROW_MIN_SCORE,
+          min_size: int = DEFAULT_MIN_SIZE, min_score: float = DEFAULT_MIN_SCORE, grow: GrowOpt = True,
+          grow_min_score: GrowMinScoreOpt = DEFAULT_GROW_MIN_SCORE,
           json_: JsonOpt = False) -> None:
     """Re-cluster a run's edges with other parameters (replaces its stored networks).
 
@@ -137,11 +139,14 @@ def build(workspace: WorkspaceOpt, run: RunOpt = None, resolution: float = DEFAU
     with open_workspace(workspace) as ws:
         nets = build_networks(ws, run, resolution=resolution, min_size=min_size, min_score=min_score, grow=grow,
                               grow_min_score=grow_min_score)
+        ops = load_operations(ws, nets[0].run_id if nets else run, compute_missing=False)
     summary = {"networks": len(nets), "flagged": sum(n.flagged for n in nets),
-               "grown_members": sum(1 for n in nets for how in n.joined_by.values() if how == "grow")}
+               "grown_members": sum(1 for n in nets for how in n.joined_by.values() if how == "grow"),
+               "operations": len(ops), "largest_operation_members": max((o.n_members for o in ops), default=0)}
     print_json(summary) if json_ else console.print(
         f"{summary['networks']} networks, {summary['flagged']} flagged, {summary['grown_members']} members added by "
-        "growth")
+        f"growth; {summary['operations']} candidate operation(s), the largest with "
+        f"{summary['largest_operation_members']} accounts")
 
 
 @networks_app.command("export")
@@ -150,15 +155,18 @@ def export(
     members: Annotated[Optional[Path], typer.Option(help="CSV/Parquet: network_id, account_id, scores.")] = None,
     networks: Annotated[Optional[Path], typer.Option(help="CSV/Parquet: one row per network.")] = None,
     graph: Annotated[Optional[Path], typer.Option(help="Graph for Gephi: .graphml or .gexf.")] = None,
+    operations: Annotated[Optional[Path], typer.Option(
+        help="CSV/Parquet: one row per (candidate operation, network, account).")] = None,
     run: RunOpt = None,
     all_: AllOpt = False,
 ) -> None:
-    """Export flagged candidate networks (all with --all): members, networks table and/or graph.
+    """Export flagged candidate networks (all with --all): members, networks table, graph and/or the members of
+    candidate operations.
 
     Example: flockwatch networks export --workspace cases/hk2019 --members members.csv --graph networks.gexf
     """
-    if not (members or networks or graph):
-        raise ValidationError("nothing to export: give --members, --networks and/or --graph")
+    if not (members or networks or graph or operations):
+        raise ValidationError("nothing to export: give --members, --networks, --graph and/or --operations")
     with open_workspace(workspace, read_only=True) as ws:
         written = []
         if members:
@@ -167,5 +175,77 @@ def export(
             written.append(export_networks(ws, networks, run, include_all=all_))
         if graph:
             written.append(export_graph(ws, graph, run, include_all=all_))
+        if operations:
+            written.append(export_operations(ws, operations, run))
     for p in written:
         console.print(f"wrote {p}")
+
+
+@networks_app.command("operations")
+def operations(
+    workspace: WorkspaceOpt,
+    run: RunOpt = None,
+    show: Annotated[Optional[str], typer.Option("--show", help="Show one candidate operation, e.g. O0001: its "
+                                                "networks and its strongest ties with their evidence.")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Group the stored networks again (with --fdr) and "
+                                          "store the result.")] = False,
+    fdr: Annotated[float, typer.Option("--fdr", help="False-discovery rate of the ties between networks "
+                                       "(with --rebuild).")] = DEFAULT_OPERATIONS_FDR,
+    limit: Annotated[int, typer.Option(help="Operations to list, or ties to show with --show.")] = 20,
+    json_: JsonOpt = False,
+) -> None:
+    """List candidate operations: flagged networks grouped by ties that are unlikely for unrelated groups.
+
+    Example: flockwatch networks operations --workspace cases/hk2019 --show O0001
+    """
+    with open_workspace(workspace, read_only=not rebuild) as ws:
+        ops = build_operations(ws, run, fdr=fdr) if rebuild else load_operations(ws, run)
+    if show is not None:
+        by_id = {o.operation_id: o for o in ops}
+        if show not in by_id:
+            raise ValidationError(f"no candidate operation {show!r}; see `flockwatch networks operations`")
+        _show_operation(by_id[show], limit, json_)
+        return
+    if json_:
+        print_json([o.to_dict(links=False) for o in ops[:limit]])
+        return
+    t = Table(title=f"candidate operations ({len(ops)})")
+    for c in ("id", "networks", "members", "score", "ties between networks", "span (UTC)"):
+        t.add_column(c, justify="right" if c in ("networks", "members", "score") else "left",
+                     no_wrap=c in ("id", "span (UTC)"))
+    short = {"co_action_links": "links", "shared_amplifiers": "amplifiers", "shared_infrastructure": "infra"}
+    for o in ops[:limit]:
+        span = f"{o.first_at:%Y-%m-%d}..{o.last_at:%Y-%m-%d}" if o.first_at and o.last_at else ""
+        t.add_row(o.operation_id, str(o.n_networks), str(o.n_members), f"{o.score:.2f}",
+                  ", ".join(f"{short.get(k, k)} {v}" for k, v in o.signals.get("ties", {}).items()) or "-", span)
+    console.print(t)
+    if len(ops) > limit:
+        console.print(f"... {len(ops) - limit} more (--limit)", highlight=False)
+
+
+def _show_operation(op: Operation, limit: int, json_: bool) -> None:
+    if json_:
+        print_json({**op.to_dict(links=False), "links": [x.to_dict() for x in op.links[:limit]],
+                    "links_total": len(op.links)})
+        return
+    console.print(f"[bold]{op.operation_id}[/] {op.explanation()}", highlight=False)
+    console.print(f"networks: {', '.join(op.network_ids[:50])}{' ...' if op.n_networks > 50 else ''}",
+                  highlight=False)
+    if not op.links:
+        return
+    console.print(f"strongest ties ({min(limit, len(op.links))} of {len(op.links)}):", highlight=False)
+    for link in op.links[:limit]:
+        console.print(f"  {link.network_a} - {link.network_b}: weight {link.weight:.1f} (sum of -log10 p), "
+                      f"p {_p(link.p_value)}", highlight=False)
+        for signal, ev in link.evidence.items():
+            mark = "" if ev.get("discovery") else " (not significant alone)"
+            examples = ev.get("example_pairs") or ev.get("example_accounts") or ev.get("example_prefixes") or []
+            shown = "; ".join(f"{x['account_a']} / {x['account_b']}" if "account_a" in x else
+                              x.get("ip_prefix", "") if isinstance(x, dict) else str(x) for x in examples)
+            console.print(f"    {signal}: {ev['observed']} observed where about {ev['expected']:.2g} were expected "
+                          f"for unrelated groups (p {_p(ev['p_value'])}){mark}; e.g. {shown}", highlight=False)
+
+
+def _p(p_value: float) -> str:
+    # p-values below the double range are stored as 0; say so rather than print an impossible certainty
+    return "< 1e-300" if p_value <= 0 else f"= {p_value:.2g}"

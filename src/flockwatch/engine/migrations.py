@@ -62,10 +62,27 @@ def _0003_network_growth(engine: Engine) -> None:
     engine.sql("ALTER TABLE network_members ADD COLUMN IF NOT EXISTS evidence_json VARCHAR")
 
 
+def _0004_operations(engine: Engine) -> None:
+    """Candidate operations (flockwatch.networks.operations): flagged networks grouped by ties that are unlikely for
+    unrelated groups; each tie keeps its per-signal counts, expectations, p-values and examples (JSON)."""
+    statements = [
+        """CREATE TABLE IF NOT EXISTS operations (
+          run_id VARCHAR, operation_id VARCHAR, n_networks BIGINT, n_members BIGINT, score DOUBLE,
+          signals_json VARCHAR, first_at TIMESTAMP, last_at TIMESTAMP)""",
+        "CREATE TABLE IF NOT EXISTS operation_networks (run_id VARCHAR, operation_id VARCHAR, network_id VARCHAR)",
+        """CREATE TABLE IF NOT EXISTS operation_links (
+          run_id VARCHAR, network_a VARCHAR, network_b VARCHAR, weight DOUBLE, p_value DOUBLE,
+          evidence_json VARCHAR)""",
+    ]
+    for stmt in statements:
+        engine.sql(stmt)
+
+
 MIGRATIONS: list[Migration] = [
     Migration("0001_canonical_tables", _0001_canonical_tables),
     Migration("0002_detection", _0002_detection),
     Migration("0003_network_growth", _0003_network_growth),
+    Migration("0004_operations", _0004_operations),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

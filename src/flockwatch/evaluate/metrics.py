@@ -9,6 +9,13 @@ accounts absent from it are organic). Produces account-level precision, recall a
 and ``network_purity``: for each flagged network, the share of members belonging to its most common operation
 (organic accounts form their own class), averaged with network sizes as weights.
 
+``candidate_operations`` scores the coarser level (``flockwatch.networks.operations``): how many candidate operations
+there are and how many hold planted accounts; for each truth operation, the share of its *found* accounts (members of
+flagged networks) that sit in its single best-matching candidate operation (``operation_recall``: 1.0 when the
+operation is shown as one), with the largest truth operation's figures at the top; and ``operation_purity`` (the
+size-weighted share of each candidate operation's members that belong to its most common truth operation, organic
+accounts a class of their own). The key ``operations`` keeps its older meaning (truth accounts per operation id).
+
 Fused members include accounts added after clustering (attach, growth). ``fused_by_joined`` splits the fused
 members by how they joined (precision of each source, and how many planted accounts each contributed); when the truth
 file has ``role`` / ``is_fresh`` columns, ``fused_by_role`` gives the fused recall per role and per freshness.
@@ -116,4 +123,38 @@ def evaluate(ws: Workspace, truth: dict[str, str] | str | Path, run_id: str | No
         "per_detector": per_detector,
         "networks_flagged": len(by_net),
         "network_purity": round(weighted / total, 4) if total else None,
+        "candidate_operations": operation_metrics(ws, rid, truth_map),
+    }
+
+
+def operation_metrics(ws: Workspace, run_id: str, truth_map: dict[str, str]) -> dict[str, Any]:
+    """Operation-level figures of a run against truth (see the module docstring); a run built before operations
+    existed is grouped on the fly, not stored."""
+    from flockwatch.networks.operations import load_operations, operation_members
+
+    ops = load_operations(ws, run_id)
+    op_of = operation_members(ws, ops)
+    by_op: dict[str, Counter[str]] = {}
+    for acc, oid in op_of.items():
+        by_op.setdefault(oid, Counter())[truth_map.get(acc, "__organic__")] += 1
+    majority = sum(c.most_common(1)[0][1] for c in by_op.values())
+    per_truth: list[dict[str, Any]] = []
+    for tid, size in Counter(truth_map.values()).most_common():
+        found = Counter(oid for acc, oid in op_of.items() if truth_map.get(acc) == tid)
+        n_found = sum(found.values())
+        best, in_best = (sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))[0] if found else (None, 0))
+        per_truth.append({"operation_id": tid, "accounts": size, "found": n_found,
+                          "candidate_operations": len(found), "best_candidate_operation": best,
+                          "best_candidate_size": next((o.n_members for o in ops if o.operation_id == best), 0),
+                          "operation_recall": round(in_best / n_found, 4) if n_found else None})
+    largest = per_truth[0] if per_truth else {}
+    return {
+        "operations": len(ops),
+        "largest_members": max((o.n_members for o in ops), default=0),
+        "largest_networks": max((o.n_networks for o in ops), default=0),
+        "operations_with_truth": sum(1 for c in by_op.values() if any(k != "__organic__" for k in c)),
+        "largest_truth_operation": largest.get("operation_id"),
+        "operation_recall": largest.get("operation_recall"),
+        "operation_purity": round(majority / len(op_of), 4) if op_of else None,
+        "per_truth_operation": per_truth,
     }

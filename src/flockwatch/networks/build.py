@@ -21,6 +21,9 @@ After flagging, growth (``grow.py``, on unless ``grow=False``) runs the seed-anc
 members and adds each account scoring at least ``grow_min_score`` to the flagged network its evidence links it to
 most. Every member records how it joined (``joined_by``: ``cluster``, ``attach`` or ``grow``); attached and grown
 members also keep the evidence that added them (``evidence_json``).
+
+Last, flagged networks tied to one another beyond chance are grouped into candidate operations
+(``operations.py``; tables ``operations``, ``operation_networks``, ``operation_links``).
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ from flockwatch.workspace import Workspace
 DEFAULT_MIN_SIZE = 3
 DEFAULT_MIN_SCORE = 0.5
 DEFAULT_ATTACH_FDR = 1e-3
+#: False-discovery rate of the ties that group flagged networks into candidate operations (``operations.py``).
+DEFAULT_OPERATIONS_FDR = 1e-3
 
 #: Pseudo-signals counting members added after clustering (not detector pairs).
 ADDED_BY = ("attached", "grown")
@@ -100,6 +105,7 @@ def build_networks(
     attach_fdr: float | None = DEFAULT_ATTACH_FDR,
     grow: bool = True,
     grow_min_score: float = DEFAULT_GROW_MIN_SCORE,
+    operations_fdr: float = DEFAULT_OPERATIONS_FDR,
 ) -> list[CandidateNetwork]:
     """Fuse, cluster (Leiden/CPM), score, attach, explain and store the candidate networks of a run.
 
@@ -107,6 +113,8 @@ def build_networks(
     whose co-actions with a flagged network as a whole are unlikely under chance; ``None`` turns it off.
     ``grow``: add low-activity accounts tied to flagged members (``grow.py``) when their calibrated expansion score
     is at least ``grow_min_score``.
+    ``operations_fdr``: false-discovery rate of the ties that group flagged networks into candidate operations
+    (``operations.py``), built and stored after the networks.
     """
     if not 0.0 < grow_min_score <= 1.0:
         raise ValidationError(f"grow_min_score must be in (0, 1], got {grow_min_score}")
@@ -156,6 +164,11 @@ def build_networks(
     _describe(ws, rid, networks)
     _store(ws, rid, networks, {"resolution": resolution, "saturation": saturation, "min_size": min_size,
                                 "min_score": min_score, "attach_fdr": attach_fdr, "growth": growth_stats})
+    # the coarser level: flagged networks tied beyond chance form candidate operations (replaces the run's rows);
+    # imported here because operations.py imports this module
+    from flockwatch.networks.operations import build_operations
+
+    build_operations(ws, rid, fdr=operations_fdr)
     return networks
 
 

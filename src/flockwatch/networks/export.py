@@ -2,7 +2,9 @@
 
 Consumes a workspace with built networks; produces files. ``export_members`` writes one row per (network, account):
 ``network_id, account_id, network_score, account_score, joined_by`` (``cluster``, ``attach`` or ``grow``) with
-account ids exactly as in the source data, flagged networks only unless ``include_all``. Graphs carry the fused edge
+account ids exactly as in the source data, flagged networks only unless ``include_all``. ``export_operations`` writes
+one row per (candidate operation, network, account): ``operation_id, network_id, account_id, account_score,
+joined_by``. Graphs carry the fused edge
 weight, the detectors that fired and the network of each node; GraphML is written by igraph, GEXF 1.3 by hand
 (igraph has no GEXF writer).
 """
@@ -45,6 +47,29 @@ def export_networks(ws: Workspace, path: str | Path, run_id: str | None = None, 
     sql = (f"SELECT network_id, size, score, flagged, density, signals, first_at, last_at, top_targets_json, "
            f"explanation FROM networks WHERE run_id = {_lit(rid)}{flag} ORDER BY network_id")
     return (ws.engine.to_parquet if out.suffix == ".parquet" else ws.engine.to_csv)(sql, out)
+
+
+def export_operations(ws: Workspace, path: str | Path, run_id: str | None = None) -> Path:
+    """Members of the run's candidate operations, one row per (operation_id, network_id, account_id); CSV or Parquet
+    by suffix. Runs built before operations existed are grouped on the fly (see ``load_operations``)."""
+    import pyarrow as pa
+
+    from flockwatch.networks.operations import load_operations
+
+    rid = resolve_run(ws, run_id)
+    out = Path(path)
+    ops = load_operations(ws, rid)
+    pairs = [(op.operation_id, nid) for op in ops for nid in op.network_ids]
+    ws.engine.register("__export_ops", pa.table({"operation_id": pa.array([p[0] for p in pairs], pa.string()),
+                                                 "network_id": pa.array([p[1] for p in pairs], pa.string())}))
+    try:
+        sql = f"""SELECT o.operation_id, m.network_id, m.account_id, m.account_score,
+                         coalesce(m.joined_by, 'cluster') AS joined_by
+                  FROM network_members m JOIN __export_ops o USING (network_id)
+                  WHERE m.run_id = {_lit(rid)} ORDER BY o.operation_id, m.network_id, m.account_id"""
+        return (ws.engine.to_parquet if out.suffix == ".parquet" else ws.engine.to_csv)(sql, out)
+    finally:
+        ws.engine.unregister("__export_ops")
 
 
 def _graph(ws: Workspace, rid: str, include_all: bool) -> ig.Graph:
