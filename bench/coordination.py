@@ -77,8 +77,10 @@ ws = Workspace.create(wsdir)
 for name in ("accounts", "actions", "action_hashtags", "action_urls", "action_mentions"):
     ws.engine.insert_arrow(name, pq.read_table(f"{data}/{name}.parquet"))
 t_load = time.perf_counter() - t0
+rss_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 run = detect(ws, detectors=None if dets == "all" else dets.split(","), window_s=None if dets == "all" else 60)
 t_detect = time.perf_counter() - t0 - t_load
+rss_detect = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 nets = build_networks(ws, run.run_id)
 t_cluster = time.perf_counter() - t0 - t_load - t_detect
 truth = set(pq.read_table(f"{data}/truth.parquet").column("account_id").to_pylist())
@@ -91,7 +93,9 @@ print(json.dumps({
     "precision": round(len(flagged & truth) / max(1, len(flagged)), 4),
     "edge_node_precision": round(len(edge_nodes & truth) / max(1, len(edge_nodes)), 4),
     "per_detector_s": {r.detector: r.seconds for r in run.results},
+    "peak_rss_after_load_mb": round(rss_load, 1), "peak_rss_after_detect_mb": round(rss_detect, 1),
     "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    "memory_limit": ws.engine.sql("SELECT current_setting('memory_limit')").scalar(),
 }))
 """
 

@@ -45,9 +45,9 @@ from flockwatch.workspace import Workspace
 #: Used when no calibration is available (expansion off, or nothing reached ``min_score``).
 DEFAULT_MIN_NATS = 12.0
 
-#: The calibrated threshold never goes below this (~1 in 3,000 by chance): the expansion can reach a high score at
+#: The calibrated threshold never goes below this (~1 in 22,000 by chance): the expansion can reach a high score at
 #: less evidence when its anchors are a large share of the accounts, and a stream sees partial histories.
-MIN_CALIBRATED_NATS = 8.0
+MIN_CALIBRATED_NATS = 10.0
 
 #: Evidence of a single kind (co-action, amplification, infrastructure, account signals) flags only at this much.
 SINGLE_KIND_MIN_NATS = 12.0
