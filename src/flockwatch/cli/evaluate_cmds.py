@@ -42,10 +42,13 @@ def evaluate(
         if json_:
             print_json(cmp)
             return
-        t = Table(title=f"categories x candidate networks (ARI {cmp['ari_all_labelled']})")
-        t.add_column("category")
+        # compact: a dozen count columns must fit a terminal without truncating the network ids
+        t = Table(title=f"categories x candidate networks (ARI {cmp['ari_all_labelled']})", box=None,
+                  padding=(0, 0, 0, 1), pad_edge=False, show_edge=False)
+        t.add_column("category", no_wrap=True, max_width=12)
         for c in cmp["columns"]:
-            t.add_column(c, justify="right")
+            head = c.strip("()").replace(" networks", "")
+            t.add_column(head, justify="right", no_wrap=True, min_width=len(head))
         for cat, row in cmp["confusion"].items():
             t.add_row(cat, *(str(row.get(c, 0)) for c in cmp["columns"]))
         console.print(t)
@@ -63,3 +66,8 @@ def evaluate(
         t.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", f"{m['predicted']:,}")
     console.print(t)
     console.print(f"network purity: {result['network_purity']} over {result['networks_flagged']} flagged networks")
+    ops = result.get("candidate_operations")
+    if ops:
+        console.print(f"candidate operations: {ops['operations']}; the largest holds {ops['largest_networks']} "
+                      f"network(s), {ops['largest_members']:,} accounts; operation recall "
+                      f"{ops['operation_recall']}, purity {ops['operation_purity']}")
