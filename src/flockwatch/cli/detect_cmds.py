@@ -11,7 +11,7 @@ from rich.table import Table
 
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json, progress_status
 from flockwatch.detect import DETECTORS, cnt_co_retweet, detect as run_detect, get
-from flockwatch.detect.run import DEFAULT_FDR, DEFAULT_HOT_CELL_ACTIONS, new_run_id
+from flockwatch.detect.run import DEFAULT_FDR, DEFAULT_HOT_CELL_ACTIONS, DEFAULT_MIN_LIFT, new_run_id
 from flockwatch.errors import UnknownNameError, ValidationError
 from flockwatch.networks import build_networks
 from flockwatch.networks.cluster import DEFAULT_RESOLUTION
@@ -31,6 +31,8 @@ def detect(
         Optional[float], typer.Option("--window-s", help="Co-action window in seconds (default: each detector's).")
     ] = None,
     fdr: Annotated[float, typer.Option(help="False-discovery rate over all account pairs.")] = DEFAULT_FDR,
+    min_lift: Annotated[float, typer.Option(help="Effect size an edge needs besides significance: observed / "
+                                            "expected co-action episodes.")] = DEFAULT_MIN_LIFT,
     hot_cell_actions: Annotated[
         int, typer.Option(help="Rank-neighbour join above this many actions per (target, window) cell; 0 = exact.")
     ] = DEFAULT_HOT_CELL_ACTIONS,
@@ -62,7 +64,7 @@ def detect(
     for n in names:
         get(n)
     with open_workspace(workspace) as ws, progress_status("detecting", not json_) as update:
-        run = run_detect(ws, detectors=names or None, window_s=window_s, fdr=fdr,
+        run = run_detect(ws, detectors=names or None, window_s=window_s, fdr=fdr, min_lift=min_lift,
                          hot_cell_actions=hot_cell_actions, detector_params=_params(param), progress=update)
         networks = []
         if cluster:

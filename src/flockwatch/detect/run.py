@@ -28,6 +28,8 @@ from flockwatch.workspace import Workspace
 DEFAULT_FDR = 1e-3
 #: (target, bucket) cells with more actions than this use the rank-neighbour join (kernel.py).
 DEFAULT_HOT_CELL_ACTIONS = 50
+#: Edges need observed co-action episodes at least this many times their expectation (calibration.py, Effect size).
+DEFAULT_MIN_LIFT = 5.0
 #: Co-action pairs kept per edge as evidence.
 DEFAULT_EVIDENCE_PER_EDGE = 20
 
@@ -74,6 +76,7 @@ def detect(
     hot_cell_actions: int = DEFAULT_HOT_CELL_ACTIONS,
     evidence_per_edge: int = DEFAULT_EVIDENCE_PER_EDGE,
     min_co_actions: int = 2,
+    min_lift: float = DEFAULT_MIN_LIFT,
     detector_params: Mapping[str, Mapping[str, Any]] | None = None,
     run_id: str | None = None,
     progress: Callable[[str], None] | None = None,
@@ -82,12 +85,15 @@ def detect(
 
     ``window_s`` overrides every detector's own window except fixed-window ones (``sync_post``); ``fdr`` is the
     Benjamini–Hochberg false-discovery rate over all account pairs; ``min_co_actions`` is the fewest co-acted units
-    an edge may rest on (one coincidence is never an edge, however rare its target).
+    an edge may rest on (one coincidence is never an edge, however rare its target); ``min_lift`` the effect size an
+    edge needs besides significance (observed / expected episodes).
     """
     if not 0 < fdr < 1:
         raise ValidationError(f"fdr must be in (0, 1), got {fdr}")
     if hot_cell_actions < 0:
         raise ValidationError("hot_cell_actions must be >= 0")
+    if min_lift < 1.0:
+        raise ValidationError(f"min_lift must be >= 1, got {min_lift}")
     names = list(detectors or DEFAULT_DETECTORS)
     dets = [get(n) for n in names]
     detector_params = dict(detector_params or {})
@@ -96,7 +102,7 @@ def detect(
     run = DetectionRun(
         run_id=run_id or new_run_id(),
         params={"detectors": names, "window_s": window_s, "fdr": fdr, "hot_cell_actions": hot_cell_actions,
-                "evidence_per_edge": evidence_per_edge, "min_co_actions": min_co_actions,
+                "evidence_per_edge": evidence_per_edge, "min_co_actions": min_co_actions, "min_lift": min_lift,
                 "detector_params": {k: dict(v) for k, v in detector_params.items()}},
     )
     e = ws.engine
@@ -121,7 +127,7 @@ def detect(
             if progress:
                 progress(f"{det.name}: calibrating {n_pairs:,} co-actions")
             model = calibration.null_model(e, prefix, hot)
-            n_edges = calibration.significant_pairs(e, prefix, model, fdr, min_co_actions)
+            n_edges = calibration.significant_pairs(e, prefix, model, fdr, min_co_actions, min_lift)
             n_cand = e.count(f"{prefix}_cand")
             _store(ws, run.run_id, det.name, prefix, evidence_per_edge)
         finally:
