@@ -43,7 +43,7 @@ def test_cli_detect_export_evaluate(tmp_path, capsys):
             w.writerow([a, "op1", r])
     assert main(["detect", "--workspace", str(wdir), "--json"]) == 0
     run = json.loads(capsys.readouterr().out)
-    assert run["networks_flagged"] >= 1 and len(run["detectors"]) == 10
+    assert run["networks_flagged"] >= 1 and len(run["detectors"]) == 9
     members = tmp_path / "members.csv"
     assert main(["networks", "export", "--workspace", str(wdir), "--members", str(members)]) == 0
     rows = list(csv.DictReader(members.open()))

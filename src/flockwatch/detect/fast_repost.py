@@ -4,6 +4,10 @@ Consumes ``actions``: a repost joined to its original (which must be in the data
 most ``max_delay_s`` seconds after the original count; the target is the original. Reposting within seconds,
 together with other accounts doing the same, is the signature of automation and of amplification rings
 (Weber & Neumann 2021, "fast retweet"); the kernel then asks whether two accounts do it *together* more than chance.
+
+Not in the default set (registry.OPT_IN_DETECTORS): on viral posts the kernel pairs rank neighbours, and accounts
+that are always among the first reposters meet each other on every viral post more often than the null expects.
+Run it by name where the data has few viral cascades, or to list instant reposters for review.
 """
 
 from flockwatch.detect.base import Detector, epoch_s
