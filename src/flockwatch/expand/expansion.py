@@ -6,9 +6,10 @@ nats, and per-account evidence (which seeds, which action pairs, which prefixes)
 
 How the score is calibrated (target-decoy, as in proteomics FDR control): each candidate's link observations
 (``links.anchor_links``) become evidence in nats — a Poisson surprise ``-ln P(X >= hits | expected)`` for co-actions
-and amplification, shared infrastructure (weighted by how much more the anchors use it than unrelated accounts), and creation-date / name-template likelihood ratios that
-only corroborate (they count at half weight, and only when behaviour or infrastructure already links the account:
-a creation burst alone also sweeps in ordinary sign-ups of that day). The same computation is then run against a
+and amplification, shared infrastructure (weighted by how much more the anchors use it than unrelated accounts),
+and creation-date / name-template likelihood ratios that only corroborate (they count at half weight, and only when
+behaviour or infrastructure already links the account: a creation burst alone also sweeps in ordinary sign-ups of
+that day). The same computation is then run against a
 *decoy* anchor set — random accounts matched to the seeds' activity levels, drawn from the accounts that show no
 link to the seeds (< ``DECOY_MAX_NATS``) — which shows how much evidence unrelated accounts collect against an
 unrelated set of the same size. The decoy run's candidates are likewise restricted to that unlinked pool, and its

@@ -11,9 +11,9 @@ scores (:func:`anchor_links` returns an Arrow table, one row per linked candidat
   act all the time, contribute almost nothing, while a rare text reposted within minutes counts a lot.
 - ``amp_hits`` / ``amp_expected``: actions that repost, reply to, quote or mention an anchor, against the
   platform-wide share of such actions times the candidate's activity.
-- ``infra_nats``: shared login prefixes / ASNs, each weighted by how much more often anchors use it than
-  accounts unrelated to them (:func:`prefix_weights`), so a national ISP weighs ~0 and a rented range the anchors share a
-  lot; VPN use counts when most anchors use VPNs.
+- ``infra_nats``: shared login prefixes / ASNs, each weighted by how much more often anchors use it than accounts
+  unrelated to them (:func:`prefix_weights`), so a national ISP weighs ~0 and a rented range the anchors share a lot;
+  VPN use counts when most anchors use VPNs.
 - ``created_llr`` / ``template_llr``: log-likelihood ratios of the creation date (anchors created within
   ``creation_window_days``) and of the screen-name template (``aaaa9999``-style shape) against all accounts.
 - evidence columns: example (candidate action, anchor action, anchor account, target kind) pairs, amplified
@@ -359,6 +359,7 @@ def prefix_weights(engine: Engine, anchors: str, out: str) -> None:
     finally:
         engine.unregister("__xp_pw")
 
+
 def fetch_arrow(result) -> pa.Table:
     """An engine result as Arrow."""
     return result.arrow()
@@ -367,7 +368,8 @@ def fetch_arrow(result) -> pa.Table:
 def cleanup(engine: Engine) -> None:
     """Drop the temp tables (they live for the session otherwise)."""
     for t in ("xp_acct", "xp_act", "xp_events", "xp_nact", "xp_infra", "xp_prefix_df", "xp_profile", "xp_anc",
-              "xp_ae", "xp_ce", "xp_pw", "xp_tp", "xp_ab", "xp_hits", "xp_co", "xp_amp_rows", "xp_amp", "xp_inf", "xp_sig"):
+              "xp_ae", "xp_ce", "xp_pw", "xp_tp", "xp_ab", "xp_hits", "xp_co", "xp_amp_rows", "xp_amp", "xp_inf",
+              "xp_sig"):
         engine.sql(f"DROP TABLE IF EXISTS {t}")
 
 
