@@ -79,15 +79,3 @@ def test_near_text_finds_chinese_near_duplicates(ws):
     near = {(a, b) for d, a, b in edges if d == "co_near_text"}
     assert near == {tuple(sorted(p)) for p in itertools.combinations([f"cn{k}" for k in range(5)], 2)}
     assert not [e for e in edges if e[0] == "co_text"], "variants are not identical texts"
-
-
-def test_text_normalisation(ws):
-    from flockwatch.detect.text_norm import normalised_text_sql
-    from flockwatch.detect.url_norm import normalised_domain_sql, normalised_url_sql
-
-    norm = ws.engine.sql(f"SELECT {normalised_text_sql(repr('RT @abc: Hello,   WORLD!! https://t.co/x @d 你好。'))}")
-    assert norm.scalar() == "hello world 你好"
-    url = ws.engine.sql(f"SELECT {normalised_url_sql(repr('HTTPS://www.Example.com/a/b/?utm_source=x&id=3#top'))}")
-    assert url.scalar() == "example.com/a/b/?id=3"
-    dom = ws.engine.sql(f"SELECT {normalised_domain_sql('NULL', repr('http://www2.News.example:8080/x'))}")
-    assert dom.scalar() == "news.example"

@@ -4,7 +4,7 @@ import json
 import numpy as np
 
 from flockwatch.expand import ExpansionParams, expand
-from flockwatch.expand.expansion import poisson_surprise, q_values
+from flockwatch.expand.expansion import q_values
 
 from expand_scenario import build_scenario, insert_accounts, insert_infra, T0
 
@@ -90,13 +90,6 @@ def test_csv_output_is_ranked_with_json_evidence(ws, scenario, tmp_path):
     assert "amplification" in json.loads(rows[0]["evidence"])
     assert not {r["account_id"] for r in rows} & set(scenario["seeds"])
 
-
-def test_poisson_surprise():
-    s = poisson_surprise(np.array([0, 1, 2, 5, 5]), np.array([1.0, 2.0, 0.1, 0.1, 1.0]))
-    assert s[0] == 0 and s[1] == 0  # no hits / fewer than expected: no evidence
-    assert s[3] > s[2] > 0 and s[3] > s[4] > 0
-    # P(X >= 1 | 0.1) = 1 - e^-0.1
-    assert abs(s[2] - (-np.log(1 - np.exp(-0.1)))) < 1e-9 or s[2] > 0
 
 
 def test_q_values_follow_decoys():

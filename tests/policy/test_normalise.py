@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flockwatch.policy.normalise import handle_key, host_key, host_suffixes, parse_advertiser, social_account
+from flockwatch.policy.normalise import handle_key, host_key, parse_advertiser, social_account
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -29,7 +29,6 @@ def test_keys():
     assert handle_key("cctv.chinese", "facebook") == "cctv.chinese"
     assert host_key("HTTP://user@Sub.Example.COM:8080/x") == "sub.example.com"
     assert host_key("not a host") is None
-    assert host_suffixes("a.b.example.com") == ["a.b.example.com", "b.example.com", "example.com"]
     assert social_account("https://www.youtube.com/channel/UCx-1") == ("youtube", "ucx-1")
     assert social_account("https://www.example.com/x") is None
 

@@ -7,6 +7,8 @@ their platform accounts and domains) or a list of handles / domains the analyst 
 
 from __future__ import annotations
 
+from flockwatch.core.urls import host
+
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,8 +27,7 @@ class StateMediaReference:
 
 
 def _host(value: str) -> str:
-    v = value.strip().lower().split("://", 1)[-1].split("/", 1)[0]
-    return v[4:] if v.startswith("www.") else v
+    return host(value) or value.strip().lower()
 
 
 def from_lists(handles: Iterable[str] = (), domains: Iterable[str] = (), country: str | None = None) -> StateMediaReference:

@@ -55,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from flockwatch.core.stats import bh_log_q, neg_log10, poisson_log_sf
 from flockwatch.engine import Engine
 
 MAX_WEIGHT = 300.0
@@ -189,19 +190,10 @@ def _bh(tbl: pa.Table, m: float, fdr: float) -> pa.Table:
         return empty
     k = tbl.column("k").to_numpy().astype(np.float64)
     lam = tbl.column("expected").to_numpy().astype(np.float64)
-    from scipy import stats  # imported here: scipy.stats costs ~1 s of start-up for every CLI command
-
-    log_p = stats.poisson.logsf(k - 1, lam)  # ln P(X >= k)
-    order = np.argsort(log_p, kind="stable")
-    ranks = np.empty_like(order)
-    ranks[order] = np.arange(1, len(order) + 1)
-    log_q_raw = log_p + math.log(m) - np.log(ranks)
-    # q_(i) = min over j >= i of p_(j) m / j
-    log_q_sorted = np.minimum.accumulate(log_q_raw[order][::-1])[::-1]
-    log_q = np.empty_like(log_q_sorted)
-    log_q[order] = np.minimum(log_q_sorted, 0.0)
+    log_p = poisson_log_sf(k, lam)  # ln P(X >= k)
+    log_q = bh_log_q(log_p, m)
     keep = log_q <= math.log(fdr)
-    weight = np.minimum(-log_p / math.log(10), MAX_WEIGHT)
+    weight = neg_log10(log_p, MAX_WEIGHT)
     return pa.table({
         "a": tbl.column("a").filter(pa.array(keep)), "b": tbl.column("b").filter(pa.array(keep)),
         "k": tbl.column("k").filter(pa.array(keep)), "expected": pa.array(lam[keep]), "p_value": pa.array(np.exp(log_p[keep])),

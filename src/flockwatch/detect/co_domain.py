@@ -7,7 +7,7 @@ still matches their full URLs.
 """
 
 from flockwatch.detect.base import Detector, epoch_s
-from flockwatch.detect.url_norm import normalised_domain_sql
+from flockwatch.core.urls import domain_or_host_sql
 
 SHORTENER_DOMAINS = ("t.co", "bit.ly", "goo.gl", "ow.ly", "tinyurl.com", "buff.ly", "dlvr.it", "ift.tt", "fb.me",
                      "is.gd", "trib.al")
@@ -16,7 +16,7 @@ SHORTENER_DOMAINS = ("t.co", "bit.ly", "goo.gl", "ow.ly", "tinyurl.com", "buff.l
 def _sql(p):
     return f"""
 SELECT account_id, target, target AS unit, acted_at_s, action_id FROM (
-  SELECT a.account_id, {normalised_domain_sql('u.domain', 'u.url')} AS target,
+  SELECT a.account_id, {domain_or_host_sql('u.domain', 'u.url')} AS target,
          {epoch_s('a.acted_at')} AS acted_at_s, a.action_id
   FROM action_urls u JOIN actions a ON a.platform = u.platform AND a.action_id = u.action_id
   WHERE a.kind <> 'repost' AND a.acted_at IS NOT NULL

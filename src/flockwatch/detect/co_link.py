@@ -1,11 +1,11 @@
 """``co_link``: accounts that share the same (normalised) URL within the window.
 
 Consumes ``action_urls`` joined to ``actions`` (reposts excluded: a repost carries the original's links and is
-``co_repost``'s evidence); the target is the normalised URL (``url_norm``).
+``co_repost``'s evidence); the target is the normalised URL (core.urls).
 """
 
 from flockwatch.detect.base import Detector, epoch_s
-from flockwatch.detect.url_norm import normalised_url_sql
+from flockwatch.core.urls import normalised_url_sql
 
 
 def _sql(p):

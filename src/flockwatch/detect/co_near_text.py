@@ -2,7 +2,7 @@
 
 Consumes ``actions`` of kind post, reply or quote with text. Computed inside the engine, not in Python:
 
-1. normalise the text (``text_norm``) and keep distinct texts of at least ``min_text_chars`` characters;
+1. normalise the text (core.text) and keep distinct texts of at least ``min_text_chars`` characters;
 2. cut each into character shingles of ``shingle_chars`` characters — characters, not words, so Chinese (no spaces)
    works like English or Swedish;
 3. one-permutation MinHash (Li, Owen & Zhang, NIPS 2012): hash every shingle once, split the hash space into
@@ -18,7 +18,7 @@ one aggregation per stage.
 """
 
 from flockwatch.detect.base import Detector, epoch_s
-from flockwatch.detect.text_norm import normalised_text_sql
+from flockwatch.core.text import normalised_text_sql
 
 
 def _sql(p):

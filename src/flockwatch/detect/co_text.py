@@ -2,12 +2,12 @@
 
 Consumes ``actions`` of kind post, reply or quote with text — and reposts whose original is unknown (archives such
 as the IRA tweets keep a retweet's ``RT @user: ...`` text but not the retweeted id; the text then identifies the
-original). The target is the normalised text (``text_norm``) of at least ``min_text_chars`` characters, so that
+original). The target is the normalised text (core.text) of at least ``min_text_chars`` characters, so that
 "thanks!" or an empty reply is never a shared target.
 """
 
 from flockwatch.detect.base import Detector, epoch_s
-from flockwatch.detect.text_norm import normalised_text_sql
+from flockwatch.core.text import normalised_text_sql
 
 
 def _sql(p):

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from flockwatch.core.stats import poisson_surprise
 from flockwatch.engine import Engine
 from flockwatch.errors import ValidationError
 from flockwatch.expand import links
@@ -194,19 +195,6 @@ def evidence_nats(t: pa.Table) -> dict[str, np.ndarray]:
     template = 0.5 * _np(t, "template_llr") * gate
     return {"co_action": co, "amplification": amp, "infrastructure": infra, "creation": created,
             "name_template": template, "total": behaviour + created + template}
-
-
-def poisson_surprise(hits: np.ndarray, expected: np.ndarray) -> np.ndarray:
-    """``-ln P(X >= hits)`` for ``X ~ Poisson(expected)``; 0 where there are no hits or fewer than expected."""
-    from scipy.special import gammainc  # regularised lower incomplete gamma: P(X >= k) = gammainc(k, lam)
-
-    hits = np.asarray(hits, dtype=float)
-    lam = np.maximum(np.asarray(expected, dtype=float), 1e-9)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tail = gammainc(np.maximum(hits, 1.0), lam)
-        s = -np.log(np.clip(tail, 1e-300, 1.0))
-    s[(hits <= 0) | (hits <= lam)] = 0.0
-    return s
 
 
 def q_values(real: np.ndarray, decoy: np.ndarray, decoy_scale: float = 1.0) -> np.ndarray:

@@ -321,7 +321,7 @@ def prefix_weights(engine: Engine, anchors: str, out: str) -> None:
 
     ASNs are broader than prefixes and count half.
     """
-    from flockwatch.expand.expansion import poisson_surprise
+    from flockwatch.core.stats import poisson_surprise
 
     t = engine.sql(f"""
         WITH ai AS (SELECT DISTINCT acct, ip_prefix, asn FROM xp_infra SEMI JOIN {anchors} USING (acct)),

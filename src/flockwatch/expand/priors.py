@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from flockwatch.core.stats import poisson_log_sf
 from flockwatch.engine import Engine
 from flockwatch.expand.links import fetch_arrow
 from flockwatch.signals.name_templates import shape_sql
@@ -237,9 +238,7 @@ class AccountPriors:
         prev = [self.daily.get((d - dt.timedelta(days=i)).isoformat(), 0) for i in range(1, b + 1)]
         mu = max(float(np.median(prev)), self.p.min_expected_per_day)
         k = self.daily.get(day, 0)
-        from scipy import stats  # scipy.stats is imported on use: it costs ~1 s of start-up for every CLI command
-
-        out = (k, mu, float(stats.poisson.sf(k - 1, mu)) if k > 0 else 1.0)
+        out = (k, mu, float(np.exp(poisson_log_sf(k, mu))))
         self._burst_cache[day] = out
         return out
 

@@ -35,6 +35,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from flockwatch import schema
+from flockwatch.core.records import RecordError, twarc2_account, twarc2_page_tweets, twarc2_tweet
+from flockwatch.core.text import hashtag_key, mention_key
 from flockwatch.errors import InputFileError, ValidationError
 from flockwatch.expand import links
 from flockwatch.expand.expansion import CORROBORATION_MIN_NATS, ExpansionParams, evidence_nats, expand
@@ -476,13 +479,21 @@ def batch_from_records(records: Iterable[dict[str, Any]], source: str = "") -> B
     logins: list[tuple[str, Any, Any]] = []
     profiles: list[dict[str, Any]] = []
     for rec in records:
-        if "data" in rec and isinstance(rec["data"], list):  # a twarc2 page
-            profiles += [_twarc2_user(u) for u in (rec.get("includes") or {}).get("users", []) if "id" in u]
-            for a, tags, urls, ments in _twarc2_page(rec):
+        if "data" in rec and isinstance(rec["data"], list):  # a twarc2 page: the same mapping as ingest's
+            tweets, ref_authors, users = twarc2_page_tweets(rec)
+            profiles += [_twarc2_profile(u) for u in users]
+            for t in tweets:
+                try:
+                    tw = twarc2_tweet(t, ref_authors)
+                except RecordError as exc:
+                    raise ValidationError(f"{source}: {exc}: {json.dumps(t, ensure_ascii=False)[:200]}") from exc
+                a = {"action_id": tw.action_id, "account_id": tw.account_id, "kind": tw.kind,
+                     "acted_at": tw.acted_at.isoformat(), "target_action_id": tw.target_action_id,
+                     "target_account_id": tw.target_account_id, "text": tw.text}
                 acts.append(a)
-                ht += [(a["action_id"], h) for h in tags]
-                ur += [(a["action_id"], u) for u in urls]
-                mn += [(a["action_id"], m) for m in ments]
+                ht += [(tw.action_id, h) for h in tw.hashtags]
+                ur += [(tw.action_id, u) for u, _ in tw.urls]
+                mn += [(tw.action_id, m) for m in tw.mentions]
             continue
         if "action_id" not in rec and "ip_prefix" in rec:  # a login event riding along with the actions
             logins.append((str(rec.get("account_id")), rec.get("ip_prefix"),
@@ -498,9 +509,9 @@ def batch_from_records(records: Iterable[dict[str, Any]], source: str = "") -> B
         a = {k: (str(v) if v is not None else None) for k, v in a.items()}
         a["kind"] = a["kind"] or "post"
         acts.append(a)
-        ht += [(a["action_id"], str(h).lower().lstrip("#")) for h in rec.get("hashtags") or []]
+        ht += [(a["action_id"], hashtag_key(str(h))) for h in rec.get("hashtags") or []]
         ur += [(a["action_id"], str(u)) for u in rec.get("urls") or []]
-        mn += [(a["action_id"], str(m).lstrip("@")) for m in rec.get("mentions") or []]
+        mn += [(a["action_id"], mention_key(str(m))) for m in rec.get("mentions") or []]
     actions = pa.table({c: pa.array([a[c] for a in acts], pa.string()) for c in ACTION_COLUMNS})
     actions = actions.set_column(actions.column_names.index("acted_at"), "acted_at",
                                  pa.array([_parse_time(a["acted_at"]) for a in acts], pa.timestamp("us")))
@@ -520,9 +531,10 @@ def _profile_table(profiles: list[dict[str, Any]]) -> pa.Table:
     return pa.table({c: cols[c] for c in PROFILE_COLUMNS})
 
 
-def _twarc2_user(u: dict[str, Any]) -> dict[str, Any]:
-    return {"account_id": str(u["id"]), "screen_name": u.get("username"), "created_at": u.get("created_at"),
-            "language": u.get("lang"), "reported_location": u.get("location"), "description": u.get("description")}
+def _twarc2_profile(u: dict[str, Any]) -> dict[str, Any]:
+    row = dict(zip(schema.CANONICAL_TABLES["accounts"].column_names, twarc2_account(u, "")))
+    row["language"] = u.get("lang")
+    return {c: row.get(c) for c in PROFILE_COLUMNS}
 
 
 def read_batch_file(path: str | Path) -> Batch:
@@ -586,25 +598,6 @@ class DirectoryFeed:
 
     def mark(self, path: Path) -> None:
         self.done.add(path.name)
-
-
-def _twarc2_page(page: dict[str, Any]) -> Iterator[tuple[dict[str, Any], list[str], list[str], list[str]]]:
-    included = {t["id"]: t for t in (page.get("includes") or {}).get("tweets", []) if "id" in t}
-    for t in page["data"]:
-        kind, target, target_account = "post", None, None
-        for ref in t.get("referenced_tweets") or []:
-            kind = {"retweeted": "repost", "replied_to": "reply", "quoted": "quote"}.get(ref.get("type"), kind)
-            target = ref.get("id")
-            target_account = (included.get(target) or {}).get("author_id")
-        if kind == "reply" and not target_account:
-            target_account = t.get("in_reply_to_user_id")
-        ent = t.get("entities") or {}
-        a = {"action_id": str(t["id"]), "account_id": str(t.get("author_id")), "kind": kind,
-             "acted_at": t.get("created_at"), "target_action_id": target, "target_account_id": target_account,
-             "text": t.get("text")}
-        yield (a, [h["tag"].lower() for h in ent.get("hashtags", []) if "tag" in h],
-               [u.get("expanded_url") or u.get("url") for u in ent.get("urls", []) if u.get("url")],
-               [m.get("id") or m.get("username") for m in ent.get("mentions", [])])
 
 
 def _parse_time(v: Any):

@@ -34,7 +34,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flockwatch.engine.duckdb_engine import sql_literal
-from flockwatch.engine.expressions import url_host_sql
+from flockwatch.core.text import (
+    entity_match_ok_sql,
+    hashtag_from_match_sql,
+    hashtag_matches_sql,
+    mention_from_match_sql,
+    mention_matches_sql,
+    url_trim_sql,
+    urls_in_sql,
+)
+from flockwatch.core.urls import host_sql
 from flockwatch.errors import ExternalError, InputFileError
 from flockwatch.ingest.base import ReadContext
 
@@ -252,11 +261,6 @@ def sql_epoch_s(expr: str) -> str:
     )
 
 
-def sql_domain(url: str) -> str:
-    """Lower-cased host of a URL without ``www.`` (a scheme-less ``host/path`` works too)."""
-    return url_host_sql(url)
-
-
 def sql_list_items(expr: str) -> str:
     """A bracketed list string (``[a, b]``, ``['a', 'b']``, ``[]``) → list of its items without quotes.
 
@@ -396,38 +400,39 @@ def sql_pseudonymised(account_id: str) -> str:
     )
 
 
-#: Hashtags, URLs and @mentions written in text (what a tweet's entities would hold when a file has none).
-HASHTAG_RE = r"(?:^|[^\w&/])[#＃](\w*[^\W\d_]\w*)"
-URL_RE = r"https?://[^\s<>\"']+"
-MENTION_RE = r"(?:^|[^\w@])@(\w{1,50})"
-
-
 def explode_text_entities(ctx: ReadContext, valid: str, text: str = "text", *, urls: bool = True,
-                          mentions: bool = True) -> None:
-    """Hashtags (lower-cased), URLs (with host) and @handles parsed from ``text`` of ``valid`` → entity tables."""
+                          mentions: bool = True, hashtags: bool = True, where: str = "true") -> None:
+    """Hashtags (keys), URLs (with host) and @mentions written in ``text`` of ``valid`` → entity tables, for the rows
+    of ``valid`` where ``where`` holds (what a tweet's entities would hold when a file has none).
+
+    The rules are core.text's (Unicode-aware; twitter-text is the reference), so a ``#香港警察`` in a CSV arrives as
+    it would from the platform's own entities.
+    """
     platform = sql_literal(ctx.platform)
-    ctx.insert(
-        "action_hashtags",
-        f"""SELECT DISTINCT {platform} AS platform, action_id, lower(tag) AS hashtag FROM (
-                SELECT action_id, unnest(regexp_extract_all({text}, {sql_literal(HASHTAG_RE)}, 1)) AS tag
-                FROM {valid} WHERE {text} LIKE '%#%' OR {text} LIKE '%＃%')""",
-        unique_keys=True,
-    )
+    if hashtags:
+        ctx.insert(
+            "action_hashtags",
+            f"""SELECT DISTINCT {platform} AS platform, action_id, {hashtag_from_match_sql('m')} AS hashtag FROM (
+                    SELECT action_id, unnest({hashtag_matches_sql(text)}) AS m
+                    FROM {valid} WHERE ({where}) AND ({text} LIKE '%#%' OR {text} LIKE '%＃%'))
+                WHERE {entity_match_ok_sql('m')}""",
+            unique_keys=True,
+        )
     if urls:
         ctx.insert(
             "action_urls",
-            f"""SELECT DISTINCT {platform} AS platform, action_id, url, {sql_domain('url')} AS domain FROM (
-                    SELECT action_id,
-                           rtrim(unnest(regexp_extract_all({text}, {sql_literal(URL_RE)})), '.,;:!?)…') AS url
-                    FROM {valid} WHERE {text} LIKE '%http%')""",
+            f"""SELECT DISTINCT {platform} AS platform, action_id, url, {host_sql('url')} AS domain FROM (
+                    SELECT action_id, {url_trim_sql(f'unnest({urls_in_sql(text)})')} AS url
+                    FROM {valid} WHERE ({where}) AND {text} LIKE '%http%')""",
             unique_keys=True,
         )
     if mentions:
         ctx.insert(
             "action_mentions",
-            f"""SELECT DISTINCT {platform} AS platform, action_id, m AS mentioned_account_id FROM (
-                    SELECT action_id, unnest(regexp_extract_all({text}, {sql_literal(MENTION_RE)}, 1)) AS m
-                    FROM {valid} WHERE {text} LIKE '%@%')""",
+            f"""SELECT DISTINCT {platform} AS platform, action_id, {mention_from_match_sql('m')} AS mentioned_account_id
+                FROM (SELECT action_id, unnest({mention_matches_sql(text)}) AS m
+                      FROM {valid} WHERE ({where}) AND ({text} LIKE '%@%' OR {text} LIKE '%＠%'))
+                WHERE {entity_match_ok_sql('m')}""",
             unique_keys=True,
         )
 

@@ -13,6 +13,8 @@ function appended in :func:`terms_sql`.
 
 from __future__ import annotations
 
+from flockwatch.core.text import without_entities_sql
+
 CJK_CLASS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}"
 
 STOP_WORDS = frozenset(
@@ -24,10 +26,7 @@ STOP_WORDS = frozenset(
 
 
 def _clean_sql(col: str) -> str:
-    return (
-        f"regexp_replace(regexp_replace(coalesce({col}, ''), 'https?://\\S+|www\\.\\S+', ' ', 'g'), "
-        f"'[@#][\\p{{L}}\\p{{N}}_]+', ' ', 'g')"
-    )
+    return without_entities_sql(col)
 
 
 def words_sql(col: str) -> str:

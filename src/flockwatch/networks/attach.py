@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flockwatch.core.stats import bh_log_q, poisson_log_sf
 from flockwatch.detect import kernel
 from flockwatch.detect.registry import get
 from flockwatch.workspace import Workspace
@@ -95,16 +96,8 @@ WHERE x.network_id IS NULL GROUP BY 1, 2""").arrow())
         return {}
     k = t.column("k_sum").to_numpy().astype(float)
     lam = t.column("expected_sum").to_numpy()
-    from scipy import stats  # scipy.stats is imported on use: it costs ~1 s of start-up for every CLI command
-
-    log_p = stats.poisson.logsf(k - 1, lam)
-    m = max(1, len(accounts))
-    order = np.argsort(log_p, kind="stable")
-    ranks = np.empty_like(order)
-    ranks[order] = np.arange(1, len(order) + 1)
-    log_q_raw = log_p + math.log(m) - np.log(ranks)
-    log_q = np.empty_like(log_q_raw)
-    log_q[order] = np.minimum.accumulate(log_q_raw[order][::-1])[::-1]
+    log_p = poisson_log_sf(k, lam)
+    log_q = bh_log_q(log_p, max(1, len(accounts)))
     accs = t.column("account_id").to_pylist()
     keep = {accs[i]: float(-log_p[i] / math.log(10)) for i in np.flatnonzero(log_q <= math.log(fdr))}
     if not keep:

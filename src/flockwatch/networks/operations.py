@@ -70,6 +70,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from flockwatch.core.stats import bh_discoveries, poisson_log_sf
 from flockwatch.errors import ValidationError
 from flockwatch.networks.build import DEFAULT_OPERATIONS_FDR, resolve_run
 from flockwatch.workspace import Workspace
@@ -225,13 +226,9 @@ def _tie_tests(ws: Workspace, rid: str, nets: dict[str, _Net], members: pa.Table
 
 def _poisson_log_sf(tests: list[_Test]) -> None:
     """Fill ``log_p = ln P(X >= observed)`` for X ~ Poisson(expected), in one vectorised call."""
-    from scipy.stats import poisson
-
     if not tests:
         return
-    observed = np.array([t.observed for t in tests], dtype=np.float64)
-    expected = np.maximum(np.array([t.expected for t in tests], dtype=np.float64), 1e-300)
-    log_p = np.minimum(poisson.logsf(observed - 1, expected), 0.0)
+    log_p = poisson_log_sf([t.observed for t in tests], [t.expected for t in tests])
     for t, lp in zip(tests, log_p):
         t.log_p = float(lp)
 
@@ -349,12 +346,8 @@ def _discoveries(tests: list[_Test], n_networks: int, fdr: float) -> list[Operat
         return []
     m = len(SIGNALS) * n_networks * (n_networks - 1) // 2
     order = sorted(tests, key=lambda t: (t.log_p, t.a, t.b, t.signal))
-    log_m, log_fdr = math.log(m), math.log(fdr)
-    k = 0
-    for rank, t in enumerate(order, 1):
-        if t.log_p + log_m - math.log(rank) <= log_fdr:
-            k = rank
-    found = {(t.a, t.b, t.signal) for t in order[:k]}
+    hit = bh_discoveries([t.log_p for t in order], fdr, m)
+    found = {(t.a, t.b, t.signal) for t, h in zip(order, hit) if h}
     discovered = {(a, b) for a, b, _ in found}
     by_pair: dict[tuple[str, str], list[_Test]] = defaultdict(list)
     for t in tests:

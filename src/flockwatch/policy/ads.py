@@ -23,7 +23,8 @@ from typing import Any
 
 from flockwatch.policy.determinations import latest, offboarding, today
 from flockwatch.policy.facts import parse_date
-from flockwatch.policy.normalise import host_suffixes, name_key, parse_advertiser
+from flockwatch.core.urls import host_suffixes
+from flockwatch.policy.normalise import name_key, parse_advertiser
 from flockwatch.policy.registry import Fact, Outlet, Registry
 from flockwatch.policy.rules import Policy, evaluate, get_policy
 

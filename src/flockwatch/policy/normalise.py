@@ -2,19 +2,19 @@
 
 Consumes strings such as ``@XHNews``, ``twitter:@RT_com``, ``https://www.BBC.co.uk/news``, ``People's Daily``;
 produces lookup keys. Handles are lower-cased without ``@``; hosts are lower-cased without scheme, ``www.``, port
-and path. The same functions build the registry's keys and parse queries, so both always agree.
+and path (core.urls' definition of a host). The same functions build the registry's keys and parse queries, so both always agree.
 """
 
 from __future__ import annotations
 
 import re
 
+from flockwatch.core.urls import host
+
 # Twitter handles are 1-15 word characters; other platforms' account names and channel ids also use '.' and '-'
 _TWITTER_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 _HANDLE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
-_PATH_START = re.compile(r"[/?#]")
 _PLATFORM_PREFIX = re.compile(r"^([a-z]+):(?!//)@?(.+)$", re.I)
 _PLATFORMS = {"twitter", "x", "facebook", "instagram", "youtube", "telegram", "vk", "tiktok", "linkedin", "ok",
               "rutube"}
@@ -38,20 +38,9 @@ def handle_key(handle: str, platform: str | None = None) -> str | None:
 
 
 def host_key(text: str) -> str | None:
-    """``https://www.BBC.co.uk:443/news?x`` → ``bbc.co.uk``; None when no valid host is there."""
-    t = text.strip().lower()
-    t = _SCHEME.sub("", t)
-    t = _PATH_START.split(t, maxsplit=1)[0]
-    t = t.rsplit("@", 1)[-1].split(":", 1)[0].rstrip(".")
-    if t.startswith("www."):
-        t = t[4:]
-    return t if _HOST.match(t) else None
-
-
-def host_suffixes(host: str) -> list[str]:
-    """``a.b.example.com`` → ``[a.b.example.com, b.example.com, example.com]`` (never a bare TLD)."""
-    labels = host.split(".")
-    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    """``https://www.BBC.co.uk:443/news?x`` → ``bbc.co.uk`` (core.urls' host); None when no valid DNS host is there."""
+    h = host(text)
+    return h if h is not None and _HOST.match(h) else None
 
 
 def social_account(url: str) -> tuple[str, str] | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from flockwatch.engine.duckdb_engine import sql_literal
 from flockwatch.ingest.base import ReadContext, ReadResult, Sniff
+from flockwatch.core.urls import host_sql
 from flockwatch.ingest.csvscan import (
     drop_scan,
     explode_text_entities,
@@ -21,7 +22,6 @@ from flockwatch.ingest.csvscan import (
     required,
     scan_csv,
     split_valid,
-    sql_domain,
     sql_epoch_s,
     typed_ref,
 )
@@ -66,7 +66,7 @@ class CntCsvReader:
             insert_min_accounts(ctx, valid, screen_name="username")
             ctx.insert(
                 "action_urls",
-                f"""SELECT DISTINCT {p} AS platform, action_id, url, {sql_domain('url')} AS domain FROM (
+                f"""SELECT DISTINCT {p} AS platform, action_id, url, {host_sql('url')} AS domain FROM (
                         SELECT action_id, unnest(string_split(trim(urls), ' ')) AS url
                         FROM {valid} WHERE urls IS NOT NULL) WHERE url <> ''""",
                 unique_keys=True,

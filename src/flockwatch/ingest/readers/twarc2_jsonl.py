@@ -6,9 +6,8 @@ inline referenced tweets). Plain or ``.gz``. Produces ``actions`` for the tweets
 in ``includes`` are context, not actions of the file), ``accounts`` from ``includes.users`` / ``author``,
 ``action_hashtags`` / ``action_urls`` / ``action_mentions`` from ``entities``.
 
-Kind: ``referenced_tweets`` type ``retweeted`` → ``repost``, ``replied_to`` → ``reply``, ``quoted`` → ``quote``,
-else ``post``. The target account of a retweet or quote is the referenced tweet's ``author_id`` (from
-``includes.tweets`` or the inline tweet); of a reply, ``in_reply_to_user_id``.
+The tweet → row mapping (kind and its precedence, targets, entities, times) is core.records', shared with
+watch.
 
 Quarantine: a line that is not JSON (line = its line number), a tweet without ``id`` / ``author_id`` or with an
 unparseable ``created_at`` (line = the line it is on; raw = the tweet's JSON).
@@ -18,7 +17,6 @@ JSON is parsed in Python (the nesting defeats a columnar scan) into Arrow batche
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import json
 import zlib
@@ -27,44 +25,10 @@ from typing import Any
 import pyarrow as pa
 
 from flockwatch import schema
+from flockwatch.core.records import RecordError, text_or_none, twarc2_account, twarc2_page_tweets, twarc2_tweet
 from flockwatch.ingest.base import ReadContext, ReadResult, Sniff
 
 BATCH_ROWS = 50_000
-_KINDS = {"retweeted": "repost", "replied_to": "reply", "quoted": "quote"}
-_PRECEDENCE = {"post": 0, "quote": 1, "reply": 2, "repost": 3}
-
-
-def _time(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        t = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if t.tzinfo is not None:
-        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return t
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return None if value is None or isinstance(value, bool) else int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
-
-
-def _host(url: str) -> str | None:
-    from urllib.parse import urlsplit
-
-    try:
-        host = (urlsplit(url if "://" in url else "//" + url).hostname or "").lower()
-    except ValueError:
-        return None
-    return (host[4:] if host.startswith("www.") else host) or None
 
 
 class _Batches:
@@ -138,81 +102,32 @@ class Twarc2JsonlReader:
             out.quarantine.append((line_no, f"json: {type(exc).__name__}: {str(exc)[:120]}", text))
             return 1
         if isinstance(obj, dict) and isinstance(obj.get("data"), list):
-            includes = obj.get("includes") if isinstance(obj.get("includes"), dict) else {}
-            ref_authors = {
-                str(t.get("id")): _str(t.get("author_id"))
-                for t in includes.get("tweets") or [] if isinstance(t, dict)
-            }
-            for user in includes.get("users") or []:
-                if isinstance(user, dict) and _str(user.get("id")):
-                    out.rows["accounts"].append(self._account(out.ctx, user))
-            for tweet in obj["data"]:
+            tweets, ref_authors, users = twarc2_page_tweets(obj)
+            for user in users:
+                out.rows["accounts"].append(twarc2_account(user, out.ctx.platform))
+            for tweet in tweets:
                 self._tweet(out, line_no, tweet, ref_authors)
-            return len(obj["data"])
+            return len(tweets)
         if isinstance(obj, dict) and ("author_id" in obj or "id" in obj):
             author = obj.get("author")
-            if isinstance(author, dict) and _str(author.get("id")):
-                out.rows["accounts"].append(self._account(out.ctx, author))
+            if isinstance(author, dict) and text_or_none(author.get("id")):
+                out.rows["accounts"].append(twarc2_account(author, out.ctx.platform))
             self._tweet(out, line_no, obj, {})
             return 1
         out.quarantine.append((line_no, "json: neither a response page with data nor a tweet", text))
         return 1
 
-    def _account(self, ctx: ReadContext, u: dict) -> tuple:
-        metrics = u.get("public_metrics") if isinstance(u.get("public_metrics"), dict) else {}
-        return (
-            ctx.platform, str(u["id"]), _str(u.get("username")), _str(u.get("name")), _time(u.get("created_at")),
-            _int(metrics.get("followers_count")), _int(metrics.get("following_count")), None,
-            _str(u.get("location")), _str(u.get("description")), _str(u.get("url")), False,
-        )
-
     def _tweet(self, out: _Batches, line_no: int, t: Any, ref_authors: dict[str, str | None]) -> None:
-        if not isinstance(t, dict):
-            out.quarantine.append((line_no, "tweet: not a JSON object", json.dumps(t, ensure_ascii=False)))
+        try:
+            rec = twarc2_tweet(t, ref_authors)
+        except RecordError as exc:
+            out.quarantine.append((line_no, str(exc), json.dumps(t, ensure_ascii=False)))
             return
-        tid, author, created = _str(t.get("id")), _str(t.get("author_id")), _time(t.get("created_at"))
-        reason = None
-        if tid is None:
-            reason = "id: missing"
-        elif author is None:
-            reason = "author_id: missing"
-        elif t.get("created_at") in (None, ""):
-            reason = "created_at: missing"
-        elif created is None:
-            reason = f"created_at: cannot parse {str(t.get('created_at'))[:40]!r} as a time"
-        if reason:
-            out.quarantine.append((line_no, reason, json.dumps(t, ensure_ascii=False)))
-            return
-        kind, target, target_account = "post", None, None
-        for ref in t.get("referenced_tweets") or []:
-            if not isinstance(ref, dict) or ref.get("type") not in _KINDS:
-                continue
-            k = _KINDS[ref["type"]]
-            # A retweet of a reply is a retweet; a reply that quotes is a reply: repost > reply > quote.
-            if _PRECEDENCE[k] > _PRECEDENCE[kind]:
-                kind, target = k, _str(ref.get("id"))
-                inline = ref.get("author_id")
-                if not inline and isinstance(ref.get("author"), dict):
-                    inline = ref["author"].get("id")
-                target_account = _str(inline) or ref_authors.get(str(target))
-        if kind == "reply":
-            target_account = _str(t.get("in_reply_to_user_id")) or target_account
-        ctx = out.ctx
-        out.rows["actions"].append((
-            ctx.platform, tid, author, kind, created, target, target_account, _str(t.get("text")),
-            _str(t.get("lang")), _str(t.get("source")),
-        ))
-        ent = t.get("entities") if isinstance(t.get("entities"), dict) else {}
-        for tag in {str(h.get("tag")).lstrip("#").lower() for h in ent.get("hashtags") or []
-                    if isinstance(h, dict) and h.get("tag")}:
-            out.rows["action_hashtags"].append((ctx.platform, tid, tag))
-        urls = {str(u.get("expanded_url") or u.get("url")) for u in ent.get("urls") or []
-                if isinstance(u, dict) and (u.get("expanded_url") or u.get("url"))}
-        for url in urls:
-            out.rows["action_urls"].append((ctx.platform, tid, url, _host(url)))
-        for m in {str(m.get("id") or m.get("username")) for m in ent.get("mentions") or []
-                  if isinstance(m, dict) and (m.get("id") or m.get("username"))}:
-            out.rows["action_mentions"].append((ctx.platform, tid, m))
+        platform = out.ctx.platform
+        out.rows["actions"].append(rec.action_row(platform))
+        out.rows["action_hashtags"] += [(platform, rec.action_id, tag) for tag in rec.hashtags]
+        out.rows["action_urls"] += [(platform, rec.action_id, url, h) for url, h in rec.urls]
+        out.rows["action_mentions"] += [(platform, rec.action_id, m) for m in rec.mentions]
 
 
 READER = Twarc2JsonlReader()

@@ -22,15 +22,17 @@ from __future__ import annotations
 
 from flockwatch.engine.duckdb_engine import sql_literal
 from flockwatch.ingest.base import ReadContext, ReadResult, Sniff
+from flockwatch.core.text import hashtag_key_sql
+from flockwatch.core.urls import host_sql
 from flockwatch.ingest.csvscan import (
     Check,
     CsvScan,
     drop_scan,
+    explode_text_entities,
     parses,
     required,
     scan_csv,
     split_valid,
-    sql_domain,
     sql_list_items,
     sql_time,
     typed_ref,
@@ -157,7 +159,8 @@ class TwitterIOArchiveReader:
 
 
 def explode(ctx: ReadContext, valid: str) -> None:
-    """Bracketed list columns → entity tables (hashtags lower-cased without '#'; URL hosts without ``www.``).
+    """Bracketed list columns → entity tables (hashtag keys; URL hosts), and for rows whose list is empty or absent
+    the entities written in the tweet text (core.text's rules), as the platform's own extractor would have listed.
 
     An empty list is written ``[]``: such rows are skipped before the (regex) split.
     """
@@ -165,13 +168,13 @@ def explode(ctx: ReadContext, valid: str) -> None:
     ctx.insert(
         "action_hashtags",
         f"""SELECT DISTINCT {platform} AS platform, action_id, tag AS hashtag FROM (
-                SELECT action_id, lower(ltrim(unnest({sql_list_items('hashtags')}), '#')) AS tag
+                SELECT action_id, {hashtag_key_sql(f"unnest({sql_list_items('hashtags')})")} AS tag
                 FROM {valid} WHERE hashtags IS NOT NULL AND hashtags <> '[]') WHERE tag <> ''""",
         unique_keys=True,
     )
     ctx.insert(
         "action_urls",
-        f"""SELECT DISTINCT {platform} AS platform, action_id, url, {sql_domain('url')} AS domain FROM (
+        f"""SELECT DISTINCT {platform} AS platform, action_id, url, {host_sql('url')} AS domain FROM (
                 SELECT action_id, unnest({sql_list_items('urls')}) AS url FROM {valid}
                 WHERE urls IS NOT NULL AND urls <> '[]')""",
         unique_keys=True,
@@ -183,6 +186,9 @@ def explode(ctx: ReadContext, valid: str) -> None:
                 FROM {valid} WHERE user_mentions IS NOT NULL AND user_mentions <> '[]') WHERE ltrim(m, '@') <> ''""",
         unique_keys=True,
     )
+    empty = "{} IS NULL OR {} = '[]'"
+    explode_text_entities(ctx, valid, urls=False, mentions=False, where=empty.format("hashtags", "hashtags"))
+    explode_text_entities(ctx, valid, urls=False, hashtags=False, where=empty.format("user_mentions", "user_mentions"))
 
 
 READER = TwitterIOArchiveReader()

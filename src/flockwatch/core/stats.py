@@ -1,0 +1,93 @@
+"""Statistics every stage shares: the Poisson upper tail and Benjamini–Hochberg control, both in log space.
+
+Consumes observed counts and their expected values under a null model (numpy arrays or scalars), or log p-values;
+produces log p-values, log q-values, or the mask of discoveries. Log space because the p-values of real
+coordination underflow doubles (a pair with 40 co-actions where 0.01 were expected has p ≈ 1e-150, and a cell
+of a troll farm far less); ranks and comparisons are done on logarithms so nothing rounds to 0.
+
+- :func:`poisson_log_sf` — ``ln P(X >= k)`` for ``X ~ Poisson(lam)`` (0 for ``k <= 0``).
+- :func:`poisson_surprise` — ``-ln P(X >= k)``, and 0 where ``k`` does not exceed ``lam`` (evidence in nats that
+  only counts excesses).
+- :func:`bh_log_q` — BH q-values (step-up, monotone, capped at 1) of ``m`` tests whose log p-values are given;
+  tests not listed (pairs never observed together) count as p = 1: they only raise ``m``.
+- :func:`bh_discoveries` — the mask ``q <= fdr``.
+
+scipy.stats is imported on first use: importing it costs about a second of start-up for every CLI command.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: the smallest expected count used (a zero expectation would make every observation infinitely surprising)
+MIN_EXPECTED = 1e-300
+#: the largest surprise one Poisson feature contributes, in nats
+MAX_SURPRISE = -math.log(1e-300)
+
+
+def poisson_log_sf(k: Any, lam: Any) -> FloatArray:
+    """``ln P(X >= k)`` for ``X ~ Poisson(lam)``, element-wise; 0 where ``k <= 0``."""
+    from scipy.stats import poisson
+
+    k_arr, lam_arr = np.broadcast_arrays(np.atleast_1d(np.asarray(k, dtype=np.float64)),
+                                         np.maximum(np.asarray(lam, dtype=np.float64), MIN_EXPECTED))
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        out = np.atleast_1d(np.minimum(poisson.logsf(k_arr - 1, lam_arr), 0.0))
+        # scipy's logsf underflows to -inf below ~1e-308 (a dense troll cell reaches p ~ 1e-800); there the tail is
+        # the first term times a geometric-like series: P(X >= k) = pmf(k) * sum_j lam^j k!/(k+j)!, bounded by
+        # pmf(k) / (1 - lam/(k+1)) for k + 1 > lam — exact to a few percent in p, i.e. to < 0.1 in ln p.
+        deep = ~np.isfinite(out) | (out < -700.0)
+        if np.any(deep):
+            kd, ld = k_arr[deep], lam_arr[deep]
+            ratio = np.clip(ld / (kd + 1.0), 0.0, 1.0 - 1e-12)
+            out = out.copy()
+            out[deep] = np.minimum(poisson.logpmf(kd, ld) - np.log1p(-ratio), 0.0)
+    res = np.asarray(np.where(k_arr <= 0, 0.0, out), dtype=np.float64)
+    return res.reshape(np.shape(np.broadcast(np.asarray(k), np.asarray(lam))))
+
+
+def poisson_surprise(k: Any, lam: Any) -> FloatArray:
+    """``-ln P(X >= k)``; 0 where there are no hits or no more than expected."""
+    k_arr = np.asarray(k, dtype=np.float64)
+    lam_arr = np.asarray(lam, dtype=np.float64)
+    # capped at -ln(1e-300): expansion scores were calibrated with that bound, and beyond it the evidence of one
+    # feature should not drown every other
+    s = np.minimum(-poisson_log_sf(k_arr, np.maximum(lam_arr, 1e-9)), MAX_SURPRISE)
+    return np.asarray(np.where((k_arr <= 0) | (k_arr <= lam_arr), 0.0, s), dtype=np.float64)
+
+
+def bh_log_q(log_p: Any, m: float | None = None) -> FloatArray:
+    """Benjamini–Hochberg log q-values of the given log p-values among ``m`` tests (default: as many as given).
+
+    ``q_(i) = min_{j >= i} p_(j) m / j``, capped at 1; ties keep their input order (stable sort), so the result is
+    deterministic.
+    """
+    lp = np.asarray(log_p, dtype=np.float64)
+    n = lp.size
+    if n == 0:
+        return np.zeros(0, dtype=np.float64)
+    total = float(n if m is None else max(m, n))
+    order = np.argsort(lp, kind="stable")
+    ranks = np.arange(1, n + 1, dtype=np.float64)
+    raw = lp[order] + math.log(total) - np.log(ranks)
+    sorted_q = np.minimum(np.minimum.accumulate(raw[::-1])[::-1], 0.0)
+    out = np.empty(n, dtype=np.float64)
+    out[order] = sorted_q
+    return out
+
+
+def bh_discoveries(log_p: Any, fdr: float, m: float | None = None) -> BoolArray:
+    """True for the tests BH declares discoveries at false discovery rate ``fdr``."""
+    return np.asarray(bh_log_q(log_p, m) <= math.log(fdr), dtype=np.bool_)
+
+
+def neg_log10(log_p: Any, cap: float = 300.0) -> FloatArray:
+    """``-log10 p`` from ``ln p`` (the edge weight unit), capped."""
+    return np.asarray(np.minimum(-np.asarray(log_p, dtype=np.float64) / math.log(10), cap), dtype=np.float64)

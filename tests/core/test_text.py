@@ -1,0 +1,110 @@
+"""Contract of core.text: hashtags, mentions, URLs and normalised text — the Python and SQL renderings agree, on
+multilingual cases, and hashtags follow twitter-text's own extractor (the reference)."""
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twitter_text import Extractor
+
+from flockwatch.core import text as T
+
+# (text, hashtags as written, mentions as written)
+CASES = [
+    ("支持 #香港警察 今天 @Вася_Пупкин", ["香港警察"], ["Вася_Пупкин"]),
+    ("#Россия #الصين ＃全角タグ #HK", ["Россия", "الصين", "全角タグ", "HK"], []),
+    ("RT @user: some text #Tag", ["Tag"], ["user"]),
+    ("RT@foo: x", [], ["foo"]),
+    ("#123 is no hashtag, #1st is", ["1st"], []),
+    ("#a#b and @a@b are neither", [], []),
+    ("mail me at x@y.com", [], []),
+    ("http://example.com/#frag is a URL, not a tag", [], []),
+    ("emoji 😀#tag and #️⃣ keycap", ["tag"], []),
+    ("&#39;s is an HTML entity", [], []),
+    ("#hello,#world! (#paren)", ["hello", "world", "paren"], []),
+    ("a#b c #_x", ["_x"], []),
+    ("＠全角 and @ascii_1", [], ["全角", "ascii_1"]),
+    ("", [], []),
+    ("#हिन्दी मराठी #தமிழ்", ["हिन्दी", "தமிழ்"], []),  # combining marks inside Indic tags
+]
+
+
+_SHARED = duckdb.connect()
+
+
+@pytest.fixture(scope="module")
+def con():
+    c = duckdb.connect()
+    yield c
+    c.close()
+
+
+def _sql_entities(con, text: str) -> tuple[list[str], list[str]]:
+    tags = con.execute(
+        f"SELECT {T.hashtag_from_match_sql('m')} FROM (SELECT unnest({T.hashtag_matches_sql('?')}) AS m) "
+        f"WHERE {T.entity_match_ok_sql('m')}", [text]).fetchall()
+    ments = con.execute(
+        f"SELECT {T.mention_from_match_sql('m')} FROM (SELECT unnest({T.mention_matches_sql('?')}) AS m) "
+        f"WHERE {T.entity_match_ok_sql('m')}", [text]).fetchall()
+    return [r[0] for r in tags], [r[0] for r in ments]
+
+
+@pytest.mark.parametrize(("text", "tags", "mentions"), CASES)
+def test_python_extraction(text, tags, mentions):
+    assert T.hashtags_in(text) == tags
+    assert T.mentions_in(text) == mentions
+
+
+@pytest.mark.parametrize(("text", "tags", "mentions"), CASES)
+def test_sql_extraction_agrees_with_python(con, text, tags, mentions):
+    sql_tags, sql_mentions = _sql_entities(con, text)
+    assert sql_tags == [T.hashtag_key(t) for t in tags]
+    assert sql_mentions == mentions
+
+
+#: where the Python port of twitter-text (2017) lags the current rules, which count combining marks (\p{M}) as part
+#: of a hashtag — Indic scripts are written with them
+_PORT_LAGS = {CASES[-1][0]}
+
+
+@pytest.mark.parametrize(("text", "tags", "mentions"), [c for c in CASES if c[0] not in _PORT_LAGS])
+def test_hashtags_follow_twitter_text(text, tags, mentions):
+    assert T.hashtags_in(text) == Extractor(text).extract_hashtags()
+
+
+def test_mentions_follow_twitter_text_on_latin_handles():
+    # twitter-text allows only ASCII handles; on those, both extract the same
+    for text in ("@alice hi @bob_2", "RT @a: x", "x@y.com @z", "hi @a@b", ".@lead dot"):
+        assert T.mentions_in(text) == Extractor(text).extract_mentioned_screen_names()
+
+
+def test_urls_in_text():
+    assert T.urls_in("see https://t.co/abc, and http://example.com/x?y=1.") == [
+        "https://t.co/abc", "http://example.com/x?y=1"]
+
+
+@pytest.mark.parametrize("text", [
+    "RT @abc: Hello,   WORLD!! https://t.co/x @d 你好。",
+    "Привет, МИР! «цитата» — тире",
+    "ＦＵＬＬ　ＷＩＤＴＨ！",
+    "مرحبا، العالم؟",
+    "tabs\tand\nnewlines\u00a0nbsp",
+])
+def test_normalised_text_sql_agrees_with_python(con, text):
+    sql = con.execute(f"SELECT {T.normalised_text_sql('?')}", [text]).fetchone()[0]
+    assert sql == T.normalise_text(text)
+
+
+def test_normalised_text():
+    assert T.normalise_text("RT @abc: Hello,   WORLD!! https://t.co/x @d 你好。") == "hello world 你好"
+    assert T.normalise_text("Привет, МИР!") == "привет мир"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab1_ #＃@＠.:/&!é香港Ж\u0301 \tRT")), max_size=30))
+def test_renderings_agree_on_generated_text(text):
+    con = _SHARED  # one connection for every generated example (opening one costs more than the check)
+    sql_tags, sql_mentions = _sql_entities(con, text)
+    assert sql_tags == [T.hashtag_key(t) for t in T.hashtags_in(text)]
+    assert sql_mentions == T.mentions_in(text)
+    assert con.execute(f"SELECT {T.normalised_text_sql('?')}", [text]).fetchone()[0] == T.normalise_text(text)
