@@ -26,30 +26,30 @@ def test_no_known_seed_is_an_error(ws, scenario):
         resolve_seeds(ws.engine, ["ghost"])
 
 
-def test_network_seeds_need_detection_tables(ws, scenario):
-    ws.engine.sql("DROP TABLE IF EXISTS network_members")  # a workspace where detection never ran
-    with pytest.raises(ValidationError, match="network_members"):
-        resolve_seeds(ws.engine, "network:3")
-    ws.engine.sql("CREATE TABLE network_members (network_id INTEGER, account_id VARCHAR)")
-    ws.engine.sql("INSERT INTO network_members VALUES (3, 's1'), (3, 's3'), (4, 'o1')")
-    assert resolve_seeds(ws.engine, "network:3").account_ids == ["s1", "s3"]
-    with pytest.raises(ValidationError, match="no members"):
-        resolve_seeds(ws.engine, "network:9")
-
-
-def test_network_seeds_take_the_latest_run(ws, scenario):
-    e = ws.engine
-    if not e.table_exists("detection_runs"):
-        import pytest as _pytest
-
-        _pytest.skip("detection tables not in this build")
+def _runs(e, *runs):
+    """A workspace's detection runs (run_id, status, started_at), with no members yet."""
     e.sql("DELETE FROM network_members")
-    cols = [r[0] for r in e.sql("SELECT column_name FROM information_schema.columns "
-                                "WHERE table_name = 'detection_runs'").rows()]
-    assert {"run_id", "status", "started_at"} <= set(cols)
-    e.sql("INSERT INTO detection_runs (run_id, status, started_at) VALUES "
-          "('r1', 'done', TIMESTAMP '2024-01-01'), ('r2', 'done', TIMESTAMP '2024-02-01')")
+    e.sql("DELETE FROM detection_runs")
+    for rid, status, started in runs:
+        e.sql("INSERT INTO detection_runs (run_id, status, started_at) VALUES (?, ?, ?)", [rid, status, started])
+
+
+def test_network_seeds_need_a_finished_run(ws, scenario):
+    _runs(ws.engine)  # a workspace where detection never ran
+    with pytest.raises(ValidationError, match="flockwatch detect"):
+        resolve_seeds(ws.engine, "network:N0003")
+
+
+def test_network_seeds_take_the_latest_finished_run(ws, scenario):
+    e = ws.engine
+    _runs(e, ("r1", "done", "2024-01-01"), ("r2", "done", "2024-02-01"), ("r3", "running", "2024-03-01"))
     e.sql("INSERT INTO network_members (run_id, network_id, account_id) VALUES "
-          "('r1', '1', 's1'), ('r2', '1', 's2'), ('r2', '1', 's3')")
-    assert resolve_seeds(e, "network:1").account_ids == ["s2", "s3"]
-    assert resolve_seeds(e, "network:r1/1").account_ids == ["s1"]
+          "('r1', 'N0001', 's1'), ('r2', 'N0001', 's2'), ('r2', 'N0001', 's3'), ('r1', 'N0002', 's1'), "
+          "('r3', 'N0001', 'o1')")
+    assert resolve_seeds(e, "network:N0001").account_ids == ["s2", "s3"]  # r3 has not finished
+    assert resolve_seeds(e, "network:r1/N0001").account_ids == ["s1"]
+    # ids are renumbered by every run: an id only an older run has is an error naming the run to use
+    with pytest.raises(ValidationError, match="<run_id>/N0002"):
+        resolve_seeds(e, "network:N0002")
+    with pytest.raises(ValidationError, match="no detection run 'r9'"):
+        resolve_seeds(e, "network:r9/N0001")

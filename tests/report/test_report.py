@@ -8,6 +8,7 @@ import pyarrow as pa
 import pytest
 
 from flockwatch.engine import Engine
+from flockwatch.workspace import Workspace
 from flockwatch.errors import InputFileError, ValidationError
 from flockwatch.report import (
     build_report,
@@ -92,29 +93,28 @@ def test_empty_network_still_renders(ws):
     assert "no data for" in html and "no activity" in html
 
 
-def test_resolve_network_without_detection_tables():
-    bare = Engine.memory()
-    with pytest.raises(ValidationError, match="network_members"):
-        resolve_network(bare, "7")
-    assert resolve_network(bare, "7", resolver=lambda n: ["b", "a"] if n == "7" else None) == ["a", "b"]
-    bare.sql("CREATE TABLE network_members (network_id BIGINT, account_id VARCHAR)")
-    bare.sql("INSERT INTO network_members VALUES (7, 'x'), (7, 'y'), (8, 'z')")
-    assert resolve_network(bare, "7") == ["x", "y"]
-    assert stored_network_edges(bare, "7") is None
-    with pytest.raises(ValidationError):
-        resolve_network(bare, "9")
+def test_resolve_network_before_detection():
+    ws = Workspace.memory()
+    with pytest.raises(ValidationError, match="flockwatch detect"):
+        resolve_network(ws.engine, "N0007")
+    assert resolve_network(ws.engine, "N0007", resolver=lambda n: ["b", "a"] if n == "N0007" else None) == ["a", "b"]
 
 
 def test_resolve_network_takes_the_latest_run_and_its_edges():
-    e = Engine.memory()
-    e.sql("CREATE TABLE network_members (run_id VARCHAR, network_id VARCHAR, account_id VARCHAR)")
-    e.sql("CREATE TABLE detection_runs (run_id VARCHAR, started_at TIMESTAMP)")
-    e.sql("CREATE TABLE fused_edges (run_id VARCHAR, account_a VARCHAR, account_b VARCHAR, weight DOUBLE)")
-    e.sql("INSERT INTO detection_runs VALUES ('r1', '2019-01-01'), ('r2', '2019-02-01')")
-    e.sql("INSERT INTO network_members VALUES ('r1', 'n1', 'old'), ('r2', 'n1', 'a'), ('r2', 'n1', 'b')")
-    e.sql("INSERT INTO fused_edges VALUES ('r2', 'a', 'b', 2.5), ('r1', 'old', 'a', 1), ('r2', 'a', 'zz', 1)")
-    assert resolve_network(e, "n1") == ["a", "b"]
-    assert stored_network_edges(e, "n1") == [("a", "b", 2.5)]
+    ws = Workspace.memory()
+    e = ws.engine
+    e.sql("INSERT INTO detection_runs (run_id, status, started_at) VALUES "
+          "('r1', 'done', '2019-01-01'), ('r2', 'done', '2019-02-01')")
+    e.sql("INSERT INTO network_members (run_id, network_id, account_id) VALUES "
+          "('r1', 'N0001', 'old'), ('r2', 'N0001', 'a'), ('r2', 'N0001', 'b')")
+    e.sql("INSERT INTO fused_edges (run_id, account_a, account_b, weight) VALUES "
+          "('r2', 'a', 'b', 2.5), ('r1', 'old', 'a', 1), ('r2', 'a', 'zz', 1)")
+    assert resolve_network(e, "N0001") == ["a", "b"]
+    assert resolve_network(e, "r1/N0001") == ["old"]
+    assert stored_network_edges(e, "N0001") == [("a", "b", 2.5)]
+    assert stored_network_edges(e, "r1/N0001") is None
+    with pytest.raises(ValidationError, match="not in detection run r2"):
+        resolve_network(e, "N0009")
 
 
 def test_read_account_file(tmp_path):

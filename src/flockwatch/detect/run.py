@@ -22,6 +22,7 @@ from typing import Any
 from flockwatch.detect import calibration, kernel
 from flockwatch.detect.registry import DEFAULT_DETECTORS, get
 from flockwatch.errors import ValidationError
+from flockwatch.core import runs
 from flockwatch.workspace import Workspace
 
 #: Edges whose BH q-value is at most this are kept (expected share of chance edges among them).
@@ -174,6 +175,5 @@ WHERE s.rn <= {int(evidence_per_edge)}""", [run_id, detector])
 
 
 def latest_run_id(ws: Workspace) -> str | None:
-    return ws.engine.sql(
-        "SELECT run_id FROM detection_runs WHERE status = 'done' ORDER BY started_at DESC, run_id DESC LIMIT 1"
-    ).scalar()
+    """The latest finished detection run of ``ws`` (core.runs' definition), or None."""
+    return runs.latest_run(ws.engine)

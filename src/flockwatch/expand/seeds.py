@@ -1,7 +1,7 @@
 """Seed sets: the confirmed accounts an expansion starts from.
 
 Consumes a list of account ids, a file with one account id per line (exactly as in the source data; blank lines and
-lines starting with ``#`` are ignored), or ``network:<id>`` when the detection tables exist; produces a sorted,
+lines starting with ``#`` are ignored), or ``network:<id>`` (that network of the latest detection run, or ``network:<run_id>/<id>``); produces a sorted,
 de-duplicated list of account ids. Seeds that the workspace does not know are reported, not silently dropped.
 """
 
@@ -13,9 +13,10 @@ from pathlib import Path
 
 from flockwatch.engine import Engine
 from flockwatch.accountlist import read_account_file
+from flockwatch.core import runs
+from flockwatch.core.runs import NETWORK_PREFIX
 from flockwatch.errors import ValidationError
 
-NETWORK_PREFIX = "network:"
 
 
 @dataclass
@@ -31,41 +32,13 @@ read_seed_file = read_account_file  # seeds are an account list like any other
 
 
 
-def network_members(engine: Engine, network_id: str) -> list[str]:
-    """Accounts of a detected candidate network (needs the detection table ``network_members``).
-
-    ``network_id`` is ``<id>`` (the latest finished detection run holding that network) or ``<run_id>/<id>``.
-    """
-    if not engine.table_exists("network_members"):
-        raise ValidationError(
-            f"`{NETWORK_PREFIX}{network_id}` needs detected networks (table network_members); run detection first "
-            "or pass a seed file"
-        )
-    run_id, _, nid = str(network_id).rpartition("/")
-    if not run_id:
-        has_run = engine.sql(
-            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'network_members' "
-            "AND column_name = 'run_id'").scalar()
-        if has_run and engine.table_exists("detection_runs"):
-            run_id = engine.sql(
-                """SELECT r.run_id FROM detection_runs r
-                    WHERE r.run_id IN (SELECT run_id FROM network_members WHERE CAST(network_id AS VARCHAR) = ?)
-                    ORDER BY (r.status = 'done') DESC, r.started_at DESC, r.run_id DESC LIMIT 1""", [nid]).scalar()
-    where = "CAST(network_id AS VARCHAR) = ?" + (" AND run_id = ?" if run_id else "")
-    rows = engine.sql(f"SELECT DISTINCT account_id FROM network_members WHERE {where} ORDER BY 1",
-                      [nid, run_id] if run_id else [nid]).rows()
-    if not rows:
-        raise ValidationError(f"candidate network {network_id!r} has no members in this workspace")
-    return [r[0] for r in rows]
-
-
 def resolve_seeds(engine: Engine, seeds: str | Path | Iterable[str]) -> SeedSet:
     """Turn ``seeds`` (ids, a file path, or ``network:<id>``) into a :class:`SeedSet` checked against the workspace."""
     source = ""
     if isinstance(seeds, (str, Path)):
         text = str(seeds)
         if text.startswith(NETWORK_PREFIX):
-            ids = network_members(engine, text[len(NETWORK_PREFIX):])
+            ids = runs.network_members(engine, text)[2]
         else:
             ids = read_seed_file(text)
         source = text

@@ -33,7 +33,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from flockwatch.detect.run import latest_run_id
+from flockwatch.core import runs
 from flockwatch.errors import ValidationError
 from flockwatch.networks.cluster import DEFAULT_RESOLUTION, leiden_communities
 from flockwatch.networks.fuse import DEFAULT_SATURATION, fuse
@@ -86,12 +86,8 @@ class CandidateNetwork:
 
 
 def resolve_run(ws: Workspace, run_id: str | None) -> str:
-    rid = run_id or latest_run_id(ws)
-    if rid is None:
-        raise ValidationError("no detection run in this workspace; run `flockwatch detect` first")
-    if not ws.engine.sql("SELECT count(*) FROM detection_runs WHERE run_id = ?", [rid]).scalar():
-        raise ValidationError(f"no detection run {rid!r} in this workspace")
-    return rid
+    """The run to read: ``run_id`` checked, or the latest finished run (core.runs' definition)."""
+    return runs.resolve_run(ws.engine, run_id)
 
 
 def build_networks(

@@ -1,0 +1,71 @@
+"""Detection runs and their networks: one answer to "the latest run" and "the members of network N0001".
+
+Consumes an engine over a workspace's warehouse (tables ``detection_runs`` and ``network_members``, schema.py);
+produces run ids and member lists, or a :class:`~flockwatch.errors.ValidationError` that says what to do.
+
+- **the latest run** is the most recently started detection run whose status is ``done`` (a run that failed or
+  is still writing never counts); ties on the start time go to the larger run id.
+- a **network reference** is ``<run_id>/<network_id>`` or a bare ``<network_id>``; a bare one means that network
+  of the latest run. Network ids are renumbered by every run, so a bare id never falls back to an older run that
+  happens to use the same id: a network that is not in the latest run is an error naming the run to use.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from flockwatch.errors import ValidationError
+
+#: how a network is named on the command line: ``network:N0001`` or ``network:<run>/N0001``
+NETWORK_PREFIX = "network:"
+
+
+class _Sql(Protocol):
+    def sql(self, query: str, params: Any = None) -> Any: ...
+
+
+def latest_run(engine: _Sql) -> str | None:
+    """The latest finished detection run, or None when there is none."""
+    return engine.sql(  # type: ignore[no-any-return]
+        "SELECT run_id FROM detection_runs WHERE status = 'done' ORDER BY started_at DESC, run_id DESC LIMIT 1"
+    ).scalar()
+
+
+def resolve_run(engine: _Sql, run_id: str | None = None) -> str:
+    """``run_id`` checked to exist, or the latest finished run; a :class:`ValidationError` when there is none."""
+    rid = run_id or latest_run(engine)
+    if rid is None:
+        raise ValidationError("no finished detection run in this workspace; run `flockwatch detect` first")
+    if not engine.sql("SELECT count(*) FROM detection_runs WHERE run_id = ?", [rid]).scalar():
+        raise ValidationError(f"no detection run {rid!r} in this workspace")
+    return rid
+
+
+def parse_network_ref(ref: str) -> tuple[str | None, str]:
+    """``"R/N0001"`` → ``("R", "N0001")``; ``"N0001"`` → ``(None, "N0001")`` (a ``network:`` prefix is dropped)."""
+    text = str(ref).strip()
+    if text.startswith(NETWORK_PREFIX):
+        text = text[len(NETWORK_PREFIX):]
+    run_id, _, nid = text.rpartition("/")
+    return (run_id or None), nid
+
+
+def resolve_network(engine: _Sql, ref: str) -> tuple[str, str]:
+    """``(run_id, network_id)`` of a network reference, checked to exist in that run."""
+    run_id, nid = parse_network_ref(ref)
+    rid = resolve_run(engine, run_id)
+    found = engine.sql("SELECT count(*) FROM network_members WHERE run_id = ? AND network_id = ?", [rid, nid]).scalar()
+    if not found:
+        hint = "" if run_id else (
+            f" (network ids are renumbered by every run; name an older run's network as <run_id>/{nid}, "
+            "see `flockwatch networks list --run RUN`)")
+        raise ValidationError(f"candidate network {nid!r} is not in detection run {rid}{hint}")
+    return rid, nid
+
+
+def network_members(engine: _Sql, ref: str) -> tuple[str, str, list[str]]:
+    """``(run_id, network_id, sorted member account ids)`` of a network reference."""
+    rid, nid = resolve_network(engine, ref)
+    rows = engine.sql("SELECT DISTINCT account_id FROM network_members WHERE run_id = ? AND network_id = ? "
+                      "ORDER BY 1", [rid, nid]).rows()
+    return rid, nid, [r[0] for r in rows]
