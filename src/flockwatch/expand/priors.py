@@ -8,7 +8,7 @@ description``); produces, per account, per-feature log-likelihood ratios (nats) 
 
 Features (each one a platform's trust-and-safety team holds at the moment an account first acts):
 
-- ``name_template``: the handle's length-coded shape (``signals.name_templates.shape_sql``: ``wan83721946`` →
+- ``name_template``: the handle's length-coded shape (``core.handles.handle_shape``: ``wan83721946`` →
   ``L3D8``) and, coarser, its digit runs only (``LD8``); the stronger of the two counts (they are nested, not
   independent evidence).
 - ``creation``: the stronger of
@@ -55,7 +55,7 @@ import pyarrow as pa
 from flockwatch.core.stats import poisson_log_sf
 from flockwatch.engine import Engine
 from flockwatch.expand.links import fetch_arrow
-from flockwatch.signals.name_templates import shape_sql
+from flockwatch.core.handles import handle_shape_sql as shape_sql
 
 #: Categorical features: name → column of :data:`FEATURE_SQL`.
 CATEGORICAL = ("name_shape", "name_digits", "language", "reported_location", "description", "created_day")

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import re
 
+from flockwatch.core.handles import handle_key
 from flockwatch.core.urls import host
 
-# Twitter handles are 1-15 word characters; other platforms' account names and channel ids also use '.' and '-'
-_TWITTER_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
-_HANDLE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _PLATFORM_PREFIX = re.compile(r"^([a-z]+):(?!//)@?(.+)$", re.I)
 _PLATFORMS = {"twitter", "x", "facebook", "instagram", "youtube", "telegram", "vk", "tiktok", "linkedin", "ok",
@@ -28,13 +26,6 @@ SOCIAL_HOSTS = {
 
 def name_key(name: str) -> str:
     return " ".join(name.replace("’", "'").casefold().split())
-
-
-def handle_key(handle: str, platform: str | None = None) -> str | None:
-    """``@XHNews`` → ``xhnews``; None when it cannot be a handle (on ``platform``, where given)."""
-    h = handle.strip().lstrip("@")
-    pattern = _TWITTER_HANDLE if platform == "twitter" else _HANDLE
-    return h.lower() if pattern.match(h) else None
 
 
 def host_key(text: str) -> str | None:

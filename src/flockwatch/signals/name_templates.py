@@ -23,30 +23,19 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from flockwatch.core.handles import handle_shape_sql
 from flockwatch.engine import Engine
 from flockwatch.signals.base import fetch_arrow, Scope, finish
 
 NAME = "name_template"
 PREFIX = "shared_prefix"
 
-_SHAPE_SQL = (
-    "array_to_string(list_transform(regexp_extract_all({col}, '[A-Za-z]+|[0-9]+|[^A-Za-z0-9]+'), "
-    "lambda t: CASE WHEN regexp_matches(t, '^[A-Za-z]') THEN 'L' || len(t)::VARCHAR "
-    "WHEN regexp_matches(t, '^[0-9]') THEN 'D' || len(t)::VARCHAR ELSE t END), '')"
-)
-
-
-def shape_sql(col: str) -> str:
-    """SQL expression for the length-coded handle shape of column ``col``."""
-    return _SHAPE_SQL.format(col=col)
-
-
 def compute(engine: Engine, scope: Scope, prefix_chars: int = 5, min_prefix_accounts: int = 3) -> pa.Table:
     plat = "" if scope.platform is None else f"AND platform = '{scope.platform}'"
     out = fetch_arrow(
         engine, f"""
         WITH named AS (
-          SELECT platform, account_id, screen_name, {shape_sql('screen_name')} AS shape,
+          SELECT platform, account_id, screen_name, {handle_shape_sql('screen_name')} AS shape,
             lower(regexp_extract(screen_name, '^[A-Za-z]+')) AS letters,
             len(regexp_extract(screen_name, '[0-9]+$')) AS trailing_digits
           FROM accounts
