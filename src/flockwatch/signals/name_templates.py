@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from flockwatch.engine import Engine
-from flockwatch.signals.base import fetch_arrow, Scope, finish
+from flockwatch.signals.base import Scope, engine_of, fetch_arrow, finish, platform_filter, WorkspaceLike
 
 NAME = "name_template"
 PREFIX = "shared_prefix"
@@ -41,10 +40,10 @@ def shape_sql(col: str) -> str:
     return _SHAPE_SQL.format(col=col)
 
 
-def compute(engine: Engine, scope: Scope, prefix_chars: int = 5, min_prefix_accounts: int = 3) -> pa.Table:
-    plat = "" if scope.platform is None else f"AND platform = '{scope.platform}'"
+def compute(ws: WorkspaceLike, scope: Scope, prefix_chars: int = 5, min_prefix_accounts: int = 3) -> pa.Table:
+    plat, params = platform_filter(scope)
     out = fetch_arrow(
-        engine, f"""
+        engine_of(ws), f"""
         WITH named AS (
           SELECT platform, account_id, screen_name, {shape_sql('screen_name')} AS shape,
             lower(regexp_extract(screen_name, '^[A-Za-z]+')) AS letters,
@@ -76,6 +75,6 @@ def compute(engine: Engine, scope: Scope, prefix_chars: int = 5, min_prefix_acco
           ON s.platform = sp.platform AND left(s.letters, {int(prefix_chars)}) = sp.prefix
         WHERE sp.scope_n >= {int(min_prefix_accounts)}
         ORDER BY signal, value DESC, account_id
-        """
+        """, params
     )
     return finish(out)
