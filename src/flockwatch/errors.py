@@ -5,7 +5,8 @@
     │   ├── WorkspaceError               missing, outdated, newer or corrupt workspace
     │   ├── InputFileError               a file is missing, unreadable, or of an unknown format
     │   ├── UnknownNameError             unknown detector / reader / preset / policy name
-    │   └── ValidationError              bad parameters or bad registry input
+    │   ├── ValidationError              bad parameters or bad registry input
+    │   └── RegistryNotReadyError        the state-media registry cannot answer yet (names the command that fixes it)
     └── ExternalError                    something outside flockwatch failed (CLI exit code 3)
 
 The CLI maps these to exit codes at its edge only (``cli/app.py``); library code raises, never exits.
@@ -57,3 +58,17 @@ class UnknownNameError(UserError):
 
 class ValidationError(UserError):
     """Parameters or records that fail validation."""
+
+
+class RegistryNotReadyError(UserError):
+    """The state-media registry cannot give a meaningful answer yet: it has no outlets, or the policy asked about
+    has no determinations. ``fix`` is the command that makes it ready (without ``--workspace``, which the CLI adds)."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{problem}; run `{fix}`")
+
+    def for_workspace(self, path: object) -> "RegistryNotReadyError":
+        """The same error with the workspace named in the fixing command."""
+        return RegistryNotReadyError(self.problem, f"{self.fix} --workspace {path}")

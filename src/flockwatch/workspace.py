@@ -5,6 +5,10 @@
       ops.sqlite         operational state: cases, state-media registry, determinations (opened by those modules)
       runs/              per-run artefacts (reports, exports)
 
+A new on-disk workspace starts with the shipped state-media registry (State Media Matrix, curated facts and a
+determination per outlet under every shipped policy) set up once in ``ops.sqlite``; ``registry=False`` declines it
+(``flockwatch init --no-registry``). In-memory workspaces start with an empty registry (tests build their own).
+
 Consumes a directory path; produces an open :class:`Workspace` whose ``engine`` is the only door to the warehouse.
 Opening checks the schema version: a workspace from a newer flockwatch, or one that needs a migration, fails with a
 message that says what to do.
@@ -42,8 +46,11 @@ class Workspace:
 
     # -- opening ------------------------------------------------------------------------------------------------
     @classmethod
-    def create(cls, path: str | Path) -> "Workspace":
-        """Create the workspace at ``path`` (or open it when it already exists)."""
+    def create(cls, path: str | Path, registry: bool = True) -> "Workspace":
+        """Create the workspace at ``path`` (or open it when it already exists).
+
+        ``registry``: set up the shipped state-media registry when this workspace's store never had it (a no-op
+        after the first time, whatever the flag); ``False`` on a new workspace records that it is not wanted."""
         p = Path(path)
         if p.exists() and not p.is_dir():
             raise WorkspaceError(f"{p} exists and is not a directory")
@@ -58,7 +65,21 @@ class Workspace:
             engine.close()
             raise _newer(p, version)
         migrate(engine)
-        return cls(p, engine)
+        ws = cls(p, engine)
+        try:
+            ws._setup_registry(registry)
+        except BaseException:
+            ws.close()
+            raise
+        return ws
+
+    def _setup_registry(self, wanted: bool) -> None:
+        # imported here: the policy package stands beside the pipeline, and most commands never need it
+        from flockwatch.policy.matrix import decline_shipped_registry, ensure_shipped_registry
+        from flockwatch.policy.registry import Registry
+
+        with Registry.open(self) as reg:
+            (ensure_shipped_registry if wanted else decline_shipped_registry)(reg)
 
     @classmethod
     def open(cls, path: str | Path, create: bool = False, read_only: bool = False) -> "Workspace":

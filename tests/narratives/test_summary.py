@@ -58,7 +58,7 @@ def corpus(ws):
 
 
 def test_top_items_with_lift(corpus):
-    s = summarise_narratives(corpus.engine, ["net0", "net1", "net2"])
+    s = summarise_narratives(corpus, ["net0", "net1", "net2"])
     assert s.network_actions == 8 and s.background_actions == 40
     tags = {r["item"]: r for r in s.top_items("hashtag")}
     assert tags["riots"]["network_n"] == 6 and tags["riots"]["background_n"] == 1
@@ -74,7 +74,7 @@ def test_top_items_with_lift(corpus):
 
 
 def test_weekly_change(corpus):
-    s = summarise_narratives(corpus.engine, ["net0", "net1", "net2"])
+    s = summarise_narratives(corpus, ["net0", "net1", "net2"])
     weekly = {(r["week"], r["item"]): r for r in s.weekly_items("hashtag")}
     assert weekly[("2019-W33", "riots")]["n"] == 3 and weekly[("2019-W33", "riots")]["is_new"]
     assert weekly[("2019-W34", "riots")]["previous_week_n"] == 3 and weekly[("2019-W34", "riots")]["change"] == 0
@@ -83,13 +83,13 @@ def test_weekly_change(corpus):
 
 
 def test_unknown_accounts_give_empty_summary(corpus):
-    s = summarise_narratives(corpus.engine, ["ghost"])
+    s = summarise_narratives(corpus, ["ghost"])
     assert s.network_actions == 0 and s.top.num_rows == 0 and s.weekly.num_rows == 0
 
 
 def test_background_terms_from_a_sample_are_flagged_and_scaled(corpus):
-    exact = summarise_narratives(corpus.engine, ["net0", "net1", "net2"], facets=["term"])
-    sampled = summarise_narratives(corpus.engine, ["net0", "net1", "net2"], facets=["term"],
+    exact = summarise_narratives(corpus, ["net0", "net1", "net2"], facets=["term"])
+    sampled = summarise_narratives(corpus, ["net0", "net1", "net2"], facets=["term"],
                                    background_term_sample_actions=20)
     ex = {r["item"]: r for r in exact.top_items("term")}
     sa = {r["item"]: r for r in sampled.top_items("term")}
@@ -97,6 +97,6 @@ def test_background_terms_from_a_sample_are_flagged_and_scaled(corpus):
     assert all(r["background_estimated"] for r in sa.values())
     # the network side is never sampled
     assert {k: v["network_n"] for k, v in sa.items()} == {k: v["network_n"] for k, v in ex.items()}
-    again = summarise_narratives(corpus.engine, ["net0", "net1", "net2"], facets=["term"],
+    again = summarise_narratives(corpus, ["net0", "net1", "net2"], facets=["term"],
                                  background_term_sample_actions=20)
     assert again.top.to_pylist() == sampled.top.to_pylist()  # deterministic sample

@@ -49,7 +49,8 @@ def test_ads_check_table_and_errors(ws_path, capsys):
 def test_show_history_labels(ws_path, tmp_path, capsys):
     assert main(["media", "show", "Xinhua", "--json", "-w", str(ws_path)]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert shown["outlet"]["name"] == "Xinhua News Agency" and shown["determinations"][0]["outcome"] == "refuse"
+    ads = [d for d in shown["determinations"] if d["policy_id"] == "twitter-2019-08-ads"]
+    assert shown["outlet"]["name"] == "Xinhua News Agency" and ads[0]["outcome"] == "refuse"
     assert shown["offboarding"][0]["ends_on"] == "2019-09-18" and "Organic use is not affected" in \
         shown["offboarding"][0]["notice_text"]
     assert main(["media", "list", "--country", "SE", "--json", "-w", str(ws_path)]) == 0

@@ -155,7 +155,7 @@ def test_on_disk_store_is_versioned(tmp_path):
 
 
 def test_registry_as_context_manager(tmp_path):
-    with Workspace.create(tmp_path / "ws") as ws:
+    with Workspace.create(tmp_path / "ws", registry=False) as ws:
         with Registry.open(ws) as r:
             r.add_outlet("Example News", "GB")
         with Registry.open(ws) as r:

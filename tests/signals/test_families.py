@@ -29,14 +29,14 @@ def test_creation_burst_stands_out_against_background(ws):
     for i in range(30):  # 30 accounts on one day
         rows.append({"account_id": f"op{i}", "created_at": dt.datetime(2019, 2, 15, 3, i)})
     _accounts(ws, rows)
-    t = compute_signals(ws.engine, families=["creation_burst"])
+    t = compute_signals(ws, families=["creation_burst"])
     got = _rows(t, "creation_burst")
     assert got["op0"][0] > 0.999
     assert got["op0"][1]["accounts_created_that_day"] >= 30
     ordinary = [v for k, (v, _) in got.items() if k.startswith("bg") and not
                 k in {a for a, (_, e) in got.items() if e["created_on"] == "2019-02-15"}]
     assert np.median(ordinary) < 0.9
-    scoped = _rows(compute_signals(ws.engine, account_ids=["op1", "op2"], families=["creation_burst"]),
+    scoped = _rows(compute_signals(ws, account_ids=["op1", "op2"], families=["creation_burst"]),
                    "creation_burst")
     assert set(scoped) == {"op1", "op2"} and scoped["op1"][1]["scope_accounts_created_that_day"] == 2
 
@@ -47,7 +47,7 @@ def test_name_template_and_prefix(ws):
              enumerate(["alice", "bob_smith", "carol1985", "dave", "erin_k", "frank", "grace_h", "heidi99"])]
     _accounts(ws, rows)
     ops = [f"op{i}" for i in range(8)]
-    t = compute_signals(ws.engine, account_ids=ops + ["u0"], families=["name_template"])
+    t = compute_signals(ws, account_ids=ops + ["u0"], families=["name_template"])
     shapes = _rows(t, "name_template")
     assert shapes["op3"][1]["shape"] == "L7D8"
     assert shapes["op3"][1]["accounts_with_shape_in_scope"] == 8
@@ -62,7 +62,7 @@ def test_profile_reuse(ws):
                "country and my family!"}, {"account_id": "c", "description": bio}, {"account_id": "d",
                "description": "hi"}, {"account_id": "e", "description": "hi"}, {"account_id": "f",
                "description": "Something entirely my own"}])
-    got = _rows(compute_signals(ws.engine, families=["profile_reuse"]), "profile_reuse")
+    got = _rows(compute_signals(ws, families=["profile_reuse"]), "profile_reuse")
     assert set(got) == {"a", "b", "c"}  # short "hi" ignored, unique bio ignored
     assert got["b"][1]["accounts_sharing_on_platform"] == 3
     assert got["a"][0] == pytest.approx(2 / 3)
@@ -76,7 +76,7 @@ def test_automation_cadence_separates_scheduler_from_human(ws):
     insert(ws, "actions", actions_for("bot", sched, client="PostScheduler"))
     insert(ws, "actions", actions_for("person", human, client="Twitter for Android"))
     insert(ws, "actions", actions_for("few", sched[:3]))
-    got = _rows(compute_signals(ws.engine, families=["automation_cadence"]), "automation_cadence")
+    got = _rows(compute_signals(ws, families=["automation_cadence"]), "automation_cadence")
     assert got["bot"][0] > 0.85 and got["bot"][1]["gap_cv"] == 0
     assert got["bot"][1]["top_client"] == "PostScheduler" and got["bot"][1]["top_client_share"] == 1
     assert got["person"][0] < 0.3
@@ -93,7 +93,7 @@ def test_language_location_mismatch(ws):
            + [{**a, "action_id": a["action_id"] + "e"} for a in actions_for("ohio", times[18:], language="en")])
     insert(ws, "actions", actions_for("local", times, language="en"))
     insert(ws, "actions", actions_for("nowhere", times, language="ru"))
-    got = _rows(compute_signals(ws.engine, families=["language_location"]), "language_location_mismatch")
+    got = _rows(compute_signals(ws, families=["language_location"]), "language_location_mismatch")
     assert got["ohio"][0] == pytest.approx(0.9)
     assert got["ohio"][1]["dominant_language"] == "ru" and got["ohio"][1]["country"] == "US"
     assert got["local"][0] == 0.0
@@ -107,7 +107,7 @@ def test_infrastructure_concentration(ws):
     obs += [{"platform": "t", "account_id": "solo", "seen_at": t0, "ip_prefix": "198.51.100.0/24", "asn": 7922,
              "country": "US", "via_vpn": False}]
     insert(ws, "infrastructure", obs)
-    t = compute_signals(ws.engine, families=["infrastructure"])
+    t = compute_signals(ws, families=["infrastructure"])
     shared = _rows(t, "shared_infrastructure")
     assert shared["op1"][0] == pytest.approx(5 / 6) and shared["op1"][1]["accounts_on_prefix"] == 6
     assert shared["solo"][0] == 0.0
@@ -116,11 +116,11 @@ def test_infrastructure_concentration(ws):
 
 
 def test_registry_runs_every_family_on_an_empty_workspace(ws):
-    t = compute_signals(ws.engine)
+    t = compute_signals(ws)
     assert t.schema == SIGNAL_SCHEMA and t.num_rows == 0
     assert set(SIGNAL_FAMILIES) >= {"creation_burst", "working_hours", "infrastructure"}
 
 
 def test_unknown_family(ws):
     with pytest.raises(UnknownNameError):
-        compute_signals(ws.engine, families=["astrology"])
+        compute_signals(ws, families=["astrology"])

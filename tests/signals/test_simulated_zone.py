@@ -29,14 +29,14 @@ def test_fingerprint_recovers_planted_zone(small_world, ws):
     ingest_paths(ws, [res.users_file, *res.tweets_files])
     for op in truth["operations"]:
         zone = op["schedule"]["zone_offset_h"]
-        fp = working_hours_fingerprint(ws.engine, members[op["operation_id"]])
+        fp = working_hours_fingerprint(ws, members[op["operation_id"]])
         assert zone in fp.observed_offsets_h or any(
             a["utc_offset_h"] == zone and a["equivalent_to_best"] for a in fp.alternatives
         ), fp.label
         assert fp.confidence_level == "high"
         assert fp.shape == "office"
         # per account, confident readings agree with the plan; the rest are honest "low"
-        per = fingerprints_by_account(ws.engine, members[op["operation_id"]])
+        per = fingerprints_by_account(ws, members[op["operation_id"]])
         confident = [f for f in per.values() if f.confidence_level != "low"]
         wrong = [f for f in confident if zone not in f.observed_offsets_h
                  and not any(a["utc_offset_h"] == zone and a["equivalent_to_best"] for a in f.alternatives)]

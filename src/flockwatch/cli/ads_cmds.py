@@ -1,17 +1,25 @@
-"""`flockwatch ads check`: may this advertiser buy ads under a policy on a date?"""
+"""`flockwatch ads check`: may this advertiser buy ads under a policy on a date?
+
+With --workspace the answer comes from that workspace's registry; without one, from a private in-memory copy of
+the shipped registry (``policy.matrix.shipped_registry``): nothing is written anywhere, so a quick check needs no
+workspace and cannot leave a stale copy behind.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 
-from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console
+from flockwatch.cli.common import JsonOpt, console
 from flockwatch.cli.media_cmds import registry_at
 from flockwatch.errors import InputFileError, ValidationError
+from flockwatch.policy import Registry, shipped_registry
 from flockwatch.policy.ads import ad_index
 from flockwatch.policy.facts import parse_date
 
@@ -21,6 +29,26 @@ ads_app = typer.Typer(help="Advertising eligibility of state media under a polic
 def register(app: typer.Typer) -> None:
     ads_app.command("check")(check)
     app.add_typer(ads_app, name="ads")
+
+
+OptionalWorkspaceOpt = Annotated[
+    Optional[Path],
+    typer.Option("--workspace", "-w", envvar="FLOCKWATCH_WORKSPACE",
+                 help="Workspace directory (default: answer from the shipped registry, read-only)."),
+]
+
+
+@contextlib.contextmanager
+def _registry(workspace: Path | None) -> Iterator[Registry]:
+    if workspace is not None:
+        with registry_at(workspace) as reg:
+            yield reg
+        return
+    reg = shipped_registry()
+    try:
+        yield reg
+    finally:
+        reg.conn.close()
 
 
 def _inputs(advertisers: list[str], batch: Path | None) -> list[str]:
@@ -39,7 +67,7 @@ def _inputs(advertisers: list[str], batch: Path | None) -> list[str]:
 
 
 def check(
-    workspace: WorkspaceOpt,
+    workspace: OptionalWorkspaceOpt = None,
     advertisers: Annotated[Optional[list[str]], typer.Argument(
         help="Handles (@x or x), domains/URLs or names.")] = None,
     policy: Annotated[str, typer.Option("--policy", "-p", help="Policy id.")] = "twitter-2019-08-ads",
@@ -54,11 +82,12 @@ def check(
     Example: flockwatch ads check @XHNews bbc.co.uk --policy twitter-2019-08-ads --date 2019-09-01 --json -w ws
 
     With --json, prints one JSON object per input (JSON lines): eligible (true/false/null = review), outcome,
-    outlet, reasons (codes citing fact ids) and sources.
+    outlet, reasons (codes citing fact ids), sources and registry (its source and snapshot date). Without
+    --workspace the shipped registry answers (read-only, in memory).
     """
     items = _inputs(advertisers or [], batch)
     on = parse_date(date, "--date", allow_future=True) if date else None
-    with registry_at(workspace) as reg:
+    with _registry(workspace) as reg:
         idx = ad_index(reg, policy)
         if json_:
             out = sys.stdout
@@ -68,7 +97,9 @@ def check(
             out.flush()
             return
         results = [idx.check(item, on, region) for item in items]
-    t = Table(title=f"ads check under {idx.policy.key} (organic use is not affected)")
+    reg_info = idx.registry
+    t = Table(title=f"ads check under {idx.policy.key} (organic use is not affected)",
+              caption=f"registry: {reg_info['source']}; snapshot {reg_info['snapshot_date'] or 'none'}")
     for c in ("input", "outlet", "eligible", "outcome", "reasons", "sources"):
         t.add_column(c, overflow="fold")
     for r in results:

@@ -1,7 +1,8 @@
 """`flockwatch media`: the state-media registry (import, list, show, decide, history, appeal).
 
 The registry lives in the workspace's ops.sqlite; commands that only write there open the DuckDB warehouse
-read-only, so they never contend with an analysis holding it.
+read-only, so they never contend with an analysis holding it. A workspace whose store never had the shipped
+registry gets it on first use (once; see ``policy.matrix.ensure_shipped_registry``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from rich.table import Table
 
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
 from flockwatch.errors import InputFileError, ValidationError
+from flockwatch.errors import RegistryNotReadyError
 from flockwatch.policy import (
-    Registry, appeals, decide, file_appeal, get_policy, history, import_registry, review_appeal,
+    Registry, appeals, decide, ensure_shipped_registry, file_appeal, get_policy, history, import_registry,
+    review_appeal,
 )
 from flockwatch.policy.determinations import offboarding_notices
 
@@ -30,9 +33,14 @@ PolicyOpt = Annotated[str, typer.Option("--policy", "-p", help="Policy id (optio
 
 @contextlib.contextmanager
 def registry_at(workspace: Path, create: bool = False) -> Iterator[Registry]:
-    """The workspace's registry, closed (with the workspace) on leaving the block."""
+    """The workspace's registry (the shipped one set up on first use), closed with the workspace on leaving the
+    block. A registry that cannot answer yet names its fixing command with this workspace."""
     with open_workspace(workspace, create=create, read_only=not create) as ws, Registry.open(ws) as reg:
-        yield reg
+        ensure_shipped_registry(reg)
+        try:
+            yield reg
+        except RegistryNotReadyError as exc:
+            raise exc.for_workspace(workspace) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -88,6 +96,10 @@ def import_(
     if facts is not None:
         console.print(f"loaded {facts}: " + ", ".join(f"{v} {k}" for k, v in result.items()
                                                     if isinstance(v, int)))
+        return
+    if result["status"] == "already imported":
+        console.print(f"already imported: this Matrix file is in the registry ({result['rows_read']:,} rows; "
+                      "nothing added)")
         return
     console.print(f"{result['status']}: {result['rows_read']:,} Matrix rows → {result['outlets']:,} outlets, "
                   f"{result['assets']:,} assets, {result['facts']:,} facts; {result['skipped_count']:,} links/rows "

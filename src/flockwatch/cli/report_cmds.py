@@ -68,7 +68,7 @@ def narratives(
     """
     ids = read_account_file(accounts)
     with open_workspace(workspace, read_only=True) as ws:
-        s = summarise_narratives(ws.engine, ids, platform, top_n=top)
+        s = summarise_narratives(ws, ids, platform, top_n=top)
     if json_:
         print_json({"network_actions": s.network_actions, "background_actions": s.background_actions,
                     "top": s.top.to_pylist(), "weekly": s.weekly.to_pylist()})

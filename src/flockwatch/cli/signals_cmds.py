@@ -43,7 +43,7 @@ def signals(
     """
     ids = read_account_file(accounts) if accounts else None
     with open_workspace(workspace, read_only=True) as ws:
-        table = compute_signals(ws.engine, ids, platform, families=family or None)
+        table = compute_signals(ws, ids, platform, families=family or None)
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
         pacsv.write_csv(table, output)
@@ -84,10 +84,10 @@ def working_hours(
     ids = read_account_file(accounts) if accounts else None
     with open_workspace(workspace, read_only=True) as ws:
         if per_account:
-            fps = fingerprints_by_account(ws.engine, ids, platform)
+            fps = fingerprints_by_account(ws, ids, platform)
             data = [{"platform": p, "account_id": a, **_brief(f.to_dict())} for (p, a), f in fps.items()]
         else:
-            data = _brief(working_hours_fingerprint(ws.engine, ids, platform).to_dict())
+            data = _brief(working_hours_fingerprint(ws, ids, platform).to_dict())
     if json_:
         print_json(data)
         return

@@ -19,13 +19,27 @@ def register(app: typer.Typer) -> None:
     app.command("export")(export)
 
 
-def init(path: Annotated[Path, typer.Argument(help="Directory to create the workspace in.")]) -> None:
-    """Create an empty workspace.
+def init(
+    path: Annotated[Path, typer.Argument(help="Directory to create the workspace in.")],
+    registry: Annotated[bool, typer.Option(
+        "--registry/--no-registry",
+        help="Start with the shipped state-media registry (Matrix, curated facts, determinations).")] = True,
+) -> None:
+    """Create a workspace: no platform data yet, the shipped state-media registry ready (unless --no-registry).
 
     Example: flockwatch init cases/hk2019
     """
-    with Workspace.create(path) as ws:
+    with Workspace.create(path, registry=registry) as ws:
         console.print(f"workspace ready at [bold]{path}[/] (schema version {ws.schema_version})")
+        if registry:
+            from flockwatch.policy import Registry
+
+            with Registry.open(ws) as reg:
+                prov = reg.provenance()
+            console.print(f"state-media registry: {prov['source']}, snapshot {prov['snapshot_date']}",
+                          highlight=False)
+        else:
+            console.print("state-media registry: none (add one with `flockwatch media import`)", highlight=False)
 
 
 def info(workspace: WorkspaceOpt, json_: JsonOpt = False) -> None:

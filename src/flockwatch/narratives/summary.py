@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from flockwatch.engine import Engine
+from flockwatch.errors import UnknownNameError
 from flockwatch.narratives.tokens import cjk_bigrams_sql, phrases_sql, words_sql
-from flockwatch.signals.base import account_scope, fetch_arrow, first_row
+from flockwatch.signals.base import WorkspaceLike, account_scope, engine_of, fetch_arrow, first_row
 from flockwatch.signals.language_location import language_code_sql
 
 FACETS = ("hashtag", "domain", "term", "language", "target")
@@ -74,7 +74,7 @@ def _items_sql(actions_sql: str, facets: Sequence[str], phrases: bool, term_filt
 
 
 def summarise_narratives(
-    engine: Engine,
+    ws: WorkspaceLike,
     account_ids: Sequence[str],
     platform: str | None = None,
     top_n: int = 20,
@@ -92,14 +92,19 @@ def summarise_narratives(
     background actions (the network's own actions are always all read); their background counts are scaled up
     and flagged ``background_estimated``. Hashtags, domains, languages and targets are always counted exactly.
     """
-    plat = "" if platform is None else f"WHERE platform = '{platform}'"
+    unknown = [f for f in facets if f not in FACETS]
+    if unknown:
+        raise UnknownNameError("narrative facet", unknown[0], FACETS)
+    engine = engine_of(ws)
+    # the platform is bound (``?``), never pasted: it comes from the command line
+    plat, params = ("", []) if platform is None else ("WHERE platform = ?", [platform])
     with account_scope(engine, account_ids, platform) as scope:
         flagged = (
             f"(SELECT a.*, (s.account_id IS NOT NULL) AS in_net FROM (SELECT * FROM actions {plat}) a "
             f"LEFT JOIN {scope.accounts_sql} s USING (platform, account_id))"
         )
         totals = first_row(
-            engine, f"SELECT count(*) FILTER (WHERE in_net), count(*) FILTER (WHERE NOT in_net) FROM {flagged}"
+            engine, f"SELECT count(*) FILTER (WHERE in_net), count(*) FILTER (WHERE NOT in_net) FROM {flagged}", params
         )
         n_net, n_bg = int(totals[0] or 0), int(totals[1] or 0)
         frac = min(1.0, background_term_sample_actions / n_bg) if n_bg else 1.0
@@ -132,7 +137,7 @@ def summarise_narratives(
             )
             SELECT *, row_number() OVER (PARTITION BY facet ORDER BY network_n DESC, lift DESC, item) AS rank
             FROM scored QUALIFY rank <= {int(top_n)} ORDER BY facet, rank
-            """
+            """, params
         )
         net_actions = scope.actions_sql
         weekly = fetch_arrow(

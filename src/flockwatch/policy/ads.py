@@ -10,7 +10,11 @@ and answers are cached per (outlet, date, region), so a lookup is a normalisatio
 (``bench/ads.py`` measures it). The index rebuilds itself when the registry changes in this process.
 
 The answer rests on the determination in force on the date (the newest with ``effective_on`` on or before it). When
-no determination exists yet, the policy is evaluated on the current facts and the answer says ``provisional``.
+an outlet has no determination in force yet, the policy is evaluated on the current facts and the answer says
+``provisional``. A registry with no outlets, or a policy with no determinations at all, gives no answers:
+:func:`ad_index` raises :class:`~flockwatch.errors.RegistryNotReadyError` naming the fixing command, because "not
+linked" from an empty registry would read as "eligible". Every answer carries ``registry``: the source and snapshot
+date of the registry it came from (:meth:`Registry.provenance`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flockwatch.policy.determinations import latest, offboarding, today
+from flockwatch.policy.determinations import latest, offboarding, require_ready, today
 from flockwatch.policy.facts import parse_date
 from flockwatch.core.urls import host_suffixes
 from flockwatch.policy.normalise import name_key, parse_advertiser
@@ -54,6 +58,7 @@ class AdCheck:
     offboarding: dict[str, Any] | None = None
     organic_use: str = ""
     also_linked: list[dict[str, Any]] = field(default_factory=list)
+    registry: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # shallow on purpose (dataclasses.asdict deep-copies and was 8x slower than the lookup itself); the
@@ -61,7 +66,8 @@ class AdCheck:
         return {"input": self.input, "policy": self.policy, "date": self.date, "eligible": self.eligible,
                 "outcome": self.outcome, "outlet": self.outlet, "matched": self.matched, "reasons": self.reasons,
                 "sources": self.sources, "determination_id": self.determination_id, "provisional": self.provisional,
-                "offboarding": self.offboarding, "organic_use": self.organic_use, "also_linked": self.also_linked}
+                "offboarding": self.offboarding, "organic_use": self.organic_use, "also_linked": self.also_linked,
+                "registry": self.registry}
 
 
 class AdIndex:
@@ -71,6 +77,7 @@ class AdIndex:
         self.reg = reg
         self.policy = policy
         self.generation = reg.generation
+        self.registry = reg.provenance()
         self.outlets: dict[int, Outlet] = {o.outlet_id: o for o in reg.outlets()}
         self.handles: dict[tuple[str, str], list[tuple[int, str]]] = {}
         self.handles_any: dict[str, list[tuple[int, str]]] = {}
@@ -212,10 +219,10 @@ class AdIndex:
         organic = self.policy.spec.get("organic_use", "unaffected")
         if best is None:
             return AdCheck(text, self.policy.key, on, True, "not_linked", None, None, list(_NOT_LINKED), [],
-                           organic_use=organic)
+                           organic_use=organic, registry=self.registry)
         return AdCheck(text, self.policy.key, on, best["eligible"], best["outcome"], best["outlet"], m,
                        best["reasons"], best["sources"], best["determination_id"], best["provisional"],
-                       best["offboarding"], organic, others)
+                       best["offboarding"], organic, others, self.registry)
 
     def check_json(self, text: str, on_date: str | None = None, region: str | None = None) -> str:
         """:meth:`check` as one JSON line. The outlet's part of the answer is serialised once per process:
@@ -239,6 +246,7 @@ def ad_index(reg: Registry, policy: str | Policy) -> AdIndex:
     cache: dict[str, AdIndex] = reg.__dict__.setdefault("_ad_indexes", {})
     idx = cache.get(pol.key)
     if idx is None or idx.generation != reg.generation:
+        require_ready(reg, pol)
         idx = cache[pol.key] = AdIndex(reg, pol)
     return idx
 

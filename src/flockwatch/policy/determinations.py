@@ -7,6 +7,10 @@ citing fact ids) + effective date + who decided (``engine`` or a named reviewer)
 
 Re-deciding after a fact changed adds a new determination that points at the one it supersedes; re-deciding over
 unchanged facts adds nothing. :func:`history` shows every determination of an outlet, old ones included.
+
+:func:`require_ready` refuses to answer from a registry that cannot mean anything yet (no outlets: everyone would
+look "not linked", hence eligible; no determination under the policy: labels would be silently empty), naming the
+command that fixes it.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from flockwatch.errors import ValidationError
+from flockwatch.errors import RegistryNotReadyError, ValidationError
 from flockwatch.policy import store
 from flockwatch.policy.facts import parse_date
 from flockwatch.policy.registry import Outlet, Registry
@@ -90,6 +94,20 @@ def _effective_on(policy: Policy, as_of: str | date | None) -> str:
     if on < policy.effective_from:
         raise ValidationError(f"{policy.key} takes effect on {policy.effective_from}; {on} is before it")
     return on
+
+
+def require_ready(reg: Registry, policy: Policy) -> None:
+    """Raise :class:`RegistryNotReadyError` when the registry has no outlets or ``policy`` has no determinations."""
+    if reg.conn.execute("SELECT 1 FROM media_outlets LIMIT 1").fetchone() is None:
+        raise RegistryNotReadyError(
+            "the state-media registry has no outlets, so no advertiser or account can be recognised "
+            "(an empty registry would call every advertiser eligible)", "flockwatch media import")
+    if reg.conn.execute("SELECT 1 FROM policy_determinations WHERE policy_id = ? LIMIT 1",
+                        (policy.id,)).fetchone() is None:
+        n = reg.conn.execute("SELECT count(*) FROM media_outlets").fetchone()[0]
+        raise RegistryNotReadyError(
+            f"no determinations under {policy.id} yet ({n:,} outlets registered, none decided)",
+            f"flockwatch media decide --policy {policy.id}")
 
 
 def latest(reg: Registry, outlet_id: int, policy: Policy, on_date: str | None = None) -> Determination | None:

@@ -3,7 +3,9 @@
 Consumes a :class:`Registry` with determinations of a labelling policy (``twitter-2020-08-labels``,
 ``meta-2020-06``); produces :class:`LabelRow` per labelled account (the outlet's accounts, and its editors and senior
 staff or government officials where the policy labels those roles) and writes them as CSV or JSON. Only stored
-determinations give labels: a label must be traceable to a determination id.
+determinations give labels: a label must be traceable to a determination id, so a registry with no outlets or no
+determinations under the policy raises :class:`~flockwatch.errors.RegistryNotReadyError` (naming the fixing
+command) instead of exporting nothing without saying why.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from flockwatch.errors import ValidationError
-from flockwatch.policy.determinations import determinations, today
+from flockwatch.policy.determinations import determinations, require_ready, today
 from flockwatch.policy.facts import parse_date
 from flockwatch.policy.registry import Registry
 from flockwatch.policy.rules import Policy, get_policy
@@ -49,6 +51,7 @@ def export_labels(reg: Registry, policy: str | Policy = "twitter-2020-08-labels"
     if not spec:
         raise ValidationError(f"{pol.key} gives no labels; labelling policies: twitter-2020-08-labels, meta-2020-06")
     on = parse_date(on_date, "date", allow_future=True) if on_date else today()
+    require_ready(reg, pol)
     platforms, roles = set(spec.get("platforms", pol.platforms)), set(spec.get("roles", ["outlet"]))
     rows: list[LabelRow] = []
     for det in determinations(reg, pol, latest_only=True, on_date=on):

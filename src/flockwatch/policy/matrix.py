@@ -14,6 +14,13 @@ Mapping, and why:
   governance control / editorial control) as what the classification says, never as primary findings.
 - the URL column gives domains; social-link columns give platform accounts. Links that name no valid account
   (the Matrix has hand-entered mistakes) and rows without a country or company are skipped and reported.
+
+First use: :func:`ensure_shipped_registry` gives a store that was never set up the shipped registry (import, then a
+determination per outlet under every shipped policy, effective on the policy's own start date) exactly once; the
+"already set up" mark is a row in the store itself (``media_registry_setup``), written in the same transaction as
+the data. :func:`shipped_registry` gives a private in-memory copy for answers without a workspace. Both copy rows
+from one template built per process (about 0.4 s to build, a few milliseconds to copy), so that creating many
+workspaces (the test suite does) does not re-parse the Matrix each time.
 """
 
 from __future__ import annotations
@@ -22,7 +29,9 @@ import csv
 import hashlib
 import json
 import re
+import sqlite3
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -78,9 +87,20 @@ def shipped_matrix() -> Path:
     return Path(str(resources.files("flockwatch.policy").joinpath("data/State_Media_Matrix.csv")))
 
 
+def _curated_bytes() -> bytes:
+    return resources.files("flockwatch.policy").joinpath("data/curated_facts.json").read_bytes()
+
+
 def shipped_curated() -> dict[str, Any]:
-    return json.loads(resources.files("flockwatch.policy").joinpath("data/curated_facts.json")
-                      .read_text(encoding="utf-8"))
+    return json.loads(_curated_bytes().decode("utf-8"))
+
+
+def curated_version(doc: dict[str, Any], raw: bytes | None = None) -> dict[str, Any]:
+    """What identifies a curated-facts document: the newest source date it cites and a content hash."""
+    dates = [str(f.get("date", "")) for o in doc.get("outlets", []) for f in o.get("facts", []) if f.get("date")]
+    dates += [str(f.get("date", "")) for f in doc.get("facts", []) if isinstance(f, dict) and f.get("date")]
+    body = raw if raw is not None else json.dumps(doc, sort_keys=True).encode("utf-8")
+    return {"facts_as_of": max(dates) if dates else None, "sha256": hashlib.sha256(body).hexdigest()[:16]}
 
 
 def classification_fact(code: str, snapshot_date: str = MATRIX_DATE) -> dict[str, Any]:
@@ -103,37 +123,147 @@ def import_registry(reg: Registry, matrix_csv: str | Path | None = None, curated
                     *, with_curated: bool = True, snapshot_date: str = MATRIX_DATE) -> ImportSummary:
     """Import the curated facts and a Matrix snapshot (the shipped ones by default) in one transaction.
 
-    Importing the same file content twice changes nothing (status ``already imported``). A later snapshot (another
+    Importing the same file content twice changes nothing (status ``already imported``); the check runs inside the
+    import's write transaction, so two processes importing at once cannot both import. A later snapshot (another
     file, a later ``snapshot_date``) adds its classifications to the same outlets and supersedes their older
     classifications from the same scheme: the Monitor reclassifies yearly, and a reclassification is a fact change
-    that re-deciding turns into new determinations.
+    that re-deciding turns into new determinations. Each import records its provenance (origin, Matrix file and
+    snapshot date, curated-facts version) for :meth:`Registry.provenance`.
     """
     path = Path(matrix_csv) if matrix_csv else shipped_matrix()
     rows = _read_matrix(path)
     snapshot = parse_date(snapshot_date, "snapshot date")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     summary = ImportSummary(rows_read=len(rows))
-    if reg.conn.execute("SELECT 1 FROM media_imports WHERE content_sha256 = ?", (digest,)).fetchone():
-        summary.status = "already imported"
-        return summary
-    latest = reg.conn.execute("SELECT max(snapshot_date) FROM media_imports").fetchone()[0]
-    if latest and snapshot <= latest:
-        raise ValidationError(f"snapshot date {snapshot} is not after the last imported snapshot ({latest}); "
-                              "give the new snapshot's date with --snapshot-date")
-    before = reg.counts()
-    doc = (curated if curated is not None else shipped_curated()) if with_curated else {"outlets": []}
-    curated_loaded = reg.conn.execute("SELECT 1 FROM media_outlets WHERE origin = ? LIMIT 1",
-                                      (CURATED_ORIGIN,)).fetchone() is not None
+    if with_curated:
+        doc = curated if curated is not None else shipped_curated()
+        cur_version = curated_version(doc, None if curated is not None else _curated_bytes())
+    else:
+        doc, cur_version = {"outlets": []}, None
+    shipped = matrix_csv is None and curated is None
+    provenance = {"matrix": {"source": MATRIX_SOURCE, "file": path.name, "sha256": digest[:16],
+                             "snapshot_date": snapshot},
+                  "curated_facts": cur_version, "flockwatch": _flockwatch_version()}
     with reg.transaction():
+        if reg.conn.execute("SELECT 1 FROM media_imports WHERE content_sha256 = ?", (digest,)).fetchone():
+            summary.status = "already imported"
+            return summary
+        latest = reg.conn.execute("SELECT max(snapshot_date) FROM media_imports").fetchone()[0]
+        if latest and snapshot <= latest:
+            raise ValidationError(f"snapshot date {snapshot} is not after the last imported snapshot ({latest}); "
+                                  "give the new snapshot's date with --snapshot-date")
+        before = reg.counts()
+        curated_loaded = reg.conn.execute("SELECT 1 FROM media_outlets WHERE origin = ? LIMIT 1",
+                                          (CURATED_ORIGIN,)).fetchone() is not None
         claims = _curated_claims(reg, doc, load=not curated_loaded) if doc.get("outlets") else []
         _load_matrix(reg, rows, claims, f"{MATRIX_ORIGIN}:{path.name}", snapshot, summary)
-        reg.conn.execute("INSERT INTO media_imports (content_sha256, file_name, snapshot_date, imported_at) "
-                         "VALUES (?, ?, ?, ?)", (digest, path.name, snapshot, store.utc_now()))
-    after = reg.counts()
+        reg.conn.execute("INSERT INTO media_imports (content_sha256, file_name, snapshot_date, imported_at, origin, "
+                         "provenance_json) VALUES (?, ?, ?, ?, ?, ?)",
+                         (digest, path.name, snapshot, store.utc_now(), "shipped" if shipped else "file",
+                          json.dumps(provenance, sort_keys=True)))
+        after = reg.counts()
+    reg._changed()
     summary.outlets = after["outlets"] - before["outlets"]
     summary.assets = after["assets"] - before["assets"]
     summary.facts = after["facts"] - before["facts"]
     return summary
+
+
+def _flockwatch_version() -> str:
+    from flockwatch import __version__
+
+    return __version__
+
+
+# -- the shipped registry on first use ------------------------------------------------------------------------
+#: decided_by of the determinations made when the shipped registry is set up
+SHIPPED_DECIDER = "shipped-registry"
+# copied in this order (foreign keys point backwards); every other policy table starts empty
+_COPIED_TABLES = ("media_outlets", "media_assets", "media_facts", "media_imports", "policy_determinations",
+                  "policy_offboarding")
+
+
+@lru_cache(maxsize=1)
+def _template() -> sqlite3.Connection:
+    """The shipped registry, imported and decided once per process in a private in-memory store."""
+    from flockwatch.policy.determinations import decide
+    from flockwatch.policy.rules import policies
+
+    reg = Registry(store.connect(None))
+    import_registry(reg)
+    for pol in policies():
+        # effective on the policy's own start date, so that answers for any date it was in force rest on a
+        # stored determination (a date before it answers "policy not in force")
+        decide(reg, pol, as_of=pol.effective_from, decided_by=SHIPPED_DECIDER)
+    return reg.conn
+
+
+def _copy_template(conn: sqlite3.Connection) -> None:
+    src = _template()
+    for table in _COPIED_TABLES:
+        cur = src.execute(f"SELECT * FROM {table}")
+        cols = [d[0] for d in cur.description]
+        conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                         [tuple(r) for r in cur])
+
+
+def setup_status(reg: Registry) -> str | None:
+    """``shipped`` / ``existing`` / ``declined`` once the store's first-use setup ran, else None."""
+    row = reg.conn.execute("SELECT status FROM media_registry_setup WHERE setup_id = 1").fetchone()
+    return row[0] if row else None
+
+
+def ensure_shipped_registry(reg: Registry) -> str:
+    """Set up the shipped registry in a store that never had one; returns the store's setup status.
+
+    ``shipped``: this call (or an earlier one) put the shipped Matrix, curated facts and determinations under every
+    shipped policy there. ``existing``: the store already held outlets or imports when first seen (a workspace
+    from before first-use setup, or a curated registry of one's own) and is left as it is. ``declined``: the
+    workspace was made with ``--no-registry``. The check and the import share one write transaction, and the mark
+    is a row with a fixed primary key, so no store is ever set up twice.
+    """
+    with reg.transaction():
+        status = setup_status(reg)
+        if status is not None:
+            return status
+        pristine = (reg.conn.execute("SELECT 1 FROM media_outlets LIMIT 1").fetchone() is None
+                    and reg.conn.execute("SELECT 1 FROM media_imports LIMIT 1").fetchone() is None)
+        provenance = "{}"
+        if pristine:
+            _copy_template(reg.conn)
+            provenance = reg.conn.execute("SELECT provenance_json FROM media_imports ORDER BY import_id DESC "
+                                          "LIMIT 1").fetchone()[0]
+        status = "shipped" if pristine else "existing"
+        reg.conn.execute("INSERT INTO media_registry_setup (setup_id, status, provenance_json, recorded_at) "
+                         "VALUES (1, ?, ?, ?)", (status, provenance, store.utc_now()))
+    reg._changed()
+    return status
+
+
+def decline_shipped_registry(reg: Registry) -> str:
+    """Mark a store as not wanting the shipped registry (``flockwatch init --no-registry``); returns the status."""
+    with reg.transaction():
+        status = setup_status(reg)
+        if status is None:
+            reg.conn.execute("INSERT INTO media_registry_setup (setup_id, status, provenance_json, recorded_at) "
+                             "VALUES (1, 'declined', '{}', ?)", (store.utc_now(),))
+            status = "declined"
+    return status
+
+
+def shipped_registry() -> Registry:
+    """A private in-memory copy of the shipped registry with determinations under every shipped policy.
+
+    Used to answer without a workspace: nothing is written anywhere, and each call gets its own copy, so an
+    answer cannot be changed by an earlier caller's writes."""
+    conn = store.connect(None)
+    _template().backup(conn)
+    reg = Registry(conn)
+    reg.conn.execute("INSERT OR IGNORE INTO media_registry_setup (setup_id, status, provenance_json, recorded_at) "
+                     "SELECT 1, 'shipped', provenance_json, ? FROM media_imports ORDER BY import_id DESC LIMIT 1",
+                     (store.utc_now(),))
+    reg.in_memory_copy = True
+    return reg
 
 
 def _read_matrix(path: Path) -> list[dict[str, str]]:

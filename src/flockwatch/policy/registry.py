@@ -115,6 +115,8 @@ class Registry:
         self.conn = conn
         # bumped on every write so that in-process lookup indexes (ads.py) know when to rebuild
         self.generation = 0
+        # True for the private in-memory copy of the shipped registry (answers without a workspace)
+        self.in_memory_copy = False
 
     @classmethod
     def open(cls, ws: object) -> "Registry":
@@ -382,6 +384,28 @@ class Registry:
                 counts["changes"] += 1
         self._changed()
         return counts
+
+    def provenance(self) -> dict[str, Any]:
+        """What the registry's answers rest on: the newest Matrix snapshot imported (source and snapshot date) and
+        the curated-facts version. ``snapshot_date`` is None when outlets came only from files or calls."""
+        row = self.conn.execute("SELECT file_name, snapshot_date, origin, provenance_json FROM media_imports "
+                                "ORDER BY snapshot_date DESC, import_id DESC LIMIT 1").fetchone()
+        if row is None:
+            return {"source": "no State Media Matrix import; outlets added from files or calls",
+                    "snapshot_date": None}
+        prov = json.loads(row["provenance_json"] or "{}")
+        curated = prov.get("curated_facts") or {}
+        if row["origin"] == "shipped":
+            source = "State Media Matrix (ASD-at-GMF; MJRC typology)" + (" + curated facts" if curated else "")
+            source += f", shipped with flockwatch {prov.get('flockwatch', '?')}"
+        else:
+            source = f"State Media Matrix file {row['file_name']}"
+        out: dict[str, Any] = {"source": source, "snapshot_date": row["snapshot_date"]}
+        if curated.get("facts_as_of"):
+            out["curated_facts_as_of"] = curated["facts_as_of"]
+        if self.in_memory_copy:
+            out["store"] = "in-memory copy (no workspace; read-only)"
+        return out
 
     def counts(self) -> dict[str, int]:
         q = {"outlets": "media_outlets", "assets": "media_assets", "facts": "media_facts",

@@ -126,6 +126,23 @@ MIGRATIONS: tuple[Migration, ...] = (
                  imported_at TEXT NOT NULL)""",
         ),
     ),
+    Migration(
+        "0003_registry_provenance",
+        (
+            # where an import came from: 'shipped' (the data inside flockwatch) or 'file'; provenance_json names the
+            # Matrix snapshot and the curated-facts version, so every answer can say what it rests on
+            "ALTER TABLE media_imports ADD COLUMN origin TEXT NOT NULL DEFAULT 'file'",
+            "ALTER TABLE media_imports ADD COLUMN provenance_json TEXT NOT NULL DEFAULT '{}'",
+            # at most one row (setup_id = 1): the first-use setup of the shipped registry happened (or was declined).
+            # The primary key makes "imported once" a property of the store: two processes racing to set up the same
+            # store cannot both insert the row, whichever database holds it (SQLite now, PostgreSQL for teams).
+            """CREATE TABLE media_registry_setup (
+                 setup_id INTEGER PRIMARY KEY CHECK (setup_id = 1),
+                 status TEXT NOT NULL,
+                 provenance_json TEXT NOT NULL,
+                 recorded_at TEXT NOT NULL)""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from flockwatch.engine import Engine
-from flockwatch.signals.base import fetch_arrow, Scope, finish
+from flockwatch.signals.base import fetch_arrow, Scope, finish, WorkspaceLike, engine_of
 
 NAME = "automation_cadence"
 
 
-def compute(engine: Engine, scope: Scope, min_actions: int = 10) -> pa.Table:
+def compute(ws: WorkspaceLike, scope: Scope, min_actions: int = 10) -> pa.Table:
+    engine = engine_of(ws)
     k = int(min_actions)
     out = fetch_arrow(
         engine, f"""

@@ -1,12 +1,17 @@
 """What an account signal is, and the account scope every signal, narrative and report query runs over.
 
-Consumes an :class:`~flockwatch.engine.Engine` and, optionally, a list of account ids; produces Arrow tables with the
+Consumes a :class:`~flockwatch.workspace.Workspace` (an Engine is still accepted from callers not yet moved) and,
+optionally, a list of account ids and a platform; produces Arrow tables with the
 columns of :data:`SIGNAL_SCHEMA`: one row per (account, signal), ``value`` in [0, 1] (0 = nothing unusual, 1 = the
 strongest form of the signal; each module documents its formula) and ``evidence`` as a JSON object naming the
 measurements behind the value, so an analyst can see *why*.
 
-To add a signal family: write one module with a function ``compute(engine, scope) -> pa.Table`` (use
+To add a signal family: write one module with a function ``compute(ws, scope) -> pa.Table`` (use
 :func:`empty_signals` / :func:`finish` for the output shape) and add one line to ``signals/registry.py``.
+
+User-supplied values never become SQL text: account ids are a registered Arrow relation, and the platform is a
+one-row registered relation in the scope's SQL fragments (those fragments are pasted into other modules' queries,
+which cannot know about their parameters) and a bound ``?`` parameter everywhere else.
 """
 
 from __future__ import annotations
@@ -18,7 +23,12 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from typing import TYPE_CHECKING, Union
+
 from flockwatch.engine import Engine
+
+if TYPE_CHECKING:
+    from flockwatch.workspace import Workspace
 
 SIGNAL_SCHEMA = pa.schema(
     [
@@ -31,6 +41,15 @@ SIGNAL_SCHEMA = pa.schema(
 )
 
 _counter = itertools.count()
+
+
+#: What signal functions take: a Workspace; an Engine is still accepted while report/ and attribute/ pass one.
+WorkspaceLike = Union["Workspace", Engine]
+
+
+def engine_of(ws: WorkspaceLike) -> Engine:
+    """The engine behind a Workspace. A bare Engine passes through: report/ and attribute/ still hand one in."""
+    return ws if isinstance(ws, Engine) else ws.engine
 
 
 @dataclass(frozen=True)
@@ -50,27 +69,37 @@ class Scope:
 
 @contextlib.contextmanager
 def account_scope(
-    engine: Engine, account_ids: Sequence[str] | None = None, platform: str | None = None
+    ws: WorkspaceLike, account_ids: Sequence[str] | None = None, platform: str | None = None
 ) -> Iterator[Scope]:
     """Expose ``account_ids`` (all accounts when None) to SQL for the duration of the block.
 
     Accounts that act (or log in) but have no ``accounts`` row are included: archives often hold actions of
     accounts whose profile is missing, and signals over actions must still see them.
     """
-    plat_filter = "" if platform is None else f" WHERE platform = {_lit(platform)}"
-    if account_ids is None:
-        accounts_sql = (
-            f"(SELECT DISTINCT platform, account_id FROM (SELECT platform, account_id FROM accounts{plat_filter} "
-            f"UNION ALL SELECT platform, account_id FROM actions{plat_filter} "
-            f"UNION ALL SELECT platform, account_id FROM infrastructure{plat_filter}))"
-        )
-        actions_sql = f"(SELECT * FROM actions{plat_filter})"
-        yield Scope(accounts_sql, actions_sql, True, platform)
-        return
-    name = f"__scope_ids_{next(_counter)}"
-    ids = pa.table({"account_id": pa.array(sorted(set(map(str, account_ids))), pa.string())})
-    engine.register(name, ids)
+    engine = engine_of(ws)
+    n = next(_counter)
+    registered: list[str] = []
     try:
+        plat_filter, plat_and = "", ""
+        if platform is not None:
+            plat_name = f"__scope_platform_{n}"
+            engine.register(plat_name, pa.table({"platform": pa.array([str(platform)], pa.string())}))
+            registered.append(plat_name)
+            plat_filter = f" WHERE platform IN (SELECT platform FROM {plat_name})"
+            plat_and = f" WHERE a.platform IN (SELECT platform FROM {plat_name})"
+        if account_ids is None:
+            accounts_sql = (
+                f"(SELECT DISTINCT platform, account_id FROM (SELECT platform, account_id FROM accounts{plat_filter} "
+                f"UNION ALL SELECT platform, account_id FROM actions{plat_filter} "
+                f"UNION ALL SELECT platform, account_id FROM infrastructure{plat_filter}))"
+            )
+            actions_sql = f"(SELECT * FROM actions{plat_filter})"
+            yield Scope(accounts_sql, actions_sql, True, platform)
+            return
+        name = f"__scope_ids_{n}"
+        ids = pa.table({"account_id": pa.array(sorted(set(map(str, account_ids))), pa.string())})
+        engine.register(name, ids)
+        registered.append(name)
         known = (
             f"(SELECT platform, account_id FROM accounts{plat_filter} "
             f"UNION SELECT platform, account_id FROM actions{plat_filter} "
@@ -79,19 +108,23 @@ def account_scope(
         accounts_sql = (
             f"(SELECT DISTINCT k.platform, k.account_id FROM {known} k JOIN {name} s USING (account_id))"
         )
-        actions_sql = (
-            f"(SELECT a.* FROM actions a SEMI JOIN {name} s ON a.account_id = s.account_id"
-            + ("" if platform is None else f" WHERE a.platform = {_lit(platform)}")
-            + ")"
-        )
+        actions_sql = f"(SELECT a.* FROM actions a SEMI JOIN {name} s ON a.account_id = s.account_id{plat_and})"
         yield Scope(accounts_sql, actions_sql, False, platform)
     finally:
-        engine.unregister(name)
+        for r in registered:
+            engine.unregister(r)
 
 
-def first_row(engine: Engine, query: str) -> tuple:
+def platform_filter(scope: Scope, keyword: str = "AND") -> tuple[str, list[str]]:
+    """``(sql, params)`` restricting a query's ``platform`` column to the scope's platform, as a bound parameter."""
+    if scope.platform is None:
+        return "", []
+    return f" {keyword} platform = ?", [scope.platform]
+
+
+def first_row(engine: Engine, query: str, params: Sequence[object] | None = None) -> tuple:
     """The first row of ``query`` (fully fetched, so no result is left open)."""
-    rows = engine.sql(query).rows()
+    rows = engine.sql(query, list(params) if params else None).rows()
     return rows[0] if rows else ()
 
 
@@ -106,15 +139,6 @@ def finish(table: pa.Table) -> pa.Table:
     return table.select(SIGNAL_SCHEMA.names).cast(SIGNAL_SCHEMA)
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def sql_literal(value: str) -> str:
-    """Quote a Python string as a SQL literal."""
-    return _lit(value)
-
-
-def fetch_arrow(engine: Engine, query: str) -> pa.Table:
-    """Run ``query`` and return an Arrow table."""
-    return engine.sql(query).arrow()
+def fetch_arrow(engine: Engine, query: str, params: Sequence[object] | None = None) -> pa.Table:
+    """Run ``query`` (with bound ``params`` for its ``?`` placeholders) and return an Arrow table."""
+    return engine.sql(query, list(params) if params else None).arrow()

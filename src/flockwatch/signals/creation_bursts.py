@@ -23,17 +23,19 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from flockwatch.engine import Engine
-from flockwatch.signals.base import fetch_arrow, Scope, empty_signals, finish
+from flockwatch.signals.base import (
+    Scope, WorkspaceLike, empty_signals, engine_of, fetch_arrow, finish, platform_filter,
+)
 
 NAME = "creation_burst"
 
 
 def compute(
-    engine: Engine, scope: Scope, background_days: int = 15, min_expected_per_day: float = 0.5,
+    ws: WorkspaceLike, scope: Scope, background_days: int = 15, min_expected_per_day: float = 0.5,
     min_accounts_per_day: int = 3,
 ) -> pa.Table:
-    plat = "" if scope.platform is None else f"AND platform = '{scope.platform}'"
+    engine = engine_of(ws)
+    plat, params = platform_filter(scope)
     daily = fetch_arrow(
         engine, f"""
         WITH d AS (
@@ -51,7 +53,7 @@ def compute(
         WINDOW w AS (PARTITION BY platform ORDER BY day
                      RANGE BETWEEN INTERVAL {int(background_days)} DAYS PRECEDING
                                AND INTERVAL {int(background_days)} DAYS FOLLOWING)
-        """
+        """, params
     )
     if daily.num_rows == 0:
         return empty_signals()

@@ -21,17 +21,16 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from flockwatch.engine import Engine
-from flockwatch.signals.base import Scope, fetch_arrow, finish
+from flockwatch.signals.base import Scope, engine_of, fetch_arrow, finish, platform_filter, WorkspaceLike
 
 SHARED = "shared_infrastructure"
 VPN = "vpn_use"
 
 
-def compute(engine: Engine, scope: Scope) -> pa.Table:
-    plat = "" if scope.platform is None else f"WHERE platform = '{scope.platform}'"
+def compute(ws: WorkspaceLike, scope: Scope) -> pa.Table:
+    plat, params = platform_filter(scope, "WHERE")
     out = fetch_arrow(
-        engine, f"""
+        engine_of(ws), f"""
         WITH obs AS (SELECT * FROM infrastructure {plat}),
         prefix_size AS (
           SELECT platform, ip_prefix, count(DISTINCT account_id) AS n FROM obs
@@ -62,6 +61,6 @@ def compute(engine: Engine, scope: Scope) -> pa.Table:
                       'distinct_asns', n_asns)
         FROM vpn
         ORDER BY signal, value DESC, account_id
-        """
+        """, params
     )
     return finish(out)

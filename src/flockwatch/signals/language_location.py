@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from flockwatch.engine import Engine
-from flockwatch.signals.base import Scope, fetch_arrow, finish
+from flockwatch.signals.base import Scope, fetch_arrow, finish, WorkspaceLike, engine_of
 
 NAME = "language_location_mismatch"
 
@@ -67,7 +66,8 @@ def language_code_sql(col: str) -> str:
     )
 
 
-def compute(engine: Engine, scope: Scope, min_actions: int = 5) -> pa.Table:
+def compute(ws: WorkspaceLike, scope: Scope, min_actions: int = 5) -> pa.Table:
+    engine = engine_of(ws)
     places = pa.table({
         "keyword": list(PLACES),
         "country": [v[0] for v in PLACES.values()],

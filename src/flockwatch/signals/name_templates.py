@@ -24,16 +24,15 @@ from __future__ import annotations
 import pyarrow as pa
 
 from flockwatch.core.handles import handle_shape_sql
-from flockwatch.engine import Engine
-from flockwatch.signals.base import fetch_arrow, Scope, finish
+from flockwatch.signals.base import Scope, engine_of, fetch_arrow, finish, platform_filter, WorkspaceLike
 
 NAME = "name_template"
 PREFIX = "shared_prefix"
 
-def compute(engine: Engine, scope: Scope, prefix_chars: int = 5, min_prefix_accounts: int = 3) -> pa.Table:
-    plat = "" if scope.platform is None else f"AND platform = '{scope.platform}'"
+def compute(ws: WorkspaceLike, scope: Scope, prefix_chars: int = 5, min_prefix_accounts: int = 3) -> pa.Table:
+    plat, params = platform_filter(scope)
     out = fetch_arrow(
-        engine, f"""
+        engine_of(ws), f"""
         WITH named AS (
           SELECT platform, account_id, screen_name, {handle_shape_sql('screen_name')} AS shape,
             lower(regexp_extract(screen_name, '^[A-Za-z]+')) AS letters,
@@ -65,6 +64,6 @@ def compute(engine: Engine, scope: Scope, prefix_chars: int = 5, min_prefix_acco
           ON s.platform = sp.platform AND left(s.letters, {int(prefix_chars)}) = sp.prefix
         WHERE sp.scope_n >= {int(min_prefix_accounts)}
         ORDER BY signal, value DESC, account_id
-        """
+        """, params
     )
     return finish(out)

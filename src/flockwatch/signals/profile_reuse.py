@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from flockwatch.engine import Engine
-from flockwatch.signals.base import first_row, fetch_arrow, Scope, finish
+from flockwatch.signals.base import (
+    Scope, WorkspaceLike, engine_of, fetch_arrow, finish, first_row, platform_filter,
+)
 
 NAME = "profile_reuse"
 
 
-def compute(engine: Engine, scope: Scope, min_chars: int = 12) -> pa.Table:
-    plat = "" if scope.platform is None else f"AND platform = '{scope.platform}'"
+def compute(ws: WorkspaceLike, scope: Scope, min_chars: int = 12) -> pa.Table:
+    engine = engine_of(ws)
+    plat, params = platform_filter(scope)
     has_avatar = first_row(
         engine, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'accounts' "
         "AND column_name = 'avatar_hash'"
@@ -34,12 +36,12 @@ def compute(engine: Engine, scope: Scope, min_chars: int = 12) -> pa.Table:
     unions = " UNION ALL ".join(
         f"SELECT platform, account_id, '{f}' AS field, "
         f"trim(regexp_replace(lower({f}::VARCHAR), '\\s+', ' ', 'g')) AS norm FROM accounts "
-        f"WHERE {f} IS NOT NULL {plat}"
+        f"WHERE {f} IS NOT NULL"
         for f in fields
     )
     out = fetch_arrow(
         engine, f"""
-        WITH v AS (SELECT * FROM ({unions}) WHERE len(norm) >= {int(min_chars)} OR field = 'avatar_hash'),
+        WITH v AS (SELECT * FROM ({unions}) WHERE (len(norm) >= {int(min_chars)} OR field = 'avatar_hash'){plat}),
         shared AS (SELECT platform, field, norm, count(DISTINCT account_id) AS n FROM v GROUP BY ALL HAVING n > 1),
         scoped AS (SELECT v.* FROM v JOIN {scope.accounts_sql} s USING (platform, account_id)),
         scope_shared AS (SELECT platform, field, norm, count(DISTINCT account_id) AS scope_n FROM scoped GROUP BY ALL),
@@ -53,6 +55,6 @@ def compute(engine: Engine, scope: Scope, min_chars: int = 12) -> pa.Table:
                       'accounts_sharing_in_scope', scope_n) AS evidence
         FROM hits WHERE rk = 1
         ORDER BY value DESC, account_id
-        """
+        """, params
     )
     return finish(out)

@@ -1,6 +1,6 @@
-"""The registry of account signal families: stable name → module ``compute(engine, scope, **params)``.
+"""The registry of account signal families: stable name → module ``compute(ws, scope, **params)``.
 
-Consumes an Engine and an optional account list; produces one Arrow table (``SIGNAL_SCHEMA``) with every family's
+Consumes a Workspace, an optional account list and platform; produces one Arrow table (``SIGNAL_SCHEMA``) with every family's
 rows. Adding a family = one module + one line in :data:`SIGNAL_FAMILIES`. Family names are stable storage keys.
 """
 
@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 
 import pyarrow as pa
 
-from flockwatch.engine import Engine
 from flockwatch.errors import UnknownNameError
 from flockwatch.signals import (
     automation_cadence,
@@ -21,7 +20,7 @@ from flockwatch.signals import (
     profile_reuse,
     working_hours,
 )
-from flockwatch.signals.base import SIGNAL_SCHEMA, Scope, account_scope
+from flockwatch.signals.base import SIGNAL_SCHEMA, Scope, WorkspaceLike, account_scope, engine_of
 
 SIGNAL_FAMILIES: dict[str, Callable[..., pa.Table]] = {
     "creation_burst": creation_bursts.compute,
@@ -35,7 +34,7 @@ SIGNAL_FAMILIES: dict[str, Callable[..., pa.Table]] = {
 
 
 def compute_signals(
-    engine: Engine,
+    ws: WorkspaceLike,
     account_ids: Sequence[str] | None = None,
     platform: str | None = None,
     families: Sequence[str] | None = None,
@@ -45,10 +44,11 @@ def compute_signals(
     for n in names:
         if n not in SIGNAL_FAMILIES:
             raise UnknownNameError("signal family", n, list(SIGNAL_FAMILIES))
+    engine = engine_of(ws)
     with account_scope(engine, account_ids, platform) as scope:
         tables = [_run(SIGNAL_FAMILIES[n], engine, scope) for n in names]
     return pa.concat_tables(tables) if tables else SIGNAL_SCHEMA.empty_table()
 
 
-def _run(fn: Callable[..., pa.Table], engine: Engine, scope: Scope) -> pa.Table:
+def _run(fn: Callable[..., pa.Table], engine: WorkspaceLike, scope: Scope) -> pa.Table:
     return fn(engine, scope).cast(SIGNAL_SCHEMA)

@@ -37,7 +37,9 @@ import numpy as np
 import pyarrow as pa
 
 from flockwatch.engine import Engine
-from flockwatch.signals.base import fetch_arrow, Scope, account_scope, empty_signals, finish
+from flockwatch.signals.base import (
+    Scope, WorkspaceLike, account_scope, empty_signals, engine_of, fetch_arrow, finish,
+)
 
 NAME = "working_hours"
 
@@ -367,9 +369,10 @@ def fingerprint_histograms(
 
 
 def working_hours_fingerprint(
-    engine: Engine, account_ids: Sequence[str] | None = None, platform: str | None = None, min_slots: int = 20
+    ws: WorkspaceLike, account_ids: Sequence[str] | None = None, platform: str | None = None, min_slots: int = 20
 ) -> WorkingHoursFingerprint:
     """The fingerprint of an account set (all accounts when ``account_ids`` is None), pooled over its members."""
+    engine = engine_of(ws)
     with account_scope(engine, account_ids, platform) as scope:
         _, h_all, h_eu, h_us, h_both, n_days = _slot_histograms(engine, scope)
     if h_all.shape[0] == 0:
@@ -379,15 +382,17 @@ def working_hours_fingerprint(
 
 
 def fingerprints_by_account(
-    engine: Engine, account_ids: Sequence[str] | None = None, platform: str | None = None, min_slots: int = 20
+    ws: WorkspaceLike, account_ids: Sequence[str] | None = None, platform: str | None = None, min_slots: int = 20
 ) -> dict[tuple[str, str], WorkingHoursFingerprint]:
     """One fingerprint per account, keyed by (platform, account_id)."""
+    engine = engine_of(ws)
     with account_scope(engine, account_ids, platform) as scope:
         keys, h_all, h_eu, h_us, h_both, n_days = _slot_histograms(engine, scope)
     return dict(zip(keys, fingerprint_histograms(h_all, h_eu, h_us, min_slots, h_both, n_days, keep_local=False)))
 
 
-def compute(engine: Engine, scope: Scope, min_slots: int = 20) -> pa.Table:
+def compute(ws: WorkspaceLike, scope: Scope, min_slots: int = 20) -> pa.Table:
+    engine = engine_of(ws)
     """``working_hours`` rows: ``value`` = posterior of the best offset (0 when no activity)."""
     keys, h_all, h_eu, h_us, h_both, n_days = _slot_histograms(engine, scope)
     if not keys:
