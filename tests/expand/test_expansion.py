@@ -1,4 +1,3 @@
-import csv
 import json
 
 import numpy as np
@@ -6,7 +5,8 @@ import numpy as np
 from flockwatch.expand import ExpansionParams, expand
 from flockwatch.expand.expansion import poisson_surprise, q_values
 
-from expand_scenario import build_scenario, insert_accounts, insert_infra, T0
+from expand_scenario import T0, build_scenario, insert_accounts, insert_infra
+from fwtest import read_csv
 
 
 def test_planted_amplifier_ranks_first_with_its_evidence(ws, scenario):
@@ -82,7 +82,7 @@ def test_creation_and_template_only_corroborate(ws, scenario):
 def test_csv_output_is_ranked_with_json_evidence(ws, scenario, tmp_path):
     x = expand(ws, scenario["seeds"], ExpansionParams(window_s=600, rounds=1))
     out = x.write_csv(tmp_path / "x.csv")
-    rows = list(csv.DictReader(out.open()))
+    rows = read_csv(out)
     assert list(rows[0]) == ["account_id", "score", "evidence"]
     scores = [float(r["score"]) for r in rows]
     assert scores == sorted(scores, reverse=True)
