@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 
 from flockwatch.errors import InputFileError, ValidationError
@@ -27,29 +29,38 @@ def test_no_known_seed_is_an_error(ws, scenario):
 
 
 def test_network_seeds_need_detection_tables(ws, scenario):
-    ws.engine.sql("DROP TABLE IF EXISTS network_members")  # a workspace where detection never ran
+    ws.engine.sql("DROP TABLE IF EXISTS network_members")  # an engine that never had the detection schema
     with pytest.raises(ValidationError, match="network_members"):
         resolve_seeds(ws.engine, "network:3")
-    ws.engine.sql("CREATE TABLE network_members (network_id INTEGER, account_id VARCHAR)")
-    ws.engine.sql("INSERT INTO network_members VALUES (3, 's1'), (3, 's3'), (4, 'o1')")
+
+
+def test_network_seeds_before_any_detection_run(ws, scenario):
+    with pytest.raises(ValidationError, match="no members"):
+        resolve_seeds(ws.engine, "network:3")
+
+
+def _runs(e, runs, members):
+    e.sql("DELETE FROM network_members")
+    e.sql("DELETE FROM detection_runs")
+    for run_id, status, started_at in runs:
+        e.sql("INSERT INTO detection_runs (run_id, status, started_at) VALUES (?, ?, ?)", [run_id, status, started_at])
+    for run_id, network_id, account_id in members:
+        e.sql("INSERT INTO network_members (run_id, network_id, account_id) VALUES (?, ?, ?)",
+              [run_id, network_id, account_id])
+
+
+def test_network_seeds_from_one_run(ws, scenario):
+    _runs(ws.engine, [("r1", "done", dt.datetime(2024, 1, 1))], [("r1", "3", "s1"), ("r1", "3", "s3"), ("r1", "4", "o1")])
     assert resolve_seeds(ws.engine, "network:3").account_ids == ["s1", "s3"]
     with pytest.raises(ValidationError, match="no members"):
         resolve_seeds(ws.engine, "network:9")
 
 
-def test_network_seeds_take_the_latest_run(ws, scenario):
+def test_network_seeds_take_the_latest_finished_run(ws, scenario):
     e = ws.engine
-    if not e.table_exists("detection_runs"):
-        import pytest as _pytest
-
-        _pytest.skip("detection tables not in this build")
-    e.sql("DELETE FROM network_members")
-    cols = [r[0] for r in e.sql("SELECT column_name FROM information_schema.columns "
-                                "WHERE table_name = 'detection_runs'").rows()]
-    assert {"run_id", "status", "started_at"} <= set(cols)
-    e.sql("INSERT INTO detection_runs (run_id, status, started_at) VALUES "
-          "('r1', 'done', TIMESTAMP '2024-01-01'), ('r2', 'done', TIMESTAMP '2024-02-01')")
-    e.sql("INSERT INTO network_members (run_id, network_id, account_id) VALUES "
-          "('r1', '1', 's1'), ('r2', '1', 's2'), ('r2', '1', 's3')")
+    _runs(e, [("r1", "done", dt.datetime(2024, 1, 1)), ("r2", "done", dt.datetime(2024, 2, 1)),
+              ("r3", "failed", dt.datetime(2024, 3, 1))],
+          [("r1", "1", "s1"), ("r2", "1", "s2"), ("r2", "1", "s3"), ("r3", "1", "s4")])
     assert resolve_seeds(e, "network:1").account_ids == ["s2", "s3"]
     assert resolve_seeds(e, "network:r1/1").account_ids == ["s1"]
+    assert resolve_seeds(e, "network:r3/1").account_ids == ["s4"]

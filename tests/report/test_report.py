@@ -1,7 +1,7 @@
 import re
-from html import unescape
 import shutil
 import subprocess
+from html import unescape
 from pathlib import Path
 
 import pyarrow as pa
@@ -97,24 +97,22 @@ def test_resolve_network_without_detection_tables():
     with pytest.raises(ValidationError, match="network_members"):
         resolve_network(bare, "7")
     assert resolve_network(bare, "7", resolver=lambda n: ["b", "a"] if n == "7" else None) == ["a", "b"]
-    bare.sql("CREATE TABLE network_members (network_id BIGINT, account_id VARCHAR)")
-    bare.sql("INSERT INTO network_members VALUES (7, 'x'), (7, 'y'), (8, 'z')")
-    assert resolve_network(bare, "7") == ["x", "y"]
     assert stored_network_edges(bare, "7") is None
-    with pytest.raises(ValidationError):
-        resolve_network(bare, "9")
 
 
-def test_resolve_network_takes_the_latest_run_and_its_edges():
-    e = Engine.memory()
-    e.sql("CREATE TABLE network_members (run_id VARCHAR, network_id VARCHAR, account_id VARCHAR)")
-    e.sql("CREATE TABLE detection_runs (run_id VARCHAR, started_at TIMESTAMP)")
-    e.sql("CREATE TABLE fused_edges (run_id VARCHAR, account_a VARCHAR, account_b VARCHAR, weight DOUBLE)")
-    e.sql("INSERT INTO detection_runs VALUES ('r1', '2019-01-01'), ('r2', '2019-02-01')")
-    e.sql("INSERT INTO network_members VALUES ('r1', 'n1', 'old'), ('r2', 'n1', 'a'), ('r2', 'n1', 'b')")
-    e.sql("INSERT INTO fused_edges VALUES ('r2', 'a', 'b', 2.5), ('r1', 'old', 'a', 1), ('r2', 'a', 'zz', 1)")
+def test_resolve_network_takes_the_latest_run_and_its_edges(ws):
+    e = ws.engine
+    e.sql("INSERT INTO detection_runs (run_id, started_at) VALUES ('r1', '2019-01-01'), ('r2', '2019-02-01')")
+    e.sql("INSERT INTO network_members (run_id, network_id, account_id) VALUES "
+          "('r1', 'n1', 'old'), ('r2', 'n1', 'a'), ('r2', 'n1', 'b'), ('r1', 'n2', 'x'), ('r1', 'n2', 'y')")
+    e.sql("INSERT INTO fused_edges (run_id, account_a, account_b, weight) VALUES "
+          "('r2', 'a', 'b', 2.5), ('r1', 'old', 'a', 1), ('r2', 'a', 'zz', 1)")
     assert resolve_network(e, "n1") == ["a", "b"]
     assert stored_network_edges(e, "n1") == [("a", "b", 2.5)]
+    assert resolve_network(e, "n2") == ["x", "y"]
+    assert stored_network_edges(e, "n2") is None  # no fused edge between its members
+    with pytest.raises(ValidationError, match="no members"):
+        resolve_network(e, "n9")
 
 
 def test_read_account_file(tmp_path):

@@ -43,14 +43,10 @@ def network_members(engine: Engine, network_id: str) -> list[str]:
         )
     run_id, _, nid = str(network_id).rpartition("/")
     if not run_id:
-        has_run = engine.sql(
-            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'network_members' "
-            "AND column_name = 'run_id'").scalar()
-        if has_run and engine.table_exists("detection_runs"):
-            run_id = engine.sql(
-                """SELECT r.run_id FROM detection_runs r
-                    WHERE r.run_id IN (SELECT run_id FROM network_members WHERE CAST(network_id AS VARCHAR) = ?)
-                    ORDER BY (r.status = 'done') DESC, r.started_at DESC, r.run_id DESC LIMIT 1""", [nid]).scalar()
+        run_id = engine.sql(
+            """SELECT r.run_id FROM detection_runs r
+                WHERE r.run_id IN (SELECT run_id FROM network_members WHERE CAST(network_id AS VARCHAR) = ?)
+                ORDER BY (r.status = 'done') DESC, r.started_at DESC, r.run_id DESC LIMIT 1""", [nid]).scalar()
     where = "CAST(network_id AS VARCHAR) = ?" + (" AND run_id = ?" if run_id else "")
     rows = engine.sql(f"SELECT DISTINCT account_id FROM network_members WHERE {where} ORDER BY 1",
                       [nid, run_id] if run_id else [nid]).rows()

@@ -43,8 +43,6 @@ def stored_network_edges(engine: Engine, network_id: str) -> list[tuple[str, str
     """Detection's fused edges between members of ``network_id`` (same run), or None when none are stored."""
     if not (engine.table_exists("fused_edges") and engine.table_exists("network_members")):
         return None
-    if not {"run_id", "account_a", "account_b", "weight"} <= set(_columns(engine, "fused_edges")):
-        return None
     run = _latest_run(engine, network_id)
     if run is None:
         return None
@@ -60,22 +58,10 @@ def stored_network_edges(engine: Engine, network_id: str) -> list[tuple[str, str
     return [(a, b, float(w)) for a, b, w in rows] or None
 
 
-def _columns(engine: Engine, table: str) -> list[str]:
-    return [r[0] for r in engine.sql(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'", [table]
-    ).rows()]
-
-
 def _latest_run(engine: Engine, network_id: str) -> str | None:
-    if "run_id" not in _columns(engine, "network_members"):
-        return None
-    order = "m.run_id DESC"
-    join = ""
-    if engine.table_exists("detection_runs") and "started_at" in _columns(engine, "detection_runs"):
-        join = "LEFT JOIN detection_runs r ON r.run_id = m.run_id"
-        order = "r.started_at DESC NULLS LAST, m.run_id DESC"
     rows = engine.sql(
-        f"SELECT m.run_id FROM network_members m {join} WHERE m.network_id::VARCHAR = ? ORDER BY {order} LIMIT 1",
+        "SELECT m.run_id FROM network_members m LEFT JOIN detection_runs r ON r.run_id = m.run_id "
+        "WHERE m.network_id::VARCHAR = ? ORDER BY r.started_at DESC NULLS LAST, m.run_id DESC LIMIT 1",
         [str(network_id)],
     ).rows()
     return rows[0][0] if rows else None
