@@ -55,7 +55,7 @@ def test_rare_shared_prefix_weighs_more_than_a_national_isp(ws, scenario):
     rows += [(f"o{i}", "1.64.0.0/10", 4760, "HK", False) for i in range(2, 60)]
     insert_infra(ws, rows)
     x = expand(ws, scenario["seeds"], ExpansionParams(window_s=600, rounds=1))
-    nats = {a: e.get("infrastructure", {}).get("nats", 0.0) for a, e in zip(x.account_ids, x.evidence)}
+    nats = {a: e.get("infrastructure", {}).get("nats", 0.0) for a, e in zip(x.account_ids, x.evidence, strict=True)}
     # every seed and most other accounts use the ISP: it says nothing; the range only the seeds and o1 use does
     assert nats["o1"] > 2.0
     assert nats.get("o2", 0.0) < 0.2
@@ -73,7 +73,7 @@ def test_creation_and_template_only_corroborate(ws, scenario):
                     + [{"account_id": f"o{i}", "screen_name": f"user_{i}", "created_at": T0 - dt.timedelta(days=900 + i)}
                        for i in range(6, 60)])
     x = expand(ws, scenario["seeds"], ExpansionParams(window_s=600, rounds=1))
-    ev = dict(zip(x.account_ids, x.evidence))
+    ev = dict(zip(x.account_ids, x.evidence, strict=True))
     assert "creation" in ev["amp"] and "name_template" in ev["amp"]
     # same burst and template, but no behavioural link: the account signals alone do not count
     assert "creation" not in ev.get("o5", {}) and "name_template" not in ev.get("o5", {})
@@ -95,8 +95,12 @@ def test_poisson_surprise():
     s = poisson_surprise(np.array([0, 1, 2, 5, 5]), np.array([1.0, 2.0, 0.1, 0.1, 1.0]))
     assert s[0] == 0 and s[1] == 0  # no hits / fewer than expected: no evidence
     assert s[3] > s[2] > 0 and s[3] > s[4] > 0
-    # P(X >= 1 | 0.1) = 1 - e^-0.1
-    assert abs(s[2] - (-np.log(1 - np.exp(-0.1)))) < 1e-9 or s[2] > 0
+    # P(X >= 2 | 0.1) = 1 - e^-0.1 (1 + 0.1)
+    assert abs(s[2] - (-np.log(1 - np.exp(-0.1) * 1.1))) < 1e-9
+    # P(X >= 5 | lam) = 1 - e^-lam (1 + lam + lam^2/2 + lam^3/6 + lam^4/24)
+    for i, lam in ((3, 0.1), (4, 1.0)):
+        below = np.exp(-lam) * sum(lam**k / np.prod(np.arange(1, k + 1)) for k in range(5))
+        assert abs(s[i] - (-np.log(1 - below))) < 1e-6
 
 
 def test_q_values_follow_decoys():
