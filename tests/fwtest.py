@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -20,3 +21,9 @@ def shared_data(*parts: str) -> Path:
     if not p.exists():
         pytest.skip(f"shared data not present: {p}")
     return p
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV file with a header (the file is closed again: the suite turns ResourceWarning into errors)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))

@@ -5,6 +5,7 @@ import flockwatch
 
 def test_all_names_exist_and_are_sorted_unique():
     names = flockwatch.__all__
+    assert names == sorted(names)
     assert len(names) == len(set(names))
     for name in names:
         assert hasattr(flockwatch, name), name

@@ -1,7 +1,5 @@
 import json
 import re
-import sys
-
 
 from flockwatch.attribute import Claim, assess, attribute, from_lists
 from flockwatch.attribute.assessment import LEVELS
@@ -32,7 +30,7 @@ def test_full_evidence_gives_a_hedged_high_confidence_assessment(ws):
     assert "candidate network 7" in a.rationale and "high confidence" in a.rationale
     assert not CERTAINTY.search(a.rationale + " ".join(a.would_change))
     timing = next(c for c in a.claims if c.category == "timing")
-    assert timing.rows[0]["utc_offset_h"] == 8
+    assert timing.rows[0]["utc_offset_h"] == 8 and "working-hours fingerprint" in timing.text
     amp = next(c for c in a.claims if c.category == "state_media_amplification")
     assert amp.strength == 2 and amp.rows[0]["handle"] == "xhnews" and amp.rows[0]["action_ids"]
 
@@ -83,14 +81,6 @@ def test_assess_rules_on_hand_made_claims():
     other = Claim("infrastructure", "logins from ZZ", 2, ["ZZ"], [{"country": "ZZ"}], claim_id="E4")
     mixed = assess([infra, timing, narr, other], "1", 10)
     assert _rank(mixed.confidence) < _rank("high") and "Against this" in mixed.rationale
-
-
-def test_timing_without_the_signals_package(ws, monkeypatch):
-    build(ws)
-    monkeypatch.setitem(sys.modules, "flockwatch.signals", None)  # import fails as if not installed
-    a = attribute(ws, MEMBERS, state_media=REF, use_registry=False, categories=["timing"])
-    c = a.claims[0]
-    assert c.rows[0]["utc_offset_h"] == 8 and "not installed" in c.text
 
 
 def test_state_media_lists_parse_countries():

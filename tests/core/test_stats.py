@@ -34,6 +34,10 @@ def test_surprise_counts_only_excesses():
     assert s[3] > s[2] > 0 and s[3] > s[4] > 0
     # P(X >= 2 | 0.1) = 1 - e^-0.1 (1 + 0.1)
     assert math.isclose(s[2], -math.log(1 - math.exp(-0.1) * 1.1), rel_tol=1e-9)
+    # P(X >= 5 | lam) = 1 - e^-lam (1 + lam + lam^2/2 + lam^3/6 + lam^4/24)
+    for i, lam in ((3, 0.1), (4, 1.0)):
+        below = math.exp(-lam) * sum(lam**k / math.factorial(k) for k in range(5))
+        assert math.isclose(s[i], -math.log(1 - below), rel_tol=1e-6)
 
 
 def _bh_reference(p: list[float], m: int) -> list[float]:

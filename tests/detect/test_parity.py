@@ -7,13 +7,12 @@ import datetime as dt
 import random
 import sqlite3
 
+import coordination_network_toolkit.compute_networks as cnt_compute
+import coordination_network_toolkit.preprocess as cnt_pre
 import pyarrow as pa
 import pytest
 
 from flockwatch.detect import cnt_co_retweet
-
-cnt_compute = pytest.importorskip("coordination_network_toolkit.compute_networks")
-cnt_pre = pytest.importorskip("coordination_network_toolkit.preprocess")
 
 
 def _data(seed=5, n=600):
@@ -28,7 +27,7 @@ def _data(seed=5, n=600):
     return rows
 
 
-@pytest.mark.parametrize("window_s,min_weight", [(60, 1), (10, 2), (0, 1)])
+@pytest.mark.parametrize(("window_s", "min_weight"), [(60, 1), (10, 2), (0, 1)])
 def test_identical_edges_to_coordination_network_toolkit(ws, tmp_path, window_s, min_weight):
     rows = _data()
     src = tmp_path / "in.csv"
@@ -52,6 +51,6 @@ def test_identical_edges_to_coordination_network_toolkit(ws, tmp_path, window_s,
     }))
     t = cnt_co_retweet(ws.engine, window_s=window_s, min_edge_weight=min_weight)
     ours = set(zip(t.column("user_1").to_pylist(), t.column("user_2").to_pylist(),
-                   t.column("weight").to_pylist()))
+                   t.column("weight").to_pylist(), strict=True))
     assert len(theirs) > 10
     assert ours == theirs

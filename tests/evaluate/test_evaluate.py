@@ -8,11 +8,13 @@ import json
 import pytest
 
 from flockwatch.cli.app import main
+from flockwatch.errors import InputFileError
 from flockwatch.evaluate import evaluate, read_truth
 from flockwatch.evaluate.metrics import _prf
 from flockwatch.evaluate.zipf import generate, load_into
-from flockwatch.errors import InputFileError
 from flockwatch.workspace import Workspace
+
+from fwtest import read_csv
 
 
 def test_prf_by_hand():
@@ -46,7 +48,7 @@ def test_cli_detect_export_evaluate(tmp_path, capsys):
     assert run["networks_flagged"] >= 1 and len(run["detectors"]) == 9
     members = tmp_path / "members.csv"
     assert main(["networks", "export", "--workspace", str(wdir), "--members", str(members)]) == 0
-    rows = list(csv.DictReader(members.open()))
+    rows = read_csv(members)
     assert list(rows[0]) == ["network_id", "account_id", "network_score", "account_score", "joined_by"]
     capsys.readouterr()
     assert main(["evaluate", "--workspace", str(wdir), "--truth", str(truth), "--json"]) == 0
@@ -76,7 +78,7 @@ def test_cli_parity_mode(tmp_path, capsys):
     assert main(["detect", "--workspace", str(wdir), "--parity", "cnt", "--window-s", "60", "--output", str(out),
                  "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["parity"] == "cnt" and summary["edges"] == sum(1 for _ in out.open()) - 1
+    assert summary["parity"] == "cnt" and summary["edges"] == len(out.read_text().splitlines()) - 1
     assert summary["self_loops"] > 0
     assert main(["detect", "--workspace", str(wdir), "--parity", "other"]) == 2
 
@@ -111,8 +113,9 @@ def test_adjusted_rand_index_by_hand():
 
 
 def test_ira_categories_if_present(tmp_path):
-    from fwtest import shared_data
     from flockwatch.evaluate import read_categories
+
+    from fwtest import shared_data
 
     authors = shared_data("ira", "authors.csv")
     labels = read_categories(authors, "author_id", "account_category")

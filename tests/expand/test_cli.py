@@ -1,10 +1,10 @@
-import csv
 import json
 
 from flockwatch.cli.app import main
 from flockwatch.workspace import Workspace
 
-from expand_scenario import build_scenario, at
+from expand_scenario import at, build_scenario
+from fwtest import read_csv
 
 
 def _workspace(tmp_path):
@@ -24,7 +24,7 @@ def test_expand_writes_the_ranked_csv(tmp_path, capsys):
                  "--window-s", "600", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["seeds"] == 4 and summary["top"][0]["account_id"] == "amp"
-    rows = list(csv.DictReader(out.open()))
+    rows = read_csv(out)
     assert rows[0]["account_id"] == "amp" and json.loads(rows[0]["evidence"])["amplification"]["actions"] == 8
 
 

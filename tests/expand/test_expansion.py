@@ -1,4 +1,3 @@
-import csv
 import json
 
 import numpy as np
@@ -6,7 +5,8 @@ import numpy as np
 from flockwatch.expand import ExpansionParams, expand
 from flockwatch.expand.expansion import q_values
 
-from expand_scenario import build_scenario, insert_accounts, insert_infra, T0
+from expand_scenario import T0, build_scenario, insert_accounts, insert_infra
+from fwtest import read_csv
 
 
 def test_planted_amplifier_ranks_first_with_its_evidence(ws, scenario):
@@ -55,7 +55,7 @@ def test_rare_shared_prefix_weighs_more_than_a_national_isp(ws, scenario):
     rows += [(f"o{i}", "1.64.0.0/10", 4760, "HK", False) for i in range(2, 60)]
     insert_infra(ws, rows)
     x = expand(ws, scenario["seeds"], ExpansionParams(window_s=600, rounds=1))
-    nats = {a: e.get("infrastructure", {}).get("nats", 0.0) for a, e in zip(x.account_ids, x.evidence)}
+    nats = {a: e.get("infrastructure", {}).get("nats", 0.0) for a, e in zip(x.account_ids, x.evidence, strict=True)}
     # every seed and most other accounts use the ISP: it says nothing; the range only the seeds and o1 use does
     assert nats["o1"] > 2.0
     assert nats.get("o2", 0.0) < 0.2
@@ -73,7 +73,7 @@ def test_creation_and_template_only_corroborate(ws, scenario):
                     + [{"account_id": f"o{i}", "screen_name": f"user_{i}", "created_at": T0 - dt.timedelta(days=900 + i)}
                        for i in range(6, 60)])
     x = expand(ws, scenario["seeds"], ExpansionParams(window_s=600, rounds=1))
-    ev = dict(zip(x.account_ids, x.evidence))
+    ev = dict(zip(x.account_ids, x.evidence, strict=True))
     assert "creation" in ev["amp"] and "name_template" in ev["amp"]
     # same burst and template, but no behavioural link: the account signals alone do not count
     assert "creation" not in ev.get("o5", {}) and "name_template" not in ev.get("o5", {})
@@ -82,7 +82,7 @@ def test_creation_and_template_only_corroborate(ws, scenario):
 def test_csv_output_is_ranked_with_json_evidence(ws, scenario, tmp_path):
     x = expand(ws, scenario["seeds"], ExpansionParams(window_s=600, rounds=1))
     out = x.write_csv(tmp_path / "x.csv")
-    rows = list(csv.DictReader(out.open()))
+    rows = read_csv(out)
     assert list(rows[0]) == ["account_id", "score", "evidence"]
     scores = [float(r["score"]) for r in rows]
     assert scores == sorted(scores, reverse=True)

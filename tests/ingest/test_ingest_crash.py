@@ -69,7 +69,7 @@ def test_kill_9_mid_ingest_leaves_nothing_partial_and_rerun_completes(tmp_path):
     Workspace.create(ws_dir).close()
     cmd = [sys.executable, "-m", "flockwatch", "ingest", str(big), "--workspace", str(ws_dir), "--json"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     _wait_until_reading(proc.pid, big.stat().st_size)
     still_running = proc.poll() is None
     proc.send_signal(signal.SIGKILL)

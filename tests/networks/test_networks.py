@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import xml.etree.ElementTree as ET
 
 import igraph as ig
@@ -12,6 +11,8 @@ from flockwatch.detect import detect
 from flockwatch.evaluate.zipf import generate, load_into
 from flockwatch.networks import build_networks, explain_pair, export_graph, export_members, load_networks
 from flockwatch.networks.cluster import leiden_communities
+
+from fwtest import read_csv
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +57,10 @@ def test_pair_explanation_has_components_and_evidence(built):
 def test_exports(built, tmp_path):
     ws, run, nets, truth = built
     members = export_members(ws, tmp_path / "m.csv")
-    rows = list(csv.DictReader(members.open()))
+    rows = read_csv(members)
     assert list(rows[0]) == ["network_id", "account_id", "network_score", "account_score", "joined_by"]
     assert {r["account_id"] for r in rows} == truth
-    everyone = list(csv.DictReader(export_members(ws, tmp_path / "all.csv", include_all=True).open()))
+    everyone = read_csv(export_members(ws, tmp_path / "all.csv", include_all=True))
     assert len(everyone) >= len(rows)
     g = ig.Graph.Read_GraphML(str(export_graph(ws, tmp_path / "g.graphml")))
     assert g.vcount() == len(truth) and g.ecount() > 0 and "detectors" in g.es.attributes()

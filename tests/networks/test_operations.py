@@ -7,7 +7,6 @@ is exercised alone; one test runs the real pipeline on the synthetic generator.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import math
@@ -21,6 +20,8 @@ from flockwatch.errors import ValidationError, WorkspaceError
 from flockwatch.evaluate import evaluate
 from flockwatch.networks import build_operations, export_operations, load_operations
 from flockwatch.workspace import Workspace
+
+from fwtest import read_csv
 
 RUN = "run-test"
 T0 = dt.datetime(2019, 8, 1)
@@ -204,7 +205,7 @@ def test_migration_applies_to_a_v3_workspace(tmp_path):
         assert load_operations(ws, compute_missing=False) == []
     with Workspace.open(wdir, read_only=True) as ws:
         assert _groups(load_operations(ws)) == [["N0001", "N0002"]]
-        rows = list(csv.DictReader(export_operations(ws, tmp_path / "ops.csv").open()))
+        rows = read_csv(export_operations(ws, tmp_path / "ops.csv"))
         assert {r["operation_id"] for r in rows} == {"O0001"} and len(rows) == 16
 
 
@@ -234,7 +235,7 @@ def test_cli_list_show_export(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)[0]["networks"] == ["N0001", "N0002"]
     out_csv = tmp_path / "ops.csv"
     assert main(["networks", "export", *w, "--operations", str(out_csv)]) == 0
-    rows = list(csv.DictReader(out_csv.open()))
+    rows = read_csv(out_csv)
     assert list(rows[0])[:3] == ["operation_id", "network_id", "account_id"]
     assert len(rows) == 24 and {r["operation_id"] for r in rows if r["account_id"].startswith("b")} == {"O0001"}
     assert {r["operation_id"] for r in rows if r["account_id"].startswith("c")} == {"O0002"}

@@ -1,4 +1,3 @@
-import csv
 import json
 
 import numpy as np
@@ -7,6 +6,7 @@ from flockwatch.cli.app import main
 from flockwatch.workspace import Workspace
 
 from .helpers import actions_for, insert, office_timeline
+from fwtest import read_csv
 
 
 def _ws(tmp_path):
@@ -23,7 +23,7 @@ def test_signals_command_writes_csv(tmp_path):
     ws = _ws(tmp_path)
     out = tmp_path / "signals.csv"
     assert main(["signals", "--workspace", str(ws), "--output", str(out)]) == 0
-    rows = list(csv.DictReader(out.open()))
+    rows = read_csv(out)
     assert {r["signal"] for r in rows} >= {"profile_reuse", "working_hours", "automation_cadence"}
     assert set(rows[0]) == {"platform", "account_id", "signal", "value", "evidence"}
     json.loads(rows[0]["evidence"])

@@ -6,10 +6,9 @@ from collections import Counter
 
 import pytest
 
+from flockwatch.ingest.loader import ingest_paths
 from flockwatch.signals import fingerprints_by_account, working_hours_fingerprint
-
-simulate = pytest.importorskip("flockwatch.simulate").simulate
-ingest_paths = pytest.importorskip("flockwatch.ingest.loader").ingest_paths
+from flockwatch.simulate import simulate
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from flockwatch.cli.app import main
 
 
@@ -32,8 +30,7 @@ def test_simulate_unknown_preset_is_a_user_error(tmp_path):
 def test_ingest_roundtrip(ws, small_run):
     from flockwatch.ingest import ingest_paths, registry
 
-    if not {"twitter_io_archive", "login_events"} <= set(registry.names()):
-        pytest.skip("archive or login reader not registered")
+    assert {"twitter_io_archive", "login_events"} <= set(registry.names())
     res = small_run.result
     summaries = ingest_paths(ws, [res.users_file, *res.tweets_files, res.logins_file])
     assert all(s.rows_quarantined == 0 for s in summaries)

@@ -136,10 +136,8 @@ def collect_timing(e: Engine, ref: StateMediaReference) -> list[Claim]:
     n_actions = e.sql(f"SELECT count(*) FROM actions SEMI JOIN {MEMBERS} USING (account_id)").scalar() or 0
     if n_actions == 0:
         return []
-    try:
-        from flockwatch.signals import working_hours_fingerprint  # the signals package, when installed
-    except ImportError:
-        working_hours_fingerprint = None
+    from flockwatch.signals import working_hours_fingerprint
+
     how = e.sql(
         f"""SELECT (isodow(acted_at) - 1) * 24 + hour(acted_at) AS hour_of_week_utc, count(*) AS actions
               FROM actions SEMI JOIN {MEMBERS} USING (account_id) GROUP BY 1 ORDER BY 1"""
@@ -148,21 +146,15 @@ def collect_timing(e: Engine, ref: StateMediaReference) -> list[Claim]:
         f"SELECT action_id FROM actions SEMI JOIN {MEMBERS} USING (account_id) ORDER BY acted_at, action_id LIMIT 10"
     ).rows()]
     rows = [{"hour_of_week_utc": int(r["hour_of_week_utc"]), "actions": int(r["actions"])} for r in how]
-    if working_hours_fingerprint is not None:
-        fp = working_hours_fingerprint(e, ids)
-        if fp.utc_offset_h is None:
-            return []
-        offset, label, level, shape = fp.utc_offset_h, fp.label, fp.confidence_level, fp.shape
-        bg = working_hours_fingerprint(e, None)
-        method = "working-hours fingerprint (flockwatch.signals)"
-        office = fp.office_hours
-    else:
-        offset, level, shape, office = _office_offset(rows)
-        label = f"UTC{offset:+d}" if offset else "UTC"
-        bg = None
-        method = "office-hours fit of the hour-of-week histogram (flockwatch.signals not installed)"
+    fp = working_hours_fingerprint(e, ids)
+    if fp.utc_offset_h is None:
+        return []
+    offset, label, level, shape = fp.utc_offset_h, fp.label, fp.confidence_level, fp.shape
+    bg = working_hours_fingerprint(e, None)
+    method = "working-hours fingerprint (flockwatch.signals)"
+    office = fp.office_hours
     strength = {"high": 2, "moderate": 1}.get(level, 0) if shape == "office" else (1 if level == "high" else 0)
-    same_as_bg = bg is not None and bg.utc_offset_h == offset
+    same_as_bg = bg.utc_offset_h == offset
     if same_as_bg:
         strength = max(0, strength - 1)
     countries = OFFSET_COUNTRIES.get(offset, [])
@@ -173,26 +165,6 @@ def collect_timing(e: Engine, ref: StateMediaReference) -> list[Claim]:
     rows = [{"utc_offset_h": offset, "label": label, "shape": shape, "confidence_level": level,
              "office_hours": office, "first_action_ids": sample}] + rows
     return [Claim("timing", text, strength, countries if strength else [], rows)]
-
-
-def _office_offset(rows: list[dict[str, int]]) -> tuple[int, str, str, dict[str, float]]:
-    """Fallback: the whole-hour offset placing most activity in weekday 09–18 local time."""
-    import numpy as np
-
-    h = np.zeros(168)
-    for r in rows:
-        h[r["hour_of_week_utc"]] += r["actions"]
-    total = h.sum()
-    best, best_share = 0, -1.0
-    for off in range(-12, 15):
-        local = np.roll(h, off)
-        share = sum(local[d * 24 + 9: d * 24 + 18].sum() for d in range(5)) / total
-        if share > best_share:
-            best, best_share = off, share
-    # 9-18 on weekdays is 45 of 168 hours (27%): a share far above it is an office pattern
-    level = "high" if best_share >= 0.7 and total >= 200 else "moderate" if best_share >= 0.5 else "low"
-    shape = "office" if best_share >= 0.5 else "diurnal"
-    return best, level, shape, {"weekday_9_18_share": float(best_share)}
 
 
 # -- state media ---------------------------------------------------------------------------------------------------
