@@ -16,25 +16,25 @@ def test_missing_seed_file_is_a_user_error(tmp_path):
 
 
 def test_unknown_seeds_are_reported_not_dropped_silently(ws, scenario):
-    s = resolve_seeds(ws.engine, ["s1", "s2", "ghost"])
+    s = resolve_seeds(ws, ["s1", "s2", "ghost"])
     assert s.account_ids == ["s1", "s2"]
     assert s.unknown == ["ghost"]
 
 
 def test_no_known_seed_is_an_error(ws, scenario):
     with pytest.raises(ValidationError, match="none of the"):
-        resolve_seeds(ws.engine, ["ghost"])
+        resolve_seeds(ws, ["ghost"])
 
 
 def test_network_seeds_need_detection_tables(ws, scenario):
     ws.engine.sql("DROP TABLE IF EXISTS network_members")  # a workspace where detection never ran
     with pytest.raises(ValidationError, match="network_members"):
-        resolve_seeds(ws.engine, "network:3")
+        resolve_seeds(ws, "network:3")
     ws.engine.sql("CREATE TABLE network_members (network_id INTEGER, account_id VARCHAR)")
     ws.engine.sql("INSERT INTO network_members VALUES (3, 's1'), (3, 's3'), (4, 'o1')")
-    assert resolve_seeds(ws.engine, "network:3").account_ids == ["s1", "s3"]
+    assert resolve_seeds(ws, "network:3").account_ids == ["s1", "s3"]
     with pytest.raises(ValidationError, match="no members"):
-        resolve_seeds(ws.engine, "network:9")
+        resolve_seeds(ws, "network:9")
 
 
 def test_network_seeds_take_the_latest_run(ws, scenario):
@@ -51,5 +51,5 @@ def test_network_seeds_take_the_latest_run(ws, scenario):
           "('r1', 'done', TIMESTAMP '2024-01-01'), ('r2', 'done', TIMESTAMP '2024-02-01')")
     e.sql("INSERT INTO network_members (run_id, network_id, account_id) VALUES "
           "('r1', '1', 's1'), ('r2', '1', 's2'), ('r2', '1', 's3')")
-    assert resolve_seeds(e, "network:1").account_ids == ["s2", "s3"]
-    assert resolve_seeds(e, "network:r1/1").account_ids == ["s1"]
+    assert resolve_seeds(ws, "network:1").account_ids == ["s2", "s3"]
+    assert resolve_seeds(ws, "network:r1/1").account_ids == ["s1"]

@@ -85,7 +85,7 @@ def attribute(
     e = ws.engine
     if isinstance(accounts, str) and accounts.startswith("network:") and network_id is None:
         network_id = accounts.split(":", 1)[1]
-    members = resolve_seeds(e, accounts).account_ids
+    members = resolve_seeds(ws, accounts).account_ids
     ref = state_media or StateMediaReference()
     if use_registry:
         ref = merge(ref, from_registry(ws))

@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flockwatch.engine import Engine
 from flockwatch.accountlist import read_account_file
+from flockwatch.engine import Engine
 from flockwatch.errors import ValidationError
+
+if TYPE_CHECKING:
+    from flockwatch.workspace import Workspace
 
 NETWORK_PREFIX = "network:"
 
@@ -31,11 +35,12 @@ read_seed_file = read_account_file  # seeds are an account list like any other
 
 
 
-def network_members(engine: Engine, network_id: str) -> list[str]:
+def network_members(ws: Workspace, network_id: str) -> list[str]:
     """Accounts of a detected candidate network (needs the detection table ``network_members``).
 
     ``network_id`` is ``<id>`` (the latest finished detection run holding that network) or ``<run_id>/<id>``.
     """
+    engine = ws.engine
     if not engine.table_exists("network_members"):
         raise ValidationError(
             f"`{NETWORK_PREFIX}{network_id}` needs detected networks (table network_members); run detection first "
@@ -59,13 +64,14 @@ def network_members(engine: Engine, network_id: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def resolve_seeds(engine: Engine, seeds: str | Path | Iterable[str]) -> SeedSet:
+def resolve_seeds(ws: Workspace, seeds: str | Path | Iterable[str]) -> SeedSet:
     """Turn ``seeds`` (ids, a file path, or ``network:<id>``) into a :class:`SeedSet` checked against the workspace."""
+    engine = ws.engine
     source = ""
     if isinstance(seeds, (str, Path)):
         text = str(seeds)
         if text.startswith(NETWORK_PREFIX):
-            ids = network_members(engine, text[len(NETWORK_PREFIX):])
+            ids = network_members(ws, text[len(NETWORK_PREFIX):])
         else:
             ids = read_seed_file(text)
         source = text
@@ -89,12 +95,10 @@ def resolve_seeds(engine: Engine, seeds: str | Path | Iterable[str]) -> SeedSet:
 def _known_accounts(engine: Engine, ids: list[str]) -> set[str]:
     import pyarrow as pa
 
-    engine.register("__seed_ids", pa.table({"account_id": pa.array(ids, pa.string())}))
-    try:
+    with engine.scratch("seeds") as scratch:
+        seed_ids = scratch.register("ids", pa.table({"account_id": pa.array(ids, pa.string())}))
         rows = engine.sql(
-            "SELECT s.account_id FROM __seed_ids s WHERE s.account_id IN (SELECT account_id FROM accounts) "
+            f"SELECT s.account_id FROM {seed_ids} s WHERE s.account_id IN (SELECT account_id FROM accounts) "
             "OR s.account_id IN (SELECT account_id FROM actions)"
         ).rows()
-    finally:
-        engine.unregister("__seed_ids")
     return {r[0] for r in rows}
