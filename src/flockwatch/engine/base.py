@@ -106,6 +106,8 @@ class Scratch:
     """Unique names for the temporary relations of one call; drops them all on :meth:`close` (or leaving ``with``).
 
     ``s.name("anchor")`` and ``s.anchor`` are the same name within one scratch; two scratches never share one.
+    (Attribute access works for every part that is not a method name: ``name``, ``register``, ``unregister``,
+    ``handed_out``, ``close``.)
     Arrow tables registered through :meth:`register` are unregistered on close as well.
     """
 
@@ -117,10 +119,6 @@ class Scratch:
         self._names: dict[str, None] = {}
         self._registered: dict[str, None] = {}
         self._closed = False
-
-    @property
-    def prefix(self) -> str:
-        return self._prefix
 
     def name(self, part: str) -> str:
         """The name of relation ``part`` in this scratch (lower-case letters, digits, ``_``)."""
@@ -150,8 +148,7 @@ class Scratch:
             del self._registered[name]
             self._engine.unregister(name)
 
-    @property
-    def names(self) -> list[str]:
+    def handed_out(self) -> list[str]:
         """Every name handed out so far."""
         return list(self._names)
 

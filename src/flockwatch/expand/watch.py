@@ -176,7 +176,7 @@ class Watcher:
         # Weights of the prefixes / ASNs anchors log in from (links.prefix_weights, as anchor_links just built
         # them for these anchors), for logins that arrive with the stream.
         n_infra = e.sql(f"SELECT count(DISTINCT acct) FROM {x.infra}").scalar() or 0
-        e.sql(f"CREATE OR REPLACE TEMP TABLE {s.prefix} AS SELECT k, v, weight FROM {x.pw} WHERE weight > 0")
+        e.sql(f"CREATE OR REPLACE TEMP TABLE {s.prefix_weights} AS SELECT k, v, weight FROM {x.pw} WHERE weight > 0")
         # VPN use, as in expansion (links.anchor_links): evidence only when most anchors log in through VPNs, weighted
         # by how rare VPN logins are among all accounts with login data.
         vpn_anchor_share = e.sql(
@@ -184,7 +184,7 @@ class Watcher:
             f"WHERE acct IN (SELECT acct FROM {s.anchor_tbl}) GROUP BY acct)").scalar() or 0.0
         n_vpn = e.sql(f"SELECT count(DISTINCT acct) FROM {x.infra} WHERE via_vpn").scalar() or 0
         if vpn_anchor_share >= 0.5 and n_vpn:
-            e.sql(f"INSERT INTO {s.prefix} VALUES ('v', 'true', 0.5 * ln(({n_infra} + 1.0) / ({n_vpn} + 1.0)))")
+            e.sql(f"INSERT INTO {s.prefix_weights} VALUES ('v', 'true', 0.5 * ln(({n_infra} + 1.0) / ({n_vpn} + 1.0)))")
         e.sql(f"CREATE OR REPLACE TEMP TABLE {s.logins} (account_id VARCHAR, k VARCHAR, v VARCHAR)")
         e.add_unique_key(s.logins, ["account_id", "k", "v"], s.logins_key)
         e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.state} (
@@ -269,7 +269,7 @@ class Watcher:
                            GROUP BY ALL),
                  per_action_co AS (SELECT action_id, sum(p_hit) AS co_expected FROM ce GROUP BY action_id),
                  per_action_hit AS (SELECT action_id, count(*) AS co_hits,
-                                           list(action_id || '~' || rep_action || '~' || rep_account || '~' || tk)
+                                           list(action_id || '~' || rep_action || '~' || rep_account || '~' || tk ORDER BY tk, target)
                                              AS examples
                                       FROM hits GROUP BY action_id),
                  amp AS (SELECT c.action_id FROM cand c
@@ -295,7 +295,7 @@ class Watcher:
                    CAST({prior_off} AS DOUBLE) * coalesce(p.created_llr, 0.0) AS created_llr,
                    CAST({prior_off} AS DOUBLE) * coalesce(p.template_llr, 0.0) AS template_llr
               FROM {s.b_contrib} c LEFT JOIN {s.state} s USING (account_id) LEFT JOIN {s.prior} p USING (account_id)
-              LEFT JOIN (SELECT l.account_id, sum(pw.weight) AS infra_nats FROM {s.logins} l JOIN {s.prefix} pw USING (k, v)
+              LEFT JOIN (SELECT l.account_id, sum(pw.weight) AS infra_nats FROM {s.logins} l JOIN {s.prefix_weights} pw USING (k, v)
                           GROUP BY l.account_id) li USING (account_id)
             WINDOW w AS (PARTITION BY c.account_id ORDER BY c.t, c.action_id
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
@@ -346,7 +346,7 @@ class Watcher:
                                        if behaviour[i] >= CORROBORATION_MIN_NATS)
         # 4. store the state (last running total per account)
         e.upsert(s.state, f"""SELECT account_id, count(*), sum(co_hits), sum(co_expected), sum(amp_hits), false,
-                                     flatten(list(examples) FILTER (WHERE examples IS NOT NULL))[1:5]
+                                     flatten(list(examples ORDER BY t, action_id) FILTER (WHERE examples IS NOT NULL))[1:5]
                                 FROM {s.b_contrib} GROUP BY account_id""", ["account_id"],
                  {"n_actions": f"{s.state}.n_actions + excluded.n_actions",
                   "co_hits": f"{s.state}.co_hits + excluded.co_hits",
