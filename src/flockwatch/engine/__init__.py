@@ -4,10 +4,12 @@ Consumes SQL text (DuckDB dialect) and Arrow tables; produces Arrow tables, Pyth
 else in flockwatch talks to the warehouse through the :class:`Engine` interface (a ``typing.Protocol``), so a test
 can run the whole pipeline on DuckDB in memory (``DuckDBEngine.memory()``) and a later engine can transpile the same
 SQL (SQLGlot) instead of copying logic. Temporary relations live in per-call :class:`Scratch` namespaces
-(``engine.scratch("purpose")``); identifiers that must be pasted into SQL go through :func:`quote_ident`.
+(``engine.scratch("purpose")``); identifiers that must be pasted into SQL go through :func:`quote_ident`;
+:func:`transpile` turns DuckDB SQL into another engine's dialect (SQLGlot).
 """
 
 from flockwatch.engine.base import Engine, Result, Scratch
+from flockwatch.engine.dialect import transpile
 from flockwatch.engine.duckdb_engine import DuckDBEngine
 from flockwatch.engine.sql import quote_ident, sql_literal
 
@@ -17,4 +19,4 @@ def open_engine(path: str | None = None, read_only: bool = False) -> Engine:
     return DuckDBEngine(path, read_only=read_only)
 
 
-__all__ = ["DuckDBEngine", "Engine", "Result", "Scratch", "open_engine", "quote_ident", "sql_literal"]
+__all__ = ["DuckDBEngine", "Engine", "Result", "Scratch", "open_engine", "quote_ident", "sql_literal", "transpile"]
