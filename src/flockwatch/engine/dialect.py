@@ -22,8 +22,8 @@ def _dialect() -> Any:
     from sqlglot import exp
     from sqlglot.dialects.duckdb import DuckDB
 
-    class FlockDuckDB(DuckDB):  # type: ignore[misc]
-        class Parser(DuckDB.Parser):  # type: ignore[misc]
+    class FlockDuckDB(DuckDB):
+        class Parser(DuckDB.Parser):  # type: ignore[valid-type,misc]
             FUNCTIONS = {**DuckDB.Parser.FUNCTIONS, "EPOCH_US": exp.UnixMicros.from_arg_list}
 
     return FlockDuckDB

@@ -56,7 +56,7 @@ class Result:
 
     def arrow(self) -> pa.Table:
         # DuckDB 2.0 renamed fetch_arrow_table() to to_arrow_table(); support both pinned majors.
-        fetch = getattr(self._cursor, "to_arrow_table", None) or self._cursor.fetch_arrow_table
+        fetch = getattr(self._cursor, "to_arrow_table", None) or getattr(self._cursor, "fetch_arrow_table")
         with warnings.catch_warnings():  # 2.0 warns that a cursor result is copied once; that copy is intended
             warnings.simplefilter("ignore", UserWarning)
             table: pa.Table = fetch()
@@ -64,7 +64,7 @@ class Result:
 
     def batches(self, rows_per_batch: int = 100_000) -> Iterator[pa.RecordBatch]:
         # DuckDB 2.0 renamed fetch_record_batch() to to_arrow_reader()
-        fetch = getattr(self._cursor, "to_arrow_reader", None) or self._cursor.fetch_record_batch
+        fetch = getattr(self._cursor, "to_arrow_reader", None) or getattr(self._cursor, "fetch_record_batch")
         reader = fetch(rows_per_batch)
         yield from reader
 
