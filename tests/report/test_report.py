@@ -7,7 +7,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from flockwatch.engine import Engine
+from flockwatch.engine import DuckDBEngine
+from flockwatch.workspace import Workspace
 from flockwatch.errors import InputFileError, ValidationError
 from flockwatch.report import (
     build_report,
@@ -42,7 +43,7 @@ def demo(ws):
 
 def test_report_has_every_section_and_no_external_requests(demo):
     ws, ids = demo
-    html = build_report(ws.engine, ids, name="demo-hk", attribution=ATTRIBUTION)
+    html = build_report(ws, ids, name="demo-hk", attribution=ATTRIBUTION)
     for section in ("overview", "timeline", "hours", "creation", "graph", "signals", "narratives", "attribution"):
         assert f'<section id="{section}">' in html
     assert "Content-Security-Policy" in html and "default-src 'none'" in unescape(html)
@@ -58,7 +59,7 @@ def test_report_has_every_section_and_no_external_requests(demo):
 
 def test_report_data_reflects_the_network(demo):
     ws, ids = demo
-    d = collect_report_data(ws.engine, ids, name="demo-hk")
+    d = collect_report_data(ws, ids, name="demo-hk")
     assert d["overview"]["accounts_active"] == 30 and d["overview"]["actions"] == 1200
     assert d["fingerprint"]["utc_offset_h"] == 8 or "UTC+8" in d["fingerprint"]["label"]
     assert d["creation"]["bursts"][0]["created_on"] == "2019-05-20"
@@ -72,7 +73,7 @@ def test_report_data_reflects_the_network(demo):
 def test_passed_edges_are_drawn(demo):
     ws, ids = demo
     edges = [(ids[0], ids[1], 5.0), (ids[1], ids[2], 1.0), ("outsider", ids[0], 9.0)]
-    d = collect_report_data(ws.engine, ids, name="x", edges=edges)
+    d = collect_report_data(ws, ids, name="x", edges=edges)
     assert d["graph"]["edges_shown"] == 2 and d["graph"]["nodes_shown"] == 3
     assert d["graph"]["isolated"] == 27 and d["graph"]["source"] == "detection edges"
 
@@ -82,23 +83,24 @@ def test_text_from_the_data_is_escaped(ws):
         "platform": ["t"], "action_id": ["1"], "account_id": ['<img src="http://evil.example/x">'],
         "kind": ["post"], "acted_at": pa.array([0], pa.timestamp("us")), "text": ["<script>alert(1)</script>"],
     }))
-    html = build_report(ws.engine, ['<img src="http://evil.example/x">'], name="<b>n</b>",
+    html = build_report(ws, ['<img src="http://evil.example/x">'], name="<b>n</b>",
                         attribution={"confidence": "low", "rationale": "<script>x</script>", "evidence": []})
     assert "<script>" not in html and '<img src="http' not in html and "&lt;b&gt;n&lt;/b&gt;" in html
 
 
 def test_empty_network_still_renders(ws):
-    html = build_report(ws.engine, ["nobody"], name="empty")
+    html = build_report(ws, ["nobody"], name="empty")
     assert "no data for" in html and "no activity" in html
 
 
 def test_resolve_network_without_detection_tables():
-    bare = Engine.memory()
+    e = DuckDBEngine.memory()
+    bare = Workspace(None, e)  # no migrations: a warehouse without detection tables
     with pytest.raises(ValidationError, match="network_members"):
         resolve_network(bare, "7")
     assert resolve_network(bare, "7", resolver=lambda n: ["b", "a"] if n == "7" else None) == ["a", "b"]
-    bare.sql("CREATE TABLE network_members (network_id BIGINT, account_id VARCHAR)")
-    bare.sql("INSERT INTO network_members VALUES (7, 'x'), (7, 'y'), (8, 'z')")
+    e.sql("CREATE TABLE network_members (network_id BIGINT, account_id VARCHAR)")
+    e.sql("INSERT INTO network_members VALUES (7, 'x'), (7, 'y'), (8, 'z')")
     assert resolve_network(bare, "7") == ["x", "y"]
     assert stored_network_edges(bare, "7") is None
     with pytest.raises(ValidationError):
@@ -106,15 +108,16 @@ def test_resolve_network_without_detection_tables():
 
 
 def test_resolve_network_takes_the_latest_run_and_its_edges():
-    e = Engine.memory()
+    e = DuckDBEngine.memory()
+    w = Workspace(None, e)
     e.sql("CREATE TABLE network_members (run_id VARCHAR, network_id VARCHAR, account_id VARCHAR)")
     e.sql("CREATE TABLE detection_runs (run_id VARCHAR, started_at TIMESTAMP)")
     e.sql("CREATE TABLE fused_edges (run_id VARCHAR, account_a VARCHAR, account_b VARCHAR, weight DOUBLE)")
     e.sql("INSERT INTO detection_runs VALUES ('r1', '2019-01-01'), ('r2', '2019-02-01')")
     e.sql("INSERT INTO network_members VALUES ('r1', 'n1', 'old'), ('r2', 'n1', 'a'), ('r2', 'n1', 'b')")
     e.sql("INSERT INTO fused_edges VALUES ('r2', 'a', 'b', 2.5), ('r1', 'old', 'a', 1), ('r2', 'a', 'zz', 1)")
-    assert resolve_network(e, "n1") == ["a", "b"]
-    assert stored_network_edges(e, "n1") == [("a", "b", 2.5)]
+    assert resolve_network(w, "n1") == ["a", "b"]
+    assert stored_network_edges(w, "n1") == [("a", "b", 2.5)]
 
 
 def test_read_account_file(tmp_path):
@@ -131,7 +134,7 @@ def test_read_account_file(tmp_path):
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian package `chromium`)")
 def test_report_renders_in_headless_chromium(demo, tmp_path):
     ws, ids = demo
-    page = write_report(ws.engine, ids, tmp_path / "report.html", name="demo-hk", attribution=ATTRIBUTION)
+    page = write_report(ws, ids, tmp_path / "report.html", name="demo-hk", attribution=ATTRIBUTION)
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report-demo.png"
     shot.unlink(missing_ok=True)

@@ -8,17 +8,22 @@ Produces a list of account ids. Raises :class:`~flockwatch.errors.ValidationErro
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flockwatch.engine import Engine
 from flockwatch.accountlist import read_account_file  # noqa: F401  (re-exported)
 from flockwatch.errors import ValidationError
 
+if TYPE_CHECKING:
+    from flockwatch.workspace import Workspace
+
 Resolver = Callable[[str], list[str] | None]
 
 
-def resolve_network(engine: Engine, network_id: str, resolver: Resolver | None = None) -> list[str]:
+def resolve_network(ws: Workspace, network_id: str, resolver: Resolver | None = None) -> list[str]:
     """Members of ``network_id``: from ``resolver`` when given, else from ``network_members`` (the latest
     detection run that holds the id, when the table records runs)."""
+    engine = ws.engine
     if resolver is not None:
         members = resolver(network_id)
         if members:
@@ -39,8 +44,9 @@ def resolve_network(engine: Engine, network_id: str, resolver: Resolver | None =
     )
 
 
-def stored_network_edges(engine: Engine, network_id: str) -> list[tuple[str, str, float]] | None:
+def stored_network_edges(ws: Workspace, network_id: str) -> list[tuple[str, str, float]] | None:
     """Detection's fused edges between members of ``network_id`` (same run), or None when none are stored."""
+    engine = ws.engine
     if not (engine.table_exists("fused_edges") and engine.table_exists("network_members")):
         return None
     if not {"run_id", "account_a", "account_b", "weight"} <= set(_columns(engine, "fused_edges")):
