@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from flockwatch import schema
-from flockwatch.engine import Engine
+from flockwatch.engine import DuckDBEngine
 from flockwatch.engine.migrations import MIGRATIONS, SCHEMA_VERSION
 from flockwatch.errors import UnknownNameError, WorkspaceError
 from flockwatch.workspace import Workspace
@@ -43,7 +43,7 @@ def test_open_missing_workspace_says_how_to_create(tmp_path):
 
 def test_newer_workspace_fails_with_instructions(tmp_path):
     Workspace.create(tmp_path / "w").close()
-    e = Engine(tmp_path / "w" / "warehouse.duckdb")
+    e = DuckDBEngine(tmp_path / "w" / "warehouse.duckdb")
     e.sql("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 5)])
     e.close()
     with pytest.raises(WorkspaceError, match="newer flockwatch.*Upgrade"):
@@ -52,7 +52,7 @@ def test_newer_workspace_fails_with_instructions(tmp_path):
 
 def test_older_workspace_read_only_asks_for_migrate_and_rw_open_migrates(tmp_path):
     Workspace.create(tmp_path / "w").close()
-    e = Engine(tmp_path / "w" / "warehouse.duckdb")
+    e = DuckDBEngine(tmp_path / "w" / "warehouse.duckdb")
     # Pretend the last migration never ran: roll the recorded version back by one.
     last = MIGRATIONS[-1].name
     e.sql("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION - 1)])

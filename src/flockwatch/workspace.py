@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from flockwatch import schema
-from flockwatch.engine import Engine
+from flockwatch.engine import DuckDBEngine, Engine
 from flockwatch.engine.migrations import SCHEMA_VERSION, current_version, migrate
 from flockwatch.errors import UnknownNameError, WorkspaceError
 
@@ -59,7 +59,7 @@ class Workspace:
         marker = p / MARKER
         if not marker.exists():
             marker.write_text(json.dumps({"kind": "flockwatch-workspace", "layout": 1}) + "\n")
-        engine = Engine(p / WAREHOUSE)
+        engine: Engine = DuckDBEngine(p / WAREHOUSE)
         version = current_version(engine)
         if version > SCHEMA_VERSION:
             engine.close()
@@ -91,7 +91,7 @@ class Workspace:
             raise WorkspaceError(
                 f"{p} is not a flockwatch workspace (no {WAREHOUSE}); create one with `flockwatch init {p}`"
             )
-        engine = Engine(p / WAREHOUSE, read_only=read_only)
+        engine: Engine = DuckDBEngine(p / WAREHOUSE, read_only=read_only)
         version = current_version(engine)
         if version > SCHEMA_VERSION:
             engine.close()
@@ -109,7 +109,7 @@ class Workspace:
     @classmethod
     def memory(cls) -> "Workspace":
         """A throw-away in-memory workspace (tests, notebooks)."""
-        engine = Engine.memory()
+        engine: Engine = DuckDBEngine.memory()
         migrate(engine)
         return cls(None, engine)
 

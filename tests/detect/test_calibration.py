@@ -5,52 +5,55 @@ from __future__ import annotations
 import pytest
 
 from flockwatch.detect.calibration import NullModel, significant_pairs
-from flockwatch.engine import Engine
+from flockwatch.engine import DuckDBEngine, Engine, Scratch
 
 Q = 1e-4
 
 
-def _engine(pairs: list[tuple[int, int, int]], activity: dict[int, int]) -> Engine:
+def _engine(pairs: list[tuple[int, int, int]], activity: dict[int, int]) -> tuple[Engine, Scratch]:
     """``pairs``: (acc_l, acc_r, episodes) — one co-action per episode, each in its own episode on both sides."""
-    e = Engine.memory()
+    e = DuckDBEngine.memory()
+    s = e.scratch("test")
     rows = []
     rid = 0
     for a, b, k in pairs:
         for i in range(k):
             rid += 2
             rows.append(f"({rid}, {rid - 1}, {a}, {b}, 1, {a * 1000 + i}, {b * 1000 + i}, {1000 + 60 * i}, 2.0)")
-    e.sql("CREATE TEMP TABLE t_pairs (rid_l BIGINT, rid_r BIGINT, acc_l INTEGER, acc_r INTEGER, th UBIGINT, "
+    e.sql(f"CREATE TEMP TABLE {s.pairs} (rid_l BIGINT, rid_r BIGINT, acc_l INTEGER, acc_r INTEGER, th UBIGINT, "
           "uh_l UBIGINT, uh_r UBIGINT, t_l DOUBLE, dt_s DOUBLE)")
-    e.sql("INSERT INTO t_pairs VALUES " + ", ".join(rows))
-    e.sql("CREATE TEMP TABLE t_activity AS SELECT * FROM (VALUES "
+    e.sql(f"INSERT INTO {s.pairs} VALUES " + ", ".join(rows))
+    e.sql(f"CREATE TEMP TABLE {s.activity} AS SELECT * FROM (VALUES "
           + ", ".join(f"({a}, {d})" for a, d in activity.items()) + ") v(acc, d)")
-    return e
+    return e, s
 
 
 @pytest.fixture
 def engine():
     # pair (1, 2): two hyperactive accounts, 54 episodes where 18.6 are expected (lift 2.9, p ~ 1e-11);
     # pair (3, 4): two quiet accounts, 5 episodes where 0.01 are expected (lift 500)
-    e = _engine([(1, 2, 54), (3, 4, 5)], {1: 431, 2: 431, 3: 10, 4: 10})
-    yield e
+    e, s = _engine([(1, 2, 54), (3, 4, 5)], {1: 431, 2: 431, 3: 10, 4: 10})
+    yield e, s
+    s.close()
     e.close()
 
 
-def _edges(e: Engine) -> set[tuple[int, int]]:
-    return {(a, b) for a, b in e.sql("SELECT a, b FROM t_edges").rows()}
+def _edges(engine: tuple[Engine, Scratch]) -> set[tuple[int, int]]:
+    e, s = engine
+    return {(a, b) for a, b in e.sql(f"SELECT a, b FROM {s.edges}").rows()}
 
 
 def test_significant_pairs_need_an_effect_size(engine):
     model = NullModel(accounts_count=100, incidences_count=10_000, q=Q, tests_count=4950)
-    assert significant_pairs(engine, "t", model, fdr=1e-3, min_co_actions=2, min_lift=1.0) == 2
+    assert significant_pairs(*engine, model, fdr=1e-3, min_co_actions=2, min_lift=1.0) == 2
     assert _edges(engine) == {(1, 2), (3, 4)}
-    assert significant_pairs(engine, "t", model, fdr=1e-3, min_co_actions=2, min_lift=5.0) == 1
+    assert significant_pairs(*engine, model, fdr=1e-3, min_co_actions=2, min_lift=5.0) == 1
     assert _edges(engine) == {(3, 4)}
-    k, expected = engine.sql("SELECT k, expected FROM t_edges").one()
+    k, expected = engine[0].sql(f"SELECT k, expected FROM {engine[1].edges}").one()
     assert k == 5 and expected == pytest.approx(0.01)
 
 
 def test_candidates_below_min_co_actions_are_not_edges(engine):
     model = NullModel(accounts_count=100, incidences_count=10_000, q=Q, tests_count=4950)
-    assert significant_pairs(engine, "t", model, fdr=1e-3, min_co_actions=6, min_lift=1.0) == 1
+    assert significant_pairs(*engine, model, fdr=1e-3, min_co_actions=6, min_lift=1.0) == 1
     assert _edges(engine) == {(1, 2)}

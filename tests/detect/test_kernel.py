@@ -8,7 +8,7 @@ import pyarrow as pa
 from hypothesis import given, settings, strategies as st
 
 from flockwatch.detect import kernel
-from flockwatch.engine import Engine
+from flockwatch.engine import DuckDBEngine
 
 
 def _brute(rows, window_s):
@@ -21,14 +21,16 @@ def _brute(rows, window_s):
 
 
 def _kernel(rows, window_s, hot):
-    e = Engine.memory()
+    e = DuckDBEngine.memory()
+    s = e.scratch("test")
     e.register("src", pa.table({"account_id": [r[0] for r in rows], "target": [r[1] for r in rows],
                                 "unit": [r[1] for r in rows], "acted_at_s": [float(r[2]) for r in rows],
                                 "action_id": [r[3] for r in rows]}))
-    kernel.build_rows(e, "SELECT * FROM src", window_s, hot, "kt")
-    kernel.build_pairs(e, window_s, hot, "kt")
-    got = e.sql("SELECT l.action_id, r.action_id FROM kt_pairs p JOIN kt_rows l ON l.rid = p.rid_l "
-                "JOIN kt_rows r ON r.rid = p.rid_r").rows()
+    kernel.build_rows(e, "SELECT * FROM src", window_s, hot, s)
+    kernel.build_pairs(e, window_s, hot, s)
+    got = e.sql(f"SELECT l.action_id, r.action_id FROM {s.pairs} p JOIN {s.rows} l ON l.rid = p.rid_l "
+                f"JOIN {s.rows} r ON r.rid = p.rid_r").rows()
+    s.close()
     n = len(got)
     e.close()
     pairs = {frozenset(p) for p in got}

@@ -36,7 +36,7 @@ def test_cli_detect_export_evaluate(tmp_path, capsys):
     data = generate(20_000, seed=4)
     wdir = tmp_path / "ws"
     with Workspace.create(wdir) as ws:
-        load_into(ws.engine, data)
+        load_into(ws, data)
     truth = tmp_path / "truth.csv"
     with truth.open("w", newline="") as f:
         w = csv.writer(f)
@@ -73,7 +73,7 @@ def test_cli_parity_mode(tmp_path, capsys):
     data = generate(5_000, seed=2, texts=False)
     wdir = tmp_path / "ws"
     with Workspace.create(wdir) as ws:
-        load_into(ws.engine, data)
+        load_into(ws, data)
     out = tmp_path / "cnt.csv"
     assert main(["detect", "--workspace", str(wdir), "--parity", "cnt", "--window-s", "60", "--output", str(out),
                  "--json"]) == 0
@@ -85,7 +85,7 @@ def test_cli_parity_mode(tmp_path, capsys):
 
 def test_evaluate_counts_organic_members_against_precision(ws):
     data = generate(40_000, seed=11)
-    load_into(ws.engine, data)
+    load_into(ws, data)
     from flockwatch.detect import detect
     from flockwatch.networks import build_networks
 

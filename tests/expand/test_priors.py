@@ -73,7 +73,7 @@ def _matching(acc: str, features=FEATURES) -> dict:
 @pytest.fixture
 def priors(ws):
     _insert(ws, _network() + _background())
-    p = AccountPriors(ws.engine, [f"n{i}" for i in range(12)])
+    p = AccountPriors(ws, [f"n{i}" for i in range(12)])
     p.observe(_table(_signup_burst()))
     return p
 
@@ -100,7 +100,7 @@ def test_removing_a_features_evidence_lowers_the_score(ws, priors, feature):
     priors.observe(_table([_matching("full", [f for f in FEATURES if f != feature])]))
     assert priors.nats("full") < full - 0.5
     # or the feature family switched off
-    without = AccountPriors(ws.engine, [f"n{i}" for i in range(12)],
+    without = AccountPriors(ws, [f"n{i}" for i in range(12)],
                             PriorParams(features=tuple(f for f in FEATURES if f != feature)))
     without.observe(_table(_signup_burst() + [_matching("full")]))
     assert without.nats("full") < full - 0.5
@@ -128,7 +128,7 @@ def test_creation_on_the_networks_own_day_and_burst_free_days(priors):
 def test_a_network_that_was_not_bulk_made_gets_nothing_from_bursts(ws):
     # network sign-ups spread like everyone's: a sign-up burst in the stream says nothing about this network
     _insert(ws, _background(300))
-    p = AccountPriors(ws.engine, ["b1", "b50", "b100", "b200"])
+    p = AccountPriors(ws, ["b1", "b50", "b100", "b200"])
     p.observe(_table(_signup_burst() + [{**_ordinary("x"), "created_at": BURST_DAY}]))
     assert p.bulk_nats <= 0
     assert "creation" not in _features(p, "x")
@@ -229,6 +229,6 @@ def test_vpn_logins_count_when_the_network_uses_vpns(ws, known):
 def test_pseudonymised_handles_carry_no_template(ws):
     _insert(ws, _network() + _background())
     ws.engine.sql("UPDATE accounts SET id_is_pseudonymised = true WHERE account_id LIKE 'n%'")
-    p = AccountPriors(ws.engine, [f"n{i}" for i in range(12)])
+    p = AccountPriors(ws, [f"n{i}" for i in range(12)])
     p.observe(_table([_matching("x", ["name_template"])]))
     assert "name_template" not in _features(p, "x")

@@ -73,7 +73,7 @@ def test_new_anchor_posts_grow_the_index(ws, scenario):
     w.process(b.actions, b.hashtags, b.urls, b.mentions)
     traj = w.trajectory_table().to_pylist()
     assert [r["account_id"] for r in traj] == ["late"] * 5  # anchors are never scored
-    co = w.e.sql("SELECT co_hits FROM w_state WHERE account_id = 'late'").scalar()
+    co = w.e.sql(f"SELECT co_hits FROM {w.s.state} WHERE account_id = 'late'").scalar()
     assert co == 5  # each repost matched the anchor post published 40 s before, in the same batch
 
 

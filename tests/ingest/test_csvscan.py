@@ -63,11 +63,11 @@ TIME_SAMPLES = [
 @pytest.mark.parametrize("value", TIME_SAMPLES)
 def test_time_fast_path_agrees_with_the_general_parser(value):
     """The single-layout fast path of sql_time never changes a result: it equals the list + ISO parse alone."""
-    from flockwatch.engine import Engine
+    from flockwatch.engine import DuckDBEngine
     from flockwatch.engine.duckdb_engine import sql_literal
     from flockwatch.ingest.csvscan import TIME_FORMATS, sql_time
 
-    e = Engine.memory()
+    e = DuckDBEngine.memory()
     try:
         v = f"nullif({sql_literal(value)}, '')"
         fmts = ", ".join(sql_literal(f) for f in TIME_FORMATS)

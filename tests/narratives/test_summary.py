@@ -4,7 +4,7 @@ import pyarrow as pa
 import pytest
 
 from flockwatch import schema
-from flockwatch.engine import Engine
+from flockwatch.engine import DuckDBEngine
 from flockwatch.narratives import summarise_narratives
 from flockwatch.narratives.tokens import terms_sql
 
@@ -15,7 +15,7 @@ def _insert(ws, name, rows):
 
 
 def test_chinese_aware_terms():
-    e = Engine.memory()
+    e = DuckDBEngine.memory()
     got = e.sql(f"SELECT {terms_sql('t')} FROM (SELECT 'RT @hk: 反对暴徒! Stop the riots #HK https://x.co/a 5' t)").one()[0]
     assert {"反对", "对暴", "暴徒"} <= set(got)
     assert {"stop", "riots", "stop riots"} <= set(got)

@@ -75,7 +75,7 @@ def _plant(ws, truth: set[str]) -> dict[str, list[str]]:
 
 @pytest.fixture
 def grown(ws, data):
-    load_into(ws.engine, data)
+    load_into(ws, data)
     truth = set(data.truth.column("account_id").to_pylist())
     planted = _plant(ws, truth)
     run = detect(ws, detectors=["co_repost", "co_hashtag", "co_link"])
@@ -141,7 +141,7 @@ def test_threshold_is_checked(grown):
 def test_cli_build_show_explain_grown_member(tmp_path, data, capsys):
     wdir = tmp_path / "ws"
     with Workspace.create(wdir) as ws:
-        load_into(ws.engine, data)
+        load_into(ws, data)
         planted = _plant(ws, set(data.truth.column("account_id").to_pylist()))
     w = ["--workspace", str(wdir)]
     assert main(["detect", *w, "-d", "co_repost", "-d", "co_hashtag", "-d", "co_link", "--no-grow", "--json"]) == 0

@@ -22,7 +22,7 @@ def data():
 
 @pytest.fixture
 def built(ws, data):
-    load_into(ws.engine, data)
+    load_into(ws, data)
     run = detect(ws, detectors=["co_repost", "co_hashtag", "co_link"])
     nets = build_networks(ws, run.run_id)
     return ws, run, nets, set(data.truth.column("account_id").to_pylist())

@@ -265,7 +265,7 @@ def test_pipeline_stores_operations(ws):
     from flockwatch.networks import build_networks
 
     data = generate(20_000, seed=4)
-    load_into(ws.engine, data)
+    load_into(ws, data)
     run = detect(ws, detectors=["co_repost", "co_hashtag"])
     # a high CPM resolution cuts the planted operation into several flagged cells; operations put them together
     nets = build_networks(ws, run.run_id, resolution=0.9)

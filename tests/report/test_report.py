@@ -7,7 +7,6 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from flockwatch.engine import Engine
 from flockwatch.workspace import Workspace
 from flockwatch.errors import InputFileError, ValidationError
 from flockwatch.report import (
@@ -43,7 +42,7 @@ def demo(ws):
 
 def test_report_has_every_section_and_no_external_requests(demo):
     ws, ids = demo
-    html = build_report(ws.engine, ids, name="demo-hk", attribution=ATTRIBUTION)
+    html = build_report(ws, ids, name="demo-hk", attribution=ATTRIBUTION)
     for section in ("overview", "timeline", "hours", "creation", "graph", "signals", "narratives", "attribution"):
         assert f'<section id="{section}">' in html
     assert "Content-Security-Policy" in html and "default-src 'none'" in unescape(html)
@@ -59,7 +58,7 @@ def test_report_has_every_section_and_no_external_requests(demo):
 
 def test_report_data_reflects_the_network(demo):
     ws, ids = demo
-    d = collect_report_data(ws.engine, ids, name="demo-hk")
+    d = collect_report_data(ws, ids, name="demo-hk")
     assert d["overview"]["accounts_active"] == 30 and d["overview"]["actions"] == 1200
     assert d["fingerprint"]["utc_offset_h"] == 8 or "UTC+8" in d["fingerprint"]["label"]
     assert d["creation"]["bursts"][0]["created_on"] == "2019-05-20"
@@ -73,7 +72,7 @@ def test_report_data_reflects_the_network(demo):
 def test_passed_edges_are_drawn(demo):
     ws, ids = demo
     edges = [(ids[0], ids[1], 5.0), (ids[1], ids[2], 1.0), ("outsider", ids[0], 9.0)]
-    d = collect_report_data(ws.engine, ids, name="x", edges=edges)
+    d = collect_report_data(ws, ids, name="x", edges=edges)
     assert d["graph"]["edges_shown"] == 2 and d["graph"]["nodes_shown"] == 3
     assert d["graph"]["isolated"] == 27 and d["graph"]["source"] == "detection edges"
 
@@ -83,21 +82,21 @@ def test_text_from_the_data_is_escaped(ws):
         "platform": ["t"], "action_id": ["1"], "account_id": ['<img src="http://evil.example/x">'],
         "kind": ["post"], "acted_at": pa.array([0], pa.timestamp("us")), "text": ["<script>alert(1)</script>"],
     }))
-    html = build_report(ws.engine, ['<img src="http://evil.example/x">'], name="<b>n</b>",
+    html = build_report(ws, ['<img src="http://evil.example/x">'], name="<b>n</b>",
                         attribution={"confidence": "low", "rationale": "<script>x</script>", "evidence": []})
     assert "<script>" not in html and '<img src="http' not in html and "&lt;b&gt;n&lt;/b&gt;" in html
 
 
 def test_empty_network_still_renders(ws):
-    html = build_report(ws.engine, ["nobody"], name="empty")
+    html = build_report(ws, ["nobody"], name="empty")
     assert "no data for" in html and "no activity" in html
 
 
 def test_resolve_network_before_detection():
     ws = Workspace.memory()
     with pytest.raises(ValidationError, match="flockwatch detect"):
-        resolve_network(ws.engine, "N0007")
-    assert resolve_network(ws.engine, "N0007", resolver=lambda n: ["b", "a"] if n == "N0007" else None) == ["a", "b"]
+        resolve_network(ws, "N0007")
+    assert resolve_network(ws, "N0007", resolver=lambda n: ["b", "a"] if n == "N0007" else None) == ["a", "b"]
 
 
 def test_resolve_network_takes_the_latest_run_and_its_edges():
@@ -109,12 +108,12 @@ def test_resolve_network_takes_the_latest_run_and_its_edges():
           "('r1', 'N0001', 'old'), ('r2', 'N0001', 'a'), ('r2', 'N0001', 'b')")
     e.sql("INSERT INTO fused_edges (run_id, account_a, account_b, weight) VALUES "
           "('r2', 'a', 'b', 2.5), ('r1', 'old', 'a', 1), ('r2', 'a', 'zz', 1)")
-    assert resolve_network(e, "N0001") == ["a", "b"]
-    assert resolve_network(e, "r1/N0001") == ["old"]
-    assert stored_network_edges(e, "N0001") == [("a", "b", 2.5)]
-    assert stored_network_edges(e, "r1/N0001") is None
+    assert resolve_network(ws, "N0001") == ["a", "b"]
+    assert resolve_network(ws, "r1/N0001") == ["old"]
+    assert stored_network_edges(ws, "N0001") == [("a", "b", 2.5)]
+    assert stored_network_edges(ws, "r1/N0001") is None
     with pytest.raises(ValidationError, match="not in detection run r2"):
-        resolve_network(e, "N0009")
+        resolve_network(ws, "N0009")
 
 
 def test_read_account_file(tmp_path):
@@ -131,7 +130,7 @@ def test_read_account_file(tmp_path):
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian package `chromium`)")
 def test_report_renders_in_headless_chromium(demo, tmp_path):
     ws, ids = demo
-    page = write_report(ws.engine, ids, tmp_path / "report.html", name="demo-hk", attribution=ATTRIBUTION)
+    page = write_report(ws, ids, tmp_path / "report.html", name="demo-hk", attribution=ATTRIBUTION)
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report-demo.png"
     shot.unlink(missing_ok=True)

@@ -85,7 +85,7 @@ def attribute(
     e = ws.engine
     if isinstance(accounts, str) and accounts.startswith("network:") and network_id is None:
         network_id = accounts.split(":", 1)[1]
-    members = resolve_seeds(e, accounts).account_ids
+    members = resolve_seeds(ws, accounts).account_ids
     ref = state_media or StateMediaReference()
     if use_registry:
         ref = merge(ref, from_registry(ws))
@@ -93,20 +93,11 @@ def attribute(
     unknown = [c for c in wanted if c not in ev.COLLECTORS]
     if unknown:
         raise ValidationError(f"unknown evidence categories {unknown}; known: {sorted(ev.COLLECTORS)}")
-    e.register(ev.MEMBERS, pa.table({"account_id": pa.array(members, pa.string())}))
     claims: list[ev.Claim] = []
-    try:
+    with e.scratch("attribute") as s:
+        s.register("members", pa.table({"account_id": pa.array(members, pa.string())}))
         for name in wanted:
-            claims += ev.COLLECTORS[name](e, ref)
-    finally:
-        e.unregister(ev.MEMBERS)
-        for t in ("__attr_sm_handles", "__attr_sm_domains"):
-            try:
-                e.unregister(t)
-            except Exception:  # not registered when no reference was given
-                pass
-        for t in ("__attr_sm_accounts", "__attr_sm_amp"):
-            e.sql(f"DROP TABLE IF EXISTS {t}")
+            claims += ev.COLLECTORS[name](e, s, ref)
     for i, c in enumerate(claims, 1):
         c.claim_id = f"E{i}"
     return assess(claims, network_id, len(members), ref.source)

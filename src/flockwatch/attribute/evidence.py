@@ -1,16 +1,16 @@
 """Evidence collectors: each reads the canonical tables for a candidate network and states hedged claims, each
 pointing to the rows that support it.
 
-Consumes an Engine, the member accounts (registered as a relation ``__attr_members(account_id)`` by the caller) and
-a :class:`StateMediaReference`; produces :class:`Claim` objects. A claim has a ``category`` (infrastructure,
-timing, state_media_amplification, narrative_alignment, creation_pattern), a ``strength`` (0 = noted, 1 = supports,
-2 = strongly supports), the countries it ``points_to`` (empty for claims about coordination rather than origin),
+Consumes an Engine, the caller's :class:`~flockwatch.engine.Scratch` ``s`` (the member accounts registered in it as
+``s.members(account_id)``; collectors add their own relations there) and a :class:`StateMediaReference`; produces
+:class:`Claim` objects. A claim has a ``category`` (infrastructure, timing, state_media_amplification,
+narrative_alignment, creation_pattern), a ``strength`` (0 = noted, 1 = supports, 2 = strongly supports), the countries it ``points_to`` (empty for claims about coordination rather than origin),
 and ``rows`` (action ids, account ids, prefixes, counts) — the evidence an analyst can check.
 
 Every comparison is against the rest of the workspace (the background): a network that logs in from a country where
 everyone logs in from, or posts in the time zone every account posts in, earns no strength for it.
 
-Extending: write ``collect_<category>(engine, ref) -> list[Claim]`` and add it to ``COLLECTORS``.
+Extending: write ``collect_<category>(engine, s, ref) -> list[Claim]`` and add it to ``COLLECTORS``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flockwatch.attribute.state_media import StateMediaReference
-from flockwatch.engine import Engine
+from flockwatch.engine import Engine, Scratch
 
-MEMBERS = "__attr_members"
 
 #: Countries whose standard time is this many hours east of UTC (the ones information operations have been
 #: attributed to most often, plus the populous ones); a time zone narrows, it never names, a country.
@@ -56,13 +55,13 @@ def _pct(x: float) -> str:
 
 
 # -- infrastructure ------------------------------------------------------------------------------------------------
-def collect_infrastructure(e: Engine, ref: StateMediaReference) -> list[Claim]:
-    n = e.sql(f"SELECT count(DISTINCT account_id) FROM infrastructure SEMI JOIN {MEMBERS} USING (account_id)").scalar()
+def collect_infrastructure(e: Engine, s: Scratch, ref: StateMediaReference) -> list[Claim]:
+    n = e.sql(f"SELECT count(DISTINCT account_id) FROM infrastructure SEMI JOIN {s.members} USING (account_id)").scalar()
     if not n:
         return []
     claims: list[Claim] = []
     prefixes = e.sql(
-        f"""WITH m AS (SELECT DISTINCT i.ip_prefix, i.account_id FROM infrastructure i SEMI JOIN {MEMBERS} USING
+        f"""WITH m AS (SELECT DISTINCT i.ip_prefix, i.account_id FROM infrastructure i SEMI JOIN {s.members} USING
                        (account_id) WHERE ip_prefix IS NOT NULL),
                  allp AS (SELECT ip_prefix, count(DISTINCT account_id) AS n_all FROM infrastructure
                            WHERE ip_prefix IN (SELECT ip_prefix FROM m) GROUP BY ip_prefix)
@@ -72,9 +71,9 @@ def collect_infrastructure(e: Engine, ref: StateMediaReference) -> list[Claim]:
              ORDER BY members DESC, m.ip_prefix LIMIT 20"""
     ).dicts()
     covered = e.sql(
-        f"""WITH p AS (SELECT ip_prefix FROM infrastructure SEMI JOIN {MEMBERS} USING (account_id)
+        f"""WITH p AS (SELECT ip_prefix FROM infrastructure SEMI JOIN {s.members} USING (account_id)
                         WHERE ip_prefix IS NOT NULL GROUP BY ip_prefix HAVING count(DISTINCT account_id) >= 3)
-            SELECT count(DISTINCT account_id) FROM infrastructure SEMI JOIN {MEMBERS} USING (account_id)
+            SELECT count(DISTINCT account_id) FROM infrastructure SEMI JOIN {s.members} USING (account_id)
              WHERE ip_prefix IN (SELECT ip_prefix FROM p)"""
     ).scalar() or 0
     if prefixes:
@@ -89,16 +88,16 @@ def collect_infrastructure(e: Engine, ref: StateMediaReference) -> list[Claim]:
                             "account_ids": p["accounts"]} for p in prefixes]))
     vpn = e.sql(
         f"""SELECT avg(CASE WHEN v THEN 1.0 ELSE 0.0 END) FROM (SELECT account_id, bool_or(coalesce(via_vpn, false)) v
-             FROM infrastructure SEMI JOIN {MEMBERS} USING (account_id) GROUP BY account_id)"""
+             FROM infrastructure SEMI JOIN {s.members} USING (account_id) GROUP BY account_id)"""
     ).scalar() or 0.0
     vpn_bg = e.sql(
         f"""SELECT avg(CASE WHEN v THEN 1.0 ELSE 0.0 END) FROM (SELECT account_id, bool_or(coalesce(via_vpn, false)) v
-             FROM infrastructure WHERE account_id NOT IN (SELECT account_id FROM {MEMBERS}) GROUP BY account_id)"""
+             FROM infrastructure WHERE account_id NOT IN (SELECT account_id FROM {s.members}) GROUP BY account_id)"""
     ).scalar() or 0.0
     if vpn > 0:
         vpn_rows = e.sql(
             f"""SELECT ip_prefix, country, count(DISTINCT account_id) AS members FROM infrastructure
-                SEMI JOIN {MEMBERS} USING (account_id) WHERE via_vpn GROUP BY ALL ORDER BY 3 DESC LIMIT 10"""
+                SEMI JOIN {s.members} USING (account_id) WHERE via_vpn GROUP BY ALL ORDER BY 3 DESC LIMIT 10"""
         ).dicts()
         claims.append(Claim(
             "infrastructure",
@@ -106,10 +105,10 @@ def collect_infrastructure(e: Engine, ref: StateMediaReference) -> list[Claim]:
             "VPN use hides origin and is common among operators and ordinary users alike",
             1 if vpn >= 0.3 and vpn >= 2 * max(vpn_bg, 0.01) else 0, [], vpn_rows))
     countries = e.sql(
-        f"""WITH m AS (SELECT country, count(DISTINCT account_id) AS n FROM infrastructure SEMI JOIN {MEMBERS}
+        f"""WITH m AS (SELECT country, count(DISTINCT account_id) AS n FROM infrastructure SEMI JOIN {s.members}
                         USING (account_id) WHERE NOT coalesce(via_vpn, false) AND country IS NOT NULL GROUP BY country),
                  b AS (SELECT country, count(DISTINCT account_id) AS n FROM infrastructure
-                        WHERE account_id NOT IN (SELECT account_id FROM {MEMBERS}) AND NOT coalesce(via_vpn, false)
+                        WHERE account_id NOT IN (SELECT account_id FROM {s.members}) AND NOT coalesce(via_vpn, false)
                           AND country IS NOT NULL GROUP BY country)
             SELECT m.country, m.n AS members, coalesce(b.n, 0) AS others,
                    m.n / (SELECT sum(n) FROM m) AS share,
@@ -131,19 +130,19 @@ def collect_infrastructure(e: Engine, ref: StateMediaReference) -> list[Claim]:
 
 
 # -- timing --------------------------------------------------------------------------------------------------------
-def collect_timing(e: Engine, ref: StateMediaReference) -> list[Claim]:
-    ids = [r[0] for r in e.sql(f"SELECT account_id FROM {MEMBERS}").rows()]
-    n_actions = e.sql(f"SELECT count(*) FROM actions SEMI JOIN {MEMBERS} USING (account_id)").scalar() or 0
+def collect_timing(e: Engine, s: Scratch, ref: StateMediaReference) -> list[Claim]:
+    ids = [r[0] for r in e.sql(f"SELECT account_id FROM {s.members}").rows()]
+    n_actions = e.sql(f"SELECT count(*) FROM actions SEMI JOIN {s.members} USING (account_id)").scalar() or 0
     if n_actions == 0:
         return []
     from flockwatch.signals import working_hours_fingerprint
 
     how = e.sql(
         f"""SELECT (isodow(acted_at) - 1) * 24 + hour(acted_at) AS hour_of_week_utc, count(*) AS actions
-              FROM actions SEMI JOIN {MEMBERS} USING (account_id) GROUP BY 1 ORDER BY 1"""
+              FROM actions SEMI JOIN {s.members} USING (account_id) GROUP BY 1 ORDER BY 1"""
     ).dicts()
     sample = [r[0] for r in e.sql(
-        f"SELECT action_id FROM actions SEMI JOIN {MEMBERS} USING (account_id) ORDER BY acted_at, action_id LIMIT 10"
+        f"SELECT action_id FROM actions SEMI JOIN {s.members} USING (account_id) ORDER BY acted_at, action_id LIMIT 10"
     ).rows()]
     rows = [{"hour_of_week_utc": int(r["hour_of_week_utc"]), "actions": int(r["actions"])} for r in how]
     fp = working_hours_fingerprint(e, ids)
@@ -168,43 +167,43 @@ def collect_timing(e: Engine, ref: StateMediaReference) -> list[Claim]:
 
 
 # -- state media ---------------------------------------------------------------------------------------------------
-def _register_reference(e: Engine, ref: StateMediaReference) -> None:
+def _register_reference(e: Engine, s: Scratch, ref: StateMediaReference) -> None:
     import pyarrow as pa
 
-    e.register("__attr_sm_handles", pa.table({
+    s.register("sm_handles", pa.table({
         "handle": pa.array(list(ref.handles), pa.string()),
         "country": pa.array(list(ref.handles.values()), pa.string())}))
-    e.register("__attr_sm_domains", pa.table({
+    s.register("sm_domains", pa.table({
         "domain": pa.array(list(ref.domains), pa.string()),
         "country": pa.array(list(ref.domains.values()), pa.string())}))
     # state-media accounts in this workspace: by screen name, or by id when the reference lists ids
-    e.sql("""CREATE OR REPLACE TEMP TABLE __attr_sm_accounts AS
+    e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.sm_accounts} AS
              SELECT DISTINCT a.account_id, h.handle, h.country FROM accounts a
-               JOIN __attr_sm_handles h ON lower(a.screen_name) = h.handle OR lower(a.account_id) = h.handle""")
+               JOIN {s.sm_handles} h ON lower(a.screen_name) = h.handle OR lower(a.account_id) = h.handle""")
 
 
-def collect_state_media_amplification(e: Engine, ref: StateMediaReference) -> list[Claim]:
+def collect_state_media_amplification(e: Engine, s: Scratch, ref: StateMediaReference) -> list[Claim]:
     if not ref.handles:
         return []
-    _register_reference(e, ref)
-    amp_sql = """SELECT a.action_id, a.account_id, s.handle, s.country FROM actions a
-                   JOIN __attr_sm_accounts s ON a.target_account_id = s.account_id
+    _register_reference(e, s, ref)
+    amp_sql = f"""SELECT a.action_id, a.account_id, s.handle, s.country FROM actions a
+                   JOIN {s.sm_accounts} s ON a.target_account_id = s.account_id
                  UNION
                  SELECT a.action_id, a.account_id, h.handle, h.country FROM actions a
                    JOIN action_mentions m USING (action_id)
-                   JOIN __attr_sm_handles h ON lower(m.mentioned_account_id) = h.handle
+                   JOIN {s.sm_handles} h ON lower(m.mentioned_account_id) = h.handle
                  UNION
                  SELECT a.action_id, a.account_id, s.handle, s.country FROM actions a
                    JOIN action_mentions m USING (action_id)
-                   JOIN __attr_sm_accounts s ON m.mentioned_account_id = s.account_id"""
-    e.sql(f"CREATE OR REPLACE TEMP TABLE __attr_sm_amp AS {amp_sql}")
-    m_total = e.sql(f"SELECT count(*) FROM actions SEMI JOIN {MEMBERS} USING (account_id)").scalar() or 0
-    b_total = e.sql(f"SELECT count(*) FROM actions WHERE account_id NOT IN (SELECT account_id FROM {MEMBERS})"
+                   JOIN {s.sm_accounts} s ON m.mentioned_account_id = s.account_id"""
+    e.sql(f"CREATE OR REPLACE TEMP TABLE {s.sm_amp} AS {amp_sql}")
+    m_total = e.sql(f"SELECT count(*) FROM actions SEMI JOIN {s.members} USING (account_id)").scalar() or 0
+    b_total = e.sql(f"SELECT count(*) FROM actions WHERE account_id NOT IN (SELECT account_id FROM {s.members})"
                     ).scalar() or 0
-    m_amp = e.sql(f"SELECT count(DISTINCT action_id) FROM __attr_sm_amp SEMI JOIN {MEMBERS} USING (account_id)"
+    m_amp = e.sql(f"SELECT count(DISTINCT action_id) FROM {s.sm_amp} SEMI JOIN {s.members} USING (account_id)"
                   ).scalar() or 0
-    b_amp = e.sql(f"SELECT count(DISTINCT action_id) FROM __attr_sm_amp WHERE account_id NOT IN "
-                  f"(SELECT account_id FROM {MEMBERS})").scalar() or 0
+    b_amp = e.sql(f"SELECT count(DISTINCT action_id) FROM {s.sm_amp} WHERE account_id NOT IN "
+                  f"(SELECT account_id FROM {s.members})").scalar() or 0
     if not m_amp:
         return [Claim("state_media_amplification",
                       f"members did not repost, reply to or mention any of the {len(ref.handles)} state-media "
@@ -215,7 +214,7 @@ def collect_state_media_amplification(e: Engine, ref: StateMediaReference) -> li
     strength = 2 if m_amp >= 10 and lift >= 5 else 1 if m_amp >= 3 and lift >= 2 else 0
     top = e.sql(f"""SELECT handle, country, count(DISTINCT action_id) AS actions,
                            list(DISTINCT action_id ORDER BY action_id)[1:10] AS action_ids
-                      FROM __attr_sm_amp SEMI JOIN {MEMBERS} USING (account_id) GROUP BY ALL
+                      FROM {s.sm_amp} SEMI JOIN {s.members} USING (account_id) GROUP BY ALL
                      ORDER BY actions DESC, handle LIMIT 10""").dicts()
     cc = [r["country"] for r in top if r["country"]]
     lead = max(set(cc), key=cc.count) if cc else None
@@ -227,19 +226,19 @@ def collect_state_media_amplification(e: Engine, ref: StateMediaReference) -> li
         strength, [lead] if (lead and strength) else [], top)]
 
 
-def collect_narrative_alignment(e: Engine, ref: StateMediaReference) -> list[Claim]:
+def collect_narrative_alignment(e: Engine, s: Scratch, ref: StateMediaReference) -> list[Claim]:
     claims: list[Claim] = []
     if ref.domains:
-        _register_reference(e, ref)
+        _register_reference(e, s, ref)
         links = e.sql(f"""SELECT u.action_id, a.account_id, d.domain, d.country,
-                                 a.account_id IN (SELECT account_id FROM {MEMBERS}) AS is_member
+                                 a.account_id IN (SELECT account_id FROM {s.members}) AS is_member
                             FROM action_urls u JOIN actions a USING (action_id)
-                            JOIN __attr_sm_domains d
+                            JOIN {s.sm_domains} d
                               ON regexp_replace(lower(u.domain), '^www\\.', '') = d.domain""").dicts()
         m_urls = e.sql(f"SELECT count(*) FROM action_urls JOIN actions USING (action_id) "
-                       f"SEMI JOIN {MEMBERS} USING (account_id)").scalar() or 0
+                       f"SEMI JOIN {s.members} USING (account_id)").scalar() or 0
         b_urls = e.sql(f"SELECT count(*) FROM action_urls JOIN actions USING (action_id) "
-                       f"WHERE account_id NOT IN (SELECT account_id FROM {MEMBERS})").scalar() or 0
+                       f"WHERE account_id NOT IN (SELECT account_id FROM {s.members})").scalar() or 0
         mine = [r for r in links if r["is_member"]]
         if mine:
             share = len(mine) / max(m_urls, 1)
@@ -259,18 +258,18 @@ def collect_narrative_alignment(e: Engine, ref: StateMediaReference) -> list[Cla
                 [{"domain": d, "links": len(a), "action_ids": sorted(a)[:10]} for d, a in
                  sorted(by_domain.items(), key=lambda kv: -len(kv[1]))[:10]]))
     if ref.handles:
-        _register_reference(e, ref)
+        _register_reference(e, s, ref)
         overlap = e.sql(f"""
             WITH sm AS (SELECT h.hashtag, count(*) AS n FROM action_hashtags h JOIN actions a USING (action_id)
-                         WHERE a.account_id IN (SELECT account_id FROM __attr_sm_accounts) GROUP BY h.hashtag),
+                         WHERE a.account_id IN (SELECT account_id FROM {s.sm_accounts}) GROUP BY h.hashtag),
                  mem AS (SELECT h.hashtag, count(*) AS n, list(a.action_id ORDER BY a.action_id)[1:5] AS action_ids
                            FROM action_hashtags h JOIN actions a USING (action_id)
-                          SEMI JOIN {MEMBERS} ON a.account_id = {MEMBERS}.account_id GROUP BY h.hashtag
+                          SEMI JOIN {s.members} ON a.account_id = {s.members}.account_id GROUP BY h.hashtag
                           ORDER BY n DESC LIMIT 50)
             SELECT mem.hashtag, mem.n AS member_uses, sm.n AS state_media_uses, mem.action_ids
               FROM mem JOIN sm USING (hashtag) ORDER BY mem.n DESC LIMIT 20""").dicts()
         n_top = e.sql(f"""SELECT count(*) FROM (SELECT DISTINCT h.hashtag FROM action_hashtags h JOIN actions a
-                           USING (action_id) SEMI JOIN {MEMBERS} ON a.account_id = {MEMBERS}.account_id
+                           USING (action_id) SEMI JOIN {s.members} ON a.account_id = {s.members}.account_id
                            LIMIT 50)""").scalar() or 0
         if overlap and n_top:
             share = len(overlap) / n_top
@@ -283,9 +282,9 @@ def collect_narrative_alignment(e: Engine, ref: StateMediaReference) -> list[Cla
 
 
 # -- creation pattern ----------------------------------------------------------------------------------------------
-def collect_creation_pattern(e: Engine, ref: StateMediaReference) -> list[Claim]:
+def collect_creation_pattern(e: Engine, s: Scratch, ref: StateMediaReference) -> list[Claim]:
     rows = e.sql(f"""
-        WITH m AS (SELECT account_id, CAST(created_at AS DATE) AS d FROM accounts SEMI JOIN {MEMBERS} USING (account_id)
+        WITH m AS (SELECT account_id, CAST(created_at AS DATE) AS d FROM accounts SEMI JOIN {s.members} USING (account_id)
                     WHERE created_at IS NOT NULL),
              days AS (SELECT d, count(*) AS members, list(account_id ORDER BY account_id)[1:10] AS account_ids
                         FROM m GROUP BY d),
@@ -312,7 +311,7 @@ def collect_creation_pattern(e: Engine, ref: StateMediaReference) -> list[Claim]
         strength, [], [{k: v for k, v in r.items() if k not in ("n_members", "n_all")} for r in top])]
 
 
-COLLECTORS: dict[str, Callable[[Engine, StateMediaReference], list[Claim]]] = {
+COLLECTORS: dict[str, Callable[[Engine, Scratch, StateMediaReference], list[Claim]]] = {
     "infrastructure": collect_infrastructure,
     "timing": collect_timing,
     "state_media_amplification": collect_state_media_amplification,

@@ -120,9 +120,9 @@ def demo(
         att = attribute(ws, top.members, network_id=top.network_id)
         console.print(Panel(escape(att.rationale), title=f"5. attribution of {top.network_id}: {att.confidence} confidence"))
         report = write_report(
-            ws.engine, top.members, out / f"report-{top.network_id}.html", name=top.network_id,
+            ws, top.members, out / f"report-{top.network_id}.html", name=top.network_id,
             attribution={**att.to_dict(), "evidence": att.evidence_rows()},
-            edges=stored_network_edges(ws.engine, top.network_id),
+            edges=stored_network_edges(ws, top.network_id),
         )
     console.print(
         Panel(

@@ -46,11 +46,11 @@ def report(
     att = _read_json(attribution) if attribution else None
     edge_rows = _read_edges(edges) if edges else None
     with open_workspace(workspace, read_only=True) as ws:
-        ids = read_account_file(accounts) if accounts else resolve_network(ws.engine, network_id)
+        ids = read_account_file(accounts) if accounts else resolve_network(ws, network_id)
         if edge_rows is None and not accounts:
-            edge_rows = stored_network_edges(ws.engine, network_id)
+            edge_rows = stored_network_edges(ws, network_id)
         with progress_status(f"building report for {len(ids):,} accounts"):
-            path = write_report(ws.engine, ids, out, name=network_id, platform=platform, attribution=att,
+            path = write_report(ws, ids, out, name=network_id, platform=platform, attribution=att,
                                 edges=edge_rows)
     console.print(f"report written to [bold]{path}[/]")
 

@@ -1,6 +1,6 @@
 """Calibrated edge weights: how surprising is it that two accounts co-acted this often?
 
-Consumes the kernel's ``{prefix}_rows`` / ``{prefix}_pairs``; produces ``{prefix}_edges`` (the pairs that pass the
+Consumes the kernel's ``s.rows`` / ``s.pairs`` (``s``: the caller's scratch); produces ``s.edges`` (the pairs that pass the
 threshold, with observed and expected counts, p- and q-values and a weight) through :func:`significant_pairs`.
 
 The null model (what we follow, and where we simplify):
@@ -56,7 +56,7 @@ import numpy as np
 import pyarrow as pa
 
 from flockwatch.core.stats import bh_log_q, neg_log10, poisson_log_sf
-from flockwatch.engine import Engine
+from flockwatch.engine import Engine, Scratch
 
 MAX_WEIGHT = 300.0
 
@@ -73,8 +73,8 @@ class NullModel:
                 "tests": self.tests_count}
 
 
-def null_model(engine: Engine, prefix: str, hot_cell_actions: int = 0) -> NullModel:
-    """Fit the Chung–Lu/SDSM null on ``{prefix}_rows`` and store per-account activity in ``{prefix}_activity``.
+def null_model(engine: Engine, s: Scratch, hot_cell_actions: int = 0) -> NullModel:
+    """Fit the Chung–Lu/SDSM null on ``s.rows`` and store per-account activity in ``s.activity``.
 
     Incidences are (account, cell) visits, cells being (target, time bucket). Observable co-action pairs are
     counted as the kernel sees them: in a hot cell (more than ``hot_cell_actions`` rows) each account meets at most
@@ -82,15 +82,15 @@ def null_model(engine: Engine, prefix: str, hot_cell_actions: int = 0) -> NullMo
     joined. Statistic and expectation are thus computed on the same observable, which is how the hot-cell rule
     down-weights dense cells instead of silently dropping them.
     """
-    rows = f"{prefix}_rows"
+    rows = s.rows
     k = int(hot_cell_actions)
     cap_same = f"CASE WHEN c > {k} THEN n * least(n - 1, 2.0 * {k}) ELSE n * (n - 1) END" if k > 0 \
         else "n * (n - 1)"
     # adjacent buckets: 2 n n' ordered pairs of which about half fall within the window
     cap_next = (f"CASE WHEN c > {k} AND prev_c > {k} THEN least(n * prev_n, {k}.0 * {k}) ELSE n * prev_n END"
                 if k > 0 else "n * prev_n")
-    engine.sql(f"DROP TABLE IF EXISTS {prefix}_activity")
-    engine.sql(f"CREATE TEMP TABLE {prefix}_activity AS "
+    engine.sql(f"DROP TABLE IF EXISTS {s.activity}")
+    engine.sql(f"CREATE TEMP TABLE {s.activity} AS "
                f"SELECT acc, count(DISTINCT (th, b)) AS d FROM {rows} GROUP BY acc")
     res = engine.sql(f"""
 WITH cells AS (
@@ -108,31 +108,31 @@ FROM lagged""").one()
     return NullModel(accounts, n_inc, q, max(1.0, accounts * (accounts - 1) / 2))
 
 
-def significant_pairs(engine: Engine, prefix: str, model: NullModel, fdr: float, min_co_actions: int = 1,
+def significant_pairs(engine: Engine, s: Scratch, model: NullModel, fdr: float, min_co_actions: int = 1,
                       min_lift: float = 1.0) -> int:
-    """Aggregate co-actions per pair, test them against ``model``, keep q <= ``fdr`` in ``{prefix}_edges``.
+    """Aggregate co-actions per pair, test them against ``model``, keep q <= ``fdr`` in ``s.edges``.
 
     ``min_lift``: an edge also needs an effect size — its episodes at least ``min_lift`` times their expectation
     (see the module docstring, *Effect size*). Pairs below it are still counted as tests.
 
-    ``{prefix}_cand`` holds every pair with at least ``min_co_actions`` co-actions (the candidates, counted in the
+    ``s.cand`` holds every pair with at least ``min_co_actions`` co-actions (the candidates, counted in the
     run's statistics); episodes are counted only for the candidates that can still pass (see the stages below).
     """
-    pairs = f"{prefix}_pairs"
-    engine.sql(f"DROP TABLE IF EXISTS {prefix}_cand")
-    engine.sql(f"DROP TABLE IF EXISTS {prefix}_edges")
+    pairs = s.pairs
+    engine.sql(f"DROP TABLE IF EXISTS {s.cand}")
+    engine.sql(f"DROP TABLE IF EXISTS {s.edges}")
     # Stage 1 (one hash aggregate): most account pairs co-act once; a pair with fewer than min_co_actions
     # co-actions can never reach min_co_actions episodes, so it is not tested (p = 1), which can only make the
     # Benjamini–Hochberg cut stricter for the others.
     engine.sql(f"""
-CREATE TEMP TABLE {prefix}_cand AS
+CREATE TEMP TABLE {s.cand} AS
 SELECT least(acc_l, acc_r) AS a, greatest(acc_l, acc_r) AS b, count(*) AS co_actions, min(t_l - dt_s) AS first_t,
        max(t_l) AS last_t, avg(dt_s) AS mean_dt_s
 FROM {pairs} GROUP BY ALL HAVING count(*) >= {int(min_co_actions)}""")
-    candidates = engine.count(f"{prefix}_cand")
+    candidates = engine.count(s.cand)
     if candidates == 0 or model.q <= 0:
-        engine.sql(f"CREATE TEMP TABLE {prefix}_edges AS SELECT *, 0 AS k, 0.0 AS expected, 0.0 AS p_value, "
-                   f"0.0 AS q_value, 0.0 AS weight, 0 AS d_a, 0 AS d_b FROM {prefix}_cand WHERE false")
+        engine.sql(f"CREATE TEMP TABLE {s.edges} AS SELECT *, 0 AS k, 0.0 AS expected, 0.0 AS p_value, "
+                   f"0.0 AS q_value, 0.0 AS weight, 0 AS d_a, 0 AS d_b FROM {s.cand} WHERE false")
         return 0
     # Loosest BH cut any candidate could meet: p <= fdr * R / m with R <= number of candidates.
     log_cut = math.log(fdr) + math.log(candidates) - math.log(model.tests_count)
@@ -140,11 +140,11 @@ FROM {pairs} GROUP BY ALL HAVING count(*) >= {int(min_co_actions)}""")
     # Stage 2 (sound filter, before the costly episode count): the episodes k of a pair are at most its co-actions
     # K, and P(X >= k) >= P(X >= K) >= P(X = K); a pair whose point probability at K is already above the loosest
     # cut cannot pass with any k <= K. On a 5M-row co_repost run this leaves ~1 in 10 candidates.
-    engine.sql(f"DROP TABLE IF EXISTS {prefix}_live")
+    engine.sql(f"DROP TABLE IF EXISTS {s.live}")
     engine.sql(f"""
-CREATE TEMP TABLE {prefix}_live AS
+CREATE TEMP TABLE {s.live} AS
 SELECT c.a, c.b, da.d AS d_a, db.d AS d_b, {lam} AS expected
-FROM {prefix}_cand c JOIN {prefix}_activity da ON da.acc = c.a JOIN {prefix}_activity db ON db.acc = c.b
+FROM {s.cand} c JOIN {s.activity} da ON da.acc = c.a JOIN {s.activity} db ON db.acc = c.b
 WHERE -{lam} + c.co_actions * ln({lam}) - lgamma(c.co_actions + 1) <= {log_cut!r}""")
     # Stage 3: distinct episodes per side (a burst of reposts of one post is one episode), for the live pairs only;
     # then the same point-probability filter with the real k.
@@ -156,28 +156,28 @@ WITH p AS (
   FROM {pairs}
 ), sides AS (
   SELECT p.a, p.b, count(DISTINCT p.uh_a) AS ka, count(DISTINCT p.uh_b) AS kb
-  FROM p SEMI JOIN {prefix}_live l ON l.a = p.a AND l.b = p.b GROUP BY p.a, p.b
+  FROM p SEMI JOIN {s.live} l ON l.a = p.a AND l.b = p.b GROUP BY p.a, p.b
 )
 SELECT l.a, l.b, least(s.ka, s.kb) AS k, l.d_a, l.d_b, l.expected
-FROM {prefix}_live l JOIN sides s USING (a, b)
+FROM {s.live} l JOIN sides s USING (a, b)
 WHERE least(s.ka, s.kb) >= {int(min_co_actions)}
   AND -l.expected + least(s.ka, s.kb) * ln(l.expected) - lgamma(least(s.ka, s.kb) + 1) <= {log_cut!r}""").arrow()
-    engine.sql(f"DROP TABLE IF EXISTS {prefix}_live")
+    engine.sql(f"DROP TABLE IF EXISTS {s.live}")
     kept = _bh(tbl, model.tests_count, fdr)
     if min_lift > 1.0 and kept.num_rows:
         import pyarrow.compute as pc
 
         kept = kept.filter(pc.greater_equal(pc.cast(kept.column("k"), pa.float64()),
                                             pc.multiply(kept.column("expected"), float(min_lift))))
-    engine.register(f"{prefix}_sig_in", kept)
+    sig_in = s.register("sig_in", kept)
     try:
         engine.sql(f"""
-CREATE TEMP TABLE {prefix}_edges AS
+CREATE TEMP TABLE {s.edges} AS
 SELECT c.*, s.k, s.expected, s.p_value, s.q_value, s.weight, s.d_a, s.d_b
-FROM {prefix}_cand c JOIN {prefix}_sig_in s ON s.a = c.a AND s.b = c.b""")
+FROM {s.cand} c JOIN {sig_in} s ON s.a = c.a AND s.b = c.b""")
     finally:
-        engine.unregister(f"{prefix}_sig_in")
-    return engine.count(f"{prefix}_edges")
+        s.unregister(sig_in)
+    return engine.count(s.edges)
 
 
 def _bh(tbl: pa.Table, m: float, fdr: float) -> pa.Table:

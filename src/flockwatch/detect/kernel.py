@@ -1,10 +1,10 @@
 """The co-action kernel: account pairs that act on the same target within ``window_s`` seconds.
 
-Consumes a detector's SELECT (``base.DETECTOR_COLUMNS``) and an :class:`~flockwatch.engine.Engine`; produces two
-temporary tables named after ``prefix``:
+Consumes a detector's SELECT (``base.DETECTOR_COLUMNS``), an :class:`~flockwatch.engine.Engine` and the caller's
+:class:`~flockwatch.engine.Scratch` ``s``; produces two temporary tables in that scratch:
 
-    {prefix}_rows   rid, acc, account_id, target, th, uh, t, action_id, b, hot, r   (one per detector row)
-    {prefix}_pairs  rid_l, rid_r, acc_l, acc_r, th, uh_l, uh_r, t_l, dt_s            (one per co-action)
+    s.rows   rid, acc, account_id, target, th, uh, t, action_id, b, hot, r   (one per detector row)
+    s.pairs  rid_l, rid_r, acc_l, acc_r, th, uh_l, uh_r, t_l, dt_s            (one per co-action)
 
 A co-action is two rows of *different* accounts with the same target and ``|t_l - t_r| <= window_s``; ``rid_r`` is
 the earlier row (by time, then row id), so every unordered co-action appears once.
@@ -40,19 +40,19 @@ Targets are joined on a 64-bit hash (``th``); two different targets collide with
 
 from __future__ import annotations
 
-from flockwatch.engine import Engine
+from flockwatch.engine import Engine, Scratch
 from flockwatch.errors import ValidationError
 
 
-def build_rows(engine: Engine, detector_sql: str, window_s: float, hot_cell_actions: int, prefix: str) -> int:
-    """Materialise ``{prefix}_rows``; returns its row count."""
+def build_rows(engine: Engine, detector_sql: str, window_s: float, hot_cell_actions: int, s: Scratch) -> int:
+    """Materialise ``s.rows``; returns its row count."""
     if window_s <= 0:
         raise ValidationError(f"window_s must be > 0, got {window_s}")
     w = float(window_s)
-    engine.sql(f"DROP TABLE IF EXISTS {prefix}_src")
-    engine.sql(f"DROP TABLE IF EXISTS {prefix}_rows")
+    engine.sql(f"DROP TABLE IF EXISTS {s.src}")
+    engine.sql(f"DROP TABLE IF EXISTS {s.rows}")
     engine.sql(f"""
-CREATE TEMP TABLE {prefix}_src AS
+CREATE TEMP TABLE {s.src} AS
 SELECT account_id, target, unit, acted_at_s AS t, action_id,
        hash(target) AS th, hash(unit, CAST(floor(acted_at_s / {w}) AS BIGINT)) AS uh,
        CAST(floor(acted_at_s / {w}) AS BIGINT) AS b
@@ -60,26 +60,26 @@ FROM ({detector_sql}) src
 WHERE account_id IS NOT NULL AND target IS NOT NULL AND acted_at_s IS NOT NULL""")
     hot = f"c > {int(hot_cell_actions)}" if hot_cell_actions > 0 else "false"
     engine.sql(f"""
-CREATE TEMP TABLE {prefix}_rows AS
+CREATE TEMP TABLE {s.rows} AS
 WITH acc AS (
   SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acc
-  FROM (SELECT DISTINCT account_id FROM {prefix}_src)
+  FROM (SELECT DISTINCT account_id FROM {s.src})
 ), cells AS (
-  SELECT th, b, count(*) AS c FROM {prefix}_src GROUP BY th, b
+  SELECT th, b, count(*) AS c FROM {s.src} GROUP BY th, b
 )
 SELECT row_number() OVER (ORDER BY s.th, s.t, s.action_id, s.account_id) AS rid, acc.acc, s.account_id, s.target,
        s.th, s.uh, s.t, s.action_id, s.b, ({hot}) AS hot,
        row_number() OVER (PARTITION BY s.th ORDER BY s.t, s.action_id, s.account_id) AS r
-FROM {prefix}_src s JOIN acc USING (account_id) JOIN cells USING (th, b)""")
-    engine.sql(f"DROP TABLE {prefix}_src")
-    return engine.count(f"{prefix}_rows")
+FROM {s.src} s JOIN acc USING (account_id) JOIN cells USING (th, b)""")
+    engine.sql(f"DROP TABLE {s.src}")
+    return engine.count(s.rows)
 
 
-def build_pairs(engine: Engine, window_s: float, hot_cell_actions: int, prefix: str) -> int:
-    """Materialise ``{prefix}_pairs`` from ``{prefix}_rows``; returns the number of co-actions."""
+def build_pairs(engine: Engine, window_s: float, hot_cell_actions: int, s: Scratch) -> int:
+    """Materialise ``s.pairs`` from ``s.rows``; returns the number of co-actions."""
     w = float(window_s)
     k = int(hot_cell_actions)
-    rows = f"{prefix}_rows"
+    rows = s.rows
     cols = ("L.rid AS rid_l, R.rid AS rid_r, L.acc AS acc_l, R.acc AS acc_r, L.th, L.uh AS uh_l, R.uh AS uh_r, "
             "L.t AS t_l, L.t - R.t AS dt_s")
     # R is the earlier row of the pair: (R.t, R.rid) < (L.t, L.rid) is exactly R.r < L.r on one target.
@@ -102,11 +102,11 @@ def build_pairs(engine: Engine, window_s: float, hot_cell_actions: int, prefix: 
             f"SELECT {cols} FROM {hot_rows} L JOIN {hot_shifted} R ON L.th = R.th AND L.rb = R.jrb "
             f"WHERE {cond} AND L.r - R.r <= {k}"
         )
-    engine.sql(f"DROP TABLE IF EXISTS {prefix}_pairs")
-    engine.sql(f"CREATE TEMP TABLE {prefix}_pairs AS " + " UNION ALL ".join(parts))
-    return engine.count(f"{prefix}_pairs")
+    engine.sql(f"DROP TABLE IF EXISTS {s.pairs}")
+    engine.sql(f"CREATE TEMP TABLE {s.pairs} AS " + " UNION ALL ".join(parts))
+    return engine.count(s.pairs)
 
 
-def drop(engine: Engine, prefix: str) -> None:
-    for suffix in ("src", "rows", "pairs"):
-        engine.sql(f"DROP TABLE IF EXISTS {prefix}_{suffix}")
+def drop(engine: Engine, s: Scratch) -> None:
+    """Drop the kernel's tables early (peak memory); the scratch drops whatever is left when it closes."""
+    engine.drop_relations([s.src, s.rows, s.pairs])

@@ -5,8 +5,8 @@ Consumes an open :class:`~flockwatch.workspace.Workspace` (canonical tables fill
 co-actions in ``edge_evidence`` (migration ``0002_detection``), and returns a :class:`DetectionRun`.
 
 Per detector: detector SQL -> kernel rows and co-action pairs (``kernel.py``) -> null model and Benjamini–Hochberg
-threshold (``calibration.py``) -> stored edges + evidence. Temporary tables are dropped after each detector so that
-peak memory is one detector's pairs, not all of them.
+threshold (``calibration.py``) -> stored edges + evidence. Each detector works in its own engine scratch, dropped
+after it, so that peak memory is one detector's pairs, not all of them.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 from flockwatch.detect import calibration, kernel
 from flockwatch.detect.registry import DEFAULT_DETECTORS, get
+from flockwatch.engine import Scratch
 from flockwatch.errors import ValidationError
 from flockwatch.core import runs
 from flockwatch.workspace import Workspace
@@ -119,22 +120,17 @@ def detect(
         if progress:
             progress(f"{det.name}: co-actions")
         t0 = time.perf_counter()
-        prefix = f"k_{det.name}"
         # a detector may carry its own hot-cell limit (sync_post); otherwise the run's applies
         hot = int(params.get("hot_cell_actions", hot_cell_actions))
-        try:
-            n_rows = kernel.build_rows(e, det.build_sql(params), params["window_s"], hot, prefix)
-            n_pairs = kernel.build_pairs(e, params["window_s"], hot, prefix)
+        with e.scratch("detect") as s:
+            n_rows = kernel.build_rows(e, det.build_sql(params), params["window_s"], hot, s)
+            n_pairs = kernel.build_pairs(e, params["window_s"], hot, s)
             if progress:
                 progress(f"{det.name}: calibrating {n_pairs:,} co-actions")
-            model = calibration.null_model(e, prefix, hot)
-            n_edges = calibration.significant_pairs(e, prefix, model, fdr, min_co_actions, min_lift)
-            n_cand = e.count(f"{prefix}_cand")
-            _store(ws, run.run_id, det.name, prefix, evidence_per_edge)
-        finally:
-            kernel.drop(e, prefix)
-            for suffix in ("activity", "cand", "live", "edges"):
-                e.sql(f"DROP TABLE IF EXISTS {prefix}_{suffix}")
+            model = calibration.null_model(e, s, hot)
+            n_edges = calibration.significant_pairs(e, s, model, fdr, min_co_actions, min_lift)
+            n_cand = e.count(s.cand)
+            _store(ws, run.run_id, det.name, s, evidence_per_edge)
         run.results.append(DetectorResult(det.name, params, n_rows, n_pairs, n_cand, n_edges, model.to_dict(),
                                           round(time.perf_counter() - t0, 3)))
     run.seconds = time.perf_counter() - t_run
@@ -145,9 +141,9 @@ def detect(
     return run
 
 
-def _store(ws: Workspace, run_id: str, detector: str, prefix: str, evidence_per_edge: int) -> None:
+def _store(ws: Workspace, run_id: str, detector: str, s: Scratch, evidence_per_edge: int) -> None:
     e = ws.engine
-    acc = f"(SELECT DISTINCT acc, account_id FROM {prefix}_rows)"
+    acc = f"(SELECT DISTINCT acc, account_id FROM {s.rows})"
     e.sql(f"""
 INSERT INTO edges (run_id, detector, account_a, account_b, co_actions_count, episodes_count,
                    activity_a_count, activity_b_count, expected_count, p_value, q_value, weight,
@@ -155,7 +151,7 @@ INSERT INTO edges (run_id, detector, account_a, account_b, co_actions_count, epi
 SELECT ?, ?, aa.account_id, ab.account_id, x.co_actions, x.k, x.d_a, x.d_b, x.expected, x.p_value, x.q_value,
        x.weight, make_timestamp(CAST(x.first_t * 1e6 AS BIGINT)), make_timestamp(CAST(x.last_t * 1e6 AS BIGINT)),
        x.mean_dt_s
-FROM {prefix}_edges x JOIN {acc} aa ON aa.acc = x.a JOIN {acc} ab ON ab.acc = x.b""", [run_id, detector])
+FROM {s.edges} x JOIN {acc} aa ON aa.acc = x.a JOIN {acc} ab ON ab.acc = x.b""", [run_id, detector])
     if evidence_per_edge <= 0:
         return
     e.sql(f"""
@@ -166,12 +162,12 @@ SELECT ?, ?, la.account_id, lb.account_id, la.action_id, lb.action_id, la.target
 FROM (
   SELECT p.*, row_number() OVER (PARTITION BY least(p.acc_l, p.acc_r), greatest(p.acc_l, p.acc_r)
                                  ORDER BY p.t_l, p.rid_l, p.rid_r) AS rn
-  FROM {prefix}_pairs p
-  SEMI JOIN {prefix}_edges x ON x.a = least(p.acc_l, p.acc_r) AND x.b = greatest(p.acc_l, p.acc_r)
+  FROM {s.pairs} p
+  SEMI JOIN {s.edges} x ON x.a = least(p.acc_l, p.acc_r) AND x.b = greatest(p.acc_l, p.acc_r)
 ) s
-JOIN {prefix}_rows la ON la.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_l ELSE s.rid_r END
-JOIN {prefix}_rows lb ON lb.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_r ELSE s.rid_l END
-WHERE s.rn <= {int(evidence_per_edge)}""", [run_id, detector])
+JOIN {s.rows} la ON la.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_l ELSE s.rid_r END
+JOIN {s.rows} lb ON lb.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_r ELSE s.rid_l END
+WHERE s.rn <= ?""", [run_id, detector, int(evidence_per_edge)])
 
 
 def latest_run_id(ws: Workspace) -> str | None:

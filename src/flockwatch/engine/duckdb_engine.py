@@ -11,6 +11,7 @@ spills to a temporary directory next to the database. ``FLOCKWATCH_MEMORY_LIMIT`
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import warnings
 from collections.abc import Iterator, Sequence
@@ -20,7 +21,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from flockwatch.engine.base import Params, Scratch
+from flockwatch.engine.sql import quote_ident, sql_literal
 from flockwatch.errors import ExternalError, WorkspaceError
+
+__all__ = ["DuckDBEngine", "Result", "sql_literal"]
 
 
 class Result:
@@ -34,7 +39,7 @@ class Result:
         return [d[0] for d in (self._cursor.description or [])]
 
     def rows(self) -> list[tuple[Any, ...]]:
-        return self._cursor.fetchall()
+        return list(self._cursor.fetchall())
 
     def dicts(self) -> list[dict[str, Any]]:
         cols = self.columns
@@ -43,7 +48,7 @@ class Result:
     # one() and scalar() drain the result: DuckDB 2 refuses register() while a result is still open.
     def one(self) -> tuple[Any, ...] | None:
         rows = self._cursor.fetchall()
-        return rows[0] if rows else None
+        return tuple(rows[0]) if rows else None
 
     def scalar(self) -> Any:
         row = self.one()
@@ -51,20 +56,22 @@ class Result:
 
     def arrow(self) -> pa.Table:
         # DuckDB 2.0 renamed fetch_arrow_table() to to_arrow_table(); support both pinned majors.
-        fetch = getattr(self._cursor, "to_arrow_table", None) or self._cursor.fetch_arrow_table
+        fetch = getattr(self._cursor, "to_arrow_table", None) or getattr(self._cursor, "fetch_arrow_table")
         with warnings.catch_warnings():  # 2.0 warns that a cursor result is copied once; that copy is intended
             warnings.simplefilter("ignore", UserWarning)
-            return fetch()
+            table: pa.Table = fetch()
+        return table
 
     def batches(self, rows_per_batch: int = 100_000) -> Iterator[pa.RecordBatch]:
         # DuckDB 2.0 renamed fetch_record_batch() to to_arrow_reader()
-        fetch = getattr(self._cursor, "to_arrow_reader", None) or self._cursor.fetch_record_batch
+        fetch = getattr(self._cursor, "to_arrow_reader", None) or getattr(self._cursor, "fetch_record_batch")
         reader = fetch(rows_per_batch)
         yield from reader
 
 
-class Engine:
-    """A connection to the analytic store. Thread-unsafe; one per process."""
+class DuckDBEngine:
+    """A DuckDB connection behind the :class:`flockwatch.engine.base.Engine` interface. Thread-unsafe; one per
+    process. ``DuckDBEngine(path)`` opens (or creates) a database file, ``DuckDBEngine.memory()`` an in-memory one."""
 
     name = "duckdb"
 
@@ -81,15 +88,18 @@ class Engine:
         self._con.execute("SET enable_progress_bar = false")
         limit = os.environ.get("FLOCKWATCH_MEMORY_LIMIT") or _default_memory_limit()
         if limit:
-            self._con.execute(f"SET memory_limit='{limit}'")
+            self._con.execute(f"SET memory_limit={sql_literal(limit)}")
         self._tx_depth = 0
+        self._scratch_serial = itertools.count(1)
+        # names a scratch could not drop because the surrounding transaction had failed: dropped once it ends
+        self._pending_drops: list[str] = []
 
     @classmethod
-    def memory(cls) -> "Engine":
+    def memory(cls) -> DuckDBEngine:
         return cls(None)
 
     # -- statements -------------------------------------------------------------------------------------------
-    def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Result:
+    def sql(self, query: str, params: Params = None) -> Result:
         try:
             cur = self._con.execute(query, params) if params is not None else self._con.execute(query)
         except duckdb.Error as exc:
@@ -117,15 +127,12 @@ class Engine:
 
     def insert_arrow(self, table_name: str, table: pa.Table, columns: Sequence[str] | None = None) -> int:
         """Append an Arrow table to an existing table, matching columns by name."""
-        tmp = f"__arrow_in_{table_name}"
-        self._con.register(tmp, table)
-        try:
+        with self.scratch("arrowin") as s:
+            tmp = s.register("rows", table)
             cols = list(columns or table.column_names)
-            col_sql = ", ".join(cols)
-            self._con.execute(f"INSERT INTO {table_name} ({col_sql}) SELECT {col_sql} FROM {tmp}")
-        finally:
-            self._con.unregister(tmp)
-        return table.num_rows
+            col_sql = ", ".join(quote_ident(c) for c in cols)
+            self._con.execute(f"INSERT INTO {quote_ident(table_name)} ({col_sql}) SELECT {col_sql} FROM {tmp}")
+        return int(table.num_rows)
 
     # -- catalogue ----------------------------------------------------------------------------------------------
     def table_exists(self, name: str) -> bool:
@@ -137,11 +144,51 @@ class Engine:
         )
 
     def count(self, name: str) -> int:
-        return int(self._con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+        return int(self._con.execute(f"SELECT count(*) FROM {quote_ident(name)}").fetchall()[0][0])
+
+    # -- scratch namespaces -------------------------------------------------------------------------------------
+    def scratch(self, purpose: str) -> Scratch:
+        """A fresh namespace of temporary relations for one call (see :class:`flockwatch.engine.base.Scratch`)."""
+        return Scratch(self, purpose, next(self._scratch_serial))
+
+    def drop_relations(self, names: Sequence[str]) -> None:
+        if not names:
+            return
+        try:
+            self._drop_now(names)
+        except duckdb.Error:
+            # inside a transaction that already failed nothing runs until it rolls back: drop after it ends
+            self._pending_drops.extend(names)
+
+    def _drop_now(self, names: Sequence[str]) -> None:
+        wanted = list(dict.fromkeys(names))
+        found = self._con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND list_contains(?, table_name)", [wanted]).fetchall()
+        for name, kind in found:
+            what = "VIEW" if "VIEW" in str(kind).upper() else "TABLE"
+            self._con.execute(f"DROP {what} IF EXISTS {quote_ident(name)}")
+
+    def _drain_pending_drops(self) -> None:
+        pending, self._pending_drops = self._pending_drops, []
+        if pending:
+            self._drop_now(pending)
+
+    # -- DuckDB-only constructs, behind methods -----------------------------------------------------------------
+    def add_unique_key(self, table: str, columns: Sequence[str], index_name: str) -> None:
+        cols = ", ".join(quote_ident(c) for c in columns)
+        self._con.execute(f"CREATE UNIQUE INDEX {quote_ident(index_name)} ON {quote_ident(table)} ({cols})")
+
+    def upsert(self, table: str, select_sql: str, key: Sequence[str], updates: dict[str, str],
+               params: Params = None) -> None:
+        keys = ", ".join(quote_ident(c) for c in key)
+        action = ("DO UPDATE SET " + ", ".join(f"{quote_ident(c)} = {expr}" for c, expr in updates.items())
+                  if updates else "DO NOTHING")
+        self.sql(f"INSERT INTO {quote_ident(table)} {select_sql} ON CONFLICT ({keys}) {action}", params)
 
     # -- transactions -------------------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def transaction(self) -> Iterator["Engine"]:
+    def transaction(self) -> Iterator[DuckDBEngine]:
         """All-or-nothing: a crash (even kill -9) inside leaves the store as before it began."""
         if self._tx_depth:
             self._tx_depth += 1
@@ -161,18 +208,19 @@ class Engine:
             self._con.execute("COMMIT")
         finally:
             self._tx_depth = 0
+            self._drain_pending_drops()
 
     # -- files --------------------------------------------------------------------------------------------------
-    def to_parquet(self, relation_sql: str, path: str | Path) -> Path:
+    def to_parquet(self, relation_sql: str, path: str | Path, params: Params = None) -> Path:
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        self._con.execute(f"COPY ({relation_sql}) TO '{_sql_str(str(out))}' (FORMAT PARQUET)")
+        self.sql(f"COPY ({relation_sql}) TO {sql_literal(str(out))} (FORMAT PARQUET)", params)
         return out
 
-    def to_csv(self, relation_sql: str, path: str | Path) -> Path:
+    def to_csv(self, relation_sql: str, path: str | Path, params: Params = None) -> Path:
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        self._con.execute(f"COPY ({relation_sql}) TO '{_sql_str(str(out))}' (FORMAT CSV, HEADER)")
+        self.sql(f"COPY ({relation_sql}) TO {sql_literal(str(out))} (FORMAT CSV, HEADER)", params)
         return out
 
     def checkpoint(self) -> None:
@@ -180,15 +228,6 @@ class Engine:
 
     def close(self) -> None:
         self._con.close()
-
-
-def _sql_str(value: str) -> str:
-    return value.replace("'", "''")
-
-
-def sql_literal(value: str) -> str:
-    """Quote a Python string as a SQL string literal."""
-    return "'" + _sql_str(value) + "'"
 
 
 def _default_memory_limit() -> str | None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flockwatch import schema
-from flockwatch.engine.duckdb_engine import Engine
+from flockwatch.engine.base import Engine
 
 
 @dataclass(frozen=True)

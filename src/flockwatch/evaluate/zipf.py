@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from flockwatch.engine import Engine
+from flockwatch.workspace import Workspace
+
 
 EPOCH0 = int(dt.datetime(2019, 8, 1).timestamp())
 CJK = np.array([chr(c) for c in range(0x4E00, 0x4E00 + 3000)])
@@ -211,8 +212,8 @@ def generate(n_actions: int, seed: int = 7, op_share: float = 0.04, days: int = 
     return SyntheticData(accounts, actions, action_hashtags, action_urls, action_mentions, truth)
 
 
-def load_into(engine: Engine, data: SyntheticData) -> int:
-    """Insert the canonical tables of ``data`` into the engine's warehouse; returns the number of actions."""
+def load_into(ws: Workspace, data: SyntheticData) -> int:
+    """Insert the canonical tables of ``data`` into the workspace's warehouse; returns the number of actions."""
     for name in ("accounts", "actions", "action_hashtags", "action_urls", "action_mentions"):
-        engine.insert_arrow(name, getattr(data, name))
+        ws.engine.insert_arrow(name, getattr(data, name))
     return data.actions.num_rows

@@ -38,7 +38,7 @@ import numpy as np
 import pyarrow as pa
 
 from flockwatch.core.stats import poisson_surprise
-from flockwatch.engine import Engine
+from flockwatch.engine import Engine, Scratch
 from flockwatch.errors import ValidationError
 from flockwatch.expand import links
 from flockwatch.expand.seeds import SeedSet, resolve_seeds
@@ -107,44 +107,45 @@ class Expansion:
         return out
 
 
-def expand(
-    ws: Workspace | Engine,
-    seeds: Any,
-    params: ExpansionParams | None = None,
-    keep_temp: bool = False,
-) -> Expansion:
+def expand(ws: Workspace, seeds: Any, params: ExpansionParams | None = None) -> Expansion:
     """Rank every account linked to ``seeds`` by a calibrated score with evidence (see module docstring)."""
+    p = _checked(params)
+    seed_set = resolve_seeds(ws, seeds)
+    with ws.engine.scratch("expand") as s:
+        return run_expansion(ws.engine, s, seed_set, p)
+
+
+def _checked(params: ExpansionParams | None) -> ExpansionParams:
     p = params or ExpansionParams()
     if p.rounds < 1 or p.window_s <= 0:
         raise ValidationError("rounds must be >= 1 and window_s > 0")
-    engine = ws.engine if isinstance(ws, Workspace) else ws
-    seed_set = resolve_seeds(engine, seeds)
-    stats: dict[str, Any] = {"prepared": links.prepare(engine, min_text_chars=p.min_text_chars)}
-    _anchor_table(engine, "xp_anchor_ids", seed_set.account_ids)
+    return p
+
+
+def run_expansion(engine: Engine, s: Scratch, seed_set: SeedSet, params: ExpansionParams | None = None) -> Expansion:
+    """:func:`expand` inside the caller's scratch ``s``, whose tables (``links.prepare``, the last round's
+    ``links.anchor_links``) stay for the caller to read (the watcher's anchor index) until it closes the scratch."""
+    p = _checked(params)
+    stats: dict[str, Any] = {"prepared": links.prepare(engine, s, min_text_chars=p.min_text_chars)}
+    _anchor_table(engine, s, s.anchor_ids, seed_set.account_ids)
     done: dict[str, tuple[float, float, int, dict[str, Any]]] = {}
-    try:
-        for rnd in range(1, p.rounds + 1):
-            scored = _score_round(engine, "xp_anchor_ids", p, rnd)
-            new_anchors = []
+    for rnd in range(1, p.rounds + 1):
+        scored = _score_round(engine, s, s.anchor_ids, p, rnd)
+        new_anchors = []
+        for acc, score, raw, ev in scored:
+            if acc in done:
+                continue
+            if rnd == p.rounds or score >= p.snowball_min_score:
+                done[acc] = (score, raw, rnd, ev)
+                if score >= p.snowball_min_score:
+                    new_anchors.append(acc)
+        stats[f"round_{rnd}"] = {"linked": len(scored), "added_to_anchors": len(new_anchors)}
+        if rnd == p.rounds or not new_anchors:
+            # candidates of this round that were not yet fixed keep this round's score
             for acc, score, raw, ev in scored:
-                if acc in done:
-                    continue
-                if rnd == p.rounds or score >= p.snowball_min_score:
-                    done[acc] = (score, raw, rnd, ev)
-                    if score >= p.snowball_min_score:
-                        new_anchors.append(acc)
-            stats[f"round_{rnd}"] = {"linked": len(scored), "added_to_anchors": len(new_anchors)}
-            if rnd == p.rounds or not new_anchors:
-                # candidates of this round that were not yet fixed keep this round's score
-                for acc, score, raw, ev in scored:
-                    done.setdefault(acc, (score, raw, rnd, ev))
-                break
-            _anchor_table(engine, "xp_anchor_ids", new_anchors, append=True)
-    finally:
-        if not keep_temp:
-            links.cleanup(engine)
-            engine.sql("DROP TABLE IF EXISTS xp_anchor_ids")
-            engine.sql("DROP TABLE IF EXISTS xp_decoy")
+                done.setdefault(acc, (score, raw, rnd, ev))
+            break
+        _anchor_table(engine, s, s.anchor_ids, new_anchors, append=True)
     order = sorted(done, key=lambda a: (-done[a][0], -done[a][1], a))
     return Expansion(
         seeds=seed_set,
@@ -158,23 +159,23 @@ def expand(
     )
 
 
-def _anchor_table(engine: Engine, name: str, account_ids: list[str], append: bool = False) -> None:
-    engine.register("__anchor_in", pa.table({"account_id": pa.array(account_ids, pa.string())}))
+def _anchor_table(engine: Engine, s: Scratch, name: str, account_ids: list[str], append: bool = False) -> None:
+    anchor_in = s.register("anchor_in", pa.table({"account_id": pa.array(account_ids, pa.string())}))
     try:
         if not append:
             engine.sql(f"CREATE OR REPLACE TEMP TABLE {name} (acct INTEGER)")
-        engine.sql(f"INSERT INTO {name} SELECT m.acct FROM __anchor_in i JOIN xp_acct m USING (account_id)")
+        engine.sql(f"INSERT INTO {name} SELECT m.acct FROM {anchor_in} i JOIN {s.acct} m USING (account_id)")
     finally:
-        engine.unregister("__anchor_in")
+        s.unregister(anchor_in)
 
 
-def _decoys(engine: Engine, anchors: str, salt: int, linked: str) -> None:
+def _decoys(engine: Engine, s: Scratch, anchors: str, salt: int, linked: str) -> None:
     """Random accounts with the anchors' activity profile (same count per log2 activity stratum), drawn from
-    accounts that show no link to the anchors (not in ``linked``)."""
+    accounts that show no link to the anchors (not in ``linked``); into ``s.decoy``."""
     engine.sql(
-        f"""CREATE OR REPLACE TEMP TABLE xp_decoy AS
+        f"""CREATE OR REPLACE TEMP TABLE {s.decoy} AS
             WITH act AS (SELECT m.acct, CAST(floor(log2(coalesce(n.n_actions, 0) + 1)) AS INTEGER) AS stratum
-                           FROM xp_acct m LEFT JOIN xp_nact n USING (acct)),
+                           FROM {s.acct} m LEFT JOIN {s.nact} n USING (acct)),
                  need AS (SELECT stratum, count(*) AS k FROM act SEMI JOIN {anchors} USING (acct) GROUP BY stratum),
                  pool AS (SELECT act.*, row_number() OVER (PARTITION BY stratum ORDER BY hash(acct, {int(salt)}))
                                  AS r
@@ -215,26 +216,27 @@ def q_values(real: np.ndarray, decoy: np.ndarray, decoy_scale: float = 1.0) -> n
     return q
 
 
-def _score_round(engine: Engine, anchors: str, p: ExpansionParams, rnd: int) -> list[tuple[str, float, float, dict]]:
-    real = links.anchor_links(engine, anchors, window_s=p.window_s, creation_window_days=p.creation_window_days)
+def _score_round(engine: Engine, s: Scratch, anchors: str, p: ExpansionParams,
+                 rnd: int) -> list[tuple[str, float, float, dict]]:
+    real = links.anchor_links(engine, s, anchors, window_s=p.window_s, creation_window_days=p.creation_window_days)
     real_nats = evidence_nats(real)
     # Decoys come from accounts with (almost) no evidence against the seeds: an operation that is a large share of
     # the accounts (as in compressed simulations) must not become its own null model.
     linked = pa.table({"acct": pa.array(real.column("acct").to_numpy(zero_copy_only=False)[
         real_nats["total"] >= DECOY_MAX_NATS], pa.int32())})
-    engine.register("__xp_linked", linked)
+    linked_t = s.register("linked", linked)
     try:
-        _decoys(engine, anchors, p.decoy_salt + rnd, "__xp_linked")
+        _decoys(engine, s, anchors, p.decoy_salt + rnd, linked_t)
     finally:
-        engine.unregister("__xp_linked")
-    decoy = links.anchor_links(engine, "xp_decoy", window_s=p.window_s,
+        s.unregister(linked_t)
+    decoy = links.anchor_links(engine, s, s.decoy, window_s=p.window_s,
                                creation_window_days=p.creation_window_days)
     # The decoy run's candidates stand for the unrelated accounts: keep out the real anchors and every account that
     # shows evidence against them, then scale the decoy tail from that pool to all candidates.
     anchor_ids = np.array([r[0] for r in engine.sql(f"SELECT acct FROM {anchors}").rows()], dtype=np.int64)
     linked_ids = linked.column("acct").to_numpy(zero_copy_only=False).astype(np.int64)
-    n_accounts = engine.count("xp_acct")
-    n_decoys = engine.count("xp_decoy")
+    n_accounts = engine.count(s.acct)
+    n_decoys = engine.count(s.decoy)
     decoy_acct = decoy.column("acct").to_numpy(zero_copy_only=False).astype(np.int64)
     keep = ~np.isin(decoy_acct, np.concatenate([anchor_ids, linked_ids]))
     decoy_total = evidence_nats(decoy)["total"][keep]

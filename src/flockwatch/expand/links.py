@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from flockwatch.engine import Engine
+from flockwatch.engine import Engine, Scratch
 
 #: Target kind codes (stored in evidence): why two events share a target.
 TARGET_KINDS = {
@@ -43,12 +43,14 @@ TARGET_KINDS = {
     "mn": "mentioned the same account",
 }
 
-def events_sql(act: str, texts: str, hashtags: str, urls: str, mentions: str, key: str = "acct") -> str:
+def events_sql(act: str, texts: str, hashtags: str, urls: str, mentions: str, key: str = "acct",
+               min_text_chars: int = 20) -> str:
     """SELECT of target events ``(key, action_id, t, tk, target)`` from action-shaped relations.
 
     ``act``: ``key, action_id, t (epoch s), kind, target_action_id``; ``texts``: ``key, action_id, t, kind, text``;
     entity relations: ``action_id`` plus ``hashtag`` / ``url`` / ``mentioned_account_id``. ``target`` is a 64-bit
-    hash of ``kind:value`` so the join keys stay small at platform scale.
+    hash of ``kind:value`` so the join keys stay small at platform scale. Normalised texts shorter than
+    ``min_text_chars`` are not a target.
     """
     return rf"""
 SELECT {key}, action_id, t, 'rp' AS tk, hash('rp:' || target_action_id) AS target
@@ -65,7 +67,7 @@ SELECT {key}, action_id, t, 'tx', hash('tx:' || norm)
                trim(regexp_replace(regexp_replace(lower(text), '(https?://\S+)|(@\w+)|(^rt )', ' ', 'g'),
                                    '\s+', ' ', 'g')) AS norm
           FROM {texts} WHERE kind IN ('post', 'reply', 'quote') AND text IS NOT NULL)
- WHERE length(norm) >= {{min_text_chars}}
+ WHERE length(norm) >= {int(min_text_chars)}
 UNION ALL
 SELECT x.{key}, x.action_id, x.t, 'ht', hash('ht:' || h.hashtag) FROM {hashtags} h JOIN {act} x USING (action_id)
 UNION ALL
@@ -76,61 +78,64 @@ SELECT x.{key}, x.action_id, x.t, 'mn', hash('mn:' || mt.mentioned_account_id)
 """
 
 
-_WS_TEXTS = """(SELECT m.acct, a.action_id, epoch(a.acted_at)::BIGINT AS t, a.kind, a.text
-                 FROM actions a JOIN xp_acct m USING (account_id))"""
+def _ws_texts(acct: str) -> str:
+    return f"""(SELECT m.acct, a.action_id, epoch(a.acted_at)::BIGINT AS t, a.kind, a.text
+                 FROM actions a JOIN {acct} m USING (account_id))"""
 
 
-def prepare(engine: Engine, min_text_chars: int = 20) -> dict[str, int]:
-    """Build the per-workspace temp tables every expansion round reads; returns their sizes.
+def prepare(engine: Engine, s: Scratch, min_text_chars: int = 20) -> dict[str, int]:
+    """Build, in scratch ``s``, the per-workspace temp tables every expansion round reads; returns their sizes.
 
     ``min_text_chars``: normalised texts shorter than this ("ok", "lol") are not a shared target.
     """
     e = engine
     e.sql(
-        """CREATE OR REPLACE TEMP TABLE xp_acct AS
+        f"""CREATE OR REPLACE TEMP TABLE {s.acct} AS
            SELECT account_id, (row_number() OVER (ORDER BY account_id))::INTEGER AS acct
              FROM (SELECT account_id FROM accounts UNION SELECT account_id FROM actions)"""
     )
     e.sql(
-        """CREATE OR REPLACE TEMP TABLE xp_act AS
+        f"""CREATE OR REPLACE TEMP TABLE {s.act} AS
            SELECT m.acct, a.action_id, epoch(a.acted_at)::BIGINT AS t, a.kind, a.target_action_id,
                   a.target_account_id
-             FROM actions a JOIN xp_acct m USING (account_id)"""
+             FROM actions a JOIN {s.acct} m USING (account_id)"""
     )
-    body = events_sql("xp_act", _WS_TEXTS, "action_hashtags", "action_urls", "action_mentions")
-    e.sql("CREATE OR REPLACE TEMP TABLE xp_events AS " + body.replace("{min_text_chars}", str(int(min_text_chars))))
-    e.sql("CREATE OR REPLACE TEMP TABLE xp_nact AS SELECT acct, count(*) AS n_actions FROM xp_act GROUP BY acct")
+    body = events_sql(s.act, _ws_texts(s.acct), "action_hashtags", "action_urls", "action_mentions",
+                      min_text_chars=min_text_chars)
+    e.sql(f"CREATE OR REPLACE TEMP TABLE {s.events} AS {body}")
+    e.sql(f"CREATE OR REPLACE TEMP TABLE {s.nact} AS SELECT acct, count(*) AS n_actions FROM {s.act} GROUP BY acct")
     e.sql(
-        """CREATE OR REPLACE TEMP TABLE xp_infra AS
+        f"""CREATE OR REPLACE TEMP TABLE {s.infra} AS
            SELECT DISTINCT m.acct, i.ip_prefix, i.asn, coalesce(i.via_vpn, false) AS via_vpn
-             FROM infrastructure i JOIN xp_acct m USING (account_id)"""
+             FROM infrastructure i JOIN {s.acct} m USING (account_id)"""
     )
     e.sql(
-        """CREATE OR REPLACE TEMP TABLE xp_prefix_df AS
-           SELECT 'p' AS k, ip_prefix AS v, count(DISTINCT acct) AS df FROM xp_infra
+        f"""CREATE OR REPLACE TEMP TABLE {s.prefix_df} AS
+           SELECT 'p' AS k, ip_prefix AS v, count(DISTINCT acct) AS df FROM {s.infra}
             WHERE ip_prefix IS NOT NULL GROUP BY ip_prefix
            UNION ALL
-           SELECT 'a', CAST(asn AS VARCHAR), count(DISTINCT acct) FROM xp_infra WHERE asn IS NOT NULL GROUP BY asn"""
+           SELECT 'a', CAST(asn AS VARCHAR), count(DISTINCT acct) FROM {s.infra} WHERE asn IS NOT NULL GROUP BY asn"""
     )
     # Screen-name template: lower-case letters -> a, upper -> A, digits -> 9 ("Lina52831547" -> "Aaaa99999999").
     e.sql(
-        r"""CREATE OR REPLACE TEMP TABLE xp_profile AS
+        rf"""CREATE OR REPLACE TEMP TABLE {s.profile} AS
            SELECT m.acct, CAST(a.created_at AS DATE) AS created_day,
                   CASE WHEN a.screen_name IS NULL THEN NULL ELSE
                     regexp_replace(regexp_replace(regexp_replace(a.screen_name, '[a-z]', 'a', 'g'),
                                                   '[A-Z]', 'A', 'g'), '[0-9]', '9', 'g') END AS tmpl
-             FROM accounts a JOIN xp_acct m USING (account_id)"""
+             FROM accounts a JOIN {s.acct} m USING (account_id)"""
     )
     return {
-        "accounts": e.count("xp_acct"),
-        "actions": e.count("xp_act"),
-        "events": e.count("xp_events"),
-        "infra_rows": e.count("xp_infra"),
+        "accounts": e.count(s.acct),
+        "actions": e.count(s.act),
+        "events": e.count(s.events),
+        "infra_rows": e.count(s.infra),
     }
 
 
 def anchor_links(
     engine: Engine,
+    s: Scratch,
     anchors_table: str,
     window_s: int = 3600,
     creation_window_days: int = 1,
@@ -139,17 +144,18 @@ def anchor_links(
 ) -> pa.Table:
     """Raw link observations of every candidate (non-anchor) account to the anchors in ``anchors_table(acct)``.
 
-    Requires :func:`prepare`. ``window_s``: two events on one target within this many seconds are a co-action.
+    Requires :func:`prepare` in the same scratch ``s`` (this call replaces its per-anchor-set tables there).
+    ``window_s``: two events on one target within this many seconds are a co-action.
     """
     e = engine
     w = int(window_s)
-    e.sql(f"CREATE OR REPLACE TEMP TABLE xp_anc AS SELECT DISTINCT acct FROM {anchors_table}")
-    n_anchors = e.count("xp_anc")
-    e.sql("CREATE OR REPLACE TEMP TABLE xp_ae AS SELECT ev.* FROM xp_events ev SEMI JOIN xp_anc USING (acct)")
+    e.sql(f"CREATE OR REPLACE TEMP TABLE {s.anc} AS SELECT DISTINCT acct FROM {anchors_table}")
+    n_anchors = e.count(s.anc)
+    e.sql(f"CREATE OR REPLACE TEMP TABLE {s.ae} AS SELECT ev.* FROM {s.events} ev SEMI JOIN {s.anc} USING (acct)")
     e.sql(
-        """CREATE OR REPLACE TEMP TABLE xp_ce AS
-           SELECT ev.* FROM xp_events ev
-            WHERE ev.target IN (SELECT target FROM xp_ae) AND ev.acct NOT IN (SELECT acct FROM xp_anc)"""
+        f"""CREATE OR REPLACE TEMP TABLE {s.ce} AS
+           SELECT ev.* FROM {s.events} ev
+            WHERE ev.target IN (SELECT target FROM {s.ae}) AND ev.acct NOT IN (SELECT acct FROM {s.anc})"""
     )
     # Chance that an event on target T lands within the window of an anchor event, the larger of two estimates:
     # - uniform: anchors' event rate on T over the span T is active (Poisson arrivals);
@@ -158,11 +164,11 @@ def anchor_links(
     #   predicts: p = 1 - (1 - c_T)^n_anchor.
     # Co-action evidence therefore comes from repeated meetings on targets that are *not* bursty for everyone.
     e.sql(
-        f"""CREATE OR REPLACE TEMP TABLE xp_tp AS
-            WITH a AS (SELECT target, count(*) AS n_anchor, min(t) AS a0, max(t) AS a1 FROM xp_ae GROUP BY target),
-                 c AS (SELECT target, min(t) AS c0, max(t) AS c1 FROM xp_ce GROUP BY target),
+        f"""CREATE OR REPLACE TEMP TABLE {s.tp} AS
+            WITH a AS (SELECT target, count(*) AS n_anchor, min(t) AS a0, max(t) AS a1 FROM {s.ae} GROUP BY target),
+                 c AS (SELECT target, min(t) AS c0, max(t) AS c1 FROM {s.ce} GROUP BY target),
                  b AS (SELECT target, t // {w} AS b, count(*) AS n
-                         FROM (SELECT target, t FROM xp_ae UNION ALL SELECT target, t FROM xp_ce) GROUP BY ALL),
+                         FROM (SELECT target, t FROM {s.ae} UNION ALL SELECT target, t FROM {s.ce}) GROUP BY ALL),
                  conc AS (SELECT target,
                                  sum(n * (n - 1) + n * (CASE WHEN gap_prev = 1 THEN n_prev ELSE 0 END
                                                         + CASE WHEN gap_next = 1 THEN n_next ELSE 0 END))
@@ -178,17 +184,17 @@ def anchor_links(
               FROM a LEFT JOIN c USING (target) LEFT JOIN conc USING (target)"""
     )
     e.sql(
-        f"""CREATE OR REPLACE TEMP TABLE xp_ab AS
+        f"""CREATE OR REPLACE TEMP TABLE {s.ab} AS
             SELECT target, t // {w} AS b, min(t) AS t0, max(t) AS t1,
                    arg_min(action_id, t) AS rep_action, arg_min(acct, t) AS rep_acct
-              FROM xp_ae GROUP BY target, t // {w}"""
+              FROM {s.ae} GROUP BY target, t // {w}"""
     )
     e.sql(
-        f"""CREATE OR REPLACE TEMP TABLE xp_hits AS
-            WITH ab3 AS (SELECT ab.*, ab.b + d.d AS jb, d.d FROM xp_ab ab,
+        f"""CREATE OR REPLACE TEMP TABLE {s.hits} AS
+            WITH ab3 AS (SELECT ab.*, ab.b + d.d AS jb, d.d FROM {s.ab} ab,
                                 (VALUES (-1), (0), (1)) d(d)),
                  j AS (SELECT ce.acct, ce.action_id, ce.tk, ce.target, ce.t, ab3.rep_action, ab3.rep_acct
-                         FROM xp_ce ce JOIN ab3 ON ce.target = ab3.target AND ce.t // {w} = ab3.jb
+                         FROM {s.ce} ce JOIN ab3 ON ce.target = ab3.target AND ce.t // {w} = ab3.jb
                         WHERE ab3.d = 0 OR (ab3.d = 1 AND ab3.t1 >= ce.t - {w})
                                         OR (ab3.d = -1 AND ab3.t0 <= ce.t + {w}))
             SELECT acct, action_id, tk, target, any_value(rep_action) AS rep_action,
@@ -196,59 +202,59 @@ def anchor_links(
               FROM j GROUP BY acct, action_id, tk, target"""
     )
     e.sql(
-        """CREATE OR REPLACE TEMP TABLE xp_co AS
+        f"""CREATE OR REPLACE TEMP TABLE {s.co} AS
            WITH lam AS (SELECT ce.acct, sum(tp.p_hit) AS co_expected, count(*) AS co_events
-                          FROM xp_ce ce JOIN xp_tp tp USING (target) GROUP BY ce.acct),
+                          FROM {s.ce} ce JOIN {s.tp} tp USING (target) GROUP BY ce.acct),
                 hit AS (SELECT h.acct, count(*) AS co_hits,
-                               list({'action': h.action_id, 'seed_action': h.rep_action,
-                                     'seed': s.account_id, 'via': h.tk} ORDER BY h.action_id)
+                               list({{'action': h.action_id, 'seed_action': h.rep_action,
+                                     'seed': s.account_id, 'via': h.tk}} ORDER BY h.action_id)
                                    AS co_examples,
                                list(DISTINCT s.account_id) AS co_seeds
-                          FROM xp_hits h JOIN xp_acct s ON s.acct = h.rep_acct GROUP BY h.acct)
+                          FROM {s.hits} h JOIN {s.acct} s ON s.acct = h.rep_acct GROUP BY h.acct)
            SELECT lam.acct, lam.co_events, lam.co_expected, coalesce(hit.co_hits, 0) AS co_hits,
                   hit.co_examples, hit.co_seeds
              FROM lam LEFT JOIN hit USING (acct)"""
     )
     # Amplification: actions aimed at an anchor (its post, its account, a mention of it).
     e.sql(
-        """CREATE OR REPLACE TEMP TABLE xp_amp_rows AS
-           WITH anc_ids AS (SELECT m.account_id FROM xp_acct m SEMI JOIN xp_anc USING (acct)),
-                anc_actions AS (SELECT action_id, acct FROM xp_act SEMI JOIN xp_anc USING (acct))
-           SELECT x.acct, x.action_id, x.target_account_id AS seed FROM xp_act x
+        f"""CREATE OR REPLACE TEMP TABLE {s.amp_rows} AS
+           WITH anc_ids AS (SELECT m.account_id FROM {s.acct} m SEMI JOIN {s.anc} USING (acct)),
+                anc_actions AS (SELECT action_id, acct FROM {s.act} SEMI JOIN {s.anc} USING (acct))
+           SELECT x.acct, x.action_id, x.target_account_id AS seed FROM {s.act} x
             WHERE x.target_account_id IN (SELECT account_id FROM anc_ids)
            UNION
-           SELECT x.acct, x.action_id, m.account_id FROM xp_act x
-             JOIN anc_actions aa ON aa.action_id = x.target_action_id JOIN xp_acct m ON m.acct = aa.acct
+           SELECT x.acct, x.action_id, m.account_id FROM {s.act} x
+             JOIN anc_actions aa ON aa.action_id = x.target_action_id JOIN {s.acct} m ON m.acct = aa.acct
            UNION
-           SELECT x.acct, x.action_id, mt.mentioned_account_id FROM action_mentions mt JOIN xp_act x USING (action_id)
+           SELECT x.acct, x.action_id, mt.mentioned_account_id FROM action_mentions mt JOIN {s.act} x USING (action_id)
             WHERE mt.mentioned_account_id IN (SELECT account_id FROM anc_ids)"""
     )
     e.sql(
-        """CREATE OR REPLACE TEMP TABLE xp_amp AS
+        f"""CREATE OR REPLACE TEMP TABLE {s.amp} AS
            SELECT r.acct, count(DISTINCT r.action_id) AS amp_hits,
                   list(DISTINCT r.action_id ORDER BY r.action_id) AS amp_actions, list(DISTINCT r.seed) AS amp_seeds
-             FROM xp_amp_rows r WHERE r.acct NOT IN (SELECT acct FROM xp_anc) GROUP BY r.acct"""
+             FROM {s.amp_rows} r WHERE r.acct NOT IN (SELECT acct FROM {s.anc}) GROUP BY r.acct"""
     )
-    total_nonanchor = e.sql("SELECT sum(n_actions) FROM xp_nact WHERE acct NOT IN (SELECT acct FROM xp_anc)").scalar()
-    total_amp = e.sql("SELECT coalesce(sum(amp_hits), 0) FROM xp_amp").scalar()
+    total_nonanchor = e.sql(f"SELECT sum(n_actions) FROM {s.nact} WHERE acct NOT IN (SELECT acct FROM {s.anc})").scalar()
+    total_amp = e.sql(f"SELECT coalesce(sum(amp_hits), 0) FROM {s.amp}").scalar()
     amp_rate = float(total_amp) / float(total_nonanchor or 1)
     # Shared infrastructure: each prefix / ASN the anchors use weighs by how much more often anchors use it than
     # accounts unrelated to them do (prefix_weights).
-    n_infra = e.sql("SELECT count(DISTINCT acct) FROM xp_infra").scalar() or 0
+    n_infra = e.sql(f"SELECT count(DISTINCT acct) FROM {s.infra}").scalar() or 0
     vpn_anchor_share = (
-        e.sql("SELECT avg(CASE WHEN v THEN 1.0 ELSE 0.0 END) FROM (SELECT acct, bool_or(via_vpn) v FROM xp_infra "
-              "SEMI JOIN xp_anc USING (acct) GROUP BY acct)").scalar() or 0.0
+        e.sql(f"SELECT avg(CASE WHEN v THEN 1.0 ELSE 0.0 END) FROM (SELECT acct, bool_or(via_vpn) v FROM {s.infra} "
+              f"SEMI JOIN {s.anc} USING (acct) GROUP BY acct)").scalar() or 0.0
     )
-    n_vpn = e.sql("SELECT count(DISTINCT acct) FROM xp_infra WHERE via_vpn").scalar() or 0
+    n_vpn = e.sql(f"SELECT count(DISTINCT acct) FROM {s.infra} WHERE via_vpn").scalar() or 0
     vpn_nats = 0.5 * _ln_ratio(n_infra, n_vpn) if vpn_anchor_share >= 0.5 and n_vpn else 0.0
-    prefix_weights(e, "xp_anc", "xp_pw")
+    prefix_weights(e, s, s.anc, s.pw)
     e.sql(
-        f"""CREATE OR REPLACE TEMP TABLE xp_inf AS
-            WITH cp AS (SELECT acct, 'p' AS k, ip_prefix AS v FROM xp_infra WHERE ip_prefix IS NOT NULL
-                        UNION SELECT acct, 'a', CAST(asn AS VARCHAR) FROM xp_infra WHERE asn IS NOT NULL),
-                 shared AS (SELECT cp.acct, cp.k, cp.v, pw.weight FROM cp JOIN xp_pw pw USING (k, v)
-                             WHERE cp.acct NOT IN (SELECT acct FROM xp_anc)),
-                 vpn AS (SELECT acct, bool_or(via_vpn) AS vpn FROM xp_infra GROUP BY acct)
+        f"""CREATE OR REPLACE TEMP TABLE {s.inf} AS
+            WITH cp AS (SELECT acct, 'p' AS k, ip_prefix AS v FROM {s.infra} WHERE ip_prefix IS NOT NULL
+                        UNION SELECT acct, 'a', CAST(asn AS VARCHAR) FROM {s.infra} WHERE asn IS NOT NULL),
+                 shared AS (SELECT cp.acct, cp.k, cp.v, pw.weight FROM cp JOIN {s.pw} pw USING (k, v)
+                             WHERE cp.acct NOT IN (SELECT acct FROM {s.anc})),
+                 vpn AS (SELECT acct, bool_or(via_vpn) AS vpn FROM {s.infra} GROUP BY acct)
             SELECT s.acct,
                    sum(s.weight) + CASE WHEN any_value(vpn.vpn) THEN {vpn_nats} ELSE 0 END AS infra_nats,
                    list(DISTINCT CASE WHEN k = 'p' THEN v END) FILTER (WHERE k = 'p') AS shared_prefixes,
@@ -257,17 +263,17 @@ def anchor_links(
     )
     # Account-creation and name-template likelihood ratios against all accounts.
     cw = int(creation_window_days)
-    n_all = e.sql("SELECT count(*) FROM xp_profile").scalar() or 0
+    n_all = e.sql(f"SELECT count(*) FROM {s.profile}").scalar() or 0
     e.sql(
-        f"""CREATE OR REPLACE TEMP TABLE xp_sig AS
+        f"""CREATE OR REPLACE TEMP TABLE {s.sig} AS
             WITH days AS (SELECT created_day AS d, count(*) AS n_all,
-                                 count(*) FILTER (WHERE acct IN (SELECT acct FROM xp_anc)) AS n_anc
-                            FROM xp_profile WHERE created_day IS NOT NULL GROUP BY created_day),
+                                 count(*) FILTER (WHERE acct IN (SELECT acct FROM {s.anc})) AS n_anc
+                            FROM {s.profile} WHERE created_day IS NOT NULL GROUP BY created_day),
                  win AS (SELECT d1.d, sum(d2.n_all) AS m, sum(d2.n_anc) AS k FROM days d1 JOIN days d2
                            ON d2.d BETWEEN d1.d - INTERVAL {cw} DAY AND d1.d + INTERVAL {cw} DAY GROUP BY d1.d),
                  tm AS (SELECT tmpl, count(*) AS m,
-                               count(*) FILTER (WHERE acct IN (SELECT acct FROM xp_anc)) AS k
-                          FROM xp_profile WHERE tmpl IS NOT NULL GROUP BY tmpl)
+                               count(*) FILTER (WHERE acct IN (SELECT acct FROM {s.anc})) AS k
+                          FROM {s.profile} WHERE tmpl IS NOT NULL GROUP BY tmpl)
             SELECT p.acct,
                    CASE WHEN win.k > 0 THEN greatest(0.0, ln(((win.k + 0.5) / ({n_anchors} + 1.0))
                                                              / ((win.m + 0.5) / ({n_all} + 1.0)))) ELSE 0 END
@@ -276,13 +282,13 @@ def anchor_links(
                         THEN greatest(0.0, ln(((tm.k + 0.5) / ({n_anchors} + 1.0)) / ((tm.m + 0.5) / ({n_all} + 1.0))))
                         ELSE 0 END AS template_llr,
                    p.created_day, p.tmpl
-              FROM xp_profile p LEFT JOIN win ON win.d = p.created_day LEFT JOIN tm USING (tmpl)
-             WHERE p.acct NOT IN (SELECT acct FROM xp_anc)"""
+              FROM {s.profile} p LEFT JOIN win ON win.d = p.created_day LEFT JOIN tm USING (tmpl)
+             WHERE p.acct NOT IN (SELECT acct FROM {s.anc})"""
     )
     table = e.sql(
-        f"""WITH linked AS (SELECT acct FROM xp_co WHERE co_hits > 0 UNION SELECT acct FROM xp_amp
-                            UNION SELECT acct FROM xp_inf
-                            UNION SELECT acct FROM xp_sig WHERE created_llr > 0 OR template_llr > 0)
+        f"""WITH linked AS (SELECT acct FROM {s.co} WHERE co_hits > 0 UNION SELECT acct FROM {s.amp}
+                            UNION SELECT acct FROM {s.inf}
+                            UNION SELECT acct FROM {s.sig} WHERE created_llr > 0 OR template_llr > 0)
             SELECT m.account_id, l.acct, coalesce(n.n_actions, 0) AS n_actions,
                    coalesce(co.co_hits, 0) AS co_hits, coalesce(co.co_expected, 0.0) AS co_expected,
                    coalesce(amp.amp_hits, 0) AS amp_hits, CAST(coalesce(n.n_actions, 0) AS DOUBLE) * CAST({amp_rate!r} AS DOUBLE) AS amp_expected,
@@ -293,18 +299,18 @@ def anchor_links(
                    inf.shared_prefixes[1:{int(examples)}] AS shared_prefixes,
                    inf.shared_asns[1:{int(examples)}] AS shared_asns,
                    CAST(sig.created_day AS VARCHAR) AS created_day, sig.tmpl AS name_template
-              FROM linked l JOIN xp_acct m USING (acct)
-              LEFT JOIN xp_nact n USING (acct) LEFT JOIN xp_co co USING (acct) LEFT JOIN xp_amp amp USING (acct)
-              LEFT JOIN xp_inf inf USING (acct) LEFT JOIN xp_sig sig USING (acct)
-             WHERE l.acct NOT IN (SELECT acct FROM xp_anc)"""
+              FROM linked l JOIN {s.acct} m USING (acct)
+              LEFT JOIN {s.nact} n USING (acct) LEFT JOIN {s.co} co USING (acct) LEFT JOIN {s.amp} amp USING (acct)
+              LEFT JOIN {s.inf} inf USING (acct) LEFT JOIN {s.sig} sig USING (acct)
+             WHERE l.acct NOT IN (SELECT acct FROM {s.anc})"""
     )
     return fetch_arrow(table)
 
 
-def prefix_weights(engine: Engine, anchors: str, out: str) -> None:
-    """Create ``out(k, v, weight)``: evidence in nats that an account logging in from a prefix (``k = 'p'``) or ASN
+def prefix_weights(engine: Engine, s: Scratch, anchors: str, out: str) -> None:
+    f"""Create ``out(k, v, weight)``: evidence in nats that an account logging in from a prefix (``k = 'p'``) or ASN
     (``'a'``) the anchors in ``anchors(acct)`` use belongs with them. Requires :func:`prepare` and the behavioural
-    tables of :func:`anchor_links` (``xp_co``, ``xp_amp``).
+    tables of :func:`anchor_links` (``s.co``, ``s.amp``) in scratch ``s``.
 
     Two estimates, the larger counts:
 
@@ -324,11 +330,11 @@ def prefix_weights(engine: Engine, anchors: str, out: str) -> None:
     from flockwatch.core.stats import poisson_surprise
 
     t = engine.sql(f"""
-        WITH ai AS (SELECT DISTINCT acct, ip_prefix, asn FROM xp_infra SEMI JOIN {anchors} USING (acct)),
-             contact AS (SELECT acct FROM xp_amp
-                         UNION SELECT acct FROM xp_co WHERE co_hits >= 2 AND co_hits > 3 * co_expected
+        WITH ai AS (SELECT DISTINCT acct, ip_prefix, asn FROM {s.infra} SEMI JOIN {anchors} USING (acct)),
+             contact AS (SELECT acct FROM {s.amp}
+                         UNION SELECT acct FROM {s.co} WHERE co_hits >= 2 AND co_hits > 3 * co_expected
                          UNION SELECT acct FROM {anchors}),
-             bg AS (SELECT DISTINCT acct, ip_prefix, asn FROM xp_infra WHERE acct NOT IN (SELECT acct FROM contact)),
+             bg AS (SELECT DISTINCT acct, ip_prefix, asn FROM {s.infra} WHERE acct NOT IN (SELECT acct FROM contact)),
              kv AS (SELECT 'p' AS k, ip_prefix AS v, count(DISTINCT acct) AS k_anc FROM ai
                      WHERE ip_prefix IS NOT NULL GROUP BY ip_prefix
                     UNION ALL
@@ -340,8 +346,8 @@ def prefix_weights(engine: Engine, anchors: str, out: str) -> None:
         SELECT kv.k, kv.v, kv.k_anc::DOUBLE AS k_anc, coalesce(b.k_bg, 0)::DOUBLE AS k_bg, df.df::DOUBLE AS df,
                (SELECT count(DISTINCT acct) FROM ai)::DOUBLE AS n_anc,
                (SELECT count(DISTINCT acct) FROM bg)::DOUBLE AS n_bg,
-               (SELECT count(DISTINCT acct) FROM xp_infra)::DOUBLE AS n_all
-          FROM kv LEFT JOIN b USING (k, v) JOIN xp_prefix_df df USING (k, v)""").arrow()
+               (SELECT count(DISTINCT acct) FROM {s.infra})::DOUBLE AS n_all
+          FROM kv LEFT JOIN b USING (k, v) JOIN {s.prefix_df} df USING (k, v)""").arrow()
     col = {c: t.column(c).to_numpy(zero_copy_only=False) for c in t.column_names if c not in ("k", "v")}
     n_anc, n_bg, n_all = (float(col[c][0]) if t.num_rows else 1.0 for c in ("n_anc", "n_bg", "n_all"))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -352,25 +358,17 @@ def prefix_weights(engine: Engine, anchors: str, out: str) -> None:
     weight = np.maximum(np.maximum(llr, rarity), 0.0)
     kind = t.column("k").to_numpy(zero_copy_only=False)
     weight = np.where(kind == "a", 0.5 * weight, weight)
-    engine.register("__xp_pw", pa.table({"k": t.column("k"), "v": t.column("v"),
-                                         "weight": pa.array(weight, pa.float64())}))
+    pw_in = s.register("pw_in", pa.table({"k": t.column("k"), "v": t.column("v"),
+                                          "weight": pa.array(weight, pa.float64())}))
     try:
-        engine.sql(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM __xp_pw")
+        engine.sql(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM {pw_in}")
     finally:
-        engine.unregister("__xp_pw")
+        s.unregister(pw_in)
 
 
 def fetch_arrow(result) -> pa.Table:
     """An engine result as Arrow."""
     return result.arrow()
-
-
-def cleanup(engine: Engine) -> None:
-    """Drop the temp tables (they live for the session otherwise)."""
-    for t in ("xp_acct", "xp_act", "xp_events", "xp_nact", "xp_infra", "xp_prefix_df", "xp_profile", "xp_anc",
-              "xp_ae", "xp_ce", "xp_pw", "xp_tp", "xp_ab", "xp_hits", "xp_co", "xp_amp_rows", "xp_amp", "xp_inf",
-              "xp_sig"):
-        engine.sql(f"DROP TABLE IF EXISTS {t}")
 
 
 def _ln_ratio(n: int, k: int) -> float:

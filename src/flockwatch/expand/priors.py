@@ -37,7 +37,7 @@ sum would nominally need.
 
 State is in memory and incremental: a sign-up adds to the background counts and the day's creation count; an
 account that joins the network moves from the background counts to the network counts. Extending: add a column to
-:data:`FEATURE_SQL` and, when it is a plain categorical feature, its name to :data:`CATEGORICAL`.
+:func:`feature_sql` and, when it is a plain categorical feature, its name to :data:`CATEGORICAL`.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -57,7 +57,10 @@ from flockwatch.engine import Engine
 from flockwatch.expand.links import fetch_arrow
 from flockwatch.core.handles import handle_shape_sql as shape_sql
 
-#: Categorical features: name → column of :data:`FEATURE_SQL`.
+if TYPE_CHECKING:
+    from flockwatch.workspace import Workspace
+
+#: Categorical features: name → column of :func:`feature_sql`.
 CATEGORICAL = ("name_shape", "name_digits", "language", "reported_location", "description", "created_day")
 
 #: Feature families, as they appear in evidence rows.
@@ -65,7 +68,10 @@ FEATURES = ("name_template", "creation", "language", "reported_location", "descr
 
 PROFILE_COLUMNS = ("account_id", "screen_name", "created_at", "language", "reported_location", "description")
 
-FEATURE_SQL = rf"""
+
+def feature_sql(rel: str) -> str:
+    """SELECT of the categorical features (:data:`CATEGORICAL`) of the profiles in relation ``rel``."""
+    return rf"""
 SELECT CAST(account_id AS VARCHAR) AS account_id,
        CASE WHEN nullif(trim(screen_name), '') IS NULL THEN NULL ELSE {shape_sql('screen_name')} END AS name_shape,
        -- letters collapsed, digit runs kept: 'LD8' (any name + 8 digits)
@@ -77,7 +83,7 @@ SELECT CAST(account_id AS VARCHAR) AS account_id,
        coalesce(nullif(left(trim(regexp_replace(lower(CAST(description AS VARCHAR)), '\s+', ' ', 'g')), 200), ''),
                 '(none)') AS description,
        CAST(CAST(created_at AS DATE) AS VARCHAR) AS created_day
-  FROM {{rel}}
+  FROM {rel}
 """
 
 
@@ -125,8 +131,8 @@ class PriorEvidence:
 class AccountPriors:
     """Per-feature log-likelihood ratios of account profiles against a known network and the workspace background."""
 
-    def __init__(self, engine: Engine, network_ids: Iterable[str], params: PriorParams | None = None) -> None:
-        self.e = engine
+    def __init__(self, ws: Workspace, network_ids: Iterable[str], params: PriorParams | None = None) -> None:
+        self.e: Engine = ws.engine
         self.p = params or PriorParams()
         self.profiles: dict[str, tuple[str | None, ...]] = {}
         self.network: set[str] = set()
@@ -158,7 +164,7 @@ class AccountPriors:
 
     # -- state ----------------------------------------------------------------------------------------------------
     def _features(self, rel: str) -> list[tuple[str, tuple[str | None, ...]]]:
-        t = fetch_arrow(self.e.sql(FEATURE_SQL.replace("{rel}", rel)))
+        t = fetch_arrow(self.e.sql(feature_sql(rel)))
         cols = [t.column(f).to_pylist() for f in CATEGORICAL]
         return list(zip(t.column("account_id").to_pylist(), zip(*cols))) if t.num_rows else []
 
@@ -179,11 +185,8 @@ class AccountPriors:
         if "created_at" in profiles.column_names:
             cols["created_at"] = profiles.column("created_at").cast(pa.timestamp("us"))
         t = pa.table({c: (v if c == "created_at" else v.cast(pa.string())) for c, v in cols.items()})
-        self.e.register("__pr_new", t)
-        try:
-            rows = self._features("__pr_new")
-        finally:
-            self.e.unregister("__pr_new")
+        with self.e.scratch("priors") as s:
+            rows = self._features(s.register("new", t))
         new = 0
         self._burst_cache.clear()
         for acc, vals in rows:

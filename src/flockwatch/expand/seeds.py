@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flockwatch.engine import Engine
 from flockwatch.accountlist import read_account_file
 from flockwatch.core import runs
 from flockwatch.core.runs import NETWORK_PREFIX
 from flockwatch.errors import ValidationError
+
+if TYPE_CHECKING:
+    from flockwatch.workspace import Workspace
 
 
 
@@ -32,8 +35,9 @@ read_seed_file = read_account_file  # seeds are an account list like any other
 
 
 
-def resolve_seeds(engine: Engine, seeds: str | Path | Iterable[str]) -> SeedSet:
+def resolve_seeds(ws: Workspace, seeds: str | Path | Iterable[str]) -> SeedSet:
     """Turn ``seeds`` (ids, a file path, or ``network:<id>``) into a :class:`SeedSet` checked against the workspace."""
+    engine = ws.engine
     source = ""
     if isinstance(seeds, (str, Path)):
         text = str(seeds)
@@ -62,12 +66,10 @@ def resolve_seeds(engine: Engine, seeds: str | Path | Iterable[str]) -> SeedSet:
 def _known_accounts(engine: Engine, ids: list[str]) -> set[str]:
     import pyarrow as pa
 
-    engine.register("__seed_ids", pa.table({"account_id": pa.array(ids, pa.string())}))
-    try:
+    with engine.scratch("seeds") as scratch:
+        seed_ids = scratch.register("ids", pa.table({"account_id": pa.array(ids, pa.string())}))
         rows = engine.sql(
-            "SELECT s.account_id FROM __seed_ids s WHERE s.account_id IN (SELECT account_id FROM accounts) "
+            f"SELECT s.account_id FROM {seed_ids} s WHERE s.account_id IN (SELECT account_id FROM accounts) "
             "OR s.account_id IN (SELECT account_id FROM actions)"
         ).rows()
-    finally:
-        engine.unregister("__seed_ids")
     return {r[0] for r in rows}

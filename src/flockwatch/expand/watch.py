@@ -40,7 +40,8 @@ from flockwatch.core.records import RecordError, twarc2_account, twarc2_page_twe
 from flockwatch.core.text import hashtag_key, mention_key
 from flockwatch.errors import InputFileError, ValidationError
 from flockwatch.expand import links
-from flockwatch.expand.expansion import CORROBORATION_MIN_NATS, ExpansionParams, evidence_nats, expand
+from flockwatch.engine import Scratch
+from flockwatch.expand.expansion import CORROBORATION_MIN_NATS, ExpansionParams, evidence_nats, run_expansion
 from flockwatch.expand.priors import PROFILE_COLUMNS, WORKSPACE_PROFILES, AccountPriors, PriorParams
 from flockwatch.expand.seeds import resolve_seeds
 from flockwatch.workspace import Workspace
@@ -94,7 +95,7 @@ class Watcher:
         self.params = params or ExpansionParams()
         self.min_score = min_score
         self.window_s = int(self.params.window_s)
-        self.seeds = resolve_seeds(self.e, seeds)
+        self.seeds = resolve_seeds(ws, seeds)
         self.record = record_trajectories
         self.trajectories: list[pa.Table] = []
         self.batches = 0
@@ -103,88 +104,95 @@ class Watcher:
         self._calib_raw = np.array([])
         self._calib_score = np.array([])
         self.min_nats = DEFAULT_MIN_NATS
-        if expand_first:
-            x = expand(ws, self.seeds.account_ids, self.params, keep_temp=True)
-            members = x.members(min_score)
-            order = np.argsort(x.raw_nats, kind="stable")
-            self._calib_raw = x.raw_nats[order]
-            self._calib_score = np.maximum.accumulate(x.scores[order]) if len(order) else np.array([])
-            reached = x.raw_nats[x.scores >= min_score]
-            if len(reached):
-                self.min_nats = max(float(reached.min()), MIN_CALIBRATED_NATS)
-        else:
-            links.prepare(self.e, min_text_chars=self.params.min_text_chars)
-        self.anchors = sorted(set(members))
-        self.priors = AccountPriors(self.e, self.anchors, prior_params) if use_priors else None
-        self._build_index()
+        # The watcher's own tables (anchor index, candidate state) live in a scratch until close(); the expansion's
+        # (workspace-wide event tables) only until the index is built from them.
+        self.s = self.e.scratch("watch")
+        try:
+            with self.e.scratch("expand") as xs:
+                if expand_first:
+                    x = run_expansion(self.e, xs, self.seeds, self.params)
+                    members = x.members(min_score)
+                    order = np.argsort(x.raw_nats, kind="stable")
+                    self._calib_raw = x.raw_nats[order]
+                    self._calib_score = np.maximum.accumulate(x.scores[order]) if len(order) else np.array([])
+                    reached = x.raw_nats[x.scores >= min_score]
+                    if len(reached):
+                        self.min_nats = max(float(reached.min()), MIN_CALIBRATED_NATS)
+                else:
+                    links.prepare(self.e, xs, min_text_chars=self.params.min_text_chars)
+                self.anchors = sorted(set(members))
+                self.priors = AccountPriors(ws, self.anchors, prior_params) if use_priors else None
+                self._build_index(xs)
+        except BaseException:
+            self.s.close()
+            raise
 
     # -- the anchor index ---------------------------------------------------------------------------------------
-    def _build_index(self) -> None:
-        e, w = self.e, self.window_s
-        e.register("__w_anc", pa.table({"account_id": pa.array(self.anchors, pa.string())}))
+    def _build_index(self, x: Scratch) -> None:
+        """Build the anchor index in the watcher's scratch from the expansion tables in ``x``."""
+        e, w, s = self.e, self.window_s, self.s
+        anc_in = s.register("anc_in", pa.table({"account_id": pa.array(self.anchors, pa.string())}))
         try:
-            e.sql("CREATE OR REPLACE TEMP TABLE w_anc AS SELECT DISTINCT account_id FROM __w_anc")
+            e.sql(f"CREATE OR REPLACE TEMP TABLE {s.anc} AS SELECT DISTINCT account_id FROM {anc_in}")
         finally:
-            e.unregister("__w_anc")
-        e.sql("CREATE OR REPLACE TEMP TABLE w_anchor_tbl AS SELECT m.acct FROM xp_acct m SEMI JOIN w_anc USING (account_id)")
+            s.unregister(anc_in)
+        e.sql(f"CREATE OR REPLACE TEMP TABLE {s.anchor_tbl} AS SELECT m.acct FROM {x.acct} m SEMI JOIN {s.anc} USING (account_id)")
         # Account-level evidence (infrastructure, creation, name template) against the final anchors, for accounts
         # the workspace already knows (a fresh account's sign-up and logins usually are).
-        prior = links.anchor_links(e, "w_anchor_tbl", w)
-        e.register("__w_prior", prior.select(["account_id", "infra_nats", "created_llr", "template_llr"])
+        prior = links.anchor_links(e, x, s.anchor_tbl, w)
+        prior_in = s.register("prior_in", prior.select(["account_id", "infra_nats", "created_llr", "template_llr"])
                    if prior.num_rows else pa.table({"account_id": pa.array([], pa.string()),
                                                     "infra_nats": pa.array([], pa.float64()),
                                                     "created_llr": pa.array([], pa.float64()),
                                                     "template_llr": pa.array([], pa.float64())}))
         try:
-            e.sql("""CREATE OR REPLACE TEMP TABLE w_prior AS
+            e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.prior} AS
                      SELECT account_id, CAST(infra_nats AS DOUBLE) AS infra_nats,
                             CAST(created_llr AS DOUBLE) AS created_llr, CAST(template_llr AS DOUBLE) AS template_llr
-                       FROM __w_prior""")
+                       FROM {prior_in}""")
         finally:
-            e.unregister("__w_prior")
-        total = e.sql("SELECT count(*) FROM xp_act WHERE acct NOT IN (SELECT acct FROM w_anchor_tbl)").scalar() or 1
-        amp = e.sql("SELECT count(DISTINCT action_id) FROM xp_amp_rows WHERE acct NOT IN "
-                    "(SELECT acct FROM w_anchor_tbl)").scalar() or 0
+            s.unregister(prior_in)
+        total = e.sql(f"SELECT count(*) FROM {x.act} WHERE acct NOT IN (SELECT acct FROM {s.anchor_tbl})").scalar() or 1
+        amp = e.sql(f"SELECT count(DISTINCT action_id) FROM {x.amp_rows} WHERE acct NOT IN "
+                    f"(SELECT acct FROM {s.anchor_tbl})").scalar() or 0
         self.amp_rate = max(float(amp) / float(total), 1e-6)
-        e.sql("""CREATE OR REPLACE TEMP TABLE w_ae AS
-                 SELECT ev.target, ev.t, ev.action_id, m.account_id FROM xp_events ev JOIN xp_acct m USING (acct)
-                  WHERE ev.acct IN (SELECT acct FROM w_anchor_tbl)""")
-        e.sql(f"""CREATE OR REPLACE TEMP TABLE w_ab AS
+        e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.ae} AS
+                 SELECT ev.target, ev.t, ev.action_id, m.account_id FROM {x.events} ev JOIN {x.acct} m USING (acct)
+                  WHERE ev.acct IN (SELECT acct FROM {s.anchor_tbl})""")
+        e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.ab} AS
                   SELECT target, t // {w} AS b, min(t) AS t0, max(t) AS t1, arg_min(action_id, t) AS rep_action,
                          arg_min(account_id, t) AS rep_account
-                    FROM w_ae GROUP BY ALL""")
-        e.sql("CREATE UNIQUE INDEX w_ab_key ON w_ab (target, b)")
+                    FROM {s.ae} GROUP BY ALL""")
+        e.add_unique_key(s.ab, ["target", "b"], s.ab_key)
         # p_static: the expansion's chance estimate for targets the history knows (bursty targets stay cheap);
         # new targets fall back to the anchors' rate over the span seen so far
-        e.sql("""CREATE OR REPLACE TEMP TABLE w_tp AS
-                 WITH a AS (SELECT target, count(*) AS n_anchor FROM w_ae GROUP BY target)
+        e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.tp} AS
+                 WITH a AS (SELECT target, count(*) AS n_anchor FROM {s.ae} GROUP BY target)
                  SELECT a.target, a.n_anchor, min(ev.t) AS t0, max(ev.t) AS t1,
                         coalesce(any_value(tp.p_hit), 0.0) AS p_static
-                   FROM a JOIN xp_events ev USING (target) LEFT JOIN xp_tp tp USING (target)
+                   FROM a JOIN {x.events} ev USING (target) LEFT JOIN {x.tp} tp USING (target)
                   GROUP BY a.target, a.n_anchor""")
-        e.sql("CREATE UNIQUE INDEX w_tp_key ON w_tp (target)")
-        e.sql("""CREATE OR REPLACE TEMP TABLE w_anchor_actions AS
-                 SELECT x.action_id, m.account_id FROM xp_act x JOIN xp_acct m USING (acct)
-                  WHERE x.acct IN (SELECT acct FROM w_anchor_tbl)""")
+        e.add_unique_key(s.tp, ["target"], s.tp_key)
+        e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.anchor_actions} AS
+                 SELECT x.action_id, m.account_id FROM {x.act} x JOIN {x.acct} m USING (acct)
+                  WHERE x.acct IN (SELECT acct FROM {s.anchor_tbl})""")
         # Weights of the prefixes / ASNs anchors log in from (links.prefix_weights, as anchor_links just built
         # them for these anchors), for logins that arrive with the stream.
-        n_infra = e.sql("SELECT count(DISTINCT acct) FROM xp_infra").scalar() or 0
-        e.sql("CREATE OR REPLACE TEMP TABLE w_prefix AS SELECT k, v, weight FROM xp_pw WHERE weight > 0")
+        n_infra = e.sql(f"SELECT count(DISTINCT acct) FROM {x.infra}").scalar() or 0
+        e.sql(f"CREATE OR REPLACE TEMP TABLE {s.prefix_weights} AS SELECT k, v, weight FROM {x.pw} WHERE weight > 0")
         # VPN use, as in expansion (links.anchor_links): evidence only when most anchors log in through VPNs, weighted
         # by how rare VPN logins are among all accounts with login data.
         vpn_anchor_share = e.sql(
-            "SELECT avg(CASE WHEN v THEN 1.0 ELSE 0.0 END) FROM (SELECT acct, bool_or(via_vpn) v FROM xp_infra "
-            "WHERE acct IN (SELECT acct FROM w_anchor_tbl) GROUP BY acct)").scalar() or 0.0
-        n_vpn = e.sql("SELECT count(DISTINCT acct) FROM xp_infra WHERE via_vpn").scalar() or 0
+            f"SELECT avg(CASE WHEN v THEN 1.0 ELSE 0.0 END) FROM (SELECT acct, bool_or(via_vpn) v FROM {x.infra} "
+            f"WHERE acct IN (SELECT acct FROM {s.anchor_tbl}) GROUP BY acct)").scalar() or 0.0
+        n_vpn = e.sql(f"SELECT count(DISTINCT acct) FROM {x.infra} WHERE via_vpn").scalar() or 0
         if vpn_anchor_share >= 0.5 and n_vpn:
-            e.sql(f"INSERT INTO w_prefix VALUES ('v', 'true', 0.5 * ln(({n_infra} + 1.0) / ({n_vpn} + 1.0)))")
-        e.sql("CREATE OR REPLACE TEMP TABLE w_logins (account_id VARCHAR, k VARCHAR, v VARCHAR, UNIQUE (account_id, k, v))")
-        e.sql("""CREATE OR REPLACE TEMP TABLE w_state (
+            e.sql(f"INSERT INTO {s.prefix_weights} VALUES ('v', 'true', 0.5 * ln(({n_infra} + 1.0) / ({n_vpn} + 1.0)))")
+        e.sql(f"CREATE OR REPLACE TEMP TABLE {s.logins} (account_id VARCHAR, k VARCHAR, v VARCHAR)")
+        e.add_unique_key(s.logins, ["account_id", "k", "v"], s.logins_key)
+        e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.state} (
                    account_id VARCHAR PRIMARY KEY, n_actions BIGINT, co_hits BIGINT, co_expected DOUBLE,
                    amp_hits BIGINT, flagged BOOLEAN, examples VARCHAR[])""")
-        links.cleanup(e)
-        for t in ("xp_anchor_ids", "xp_decoy", "w_anchor_tbl"):
-            e.sql(f"DROP TABLE IF EXISTS {t}")
 
     # -- scoring ------------------------------------------------------------------------------------------------
     def process(self, actions: pa.Table, hashtags: pa.Table | None = None, urls: pa.Table | None = None,
@@ -205,58 +213,56 @@ class Watcher:
             self.priors.observe(accounts)
         if actions.num_rows == 0:
             return []
-        e, w = self.e, self.window_s
+        e, w, s = self.e, self.window_s, self.s
         self.batches += 1
         self.actions_seen += actions.num_rows
-        tables = {"__wb_act": _normalise_actions(actions),
-                  "__wb_ht": hashtags if hashtags is not None else _empty("hashtag"),
-                  "__wb_ur": urls if urls is not None else _empty("url"),
-                  "__wb_mn": mentions if mentions is not None else _empty("mentioned_account_id")}
-        for name, t in tables.items():
-            e.register(name, t)
+        tables = {"act": _normalise_actions(actions),
+                  "ht": hashtags if hashtags is not None else _empty("hashtag"),
+                  "ur": urls if urls is not None else _empty("url"),
+                  "mn": mentions if mentions is not None else _empty("mentioned_account_id")}
+        registered = {name: s.register(f"in_{name}", t) for name, t in tables.items()}
         try:
-            e.sql("""CREATE OR REPLACE TEMP TABLE wb_act AS
+            e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.b_act} AS
                      SELECT CAST(account_id AS VARCHAR) AS account_id, CAST(action_id AS VARCHAR) AS action_id,
                             epoch(CAST(acted_at AS TIMESTAMP))::BIGINT AS t, CAST(kind AS VARCHAR) AS kind,
                             CAST(target_action_id AS VARCHAR) AS target_action_id,
                             CAST(target_account_id AS VARCHAR) AS target_account_id, CAST(text AS VARCHAR) AS text
-                       FROM __wb_act""")
+                       FROM {registered["act"]}""")
             for name, col in (("ht", "hashtag"), ("ur", "url"), ("mn", "mentioned_account_id")):
-                e.sql(f"CREATE OR REPLACE TEMP TABLE wb_{name} AS SELECT CAST(action_id AS VARCHAR) AS action_id, "
-                      f"CAST({col} AS VARCHAR) AS {col} FROM __wb_{name}")
+                e.sql(f"CREATE OR REPLACE TEMP TABLE {s.name('b_' + name)} AS "
+                      f"SELECT CAST(action_id AS VARCHAR) AS action_id, CAST({col} AS VARCHAR) AS {col} "
+                      f"FROM {registered[name]}")
         finally:
-            for name in tables:
-                e.unregister(name)
-        body = links.events_sql("wb_act", "wb_act", "wb_ht", "wb_ur", "wb_mn", key="account_id")
-        e.sql("CREATE OR REPLACE TEMP TABLE wb_ev AS "
-              + body.replace("{min_text_chars}", str(int(self.params.min_text_chars))))
+            for name in registered.values():
+                s.unregister(name)
+        body = links.events_sql(s.b_act, s.b_act, s.b_ht, s.b_ur, s.b_mn, key="account_id",
+                                min_text_chars=self.params.min_text_chars)
+        e.sql(f"CREATE OR REPLACE TEMP TABLE {s.b_ev} AS {body}")
         # 1. anchors' new events grow the index first, so within-batch co-actions count
-        e.sql("""CREATE OR REPLACE TEMP TABLE wb_ae AS
-                 SELECT target, t, action_id, account_id FROM wb_ev WHERE account_id IN (SELECT account_id FROM w_anc)""")
-        e.sql("INSERT INTO w_ae SELECT * FROM wb_ae")
-        e.sql(f"""INSERT INTO w_ab SELECT target, t // {w}, min(t), max(t), arg_min(action_id, t),
-                                          arg_min(account_id, t) FROM wb_ae GROUP BY ALL
-                  ON CONFLICT (target, b) DO UPDATE SET t0 = least(w_ab.t0, excluded.t0),
-                                                        t1 = greatest(w_ab.t1, excluded.t1)""")
-        e.sql("""INSERT INTO w_tp SELECT target, count(*), min(t), max(t), 0.0 FROM wb_ae GROUP BY target
-                 ON CONFLICT (target) DO UPDATE SET n_anchor = w_tp.n_anchor + excluded.n_anchor,
-                    t0 = least(w_tp.t0, excluded.t0), t1 = greatest(w_tp.t1, excluded.t1)""")
-        e.sql("""INSERT INTO w_tp SELECT target, 0, min(t), max(t), 0.0 FROM wb_ev
-                  WHERE target IN (SELECT target FROM w_tp) GROUP BY target
-                 ON CONFLICT (target) DO UPDATE SET t0 = least(w_tp.t0, excluded.t0),
-                    t1 = greatest(w_tp.t1, excluded.t1)""")
-        e.sql("INSERT INTO w_anchor_actions SELECT action_id, account_id FROM wb_act "
-              "WHERE account_id IN (SELECT account_id FROM w_anc)")
+        e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.b_ae} AS
+                 SELECT target, t, action_id, account_id FROM {s.b_ev} WHERE account_id IN (SELECT account_id FROM {s.anc})""")
+        e.sql(f"INSERT INTO {s.ae} SELECT * FROM {s.b_ae}")
+        e.upsert(s.ab, f"""SELECT target, t // {w}, min(t), max(t), arg_min(action_id, t),
+                                  arg_min(account_id, t) FROM {s.b_ae} GROUP BY ALL""",
+                 ["target", "b"], {"t0": f"least({s.ab}.t0, excluded.t0)", "t1": f"greatest({s.ab}.t1, excluded.t1)"})
+        e.upsert(s.tp, f"SELECT target, count(*), min(t), max(t), 0.0 FROM {s.b_ae} GROUP BY target", ["target"],
+                 {"n_anchor": f"{s.tp}.n_anchor + excluded.n_anchor", "t0": f"least({s.tp}.t0, excluded.t0)",
+                  "t1": f"greatest({s.tp}.t1, excluded.t1)"})
+        e.upsert(s.tp, f"""SELECT target, 0, min(t), max(t), 0.0 FROM {s.b_ev}
+                            WHERE target IN (SELECT target FROM {s.tp}) GROUP BY target""", ["target"],
+                 {"t0": f"least({s.tp}.t0, excluded.t0)", "t1": f"greatest({s.tp}.t1, excluded.t1)"})
+        e.sql(f"INSERT INTO {s.anchor_actions} SELECT action_id, account_id FROM {s.b_act} "
+              f"WHERE account_id IN (SELECT account_id FROM {s.anc})")
         # 2. per-action contributions of candidates (not anchors, not yet flagged)
-        e.sql(f"""CREATE OR REPLACE TEMP TABLE wb_contrib AS
-            WITH cand AS (SELECT * FROM wb_act WHERE account_id NOT IN (SELECT account_id FROM w_anc)
-                            AND account_id NOT IN (SELECT account_id FROM w_state WHERE flagged)),
+        e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.b_contrib} AS
+            WITH cand AS (SELECT * FROM {s.b_act} WHERE account_id NOT IN (SELECT account_id FROM {s.anc})
+                            AND account_id NOT IN (SELECT account_id FROM {s.state} WHERE flagged)),
                  ce AS (SELECT ev.account_id, ev.action_id, ev.t, ev.tk, ev.target,
                                greatest(tp.p_static,
                                         1 - exp(-2.0 * {w} * tp.n_anchor / (tp.t1 - tp.t0 + 2.0 * {w}))) AS p_hit
-                          FROM wb_ev ev JOIN w_tp tp USING (target)
+                          FROM {s.b_ev} ev JOIN {s.tp} tp USING (target)
                          WHERE ev.account_id IN (SELECT account_id FROM cand)),
-                 ab3 AS (SELECT ab.*, ab.b + d.d AS jb, d.d FROM w_ab ab, (VALUES (-1), (0), (1)) d(d)
+                 ab3 AS (SELECT ab.*, ab.b + d.d AS jb, d.d FROM {s.ab} ab, (VALUES (-1), (0), (1)) d(d)
                           WHERE ab.target IN (SELECT target FROM ce)),
                  hits AS (SELECT ce.account_id, ce.action_id, ce.tk, ce.target,
                                  any_value(ab3.rep_action) AS rep_action, any_value(ab3.rep_account) AS rep_account
@@ -266,14 +272,14 @@ class Watcher:
                            GROUP BY ALL),
                  per_action_co AS (SELECT action_id, sum(p_hit) AS co_expected FROM ce GROUP BY action_id),
                  per_action_hit AS (SELECT action_id, count(*) AS co_hits,
-                                           list(action_id || '~' || rep_action || '~' || rep_account || '~' || tk)
+                                           list(action_id || '~' || rep_action || '~' || rep_account || '~' || tk ORDER BY tk, target)
                                              AS examples
                                       FROM hits GROUP BY action_id),
                  amp AS (SELECT c.action_id FROM cand c
-                          WHERE c.target_account_id IN (SELECT account_id FROM w_anc)
-                             OR c.target_action_id IN (SELECT action_id FROM w_anchor_actions)
-                         UNION SELECT mn.action_id FROM wb_mn mn
-                          WHERE mn.mentioned_account_id IN (SELECT account_id FROM w_anc))
+                          WHERE c.target_account_id IN (SELECT account_id FROM {s.anc})
+                             OR c.target_action_id IN (SELECT action_id FROM {s.anchor_actions})
+                         UNION SELECT mn.action_id FROM {s.b_mn} mn
+                          WHERE mn.mentioned_account_id IN (SELECT account_id FROM {s.anc}))
             SELECT c.account_id, c.action_id, c.t,
                    coalesce(h.co_hits, 0) AS co_hits, coalesce(pc.co_expected, 0.0) AS co_expected,
                    CASE WHEN c.action_id IN (SELECT action_id FROM amp) THEN 1 ELSE 0 END AS amp_hits,
@@ -281,7 +287,8 @@ class Watcher:
               FROM cand c LEFT JOIN per_action_co pc USING (action_id) LEFT JOIN per_action_hit h USING (action_id)""")
         # 3. running totals per account, continuing from the stored state
         # with priors on, creation and template evidence come from the priors (not the expansion's gated copy)
-        traj = links.fetch_arrow(e.sql("""
+        prior_off = 0 if self.priors is not None else 1
+        traj = links.fetch_arrow(e.sql(f"""
             SELECT c.account_id, c.action_id,
                    coalesce(s.n_actions, 0) + row_number() OVER w AS n_actions,
                    coalesce(s.co_hits, 0) + sum(c.co_hits) OVER w AS co_hits,
@@ -290,12 +297,12 @@ class Watcher:
                    greatest(coalesce(p.infra_nats, 0.0), coalesce(li.infra_nats, 0.0)) AS infra_nats,
                    CAST({prior_off} AS DOUBLE) * coalesce(p.created_llr, 0.0) AS created_llr,
                    CAST({prior_off} AS DOUBLE) * coalesce(p.template_llr, 0.0) AS template_llr
-              FROM wb_contrib c LEFT JOIN w_state s USING (account_id) LEFT JOIN w_prior p USING (account_id)
-              LEFT JOIN (SELECT l.account_id, sum(pw.weight) AS infra_nats FROM w_logins l JOIN w_prefix pw USING (k, v)
+              FROM {s.b_contrib} c LEFT JOIN {s.state} s USING (account_id) LEFT JOIN {s.prior} p USING (account_id)
+              LEFT JOIN (SELECT l.account_id, sum(pw.weight) AS infra_nats FROM {s.logins} l JOIN {s.prefix_weights} pw USING (k, v)
                           GROUP BY l.account_id) li USING (account_id)
             WINDOW w AS (PARTITION BY c.account_id ORDER BY c.t, c.action_id
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-            ORDER BY c.account_id, n_actions""".replace("{prior_off}", "0" if self.priors is not None else "1")))
+            ORDER BY c.account_id, n_actions"""))
         if traj.num_rows == 0:
             return []
         n = traj.column("n_actions").to_numpy(zero_copy_only=False).astype(float)
@@ -341,29 +348,29 @@ class Watcher:
             self.priors.add_to_network(accounts[i] for i in np.flatnonzero(crossed)
                                        if behaviour[i] >= CORROBORATION_MIN_NATS)
         # 4. store the state (last running total per account)
-        e.sql("""INSERT INTO w_state
-                 SELECT account_id, count(*), sum(co_hits), sum(co_expected), sum(amp_hits), false,
-                        flatten(list(examples) FILTER (WHERE examples IS NOT NULL))[1:5]
-                   FROM wb_contrib GROUP BY account_id
-                 ON CONFLICT (account_id) DO UPDATE SET n_actions = w_state.n_actions + excluded.n_actions,
-                    co_hits = w_state.co_hits + excluded.co_hits,
-                    co_expected = w_state.co_expected + excluded.co_expected,
-                    amp_hits = w_state.amp_hits + excluded.amp_hits,
-                    examples = list_concat(w_state.examples, excluded.examples)[1:5]""")
+        e.upsert(s.state, f"""SELECT account_id, count(*), sum(co_hits), sum(co_expected), sum(amp_hits), false,
+                                     flatten(list(examples ORDER BY t, action_id) FILTER (WHERE examples IS NOT NULL))[1:5]
+                                FROM {s.b_contrib} GROUP BY account_id""", ["account_id"],
+                 {"n_actions": f"{s.state}.n_actions + excluded.n_actions",
+                  "co_hits": f"{s.state}.co_hits + excluded.co_hits",
+                  "co_expected": f"{s.state}.co_expected + excluded.co_expected",
+                  "amp_hits": f"{s.state}.amp_hits + excluded.amp_hits",
+                  "examples": f"list_concat({s.state}.examples, excluded.examples)[1:5]"})
         if flags:
-            e.register("__wb_flag", pa.table({"account_id": pa.array([f.account_id for f in flags], pa.string())}))
+            flag_in = s.register("flag_in", pa.table({"account_id": pa.array([f.account_id for f in flags],
+                                                                              pa.string())}))
             try:
-                e.sql("UPDATE w_state SET flagged = true WHERE account_id IN (SELECT account_id FROM __wb_flag)")
+                e.sql(f"UPDATE {s.state} SET flagged = true WHERE account_id IN (SELECT account_id FROM {flag_in})")
             finally:
-                e.unregister("__wb_flag")
-            ex = dict(e.sql("SELECT account_id, examples FROM w_state WHERE flagged AND account_id IN "
-                            "(SELECT account_id FROM wb_contrib)").rows())
+                s.unregister(flag_in)
+            ex = dict(e.sql(f"SELECT account_id, examples FROM {s.state} WHERE flagged AND account_id IN "
+                            f"(SELECT account_id FROM {s.b_contrib})").rows())
             for f in flags:
                 f.evidence["co_action_examples"] = [_example(x) for x in (ex.get(f.account_id) or [])]
         return flags
 
     def _add_logins(self, logins: pa.Table) -> None:
-        e = self.e
+        e, s = self.e, self.s
         cols = logins.column_names
         if "account_id" not in cols:
             raise ValidationError("logins need an account_id column")
@@ -374,14 +381,14 @@ class Watcher:
             "asn": logins.column("asn").cast(pa.string()) if "asn" in cols else pa.nulls(n, pa.string()),
             "via_vpn": logins.column("via_vpn").cast(pa.bool_()) if "via_vpn" in cols else pa.nulls(n, pa.bool_()),
         })
-        e.register("__wb_logins", t)
+        logins_in = s.register("logins_in", t)
         try:
-            e.sql("""INSERT OR IGNORE INTO w_logins
-                     SELECT DISTINCT account_id, 'p', ip_prefix FROM __wb_logins WHERE ip_prefix IS NOT NULL
-                     UNION SELECT DISTINCT account_id, 'a', asn FROM __wb_logins WHERE asn IS NOT NULL
-                     UNION SELECT DISTINCT account_id, 'v', 'true' FROM __wb_logins WHERE via_vpn""")
+            e.upsert(s.logins, f"""SELECT DISTINCT account_id, 'p', ip_prefix FROM {logins_in} WHERE ip_prefix IS NOT NULL
+                     UNION SELECT DISTINCT account_id, 'a', asn FROM {logins_in} WHERE asn IS NOT NULL
+                     UNION SELECT DISTINCT account_id, 'v', 'true' FROM {logins_in} WHERE via_vpn""",
+                     ["account_id", "k", "v"], {})
         finally:
-            e.unregister("__wb_logins")
+            s.unregister(logins_in)
 
     def score_of(self, nats: float) -> float:
         """Estimated precision at this much evidence, from the expansion's target-decoy calibration."""
@@ -411,13 +418,13 @@ class Watcher:
         ids = sorted(set(accounts))
         unknown = [a for a in ids if not self.priors.knows(a)]
         if unknown:
-            self.e.register("__wb_unknown", pa.table({"account_id": pa.array(unknown, pa.string())}))
+            unknown_in = self.s.register("unknown_in", pa.table({"account_id": pa.array(unknown, pa.string())}))
             try:
                 rows = links.fetch_arrow(self.e.sql(
                     f"SELECT {', '.join(PROFILE_COLUMNS)} FROM {WORKSPACE_PROFILES} "
-                    "WHERE account_id IN (SELECT account_id FROM __wb_unknown)"))
+                    f"WHERE account_id IN (SELECT account_id FROM {unknown_in})"))
             finally:
-                self.e.unregister("__wb_unknown")
+                self.s.unregister(unknown_in)
             if rows.num_rows:
                 self.priors.observe(rows)
         return {a: self.priors.evidence(a) for a in ids}
@@ -430,9 +437,14 @@ class Watcher:
         return pa.concat_tables(self.trajectories)
 
     def close(self) -> None:
-        for t in ("w_anc", "w_prior", "w_prefix", "w_logins", "w_ae", "w_ab", "w_tp", "w_anchor_actions", "w_state", "wb_act", "wb_ht",
-                  "wb_ur", "wb_mn", "wb_ev", "wb_ae", "wb_contrib"):
-            self.e.sql(f"DROP TABLE IF EXISTS {t}")
+        """Drop the watcher's tables (its scratch)."""
+        self.s.close()
+
+    def __enter__(self) -> Watcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _example(x: str) -> dict[str, str]:

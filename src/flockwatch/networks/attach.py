@@ -49,44 +49,38 @@ def attach(ws: Workspace, run_id: str, members: dict[str, str], fdr: float = 1e-
     hot = int(params.get("hot_cell_actions", 50))
     results = {r["detector"]: r["params"] for r in params.get("results", [])}
     names = [d for d in (detectors or [r for r in results if r not in EXPENSIVE]) if d in results]
-    e.register("__att_members", pa.table({"account_id": list(members), "network_id": list(members.values())}))
     totals: list[pa.Table] = []
     by_network: list[pa.Table] = []
     accounts = set()
-    try:
+    with e.scratch("attach") as outer:
+        members_t = outer.register("members", pa.table({"account_id": list(members),
+                                                        "network_id": list(members.values())}))
         for name in names:
             p = dict(results[name])
-            prefix = f"att_{name}"
-            try:
+            with e.scratch("attach") as s:
                 cell_limit = int(p.get("hot_cell_actions", hot))
-                kernel.build_rows(e, get(name).build_sql(p), p["window_s"], cell_limit, prefix)
+                kernel.build_rows(e, get(name).build_sql(p), p["window_s"], cell_limit, s)
                 e.sql(f"""
-CREATE OR REPLACE TEMP TABLE {prefix}_inc AS
+CREATE OR REPLACE TEMP TABLE {s.inc} AS
 SELECT DISTINCT r.account_id, r.th, r.b, m.network_id
-FROM {prefix}_rows r LEFT JOIN __att_members m USING (account_id)""")
+FROM {s.rows} r LEFT JOIN {members_t} m USING (account_id)""")
                 e.sql(f"""
-CREATE OR REPLACE TEMP TABLE {prefix}_opcells AS
-SELECT th, b, count(*) AS n FROM {prefix}_inc GROUP BY th, b
-HAVING count(network_id) >= {int(min_members_in_cell)} AND count(network_id) * 2 >= count(*)""")
-                share = e.sql(f"SELECT CAST((SELECT coalesce(sum(n), 0) FROM {prefix}_opcells) AS DOUBLE) / "
-                              f"greatest(1, (SELECT count(*) FROM {prefix}_inc))").scalar()
-                accounts.update(a for a, in e.sql(f"SELECT DISTINCT account_id FROM {prefix}_inc "
+CREATE OR REPLACE TEMP TABLE {s.opcells} AS
+SELECT th, b, count(*) AS n FROM {s.inc} GROUP BY th, b
+HAVING count(network_id) >= ? AND count(network_id) * 2 >= count(*)""", [int(min_members_in_cell)])
+                share = e.sql(f"SELECT CAST((SELECT coalesce(sum(n), 0) FROM {s.opcells}) AS DOUBLE) / "
+                              f"greatest(1, (SELECT count(*) FROM {s.inc}))").scalar()
+                accounts.update(a for a, in e.sql(f"SELECT DISTINCT account_id FROM {s.inc} "
                                                    "WHERE network_id IS NULL").rows())
                 totals.append(e.sql(f"""
-SELECT i.account_id, count(o.th) AS k, CAST(count(*) AS DOUBLE) * CAST({float(share)!r} AS DOUBLE) AS expected
-FROM {prefix}_inc i LEFT JOIN {prefix}_opcells o USING (th, b)
-WHERE i.network_id IS NULL GROUP BY i.account_id HAVING count(o.th) > 0""").arrow())
+SELECT i.account_id, count(o.th) AS k, CAST(count(*) AS DOUBLE) * CAST(? AS DOUBLE) AS expected
+FROM {s.inc} i LEFT JOIN {s.opcells} o USING (th, b)
+WHERE i.network_id IS NULL GROUP BY i.account_id HAVING count(o.th) > 0""", [float(share)]).arrow())
                 by_network.append(e.sql(f"""
 SELECT x.account_id, m.network_id, count(*) AS c
-FROM {prefix}_inc x JOIN {prefix}_opcells o USING (th, b)
-JOIN {prefix}_inc m ON m.th = x.th AND m.b = x.b AND m.network_id IS NOT NULL
+FROM {s.inc} x JOIN {s.opcells} o USING (th, b)
+JOIN {s.inc} m ON m.th = x.th AND m.b = x.b AND m.network_id IS NOT NULL
 WHERE x.network_id IS NULL GROUP BY 1, 2""").arrow())
-            finally:
-                kernel.drop(e, prefix)
-                for suffix in ("inc", "opcells"):
-                    e.sql(f"DROP TABLE IF EXISTS {prefix}_{suffix}")
-    finally:
-        e.unregister("__att_members")
     totals = [t for t in totals if t.num_rows]
     if not totals:
         return {}

@@ -253,12 +253,12 @@ def _describe(ws: Workspace, rid: str, networks: list[CandidateNetwork]) -> None
         return
     import pyarrow as pa
 
-    e.register("__members", pa.table({"network_id": [x for x, _ in membership],
-                                      "account_id": [m for _, m in membership]}))
-    try:
-        base = """
-FROM edge_evidence ev JOIN __members ma ON ma.account_id = ev.account_a
-JOIN __members mb ON mb.account_id = ev.account_b AND mb.network_id = ma.network_id
+    with e.scratch("describe") as s:
+        members_t = s.register("members", pa.table({"network_id": [x for x, _ in membership],
+                                                    "account_id": [m for _, m in membership]}))
+        base = f"""
+FROM edge_evidence ev JOIN {members_t} ma ON ma.account_id = ev.account_a
+JOIN {members_t} mb ON mb.account_id = ev.account_b AND mb.network_id = ma.network_id
 WHERE ev.run_id = ?"""
         span = {r[0]: (r[1], r[2]) for r in e.sql(
             f"SELECT ma.network_id, min(ev.acted_at_a), max(ev.acted_at_a) {base} GROUP BY 1", [rid]).rows()}
@@ -274,8 +274,6 @@ SELECT network_id, detector, target, cnt FROM (
                 f"SELECT ma.network_id, CAST(ev.acted_at_a AS DATE) AS day, count(*) {base} GROUP BY 1, 2 "
                 "ORDER BY 1, 2", [rid]).rows():
             timeline[nid].append({"day": day.isoformat(), "co_actions": cnt})
-    finally:
-        e.unregister("__members")
     for net in networks:
         net.first_at, net.last_at = span.get(net.network_id, (None, None))
         net.top_targets = targets.get(net.network_id, [])

@@ -26,7 +26,7 @@ def _members_sql(include_all: bool, joined_by: bool = False) -> str:
     how = ", coalesce(m.joined_by, 'cluster') AS joined_by" if joined_by else ""
     return f"""SELECT m.network_id, m.account_id, n.score AS network_score, m.account_score{how}
 FROM network_members m JOIN networks n ON n.run_id = m.run_id AND n.network_id = m.network_id
-WHERE m.run_id = $rid{flag} ORDER BY m.network_id, m.account_score DESC, m.account_id"""
+WHERE m.run_id = ?{flag} ORDER BY m.network_id, m.account_score DESC, m.account_id"""
 
 
 def export_members(ws: Workspace, path: str | Path, run_id: str | None = None, include_all: bool = False,
@@ -37,7 +37,7 @@ def export_members(ws: Workspace, path: str | Path, run_id: str | None = None, i
     writers = {"csv": ws.engine.to_csv, "parquet": ws.engine.to_parquet}
     if fmt not in writers:
         raise UnknownNameError("export format", fmt, list(writers))
-    return writers[fmt](_members_sql(include_all, joined_by=True).replace("$rid", _lit(rid)), out)
+    return writers[fmt](_members_sql(include_all, joined_by=True), out, [rid])
 
 
 def export_networks(ws: Workspace, path: str | Path, run_id: str | None = None, include_all: bool = False) -> Path:
@@ -45,8 +45,8 @@ def export_networks(ws: Workspace, path: str | Path, run_id: str | None = None, 
     out = Path(path)
     flag = "" if include_all else " AND flagged"
     sql = (f"SELECT network_id, size, score, flagged, density, signals, first_at, last_at, top_targets_json, "
-           f"explanation FROM networks WHERE run_id = {_lit(rid)}{flag} ORDER BY network_id")
-    return (ws.engine.to_parquet if out.suffix == ".parquet" else ws.engine.to_csv)(sql, out)
+           f"explanation FROM networks WHERE run_id = ?{flag} ORDER BY network_id")
+    return (ws.engine.to_parquet if out.suffix == ".parquet" else ws.engine.to_csv)(sql, out, [rid])
 
 
 def export_operations(ws: Workspace, path: str | Path, run_id: str | None = None) -> Path:
@@ -60,20 +60,18 @@ def export_operations(ws: Workspace, path: str | Path, run_id: str | None = None
     out = Path(path)
     ops = load_operations(ws, rid)
     pairs = [(op.operation_id, nid) for op in ops for nid in op.network_ids]
-    ws.engine.register("__export_ops", pa.table({"operation_id": pa.array([p[0] for p in pairs], pa.string()),
-                                                 "network_id": pa.array([p[1] for p in pairs], pa.string())}))
-    try:
+    with ws.engine.scratch("export") as s:
+        ops_t = s.register("ops", pa.table({"operation_id": pa.array([p[0] for p in pairs], pa.string()),
+                                            "network_id": pa.array([p[1] for p in pairs], pa.string())}))
         sql = f"""SELECT o.operation_id, m.network_id, m.account_id, m.account_score,
                          coalesce(m.joined_by, 'cluster') AS joined_by
-                  FROM network_members m JOIN __export_ops o USING (network_id)
-                  WHERE m.run_id = {_lit(rid)} ORDER BY o.operation_id, m.network_id, m.account_id"""
-        return (ws.engine.to_parquet if out.suffix == ".parquet" else ws.engine.to_csv)(sql, out)
-    finally:
-        ws.engine.unregister("__export_ops")
+                  FROM network_members m JOIN {ops_t} o USING (network_id)
+                  WHERE m.run_id = ? ORDER BY o.operation_id, m.network_id, m.account_id"""
+        return (ws.engine.to_parquet if out.suffix == ".parquet" else ws.engine.to_csv)(sql, out, [rid])
 
 
 def _graph(ws: Workspace, rid: str, include_all: bool) -> ig.Graph:
-    members = ws.engine.sql(_members_sql(include_all).replace("$rid", _lit(rid))).rows()
+    members = ws.engine.sql(_members_sql(include_all), [rid]).rows()
     net_of = {acc: (nid, ns, acs) for nid, acc, ns, acs in members}
     edges = [r for r in ws.engine.sql(
         "SELECT account_a, account_b, weight, score, detectors FROM fused_edges WHERE run_id = ?", [rid]).rows()
@@ -131,6 +129,3 @@ def _write_gexf(g: ig.Graph, out: Path) -> None:
     lines.append("</edges></graph></gexf>")
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"

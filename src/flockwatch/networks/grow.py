@@ -115,14 +115,12 @@ def _prefix_members(ws: Workspace, members: dict[str, str]) -> dict[str, Counter
     e = ws.engine
     if not e.table_exists("infrastructure") or not e.count("infrastructure"):
         return {}
-    e.register("__grow_members", pa.table({"account_id": pa.array(list(members), pa.string()),
-                                           "network_key": pa.array(list(members.values()), pa.string())}))
-    try:
-        rows = e.sql("""SELECT i.ip_prefix, m.network_key, count(DISTINCT i.account_id)
-                        FROM infrastructure i JOIN __grow_members m USING (account_id)
-                        WHERE i.ip_prefix IS NOT NULL GROUP BY 1, 2""").rows()
-    finally:
-        e.unregister("__grow_members")
+    with e.scratch("grow") as s:
+        members_t = s.register("members", pa.table({"account_id": pa.array(list(members), pa.string()),
+                                                    "network_key": pa.array(list(members.values()), pa.string())}))
+        rows = e.sql(f"""SELECT i.ip_prefix, m.network_key, count(DISTINCT i.account_id)
+                         FROM infrastructure i JOIN {members_t} m USING (account_id)
+                         WHERE i.ip_prefix IS NOT NULL GROUP BY 1, 2""").rows()
     out: dict[str, Counter[str]] = {}
     for prefix, key, n in rows:
         out.setdefault(prefix, Counter())[key] = n

@@ -211,15 +211,13 @@ def _tie_tests(ws: Workspace, rid: str, nets: dict[str, _Net], members: pa.Table
     n_flagged = members.num_rows
     active = int(e.sql("SELECT count(DISTINCT account_id) FROM actions").scalar() or 0)
     n_out = max(active - n_flagged, 1)
-    e.register("__op_members", members.select(["network_id", "account_id"]))
-    try:
-        tests = _link_tests(e, rid, nets, n_flagged, n_out, min_links)
+    with e.scratch("operations") as s:
+        members_t = s.register("members", members.select(["network_id", "account_id"]))
+        tests = _link_tests(e, members_t, rid, nets, n_flagged, n_out, min_links)
         n_grown = sum(1 for how in members.column("joined_by").to_pylist() if how == "grow")
         tests += _amplifier_tests(members, nets, n_out + n_grown, min_links)
         if infrastructure and e.table_exists("infrastructure") and e.count("infrastructure"):
-            tests += _infrastructure_tests(e, nets, min_links)
-    finally:
-        e.unregister("__op_members")
+            tests += _infrastructure_tests(e, members_t, nets, min_links)
     _poisson_log_sf(tests)
     return tests
 
@@ -233,11 +231,12 @@ def _poisson_log_sf(tests: list[_Test]) -> None:
         t.log_p = float(lp)
 
 
-def _link_tests(e: Any, rid: str, nets: dict[str, _Net], n_flagged: int, n_out: int, min_links: int) -> list[_Test]:
+def _link_tests(e: Any, members_t: str, rid: str, nets: dict[str, _Net], n_flagged: int, n_out: int,
+                min_links: int) -> list[_Test]:
     # background: calibrated links from flagged members to accounts outside every flagged network
-    outside = int(e.sql("""
+    outside = int(e.sql(f"""
 SELECT count(*) FROM fused_edges f
-LEFT JOIN __op_members ma ON ma.account_id = f.account_a LEFT JOIN __op_members mb ON mb.account_id = f.account_b
+LEFT JOIN {members_t} ma ON ma.account_id = f.account_a LEFT JOIN {members_t} mb ON mb.account_id = f.account_b
 WHERE f.run_id = ? AND ((ma.account_id IS NULL) <> (mb.account_id IS NULL))""", [rid]).scalar() or 0)
     # the background count is often tiny (hk2019-like at 5M actions: 2 links leave the flagged networks), so the
     # rate is taken at its one-sided 95% upper confidence bound, not at the point estimate: a conservative bar
@@ -248,8 +247,8 @@ WHERE f.run_id = ? AND ((ma.account_id IS NULL) <> (mb.account_id IS NULL))""", 
 WITH x AS (
   SELECT least(ma.network_id, mb.network_id) AS na, greatest(ma.network_id, mb.network_id) AS nb,
          f.account_a, f.account_b, f.weight, f.detectors
-  FROM fused_edges f JOIN __op_members ma ON ma.account_id = f.account_a
-  JOIN __op_members mb ON mb.account_id = f.account_b
+  FROM fused_edges f JOIN {members_t} ma ON ma.account_id = f.account_a
+  JOIN {members_t} mb ON mb.account_id = f.account_b
   WHERE f.run_id = ? AND ma.network_id <> mb.network_id)
 SELECT na, nb, count(*) AS links, sum(weight) AS weight,
        list([account_a, account_b, detectors, CAST(round(weight, 2) AS VARCHAR)]
@@ -289,7 +288,7 @@ def _amplifier_tests(members: pa.Table, nets: dict[str, _Net], n_namers: int, mi
     return out
 
 
-def _infrastructure_tests(e: Any, nets: dict[str, _Net], min_links: int) -> list[_Test]:
+def _infrastructure_tests(e: Any, members_t: str, nets: dict[str, _Net], min_links: int) -> list[_Test]:
     # popularity of each prefix: its share of all distinct (account, prefix) sightings
     total = int(e.sql("SELECT count(*) FROM (SELECT DISTINCT account_id, ip_prefix FROM infrastructure "
                       "WHERE ip_prefix IS NOT NULL)").scalar() or 0)
@@ -298,9 +297,9 @@ def _infrastructure_tests(e: Any, nets: dict[str, _Net], min_links: int) -> list
     sumsq = float(e.sql("""SELECT sum(power(n::DOUBLE / ?, 2)) FROM (
                              SELECT ip_prefix, count(DISTINCT account_id) AS n FROM infrastructure
                              WHERE ip_prefix IS NOT NULL GROUP BY 1)""", [total]).scalar() or 0.0)
-    rows = e.sql("""
+    rows = e.sql(f"""
 WITH s AS (SELECT DISTINCT m.network_id, i.account_id, i.ip_prefix FROM infrastructure i
-           JOIN __op_members m USING (account_id) WHERE i.ip_prefix IS NOT NULL),
+           JOIN {members_t} m USING (account_id) WHERE i.ip_prefix IS NOT NULL),
 pop AS (SELECT ip_prefix, count(DISTINCT account_id) AS n FROM infrastructure
         WHERE ip_prefix IN (SELECT ip_prefix FROM s) GROUP BY 1)
 SELECT s.network_id, s.ip_prefix, count(*) AS members, any_value(pop.n) FROM s JOIN pop USING (ip_prefix)

@@ -1,6 +1,6 @@
 """Build the self-contained HTML report of a candidate network.
 
-Consumes an Engine, the network's account ids and optional extra sections — an attribution assessment
+Consumes a Workspace, the network's account ids and optional extra sections — an attribution assessment
 (``{"confidence": ..., "rationale": ..., "evidence": [row dicts]}``) and detection edges
 ``(account_a, account_b, weight)``; produces one HTML file with inline CSS and inline SVG (no script, no external
 request: a Content-Security-Policy forbids any). Sections: overview, activity timeline, hour-of-week heatmap with the
@@ -18,7 +18,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import igraph as ig
 import jinja2
@@ -29,6 +29,9 @@ from flockwatch.report import charts
 from flockwatch.signals import compute_signals, working_hours_fingerprint
 from flockwatch.signals.base import account_scope, first_row
 from flockwatch.signals.working_hours import format_offset
+
+if TYPE_CHECKING:
+    from flockwatch.workspace import Workspace
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MAX_GRAPH_NODES = 300
@@ -45,7 +48,7 @@ def _env() -> jinja2.Environment:
 
 
 def collect_report_data(
-    engine: Engine,
+    ws: Workspace,
     account_ids: Sequence[str],
     name: str,
     platform: str | None = None,
@@ -54,6 +57,7 @@ def collect_report_data(
     top_n: int = 15,
 ) -> dict[str, Any]:
     """Everything the template shows, as plain data (also useful as JSON)."""
+    engine = ws.engine
     ids = list(dict.fromkeys(map(str, account_ids)))
     with account_scope(engine, ids, platform) as scope:
         ov = first_row(
@@ -139,17 +143,17 @@ def collect_report_data(
     }
 
 
-def build_report(engine: Engine, account_ids: Sequence[str], name: str, **kwargs: Any) -> str:
+def build_report(ws: Workspace, account_ids: Sequence[str], name: str, **kwargs: Any) -> str:
     """The report as an HTML string (see :func:`collect_report_data` for the arguments)."""
-    data = collect_report_data(engine, account_ids, name, **kwargs)
+    data = collect_report_data(ws, account_ids, name, **kwargs)
     return _env().get_template("report.html.j2").render(d=data, csp=CSP, fmt_offset=format_offset)
 
 
-def write_report(engine: Engine, account_ids: Sequence[str], out: str | Path, name: str, **kwargs: Any) -> Path:
+def write_report(ws: Workspace, account_ids: Sequence[str], out: str | Path, name: str, **kwargs: Any) -> Path:
     """Write the report to ``out`` (parents created) and return the path."""
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(build_report(engine, account_ids, name, **kwargs), encoding="utf-8")
+    path.write_text(build_report(ws, account_ids, name, **kwargs), encoding="utf-8")
     return path
 
 

@@ -8,17 +8,21 @@ Produces a list of account ids. Raises :class:`~flockwatch.errors.ValidationErro
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from flockwatch.engine import Engine
 from flockwatch.accountlist import read_account_file  # noqa: F401  (re-exported)
 from flockwatch.core import runs
+
+if TYPE_CHECKING:
+    from flockwatch.workspace import Workspace
 
 Resolver = Callable[[str], list[str] | None]
 
 
-def resolve_network(engine: Engine, network_id: str, resolver: Resolver | None = None) -> list[str]:
+def resolve_network(ws: Workspace, network_id: str, resolver: Resolver | None = None) -> list[str]:
     """Members of ``network_id``: from ``resolver`` when given, else that network of the latest finished detection
     run (or of the run named as ``<run_id>/<network_id>``; core.runs' definition)."""
+    engine = ws.engine
     if resolver is not None:
         members = resolver(network_id)
         if members:
@@ -26,8 +30,9 @@ def resolve_network(engine: Engine, network_id: str, resolver: Resolver | None =
     return runs.network_members(engine, network_id)[2]
 
 
-def stored_network_edges(engine: Engine, network_id: str) -> list[tuple[str, str, float]] | None:
+def stored_network_edges(ws: Workspace, network_id: str) -> list[tuple[str, str, float]] | None:
     """Detection's fused edges between members of ``network_id`` (same run), or None when none are stored."""
+    engine = ws.engine
     run, nid = runs.resolve_network(engine, network_id)
     rows = engine.sql(
         """
