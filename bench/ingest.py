@@ -142,7 +142,7 @@ def _ingest_child(csv_path: str, ws_dir: str) -> None:
 
 
 def _ceiling_child(csv_path: str, ws_dir: str) -> None:
-    from flockwatch.engine.duckdb_engine import sql_literal
+    from flockwatch.core.sql import sql_literal
     from flockwatch.workspace import Workspace
 
     with open(csv_path, encoding="utf-8") as fh:

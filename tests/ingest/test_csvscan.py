@@ -64,7 +64,7 @@ TIME_SAMPLES = [
 def test_time_fast_path_agrees_with_the_general_parser(value):
     """The single-layout fast path of sql_time never changes a result: it equals the list + ISO parse alone."""
     from flockwatch.engine import DuckDBEngine
-    from flockwatch.engine.duckdb_engine import sql_literal
+    from flockwatch.core.sql import sql_literal
     from flockwatch.ingest.csvscan import TIME_FORMATS, sql_time
 
     e = DuckDBEngine.memory()

@@ -1,22 +1,32 @@
-"""Quoting for the few places where a value cannot be bound as a parameter.
+"""SQL text helpers: the one place where an identifier or a literal is pasted into SQL.
 
-Consumes Python strings; produces SQL text. Values that come from users are bound (``engine.sql(q, [value])``);
-these helpers are for identifiers (table and column names chosen by the code) and for the rare statement that
-takes no parameters (DuckDB's ``COPY ... TO 'path'`` and ``read_csv('path', ...)`` table functions).
+Consumes names and values; produces SQL text. Values that come from a user are *bound* (``engine.sql(q, [v])``);
+only what cannot be bound — table and column names, and literals inside DDL or table functions such as
+``COPY ... TO 'path'`` and ``read_csv('path', ...)`` — goes through these helpers.
 """
 
 from __future__ import annotations
 
+import re
 
-def quote_ident(name: str) -> str:
-    """``my "col"`` → ``"my ""col"""`` — a double-quoted SQL identifier."""
-    if "\x00" in name:
-        raise ValueError("an identifier cannot contain NUL")
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def quote_ident(name: str, *, force: bool = False) -> str:
+    """``name`` as a SQL identifier. Names the code chose (``[A-Za-z_][A-Za-z0-9_]*``) stay as they are, so SQL
+    stays readable and SQLGlot keeps them unquoted; anything else — and every name with ``force``, which callers
+    use for names read from files (a CSV header may say ``date`` or ``text``, SQL keywords) — is double-quoted
+    with embedded quotes doubled."""
+    if not force and _PLAIN.match(name):
+        return name
     return '"' + name.replace('"', '""') + '"'
 
 
+def sql_str(value: str) -> str:
+    """The inside of a SQL string literal (single quotes doubled)."""
+    return value.replace("'", "''")
+
+
 def sql_literal(value: str) -> str:
-    """``it's`` → ``'it''s'`` — a single-quoted SQL string literal (standard SQL escaping, no backslashes)."""
-    if "\x00" in value:
-        raise ValueError("a SQL string literal cannot contain NUL")
-    return "'" + value.replace("'", "''") + "'"
+    """Quote a Python string as a SQL string literal."""
+    return "'" + sql_str(value) + "'"

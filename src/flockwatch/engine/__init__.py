@@ -11,7 +11,7 @@ SQL (SQLGlot) instead of copying logic. Temporary relations live in per-call :cl
 from flockwatch.engine.base import Engine, Result, Scratch
 from flockwatch.engine.dialect import transpile
 from flockwatch.engine.duckdb_engine import DuckDBEngine
-from flockwatch.engine.sql import quote_ident, sql_literal
+from flockwatch.core.sql import quote_ident, sql_literal
 
 
 def open_engine(path: str | None = None, read_only: bool = False) -> Engine:

@@ -22,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from flockwatch.engine.base import Params, Scratch
-from flockwatch.engine.sql import quote_ident, sql_literal
+from flockwatch.core.sql import quote_ident, sql_literal
 from flockwatch.errors import ExternalError, WorkspaceError
 
 __all__ = ["DuckDBEngine", "Result", "sql_literal"]

@@ -31,6 +31,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from flockwatch.core.handles import handle_shape_sql
+from flockwatch.core.text import normalised_text_sql
 from flockwatch.engine import Engine, Scratch
 
 #: Target kind codes (stored in evidence): why two events share a target.
@@ -64,8 +66,7 @@ SELECT {key}, action_id, t, 're', hash('re:' || target_action_id)
 UNION ALL
 SELECT {key}, action_id, t, 'tx', hash('tx:' || norm)
   FROM (SELECT {key}, action_id, t,
-               trim(regexp_replace(regexp_replace(lower(text), '(https?://\S+)|(@\w+)|(^rt )', ' ', 'g'),
-                                   '\s+', ' ', 'g')) AS norm
+               {normalised_text_sql('text')} AS norm
           FROM {texts} WHERE kind IN ('post', 'reply', 'quote') AND text IS NOT NULL)
  WHERE length(norm) >= {int(min_text_chars)}
 UNION ALL
@@ -116,13 +117,11 @@ def prepare(engine: Engine, s: Scratch, min_text_chars: int = 20) -> dict[str, i
            UNION ALL
            SELECT 'a', CAST(asn AS VARCHAR), count(DISTINCT acct) FROM {s.infra} WHERE asn IS NOT NULL GROUP BY asn"""
     )
-    # Screen-name template: lower-case letters -> a, upper -> A, digits -> 9 ("Lina52831547" -> "Aaaa99999999").
+    # Screen-name template: the handle's shape (core.handles: "Lina52831547" -> "L4D8").
     e.sql(
         rf"""CREATE OR REPLACE TEMP TABLE {s.profile} AS
            SELECT m.acct, CAST(a.created_at AS DATE) AS created_day,
-                  CASE WHEN a.screen_name IS NULL THEN NULL ELSE
-                    regexp_replace(regexp_replace(regexp_replace(a.screen_name, '[a-z]', 'a', 'g'),
-                                                  '[A-Z]', 'A', 'g'), '[0-9]', '9', 'g') END AS tmpl
+                  {handle_shape_sql('a.screen_name')} AS tmpl
              FROM accounts a JOIN {s.acct} m USING (account_id)"""
     )
     return {

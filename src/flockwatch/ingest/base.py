@@ -24,7 +24,7 @@ from typing import Protocol, runtime_checkable
 
 from flockwatch import schema
 from flockwatch.engine import Engine
-from flockwatch.engine.duckdb_engine import sql_literal
+from flockwatch.core.sql import sql_literal
 
 #: How many bytes of a file's start readers see in ``sniff``.
 SNIFF_BYTES = 64 * 1024

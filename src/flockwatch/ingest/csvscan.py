@@ -33,7 +33,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flockwatch.engine.duckdb_engine import sql_literal
+from flockwatch.core.sql import quote_ident, sql_literal
 from flockwatch.core.text import (
     entity_match_ok_sql,
     hashtag_from_match_sql,
@@ -64,8 +64,8 @@ TIME_FORMATS = (
 
 
 def q(name: str) -> str:
-    """Quote an identifier."""
-    return '"' + name.replace('"', '""') + '"'
+    """Quote a column name read from a file header (always quoted: headers say ``date``, ``text``)."""
+    return quote_ident(name, force=True)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flockwatch import schema
-from flockwatch.engine.duckdb_engine import sql_literal
+from flockwatch.core.sql import sql_literal
 from flockwatch.errors import ExternalError, InputFileError
 from flockwatch.ingest.base import ReadContext, ReadResult, Sniff
 from flockwatch.ingest.csvscan import (

@@ -11,7 +11,7 @@ urls`` (CNT itself skips the header and reads by position; flockwatch reads by n
 
 from __future__ import annotations
 
-from flockwatch.engine.duckdb_engine import sql_literal
+from flockwatch.core.sql import sql_literal
 from flockwatch.ingest.base import ReadContext, ReadResult, Sniff
 from flockwatch.core.urls import host_sql
 from flockwatch.ingest.csvscan import (

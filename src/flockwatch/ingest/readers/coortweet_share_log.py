@@ -17,7 +17,7 @@ target; the reader notes how many rows that concerns.
 
 from __future__ import annotations
 
-from flockwatch.engine.duckdb_engine import sql_literal
+from flockwatch.core.sql import sql_literal
 from flockwatch.ingest.base import ReadContext, ReadResult, Sniff
 from flockwatch.ingest.csvscan import (
     drop_scan,

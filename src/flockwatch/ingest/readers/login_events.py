@@ -6,7 +6,7 @@ UTC, ``asn`` an integer, ``via_vpn`` true/false). Produces ``infrastructure`` ro
 
 from __future__ import annotations
 
-from flockwatch.engine.duckdb_engine import sql_literal
+from flockwatch.core.sql import sql_literal
 from flockwatch.ingest.base import ReadContext, ReadResult, Sniff
 from flockwatch.ingest.csvscan import drop_scan, parses, required, scan_csv, split_valid, sql_time, typed_ref
 

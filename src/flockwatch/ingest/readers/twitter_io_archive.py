@@ -20,7 +20,7 @@ account ``id_is_pseudonymised``. Ids are kept exactly as in the file so that the
 
 from __future__ import annotations
 
-from flockwatch.engine.duckdb_engine import sql_literal
+from flockwatch.core.sql import sql_literal
 from flockwatch.ingest.base import ReadContext, ReadResult, Sniff
 from flockwatch.core.text import hashtag_key_sql
 from flockwatch.core.urls import host_sql
