@@ -55,9 +55,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lookups", type=int, default=100_000)
     args = ap.parse_args()
-    results: dict = {"goal_lookups_per_s": GOAL_PER_S, "lookups": args.lookups, "python": sys.version.split()[0],
-                     "machine": platform.machine(), "cpus": os.cpu_count(),
-                     "load_average_1m_at_start": round(os.getloadavg()[0], 2)}
+    results: dict = {
+        "goal_lookups_per_s": GOAL_PER_S,
+        "lookups": args.lookups,
+        "python": sys.version.split()[0],
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "load_average_1m_at_start": round(os.getloadavg()[0], 2),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         ws_dir = Path(tmp) / "ws"
         with Workspace.create(ws_dir) as ws:
@@ -87,16 +92,42 @@ def main() -> None:
         sink = Path(tmp) / "out.jsonl"
         with sink.open("w") as f, contextlib.redirect_stdout(f):
             t, c = time.perf_counter(), time.process_time()
-            cli_main(["ads", "check", "--policy", "twitter-2019-08-ads", "--date", "2019-09-01", "--json", "-w",
-                      str(ws_dir), "--batch", str(batch)])
+            cli_main(
+                [
+                    "ads",
+                    "check",
+                    "--policy",
+                    "twitter-2019-08-ads",
+                    "--date",
+                    "2019-09-01",
+                    "--json",
+                    "-w",
+                    str(ws_dir),
+                    "--batch",
+                    str(batch),
+                ]
+            )
             inproc_s, inproc_cpu_s = time.perf_counter() - t, time.process_time() - c
         assert sink.read_text().count("\n") == len(items)
         results["cli_in_process_lookups_per_s"] = round(len(items) / inproc_s)
         results["cli_in_process_lookups_per_cpu_s"] = round(len(items) / inproc_cpu_s)
         one = Path(tmp) / "one.txt"
         one.write_text(items[0] + "\n")
-        exe = [sys.executable, "-m", "flockwatch", "ads", "check", "--policy", "twitter-2019-08-ads", "--date",
-               "2019-09-01", "--json", "-w", str(ws_dir), "--batch"]
+        exe = [
+            sys.executable,
+            "-m",
+            "flockwatch",
+            "ads",
+            "check",
+            "--policy",
+            "twitter-2019-08-ads",
+            "--date",
+            "2019-09-01",
+            "--json",
+            "-w",
+            str(ws_dir),
+            "--batch",
+        ]
         t = time.perf_counter()
         subprocess.run([*exe, str(one)], check=True, stdout=subprocess.DEVNULL)
         startup_s = time.perf_counter() - t
@@ -111,7 +142,8 @@ def main() -> None:
         results["cli_lookups_per_s_excl_startup"] = round(len(items) / max(cli_s - startup_s, 1e-9))
     rows = [
         ("registry outlets", f"{results['outlets']:,}"),
-        ("import (s)", results["import_s"]), ("decide (s)", results["decide_s"]),
+        ("import (s)", results["import_s"]),
+        ("decide (s)", results["decide_s"]),
         ("index build (s)", results["index_build_s"]),
         ("API lookups/s", f"{results['api_lookups_per_s']:,}"),
         ("API lookups per CPU-second", f"{results['api_lookups_per_cpu_s']:,}"),

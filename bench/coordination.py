@@ -125,8 +125,9 @@ print(json.dumps({
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000],
-                    help="co_repost sizes (rows), ours and the peer")
+    ap.add_argument(
+        "--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000], help="co_repost sizes (rows), ours and the peer"
+    )
     ap.add_argument("--all-sizes", type=int, nargs="*", default=[1_000_000], help="sizes for all detectors")
     ap.add_argument("--peer-max", type=int, default=5_000_000, help="largest size the peer is run at")
     ap.add_argument("--cnt-min-weight", type=int, default=3, help="the peer's raw co-retweet threshold")
@@ -146,8 +147,14 @@ def main(argv: list[str] | None = None) -> int:
             rows = gen["actions"]
             if n in args.sizes and n <= args.peer_max:
                 r = _child(PEER, str(data), str(tmp / f"cnt-{n}.db"), str(args.cnt_min_weight), args.threads)
-                results.append({"tool": "coordination-network-toolkit 1.5.2 (co_retweet, 60 s, CLI)",
-                                "detectors": "co_retweet", "rows": rows, **r})
+                results.append(
+                    {
+                        "tool": "coordination-network-toolkit 1.5.2 (co_retweet, 60 s, CLI)",
+                        "detectors": "co_retweet",
+                        "rows": rows,
+                        **r,
+                    }
+                )
             if n in args.sizes:
                 r = _child(OURS, str(data), str(tmp / f"ws-{n}-repost"), "co_repost")
                 results.append({"tool": "flockwatch", "detectors": "co_repost", "rows": rows, **r})
@@ -173,16 +180,28 @@ def _report(results: list[dict], out: Path) -> None:
         elif "wall_s" in r:
             r["throughput_rows_per_s"] = round(r["rows"] / r["wall_s"])
     out.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
-            "note": "peer node set = accounts with a raw co-retweet weight >= threshold; ours = flagged networks"}
+    meta = {
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "note": "peer node set = accounts with a raw co-retweet weight >= threshold; ours = flagged networks",
+    }
     out.write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
-    cols = ["tool", "detectors", "rows", "wall_s", "peak_rss_mb", "edges", "nodes", "recall", "precision",
-            "speedup_vs_peer"]
+    cols = [
+        "tool",
+        "detectors",
+        "rows",
+        "wall_s",
+        "peak_rss_mb",
+        "edges",
+        "nodes",
+        "recall",
+        "precision",
+        "speedup_vs_peer",
+    ]
     widths = [max(len(c), *(len(str(r.get(c, ""))) for r in results)) for c in cols]
-    print(" | ".join(c.ljust(w) for c, w in zip(cols, widths)))
+    print(" | ".join(c.ljust(w) for c, w in zip(cols, widths, strict=False)))
     print("-+-".join("-" * w for w in widths))
     for r in results:
-        print(" | ".join(str(r.get(c, "")).ljust(w) for c, w in zip(cols, widths)))
+        print(" | ".join(str(r.get(c, "")).ljust(w) for c, w in zip(cols, widths, strict=False)))
     print(f"wrote {out}", flush=True)
 
 

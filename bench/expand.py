@@ -26,12 +26,12 @@ import pyarrow.compute as pc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from expand_data import T0, Sizes, generate  # noqa: E402
-from expand_eval import split_stream  # noqa: E402
+from flockwatch.expand import ExpansionParams, expand
+from flockwatch.expand.watch import Watcher
+from flockwatch.workspace import Workspace
 
-from flockwatch.expand import ExpansionParams, expand  # noqa: E402
-from flockwatch.expand.watch import Watcher  # noqa: E402
-from flockwatch.workspace import Workspace  # noqa: E402
+from expand_data import T0, Sizes, generate
+from expand_eval import split_stream
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -51,8 +51,13 @@ def main() -> None:
     args.work.mkdir(parents=True)
     ws = Workspace.create(args.work / "ws")
     n_core = max(args.seeds * 2, 100)
-    sizes = Sizes(n_accounts=args.accounts, n_actions=args.actions, n_core=n_core,
-                  n_amp=max(args.accounts // 20, 100), n_fresh=max(args.accounts // 100, 10))
+    sizes = Sizes(
+        n_accounts=args.accounts,
+        n_actions=args.actions,
+        n_core=n_core,
+        n_amp=max(args.accounts // 20, 100),
+        n_fresh=max(args.accounts // 100, 10),
+    )
     t0 = time.perf_counter()
     truth = generate(ws.engine, sizes)
     ws.engine.checkpoint()
@@ -60,10 +65,12 @@ def main() -> None:
     core = sorted(a for a, r in truth.items() if r == "core")
     seeds = random.Random(1).sample(core, args.seeds)
     # the last day of the data is the stream the watcher consumes; the rest is history
-    stream = split_stream(ws, dt.datetime.fromtimestamp(T0 + 29 * 86400, dt.timezone.utc).replace(tzinfo=None))
+    stream = split_stream(ws, dt.datetime.fromtimestamp(T0 + 29 * 86400, dt.UTC).replace(tzinfo=None))
     acts, ht, ur, mn = stream
-    counts = {t: ws.engine.count(t) for t in ("accounts", "actions", "action_hashtags", "action_urls",
-                                               "action_mentions", "infrastructure")}
+    counts = {
+        t: ws.engine.count(t)
+        for t in ("accounts", "actions", "action_hashtags", "action_urls", "action_mentions", "infrastructure")
+    }
     t0 = time.perf_counter()
     x = expand(ws, seeds, ExpansionParams(rounds=args.rounds))
     expand_s = time.perf_counter() - t0
@@ -75,24 +82,47 @@ def main() -> None:
     for start in range(0, acts.num_rows, args.batch_rows):
         b = acts.slice(start, args.batch_rows)
         ids = b.column("action_id")
-        flagged += len(w.process(b, ht.filter(pc.is_in(ht.column("action_id"), ids)),
-                                 ur.filter(pc.is_in(ur.column("action_id"), ids)),
-                                 mn.filter(pc.is_in(mn.column("action_id"), ids))))
+        flagged += len(
+            w.process(
+                b,
+                ht.filter(pc.is_in(ht.column("action_id"), ids)),
+                ur.filter(pc.is_in(ur.column("action_id"), ids)),
+                mn.filter(pc.is_in(mn.column("action_id"), ids)),
+            )
+        )
     watch_s = time.perf_counter() - t0
     n_candidates = counts["accounts"] - len(seeds)
     out = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "memory_limit": os.environ.get("FLOCKWATCH_MEMORY_LIMIT")},
-        "sizes": {"accounts": args.accounts, "actions_generated": args.actions, "history": counts,
-                  "seeds": len(seeds), "stream_actions": acts.num_rows},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "memory_limit": os.environ.get("FLOCKWATCH_MEMORY_LIMIT"),
+        },
+        "sizes": {
+            "accounts": args.accounts,
+            "actions_generated": args.actions,
+            "history": counts,
+            "seeds": len(seeds),
+            "stream_actions": acts.num_rows,
+        },
         "generate_s": round(gen_s, 1),
-        "expansion": {"seconds": round(expand_s, 1), "rounds": args.rounds, "linked": len(x),
-                      "candidate_accounts": n_candidates,
-                      "candidates_per_s": round(n_candidates / expand_s),
-                      "history_actions_per_s": round(counts["actions"] / expand_s), "stats": x.stats},
-        "watch": {"init_s": round(init_s, 1), "seconds": round(watch_s, 1), "batches": w.batches,
-                  "batch_rows": args.batch_rows, "actions_per_s": round(acts.num_rows / max(watch_s, 1e-9)),
-                  "flagged": flagged},
+        "expansion": {
+            "seconds": round(expand_s, 1),
+            "rounds": args.rounds,
+            "linked": len(x),
+            "candidate_accounts": n_candidates,
+            "candidates_per_s": round(n_candidates / expand_s),
+            "history_actions_per_s": round(counts["actions"] / expand_s),
+            "stats": x.stats,
+        },
+        "watch": {
+            "init_s": round(init_s, 1),
+            "seconds": round(watch_s, 1),
+            "batches": w.batches,
+            "batch_rows": args.batch_rows,
+            "actions_per_s": round(acts.num_rows / max(watch_s, 1e-9)),
+            "flagged": flagged,
+        },
     }
     if args.extrapolate and (args.accounts, args.actions) != (1_000_000, 20_000_000):
         f = 20_000_000 / counts["actions"]
@@ -104,12 +134,17 @@ def main() -> None:
     (RESULTS / "expand.json").write_text(json.dumps(out, indent=2, default=str))
     print(f"{'measure':<38}{'value':>16}")
     rows = [
-        ("accounts", f"{args.accounts:,}"), ("history actions", f"{counts['actions']:,}"),
-        ("seeds", f"{len(seeds):,}"), ("generate (s)", f"{gen_s:.1f}"),
-        ("expansion wall (s)", f"{expand_s:.1f}"), ("expansion candidates/s", f"{n_candidates / expand_s:,.0f}"),
-        ("linked candidates", f"{len(x):,}"), ("watch init (s)", f"{init_s:.1f}"),
+        ("accounts", f"{args.accounts:,}"),
+        ("history actions", f"{counts['actions']:,}"),
+        ("seeds", f"{len(seeds):,}"),
+        ("generate (s)", f"{gen_s:.1f}"),
+        ("expansion wall (s)", f"{expand_s:.1f}"),
+        ("expansion candidates/s", f"{n_candidates / expand_s:,.0f}"),
+        ("linked candidates", f"{len(x):,}"),
+        ("watch init (s)", f"{init_s:.1f}"),
         ("watch stream actions", f"{acts.num_rows:,}"),
-        ("watch actions/s", f"{acts.num_rows / max(watch_s, 1e-9):,.0f}"), ("watch flagged", f"{flagged:,}"),
+        ("watch actions/s", f"{acts.num_rows / max(watch_s, 1e-9):,.0f}"),
+        ("watch flagged", f"{flagged:,}"),
     ]
     if "extrapolated_to_1M_20M" in out:
         rows.append(("expansion at 20M (extrapolated, s)", f"{out['extrapolated_to_1M_20M']['expansion_s']:.0f}"))

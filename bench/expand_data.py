@@ -76,15 +76,20 @@ def generate(engine: Engine, s: Sizes) -> dict[str, str]:
                {T0} + 86400 * (day + CASE dayofweek(to_timestamp({T0} + 86400 * day)) WHEN 6 THEN 2 WHEN 0 THEN 1
                                                 ELSE 0 END) + 3600 + sec AS t
           FROM raw""")
-    e.sql(f"""INSERT INTO actions (platform, action_id, account_id, kind, acted_at, target_action_id,
+    e.sql("""INSERT INTO actions (platform, action_id, account_id, kind, acted_at, target_action_id,
                                    target_account_id, text, language, client)
         SELECT 'twitter', action_id, 'u' || i, 'post', to_timestamp(t), NULL, NULL,
                'narrative ' || (j % 300) || ' the protesters are rioters and foreign agents ' || (j % 300), 'zh',
                'Twitter Web Client'
           FROM g_core_posts""")
+
     # ---- operation reposts / replies of core posts within minutes ---------------------------------------------
     def op_reacts(role: str, lo: int, n_per: int, fresh: bool) -> None:
-        n = (n_per * (na if role == 'amplifier' else nf if fresh else nc)) if role != 'core' else nc * s.core_actions // 2
+        n = (
+            (n_per * (na if role == "amplifier" else nf if fresh else nc))
+            if role != "core"
+            else nc * s.core_actions // 2
+        )
         count_accounts = {"core": nc, "amplifier": na, "fresh": nf}[role]
         prefix = {"core": "k", "amplifier": "a", "fresh": "f"}[role]  # action ids must not collide with posts
         after = f"AND cp.t >= {T0} + 86400 * 24 + 86400" if fresh else ""
@@ -103,8 +108,8 @@ def generate(engine: Engine, s: Sizes) -> dict[str, str]:
                    'zh', 'Twitter for Android'
               FROM r JOIN (SELECT row_number() OVER (ORDER BY j) - 1 AS pj, * FROM {pool}) cp USING (pj)
              WHERE true {after}""")
-    e.sql(f"CREATE OR REPLACE TEMP TABLE g_core_posts_late AS SELECT * FROM g_core_posts "
-          f"WHERE t >= {T0} + 86400 * 25")
+
+    e.sql(f"CREATE OR REPLACE TEMP TABLE g_core_posts_late AS SELECT * FROM g_core_posts WHERE t >= {T0} + 86400 * 25")
     op_reacts("core", 0, 0, False)
     op_reacts("amplifier", nc, s.amp_actions, False)
     op_reacts("fresh", nc + na, s.fresh_actions, True)

@@ -103,48 +103,70 @@ def main() -> int:
     for name in sorted({r["signal"] for r in sig_rows}):
         rs = [r for r in sig_rows if r["signal"] == name]
         sig_summary[name] = {
-            "accounts": len(rs), "strong_accounts": sum(r["value"] >= 0.5 for r in rs),
+            "accounts": len(rs),
+            "strong_accounts": sum(r["value"] >= 0.5 for r in rs),
             "mean_value": round(sum(r["value"] for r in rs) / len(rs), 4),
-            "top": [{"account_id": r["account_id"], "value": round(r["value"], 4),
-                     "evidence": json.loads(r["evidence"])} for r in sorted(rs, key=lambda r: -r["value"])[:3]],
+            "top": [
+                {"account_id": r["account_id"], "value": round(r["value"], 4), "evidence": json.loads(r["evidence"])}
+                for r in sorted(rs, key=lambda r: -r["value"])[:3]
+            ],
         }
     cadence = [json.loads(r["evidence"]) for r in sig_rows if r["signal"] == "automation_cadence"]
 
     def fp_brief(f):
-        return {"label": f.label, "utc_offset_h": f.utc_offset_h, "dst_rule": f.dst_rule, "shape": f.shape,
-                "confidence": f.confidence, "confidence_level": f.confidence_level, "n_slots": f.n_slots,
-                "shape_posterior": f.shape_posterior, "alternatives": f.alternatives[:3],
-                "office_hours": f.office_hours}
+        return {
+            "label": f.label,
+            "utc_offset_h": f.utc_offset_h,
+            "dst_rule": f.dst_rule,
+            "shape": f.shape,
+            "confidence": f.confidence,
+            "confidence_level": f.confidence_level,
+            "n_slots": f.n_slots,
+            "shape_posterior": f.shape_posterior,
+            "alternatives": f.alternatives[:3],
+            "office_hours": f.office_hours,
+        }
 
     result = {
-        "data": str(args.data), "accounts": len(accounts), "actions": n_actions,
+        "data": str(args.data),
+        "accounts": len(accounts),
+        "actions": n_actions,
         "accounts_with_decoded_creation_time": len(created),
         "seconds": {"ingest": round(t_ingest, 2), "fingerprints": round(t_fp, 2), "signals": round(t_signals, 2)},
         "pooled_fingerprint": fp_brief(pooled),
         "per_category": {c: {"accounts": len(by_cat_ids[c]), **fp_brief(f)} for c, f in per_category.items()},
         "per_account": {
-            "accounts": len(per_account), "confident_accounts": len(confident),
-            "confident_offsets": dict(sorted(Counter({str(k): v for k, v in offsets.items()}).items(),
-                                             key=lambda kv: -kv[1])),
+            "accounts": len(per_account),
+            "confident_accounts": len(confident),
+            "confident_offsets": dict(
+                sorted(Counter({str(k): v for k, v in offsets.items()}).items(), key=lambda kv: -kv[1])
+            ),
             "confident_labels": dict(labels.most_common(8)),
         },
         "signals": sig_summary,
         "cadence": {
             "second_zero_share_median": sorted(c["second_zero_share"] for c in cadence)[len(cadence) // 2]
-            if cadence else None,
+            if cadence
+            else None,
         },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
 
-    print(f"IRA sample: {len(accounts)} accounts, {n_actions:,} actions (ingest {t_ingest:.1f} s, fingerprints "
-          f"{t_fp:.1f} s, signals {t_signals:.1f} s)")
-    print(f"pooled fingerprint: {pooled.label} — {pooled.confidence_level} (posterior {pooled.confidence:.2f}, "
-          f"shape {pooled.shape}, {pooled.n_slots:,} slots) office={pooled.office_hours}")
+    print(
+        f"IRA sample: {len(accounts)} accounts, {n_actions:,} actions (ingest {t_ingest:.1f} s, fingerprints "
+        f"{t_fp:.1f} s, signals {t_signals:.1f} s)"
+    )
+    print(
+        f"pooled fingerprint: {pooled.label} — {pooled.confidence_level} (posterior {pooled.confidence:.2f}, "
+        f"shape {pooled.shape}, {pooled.n_slots:,} slots) office={pooled.office_hours}"
+    )
     print("per category:")
     for c, f in per_category.items():
-        print(f"  {c:13s} {len(by_cat_ids[c]):4d} accounts  {f.label:45s} {f.confidence_level:8s} "
-              f"p={f.confidence:.2f} shape={f.shape} weekday_share={f.office_hours.get('weekday_share')}")
+        print(
+            f"  {c:13s} {len(by_cat_ids[c]):4d} accounts  {f.label:45s} {f.confidence_level:8s} "
+            f"p={f.confidence:.2f} shape={f.shape} weekday_share={f.office_hours.get('weekday_share')}"
+        )
     print(f"per account: {len(confident)}/{len(per_account)} confident; offsets {dict(offsets.most_common(8))}")
     print("signals:")
     for name, s in sig_summary.items():

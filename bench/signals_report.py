@@ -62,14 +62,21 @@ def main() -> int:
     per_account = timed("fingerprint_per_account_s", lambda: fingerprints_by_account(ws.engine))
     fp = timed("fingerprint_network_s", lambda: working_hours_fingerprint(ws.engine, members))
     narr = timed("narratives_network_vs_platform_s", lambda: summarise_narratives(ws.engine, members))
-    out_html = (args.out.parent / "signals_report_demo.html")
+    out_html = args.out.parent / "signals_report_demo.html"
     timed("report_s", lambda: write_report(ws.engine, members, out_html, name="planted operations"))
     zones = [op["schedule"]["zone_offset_h"] for op in truth["operations"]]
     result = {
-        "actions": n_actions, "accounts": n_accounts, "network_accounts": len(members),
-        "signal_rows": signals.num_rows, "per_account_fingerprints": len(per_account),
-        "planted_zones": zones, "network_fingerprint": fp.label, "network_fingerprint_level": fp.confidence_level,
-        "network_actions": narr.network_actions, "timings": timings, "report": str(out_html),
+        "actions": n_actions,
+        "accounts": n_accounts,
+        "network_accounts": len(members),
+        "signal_rows": signals.num_rows,
+        "per_account_fingerprints": len(per_account),
+        "planted_zones": zones,
+        "network_fingerprint": fp.label,
+        "network_fingerprint_level": fp.confidence_level,
+        "network_actions": narr.network_actions,
+        "timings": timings,
+        "report": str(out_html),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

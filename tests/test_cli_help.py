@@ -25,7 +25,7 @@ def test_there_are_commands():
     assert {"init", "info", "ingest", "export", "migrate"} <= names
 
 
-@pytest.mark.parametrize("path,cmd", ALL, ids=[" ".join(p) for p, _ in ALL])
+@pytest.mark.parametrize(("path", "cmd"), ALL, ids=[" ".join(p) for p, _ in ALL])
 def test_help_has_an_example(path, cmd, capsys):
     assert "Example:" in (cmd.help or ""), f"`flockwatch {' '.join(path)}` help lacks an Example: line"
     example = (cmd.help or "").split("Example:", 1)[1].strip().splitlines()[0]

@@ -17,8 +17,10 @@ def engine():
 
 
 def _scratch_relations(e) -> list[str]:
-    return sorted(r[0] for r in e.sql(
-        "SELECT table_name FROM information_schema.tables WHERE starts_with(table_name, '__fw_')").rows())
+    return sorted(
+        r[0]
+        for r in e.sql("SELECT table_name FROM information_schema.tables WHERE starts_with(table_name, '__fw_')").rows()
+    )
 
 
 def test_duckdb_engine_implements_the_protocol(engine):

@@ -12,11 +12,12 @@ import re
 import shutil
 
 import pytest
+from report import demo_data
 
 from flockwatch.cli.app import main
 from flockwatch.workspace import Workspace
+
 from fwtest import FIXTURES
-from report import demo_data
 
 HOSTILE = {
     "quote": "x'",
@@ -28,8 +29,11 @@ HOSTILE = {
 }
 
 # what an engine or parser error would show (ExternalError carries the SQL text)
-SQL_LEAK = re.compile(r"engine error|in statement|Parser Error|Binder Error|Catalog Error|Conversion Error|"
-                      r"\bSELECT\b|\bFROM\b.*\bWHERE\b|sqlite3\.|OperationalError|Traceback", re.S)
+SQL_LEAK = re.compile(
+    r"engine error|in statement|Parser Error|Binder Error|Catalog Error|Conversion Error|"
+    r"\bSELECT\b|\bFROM\b.*\bWHERE\b|sqlite3\.|OperationalError|Traceback",
+    re.S,
+)
 
 # (case id, argv with {v} for the hostile value, {f} for a file holding it, {d} for the scratch directory)
 CASES = [
@@ -40,10 +44,8 @@ CASES = [
     ("working-hours --accounts", ["working-hours", "--accounts", "{f}", "--per-account", "--json"]),
     ("narratives --accounts --platform", ["narratives", "--accounts", "{f}", "--platform", "{v}", "--json"]),
     ("report NETWORK_ID", ["report", "{v}", "--out", "{d}/r.html"]),
-    ("report --accounts --platform", ["report", "n", "--accounts", "{f}", "--platform", "{v}", "--out",
-                                      "{d}/r.html"]),
-    ("attribute --accounts file --network-id", ["attribute", "--accounts", "{f}", "--network-id", "{v}",
-                                                "--json"]),
+    ("report --accounts --platform", ["report", "n", "--accounts", "{f}", "--platform", "{v}", "--out", "{d}/r.html"]),
+    ("attribute --accounts file --network-id", ["attribute", "--accounts", "{f}", "--network-id", "{v}", "--json"]),
     ("attribute --accounts network:", ["attribute", "--accounts", "network:{v}", "--json"]),
     ("ads check ADVERTISER", ["ads", "check", "{v}", "--date", "2019-09-01", "--json"]),
     ("ads check --batch", ["ads", "check", "--batch", "{f}", "--date", "2019-09-01", "--json"]),
@@ -62,10 +64,14 @@ CASES = [
     ("media decide --as-of", ["media", "decide", "--as-of", "{v}"]),
     ("media history OUTLET", ["media", "history", "{v}", "--json"]),
     ("media history --policy", ["media", "history", "RT", "--policy", "{v}", "--json"]),
-    ("media appeal file --grounds --filed-by", ["media", "appeal", "file", "1", "--grounds", "{v}", "--filed-by",
-                                                "{v}", "--json"]),
-    ("media appeal review --reviewer --note --outcome", ["media", "appeal", "review", "999999", "--reviewer", "{v}",
-                                                         "--note", "{v}", "--outcome", "{v}"]),
+    (
+        "media appeal file --grounds --filed-by",
+        ["media", "appeal", "file", "1", "--grounds", "{v}", "--filed-by", "{v}", "--json"],
+    ),
+    (
+        "media appeal review --reviewer --note --outcome",
+        ["media", "appeal", "review", "999999", "--reviewer", "{v}", "--note", "{v}", "--outcome", "{v}"],
+    ),
     ("media appeal list --status", ["media", "appeal", "list", "--status", "{v}", "--json"]),
     ("export TABLE", ["export", "{v}", "--out", "{d}/t.parquet"]),
     ("ingest --format", ["ingest", "{d}/actions.csv", "--format", "{v}", "--json"]),
@@ -80,8 +86,10 @@ CASES = [
     ("expand --seeds network:", ["expand", "--seeds", "network:{v}", "--output", "{d}/x.csv"]),
     ("watch --seeds", ["watch", "--seeds", "{f}", "--dir", "{d}/incoming", "--once", "--no-expand"]),
     ("evaluate --run", ["evaluate", "--run", "{v}", "--json"]),
-    ("evaluate --id-column --category-column", ["evaluate", "--categories", "{d}/cats.csv", "--id-column", "{v}",
-                                                "--category-column", "{v}", "--json"]),
+    (
+        "evaluate --id-column --category-column",
+        ["evaluate", "--categories", "{d}/cats.csv", "--id-column", "{v}", "--category-column", "{v}", "--json"],
+    ),
     ("detect --detector", ["detect", "--detector", "{v}", "--json"]),
     ("detect --param", ["detect", "--param", "{v}", "--json"]),
 ]

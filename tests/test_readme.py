@@ -8,8 +8,9 @@ import shlex
 
 import typer.main
 
-from fwtest import ROOT
 from flockwatch.cli.app import app
+
+from fwtest import ROOT
 
 README = (ROOT / "README.md").read_text()
 

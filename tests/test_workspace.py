@@ -46,7 +46,7 @@ def test_newer_workspace_fails_with_instructions(tmp_path):
     e = DuckDBEngine(tmp_path / "w" / "warehouse.duckdb")
     e.sql("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 5)])
     e.close()
-    with pytest.raises(WorkspaceError, match="newer flockwatch.*Upgrade"):
+    with pytest.raises(WorkspaceError, match=r"newer flockwatch.*Upgrade"):
         Workspace.open(tmp_path / "w")
 
 
@@ -92,8 +92,7 @@ def test_info_reports_counts_span_and_quarantine(ws):
 
 
 def test_transaction_rolls_back_on_error(ws):
-    with pytest.raises(RuntimeError):
-        with ws.engine.transaction():
-            ws.engine.insert_arrow("actions", _actions(3))
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), ws.engine.transaction():
+        ws.engine.insert_arrow("actions", _actions(3))
+        raise RuntimeError("boom")
     assert ws.engine.count("actions") == 0

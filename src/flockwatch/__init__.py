@@ -19,13 +19,25 @@ import importlib
 from typing import Any
 
 from flockwatch.errors import (
-    ExternalError,
-    FlockwatchError,
-    InputFileError,
-    UnknownNameError,
-    UserError,
-    ValidationError,
-    WorkspaceError,
+    ExternalError as ExternalError,
+)
+from flockwatch.errors import (
+    FlockwatchError as FlockwatchError,
+)
+from flockwatch.errors import (
+    InputFileError as InputFileError,
+)
+from flockwatch.errors import (
+    UnknownNameError as UnknownNameError,
+)
+from flockwatch.errors import (
+    UserError as UserError,
+)
+from flockwatch.errors import (
+    ValidationError as ValidationError,
+)
+from flockwatch.errors import (
+    WorkspaceError as WorkspaceError,
 )
 
 __version__ = "0.1.0"

@@ -69,6 +69,6 @@ class RegistryNotReadyError(UserError):
         self.fix = fix
         super().__init__(f"{problem}; run `{fix}`")
 
-    def for_workspace(self, path: object) -> "RegistryNotReadyError":
+    def for_workspace(self, path: object) -> RegistryNotReadyError:
         """The same error with the workspace named in the fixing command."""
         return RegistryNotReadyError(self.problem, f"{self.fix} --workspace {path}")

@@ -42,10 +42,19 @@ def _t(name: str, key: tuple[str, ...], doc: str, *cols: tuple[str, str, str] | 
 
 
 ACCOUNTS = _t(
-    "accounts", ("platform", "account_id"), "One row per account as the platform describes it.",
-    ("platform", "VARCHAR"), ("account_id", "VARCHAR"), ("screen_name", "VARCHAR"), ("display_name", "VARCHAR"),
-    ("created_at", "TIMESTAMP"), ("follower_count", "BIGINT"), ("following_count", "BIGINT"),
-    ("language", "VARCHAR"), ("reported_location", "VARCHAR"), ("description", "VARCHAR"),
+    "accounts",
+    ("platform", "account_id"),
+    "One row per account as the platform describes it.",
+    ("platform", "VARCHAR"),
+    ("account_id", "VARCHAR"),
+    ("screen_name", "VARCHAR"),
+    ("display_name", "VARCHAR"),
+    ("created_at", "TIMESTAMP"),
+    ("follower_count", "BIGINT"),
+    ("following_count", "BIGINT"),
+    ("language", "VARCHAR"),
+    ("reported_location", "VARCHAR"),
+    ("description", "VARCHAR"),
     ("profile_url", "VARCHAR"),
     ("id_is_pseudonymised", "BOOLEAN", "true when the source replaced the id by a hash (joinable, not reversible)"),
 )
@@ -53,63 +62,121 @@ ACCOUNTS = _t(
 ACTION_KINDS = ("post", "repost", "reply", "quote", "share")
 
 ACTIONS = _t(
-    "actions", ("platform", "action_id"), "One row per thing an account did.",
-    ("platform", "VARCHAR"), ("action_id", "VARCHAR"), ("account_id", "VARCHAR"),
+    "actions",
+    ("platform", "action_id"),
+    "One row per thing an account did.",
+    ("platform", "VARCHAR"),
+    ("action_id", "VARCHAR"),
+    ("account_id", "VARCHAR"),
     ("kind", "VARCHAR", "one of post, repost, reply, quote, share"),
-    ("acted_at", "TIMESTAMP"), ("target_action_id", "VARCHAR"), ("target_account_id", "VARCHAR"),
-    ("text", "VARCHAR"), ("language", "VARCHAR"), ("client", "VARCHAR"),
+    ("acted_at", "TIMESTAMP"),
+    ("target_action_id", "VARCHAR"),
+    ("target_account_id", "VARCHAR"),
+    ("text", "VARCHAR"),
+    ("language", "VARCHAR"),
+    ("client", "VARCHAR"),
 )
 
 ACTION_HASHTAGS = _t(
-    "action_hashtags", ("platform", "action_id", "hashtag"), "Hashtags of an action, lower-cased, without '#'.",
-    ("platform", "VARCHAR"), ("action_id", "VARCHAR"), ("hashtag", "VARCHAR"),
+    "action_hashtags",
+    ("platform", "action_id", "hashtag"),
+    "Hashtags of an action, lower-cased, without '#'.",
+    ("platform", "VARCHAR"),
+    ("action_id", "VARCHAR"),
+    ("hashtag", "VARCHAR"),
 )
 
 ACTION_URLS = _t(
-    "action_urls", ("platform", "action_id", "url"), "URLs of an action with their host name.",
-    ("platform", "VARCHAR"), ("action_id", "VARCHAR"), ("url", "VARCHAR"), ("domain", "VARCHAR"),
+    "action_urls",
+    ("platform", "action_id", "url"),
+    "URLs of an action with their host name.",
+    ("platform", "VARCHAR"),
+    ("action_id", "VARCHAR"),
+    ("url", "VARCHAR"),
+    ("domain", "VARCHAR"),
 )
 
 ACTION_MENTIONS = _t(
-    "action_mentions", ("platform", "action_id", "mentioned_account_id"),
+    "action_mentions",
+    ("platform", "action_id", "mentioned_account_id"),
     "Accounts mentioned by an action (an id where the source has one, else the handle without '@').",
-    ("platform", "VARCHAR"), ("action_id", "VARCHAR"), ("mentioned_account_id", "VARCHAR"),
+    ("platform", "VARCHAR"),
+    ("action_id", "VARCHAR"),
+    ("mentioned_account_id", "VARCHAR"),
 )
 
 ASSETS = _t(
-    "assets", ("platform", "asset_id"), "Pages, groups, channels.",
-    ("platform", "VARCHAR"), ("asset_id", "VARCHAR"), ("kind", "VARCHAR"), ("name", "VARCHAR"),
-    ("created_at", "TIMESTAMP"), ("description", "VARCHAR"),
+    "assets",
+    ("platform", "asset_id"),
+    "Pages, groups, channels.",
+    ("platform", "VARCHAR"),
+    ("asset_id", "VARCHAR"),
+    ("kind", "VARCHAR"),
+    ("name", "VARCHAR"),
+    ("created_at", "TIMESTAMP"),
+    ("description", "VARCHAR"),
 )
 
 ASSET_ADMINS = _t(
-    "asset_admins", ("platform", "asset_id", "account_id"), "Who runs an asset.",
-    ("platform", "VARCHAR"), ("asset_id", "VARCHAR"), ("account_id", "VARCHAR"), ("role", "VARCHAR"),
+    "asset_admins",
+    ("platform", "asset_id", "account_id"),
+    "Who runs an asset.",
+    ("platform", "VARCHAR"),
+    ("asset_id", "VARCHAR"),
+    ("account_id", "VARCHAR"),
+    ("role", "VARCHAR"),
 )
 
 INFRASTRUCTURE = _t(
-    "infrastructure", ("platform", "account_id", "seen_at", "ip_prefix"),
+    "infrastructure",
+    ("platform", "account_id", "seen_at", "ip_prefix"),
     "Platform-internal login observations (not in public archives).",
-    ("platform", "VARCHAR"), ("account_id", "VARCHAR"), ("seen_at", "TIMESTAMP"), ("ip_prefix", "VARCHAR"),
-    ("asn", "BIGINT"), ("country", "VARCHAR"), ("via_vpn", "BOOLEAN"),
+    ("platform", "VARCHAR"),
+    ("account_id", "VARCHAR"),
+    ("seen_at", "TIMESTAMP"),
+    ("ip_prefix", "VARCHAR"),
+    ("asn", "BIGINT"),
+    ("country", "VARCHAR"),
+    ("via_vpn", "BOOLEAN"),
 )
 
 QUARANTINE = _t(
-    "quarantine", ("source_file", "line", "reason"), "Rows that could not be loaded, with why. Nothing is dropped.",
-    ("ingest_id", "VARCHAR"), ("source_file", "VARCHAR"), ("line", "BIGINT", "1-based line in the source file"),
-    ("reason", "VARCHAR"), ("raw", "VARCHAR"),
+    "quarantine",
+    ("source_file", "line", "reason"),
+    "Rows that could not be loaded, with why. Nothing is dropped.",
+    ("ingest_id", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("line", "BIGINT", "1-based line in the source file"),
+    ("reason", "VARCHAR"),
+    ("raw", "VARCHAR"),
 )
 
 INGESTS = _t(
-    "ingests", ("ingest_id",), "One row per file ingested: provenance, counts, and the per-reason summary.",
-    ("ingest_id", "VARCHAR"), ("source_file", "VARCHAR"), ("content_sha256", "VARCHAR"), ("format", "VARCHAR"),
-    ("started_at", "TIMESTAMP"), ("finished_at", "TIMESTAMP"), ("rows_read", "BIGINT"),
-    ("rows_loaded", "BIGINT"), ("rows_quarantined", "BIGINT"), ("summary_json", "VARCHAR"),
+    "ingests",
+    ("ingest_id",),
+    "One row per file ingested: provenance, counts, and the per-reason summary.",
+    ("ingest_id", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("content_sha256", "VARCHAR"),
+    ("format", "VARCHAR"),
+    ("started_at", "TIMESTAMP"),
+    ("finished_at", "TIMESTAMP"),
+    ("rows_read", "BIGINT"),
+    ("rows_loaded", "BIGINT"),
+    ("rows_quarantined", "BIGINT"),
+    ("summary_json", "VARCHAR"),
 )
 
 #: Tables a reader may fill (in load order).
 DATA_TABLES: tuple[Table, ...] = (
-    ACCOUNTS, ACTIONS, ACTION_HASHTAGS, ACTION_URLS, ACTION_MENTIONS, ASSETS, ASSET_ADMINS, INFRASTRUCTURE,
+    ACCOUNTS,
+    ACTIONS,
+    ACTION_HASHTAGS,
+    ACTION_URLS,
+    ACTION_MENTIONS,
+    ASSETS,
+    ASSET_ADMINS,
+    INFRASTRUCTURE,
 )
 
 #: Every canonical table, by name.

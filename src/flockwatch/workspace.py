@@ -46,7 +46,7 @@ class Workspace:
 
     # -- opening ------------------------------------------------------------------------------------------------
     @classmethod
-    def create(cls, path: str | Path, registry: bool = True) -> "Workspace":
+    def create(cls, path: str | Path, registry: bool = True) -> Workspace:
         """Create the workspace at ``path`` (or open it when it already exists).
 
         ``registry``: set up the shipped state-media registry when this workspace's store never had it (a no-op
@@ -82,7 +82,7 @@ class Workspace:
             (ensure_shipped_registry if wanted else decline_shipped_registry)(reg)
 
     @classmethod
-    def open(cls, path: str | Path, create: bool = False, read_only: bool = False) -> "Workspace":
+    def open(cls, path: str | Path, create: bool = False, read_only: bool = False) -> Workspace:
         """Open an existing workspace; with ``create=True`` make it when missing."""
         p = Path(path)
         if not (p / WAREHOUSE).exists():
@@ -107,7 +107,7 @@ class Workspace:
         return cls(p, engine)
 
     @classmethod
-    def memory(cls) -> "Workspace":
+    def memory(cls) -> Workspace:
         """A throw-away in-memory workspace (tests, notebooks)."""
         engine: Engine = DuckDBEngine.memory()
         migrate(engine)
@@ -116,7 +116,7 @@ class Workspace:
     def close(self) -> None:
         self.engine.close()
 
-    def __enter__(self) -> "Workspace":
+    def __enter__(self) -> Workspace:
         return self
 
     def __exit__(self, *exc: object) -> None:

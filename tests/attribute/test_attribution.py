@@ -52,8 +52,12 @@ def test_removing_state_media_evidence_lowers_confidence_further(ws):
 def test_every_subset_of_evidence_gives_at_most_the_full_confidence(ws):
     build(ws)
     full = attribute(ws, MEMBERS, state_media=REF, use_registry=False)
-    for cats in (["infrastructure"], ["timing"], ["timing", "creation_pattern"],
-                 ["infrastructure", "narrative_alignment"]):
+    for cats in (
+        ["infrastructure"],
+        ["timing"],
+        ["timing", "creation_pattern"],
+        ["infrastructure", "narrative_alignment"],
+    ):
         part = attribute(ws, MEMBERS, state_media=REF, use_registry=False, categories=cats)
         assert _rank(part.confidence) <= _rank(full.confidence)
         assert _rank(part.confidence) < _rank("high"), cats
@@ -101,9 +105,26 @@ def test_attribute_cli_json(tmp_path, capsys):
     handles = tmp_path / "h.txt"
     handles.write_text("XHNews:CN\n")
     out = tmp_path / "a.json"
-    assert main(["attribute", "--workspace", str(path), "--accounts", str(accounts), "--state-media-domains",
-                 str(domains), "--state-media-handles", str(handles), "--no-registry", "--output", str(out),
-                 "--json"]) == 0
+    assert (
+        main(
+            [
+                "attribute",
+                "--workspace",
+                str(path),
+                "--accounts",
+                str(accounts),
+                "--state-media-domains",
+                str(domains),
+                "--state-media-handles",
+                str(handles),
+                "--no-registry",
+                "--output",
+                str(out),
+                "--json",
+            ]
+        )
+        == 0
+    )
     d = json.loads(capsys.readouterr().out)
     assert d["confidence"] == "high" and d["hypothesis"] == "CN"
     assert json.loads(out.read_text())["claims"][0]["rows"]

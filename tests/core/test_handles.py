@@ -6,10 +6,19 @@ import pytest
 from flockwatch.core.handles import handle_key, handle_shape, handle_shape_sql
 
 
-@pytest.mark.parametrize(("name", "shape"), [
-    ("wan83721946", "L3D8"), ("Lina_52", "L4_D2"), ("XHNews", "L6"), ("a1b2", "L1D1L1D1"),
-    ("Вася_Пупкин", "Вася_Пупкин"), ("user.name-9", "L4.L4-D1"), ("", None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [
+        ("wan83721946", "L3D8"),
+        ("Lina_52", "L4_D2"),
+        ("XHNews", "L6"),
+        ("a1b2", "L1D1L1D1"),
+        ("Вася_Пупкин", "Вася_Пупкин"),
+        ("user.name-9", "L4.L4-D1"),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_shape_in_python_and_sql(name, shape):
     assert handle_shape(name) == shape
     got = duckdb.connect().execute(f"SELECT {handle_shape_sql('?')}", [name]).fetchone()[0]

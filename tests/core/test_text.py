@@ -42,10 +42,14 @@ def con():
 def _sql_entities(con, text: str) -> tuple[list[str], list[str]]:
     tags = con.execute(
         f"SELECT {T.hashtag_from_match_sql('m')} FROM (SELECT unnest({T.hashtag_matches_sql('?')}) AS m) "
-        f"WHERE {T.entity_match_ok_sql('m')}", [text]).fetchall()
+        f"WHERE {T.entity_match_ok_sql('m')}",
+        [text],
+    ).fetchall()
     ments = con.execute(
         f"SELECT {T.mention_from_match_sql('m')} FROM (SELECT unnest({T.mention_matches_sql('?')}) AS m) "
-        f"WHERE {T.entity_match_ok_sql('m')}", [text]).fetchall()
+        f"WHERE {T.entity_match_ok_sql('m')}",
+        [text],
+    ).fetchall()
     return [r[0] for r in tags], [r[0] for r in ments]
 
 
@@ -80,16 +84,21 @@ def test_mentions_follow_twitter_text_on_latin_handles():
 
 def test_urls_in_text():
     assert T.urls_in("see https://t.co/abc, and http://example.com/x?y=1.") == [
-        "https://t.co/abc", "http://example.com/x?y=1"]
+        "https://t.co/abc",
+        "http://example.com/x?y=1",
+    ]
 
 
-@pytest.mark.parametrize("text", [
-    "RT @abc: Hello,   WORLD!! https://t.co/x @d 你好。",
-    "Привет, МИР! «цитата» — тире",
-    "ＦＵＬＬ　ＷＩＤＴＨ！",
-    "مرحبا، العالم؟",
-    "tabs\tand\nnewlines\u00a0nbsp",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RT @abc: Hello,   WORLD!! https://t.co/x @d 你好。",
+        "Привет, МИР! «цитата» — тире",
+        "ＦＵＬＬ　ＷＩＤＴＨ！",
+        "مرحبا، العالم؟",
+        "tabs\tand\nnewlines\u00a0nbsp",
+    ],
+)
 def test_normalised_text_sql_agrees_with_python(con, text):
     sql = con.execute(f"SELECT {T.normalised_text_sql('?')}", [text]).fetchone()[0]
     assert sql == T.normalise_text(text)

@@ -53,8 +53,10 @@ def test_registrable_domain_uses_the_public_suffix_list():
 
 
 def test_domain_or_host_prefers_the_given_domain(con):
-    got = con.execute(f"SELECT {U.domain_or_host_sql('?', '?')}, {U.domain_or_host_sql('NULL', '?')}",
-                      ["WWW.Given.example", "http://x.org/a", "http://www2.News.example:8080/x"]).fetchone()
+    got = con.execute(
+        f"SELECT {U.domain_or_host_sql('?', '?')}, {U.domain_or_host_sql('NULL', '?')}",
+        ["WWW.Given.example", "http://x.org/a", "http://www2.News.example:8080/x"],
+    ).fetchone()
     assert got == ("given.example", "news.example")
 
 

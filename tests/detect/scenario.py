@@ -16,8 +16,14 @@ T0 = 1_565_000_000  # 2019-08-05
 COLUMNS = ["platform", "action_id", "account_id", "kind", "acted_at", "target_action_id", "target_account_id", "text"]
 
 
-def standard_events(seed: int = 1, n_background: int = 300, n_targets: int = 3000, viral_accounts: int = 150,
-                    group: int = 5, episodes: int = 8) -> list[tuple[str, str, float]]:
+def standard_events(
+    seed: int = 1,
+    n_background: int = 300,
+    n_targets: int = 3000,
+    viral_accounts: int = 150,
+    group: int = 5,
+    episodes: int = 8,
+) -> list[tuple[str, str, float]]:
     """Background noise, a viral target with many coincidental co-actors, and one coordinated group."""
     rng = random.Random(seed)
     events = []
@@ -60,8 +66,16 @@ def render(detector: str, events: list[tuple[str, str, float]]) -> dict[str, pa.
         for _, key, t in events:
             originals[key] = min(originals.get(key, t), t)
         for key, t in originals.items():
-            actions.append(dict(action_id=f"orig-{key}", account_id=f"author-{key}", kind="post", acted_at=_ts(t - 3),
-                                text=None, target_action_id=None))
+            actions.append(
+                dict(
+                    action_id=f"orig-{key}",
+                    account_id=f"author-{key}",
+                    kind="post",
+                    acted_at=_ts(t - 3),
+                    text=None,
+                    target_action_id=None,
+                )
+            )
     for i, (acc, key, t) in enumerate(events):
         aid = f"a{i}"
         row = dict(action_id=aid, account_id=acc, kind="post", acted_at=_ts(t), text=None, target_action_id=None)
@@ -90,19 +104,39 @@ def render(detector: str, events: list[tuple[str, str, float]]) -> dict[str, pa.
         actions.append(row)
     n = len(actions)
     tables = {
-        "actions": pa.table({
-            "platform": ["twitter"] * n, "action_id": [a["action_id"] for a in actions],
-            "account_id": [a["account_id"] for a in actions], "kind": [a["kind"] for a in actions],
-            "acted_at": pa.array([a["acted_at"] for a in actions], pa.timestamp("us")),
-            "target_action_id": pa.array([a["target_action_id"] for a in actions], pa.string()),
-            "text": pa.array([a["text"] for a in actions], pa.string()),
-        }),
-        "action_hashtags": pa.table({"platform": ["twitter"] * len(hashtags), "action_id": [h[0] for h in hashtags],
-                                     "hashtag": [h[1] for h in hashtags]}),
-        "action_urls": pa.table({"platform": ["twitter"] * len(urls), "action_id": [u[0] for u in urls],
-                                 "url": [u[1] for u in urls], "domain": [u[2] for u in urls]}),
-        "action_mentions": pa.table({"platform": ["twitter"] * len(mentions), "action_id": [m[0] for m in mentions],
-                                     "mentioned_account_id": [m[1] for m in mentions]}),
+        "actions": pa.table(
+            {
+                "platform": ["twitter"] * n,
+                "action_id": [a["action_id"] for a in actions],
+                "account_id": [a["account_id"] for a in actions],
+                "kind": [a["kind"] for a in actions],
+                "acted_at": pa.array([a["acted_at"] for a in actions], pa.timestamp("us")),
+                "target_action_id": pa.array([a["target_action_id"] for a in actions], pa.string()),
+                "text": pa.array([a["text"] for a in actions], pa.string()),
+            }
+        ),
+        "action_hashtags": pa.table(
+            {
+                "platform": ["twitter"] * len(hashtags),
+                "action_id": [h[0] for h in hashtags],
+                "hashtag": [h[1] for h in hashtags],
+            }
+        ),
+        "action_urls": pa.table(
+            {
+                "platform": ["twitter"] * len(urls),
+                "action_id": [u[0] for u in urls],
+                "url": [u[1] for u in urls],
+                "domain": [u[2] for u in urls],
+            }
+        ),
+        "action_mentions": pa.table(
+            {
+                "platform": ["twitter"] * len(mentions),
+                "action_id": [m[0] for m in mentions],
+                "mentioned_account_id": [m[1] for m in mentions],
+            }
+        ),
     }
     return tables
 

@@ -20,11 +20,16 @@ def _engine(pairs: list[tuple[int, int, int]], activity: dict[int, int]) -> tupl
         for i in range(k):
             rid += 2
             rows.append(f"({rid}, {rid - 1}, {a}, {b}, 1, {a * 1000 + i}, {b * 1000 + i}, {1000 + 60 * i}, 2.0)")
-    e.sql(f"CREATE TEMP TABLE {s.pairs} (rid_l BIGINT, rid_r BIGINT, acc_l INTEGER, acc_r INTEGER, th UBIGINT, "
-          "uh_l UBIGINT, uh_r UBIGINT, t_l DOUBLE, dt_s DOUBLE)")
+    e.sql(
+        f"CREATE TEMP TABLE {s.pairs} (rid_l BIGINT, rid_r BIGINT, acc_l INTEGER, acc_r INTEGER, th UBIGINT, "
+        "uh_l UBIGINT, uh_r UBIGINT, t_l DOUBLE, dt_s DOUBLE)"
+    )
     e.sql(f"INSERT INTO {s.pairs} VALUES " + ", ".join(rows))
-    e.sql(f"CREATE TEMP TABLE {s.activity} AS SELECT * FROM (VALUES "
-          + ", ".join(f"({a}, {d})" for a, d in activity.items()) + ") v(acc, d)")
+    e.sql(
+        f"CREATE TEMP TABLE {s.activity} AS SELECT * FROM (VALUES "
+        + ", ".join(f"({a}, {d})" for a, d in activity.items())
+        + ") v(acc, d)"
+    )
     return e, s
 
 

@@ -11,14 +11,25 @@ from sqlglot import exp
 from flockwatch.detect import DETECTOR_COLUMNS, DETECTORS, get
 from flockwatch.engine.dialect import DUCKDB_ONLY_NODES, transpile
 from flockwatch.errors import UnknownNameError, ValidationError
+
 from scenario import load, render, standard_events, sync_events
 
 NAMES = sorted(DETECTORS)
 
 
 def test_registry_has_the_stable_names():
-    assert set(NAMES) == {"co_repost", "co_text", "co_near_text", "co_link", "co_domain", "co_hashtag",
-                          "co_reply", "co_mention", "fast_repost", "sync_post"}
+    assert set(NAMES) == {
+        "co_repost",
+        "co_text",
+        "co_near_text",
+        "co_link",
+        "co_domain",
+        "co_hashtag",
+        "co_reply",
+        "co_mention",
+        "fast_repost",
+        "sync_post",
+    }
     with pytest.raises(UnknownNameError):
         get("co_nothing")
 
@@ -51,11 +62,17 @@ GOLDEN = Path(__file__).parent / "golden"
 def _duckdb_only(tree: exp.Expression) -> list[str]:
     """DuckDB-only constructs in a parsed Spark statement, by AST node (not by substring)."""
     found = [type(node).__name__ for node in tree.walk() if type(node).__name__ in DUCKDB_ONLY_NODES]
-    found += [f"{j.args.get('kind')} JOIN" for j in tree.find_all(exp.Join)
-              if str(j.args.get("kind") or "").upper() in ("SEMI", "ANTI", "ASOF")]
+    found += [
+        f"{j.args.get('kind')} JOIN"
+        for j in tree.find_all(exp.Join)
+        if str(j.args.get("kind") or "").upper() in ("SEMI", "ANTI", "ASOF")
+    ]
     found += ["GROUP BY ALL" for g in tree.find_all(exp.Group) if g.args.get("all")]
-    found += [f"unknown function {f.name}" for f in tree.find_all(exp.Anonymous)
-              if f.name.upper() not in SPARK_FUNCTIONS_SQLGLOT_DOES_NOT_MODEL]
+    found += [
+        f"unknown function {f.name}"
+        for f in tree.find_all(exp.Anonymous)
+        if f.name.upper() not in SPARK_FUNCTIONS_SQLGLOT_DOES_NOT_MODEL
+    ]
     return found
 
 
@@ -79,11 +96,13 @@ def test_co_repost_spark_sql_matches_the_golden_file():
 
 def test_the_check_catches_duckdb_only_constructs():
     # (SQLGlot rewrites some of these for Spark; the check must still see them wherever they survive)
-    for duckdb_sql in ("SELECT a FROM t QUALIFY row_number() OVER (PARTITION BY a ORDER BY b) = 1",
-                       "SELECT list_transform(xs, x -> x + 1) FROM t",
-                       "SELECT a, count(*) FROM t GROUP BY ALL",
-                       "SELECT a FROM t SEMI JOIN u USING (a)",
-                       "SELECT epoch_ns(ts) FROM t"):
+    for duckdb_sql in (
+        "SELECT a FROM t QUALIFY row_number() OVER (PARTITION BY a ORDER BY b) = 1",
+        "SELECT list_transform(xs, x -> x + 1) FROM t",
+        "SELECT a, count(*) FROM t GROUP BY ALL",
+        "SELECT a FROM t SEMI JOIN u USING (a)",
+        "SELECT epoch_ns(ts) FROM t",
+    ):
         assert _duckdb_only(sqlglot.parse_one(duckdb_sql, read="duckdb")), duckdb_sql
     assert _duckdb_only(sqlglot.parse_one(transpile("SELECT epoch_ns(ts) FROM t", "spark"), read="spark"))
 
@@ -92,9 +111,12 @@ def test_the_check_catches_duckdb_only_constructs():
 def test_rows_refer_to_real_actions(ws, name):
     events = sync_events() if name == "sync_post" else standard_events()
     load(ws, render(name, events))
-    rows = ws.engine.sql(f"SELECT count(*), count(account_id), count(target), count(action_id), "
-                         f"count(acted_at_s), count(unit) FROM ({DETECTORS[name].sql()})").one()
+    rows = ws.engine.sql(
+        f"SELECT count(*), count(account_id), count(target), count(action_id), "
+        f"count(acted_at_s), count(unit) FROM ({DETECTORS[name].sql()})"
+    ).one()
     assert rows[0] > 0 and len(set(rows)) == 1, "no NULLs in contract columns"
-    orphans = ws.engine.sql(f"SELECT count(*) FROM ({DETECTORS[name].sql()}) d "
-                            "ANTI JOIN actions a ON a.action_id = d.action_id").scalar()
+    orphans = ws.engine.sql(
+        f"SELECT count(*) FROM ({DETECTORS[name].sql()}) d ANTI JOIN actions a ON a.action_id = d.action_id"
+    ).scalar()
     assert orphans == 0

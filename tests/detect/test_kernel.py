@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pyarrow as pa
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flockwatch.detect import kernel
 from flockwatch.engine import DuckDBEngine
@@ -14,7 +16,7 @@ from flockwatch.engine import DuckDBEngine
 def _brute(rows, window_s):
     out = set()
     for i, (a, x, t, aid) in enumerate(rows):
-        for b, y, u, bid in rows[i + 1:]:
+        for b, y, u, bid in rows[i + 1 :]:
             if x == y and a != b and abs(t - u) <= window_s:
                 out.add(frozenset((aid, bid)))
     return out
@@ -23,13 +25,24 @@ def _brute(rows, window_s):
 def _kernel(rows, window_s, hot):
     e = DuckDBEngine.memory()
     s = e.scratch("test")
-    e.register("src", pa.table({"account_id": [r[0] for r in rows], "target": [r[1] for r in rows],
-                                "unit": [r[1] for r in rows], "acted_at_s": [float(r[2]) for r in rows],
-                                "action_id": [r[3] for r in rows]}))
+    e.register(
+        "src",
+        pa.table(
+            {
+                "account_id": [r[0] for r in rows],
+                "target": [r[1] for r in rows],
+                "unit": [r[1] for r in rows],
+                "acted_at_s": [float(r[2]) for r in rows],
+                "action_id": [r[3] for r in rows],
+            }
+        ),
+    )
     kernel.build_rows(e, "SELECT * FROM src", window_s, hot, s)
     kernel.build_pairs(e, window_s, hot, s)
-    got = e.sql(f"SELECT l.action_id, r.action_id FROM {s.pairs} p JOIN {s.rows} l ON l.rid = p.rid_l "
-                f"JOIN {s.rows} r ON r.rid = p.rid_r").rows()
+    got = e.sql(
+        f"SELECT l.action_id, r.action_id FROM {s.pairs} p JOIN {s.rows} l ON l.rid = p.rid_l "
+        f"JOIN {s.rows} r ON r.rid = p.rid_r"
+    ).rows()
     s.close()
     n = len(got)
     e.close()
@@ -39,9 +52,12 @@ def _kernel(rows, window_s, hot):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 3), st.floats(0, 500, allow_nan=False)),
-                min_size=0, max_size=60),
-       st.sampled_from([1.0, 7.5, 60.0]))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 9), st.integers(0, 3), st.floats(0, 500, allow_nan=False)), min_size=0, max_size=60
+    ),
+    st.sampled_from([1.0, 7.5, 60.0]),
+)
 def test_exact_equals_brute_force(raw, window_s):
     rows = [(f"u{a}", f"x{x}", t, f"m{i}") for i, (a, x, t) in enumerate(raw)]
     assert _kernel(rows, window_s, 0) == _brute(rows, window_s)
@@ -59,7 +75,7 @@ def test_hot_cells_subset_and_neighbours_kept():
     assert {p for p in exact if not any(a.startswith("v") for a in p)} <= capped
     # inside, each action keeps pairs with its nearest neighbours in time
     viral = sorted((t, aid, acc) for acc, x, t, aid in rows if x == "viral")
-    for (t1, a1, acc1), (t2, a2, acc2) in zip(viral, viral[1:]):
+    for (_t1, a1, acc1), (_t2, a2, acc2) in itertools.pairwise(viral):
         if acc1 != acc2:
             assert frozenset((a1, a2)) in capped
     assert len(capped) < len(exact)

@@ -42,15 +42,24 @@ def test_identical_edges_to_coordination_network_toolkit(ws, tmp_path, window_s,
     with sqlite3.connect(db) as con:
         theirs = {(a, b, int(wt)) for a, b, wt in con.execute("SELECT user_1, user_2, weight FROM co_retweet_network")}
 
-    ws.engine.insert_arrow("actions", pa.table({
-        "platform": ["twitter"] * len(rows), "action_id": [r[0] for r in rows], "account_id": [r[1] for r in rows],
-        "kind": ["repost" if r[3] else "post" for r in rows],
-        "target_action_id": pa.array([r[3] or None for r in rows], pa.string()),
-        "acted_at": pa.array([dt.datetime.fromtimestamp(r[6], dt.UTC).replace(tzinfo=None) for r in rows],
-                             pa.timestamp("us")),
-    }))
+    ws.engine.insert_arrow(
+        "actions",
+        pa.table(
+            {
+                "platform": ["twitter"] * len(rows),
+                "action_id": [r[0] for r in rows],
+                "account_id": [r[1] for r in rows],
+                "kind": ["repost" if r[3] else "post" for r in rows],
+                "target_action_id": pa.array([r[3] or None for r in rows], pa.string()),
+                "acted_at": pa.array(
+                    [dt.datetime.fromtimestamp(r[6], dt.UTC).replace(tzinfo=None) for r in rows], pa.timestamp("us")
+                ),
+            }
+        ),
+    )
     t = cnt_co_retweet(ws.engine, window_s=window_s, min_edge_weight=min_weight)
-    ours = set(zip(t.column("user_1").to_pylist(), t.column("user_2").to_pylist(),
-                   t.column("weight").to_pylist(), strict=True))
+    ours = set(
+        zip(t.column("user_1").to_pylist(), t.column("user_2").to_pylist(), t.column("weight").to_pylist(), strict=True)
+    )
     assert len(theirs) > 10
     assert ours == theirs

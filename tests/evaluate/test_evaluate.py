@@ -41,7 +41,9 @@ def test_cli_detect_export_evaluate(tmp_path, capsys):
     with truth.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["account_id", "operation_id", "role"])
-        for a, r in zip(data.truth.column("account_id").to_pylist(), data.truth.column("role").to_pylist()):
+        for a, r in zip(
+            data.truth.column("account_id").to_pylist(), data.truth.column("role").to_pylist(), strict=False
+        ):
             w.writerow([a, "op1", r])
     assert main(["detect", "--workspace", str(wdir), "--json"]) == 0
     run = json.loads(capsys.readouterr().out)
@@ -75,8 +77,12 @@ def test_cli_parity_mode(tmp_path, capsys):
     with Workspace.create(wdir) as ws:
         load_into(ws, data)
     out = tmp_path / "cnt.csv"
-    assert main(["detect", "--workspace", str(wdir), "--parity", "cnt", "--window-s", "60", "--output", str(out),
-                 "--json"]) == 0
+    assert (
+        main(
+            ["detect", "--workspace", str(wdir), "--parity", "cnt", "--window-s", "60", "--output", str(out), "--json"]
+        )
+        == 0
+    )
     summary = json.loads(capsys.readouterr().out)
     assert summary["parity"] == "cnt" and summary["edges"] == len(out.read_text().splitlines()) - 1
     assert summary["self_loops"] > 0
@@ -91,7 +97,7 @@ def test_evaluate_counts_organic_members_against_precision(ws):
 
     run = detect(ws, detectors=["co_repost", "co_hashtag"])
     build_networks(ws, run.run_id)
-    truth = {a: "op1" for a in data.truth.column("account_id").to_pylist()}
+    truth = dict.fromkeys(data.truth.column("account_id").to_pylist(), "op1")
     # pretend two planted accounts are organic: precision must drop by exactly those two
     fake = dict(list(truth.items())[2:])
     full = evaluate(ws, truth)

@@ -17,10 +17,19 @@ def test_pr_curve_and_recall_at_precision():
 
 def test_actions_needed_grows_with_actions():
     # 'f1', 'f2' positives whose evidence grows with each action; 'o1' an organic account that ends high by luck
-    rows = [("f1", 1, 2.0), ("f1", 2, 6.0), ("f1", 3, 11.0), ("f2", 1, 1.0), ("f2", 2, 2.5), ("f2", 3, 12.0),
-            ("o1", 1, 3.0), ("o1", 2, 3.0), ("o1", 3, 5.0), ("o2", 1, 0.0)]
-    t = pa.table({"account_id": [r[0] for r in rows], "n_actions": [r[1] for r in rows],
-                  "nats": [r[2] for r in rows]})
+    rows = [
+        ("f1", 1, 2.0),
+        ("f1", 2, 6.0),
+        ("f1", 3, 11.0),
+        ("f2", 1, 1.0),
+        ("f2", 2, 2.5),
+        ("f2", 3, 12.0),
+        ("o1", 1, 3.0),
+        ("o1", 2, 3.0),
+        ("o1", 3, 5.0),
+        ("o2", 1, 0.0),
+    ]
+    t = pa.table({"account_id": [r[0] for r in rows], "n_actions": [r[1] for r in rows], "nats": [r[2] for r in rows]})
     need = actions_needed(t, {"f1", "f2"}, target_precision=0.95, max_actions=3)
     assert [r["recall"] for r in need] == [0.0, 0.5, 1.0]
     assert need[2]["threshold_nats"] == 11.0

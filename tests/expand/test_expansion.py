@@ -37,7 +37,9 @@ def test_reposts_outside_the_window_are_not_co_actions(ws):
     x = expand(ws, sc["seeds"], ExpansionParams(window_s=600, rounds=1))
     i = x.account_ids.index("amp")
     ev = x.evidence[i]
-    assert "co_action" not in ev or all(e["why"] != "reposted/quoted the same post" for e in ev["co_action"]["examples"])
+    assert "co_action" not in ev or all(
+        e["why"] != "reposted/quoted the same post" for e in ev["co_action"]["examples"]
+    )
     assert ev["amplification"]["actions"] == 8  # amplification does not depend on time
 
 
@@ -66,12 +68,21 @@ def test_creation_and_template_only_corroborate(ws, scenario):
     import datetime as dt
 
     burst = T0 - dt.timedelta(days=30)
-    insert_accounts(ws, [{"account_id": s, "screen_name": f"Lina{40000000 + i}", "created_at": burst}
-                         for i, s in enumerate(scenario["seeds"])]
-                    + [{"account_id": "amp", "screen_name": "Mark52831547", "created_at": burst},
-                       {"account_id": "o5", "screen_name": "Wong12345678", "created_at": burst}]
-                    + [{"account_id": f"o{i}", "screen_name": f"user_{i}", "created_at": T0 - dt.timedelta(days=900 + i)}
-                       for i in range(6, 60)])
+    insert_accounts(
+        ws,
+        [
+            {"account_id": s, "screen_name": f"Lina{40000000 + i}", "created_at": burst}
+            for i, s in enumerate(scenario["seeds"])
+        ]
+        + [
+            {"account_id": "amp", "screen_name": "Mark52831547", "created_at": burst},
+            {"account_id": "o5", "screen_name": "Wong12345678", "created_at": burst},
+        ]
+        + [
+            {"account_id": f"o{i}", "screen_name": f"user_{i}", "created_at": T0 - dt.timedelta(days=900 + i)}
+            for i in range(6, 60)
+        ],
+    )
     x = expand(ws, scenario["seeds"], ExpansionParams(window_s=600, rounds=1))
     ev = dict(zip(x.account_ids, x.evidence, strict=True))
     assert "creation" in ev["amp"] and "name_template" in ev["amp"]
@@ -89,7 +100,6 @@ def test_csv_output_is_ranked_with_json_evidence(ws, scenario, tmp_path):
     assert rows[0]["account_id"] == "amp"
     assert "amplification" in json.loads(rows[0]["evidence"])
     assert not {r["account_id"] for r in rows} & set(scenario["seeds"])
-
 
 
 def test_q_values_follow_decoys():

@@ -51,9 +51,13 @@ def _stream(w, acts, ht, ur, mn, logins=None, profiles=None, batch_rows=5000):
                     keep = pc.and_(keep, pc.greater(table.column(col), prev_end))
                 extra[name] = table.filter(keep)
         prev_end = t_end
-        flags += w.process(b, ht.filter(pc.is_in(ht.column("action_id"), ids)),
-                           ur.filter(pc.is_in(ur.column("action_id"), ids)),
-                           mn.filter(pc.is_in(mn.column("action_id"), ids)), **extra)
+        flags += w.process(
+            b,
+            ht.filter(pc.is_in(ht.column("action_id"), ids)),
+            ur.filter(pc.is_in(ur.column("action_id"), ids)),
+            mn.filter(pc.is_in(mn.column("action_id"), ids)),
+            **extra,
+        )
     return {f.account_id: f for f in flags}
 
 

@@ -29,8 +29,9 @@ MATCH = {
 
 
 def _table(rows: list[dict]) -> pa.Table:
-    return pa.table({c: pa.array([r.get(c) for r in rows], pa.timestamp("us") if c == "created_at" else pa.string())
-                     for c in COLS})
+    return pa.table(
+        {c: pa.array([r.get(c) for r in rows], pa.timestamp("us") if c == "created_at" else pa.string()) for c in COLS}
+    )
 
 
 def _insert(ws, rows: list[dict]) -> None:
@@ -40,22 +41,46 @@ def _insert(ws, rows: list[dict]) -> None:
 
 def _network(n: int = 12) -> list[dict]:
     # bulk-made: one sign-up day, name + 8 digits, blank location, one shared bio
-    return [{"account_id": f"n{i}", "screen_name": f"wan{10_000_000 + 7919 * i}",
-             "created_at": NET_DAY + dt.timedelta(minutes=i), "language": "zh", "reported_location": "",
-             "description": NET_BIO} for i in range(n)]
+    return [
+        {
+            "account_id": f"n{i}",
+            "screen_name": f"wan{10_000_000 + 7919 * i}",
+            "created_at": NET_DAY + dt.timedelta(minutes=i),
+            "language": "zh",
+            "reported_location": "",
+            "description": NET_BIO,
+        }
+        for i in range(n)
+    ]
 
 
 def _background(n: int = 300, prefix: str = "b") -> list[dict]:
     # ordinary users: one sign-up a day over the year before, varied names and profiles
-    return [{"account_id": f"{prefix}{i}", "screen_name": f"{['anna', 'bob', 'chris'][i % 3]}_{i}",
-             "created_at": dt.datetime(2018, 9, 1, 12) + dt.timedelta(days=i),
-             "language": ["en", "es", "de"][i % 3], "reported_location": ["London", "Madrid", "Berlin"][i % 3],
-             "description": f"my own bio number {i}"} for i in range(n)]
+    return [
+        {
+            "account_id": f"{prefix}{i}",
+            "screen_name": f"{['anna', 'bob', 'chris'][i % 3]}_{i}",
+            "created_at": dt.datetime(2018, 9, 1, 12) + dt.timedelta(days=i),
+            "language": ["en", "es", "de"][i % 3],
+            "reported_location": ["London", "Madrid", "Berlin"][i % 3],
+            "description": f"my own bio number {i}",
+        }
+        for i in range(n)
+    ]
 
 
 def _signup_burst(n: int = 40) -> list[dict]:
-    return [{"account_id": f"burst{i}", "screen_name": f"user_{i}", "created_at": BURST_DAY - dt.timedelta(hours=1),
-             "language": "en", "reported_location": "Paris", "description": f"bio {i}"} for i in range(n)]
+    return [
+        {
+            "account_id": f"burst{i}",
+            "screen_name": f"user_{i}",
+            "created_at": BURST_DAY - dt.timedelta(hours=1),
+            "language": "en",
+            "reported_location": "Paris",
+            "description": f"bio {i}",
+        }
+        for i in range(n)
+    ]
 
 
 def _ordinary(acc: str) -> dict:
@@ -100,8 +125,9 @@ def test_removing_a_features_evidence_lowers_the_score(ws, priors, feature):
     priors.observe(_table([_matching("full", [f for f in FEATURES if f != feature])]))
     assert priors.nats("full") < full - 0.5
     # or the feature family switched off
-    without = AccountPriors(ws, [f"n{i}" for i in range(12)],
-                            PriorParams(features=tuple(f for f in FEATURES if f != feature)))
+    without = AccountPriors(
+        ws, [f"n{i}" for i in range(12)], PriorParams(features=tuple(f for f in FEATURES if f != feature))
+    )
     without.observe(_table(_signup_burst() + [_matching("full")]))
     assert without.nats("full") < full - 0.5
 
@@ -119,8 +145,14 @@ def test_evidence_rows_say_which_feature_what_value_how_rare(priors):
 
 
 def test_creation_on_the_networks_own_day_and_burst_free_days(priors):
-    priors.observe(_table([{**_ordinary("same_day"), "created_at": NET_DAY + dt.timedelta(hours=5)},
-                           {**_ordinary("quiet"), "created_at": QUIET_DAY}]))
+    priors.observe(
+        _table(
+            [
+                {**_ordinary("same_day"), "created_at": NET_DAY + dt.timedelta(hours=5)},
+                {**_ordinary("quiet"), "created_at": QUIET_DAY},
+            ]
+        )
+    )
     assert _features(priors, "same_day")["creation"] > 2.0  # 12 of 12 network sign-ups vs 1 of 340 others
     assert "creation" not in _features(priors, "quiet")
 
@@ -144,8 +176,13 @@ def test_accounts_joining_the_network_teach_it_new_values(priors):
 
 # -- the watcher ------------------------------------------------------------------------------------------------
 def _post(acc: str, minute: float = 30.0) -> dict:
-    return {"action_id": f"{acc}_p0", "account_id": acc, "kind": "post", "acted_at": at(minute).isoformat(),
-            "text": f"a quiet day for {acc}, nothing to report"}
+    return {
+        "action_id": f"{acc}_p0",
+        "account_id": acc,
+        "kind": "post",
+        "acted_at": at(minute).isoformat(),
+        "text": f"a quiet day for {acc}, nothing to report",
+    }
 
 
 def _profile_line(row: dict) -> dict:
@@ -155,8 +192,10 @@ def _profile_line(row: dict) -> dict:
 @pytest.fixture
 def known(ws, scenario):
     seeds = scenario["seeds"]
-    net = [{**r, "account_id": s} for r, s in zip(_network(len(seeds)), seeds)]
-    org = [{**r, "account_id": o} for r, o in zip(_background(len(scenario["organic"])), scenario["organic"])]
+    net = [{**r, "account_id": s} for r, s in zip(_network(len(seeds)), seeds, strict=False)]
+    org = [
+        {**r, "account_id": o} for r, o in zip(_background(len(scenario["organic"])), scenario["organic"], strict=False)
+    ]
     _insert(ws, net + org + _background(200, prefix="z"))
     return scenario
 
@@ -173,8 +212,13 @@ def test_watcher_flags_a_network_like_signup_at_its_first_action(ws, known):
     feats = {x["feature"] for x in f.evidence["account_priors"]}
     assert {"name_template", "creation", "language", "reported_location", "description"} <= feats
     assert f.evidence["account_prior_nats"] >= w.min_nats
-    nats = dict(zip(w.trajectory_table().column("account_id").to_pylist(),
-                    w.trajectory_table().column("nats").to_pylist()))
+    nats = dict(
+        zip(
+            w.trajectory_table().column("account_id").to_pylist(),
+            w.trajectory_table().column("nats").to_pylist(),
+            strict=False,
+        )
+    )
     assert nats["newbie"] == 0.0
 
 
@@ -200,9 +244,21 @@ def test_profiles_are_found_in_the_workspace_and_priors_can_be_off(ws, known):
 
 
 def test_twarc2_users_become_profiles():
-    page = {"data": [{"id": "9", "author_id": "42", "created_at": "2019-08-12T02:00:00.000Z", "text": "hi there"}],
-            "includes": {"users": [{"id": "42", "username": "wan12345678", "created_at": "2019-08-11T00:00:00.000Z",
-                                    "lang": "zh", "location": "", "description": "x"}]}}
+    page = {
+        "data": [{"id": "9", "author_id": "42", "created_at": "2019-08-12T02:00:00.000Z", "text": "hi there"}],
+        "includes": {
+            "users": [
+                {
+                    "id": "42",
+                    "username": "wan12345678",
+                    "created_at": "2019-08-11T00:00:00.000Z",
+                    "lang": "zh",
+                    "location": "",
+                    "description": "x",
+                }
+            ]
+        },
+    }
     b = batch_from_records([page])
     assert b.accounts.to_pylist()[0]["screen_name"] == "wan12345678"
     assert b.accounts.to_pylist()[0]["created_at"] == dt.datetime(2019, 8, 11)
@@ -212,16 +268,29 @@ def test_vpn_logins_count_when_the_network_uses_vpns(ws, known):
     from expand_scenario import insert_infra
 
     # seeds log in through VPN exits on different prefixes; organic accounts from home broadband, few via VPN
-    insert_infra(ws, [(s, f"45.76.{i}.0/24", 20473, "US", True) for i, s in enumerate(known["seeds"])]
-                 + [(f"o{i}", f"81.{i}.0.0/16", 2856, "GB", i < 3) for i in range(60)])
+    insert_infra(
+        ws,
+        [(s, f"45.76.{i}.0/24", 20473, "US", True) for i, s in enumerate(known["seeds"])]
+        + [(f"o{i}", f"81.{i}.0.0/16", 2856, "GB", i < 3) for i in range(60)],
+    )
     w = Watcher(ws, known["seeds"], expand_first=False, record_trajectories=True, use_priors=False)
-    b = batch_from_records([{"account_id": "vpnuser", "ip_prefix": "104.16.0.0/24", "asn": 13335, "via_vpn": True},
-                            {"account_id": "homeuser", "ip_prefix": "104.16.0.0/24", "asn": 13335,
-                             "via_vpn": False}, _post("vpnuser"), _post("homeuser")])
+    b = batch_from_records(
+        [
+            {"account_id": "vpnuser", "ip_prefix": "104.16.0.0/24", "asn": 13335, "via_vpn": True},
+            {"account_id": "homeuser", "ip_prefix": "104.16.0.0/24", "asn": 13335, "via_vpn": False},
+            _post("vpnuser"),
+            _post("homeuser"),
+        ]
+    )
     assert b.logins.column("via_vpn").to_pylist() == [True, False]
     w.process(b.actions, b.hashtags, b.urls, b.mentions, b.logins)
-    nats = dict(zip(w.trajectory_table().column("account_id").to_pylist(),
-                    w.trajectory_table().column("nats").to_pylist()))
+    nats = dict(
+        zip(
+            w.trajectory_table().column("account_id").to_pylist(),
+            w.trajectory_table().column("nats").to_pylist(),
+            strict=False,
+        )
+    )
     assert nats["vpnuser"] > nats["homeuser"] + 0.5
     assert nats["homeuser"] == 0.0
 

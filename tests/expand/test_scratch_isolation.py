@@ -16,20 +16,50 @@ PARAMS = ExpansionParams(window_s=600, rounds=1)
 
 
 def _scratch_relations(ws) -> list[str]:
-    return [r[0] for r in ws.engine.sql(
-        "SELECT table_name FROM information_schema.tables WHERE starts_with(table_name, '__fw_')").rows()]
+    return [
+        r[0]
+        for r in ws.engine.sql(
+            "SELECT table_name FROM information_schema.tables WHERE starts_with(table_name, '__fw_')"
+        ).rows()
+    ]
 
 
 def _batches():
-    first = [{"action_id": f"newamp_r{k}", "account_id": "newamp", "kind": "repost",
-              "acted_at": at(k % 4 * 7 + k * 97 + 1).isoformat(), "target_action_id": f"s{k % 4 + 1}_p{k}",
-              "target_account_id": f"s{k % 4 + 1}", "text": "RT"} for k in range(3)]
-    second = [{"action_id": f"newamp_r{k}", "account_id": "newamp", "kind": "repost",
-               "acted_at": at(k % 4 * 7 + k * 97 + 1).isoformat(), "target_action_id": f"s{k % 4 + 1}_p{k}",
-               "target_account_id": f"s{k % 4 + 1}", "text": "RT"} for k in range(3, 6)]
-    second += [{"action_id": f"newbie_p{k}", "account_id": "newbie", "kind": "post",
-                "acted_at": at(30 + 50 * k).isoformat(), "text": f"hello world number {k} from me",
-                "hashtags": ["news"]} for k in range(4)]
+    first = [
+        {
+            "action_id": f"newamp_r{k}",
+            "account_id": "newamp",
+            "kind": "repost",
+            "acted_at": at(k % 4 * 7 + k * 97 + 1).isoformat(),
+            "target_action_id": f"s{k % 4 + 1}_p{k}",
+            "target_account_id": f"s{k % 4 + 1}",
+            "text": "RT",
+        }
+        for k in range(3)
+    ]
+    second = [
+        {
+            "action_id": f"newamp_r{k}",
+            "account_id": "newamp",
+            "kind": "repost",
+            "acted_at": at(k % 4 * 7 + k * 97 + 1).isoformat(),
+            "target_action_id": f"s{k % 4 + 1}_p{k}",
+            "target_account_id": f"s{k % 4 + 1}",
+            "text": "RT",
+        }
+        for k in range(3, 6)
+    ]
+    second += [
+        {
+            "action_id": f"newbie_p{k}",
+            "account_id": "newbie",
+            "kind": "post",
+            "acted_at": at(30 + 50 * k).isoformat(),
+            "text": f"hello world number {k} from me",
+            "hashtags": ["news"],
+        }
+        for k in range(4)
+    ]
     return [batch_from_records(first), batch_from_records(second)]
 
 

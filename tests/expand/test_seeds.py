@@ -43,9 +43,11 @@ def test_network_seeds_need_a_finished_run(ws, scenario):
 def test_network_seeds_take_the_latest_finished_run(ws, scenario):
     e = ws.engine
     _runs(e, ("r1", "done", "2024-01-01"), ("r2", "done", "2024-02-01"), ("r3", "running", "2024-03-01"))
-    e.sql("INSERT INTO network_members (run_id, network_id, account_id) VALUES "
-          "('r1', 'N0001', 's1'), ('r2', 'N0001', 's2'), ('r2', 'N0001', 's3'), ('r1', 'N0002', 's1'), "
-          "('r3', 'N0001', 'o1')")
+    e.sql(
+        "INSERT INTO network_members (run_id, network_id, account_id) VALUES "
+        "('r1', 'N0001', 's1'), ('r2', 'N0001', 's2'), ('r2', 'N0001', 's3'), ('r1', 'N0002', 's1'), "
+        "('r3', 'N0001', 'o1')"
+    )
     assert resolve_seeds(ws, "network:N0001").account_ids == ["s2", "s3"]  # r3 has not finished
     assert resolve_seeds(ws, "network:r1/N0001").account_ids == ["s1"]
     # ids are renumbered by every run: an id only an older run has is an error naming the run to use

@@ -14,16 +14,32 @@ def _fresh_reposts(account: str, n: int, delay_min: float = 1.0) -> list[dict]:
     out = []
     for k in range(n):
         si = k % 4
-        out.append({"action_id": f"{account}_r{k}", "account_id": account, "kind": "repost",
-                    "acted_at": at(si * 7 + k * 97 + delay_min).isoformat(), "target_action_id": f"s{si + 1}_p{k}",
-                    "target_account_id": f"s{si + 1}", "text": "RT"})
+        out.append(
+            {
+                "action_id": f"{account}_r{k}",
+                "account_id": account,
+                "kind": "repost",
+                "acted_at": at(si * 7 + k * 97 + delay_min).isoformat(),
+                "target_action_id": f"s{si + 1}_p{k}",
+                "target_account_id": f"s{si + 1}",
+                "text": "RT",
+            }
+        )
     return out
 
 
 def _organic_new(account: str, n: int) -> list[dict]:
-    return [{"action_id": f"{account}_p{k}", "account_id": account, "kind": "post",
-             "acted_at": at(30 + 50 * k).isoformat(), "text": f"hello world number {k} from me", "hashtags": ["news"]}
-            for k in range(n)]
+    return [
+        {
+            "action_id": f"{account}_p{k}",
+            "account_id": account,
+            "kind": "post",
+            "acted_at": at(30 + 50 * k).isoformat(),
+            "text": f"hello world number {k} from me",
+            "hashtags": ["news"],
+        }
+        for k in range(n)
+    ]
 
 
 def _watcher(ws, scenario, **kw):
@@ -64,11 +80,27 @@ def test_one_action_per_batch_flags_at_the_same_point(ws, scenario):
 def test_new_anchor_posts_grow_the_index(ws, scenario):
     w = _watcher(ws, scenario)
     t = T0 + dt.timedelta(days=2)
-    recs = [{"action_id": f"s1_new{k}", "account_id": "s1", "kind": "post", "acted_at": (t + dt.timedelta(hours=k)).isoformat(),
-             "text": f"a brand new narrative number {k} about the riots"} for k in range(5)]
-    recs += [{"action_id": f"late_r{k}", "account_id": "late", "kind": "repost",
-              "acted_at": (t + dt.timedelta(hours=k, seconds=40)).isoformat(), "target_action_id": f"s1_new{k}",
-              "target_account_id": "s1"} for k in range(5)]
+    recs = [
+        {
+            "action_id": f"s1_new{k}",
+            "account_id": "s1",
+            "kind": "post",
+            "acted_at": (t + dt.timedelta(hours=k)).isoformat(),
+            "text": f"a brand new narrative number {k} about the riots",
+        }
+        for k in range(5)
+    ]
+    recs += [
+        {
+            "action_id": f"late_r{k}",
+            "account_id": "late",
+            "kind": "repost",
+            "acted_at": (t + dt.timedelta(hours=k, seconds=40)).isoformat(),
+            "target_action_id": f"s1_new{k}",
+            "target_account_id": "s1",
+        }
+        for k in range(5)
+    ]
     b = batch_from_records(recs)
     w.process(b.actions, b.hashtags, b.urls, b.mentions)
     traj = w.trajectory_table().to_pylist()
@@ -87,19 +119,43 @@ def test_threshold_from_min_nats_controls_flagging(ws, scenario):
 
 
 def test_twarc2_pages_and_canonical_lines(tmp_path):
-    page = {"data": [
-        {"id": "10", "author_id": "u1", "created_at": "2019-08-12T03:00:00.000Z", "text": "RT @a: hi",
-         "referenced_tweets": [{"type": "retweeted", "id": "9"}],
-         "entities": {"hashtags": [{"tag": "HK"}], "mentions": [{"username": "a", "id": "5"}]}},
-        {"id": "11", "author_id": "u2", "created_at": "2019-08-12T03:01:00.000Z", "text": "hello",
-         "in_reply_to_user_id": "5", "referenced_tweets": [{"type": "replied_to", "id": "9"}]}],
-        "includes": {"tweets": [{"id": "9", "author_id": "5"}]}}
-    line = {"action_id": "12", "account_id": "u3", "kind": "post", "acted_at": 1565578800, "text": "x",
-            "hashtags": ["#News"], "urls": ["https://e.com/a"]}
+    page = {
+        "data": [
+            {
+                "id": "10",
+                "author_id": "u1",
+                "created_at": "2019-08-12T03:00:00.000Z",
+                "text": "RT @a: hi",
+                "referenced_tweets": [{"type": "retweeted", "id": "9"}],
+                "entities": {"hashtags": [{"tag": "HK"}], "mentions": [{"username": "a", "id": "5"}]},
+            },
+            {
+                "id": "11",
+                "author_id": "u2",
+                "created_at": "2019-08-12T03:01:00.000Z",
+                "text": "hello",
+                "in_reply_to_user_id": "5",
+                "referenced_tweets": [{"type": "replied_to", "id": "9"}],
+            },
+        ],
+        "includes": {"tweets": [{"id": "9", "author_id": "5"}]},
+    }
+    line = {
+        "action_id": "12",
+        "account_id": "u3",
+        "kind": "post",
+        "acted_at": 1565578800,
+        "text": "x",
+        "hashtags": ["#News"],
+        "urls": ["https://e.com/a"],
+    }
     b = batch_from_records([page, line])
     rows = b.actions.to_pylist()
     assert [(r["action_id"], r["kind"], r["target_action_id"], r["target_account_id"]) for r in rows] == [
-        ("10", "repost", "9", "5"), ("11", "reply", "9", "5"), ("12", "post", None, None)]
+        ("10", "repost", "9", "5"),
+        ("11", "reply", "9", "5"),
+        ("12", "post", None, None),
+    ]
     assert rows[2]["acted_at"] == dt.datetime(2019, 8, 12, 3, 0)
     assert sorted(b.hashtags.column("hashtag").to_pylist()) == ["hk", "news"]
     assert b.mentions.column("mentioned_account_id").to_pylist() == ["5"]
@@ -125,8 +181,11 @@ def test_directory_feed_remembers_processed_files(tmp_path):
 def test_stream_logins_add_infrastructure_evidence(ws, scenario):
     from expand_scenario import insert_infra
 
-    insert_infra(ws, [(s, "45.76.1.0/24", 20473, "US", True) for s in scenario["seeds"]]
-                 + [(f"o{i}", f"81.{i}.0.0/16", 2856, "GB", False) for i in range(60)])
+    insert_infra(
+        ws,
+        [(s, "45.76.1.0/24", 20473, "US", True) for s in scenario["seeds"]]
+        + [(f"o{i}", f"81.{i}.0.0/16", 2856, "GB", False) for i in range(60)],
+    )
     recs = _fresh_reposts("newamp", 1)
     plain = _watcher(ws, scenario)
     b = batch_from_records(recs)

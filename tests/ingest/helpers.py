@@ -6,17 +6,18 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from fwtest import FIXTURES
-
 from flockwatch import schema
 from flockwatch.workspace import Workspace
+
+from fwtest import FIXTURES
 
 FIX = FIXTURES / "ingest"
 
 #: reader name → its hand-written fixtures (the first is the one the contract suite uses).
 READER_FIXTURES: dict[str, list[Path]] = {
-    "twitter_io_archive": [FIX / "twitter_io_archive" / f for f in (
-        "tweets.csv", "users.csv", "users_noprefix.csv", "ira2018_tweets.csv")],
+    "twitter_io_archive": [
+        FIX / "twitter_io_archive" / f for f in ("tweets.csv", "users.csv", "users_noprefix.csv", "ira2018_tweets.csv")
+    ],
     "twarc2_jsonl": [FIX / "twarc2_jsonl" / f for f in ("pages.jsonl", "flat.jsonl")],
     "coortweet_share_log": [FIX / "coortweet_share_log" / f for f in ("shares.csv", "german.csv")],
     "cnt_csv": [FIX / "cnt_csv" / "messages.csv"],
@@ -27,8 +28,13 @@ READER_FIXTURES: dict[str, list[Path]] = {
 
 #: reader name → (canonical table holding one row per good source record, its id column or None for a count).
 UNIT_TABLE: dict[str, str] = {
-    "twitter_io_archive": "actions", "twarc2_jsonl": "actions", "coortweet_share_log": "actions",
-    "cnt_csv": "actions", "ira_csv": "actions", "login_events": "infrastructure", "canonical": "actions",
+    "twitter_io_archive": "actions",
+    "twarc2_jsonl": "actions",
+    "coortweet_share_log": "actions",
+    "cnt_csv": "actions",
+    "ira_csv": "actions",
+    "login_events": "infrastructure",
+    "canonical": "actions",
 }
 
 

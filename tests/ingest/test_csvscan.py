@@ -38,8 +38,10 @@ def test_mixed_crlf_and_lf_line_ends_load_every_row(ws, tmp_path):
 
 def test_header_names_are_case_and_space_insensitive_and_order_free(ws, tmp_path):
     f = tmp_path / "logins.csv"
-    f.write_bytes(b"\xef\xbb\xbf Via_VPN,Country,ASN,IP_Prefix,Login_Time,UserID\ntrue,CN,4134,10.0.0.0/24,"
-                  b"2019-08-01 00:00:00,u1\n")
+    f.write_bytes(
+        b"\xef\xbb\xbf Via_VPN,Country,ASN,IP_Prefix,Login_Time,UserID\ntrue,CN,4134,10.0.0.0/24,"
+        b"2019-08-01 00:00:00,u1\n"
+    )
     [s] = ingest_paths(ws, [f])
     assert s.format == "login_events" and s.rows_loaded == 1
     assert ws.engine.sql("SELECT account_id, asn, via_vpn FROM infrastructure").rows() == [("u1", 4134, True)]
@@ -53,26 +55,39 @@ def test_a_file_without_a_header_is_refused(ws, tmp_path):
 
 
 TIME_SAMPLES = [
-    "2019-08-01 10:20:30", "2019-08-01 10:20", "2019-8-1 10:20:30", "2019-08-01", " 2019-08-01 10:20:3",
-    "2019-08-01 10:20 ", "2019-13-45 10:20", "2019-02-30 00:00:00", "2019-08-01 24:00:00", "2019-1-1 10:10:1",
-    "08/01/2019 10:20", "2019-08-01T10:20:30+02:00", "2019-08-01T10:20:30Z", "2019-08-01 10:20:30.5",
-    "not a time at all", "2019-08-01 1:20:30", "", "   ",
+    "2019-08-01 10:20:30",
+    "2019-08-01 10:20",
+    "2019-8-1 10:20:30",
+    "2019-08-01",
+    " 2019-08-01 10:20:3",
+    "2019-08-01 10:20 ",
+    "2019-13-45 10:20",
+    "2019-02-30 00:00:00",
+    "2019-08-01 24:00:00",
+    "2019-1-1 10:10:1",
+    "08/01/2019 10:20",
+    "2019-08-01T10:20:30+02:00",
+    "2019-08-01T10:20:30Z",
+    "2019-08-01 10:20:30.5",
+    "not a time at all",
+    "2019-08-01 1:20:30",
+    "",
+    "   ",
 ]
 
 
 @pytest.mark.parametrize("value", TIME_SAMPLES)
 def test_time_fast_path_agrees_with_the_general_parser(value):
     """The single-layout fast path of sql_time never changes a result: it equals the list + ISO parse alone."""
-    from flockwatch.engine import DuckDBEngine
     from flockwatch.core.sql import sql_literal
+    from flockwatch.engine import DuckDBEngine
     from flockwatch.ingest.csvscan import TIME_FORMATS, sql_time
 
     e = DuckDBEngine.memory()
     try:
         v = f"nullif({sql_literal(value)}, '')"
         fmts = ", ".join(sql_literal(f) for f in TIME_FORMATS)
-        general = (f"coalesce(try_strptime(trim({v}), [{fmts}]), "
-                   f"CAST(TRY_CAST(trim({v}) AS TIMESTAMPTZ) AS TIMESTAMP))")
+        general = f"coalesce(try_strptime(trim({v}), [{fmts}]), CAST(TRY_CAST(trim({v}) AS TIMESTAMPTZ) AS TIMESTAMP))"
         fast, slow = e.sql(f"SELECT {sql_time(v)}, {general}").one()
         assert fast == slow
     finally:
@@ -81,9 +96,12 @@ def test_time_fast_path_agrees_with_the_general_parser(value):
 
 def test_archive_times_in_both_layouts_parse_to_utc(ws, tmp_path):
     f = tmp_path / "logins.csv"
-    f.write_bytes(HEADER + b"\nu1,2019-08-01 10:20:30,10.0.0.0/24,1,CN,true\nu2,2019-08-01 10:20,10.0.0.0/24,1,CN,"
-                  b"true\nu3,2019-08-01T12:20:30+02:00,10.0.0.0/24,1,CN,true\n")
+    f.write_bytes(
+        HEADER + b"\nu1,2019-08-01 10:20:30,10.0.0.0/24,1,CN,true\nu2,2019-08-01 10:20,10.0.0.0/24,1,CN,"
+        b"true\nu3,2019-08-01T12:20:30+02:00,10.0.0.0/24,1,CN,true\n"
+    )
     ingest_paths(ws, [f])
-    got = ws.engine.sql("SELECT account_id, strftime(seen_at, '%Y-%m-%d %H:%M:%S') FROM infrastructure "
-                        "ORDER BY 1").rows()
+    got = ws.engine.sql(
+        "SELECT account_id, strftime(seen_at, '%Y-%m-%d %H:%M:%S') FROM infrastructure ORDER BY 1"
+    ).rows()
     assert got == [("u1", "2019-08-01 10:20:30"), ("u2", "2019-08-01 10:20:00"), ("u3", "2019-08-01 10:20:30")]

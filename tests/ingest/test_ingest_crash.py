@@ -27,9 +27,9 @@ def _big_archive(path, rows: int) -> None:
             rt = i % 3 == 0
             fh.write(
                 f"{10**15 + i},{1000 + i % 997},user{i % 997},{i % 5000},{i % 300},2018-01-01 00:00,zh,"
-                f"\"text number {i}, with a comma\",2019-08-01 {i % 24:02d}:{i % 60:02d},,,,"
+                f'"text number {i}, with a comma",2019-08-01 {i % 24:02d}:{i % 60:02d},,,,'
                 f"{'True' if rt else 'False'},{1000 + (i + 1) % 997 if rt else ''},{10**15 + i // 2 if rt else ''},"
-                f"\"[hk, tag{i % 50}]\",[https://site{i % 100}.com/p],[{1000 + (i + 7) % 997}]\n"
+                f'"[hk, tag{i % 50}]",[https://site{i % 100}.com/p],[{1000 + (i + 7) % 997}]\n'
             )
 
 

@@ -18,7 +18,7 @@ from .helpers import READER_FIXTURES, dump, expected_path
 CASES = [(name, f) for name, files in READER_FIXTURES.items() for f in files]
 
 
-@pytest.mark.parametrize("reader,fixture", CASES, ids=[f"{n}:{f.name}" for n, f in CASES])
+@pytest.mark.parametrize(("reader", "fixture"), CASES, ids=[f"{n}:{f.name}" for n, f in CASES])
 def test_fixture_loads_to_golden_rows(reader, fixture, ws):
     [summary] = ingest_paths(ws, [fixture])
     assert summary.format == reader

@@ -25,9 +25,12 @@ from .helpers import UNIT_TABLE
 
 ROWS = 300
 BAD_SHARE = 0.6
-SETTINGS = settings(max_examples=6, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                           HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 
 
@@ -41,47 +44,151 @@ class Layout:
     text_col: str
 
 
-ARCHIVE = (
-    "tweetid,userid,user_display_name,user_screen_name,user_reported_location,user_profile_description,"
-    "user_profile_url,follower_count,following_count,account_creation_date,account_language,tweet_language,"
-    "tweet_text,tweet_time,tweet_client_name,in_reply_to_userid,in_reply_to_tweetid,quoted_tweet_tweetid,"
-    "is_retweet,retweet_userid,retweet_tweetid,latitude,longitude,quote_count,reply_count,like_count,"
-    "retweet_count,hashtags,urls,user_mentions"
-).split(",")
+ARCHIVE = [
+    "tweetid",
+    "userid",
+    "user_display_name",
+    "user_screen_name",
+    "user_reported_location",
+    "user_profile_description",
+    "user_profile_url",
+    "follower_count",
+    "following_count",
+    "account_creation_date",
+    "account_language",
+    "tweet_language",
+    "tweet_text",
+    "tweet_time",
+    "tweet_client_name",
+    "in_reply_to_userid",
+    "in_reply_to_tweetid",
+    "quoted_tweet_tweetid",
+    "is_retweet",
+    "retweet_userid",
+    "retweet_tweetid",
+    "latitude",
+    "longitude",
+    "quote_count",
+    "reply_count",
+    "like_count",
+    "retweet_count",
+    "hashtags",
+    "urls",
+    "user_mentions",
+]
 
 
 def _archive(i: int, text: str) -> list[str]:
     row = dict.fromkeys(ARCHIVE, "")
-    row.update(tweetid=str(10**15 + i), userid=str(500 + i % 7), user_screen_name=f"u{i % 7}", tweet_text=text,
-               tweet_time=f"2019-08-01 12:{i % 60:02d}", is_retweet="False", follower_count=str(i),
-               hashtags="[a, b]", urls="[]", user_mentions=f"[{i}]", latitude="absent")
+    row.update(
+        tweetid=str(10**15 + i),
+        userid=str(500 + i % 7),
+        user_screen_name=f"u{i % 7}",
+        tweet_text=text,
+        tweet_time=f"2019-08-01 12:{i % 60:02d}",
+        is_retweet="False",
+        follower_count=str(i),
+        hashtags="[a, b]",
+        urls="[]",
+        user_mentions=f"[{i}]",
+        latitude="absent",
+    )
     return [row[c] for c in ARCHIVE]
 
 
 LAYOUTS = {
     "twitter_io_archive": Layout("twitter_io_archive", ARCHIVE, _archive, "tweetid", "tweet_time", "tweet_text"),
     "coortweet_share_log": Layout(
-        "coortweet_share_log", ["object_id", "account_id", "content_id", "timestamp_share"],
-        lambda i, t: [f"o{i % 3}", f"a{i % 5}", f"c{i}", f"{1623881091 + i}.5"], "content_id", "timestamp_share",
-        "content_id"),
+        "coortweet_share_log",
+        ["object_id", "account_id", "content_id", "timestamp_share"],
+        lambda i, t: [f"o{i % 3}", f"a{i % 5}", f"c{i}", f"{1623881091 + i}.5"],
+        "content_id",
+        "timestamp_share",
+        "content_id",
+    ),
     "cnt_csv": Layout(
-        "cnt_csv", ["message_id", "user_id", "username", "repost_id", "reply_id", "message", "timestamp", "urls"],
-        lambda i, t: [f"m{i}", f"u{i % 5}", "name", "" if i % 3 else "m0", "", t, str(1600000000 + i),
-                      "http://x.org/a b.com"], "message_id", "timestamp", "message"),
+        "cnt_csv",
+        ["message_id", "user_id", "username", "repost_id", "reply_id", "message", "timestamp", "urls"],
+        lambda i, t: [
+            f"m{i}",
+            f"u{i % 5}",
+            "name",
+            "" if i % 3 else "m0",
+            "",
+            t,
+            str(1600000000 + i),
+            "http://x.org/a b.com",
+        ],
+        "message_id",
+        "timestamp",
+        "message",
+    ),
     "ira_csv": Layout(
-        "ira_csv", ["author_id", "content", "region", "language", "publish_date", "harvested_date", "following",
-                    "followers", "updates", "post_type", "retweet"],
-        lambda i, t: [f"AUTHOR{i % 4}", t, "United States", "English", f"2016-10-01 12:{i % 60:02d}:00",
-                      "2016-10-01 12:00:00", "1", "2", "3", "", str(i % 2)], "author_id", "publish_date", "content"),
+        "ira_csv",
+        [
+            "author_id",
+            "content",
+            "region",
+            "language",
+            "publish_date",
+            "harvested_date",
+            "following",
+            "followers",
+            "updates",
+            "post_type",
+            "retweet",
+        ],
+        lambda i, t: [
+            f"AUTHOR{i % 4}",
+            t,
+            "United States",
+            "English",
+            f"2016-10-01 12:{i % 60:02d}:00",
+            "2016-10-01 12:00:00",
+            "1",
+            "2",
+            "3",
+            "",
+            str(i % 2),
+        ],
+        "author_id",
+        "publish_date",
+        "content",
+    ),
     "login_events": Layout(
-        "login_events", ["userid", "login_time", "ip_prefix", "asn", "country", "via_vpn"],
-        lambda i, t: [f"u{i % 9}", f"2019-08-01T00:00:{i % 60:02d}Z", f"10.{i // 256 % 256}.{i % 256}.0/24",
-                      "4134", "CN", "true"], "userid", "login_time", "country"),
+        "login_events",
+        ["userid", "login_time", "ip_prefix", "asn", "country", "via_vpn"],
+        lambda i, t: [
+            f"u{i % 9}",
+            f"2019-08-01T00:00:{i % 60:02d}Z",
+            f"10.{i // 256 % 256}.{i % 256}.0/24",
+            "4134",
+            "CN",
+            "true",
+        ],
+        "userid",
+        "login_time",
+        "country",
+    ),
     "canonical": Layout(
-        "canonical", ["platform", "action_id", "account_id", "kind", "acted_at", "target_action_id",
-                      "target_account_id", "text", "language", "client"],
-        lambda i, t: ["twitter", f"x{i}", f"u{i % 5}", "post", f"2020-01-01 00:{i % 60:02d}:00", "", "", t, "en",
-                      ""], "action_id", "acted_at", "text"),
+        "canonical",
+        [
+            "platform",
+            "action_id",
+            "account_id",
+            "kind",
+            "acted_at",
+            "target_action_id",
+            "target_account_id",
+            "text",
+            "language",
+            "client",
+        ],
+        lambda i, t: ["twitter", f"x{i}", f"u{i % 5}", "post", f"2020-01-01 00:{i % 60:02d}:00", "", "", t, "en", ""],
+        "action_id",
+        "acted_at",
+        "text",
+    ),
 }
 
 BAD_KINDS = ["truncated", "encoding", "wrong_type", "missing_id", "extra_cols", "broken_quote", "huge_truncated"]
@@ -170,8 +277,13 @@ for _name in LAYOUTS:
 
 # -- twarc2 JSONL -------------------------------------------------------------------------------------------------
 def _tweet(i: int, text: str) -> dict:
-    return {"id": str(10**12 + i), "author_id": str(i % 6), "created_at": f"2022-03-01T10:{i % 60:02d}:00.000Z",
-            "text": text, "entities": {"hashtags": [{"tag": "Tag"}]}}
+    return {
+        "id": str(10**12 + i),
+        "author_id": str(i % 6),
+        "created_at": f"2022-03-01T10:{i % 60:02d}:00.000Z",
+        "text": text,
+        "entities": {"hashtags": [{"tag": "Tag"}]},
+    }
 
 
 def _jsonl_bad(i: int, kind: str) -> bytes:
@@ -199,8 +311,11 @@ def test_twarc2_jsonl_malformed_lines(tmp_path_factory, seed, texts):
     lines, bad, n_good = [], set(), 0
     for r in range(ROWS):
         if r in bad_rows:
-            lines.append(_jsonl_bad(r, rng.choice(["truncated", "encoding", "wrong_type", "missing_id",
-                                                   "not_object", "no_author"])))
+            lines.append(
+                _jsonl_bad(
+                    r, rng.choice(["truncated", "encoding", "wrong_type", "missing_id", "not_object", "no_author"])
+                )
+            )
             bad.add(r + 1)
         else:
             text = "z" * 100_000 if rng.random() < 0.02 else texts[r % len(texts)]

@@ -6,9 +6,10 @@ import csv
 import gzip
 
 import pytest
-from fwtest import shared_data
 
 from flockwatch.ingest import ingest_paths
+
+from fwtest import shared_data
 
 pytestmark = pytest.mark.shared_data
 

@@ -57,8 +57,12 @@ def test_insert_keeps_the_first_row_per_key_and_skips_existing_keys(ws, tmp_path
     assert got == [("a1", "u1", "post"), ("a2", "u1", "post")]
 
     def later(ctx: ReadContext) -> ReadResult:
-        ctx.insert("actions", "SELECT 'twitter' AS platform, 'a2' AS action_id, 'u9' AS account_id, "
-                              "'repost' AS kind UNION ALL SELECT 'twitter', 'a3', 'u9', 'post'", cols)
+        ctx.insert(
+            "actions",
+            "SELECT 'twitter' AS platform, 'a2' AS action_id, 'u9' AS account_id, "
+            "'repost' AS kind UNION ALL SELECT 'twitter', 'a3', 'u9', 'post'",
+            cols,
+        )
         return ReadResult(2)
 
     s2 = ingest_file(ws, _file(tmp_path, "two"), _ScriptedReader(later))

@@ -16,7 +16,9 @@ def _insert(ws, name, rows):
 
 def test_chinese_aware_terms():
     e = DuckDBEngine.memory()
-    got = e.sql(f"SELECT {terms_sql('t')} FROM (SELECT 'RT @hk: 反对暴徒! Stop the riots #HK https://x.co/a 5' t)").one()[0]
+    got = e.sql(
+        f"SELECT {terms_sql('t')} FROM (SELECT 'RT @hk: 反对暴徒! Stop the riots #HK https://x.co/a 5' t)"
+    ).one()[0]
     assert {"反对", "对暴", "暴徒"} <= set(got)
     assert {"stop", "riots", "stop riots"} <= set(got)
     assert not {"the", "hk", "rt", "https", "5"} & set(got)
@@ -29,24 +31,64 @@ def corpus(ws):
     for i in range(6):  # network: 3 accounts, pushes #riots and a state-media domain
         aid = f"n{i}"
         when = week1 if i < 3 else week2
-        actions.append({"platform": "t", "action_id": aid, "account_id": f"net{i % 3}", "kind": "post",
-                        "acted_at": when + dt.timedelta(minutes=i), "text": "香港暴徒 riots must stop",
-                        "language": "zh"})
+        actions.append(
+            {
+                "platform": "t",
+                "action_id": aid,
+                "account_id": f"net{i % 3}",
+                "kind": "post",
+                "acted_at": when + dt.timedelta(minutes=i),
+                "text": "香港暴徒 riots must stop",
+                "language": "zh",
+            }
+        )
         tags.append({"platform": "t", "action_id": aid, "hashtag": "riots"})
         if i >= 3:
             tags.append({"platform": "t", "action_id": aid, "hashtag": "antiviolence"})
-        urls.append({"platform": "t", "action_id": aid, "url": f"https://www.statenews.example/{i}",
-                     "domain": "www.statenews.example"})
-    actions.append({"platform": "t", "action_id": "n-rt", "account_id": "net0", "kind": "repost",
-                    "acted_at": week2, "target_account_id": "statemedia", "language": "zh"})
-    actions.append({"platform": "t", "action_id": "n-rt2", "account_id": "net1", "kind": "repost",
-                    "acted_at": week2, "target_account_id": "statemedia", "language": "zh"})
+        urls.append(
+            {
+                "platform": "t",
+                "action_id": aid,
+                "url": f"https://www.statenews.example/{i}",
+                "domain": "www.statenews.example",
+            }
+        )
+    actions.append(
+        {
+            "platform": "t",
+            "action_id": "n-rt",
+            "account_id": "net0",
+            "kind": "repost",
+            "acted_at": week2,
+            "target_account_id": "statemedia",
+            "language": "zh",
+        }
+    )
+    actions.append(
+        {
+            "platform": "t",
+            "action_id": "n-rt2",
+            "account_id": "net1",
+            "kind": "repost",
+            "acted_at": week2,
+            "target_account_id": "statemedia",
+            "language": "zh",
+        }
+    )
     mentions.append({"platform": "t", "action_id": "n0", "mentioned_account_id": "statemedia"})
     for i in range(40):  # background: many accounts, mostly other things
         aid = f"b{i}"
-        actions.append({"platform": "t", "action_id": aid, "account_id": f"user{i}", "kind": "post",
-                        "acted_at": week1 + dt.timedelta(hours=i), "text": "lovely weather in the park",
-                        "language": "en"})
+        actions.append(
+            {
+                "platform": "t",
+                "action_id": aid,
+                "account_id": f"user{i}",
+                "kind": "post",
+                "acted_at": week1 + dt.timedelta(hours=i),
+                "text": "lovely weather in the park",
+                "language": "en",
+            }
+        )
         tags.append({"platform": "t", "action_id": aid, "hashtag": "weather"})
         if i == 0:
             tags.append({"platform": "t", "action_id": aid, "hashtag": "riots"})
@@ -89,14 +131,12 @@ def test_unknown_accounts_give_empty_summary(corpus):
 
 def test_background_terms_from_a_sample_are_flagged_and_scaled(corpus):
     exact = summarise_narratives(corpus, ["net0", "net1", "net2"], facets=["term"])
-    sampled = summarise_narratives(corpus, ["net0", "net1", "net2"], facets=["term"],
-                                   background_term_sample_actions=20)
+    sampled = summarise_narratives(corpus, ["net0", "net1", "net2"], facets=["term"], background_term_sample_actions=20)
     ex = {r["item"]: r for r in exact.top_items("term")}
     sa = {r["item"]: r for r in sampled.top_items("term")}
     assert not any(r["background_estimated"] for r in ex.values())
     assert all(r["background_estimated"] for r in sa.values())
     # the network side is never sampled
     assert {k: v["network_n"] for k, v in sa.items()} == {k: v["network_n"] for k, v in ex.items()}
-    again = summarise_narratives(corpus, ["net0", "net1", "net2"], facets=["term"],
-                                 background_term_sample_actions=20)
+    again = summarise_narratives(corpus, ["net0", "net1", "net2"], facets=["term"], background_term_sample_actions=20)
     assert again.top.to_pylist() == sampled.top.to_pylist()  # deterministic sample

@@ -56,20 +56,39 @@ def _plant(ws, truth: set[str]) -> dict[str, list[str]]:
     organic = [f"v{i}" for i in range(N_ORGANIC)]
     for i, acc in enumerate(organic):
         rows.append((f"{acc}_r", acc, "repost", viral_at + dt.timedelta(seconds=3 * i), viral_id, viral_acc))
-    e.insert_arrow("actions", pa.table({
-        "platform": ["twitter"] * len(rows), "action_id": [r[0] for r in rows], "account_id": [r[1] for r in rows],
-        "kind": [r[2] for r in rows], "acted_at": _ts([r[3] for r in rows]),
-        "target_action_id": [r[4] for r in rows], "target_account_id": [r[5] for r in rows],
-        "text": ["RT"] * len(rows)}))
+    e.insert_arrow(
+        "actions",
+        pa.table(
+            {
+                "platform": ["twitter"] * len(rows),
+                "action_id": [r[0] for r in rows],
+                "account_id": [r[1] for r in rows],
+                "kind": [r[2] for r in rows],
+                "acted_at": _ts([r[3] for r in rows]),
+                "target_action_id": [r[4] for r in rows],
+                "target_account_id": [r[5] for r in rows],
+                "text": ["RT"] * len(rows),
+            }
+        ),
+    )
     core = sorted(truth)[:: max(1, len(truth) // 30)]
     infra = [(a, RARE_PREFIX, 64500, "US", True) for a in core + amps]
     infra += [(a, ISP_PREFIX, 4760, "HK", False) for a in organic]
     infra += [(f"u{i}", ISP_PREFIX, 4760, "HK", False) for i in range(300)]
-    e.insert_arrow("infrastructure", pa.table({
-        "platform": ["twitter"] * len(infra), "account_id": [r[0] for r in infra],
-        "seen_at": _ts([dt.datetime(2019, 8, 2)] * len(infra)), "ip_prefix": [r[1] for r in infra],
-        "asn": pa.array([r[2] for r in infra], pa.int64()), "country": [r[3] for r in infra],
-        "via_vpn": [r[4] for r in infra]}))
+    e.insert_arrow(
+        "infrastructure",
+        pa.table(
+            {
+                "platform": ["twitter"] * len(infra),
+                "account_id": [r[0] for r in infra],
+                "seen_at": _ts([dt.datetime(2019, 8, 2)] * len(infra)),
+                "ip_prefix": [r[1] for r in infra],
+                "asn": pa.array([r[2] for r in infra], pa.int64()),
+                "country": [r[3] for r in infra],
+                "via_vpn": [r[4] for r in infra],
+            }
+        ),
+    )
     return {"amplifiers": amps, "organic": organic}
 
 
@@ -99,8 +118,9 @@ def test_amplifiers_join_the_flagged_network_with_evidence(grown):
     ev = net.member_evidence[amp]
     assert ev["joined_by"] == "grow" and ev["score"] >= 0.95 and net.account_scores[amp] == ev["score"]
     assert set(ev["linked_accounts"]) <= truth and ev["linked_accounts"]
-    acts = [x["action_id"] for x in ev.get("co_action", {}).get("examples", [])] + \
-        ev.get("amplification", {}).get("action_ids", [])
+    acts = [x["action_id"] for x in ev.get("co_action", {}).get("examples", [])] + ev.get("amplification", {}).get(
+        "action_ids", []
+    )
     assert acts and set(acts) <= {f"{amp}_r0", f"{amp}_r1"}
     assert RARE_PREFIX in ev["infrastructure"]["shared_prefixes"]
     assert list(ev["network_votes"]) == [net.network_id]
@@ -117,12 +137,12 @@ def test_amplifiers_join_the_flagged_network_with_evidence(grown):
 
 
 def test_turning_growth_off_removes_them(grown, tmp_path):
-    ws, run, nets, truth, planted = grown
+    ws, run, _nets, truth, planted = grown
     off = build_networks(ws, run.run_id, grow=False)
     members = {m for n in off if n.flagged for m in n.members}
     assert not members & set(planted["amplifiers"])
     assert all(how != "grow" for n in off for how in n.joined_by.values())
-    truth_map = {a: "op" for a in truth | set(planted["amplifiers"])}
+    truth_map = dict.fromkeys(truth | set(planted["amplifiers"]), "op")
     recall_off = evaluate(ws, truth_map, run.run_id)["fused"]["recall"]
     build_networks(ws, run.run_id)
     result = evaluate(ws, truth_map, run.run_id)
@@ -167,8 +187,11 @@ def test_votes_follow_linked_seeds_and_split_prefixes():
     network_of = {"s1": "A", "s2": "A", "t1": "B"}
     # a prefix that many members of B use is one vote split by share, not one vote per member
     prefixes = {"10.0.0.0/24": Counter({"B": 300, "A": 100})}
-    ev = {"seeds": ["s1", "s2"], "co_action": {"examples": [{"seed": "s1"}]},
-          "infrastructure": {"shared_prefixes": ["10.0.0.0/24"]}}
+    ev = {
+        "seeds": ["s1", "s2"],
+        "co_action": {"examples": [{"seed": "s1"}]},
+        "infrastructure": {"shared_prefixes": ["10.0.0.0/24"]},
+    }
     votes = _votes(ev, network_of, prefixes)
     assert votes["A"] == 2.25 and votes["B"] == 0.75
     assert _votes({"seeds": ["nobody"]}, network_of, prefixes) == Counter()

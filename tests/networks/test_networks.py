@@ -44,18 +44,21 @@ def test_planted_operation_is_one_flagged_network(built):
 
 
 def test_pair_explanation_has_components_and_evidence(built):
-    ws, run, nets, truth = built
+    ws, _run, _nets, truth = built
     a, b = sorted(truth)[:2]
     res = explain_pair(ws, b, a)
-    assert res["account_a"] == a and {c["detector"] for c in res["components"]} == {"co_repost", "co_hashtag",
-                                                                                    "co_link"}
+    assert res["account_a"] == a and {c["detector"] for c in res["components"]} == {
+        "co_repost",
+        "co_hashtag",
+        "co_link",
+    }
     assert res["evidence"] and "expected by chance" in res["explanation"]
     none = explain_pair(ws, "u1", "u2")
     assert none["components"] == [] and "No calibrated link" in none["explanation"]
 
 
 def test_exports(built, tmp_path):
-    ws, run, nets, truth = built
+    ws, _run, _nets, truth = built
     members = export_members(ws, tmp_path / "m.csv")
     rows = read_csv(members)
     assert list(rows[0]) == ["network_id", "account_id", "network_score", "account_score", "joined_by"]

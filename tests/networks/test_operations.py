@@ -33,7 +33,7 @@ def _cell(prefix: str, n: int = 8) -> list[str]:
 
 
 def _clique(members: list[str], weight: float = 12.0) -> list[tuple[str, str, float]]:
-    return [(a, b, weight) for i, a in enumerate(members) for b in members[i + 1:]]
+    return [(a, b, weight) for i, a in enumerate(members) for b in members[i + 1 :]]
 
 
 def _cross(a: list[str], b: list[str], n: int, weight: float = 6.0) -> list[tuple[str, str, float]]:
@@ -41,9 +41,14 @@ def _cross(a: list[str], b: list[str], n: int, weight: float = 6.0) -> list[tupl
     return [(x, y, weight) for x, y in pairs[:: max(1, len(pairs) // n)][:n]]
 
 
-def make_run(ws: Workspace, cells: dict[str, list[str]], edges: list[tuple[str, str, float]],
-             grown: dict[str, tuple[str, dict[str, float]]] | None = None,
-             infra: list[tuple[str, str]] | None = None, background_links: int = 3) -> None:
+def make_run(
+    ws: Workspace,
+    cells: dict[str, list[str]],
+    edges: list[tuple[str, str, float]],
+    grown: dict[str, tuple[str, dict[str, float]]] | None = None,
+    infra: list[tuple[str, str]] | None = None,
+    background_links: int = 3,
+) -> None:
     """Store a finished run by hand: ``cells`` are flagged networks (id -> members), ``edges`` fused links,
     ``grown`` accounts added by growth (account -> (network, network_votes)), ``infra`` (account, prefix) sightings.
     ``N_ORGANIC`` organic accounts act once each; the first members hold ``background_links`` links to them."""
@@ -51,35 +56,82 @@ def make_run(ws: Workspace, cells: dict[str, list[str]], edges: list[tuple[str, 
     grown = grown or {}
     organic = [f"u{i}" for i in range(N_ORGANIC)]
     everyone = [m for ms in cells.values() for m in ms] + list(grown) + organic
-    e.insert_arrow("actions", pa.table({
-        "platform": ["x"] * len(everyone), "action_id": [f"act-{a}" for a in everyone], "account_id": everyone,
-        "kind": ["post"] * len(everyone), "acted_at": pa.array([T0] * len(everyone), pa.timestamp("us"))}))
+    e.insert_arrow(
+        "actions",
+        pa.table(
+            {
+                "platform": ["x"] * len(everyone),
+                "action_id": [f"act-{a}" for a in everyone],
+                "account_id": everyone,
+                "kind": ["post"] * len(everyone),
+                "acted_at": pa.array([T0] * len(everyone), pa.timestamp("us")),
+            }
+        ),
+    )
     first = [ms[0] for ms in cells.values()]
     edges = edges + [(first[i % len(first)], organic[i], 4.0) for i in range(background_links)]
-    e.sql("INSERT INTO detection_runs VALUES (?, '{}', ?, ?, 'co_repost', ?, ?, 'done')",
-          [RUN, T0, T0, len(everyone), len(edges)])
-    e.insert_arrow("fused_edges", pa.table({
-        "run_id": [RUN] * len(edges), "account_a": [min(a, b) for a, b, _ in edges],
-        "account_b": [max(a, b) for a, b, _ in edges], "weight": [w for *_, w in edges],
-        "score": [min(1.0, w / 20) for *_, w in edges], "detectors": ["co_repost"] * len(edges),
-        "components_json": ["{}"] * len(edges)}))
+    e.sql(
+        "INSERT INTO detection_runs VALUES (?, '{}', ?, ?, 'co_repost', ?, ?, 'done')",
+        [RUN, T0, T0, len(everyone), len(edges)],
+    )
+    e.insert_arrow(
+        "fused_edges",
+        pa.table(
+            {
+                "run_id": [RUN] * len(edges),
+                "account_a": [min(a, b) for a, b, _ in edges],
+                "account_b": [max(a, b) for a, b, _ in edges],
+                "weight": [w for *_, w in edges],
+                "score": [min(1.0, w / 20) for *_, w in edges],
+                "detectors": ["co_repost"] * len(edges),
+                "components_json": ["{}"] * len(edges),
+            }
+        ),
+    )
     rows = []
     for i, (nid, members) in enumerate(sorted(cells.items())):
         size = len(members) + sum(1 for n, _ in grown.values() if n == nid)
-        e.sql("INSERT INTO networks VALUES (?, ?, ?, 0.9, true, 0.8, ?, ?, ?, '[]', '[]', 'x')",
-              [RUN, nid, size, json.dumps({"co_repost": 10}), T0 + dt.timedelta(hours=i),
-               T0 + dt.timedelta(days=1, hours=i)])
+        e.sql(
+            "INSERT INTO networks VALUES (?, ?, ?, 0.9, true, 0.8, ?, ?, ?, '[]', '[]', 'x')",
+            [
+                RUN,
+                nid,
+                size,
+                json.dumps({"co_repost": 10}),
+                T0 + dt.timedelta(hours=i),
+                T0 + dt.timedelta(days=1, hours=i),
+            ],
+        )
         rows += [(nid, m, 0.9, "cluster", None) for m in members]
-    rows += [(nid, acc, 0.8, "grow", json.dumps({"joined_by": "grow", "network_votes": votes}))
-             for acc, (nid, votes) in grown.items()]
-    e.insert_arrow("network_members", pa.table({
-        "run_id": [RUN] * len(rows), "network_id": [r[0] for r in rows], "account_id": [r[1] for r in rows],
-        "account_score": [r[2] for r in rows], "joined_by": [r[3] for r in rows],
-        "evidence_json": pa.array([r[4] for r in rows], pa.string())}))
+    rows += [
+        (nid, acc, 0.8, "grow", json.dumps({"joined_by": "grow", "network_votes": votes}))
+        for acc, (nid, votes) in grown.items()
+    ]
+    e.insert_arrow(
+        "network_members",
+        pa.table(
+            {
+                "run_id": [RUN] * len(rows),
+                "network_id": [r[0] for r in rows],
+                "account_id": [r[1] for r in rows],
+                "account_score": [r[2] for r in rows],
+                "joined_by": [r[3] for r in rows],
+                "evidence_json": pa.array([r[4] for r in rows], pa.string()),
+            }
+        ),
+    )
     if infra:
-        e.insert_arrow("infrastructure", pa.table({
-            "platform": ["x"] * len(infra), "account_id": [a for a, _ in infra],
-            "seen_at": pa.array([T0] * len(infra), pa.timestamp("us")), "ip_prefix": [p for _, p in infra]}))
+        e.insert_arrow(
+            "infrastructure",
+            pa.table(
+                {
+                    "platform": ["x"] * len(infra),
+                    "account_id": [a for a, _ in infra],
+                    "seen_at": pa.array([T0] * len(infra), pa.timestamp("us")),
+                    "ip_prefix": [p for _, p in infra],
+                }
+            ),
+        )
 
 
 def _groups(ops) -> list[list[str]]:
@@ -170,7 +222,11 @@ def test_ids_are_deterministic_and_stored(ws):
     ops = build_operations(ws)
     # by member count, then smallest network id: the 16-account pair, the 10-cell, then N0003 before N0004
     assert [(o.operation_id, o.network_ids) for o in ops] == [
-        ("O0001", ["N0001", "N0002"]), ("O0002", ["N0005"]), ("O0003", ["N0003"]), ("O0004", ["N0004"])]
+        ("O0001", ["N0001", "N0002"]),
+        ("O0002", ["N0005"]),
+        ("O0003", ["N0003"]),
+        ("O0004", ["N0004"]),
+    ]
     again = build_operations(ws)
     assert [o.to_dict() for o in again] == [o.to_dict() for o in ops]
     assert ws.engine.sql("SELECT count(*) FROM operations WHERE run_id = ?", [RUN]).scalar() == 4
@@ -213,14 +269,15 @@ def test_cli_list_show_export(tmp_path, capsys):
     wdir = tmp_path / "ws"
     a, b, c = _cell("a"), _cell("b"), _cell("c")
     with Workspace.create(wdir) as ws:
-        make_run(ws, {"N0001": a, "N0002": b, "N0003": c},
-                 _clique(a) + _clique(b) + _clique(c) + _cross(a, b, 12))
+        make_run(ws, {"N0001": a, "N0002": b, "N0003": c}, _clique(a) + _clique(b) + _clique(c) + _cross(a, b, 12))
         build_operations(ws)
     w = ["--workspace", str(wdir)]
     assert main(["networks", "operations", *w, "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert [(o["operation_id"], o["networks"], o["n_members"]) for o in listed] == [
-        ("O0001", ["N0001", "N0002"], 16), ("O0002", ["N0003"], 8)]
+        ("O0001", ["N0001", "N0002"], 16),
+        ("O0002", ["N0003"], 8),
+    ]
     assert listed[0]["signals"]["ties"] == {"co_action_links": 1} and "links" not in listed[0]
     assert main(["networks", "operations", *w, "--show", "O0001", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
@@ -245,7 +302,7 @@ def test_evaluate_reports_operation_level_figures(ws, tmp_path):
     a, b, c = _cell("a"), _cell("b"), _cell("c")
     make_run(ws, {"N0001": a, "N0002": b, "N0003": c}, _clique(a) + _clique(b) + _clique(c) + _cross(a, b, 12))
     build_operations(ws)
-    truth = {m: "op1" for m in a + b + c[:4]}
+    truth = dict.fromkeys(a + b + c[:4], "op1")
     result = evaluate(ws, truth)
     assert result["operations"] == {"op1": 20}  # the older key keeps its meaning
     ops = result["candidate_operations"]
@@ -277,7 +334,7 @@ def test_pipeline_stores_operations(ws):
     planted = sorted(n.network_id for n in nets if n.flagged and len(set(n.members) & truth) > len(n.members) / 2)
     assert len(planted) >= 2
     assert ops[0].operation_id == "O0001" and set(planted) <= set(ops[0].network_ids) and len(ops[0].links) >= 1
-    result = evaluate(ws, {acc: "op" for acc in truth}, run.run_id)["candidate_operations"]
+    result = evaluate(ws, dict.fromkeys(truth, "op"), run.run_id)["candidate_operations"]
     assert result["operation_recall"] == 1.0 and result["operation_purity"] >= 0.95
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flockwatch.policy import check_ad_eligibility, decide, determinations
+
 from .policy_helpers import fact
 
 REFUSED = ["Xinhua", "People's Daily", "China Daily", "CGTN", "RT"]
@@ -12,8 +13,9 @@ ALLOWED = ["BBC", "NPR", "SVT", "Deutsche Welle"]
 
 
 def _check(reg, who, **kw):
-    (c,) = check_ad_eligibility(reg, who, policy=kw.pop("policy", "twitter-2019-08-ads"),
-                                on_date=kw.pop("on_date", "2019-09-01"), **kw)
+    (c,) = check_ad_eligibility(
+        reg, who, policy=kw.pop("policy", "twitter-2019-08-ads"), on_date=kw.pop("on_date", "2019-09-01"), **kw
+    )
     return c
 
 
@@ -45,16 +47,34 @@ def test_independent_public_broadcasters_are_exempt(shipped, who):
     assert {"funding"} <= kinds and kinds & {"safeguards", "governance"}
 
 
-@pytest.mark.parametrize("who, outlet", [
-    ("@XHNews", "Xinhua News Agency"), ("XHNews", "Xinhua News Agency"), ("http://www.xinhuanet.com/english/x.htm",
-                                                                           "Xinhua News Agency"),
-    ("news.cn", "Xinhua News Agency"), ("@PDChina", "People's Daily"), ("people.com.cn", "People's Daily"),
-    ("@ChinaDaily", "China Daily"), ("chinadaily.com.cn", "China Daily"), ("@CGTNOfficial", "CGTN"),
-    ("https://www.cgtn.com/", "CGTN"), ("@RT_com", "RT"), ("rt.com", "RT"), ("https://de.rt.com/x", "RT"),
-    ("@BBCWorld", "BBC"), ("bbcnews", "BBC"), ("bbc.co.uk", "BBC"), ("https://www.bbc.com/news", "BBC"),
-    ("@NPR", "NPR"), ("npr.org", "NPR"), ("@svtnyheter", "SVT"), ("svt.se", "SVT"), ("@dwnews", "Deutsche Welle"),
-    ("dw.com", "Deutsche Welle"),
-])
+@pytest.mark.parametrize(
+    ("who", "outlet"),
+    [
+        ("@XHNews", "Xinhua News Agency"),
+        ("XHNews", "Xinhua News Agency"),
+        ("http://www.xinhuanet.com/english/x.htm", "Xinhua News Agency"),
+        ("news.cn", "Xinhua News Agency"),
+        ("@PDChina", "People's Daily"),
+        ("people.com.cn", "People's Daily"),
+        ("@ChinaDaily", "China Daily"),
+        ("chinadaily.com.cn", "China Daily"),
+        ("@CGTNOfficial", "CGTN"),
+        ("https://www.cgtn.com/", "CGTN"),
+        ("@RT_com", "RT"),
+        ("rt.com", "RT"),
+        ("https://de.rt.com/x", "RT"),
+        ("@BBCWorld", "BBC"),
+        ("bbcnews", "BBC"),
+        ("bbc.co.uk", "BBC"),
+        ("https://www.bbc.com/news", "BBC"),
+        ("@NPR", "NPR"),
+        ("npr.org", "NPR"),
+        ("@svtnyheter", "SVT"),
+        ("svt.se", "SVT"),
+        ("@dwnews", "Deutsche Welle"),
+        ("dw.com", "Deutsche Welle"),
+    ],
+)
 def test_handles_and_domains_resolve_to_outlets(shipped, who, outlet):
     c = _check(shipped, who)
     assert c.outlet and c.outlet["name"] == outlet
@@ -88,10 +108,18 @@ def test_scope_rule_on_a_synthetic_state_broadcaster(reg):
 def test_conflicting_classifications_go_to_review_never_refusal(reg):
     oid = reg.add_outlet("Disputed Radio", "HU")
     reg.add_asset(oid, "account", "disputedradio", platform="twitter", source="test")
-    reg.add_fact(oid, fact("classification", {"scheme": "MJRC State Media Monitor", "category": "CaPu",
-                                              "state_controlled": True}))
-    reg.add_fact(oid, fact("classification", {"scheme": "Twitter state-affiliated label", "category": "never labelled",
-                                              "state_controlled": False}, source="Twitter label audit"))
+    reg.add_fact(
+        oid,
+        fact("classification", {"scheme": "MJRC State Media Monitor", "category": "CaPu", "state_controlled": True}),
+    )
+    reg.add_fact(
+        oid,
+        fact(
+            "classification",
+            {"scheme": "Twitter state-affiliated label", "category": "never labelled", "state_controlled": False},
+            source="Twitter label audit",
+        ),
+    )
     (d,) = decide(reg, "twitter-2019-08-ads", as_of="2020-01-01").created
     assert d.outcome == "review" and d.effects["ads"] == "review"
     assert d.reason_codes[0] == "SOURCE_CONFLICT_CLASSIFICATION"
@@ -102,10 +130,15 @@ def test_conflicting_classifications_go_to_review_never_refusal(reg):
 
 
 def test_npr_with_the_april_2023_label_goes_to_review(shipped):
-    label = {"scheme": "Twitter account label", "category": "US state-affiliated media", "year": 2023,
-             "state_controlled": True}
-    shipped.add_fact("NPR", fact("classification", label,
-                                 source="Twitter label on @NPR", date="2023-04-04", confidence=0.6))
+    label = {
+        "scheme": "Twitter account label",
+        "category": "US state-affiliated media",
+        "year": 2023,
+        "state_controlled": True,
+    }
+    shipped.add_fact(
+        "NPR", fact("classification", label, source="Twitter label on @NPR", date="2023-04-04", confidence=0.6)
+    )
     (d,) = decide(shipped, "twitter-2019-08-ads", outlets=["NPR"], as_of="2023-04-05").created
     assert d.outcome == "review"
     assert _check(shipped, "@NPR", on_date="2023-04-06").eligible is None
@@ -125,8 +158,13 @@ def test_dates_policy_not_in_force_provisional_and_offboarding(shipped):
     before = _check(shipped, "@XHNews", on_date="2019-08-01")
     assert before.outcome == "policy_not_in_force" and before.eligible is True
     c = _check(shipped, "@XHNews", on_date="2019-09-01")
-    assert c.offboarding == {**c.offboarding, "notice_on": "2019-08-19", "ends_on": "2019-09-18",
-                             "window_days": 30, "in_window": True}
+    assert c.offboarding == {
+        **c.offboarding,
+        "notice_on": "2019-08-19",
+        "ends_on": "2019-09-18",
+        "window_days": 30,
+        "in_window": True,
+    }
     assert _check(shipped, "@XHNews", on_date="2019-10-01").offboarding["in_window"] is False
     # an outlet never decided is evaluated on its current facts, and the answer says so
     oid = shipped.add_outlet("Late Entry", "RU")

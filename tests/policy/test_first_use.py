@@ -24,9 +24,17 @@ def _lines(capsys):
 def _counts(path):
     conn = sqlite3.connect(path / "ops.sqlite")
     try:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in ("media_outlets", "media_assets", "media_facts", "media_imports", "policy_determinations",
-                          "media_registry_setup")}
+        return {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in (
+                "media_outlets",
+                "media_assets",
+                "media_facts",
+                "media_imports",
+                "policy_determinations",
+                "media_registry_setup",
+            )
+        }
     finally:
         conn.close()
 
@@ -44,12 +52,29 @@ def test_new_workspace_answers_from_the_shipped_registry(tmp_path, capsys):
     ws = tmp_path / "ws"
     assert main(["init", str(ws)]) == 0
     capsys.readouterr()
-    assert main(["ads", "check", "@XHNews", "bbc.co.uk", "--policy", ADS, "--date", "2019-09-01", "--json",
-                 "-w", str(ws)]) == 0
+    assert (
+        main(["ads", "check", "@XHNews", "bbc.co.uk", "--policy", ADS, "--date", "2019-09-01", "--json", "-w", str(ws)])
+        == 0
+    )
     _assert_xhnews_refused_bbc_exempt(*_lines(capsys))
     out = tmp_path / "labels.csv"
-    assert main(["labels", "export", "--policy", "twitter-2020-08-labels", "--date", "2020-09-01", "--out", str(out),
-                 "-w", str(ws)]) == 0
+    assert (
+        main(
+            [
+                "labels",
+                "export",
+                "--policy",
+                "twitter-2020-08-labels",
+                "--date",
+                "2020-09-01",
+                "--out",
+                str(out),
+                "-w",
+                str(ws),
+            ]
+        )
+        == 0
+    )
     assert "@XHNews" in out.read_text()
 
 

@@ -9,9 +9,16 @@ import pytest
 
 from flockwatch.errors import ValidationError
 from flockwatch.policy import (
-    appeals, check_ad_eligibility, decide, export_labels, file_appeal, history, review_appeal,
+    appeals,
+    check_ad_eligibility,
+    decide,
+    export_labels,
+    file_appeal,
+    history,
+    review_appeal,
 )
 from flockwatch.policy.labels import write_labels
+
 from .policy_helpers import fact
 
 
@@ -50,21 +57,34 @@ def test_upheld_appeal_adds_a_determination(reg):
     contested = reg.add_fact(oid, fact("editorial_control", {"state_editorial_control": True}, source="2019 report"))
     (old,) = decide(reg, "twitter-2019-08-ads", as_of="2020-01-01").created
     assert old.outcome == "refuse"
-    ap = file_appeal(reg, old.determination_id, "new independent charter and board since 2021", filed_on="2021-06-01",
-                     evidence=[
-                         fact("editorial_control", {"state_editorial_control": False}, source="Charter 2021",
-                              date="2021-05-01", supersedes=contested),
-                         fact("safeguards", {"charter_or_statute": True, "independent_board": True,
-                                             "legal_editorial_independence": True}, source="Charter 2021",
-                              date="2021-05-01"),
-                         fact("funding", {"mode": "indirect", "mechanism": "licence fee"}, source="Budget law",
-                              date="2021-01-01"),
-                     ])
+    ap = file_appeal(
+        reg,
+        old.determination_id,
+        "new independent charter and board since 2021",
+        filed_on="2021-06-01",
+        evidence=[
+            fact(
+                "editorial_control",
+                {"state_editorial_control": False},
+                source="Charter 2021",
+                date="2021-05-01",
+                supersedes=contested,
+            ),
+            fact(
+                "safeguards",
+                {"charter_or_statute": True, "independent_board": True, "legal_editorial_independence": True},
+                source="Charter 2021",
+                date="2021-05-01",
+            ),
+            fact("funding", {"mode": "indirect", "mechanism": "licence fee"}, source="Budget law", date="2021-01-01"),
+        ],
+    )
     assert ap.status == "filed" and len(ap.evidence_fact_ids) == 3
     # until reviewed, the evidence does not count
     assert decide(reg, "twitter-2019-08-ads", as_of="2021-06-02").created == []
-    ap2, new = review_appeal(reg, ap.appeal_id, "upheld", reviewer="policy-team", note="charter verified",
-                             as_of="2021-07-01")
+    ap2, new = review_appeal(
+        reg, ap.appeal_id, "upheld", reviewer="policy-team", note="charter verified", as_of="2021-07-01"
+    )
     assert ap2.status == "upheld" and ap2.new_determination_id == new.determination_id
     assert new.outcome == "exempt" and new.appeal_id == ap.appeal_id and new.reason_codes[0] == "APPEAL_UPHELD"
     assert new.supersedes == old.determination_id
@@ -81,8 +101,12 @@ def test_rejected_appeal_changes_nothing(reg):
     oid = reg.add_outlet("Stubborn TV", "RU")
     reg.add_fact(oid, fact("editorial_control", {"state_editorial_control": True}))
     (old,) = decide(reg, "twitter-2019-08-ads", as_of="2020-01-01").created
-    ap = file_appeal(reg, old.determination_id, "we are independent",
-                     evidence=[fact("safeguards", {"independent_board": True}, source="Own website")])
+    ap = file_appeal(
+        reg,
+        old.determination_id,
+        "we are independent",
+        evidence=[fact("safeguards", {"independent_board": True}, source="Own website")],
+    )
     before = [f.fact_id for f in reg.facts(oid)]
     ap2, new = review_appeal(reg, ap.appeal_id, "rejected", reviewer="policy-team", note="board appointed by ministry")
     assert new is None and ap2.status == "rejected"

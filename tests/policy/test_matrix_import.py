@@ -61,8 +61,9 @@ def test_a_later_snapshot_reclassifies_and_redeciding_keeps_history(reg, tmp_pat
     from flockwatch.policy import decide, history
 
     first = tmp_path / "matrix_2023.csv"
-    first.write_text(HEADER + "Europe,Hungary,Example Public Media,EPM,https://epm.example/,IP,"
-                              "https://twitter.com/epm_news\n")
+    first.write_text(
+        HEADER + "Europe,Hungary,Example Public Media,EPM,https://epm.example/,IP,https://twitter.com/epm_news\n"
+    )
     s1 = import_registry(reg, first, with_curated=False, snapshot_date="2023-08-24")
     assert (s1.outlets, s1.assets, s1.facts) == (1, 2, 1)
     assert import_registry(reg, first, with_curated=False, snapshot_date="2023-08-24").status == "already imported"

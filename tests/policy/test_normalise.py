@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flockwatch.policy.normalise import handle_key, host_key, parse_advertiser, social_account
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("@XHNews", ("handle", None, "xhnews")),
-    ("twitter:@RT_com", ("handle", "twitter", "rt_com")),
-    ("x:RT_com", ("handle", "twitter", "rt_com")),
-    ("https://twitter.com/RT_com", ("handle", "twitter", "rt_com")),
-    ("https://www.BBC.co.uk/news?x=1", ("domain", None, "bbc.co.uk")),
-    ("www.dw.com", ("domain", None, "dw.com")),
-    ("news.cn", ("domain", None, "news.cn")),
-    ("People's Daily", ("name", None, "people's daily")),
-    ("  Deutsche   Welle ", ("name", None, "deutsche welle")),
-    ("NPR", ("name", None, "npr")),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@XHNews", ("handle", None, "xhnews")),
+        ("twitter:@RT_com", ("handle", "twitter", "rt_com")),
+        ("x:RT_com", ("handle", "twitter", "rt_com")),
+        ("https://twitter.com/RT_com", ("handle", "twitter", "rt_com")),
+        ("https://www.BBC.co.uk/news?x=1", ("domain", None, "bbc.co.uk")),
+        ("www.dw.com", ("domain", None, "dw.com")),
+        ("news.cn", ("domain", None, "news.cn")),
+        ("People's Daily", ("name", None, "people's daily")),
+        ("  Deutsche   Welle ", ("name", None, "deutsche welle")),
+        ("NPR", ("name", None, "npr")),
+    ],
+)
 def test_parse_advertiser(text, expected):
     assert parse_advertiser(text) == expected
 
@@ -33,14 +38,17 @@ def test_keys():
     assert social_account("https://www.example.com/x") is None
 
 
-from hypothesis import given, strategies as st  # noqa: E402
-
 _label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True).filter(lambda s: s != "www")
 
 
-@given(labels=st.lists(_label, min_size=1, max_size=3), tld=st.sampled_from(["com", "co.uk", "cn", "se"]),
-       scheme=st.sampled_from(["", "http://", "https://", "HTTPS://"]), www=st.booleans(),
-       path=st.sampled_from(["", "/", "/news/a.html", "?q=1", "#top"]), upper=st.booleans())
+@given(
+    labels=st.lists(_label, min_size=1, max_size=3),
+    tld=st.sampled_from(["com", "co.uk", "cn", "se"]),
+    scheme=st.sampled_from(["", "http://", "https://", "HTTPS://"]),
+    www=st.booleans(),
+    path=st.sampled_from(["", "/", "/news/a.html", "?q=1", "#top"]),
+    upper=st.booleans(),
+)
 def test_every_spelling_of_a_url_gives_the_same_host(labels, tld, scheme, www, path, upper):
     host = ".".join([*labels, tld])
     text = f"{scheme}{'www.' if www else ''}{host}{path}"

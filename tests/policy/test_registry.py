@@ -65,11 +65,17 @@ def test_bad_facts_are_rejected_and_nothing_changes(reg, bad, message):
 def test_a_bad_entry_rejects_the_whole_document(reg):
     reg.add_outlet("Existing", "GB")
     before = reg.counts()
-    doc = {"outlets": [
-        {"name": "Good One", "country": "SE", "facts": [fact("scope", {"scope": "news"})],
-         "assets": [{"kind": "domain", "value": "good.example", "source": "test"}]},
-        {"name": "Bad One", "country": "SE", "facts": [fact("scope", {"scope": "news"}, date="2019-13-01")]},
-    ]}
+    doc = {
+        "outlets": [
+            {
+                "name": "Good One",
+                "country": "SE",
+                "facts": [fact("scope", {"scope": "news"})],
+                "assets": [{"kind": "domain", "value": "good.example", "source": "test"}],
+            },
+            {"name": "Bad One", "country": "SE", "facts": [fact("scope", {"scope": "news"}, date="2019-13-01")]},
+        ]
+    }
     with pytest.raises(ValidationError, match=r"outlets\[1\].*Bad One.*2019-13-01"):
         reg.load(doc)
     assert reg.counts() == before
@@ -98,16 +104,18 @@ def test_bad_assets_are_rejected(reg):
 def test_change_fact_supersedes_and_keeps_the_old(reg):
     oid = reg.add_outlet("Example News", "GB")
     f1 = reg.add_fact(oid, fact("funding", {"mode": "direct", "state_share": 0.9}))
-    f2 = reg.change_fact(f1, {"value": {"mode": "indirect"}, "source": "Annual report", "date": "2021-01-01",
-                              "confidence": 0.8})
+    f2 = reg.change_fact(
+        f1, {"value": {"mode": "indirect"}, "source": "Annual report", "date": "2021-01-01", "confidence": 0.8}
+    )
     assert [f.fact_id for f in reg.facts(oid)] == [f2]
     assert [f.fact_id for f in reg.facts(oid, current_only=False)] == [f1, f2]
     assert reg.fact(f1).superseded_by == f2
     with pytest.raises(ValidationError, match="already superseded"):
         reg.change_fact(f1, {"value": {"mode": "none"}, "source": "x", "date": "2021-01-01", "confidence": 1})
     with pytest.raises(ValidationError, match="cannot turn it into"):
-        reg.change_fact(f2, {"kind": "scope", "value": {"scope": "news"}, "source": "x", "date": "2021-01-01",
-                             "confidence": 1})
+        reg.change_fact(
+            f2, {"kind": "scope", "value": {"scope": "news"}, "source": "x", "date": "2021-01-01", "confidence": 1}
+        )
 
 
 def test_sub_outlets_inherit_control_facts_but_not_scope(reg):

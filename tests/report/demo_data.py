@@ -23,13 +23,27 @@ def load(ws, seed: int = 3) -> list[str]:
     accounts, actions, tags, urls, mentions = [], [], [], [], []
     start = dt.datetime(2019, 6, 3)
     for i, a in enumerate(NETWORK):
-        accounts.append({"platform": "t", "account_id": a, "screen_name": f"hkvoice{int(rng.integers(10**7, 10**8))}",
-                         "created_at": dt.datetime(2019, 5, 20, 3) + dt.timedelta(minutes=i),
-                         "description": "Love Hong Kong, oppose violence and chaos", "reported_location": "Hong Kong"})
+        accounts.append(
+            {
+                "platform": "t",
+                "account_id": a,
+                "screen_name": f"hkvoice{int(rng.integers(10**7, 10**8))}",
+                "created_at": dt.datetime(2019, 5, 20, 3) + dt.timedelta(minutes=i),
+                "description": "Love Hong Kong, oppose violence and chaos",
+                "reported_location": "Hong Kong",
+            }
+        )
     for i in range(80):
-        accounts.append({"platform": "t", "account_id": f"user{i:02d}", "screen_name": f"person_{i}",
-                         "created_at": dt.datetime(2015, 1, 1) + dt.timedelta(days=int(rng.integers(1500))),
-                         "description": f"my own words number {i}", "reported_location": "London"})
+        accounts.append(
+            {
+                "platform": "t",
+                "account_id": f"user{i:02d}",
+                "screen_name": f"person_{i}",
+                "created_at": dt.datetime(2015, 1, 1) + dt.timedelta(days=int(rng.integers(1500))),
+                "description": f"my own words number {i}",
+                "reported_location": "London",
+            }
+        )
     posts = [f"src{k}" for k in range(40)]
     tag_pool = ["反暴力", "hongkong", "protectHK", "riots"]
     n = 0
@@ -43,29 +57,69 @@ def load(ws, seed: int = 3) -> list[str]:
             aid = f"x{n}"
             n += 1
             if k % 2:
-                actions.append({"platform": "t", "action_id": aid, "account_id": a, "kind": "repost",
-                                "acted_at": when, "target_action_id": str(rng.choice(posts)),
-                                "target_account_id": "statenews", "language": "zh", "client": "Twitter Web App"})
+                actions.append(
+                    {
+                        "platform": "t",
+                        "action_id": aid,
+                        "account_id": a,
+                        "kind": "repost",
+                        "acted_at": when,
+                        "target_action_id": str(rng.choice(posts)),
+                        "target_account_id": "statenews",
+                        "language": "zh",
+                        "client": "Twitter Web App",
+                    }
+                )
             else:
-                actions.append({"platform": "t", "action_id": aid, "account_id": a, "kind": "post", "acted_at": when,
-                                "text": "香港暴徒破坏社会秩序 stop the violence now", "language": "zh",
-                                "client": "Twitter Web App"})
+                actions.append(
+                    {
+                        "platform": "t",
+                        "action_id": aid,
+                        "account_id": a,
+                        "kind": "post",
+                        "acted_at": when,
+                        "text": "香港暴徒破坏社会秩序 stop the violence now",
+                        "language": "zh",
+                        "client": "Twitter Web App",
+                    }
+                )
                 tags.append({"platform": "t", "action_id": aid, "hashtag": str(rng.choice(tag_pool))})
-                urls.append({"platform": "t", "action_id": aid, "url": f"https://news.example.cn/a/{k}",
-                             "domain": "news.example.cn"})
+                urls.append(
+                    {
+                        "platform": "t",
+                        "action_id": aid,
+                        "url": f"https://news.example.cn/a/{k}",
+                        "domain": "news.example.cn",
+                    }
+                )
                 mentions.append({"platform": "t", "action_id": aid, "mentioned_account_id": "statenews"})
     for i in range(80):
         for k in range(20):
-            when = start + dt.timedelta(days=int(rng.integers(70)), hours=int(rng.integers(7, 23)),
-                                        minutes=int(rng.integers(60)))
+            when = start + dt.timedelta(
+                days=int(rng.integers(70)), hours=int(rng.integers(7, 23)), minutes=int(rng.integers(60))
+            )
             aid = f"x{n}"
             n += 1
-            actions.append({"platform": "t", "action_id": aid, "account_id": f"user{i:02d}", "kind": "post",
-                            "acted_at": when, "text": "what a lovely day at the market", "language": "en",
-                            "client": "Twitter for iPhone"})
+            actions.append(
+                {
+                    "platform": "t",
+                    "action_id": aid,
+                    "account_id": f"user{i:02d}",
+                    "kind": "post",
+                    "acted_at": when,
+                    "text": "what a lovely day at the market",
+                    "language": "en",
+                    "client": "Twitter for iPhone",
+                }
+            )
             if k == 0:
                 tags.append({"platform": "t", "action_id": aid, "hashtag": "weekend"})
-    for name, rows in (("accounts", accounts), ("actions", actions), ("action_hashtags", tags),
-                       ("action_urls", urls), ("action_mentions", mentions)):
+    for name, rows in (
+        ("accounts", accounts),
+        ("actions", actions),
+        ("action_hashtags", tags),
+        ("action_urls", urls),
+        ("action_mentions", mentions),
+    ):
         ws.engine.insert_arrow(name, _t(name, rows))
     return NETWORK

@@ -17,13 +17,30 @@ def _workspace(tmp_path):
 def test_report_command_writes_html(tmp_path):
     ws, accounts = _workspace(tmp_path)
     att = tmp_path / "att.json"
-    att.write_text(json.dumps({"confidence": "low", "rationale": "only timing so far (E1)",
-                               "evidence": [{"id": "E1", "kind": "timing"}]}))
+    att.write_text(
+        json.dumps(
+            {"confidence": "low", "rationale": "only timing so far (E1)", "evidence": [{"id": "E1", "kind": "timing"}]}
+        )
+    )
     edges = tmp_path / "edges.csv"
     edges.write_text("account_a,account_b,weight\nop00,op01,3\nop01,op02,1\n")
     out = tmp_path / "r.html"
-    code = main(["report", "hk-core", "--workspace", str(ws), "--accounts", str(accounts), "--out", str(out),
-                 "--attribution", str(att), "--edges", str(edges)])
+    code = main(
+        [
+            "report",
+            "hk-core",
+            "--workspace",
+            str(ws),
+            "--accounts",
+            str(accounts),
+            "--out",
+            str(out),
+            "--attribution",
+            str(att),
+            "--edges",
+            str(edges),
+        ]
+    )
     assert code == 0
     html = out.read_text()
     assert "hk-core" in html and "only timing so far" in html and "detection edges" in html

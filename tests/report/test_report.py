@@ -1,13 +1,12 @@
 import re
-from html import unescape
 import shutil
 import subprocess
+from html import unescape
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
-from flockwatch.workspace import Workspace
 from flockwatch.errors import InputFileError, ValidationError
 from flockwatch.report import (
     build_report,
@@ -17,6 +16,7 @@ from flockwatch.report import (
     stored_network_edges,
     write_report,
 )
+from flockwatch.workspace import Workspace
 
 from . import demo_data
 
@@ -28,8 +28,10 @@ ATTRIBUTION = {
     "confidence": "moderate",
     "rationale": "Activity fits office hours at UTC+8 (E1). All 30 accounts were created within 30 minutes (E2).",
     "what_would_change_it": "Infrastructure observations pointing elsewhere would lower it.",
-    "evidence": [{"id": "E1", "kind": "timing", "detail": "UTC+8 office shape"},
-                 {"id": "E2", "kind": "creation", "detail": "2019-05-20, 30 accounts"}],
+    "evidence": [
+        {"id": "E1", "kind": "timing", "detail": "UTC+8 office shape"},
+        {"id": "E2", "kind": "creation", "detail": "2019-05-20, 30 accounts"},
+    ],
 }
 
 EXTERNAL = re.compile(r"""(?:src|href|action|srcset|poster|data)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
@@ -78,12 +80,25 @@ def test_passed_edges_are_drawn(demo):
 
 
 def test_text_from_the_data_is_escaped(ws):
-    ws.engine.insert_arrow("actions", pa.table({
-        "platform": ["t"], "action_id": ["1"], "account_id": ['<img src="http://evil.example/x">'],
-        "kind": ["post"], "acted_at": pa.array([0], pa.timestamp("us")), "text": ["<script>alert(1)</script>"],
-    }))
-    html = build_report(ws, ['<img src="http://evil.example/x">'], name="<b>n</b>",
-                        attribution={"confidence": "low", "rationale": "<script>x</script>", "evidence": []})
+    ws.engine.insert_arrow(
+        "actions",
+        pa.table(
+            {
+                "platform": ["t"],
+                "action_id": ["1"],
+                "account_id": ['<img src="http://evil.example/x">'],
+                "kind": ["post"],
+                "acted_at": pa.array([0], pa.timestamp("us")),
+                "text": ["<script>alert(1)</script>"],
+            }
+        ),
+    )
+    html = build_report(
+        ws,
+        ['<img src="http://evil.example/x">'],
+        name="<b>n</b>",
+        attribution={"confidence": "low", "rationale": "<script>x</script>", "evidence": []},
+    )
     assert "<script>" not in html and '<img src="http' not in html and "&lt;b&gt;n&lt;/b&gt;" in html
 
 
@@ -102,12 +117,18 @@ def test_resolve_network_before_detection():
 def test_resolve_network_takes_the_latest_run_and_its_edges():
     ws = Workspace.memory()
     e = ws.engine
-    e.sql("INSERT INTO detection_runs (run_id, status, started_at) VALUES "
-          "('r1', 'done', '2019-01-01'), ('r2', 'done', '2019-02-01')")
-    e.sql("INSERT INTO network_members (run_id, network_id, account_id) VALUES "
-          "('r1', 'N0001', 'old'), ('r2', 'N0001', 'a'), ('r2', 'N0001', 'b')")
-    e.sql("INSERT INTO fused_edges (run_id, account_a, account_b, weight) VALUES "
-          "('r2', 'a', 'b', 2.5), ('r1', 'old', 'a', 1), ('r2', 'a', 'zz', 1)")
+    e.sql(
+        "INSERT INTO detection_runs (run_id, status, started_at) VALUES "
+        "('r1', 'done', '2019-01-01'), ('r2', 'done', '2019-02-01')"
+    )
+    e.sql(
+        "INSERT INTO network_members (run_id, network_id, account_id) VALUES "
+        "('r1', 'N0001', 'old'), ('r2', 'N0001', 'a'), ('r2', 'N0001', 'b')"
+    )
+    e.sql(
+        "INSERT INTO fused_edges (run_id, account_a, account_b, weight) VALUES "
+        "('r2', 'a', 'b', 2.5), ('r1', 'old', 'a', 1), ('r2', 'a', 'zz', 1)"
+    )
     assert resolve_network(ws, "N0001") == ["a", "b"]
     assert resolve_network(ws, "r1/N0001") == ["old"]
     assert stored_network_edges(ws, "N0001") == [("a", "b", 2.5)]
@@ -134,14 +155,29 @@ def test_report_renders_in_headless_chromium(demo, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report-demo.png"
     shot.unlink(missing_ok=True)
-    base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={tmp_path / 'profile'}"]
-    subprocess.run(base + [f"--screenshot={shot}", "--window-size=1280,2000", page.as_uri()],
-                   check=True, capture_output=True, timeout=120)
+    base = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    subprocess.run(
+        base + [f"--screenshot={shot}", "--window-size=1280,2000", page.as_uri()],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     assert shot.exists() and shot.stat().st_size > 20_000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    dom = subprocess.run(base + ["--dump-dom", page.as_uri()], check=True, capture_output=True, text=True,
-                         timeout=120).stdout
+    dom = subprocess.run(
+        base + ["--dump-dom", page.as_uri()], check=True, capture_output=True, text=True, timeout=120
+    ).stdout
     assert "Hour-of-week activity" in dom and dom.count("<svg") >= 4
     assert not EXTERNAL.search(dom)

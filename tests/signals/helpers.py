@@ -21,14 +21,20 @@ def insert(ws, name: str, rows: list[dict]) -> None:
 
 def eu_summer(day: dt.date) -> bool:
     """EU summer time (last Sunday of March .. last Sunday of October), day resolution."""
+
     def last_sunday(month: int) -> dt.date:
         d = dt.date(day.year, month, 31)
         return d - dt.timedelta(days=(d.weekday() + 1) % 7)
+
     return last_sunday(3) < day < last_sunday(10)
 
 
 def office_timeline(
-    rng: np.random.Generator, n: int, utc_offset_h: int, start: dt.date = dt.date(2019, 1, 1), days: int = 365,
+    rng: np.random.Generator,
+    n: int,
+    utc_offset_h: int,
+    start: dt.date = dt.date(2019, 1, 1),
+    days: int = 365,
     dst: str | None = None,
 ) -> list[dt.datetime]:
     """Office-hours activity (weekdays 9-17, lunch gap) in a zone, returned as naive UTC datetimes."""
@@ -46,7 +52,13 @@ def office_timeline(
 
 def actions_for(account_id: str, times: list[dt.datetime], platform: str = "t", **extra) -> list[dict]:
     return [
-        {"platform": platform, "action_id": f"{account_id}-{i}", "account_id": account_id, "kind": "post",
-         "acted_at": t, **extra}
+        {
+            "platform": platform,
+            "action_id": f"{account_id}-{i}",
+            "account_id": account_id,
+            "kind": "post",
+            "acted_at": t,
+            **extra,
+        }
         for i, t in enumerate(times)
     ]

@@ -12,10 +12,25 @@ from fwtest import read_csv
 def _ws(tmp_path):
     rng = np.random.default_rng(2)
     with Workspace.create(tmp_path / "ws") as ws:
-        insert(ws, "accounts", [{"platform": "t", "account_id": a, "screen_name": f"{a}12345678",
-                                 "description": "the same long description"} for a in ("a", "b")])
-        insert(ws, "actions", actions_for("a", office_timeline(rng, 200, 3)) +
-               [{**r, "action_id": "b" + r["action_id"]} for r in actions_for("b", office_timeline(rng, 200, 3))])
+        insert(
+            ws,
+            "accounts",
+            [
+                {
+                    "platform": "t",
+                    "account_id": a,
+                    "screen_name": f"{a}12345678",
+                    "description": "the same long description",
+                }
+                for a in ("a", "b")
+            ],
+        )
+        insert(
+            ws,
+            "actions",
+            actions_for("a", office_timeline(rng, 200, 3))
+            + [{**r, "action_id": "b" + r["action_id"]} for r in actions_for("b", office_timeline(rng, 200, 3))],
+        )
     return tmp_path / "ws"
 
 

@@ -11,8 +11,9 @@ from .helpers import actions_for, insert
 
 
 def _rows(table, signal):
-    return {r["account_id"]: (r["value"], json.loads(r["evidence"]))
-            for r in table.to_pylist() if r["signal"] == signal}
+    return {
+        r["account_id"]: (r["value"], json.loads(r["evidence"])) for r in table.to_pylist() if r["signal"] == signal
+    }
 
 
 def _accounts(ws, rows):
@@ -33,18 +34,22 @@ def test_creation_burst_stands_out_against_background(ws):
     got = _rows(t, "creation_burst")
     assert got["op0"][0] > 0.999
     assert got["op0"][1]["accounts_created_that_day"] >= 30
-    ordinary = [v for k, (v, _) in got.items() if k.startswith("bg") and not
-                k in {a for a, (_, e) in got.items() if e["created_on"] == "2019-02-15"}]
+    ordinary = [
+        v
+        for k, (v, _) in got.items()
+        if k.startswith("bg") and k not in {a for a, (_, e) in got.items() if e["created_on"] == "2019-02-15"}
+    ]
     assert np.median(ordinary) < 0.9
-    scoped = _rows(compute_signals(ws, account_ids=["op1", "op2"], families=["creation_burst"]),
-                   "creation_burst")
+    scoped = _rows(compute_signals(ws, account_ids=["op1", "op2"], families=["creation_burst"]), "creation_burst")
     assert set(scoped) == {"op1", "op2"} and scoped["op1"][1]["scope_accounts_created_that_day"] == 2
 
 
 def test_name_template_and_prefix(ws):
     rows = [{"account_id": f"op{i}", "screen_name": f"hkvoice{10000000 + i * 7919}"} for i in range(8)]
-    rows += [{"account_id": f"u{i}", "screen_name": n} for i, n in
-             enumerate(["alice", "bob_smith", "carol1985", "dave", "erin_k", "frank", "grace_h", "heidi99"])]
+    rows += [
+        {"account_id": f"u{i}", "screen_name": n}
+        for i, n in enumerate(["alice", "bob_smith", "carol1985", "dave", "erin_k", "frank", "grace_h", "heidi99"])
+    ]
     _accounts(ws, rows)
     ops = [f"op{i}" for i in range(8)]
     t = compute_signals(ws, account_ids=ops + ["u0"], families=["name_template"])
@@ -58,10 +63,17 @@ def test_name_template_and_prefix(ws):
 
 def test_profile_reuse(ws):
     bio = "Patriot. Love my country and my family!"
-    _accounts(ws, [{"account_id": "a", "description": bio}, {"account_id": "b", "description": "  patriot.  love my "
-               "country and my family!"}, {"account_id": "c", "description": bio}, {"account_id": "d",
-               "description": "hi"}, {"account_id": "e", "description": "hi"}, {"account_id": "f",
-               "description": "Something entirely my own"}])
+    _accounts(
+        ws,
+        [
+            {"account_id": "a", "description": bio},
+            {"account_id": "b", "description": "  patriot.  love my country and my family!"},
+            {"account_id": "c", "description": bio},
+            {"account_id": "d", "description": "hi"},
+            {"account_id": "e", "description": "hi"},
+            {"account_id": "f", "description": "Something entirely my own"},
+        ],
+    )
     got = _rows(compute_signals(ws, families=["profile_reuse"]), "profile_reuse")
     assert set(got) == {"a", "b", "c"}  # short "hi" ignored, unique bio ignored
     assert got["b"][1]["accounts_sharing_on_platform"] == 3
@@ -84,13 +96,22 @@ def test_automation_cadence_separates_scheduler_from_human(ws):
 
 
 def test_language_location_mismatch(ws):
-    _accounts(ws, [{"account_id": "ohio", "reported_location": "Columbus, Ohio"},
-                   {"account_id": "local", "reported_location": "New York, NY"},
-                   {"account_id": "nowhere", "reported_location": "the moon"}])
+    _accounts(
+        ws,
+        [
+            {"account_id": "ohio", "reported_location": "Columbus, Ohio"},
+            {"account_id": "local", "reported_location": "New York, NY"},
+            {"account_id": "nowhere", "reported_location": "the moon"},
+        ],
+    )
     t0 = dt.datetime(2019, 1, 1)
     times = [t0 + dt.timedelta(hours=i) for i in range(20)]
-    insert(ws, "actions", actions_for("ohio", times[:18], language="Russian")
-           + [{**a, "action_id": a["action_id"] + "e"} for a in actions_for("ohio", times[18:], language="en")])
+    insert(
+        ws,
+        "actions",
+        actions_for("ohio", times[:18], language="Russian")
+        + [{**a, "action_id": a["action_id"] + "e"} for a in actions_for("ohio", times[18:], language="en")],
+    )
     insert(ws, "actions", actions_for("local", times, language="en"))
     insert(ws, "actions", actions_for("nowhere", times, language="ru"))
     got = _rows(compute_signals(ws, families=["language_location"]), "language_location_mismatch")
@@ -102,10 +123,29 @@ def test_language_location_mismatch(ws):
 
 def test_infrastructure_concentration(ws):
     t0 = dt.datetime(2019, 8, 1)
-    obs = [{"platform": "t", "account_id": f"op{i}", "seen_at": t0, "ip_prefix": "203.0.113.0/24", "asn": 4134,
-            "country": "CN", "via_vpn": i % 2 == 0} for i in range(6)]
-    obs += [{"platform": "t", "account_id": "solo", "seen_at": t0, "ip_prefix": "198.51.100.0/24", "asn": 7922,
-             "country": "US", "via_vpn": False}]
+    obs = [
+        {
+            "platform": "t",
+            "account_id": f"op{i}",
+            "seen_at": t0,
+            "ip_prefix": "203.0.113.0/24",
+            "asn": 4134,
+            "country": "CN",
+            "via_vpn": i % 2 == 0,
+        }
+        for i in range(6)
+    ]
+    obs += [
+        {
+            "platform": "t",
+            "account_id": "solo",
+            "seen_at": t0,
+            "ip_prefix": "198.51.100.0/24",
+            "asn": 7922,
+            "country": "US",
+            "via_vpn": False,
+        }
+    ]
     insert(ws, "infrastructure", obs)
     t = compute_signals(ws, families=["infrastructure"])
     shared = _rows(t, "shared_infrastructure")

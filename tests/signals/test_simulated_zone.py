@@ -37,6 +37,10 @@ def test_fingerprint_recovers_planted_zone(small_world, ws):
         # per account, confident readings agree with the plan; the rest are honest "low"
         per = fingerprints_by_account(ws, members[op["operation_id"]])
         confident = [f for f in per.values() if f.confidence_level != "low"]
-        wrong = [f for f in confident if zone not in f.observed_offsets_h
-                 and not any(a["utc_offset_h"] == zone and a["equivalent_to_best"] for a in f.alternatives)]
+        wrong = [
+            f
+            for f in confident
+            if zone not in f.observed_offsets_h
+            and not any(a["utc_offset_h"] == zone and a["equivalent_to_best"] for a in f.alternatives)
+        ]
         assert len(wrong) <= 0.05 * max(len(confident), 1), Counter(f.label for f in wrong)

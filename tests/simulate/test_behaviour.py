@@ -12,6 +12,7 @@ import pytest
 
 from flockwatch.errors import UnknownNameError, ValidationError
 from flockwatch.simulate import build_config, simulate
+
 from .sim_helpers import run_small, tweet_time
 
 
@@ -47,8 +48,11 @@ def test_operation_acts_in_office_hours_of_its_zone(small_run):
     rest = sum(not (12 * 60 <= m < 13 * 60 + 30) for m in minutes) / (9 * 60 - 90)
     assert lunch < 0.5 * rest  # the lunch dip
     # Organic accounts in the same zone are active at night and at weekends too.
-    organic_local = [tweet_time(t) + zone for t in small_run.organic_tweets() if t["user_reported_location"] in
-                     ("Hong Kong", "香港", "Taipei")]
+    organic_local = [
+        tweet_time(t) + zone
+        for t in small_run.organic_tweets()
+        if t["user_reported_location"] in ("Hong Kong", "香港", "Taipei")
+    ]
     assert any(t.weekday() >= 5 for t in organic_local) and any(t.hour >= 20 for t in organic_local)
 
 
@@ -151,8 +155,9 @@ def _op_signature(run, tactic: str) -> float:
     if tactic == "reply_swarm":
         return sum(t["in_reply_to_userid"] in target_ids for t in tweets if t["in_reply_to_userid"])
     if tactic == "mention_swarm":
-        return sum(t["is_retweet"] == "False" and not t["in_reply_to_userid"] and t["user_mentions"] != "[]"
-                   for t in tweets)
+        return sum(
+            t["is_retweet"] == "False" and not t["in_reply_to_userid"] and t["user_mentions"] != "[]" for t in tweets
+        )
     if tactic == "hashtag_flood":
         return sum(t["is_retweet"] == "False" and t["hashtags"].count(",") >= 1 for t in tweets)
     if tactic == "link_push":
@@ -163,8 +168,7 @@ def _op_signature(run, tactic: str) -> float:
     if tactic == "office_hours":
         # Share of actions inside weekday 09-18 local, above what round-the-clock activity would give (~0.27).
         zone = dt.timedelta(hours=op["zone_offset_h"])
-        inside = sum((tweet_time(t) + zone).weekday() < 5 and 9 <= (tweet_time(t) + zone).hour < 18
-                     for t in tweets)
+        inside = sum((tweet_time(t) + zone).weekday() < 5 and 9 <= (tweet_time(t) + zone).hour < 18 for t in tweets)
         return inside / len(tweets) - 0.6
     if tactic == "infra":
         logins = [r for r in run.logins if r["userid"] in run.planted]
@@ -175,8 +179,18 @@ def _op_signature(run, tactic: str) -> float:
     raise AssertionError(tactic)
 
 
-TACTICS = ["co_repost", "copy_paste", "hashtag_flood", "link_push", "reply_swarm", "mention_swarm",
-           "bulk_creation", "office_hours", "infra", "amplify_state_media"]
+TACTICS = [
+    "co_repost",
+    "copy_paste",
+    "hashtag_flood",
+    "link_push",
+    "reply_swarm",
+    "mention_swarm",
+    "bulk_creation",
+    "office_hours",
+    "infra",
+    "amplify_state_media",
+]
 
 
 @pytest.mark.parametrize("tactic", TACTICS)

@@ -18,8 +18,15 @@ def test_simulate_writes_files(tmp_path, capsys):
     assert main(["simulate", "--preset", "small", "--out", str(out), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(["logins.csv", "truth.csv", "truth.json", "sim_062019_1_users_csv_unhashed.csv",
-                            "sim_062019_1_tweets_csv_unhashed.csv"])
+    assert names == sorted(
+        [
+            "logins.csv",
+            "truth.csv",
+            "truth.json",
+            "sim_062019_1_users_csv_unhashed.csv",
+            "sim_062019_1_tweets_csv_unhashed.csv",
+        ]
+    )
     assert report["counts"]["actions"] > 10_000
 
 

@@ -11,5 +11,13 @@ from flockwatch.attribute.assessment import Attribution, assess, attribute
 from flockwatch.attribute.evidence import COLLECTORS, Claim
 from flockwatch.attribute.state_media import StateMediaReference, from_lists, from_registry
 
-__all__ = ["COLLECTORS", "Attribution", "Claim", "StateMediaReference", "assess", "attribute", "from_lists",
-           "from_registry"]
+__all__ = [
+    "COLLECTORS",
+    "Attribution",
+    "Claim",
+    "StateMediaReference",
+    "assess",
+    "attribute",
+    "from_lists",
+    "from_registry",
+]

@@ -64,10 +64,16 @@ class Attribution:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "network_id": self.network_id, "n_accounts": self.n_accounts, "hypothesis": self.hypothesis,
-            "confidence": self.confidence, "support": self.support, "categories": self.categories,
-            "rationale": self.rationale, "would_change": self.would_change,
-            "state_media_source": self.state_media_source, "claims": self.evidence_rows(),
+            "network_id": self.network_id,
+            "n_accounts": self.n_accounts,
+            "hypothesis": self.hypothesis,
+            "confidence": self.confidence,
+            "support": self.support,
+            "categories": self.categories,
+            "rationale": self.rationale,
+            "would_change": self.would_change,
+            "state_media_source": self.state_media_source,
+            "claims": self.evidence_rows(),
         }
 
 
@@ -139,10 +145,16 @@ def assess(claims: list[ev.Claim], network_id: str | None, n_accounts: int, sour
     else:
         level = "low"
     return Attribution(
-        network_id=network_id, n_accounts=n_accounts, hypothesis=hypothesis, confidence=level,
+        network_id=network_id,
+        n_accounts=n_accounts,
+        hypothesis=hypothesis,
+        confidence=level,
         rationale=_rationale(network_id, n_accounts, hypothesis, level, supporting, contrary, claims, tied),
-        would_change=_would_change(level, claims, hypothesis), claims=claims, support=float(support),
-        categories=sorted(coord_cats), state_media_source=source,
+        would_change=_would_change(level, claims, hypothesis),
+        claims=claims,
+        support=float(support),
+        categories=sorted(coord_cats),
+        state_media_source=source,
     )
 
 
@@ -150,33 +162,50 @@ def _cite(cs: Iterable[ev.Claim]) -> str:
     return ", ".join(c.claim_id for c in cs)
 
 
-def _rationale(network_id: str | None, n: int, hyp: str | None, level: str, supporting: list[ev.Claim],
-               contrary: list[ev.Claim], claims: list[ev.Claim], tied: list[str] | None = None) -> str:
+def _rationale(
+    network_id: str | None,
+    n: int,
+    hyp: str | None,
+    level: str,
+    supporting: list[ev.Claim],
+    contrary: list[ev.Claim],
+    claims: list[ev.Claim],
+    tied: list[str] | None = None,
+) -> str:
     name = f"candidate network {network_id}" if network_id else "this candidate network"
     if hyp is None and tied and len(tied) > 1:
-        head = (f"We cannot attribute {name} ({n} accounts) to one country on this evidence (low confidence): it "
-                f"fits {', '.join(tied)} equally.")
+        head = (
+            f"We cannot attribute {name} ({n} accounts) to one country on this evidence (low confidence): it "
+            f"fits {', '.join(tied)} equally."
+        )
     elif hyp is None:
-        head = (f"We cannot attribute {name} ({n} accounts) on this evidence (low confidence): no claim points to "
-                "where its operators are or whom they act for.")
+        head = (
+            f"We cannot attribute {name} ({n} accounts) on this evidence (low confidence): no claim points to "
+            "where its operators are or whom they act for."
+        )
     else:
-        head = (f"We assess with {level} confidence that {name} ({n} accounts) is operated from, or on behalf of "
-                f"an actor in, {hyp}.")
+        head = (
+            f"We assess with {level} confidence that {name} ({n} accounts) is operated from, or on behalf of "
+            f"an actor in, {hyp}."
+        )
     parts = [head]
     by_cat: dict[str, list[ev.Claim]] = {}
     for c in supporting:
         by_cat.setdefault(c.category, []).append(c)
     for cat, cs in by_cat.items():
-        parts.append(f"{_CATEGORY_NAMES.get(cat, cat).capitalize()}: " + "; ".join(c.text for c in cs)
-                     + f" [{_cite(cs)}].")
+        parts.append(
+            f"{_CATEGORY_NAMES.get(cat, cat).capitalize()}: " + "; ".join(c.text for c in cs) + f" [{_cite(cs)}]."
+        )
     if contrary:
         parts.append("Against this: " + "; ".join(c.text for c in contrary) + f" [{_cite(contrary)}].")
     weak = [c for c in claims if not c.strength]
     if weak:
         parts.append("Noted without weight: " + "; ".join(c.text for c in weak) + f" [{_cite(weak)}].")
-    parts.append("Alternative explanations remain: VPN exits and hosting ranges are shared with unrelated users, a "
-                 "time zone fits several countries, and genuine supporters amplify state media; the assessment is a "
-                 "judgement on the evidence cited, open to revision.")
+    parts.append(
+        "Alternative explanations remain: VPN exits and hosting ranges are shared with unrelated users, a "
+        "time zone fits several countries, and genuine supporters amplify state media; the assessment is a "
+        "judgement on the evidence cited, open to revision."
+    )
     return " ".join(parts)
 
 
@@ -184,24 +213,38 @@ def _would_change(level: str, claims: list[ev.Claim], hyp: str | None) -> list[s
     have = {c.category for c in claims if c.strength}
     out = []
     if "infrastructure" not in have:
-        out.append("Platform login data for the members (IP prefixes, ASNs, VPN use, exit countries) would be the "
-                   "strongest test: logins leaking from one country would raise confidence; logins spread like "
-                   "ordinary users' would lower it.")
+        out.append(
+            "Platform login data for the members (IP prefixes, ASNs, VPN use, exit countries) would be the "
+            "strongest test: logins leaking from one country would raise confidence; logins spread like "
+            "ordinary users' would lower it."
+        )
     else:
-        out.append("Evidence that the shared prefixes are consumer VPN or mobile ranges used widely by ordinary "
-                   "users would lower confidence.")
+        out.append(
+            "Evidence that the shared prefixes are consumer VPN or mobile ranges used widely by ordinary "
+            "users would lower confidence."
+        )
     if "timing" not in have:
-        out.append("A clear working-hours rhythm in one time zone (more activity, or per-account fingerprints) would "
-                   "narrow the candidate countries.")
+        out.append(
+            "A clear working-hours rhythm in one time zone (more activity, or per-account fingerprints) would "
+            "narrow the candidate countries."
+        )
     if "state_media_amplification" not in have and "narrative_alignment" not in have:
-        out.append("Systematic amplification of, or narrative alignment with, one government's state media "
-                   "(load the state-media registry or give handles/domains) would support a sponsor hypothesis.")
+        out.append(
+            "Systematic amplification of, or narrative alignment with, one government's state media "
+            "(load the state-media registry or give handles/domains) would support a sponsor hypothesis."
+        )
     if level != "high":
-        out.append("High confidence would need independent technical evidence (infrastructure) agreeing with at "
-                   "least two other categories.")
-    out.append("A tie to a named organisation (shared administrators of Pages, payments, a peer platform's "
-               "independent finding) would be needed to go beyond country-level attribution.")
+        out.append(
+            "High confidence would need independent technical evidence (infrastructure) agreeing with at "
+            "least two other categories."
+        )
+    out.append(
+        "A tie to a named organisation (shared administrators of Pages, payments, a peer platform's "
+        "independent finding) would be needed to go beyond country-level attribution."
+    )
     if hyp:
-        out.append(f"Evidence pointing to a country other than {hyp} (logins, time zone, amplified outlets) would "
-                   "lower confidence or change the hypothesis.")
+        out.append(
+            f"Evidence pointing to a country other than {hyp} (logins, time zone, amplified outlets) would "
+            "lower confidence or change the hypothesis."
+        )
     return out

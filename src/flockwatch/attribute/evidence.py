@@ -22,15 +22,29 @@ from typing import Any
 from flockwatch.attribute.state_media import StateMediaReference
 from flockwatch.engine import Engine, Scratch
 
-
 #: Countries whose standard time is this many hours east of UTC (the ones information operations have been
 #: attributed to most often, plus the populous ones); a time zone narrows, it never names, a country.
 OFFSET_COUNTRIES: dict[int, list[str]] = {
-    -8: ["US", "CA", "MX"], -7: ["US", "CA", "MX"], -6: ["US", "MX", "CA"], -5: ["US", "CA", "CU", "CO", "PE"],
-    -4: ["VE", "BO", "CA"], -3: ["BR", "AR"], 0: ["GB", "PT", "GH"], 1: ["DE", "FR", "NG", "RS", "PL", "ES", "IT"],
-    2: ["UA", "EG", "IL", "BY", "RO", "GR", "ZA"], 3: ["RU", "BY", "TR", "SA", "IQ", "KE"], 4: ["AE", "AM", "AZ", "GE"],
-    5: ["PK", "UZ"], 6: ["BD", "KZ"], 7: ["TH", "VN", "ID"], 8: ["CN", "HK", "TW", "SG", "MY", "PH"],
-    9: ["KP", "KR", "JP"], 10: ["AU"], 3.5: ["IR"], 4.5: ["AF"], 5.5: ["IN"],
+    -8: ["US", "CA", "MX"],
+    -7: ["US", "CA", "MX"],
+    -6: ["US", "MX", "CA"],
+    -5: ["US", "CA", "CU", "CO", "PE"],
+    -4: ["VE", "BO", "CA"],
+    -3: ["BR", "AR"],
+    0: ["GB", "PT", "GH"],
+    1: ["DE", "FR", "NG", "RS", "PL", "ES", "IT"],
+    2: ["UA", "EG", "IL", "BY", "RO", "GR", "ZA"],
+    3: ["RU", "BY", "TR", "SA", "IQ", "KE"],
+    4: ["AE", "AM", "AZ", "GE"],
+    5: ["PK", "UZ"],
+    6: ["BD", "KZ"],
+    7: ["TH", "VN", "ID"],
+    8: ["CN", "HK", "TW", "SG", "MY", "PH"],
+    9: ["KP", "KR", "JP"],
+    10: ["AU"],
+    3.5: ["IR"],
+    4.5: ["AF"],
+    5.5: ["IN"],
 }
 
 
@@ -46,8 +60,14 @@ class Claim:
     claim_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.claim_id, "category": self.category, "claim": self.text, "strength": self.strength,
-                "points_to": self.points_to, "rows": self.rows}
+        return {
+            "id": self.claim_id,
+            "category": self.category,
+            "claim": self.text,
+            "strength": self.strength,
+            "points_to": self.points_to,
+            "rows": self.rows,
+        }
 
 
 def _pct(x: float) -> str:
@@ -56,7 +76,9 @@ def _pct(x: float) -> str:
 
 # -- infrastructure ------------------------------------------------------------------------------------------------
 def collect_infrastructure(e: Engine, s: Scratch, ref: StateMediaReference) -> list[Claim]:
-    n = e.sql(f"SELECT count(DISTINCT account_id) FROM infrastructure SEMI JOIN {s.members} USING (account_id)").scalar()
+    n = e.sql(
+        f"SELECT count(DISTINCT account_id) FROM infrastructure SEMI JOIN {s.members} USING (account_id)"
+    ).scalar()
     if not n:
         return []
     claims: list[Claim] = []
@@ -70,40 +92,66 @@ def collect_infrastructure(e: Engine, s: Scratch, ref: StateMediaReference) -> l
               FROM m JOIN allp USING (ip_prefix) GROUP BY m.ip_prefix HAVING count(*) >= 3
              ORDER BY members DESC, m.ip_prefix LIMIT 20"""
     ).dicts()
-    covered = e.sql(
-        f"""WITH p AS (SELECT ip_prefix FROM infrastructure SEMI JOIN {s.members} USING (account_id)
+    covered = (
+        e.sql(
+            f"""WITH p AS (SELECT ip_prefix FROM infrastructure SEMI JOIN {s.members} USING (account_id)
                         WHERE ip_prefix IS NOT NULL GROUP BY ip_prefix HAVING count(DISTINCT account_id) >= 3)
             SELECT count(DISTINCT account_id) FROM infrastructure SEMI JOIN {s.members} USING (account_id)
              WHERE ip_prefix IN (SELECT ip_prefix FROM p)"""
-    ).scalar() or 0
+        ).scalar()
+        or 0
+    )
     if prefixes:
         share = covered / n
         exclusive = [p for p in prefixes if p["others"] <= p["members"]]
         strength = 2 if share >= 0.5 and exclusive else 1 if share >= 0.2 else 0
-        claims.append(Claim(
-            "infrastructure",
-            f"{covered} of {n} members with login data ({_pct(share)}) share {len(prefixes)} IP prefixes with at least "
-            f"two other members; {len(exclusive)} of these prefixes are used mostly by members",
-            strength, [], [{"ip_prefix": p["ip_prefix"], "members": p["members"], "other_accounts": p["others"],
-                            "account_ids": p["accounts"]} for p in prefixes]))
-    vpn = e.sql(
-        f"""SELECT avg(CASE WHEN v THEN 1.0 ELSE 0.0 END) FROM (SELECT account_id, bool_or(coalesce(via_vpn, false)) v
+        claims.append(
+            Claim(
+                "infrastructure",
+                f"{covered} of {n} members with login data ({_pct(share)}) share {len(prefixes)} IP prefixes with at least "
+                f"two other members; {len(exclusive)} of these prefixes are used mostly by members",
+                strength,
+                [],
+                [
+                    {
+                        "ip_prefix": p["ip_prefix"],
+                        "members": p["members"],
+                        "other_accounts": p["others"],
+                        "account_ids": p["accounts"],
+                    }
+                    for p in prefixes
+                ],
+            )
+        )
+    vpn = (
+        e.sql(
+            f"""SELECT avg(CASE WHEN v THEN 1.0 ELSE 0.0 END) FROM (SELECT account_id, bool_or(coalesce(via_vpn, false)) v
              FROM infrastructure SEMI JOIN {s.members} USING (account_id) GROUP BY account_id)"""
-    ).scalar() or 0.0
-    vpn_bg = e.sql(
-        f"""SELECT avg(CASE WHEN v THEN 1.0 ELSE 0.0 END) FROM (SELECT account_id, bool_or(coalesce(via_vpn, false)) v
+        ).scalar()
+        or 0.0
+    )
+    vpn_bg = (
+        e.sql(
+            f"""SELECT avg(CASE WHEN v THEN 1.0 ELSE 0.0 END) FROM (SELECT account_id, bool_or(coalesce(via_vpn, false)) v
              FROM infrastructure WHERE account_id NOT IN (SELECT account_id FROM {s.members}) GROUP BY account_id)"""
-    ).scalar() or 0.0
+        ).scalar()
+        or 0.0
+    )
     if vpn > 0:
         vpn_rows = e.sql(
             f"""SELECT ip_prefix, country, count(DISTINCT account_id) AS members FROM infrastructure
                 SEMI JOIN {s.members} USING (account_id) WHERE via_vpn GROUP BY ALL ORDER BY 3 DESC LIMIT 10"""
         ).dicts()
-        claims.append(Claim(
-            "infrastructure",
-            f"{_pct(vpn)} of members with login data logged in through VPN exits (other accounts: {_pct(vpn_bg)}); "
-            "VPN use hides origin and is common among operators and ordinary users alike",
-            1 if vpn >= 0.3 and vpn >= 2 * max(vpn_bg, 0.01) else 0, [], vpn_rows))
+        claims.append(
+            Claim(
+                "infrastructure",
+                f"{_pct(vpn)} of members with login data logged in through VPN exits (other accounts: {_pct(vpn_bg)}); "
+                "VPN use hides origin and is common among operators and ordinary users alike",
+                1 if vpn >= 0.3 and vpn >= 2 * max(vpn_bg, 0.01) else 0,
+                [],
+                vpn_rows,
+            )
+        )
     countries = e.sql(
         f"""WITH m AS (SELECT country, count(DISTINCT account_id) AS n FROM infrastructure SEMI JOIN {s.members}
                         USING (account_id) WHERE NOT coalesce(via_vpn, false) AND country IS NOT NULL GROUP BY country),
@@ -120,12 +168,16 @@ def collect_infrastructure(e: Engine, s: Scratch, ref: StateMediaReference) -> l
         share, bg = float(top["share"]), float(top["bg_share"] or 0.0)
         lift = share / max(bg, 0.005)
         strength = 2 if share >= 0.5 and lift >= 3 else 1 if share >= 0.3 and lift >= 1.5 else 0
-        claims.append(Claim(
-            "infrastructure",
-            f"of members' logins that did not use a VPN, {_pct(share)} of the accounts logged in from {top['country']} "
-            f"(other accounts: {_pct(bg)}), a leak of origin of the kind platform attributions have rested on",
-            strength, [str(top["country"])] if strength else [],
-            [{k: (float(v) if k.endswith("share") else v) for k, v in r.items()} for r in countries]))
+        claims.append(
+            Claim(
+                "infrastructure",
+                f"of members' logins that did not use a VPN, {_pct(share)} of the accounts logged in from {top['country']} "
+                f"(other accounts: {_pct(bg)}), a leak of origin of the kind platform attributions have rested on",
+                strength,
+                [str(top["country"])] if strength else [],
+                [{k: (float(v) if k.endswith("share") else v) for k, v in r.items()} for r in countries],
+            )
+        )
     return claims
 
 
@@ -141,9 +193,12 @@ def collect_timing(e: Engine, s: Scratch, ref: StateMediaReference) -> list[Clai
         f"""SELECT (isodow(acted_at) - 1) * 24 + hour(acted_at) AS hour_of_week_utc, count(*) AS actions
               FROM actions SEMI JOIN {s.members} USING (account_id) GROUP BY 1 ORDER BY 1"""
     ).dicts()
-    sample = [r[0] for r in e.sql(
-        f"SELECT action_id FROM actions SEMI JOIN {s.members} USING (account_id) ORDER BY acted_at, action_id LIMIT 10"
-    ).rows()]
+    sample = [
+        r[0]
+        for r in e.sql(
+            f"SELECT action_id FROM actions SEMI JOIN {s.members} USING (account_id) ORDER BY acted_at, action_id LIMIT 10"
+        ).rows()
+    ]
     rows = [{"hour_of_week_utc": int(r["hour_of_week_utc"]), "actions": int(r["actions"])} for r in how]
     fp = working_hours_fingerprint(e, ids)
     if fp.utc_offset_h is None:
@@ -157,12 +212,21 @@ def collect_timing(e: Engine, s: Scratch, ref: StateMediaReference) -> list[Clai
     if same_as_bg:
         strength = max(0, strength - 1)
     countries = OFFSET_COUNTRIES.get(offset, [])
-    text = (f"members' activity fits {label} ({shape or 'unknown'} shape, {level} confidence; {method})"
-            + ("; the rest of the workspace is active in the same zone, so timing separates little"
-               if same_as_bg else "")
-            + (f"; countries in that zone include {', '.join(countries)}" if countries else ""))
-    rows = [{"utc_offset_h": offset, "label": label, "shape": shape, "confidence_level": level,
-             "office_hours": office, "first_action_ids": sample}] + rows
+    text = (
+        f"members' activity fits {label} ({shape or 'unknown'} shape, {level} confidence; {method})"
+        + ("; the rest of the workspace is active in the same zone, so timing separates little" if same_as_bg else "")
+        + (f"; countries in that zone include {', '.join(countries)}" if countries else "")
+    )
+    rows = [
+        {
+            "utc_offset_h": offset,
+            "label": label,
+            "shape": shape,
+            "confidence_level": level,
+            "office_hours": office,
+            "first_action_ids": sample,
+        }
+    ] + rows
     return [Claim("timing", text, strength, countries if strength else [], rows)]
 
 
@@ -170,12 +234,24 @@ def collect_timing(e: Engine, s: Scratch, ref: StateMediaReference) -> list[Clai
 def _register_reference(e: Engine, s: Scratch, ref: StateMediaReference) -> None:
     import pyarrow as pa
 
-    s.register("sm_handles", pa.table({
-        "handle": pa.array(list(ref.handles), pa.string()),
-        "country": pa.array(list(ref.handles.values()), pa.string())}))
-    s.register("sm_domains", pa.table({
-        "domain": pa.array(list(ref.domains), pa.string()),
-        "country": pa.array(list(ref.domains.values()), pa.string())}))
+    s.register(
+        "sm_handles",
+        pa.table(
+            {
+                "handle": pa.array(list(ref.handles), pa.string()),
+                "country": pa.array(list(ref.handles.values()), pa.string()),
+            }
+        ),
+    )
+    s.register(
+        "sm_domains",
+        pa.table(
+            {
+                "domain": pa.array(list(ref.domains), pa.string()),
+                "country": pa.array(list(ref.domains.values()), pa.string()),
+            }
+        ),
+    )
     # state-media accounts in this workspace: by screen name, or by id when the reference lists ids
     e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.sm_accounts} AS
              SELECT DISTINCT a.account_id, h.handle, h.country FROM accounts a
@@ -198,17 +274,32 @@ def collect_state_media_amplification(e: Engine, s: Scratch, ref: StateMediaRefe
                    JOIN {s.sm_accounts} s ON m.mentioned_account_id = s.account_id"""
     e.sql(f"CREATE OR REPLACE TEMP TABLE {s.sm_amp} AS {amp_sql}")
     m_total = e.sql(f"SELECT count(*) FROM actions SEMI JOIN {s.members} USING (account_id)").scalar() or 0
-    b_total = e.sql(f"SELECT count(*) FROM actions WHERE account_id NOT IN (SELECT account_id FROM {s.members})"
-                    ).scalar() or 0
-    m_amp = e.sql(f"SELECT count(DISTINCT action_id) FROM {s.sm_amp} SEMI JOIN {s.members} USING (account_id)"
-                  ).scalar() or 0
-    b_amp = e.sql(f"SELECT count(DISTINCT action_id) FROM {s.sm_amp} WHERE account_id NOT IN "
-                  f"(SELECT account_id FROM {s.members})").scalar() or 0
+    b_total = (
+        e.sql(f"SELECT count(*) FROM actions WHERE account_id NOT IN (SELECT account_id FROM {s.members})").scalar()
+        or 0
+    )
+    m_amp = (
+        e.sql(f"SELECT count(DISTINCT action_id) FROM {s.sm_amp} SEMI JOIN {s.members} USING (account_id)").scalar()
+        or 0
+    )
+    b_amp = (
+        e.sql(
+            f"SELECT count(DISTINCT action_id) FROM {s.sm_amp} WHERE account_id NOT IN "
+            f"(SELECT account_id FROM {s.members})"
+        ).scalar()
+        or 0
+    )
     if not m_amp:
-        return [Claim("state_media_amplification",
-                      f"members did not repost, reply to or mention any of the {len(ref.handles)} state-media "
-                      "accounts in the reference", 0, [], [{"state_media_handles": len(ref.handles),
-                                                             "member_actions": m_total}])]
+        return [
+            Claim(
+                "state_media_amplification",
+                f"members did not repost, reply to or mention any of the {len(ref.handles)} state-media "
+                "accounts in the reference",
+                0,
+                [],
+                [{"state_media_handles": len(ref.handles), "member_actions": m_total}],
+            )
+        ]
     rate, bg = m_amp / max(m_total, 1), b_amp / max(b_total, 1)
     lift = rate / max(bg, 1e-6)
     strength = 2 if m_amp >= 10 and lift >= 5 else 1 if m_amp >= 3 and lift >= 2 else 0
@@ -218,12 +309,18 @@ def collect_state_media_amplification(e: Engine, s: Scratch, ref: StateMediaRefe
                      ORDER BY actions DESC, handle LIMIT 10""").dicts()
     cc = [r["country"] for r in top if r["country"]]
     lead = max(set(cc), key=cc.count) if cc else None
-    return [Claim(
-        "state_media_amplification",
-        f"{m_amp} member actions ({_pct(rate)} of theirs) amplify state-media accounts, {lift:.1f}x the rate of "
-        f"other accounts ({_pct(bg)}); most amplified: " + ", ".join(f"@{r['handle']}" for r in top[:3])
-        + "; genuine supporters amplify state media too, so this shows alignment, not control",
-        strength, [lead] if (lead and strength) else [], top)]
+    return [
+        Claim(
+            "state_media_amplification",
+            f"{m_amp} member actions ({_pct(rate)} of theirs) amplify state-media accounts, {lift:.1f}x the rate of "
+            f"other accounts ({_pct(bg)}); most amplified: "
+            + ", ".join(f"@{r['handle']}" for r in top[:3])
+            + "; genuine supporters amplify state media too, so this shows alignment, not control",
+            strength,
+            [lead] if (lead and strength) else [],
+            top,
+        )
+    ]
 
 
 def collect_narrative_alignment(e: Engine, s: Scratch, ref: StateMediaReference) -> list[Claim]:
@@ -235,10 +332,20 @@ def collect_narrative_alignment(e: Engine, s: Scratch, ref: StateMediaReference)
                             FROM action_urls u JOIN actions a USING (action_id)
                             JOIN {s.sm_domains} d
                               ON regexp_replace(lower(u.domain), '^www\\.', '') = d.domain""").dicts()
-        m_urls = e.sql(f"SELECT count(*) FROM action_urls JOIN actions USING (action_id) "
-                       f"SEMI JOIN {s.members} USING (account_id)").scalar() or 0
-        b_urls = e.sql(f"SELECT count(*) FROM action_urls JOIN actions USING (action_id) "
-                       f"WHERE account_id NOT IN (SELECT account_id FROM {s.members})").scalar() or 0
+        m_urls = (
+            e.sql(
+                f"SELECT count(*) FROM action_urls JOIN actions USING (action_id) "
+                f"SEMI JOIN {s.members} USING (account_id)"
+            ).scalar()
+            or 0
+        )
+        b_urls = (
+            e.sql(
+                f"SELECT count(*) FROM action_urls JOIN actions USING (action_id) "
+                f"WHERE account_id NOT IN (SELECT account_id FROM {s.members})"
+            ).scalar()
+            or 0
+        )
         mine = [r for r in links if r["is_member"]]
         if mine:
             share = len(mine) / max(m_urls, 1)
@@ -250,13 +357,19 @@ def collect_narrative_alignment(e: Engine, s: Scratch, ref: StateMediaReference)
                 by_domain.setdefault(r["domain"], []).append(r["action_id"])
             cc = [r["country"] for r in mine if r["country"]]
             lead = max(set(cc), key=cc.count) if cc else None
-            claims.append(Claim(
-                "narrative_alignment",
-                f"{_pct(share)} of members' links point to state-media sites ({len(mine)} links; other accounts: "
-                f"{_pct(bg)}), chiefly " + ", ".join(sorted(by_domain, key=lambda d: -len(by_domain[d]))[:3]),
-                strength, [lead] if (lead and strength) else [],
-                [{"domain": d, "links": len(a), "action_ids": sorted(a)[:10]} for d, a in
-                 sorted(by_domain.items(), key=lambda kv: -len(kv[1]))[:10]]))
+            claims.append(
+                Claim(
+                    "narrative_alignment",
+                    f"{_pct(share)} of members' links point to state-media sites ({len(mine)} links; other accounts: "
+                    f"{_pct(bg)}), chiefly " + ", ".join(sorted(by_domain, key=lambda d: -len(by_domain[d]))[:3]),
+                    strength,
+                    [lead] if (lead and strength) else [],
+                    [
+                        {"domain": d, "links": len(a), "action_ids": sorted(a)[:10]}
+                        for d, a in sorted(by_domain.items(), key=lambda kv: -len(kv[1]))[:10]
+                    ],
+                )
+            )
     if ref.handles:
         _register_reference(e, s, ref)
         overlap = e.sql(f"""
@@ -268,16 +381,24 @@ def collect_narrative_alignment(e: Engine, s: Scratch, ref: StateMediaReference)
                           ORDER BY n DESC LIMIT 50)
             SELECT mem.hashtag, mem.n AS member_uses, sm.n AS state_media_uses, mem.action_ids
               FROM mem JOIN sm USING (hashtag) ORDER BY mem.n DESC LIMIT 20""").dicts()
-        n_top = e.sql(f"""SELECT count(*) FROM (SELECT DISTINCT h.hashtag FROM action_hashtags h JOIN actions a
+        n_top = (
+            e.sql(f"""SELECT count(*) FROM (SELECT DISTINCT h.hashtag FROM action_hashtags h JOIN actions a
                            USING (action_id) SEMI JOIN {s.members} ON a.account_id = {s.members}.account_id
-                           LIMIT 50)""").scalar() or 0
+                           LIMIT 50)""").scalar()
+            or 0
+        )
         if overlap and n_top:
             share = len(overlap) / n_top
-            claims.append(Claim(
-                "narrative_alignment",
-                f"{len(overlap)} of members' top {n_top} hashtags are also used by the state-media accounts in "
-                "this workspace (" + ", ".join("#" + r["hashtag"] for r in overlap[:5]) + ")",
-                1 if share >= 0.3 and len(overlap) >= 3 else 0, [], overlap))
+            claims.append(
+                Claim(
+                    "narrative_alignment",
+                    f"{len(overlap)} of members' top {n_top} hashtags are also used by the state-media accounts in "
+                    "this workspace (" + ", ".join("#" + r["hashtag"] for r in overlap[:5]) + ")",
+                    1 if share >= 0.3 and len(overlap) >= 3 else 0,
+                    [],
+                    overlap,
+                )
+            )
     return claims
 
 
@@ -303,12 +424,17 @@ def collect_creation_pattern(e: Engine, s: Scratch, ref: StateMediaReference) ->
     bg_share = sum(r["other_accounts"] for r in top) / max(n_all - n_m, 1)
     lift = share / max(bg_share, 1e-6)
     strength = 1 if share >= 0.3 and lift >= 5 and in_top >= 5 else 0
-    return [Claim(
-        "creation_pattern",
-        f"{_pct(share)} of members with a creation date were created on {len(top)} days "
-        f"({', '.join(r['created_day'] for r in top)}), {lift:.0f}x the share of other accounts created then; "
-        "batch creation speaks to coordination, not to who coordinates",
-        strength, [], [{k: v for k, v in r.items() if k not in ("n_members", "n_all")} for r in top])]
+    return [
+        Claim(
+            "creation_pattern",
+            f"{_pct(share)} of members with a creation date were created on {len(top)} days "
+            f"({', '.join(r['created_day'] for r in top)}), {lift:.0f}x the share of other accounts created then; "
+            "batch creation speaks to coordination, not to who coordinates",
+            strength,
+            [],
+            [{k: v for k, v in r.items() if k not in ("n_members", "n_all")} for r in top],
+        )
+    ]
 
 
 COLLECTORS: dict[str, Callable[[Engine, Scratch, StateMediaReference], list[Claim]]] = {

@@ -7,11 +7,11 @@ their platform accounts and domains) or a list of handles / domains the analyst 
 
 from __future__ import annotations
 
-from flockwatch.core.urls import host
-
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from flockwatch.core.urls import host
 
 
 @dataclass
@@ -30,11 +30,14 @@ def _host(value: str) -> str:
     return host(value) or value.strip().lower()
 
 
-def from_lists(handles: Iterable[str] = (), domains: Iterable[str] = (), country: str | None = None) -> StateMediaReference:
+def from_lists(
+    handles: Iterable[str] = (), domains: Iterable[str] = (), country: str | None = None
+) -> StateMediaReference:
     """A reference from the analyst's own lists (``@XHNews`` or ``XHNews``; ``chinadaily.com.cn``).
 
     An item may carry its country as ``handle:CC`` / ``domain:CC``.
     """
+
     def split(item: str) -> tuple[str, str | None]:
         if ":" in item:
             v, cc = item.rsplit(":", 1)

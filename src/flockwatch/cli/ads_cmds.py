@@ -11,7 +11,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -32,9 +32,13 @@ def register(app: typer.Typer) -> None:
 
 
 OptionalWorkspaceOpt = Annotated[
-    Optional[Path],
-    typer.Option("--workspace", "-w", envvar="FLOCKWATCH_WORKSPACE",
-                 help="Workspace directory (default: answer from the shipped registry, read-only)."),
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        envvar="FLOCKWATCH_WORKSPACE",
+        help="Workspace directory (default: answer from the shipped registry, read-only).",
+    ),
 ]
 
 
@@ -68,13 +72,13 @@ def _inputs(advertisers: list[str], batch: Path | None) -> list[str]:
 
 def check(
     workspace: OptionalWorkspaceOpt = None,
-    advertisers: Annotated[Optional[list[str]], typer.Argument(
-        help="Handles (@x or x), domains/URLs or names.")] = None,
+    advertisers: Annotated[list[str] | None, typer.Argument(help="Handles (@x or x), domains/URLs or names.")] = None,
     policy: Annotated[str, typer.Option("--policy", "-p", help="Policy id.")] = "twitter-2019-08-ads",
-    date: Annotated[Optional[str], typer.Option("--date", help="YYYY-MM-DD (default today).")] = None,
-    region: Annotated[Optional[str], typer.Option("--region", help="Country where the ads run (e.g. US).")] = None,
-    batch: Annotated[Optional[Path], typer.Option(
-        "--batch", help="File with one advertiser per line ('-' = stdin).")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default today).")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Country where the ads run (e.g. US).")] = None,
+    batch: Annotated[
+        Path | None, typer.Option("--batch", help="File with one advertiser per line ('-' = stdin).")
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Is each advertiser linked to a registered outlet, and may it buy ads? Organic use is never affected.
@@ -93,19 +97,26 @@ def check(
             out = sys.stdout
             # one write per 1,000 lines: per-line writes cost more than the lookups
             for start in range(0, len(items), 1000):
-                out.write("".join(idx.check_json(item, on, region) + "\n" for item in items[start:start + 1000]))
+                out.write("".join(idx.check_json(item, on, region) + "\n" for item in items[start : start + 1000]))
             out.flush()
             return
         results = [idx.check(item, on, region) for item in items]
     reg_info = idx.registry
-    t = Table(title=f"ads check under {idx.policy.key} (organic use is not affected)",
-              caption=f"registry: {reg_info['source']}; snapshot {reg_info['snapshot_date'] or 'none'}")
+    t = Table(
+        title=f"ads check under {idx.policy.key} (organic use is not affected)",
+        caption=f"registry: {reg_info['source']}; snapshot {reg_info['snapshot_date'] or 'none'}",
+    )
     for c in ("input", "outlet", "eligible", "outcome", "reasons", "sources"):
         t.add_column(c, overflow="fold")
     for r in results:
         eligible = {True: "yes", False: "no", None: "review"}[r.eligible]
-        t.add_row(r.input, r.outlet["name"] if r.outlet else "—", eligible, r.outcome,
-                  ", ".join(x["code"] for x in r.reasons),
-                  "; ".join(f"#{s['fact_id']} {s['source']} ({s['source_date']})" for s in r.sources[:3])
-                  + (f" +{len(r.sources) - 3}" if len(r.sources) > 3 else ""))
+        t.add_row(
+            r.input,
+            r.outlet["name"] if r.outlet else "—",
+            eligible,
+            r.outcome,
+            ", ".join(x["code"] for x in r.reasons),
+            "; ".join(f"#{s['fact_id']} {s['source']} ({s['source_date']})" for s in r.sources[:3])
+            + (f" +{len(r.sources) - 3}" if len(r.sources) > 3 else ""),
+        )
     console.print(t)

@@ -29,12 +29,15 @@ def attribute(
     workspace: WorkspaceOpt,
     accounts: Annotated[str, typer.Option("--accounts", help="File with one account id per line, or network:<id>.")],
     network_id: Annotated[str | None, typer.Option("--network-id", help="Name the network in the rationale.")] = None,
-    state_media_handles: Annotated[Path | None, typer.Option(
-        help="File of state-media handles, one a line (optionally handle:CC).")] = None,
-    state_media_domains: Annotated[Path | None, typer.Option(
-        help="File of state-media domains, one a line (optionally domain:CC).")] = None,
-    registry: Annotated[bool, typer.Option("--registry/--no-registry",
-                                           help="Also use the workspace's state-media registry.")] = True,
+    state_media_handles: Annotated[
+        Path | None, typer.Option(help="File of state-media handles, one a line (optionally handle:CC).")
+    ] = None,
+    state_media_domains: Annotated[
+        Path | None, typer.Option(help="File of state-media domains, one a line (optionally domain:CC).")
+    ] = None,
+    registry: Annotated[
+        bool, typer.Option("--registry/--no-registry", help="Also use the workspace's state-media registry.")
+    ] = True,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the assessment as JSON.")] = None,
     json_: JsonOpt = False,
 ) -> None:

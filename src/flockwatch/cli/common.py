@@ -38,8 +38,11 @@ def progress_status(description: str, enabled: bool = True) -> Iterator[Any]:
         yield lambda text: None
         return
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-        console=Console(stderr=True), transient=True,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
     ) as prog:
         task = prog.add_task(description, total=None)
         yield lambda text: prog.update(task, description=text)

@@ -23,9 +23,9 @@ def register(app: typer.Typer) -> None:
 
 
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the simulated data, workspace, report.")] = Path(
-        "demo"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory for the simulated data, workspace, report.")
+    ] = Path("demo"),
     seed: Annotated[int, typer.Option(help="Simulation seed.")] = 7,
     preset: Annotated[str, typer.Option(help="Simulator preset.")] = "demo",
 ) -> None:
@@ -70,8 +70,11 @@ def demo(
             f"{len(operations)} candidate operation(s)"
         )
         for op in operations[:2]:
-            console.print(f"  [bold]{op.operation_id}[/] {len(op.network_ids)} network(s), {op.n_members:,} "
-                          f"accounts, score {op.score:.2f}", highlight=False)
+            console.print(
+                f"  [bold]{op.operation_id}[/] {len(op.network_ids)} network(s), {op.n_members:,} "
+                f"accounts, score {op.score:.2f}",
+                highlight=False,
+            )
         for n in flagged[:3]:
             console.print(f"  [bold]{n.network_id}[/] {escape(n.explanation)}", highlight=False)
         if flagged:
@@ -84,8 +87,10 @@ def demo(
                     f"{str(ev['target'])[:60]!r}, {ev['dt_s']:.0f} s apart"
                     for ev in why["evidence"]
                 ]
-                console.print(Panel(escape("\n".join(lines)), title=f"why two members of {top.network_id} are linked"),
-                              highlight=False)
+                console.print(
+                    Panel(escape("\n".join(lines)), title=f"why two members of {top.network_id} are linked"),
+                    highlight=False,
+                )
 
         metrics = evaluate(ws, sim.truth_csv, run.run_id)
         fused = metrics["fused"]
@@ -103,8 +108,9 @@ def demo(
         reg = Registry.open(ws)
         import_registry(reg)
         decide(reg, "twitter-2019-08-ads", as_of="2019-08-19")
-        checks = check_ad_eligibility(reg, ["@XHNews", "chinadaily.com.cn", "@BBCWorld", "https://www.npr.org/"],
-                                      on_date="2019-09-01")
+        checks = check_ad_eligibility(
+            reg, ["@XHNews", "chinadaily.com.cn", "@BBCWorld", "https://www.npr.org/"], on_date="2019-09-01"
+        )
         a = Table(title="4. ad eligibility under twitter-2019-08-ads")
         for c in ("advertiser", "outlet", "eligible", "outcome"):
             a.add_column(c)
@@ -118,9 +124,14 @@ def demo(
             return
         top = flagged[0]
         att = attribute(ws, top.members, network_id=top.network_id)
-        console.print(Panel(escape(att.rationale), title=f"5. attribution of {top.network_id}: {att.confidence} confidence"))
+        console.print(
+            Panel(escape(att.rationale), title=f"5. attribution of {top.network_id}: {att.confidence} confidence")
+        )
         report = write_report(
-            ws, top.members, out / f"report-{top.network_id}.html", name=top.network_id,
+            ws,
+            top.members,
+            out / f"report-{top.network_id}.html",
+            name=top.network_id,
             attribution={**att.to_dict(), "evidence": att.evidence_rows()},
             edges=stored_network_edges(ws, top.network_id),
         )
@@ -132,4 +143,3 @@ def demo(
             title="results",
         )
     )
-

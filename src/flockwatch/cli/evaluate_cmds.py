@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
 from flockwatch.errors import ValidationError
-from flockwatch.evaluate import compare_with_categories, evaluate as run_evaluate, read_categories
+from flockwatch.evaluate import compare_with_categories, read_categories
+from flockwatch.evaluate import evaluate as run_evaluate
 
 
 def register(app: typer.Typer) -> None:
@@ -19,13 +20,13 @@ def register(app: typer.Typer) -> None:
 
 def evaluate(
     workspace: WorkspaceOpt,
-    truth: Annotated[Optional[Path], typer.Option(help="Ground truth CSV (account_id, operation_id, ...).")] = None,
+    truth: Annotated[Path | None, typer.Option(help="Ground truth CSV (account_id, operation_id, ...).")] = None,
     categories: Annotated[
-        Optional[Path], typer.Option(help="Account labelling CSV to compare networks with (ARI, confusion table).")
+        Path | None, typer.Option(help="Account labelling CSV to compare networks with (ARI, confusion table).")
     ] = None,
     id_column: Annotated[str, typer.Option(help="Account id column of --categories.")] = "author_id",
     category_column: Annotated[str, typer.Option(help="Category column of --categories.")] = "account_category",
-    run: Annotated[Optional[str], typer.Option("--run", help="Detection run id (default: the latest).")] = None,
+    run: Annotated[str | None, typer.Option("--run", help="Detection run id (default: the latest).")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Account-level precision, recall and F1 (fused and per detector) and network purity against ground truth;
@@ -43,8 +44,13 @@ def evaluate(
             print_json(cmp)
             return
         # compact: a dozen count columns must fit a terminal without truncating the network ids
-        t = Table(title=f"categories x candidate networks (ARI {cmp['ari_all_labelled']})", box=None,
-                  padding=(0, 0, 0, 1), pad_edge=False, show_edge=False)
+        t = Table(
+            title=f"categories x candidate networks (ARI {cmp['ari_all_labelled']})",
+            box=None,
+            padding=(0, 0, 0, 1),
+            pad_edge=False,
+            show_edge=False,
+        )
         t.add_column("category", no_wrap=True, max_width=12)
         for c in cmp["columns"]:
             head = c.strip("()").replace(" networks", "")
@@ -68,6 +74,8 @@ def evaluate(
     console.print(f"network purity: {result['network_purity']} over {result['networks_flagged']} flagged networks")
     ops = result.get("candidate_operations")
     if ops:
-        console.print(f"candidate operations: {ops['operations']}; the largest holds {ops['largest_networks']} "
-                      f"network(s), {ops['largest_members']:,} accounts; operation recall "
-                      f"{ops['operation_recall']}, purity {ops['operation_purity']}")
+        console.print(
+            f"candidate operations: {ops['operations']}; the largest holds {ops['largest_networks']} "
+            f"network(s), {ops['largest_members']:,} accounts; operation recall "
+            f"{ops['operation_recall']}, purity {ops['operation_purity']}"
+        )

@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json, progress_status
-from flockwatch.expand import ExpansionParams, expand as expand_seeds
+from flockwatch.expand import ExpansionParams
+from flockwatch.expand import expand as expand_seeds
 
 
 def register(app: typer.Typer) -> None:
@@ -36,24 +37,32 @@ def expand(
         x = expand_seeds(ws, seeds, params)
     x.write_csv(output)
     summary = {
-        "seeds": len(x.seeds.account_ids), "unknown_seeds": x.seeds.unknown[:20], "scored": len(x),
-        "at_0.95": int((x.scores >= 0.95).sum()), "at_0.99": int((x.scores >= 0.99).sum()),
-        "output": str(output), "rounds": {k: v for k, v in x.stats.items() if k.startswith("round")},
+        "seeds": len(x.seeds.account_ids),
+        "unknown_seeds": x.seeds.unknown[:20],
+        "scored": len(x),
+        "at_0.95": int((x.scores >= 0.95).sum()),
+        "at_0.99": int((x.scores >= 0.99).sum()),
+        "output": str(output),
+        "rounds": {k: v for k, v in x.stats.items() if k.startswith("round")},
     }
     if json_:
         print_json({**summary, "top": x.top(top)})
         return
     if x.seeds.unknown:
-        console.print(f"[yellow]{len(x.seeds.unknown)} seeds are not in the workspace[/] "
-                      f"(first: {x.seeds.unknown[0]!r})")
-    t = Table(title=f"expansion of {summary['seeds']} seeds — {len(x):,} linked accounts; "
-                    f"{summary['at_0.95']:,} at estimated precision >= 0.95")
+        console.print(
+            f"[yellow]{len(x.seeds.unknown)} seeds are not in the workspace[/] (first: {x.seeds.unknown[0]!r})"
+        )
+    t = Table(
+        title=f"expansion of {summary['seeds']} seeds — {len(x):,} linked accounts; "
+        f"{summary['at_0.95']:,} at estimated precision >= 0.95"
+    )
     for c in ("account", "score", "evidence (nats)", "round", "linked seeds"):
         t.add_column(c)
     for r in x.top(top):
         ev = r["evidence"]
         parts = [f"{k} {v['nats']:.1f}" for k, v in ev.items() if isinstance(v, dict) and "nats" in v]
-        t.add_row(r["account_id"], f"{r['score']:.3f}", ", ".join(parts), str(r["round"]),
-                  ", ".join(ev.get("seeds", [])[:3]))
+        t.add_row(
+            r["account_id"], f"{r['score']:.3f}", ", ".join(parts), str(r["round"]), ", ".join(ev.get("seeds", [])[:3])
+        )
     console.print(t)
     console.print(f"wrote {len(x):,} rows to {output}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -20,10 +20,10 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files to load (.csv, .csv.gz, .jsonl, .parquet, .zip).")],
     workspace: WorkspaceOpt,
     format: Annotated[
-        Optional[str], typer.Option("--format", "-f", help="Reader name; detected from the header when omitted.")
+        str | None, typer.Option("--format", "-f", help="Reader name; detected from the header when omitted.")
     ] = None,
     platform: Annotated[
-        Optional[str], typer.Option(help="Platform qualifier for ids (default: the reader's own).")
+        str | None, typer.Option(help="Platform qualifier for ids (default: the reader's own).")
     ] = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -44,8 +44,9 @@ def ingest(
     for c in ("file", "format", "status", "read", "loaded", "quarantined"):
         t.add_column(c, justify="right" if c in ("read", "loaded", "quarantined") else "left")
     for s in summaries:
-        t.add_row(s.source_file, s.format, s.status, f"{s.rows_read:,}", f"{s.rows_loaded:,}",
-                  f"{s.rows_quarantined:,}")
+        t.add_row(
+            s.source_file, s.format, s.status, f"{s.rows_read:,}", f"{s.rows_loaded:,}", f"{s.rows_quarantined:,}"
+        )
     console.print(t)
     for s in summaries:
         for reason, n in s.quarantined_by_reason.items():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,11 +23,11 @@ def register(app: typer.Typer) -> None:
 def export(
     workspace: WorkspaceOpt,
     policy: Annotated[str, typer.Option("--policy", "-p", help="Labelling policy id.")] = "twitter-2020-08-labels",
-    date: Annotated[Optional[str], typer.Option(
-        "--date", help="Labels in force on YYYY-MM-DD (default today).")] = None,
-    out: Annotated[Optional[Path], typer.Option(
-        "--out", "-o", help="Output .csv or .json (default: JSON to stdout).")] = None,
-    format: Annotated[Optional[str], typer.Option("--format", help="csv or json (default from --out).")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="Labels in force on YYYY-MM-DD (default today).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output .csv or .json (default: JSON to stdout).")
+    ] = None,
+    format: Annotated[str | None, typer.Option("--format", help="csv or json (default from --out).")] = None,
 ) -> None:
     """Which accounts get which label under which policy version, with effective dates (from determinations).
 

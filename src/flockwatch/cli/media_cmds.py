@@ -11,22 +11,29 @@ import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
-from flockwatch.errors import InputFileError, ValidationError
-from flockwatch.errors import RegistryNotReadyError
+from flockwatch.errors import InputFileError, RegistryNotReadyError, ValidationError
 from flockwatch.policy import (
-    Registry, appeals, decide, ensure_shipped_registry, file_appeal, get_policy, history, import_registry,
+    Registry,
+    appeals,
+    decide,
+    ensure_shipped_registry,
+    file_appeal,
+    get_policy,
+    history,
+    import_registry,
     review_appeal,
 )
 from flockwatch.policy.determinations import offboarding_notices
 
-media_app = typer.Typer(help="State-media registry: outlets, sourced facts, policy determinations, appeals.",
-                        no_args_is_help=True)
+media_app = typer.Typer(
+    help="State-media registry: outlets, sourced facts, policy determinations, appeals.", no_args_is_help=True
+)
 appeal_app = typer.Typer(help="Appeals against determinations.", no_args_is_help=True)
 PolicyOpt = Annotated[str, typer.Option("--policy", "-p", help="Policy id (optionally id@vN).")]
 
@@ -67,13 +74,15 @@ def _read_json(path: Path) -> object:
 
 def import_(
     workspace: WorkspaceOpt,
-    matrix: Annotated[Optional[Path], typer.Option(
-        "--matrix", help="A State Media Matrix CSV (default: shipped).")] = None,
-    facts: Annotated[Optional[Path], typer.Option(
-        "--facts", help="A JSON file of outlets/facts/changes to add.")] = None,
+    matrix: Annotated[
+        Path | None, typer.Option("--matrix", help="A State Media Matrix CSV (default: shipped).")
+    ] = None,
+    facts: Annotated[Path | None, typer.Option("--facts", help="A JSON file of outlets/facts/changes to add.")] = None,
     no_curated: Annotated[bool, typer.Option("--no-curated", help="Skip the shipped curated facts.")] = False,
-    snapshot_date: Annotated[Optional[str], typer.Option(
-        "--snapshot-date", help="Date of a newer Matrix snapshot given with --matrix (YYYY-MM-DD).")] = None,
+    snapshot_date: Annotated[
+        str | None,
+        typer.Option("--snapshot-date", help="Date of a newer Matrix snapshot given with --matrix (YYYY-MM-DD)."),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Import the shipped State Media Matrix (ASD; MJRC typology) and curated facts, or add facts from a file.
@@ -94,23 +103,25 @@ def import_(
         print_json(result)
         return
     if facts is not None:
-        console.print(f"loaded {facts}: " + ", ".join(f"{v} {k}" for k, v in result.items()
-                                                    if isinstance(v, int)))
+        console.print(f"loaded {facts}: " + ", ".join(f"{v} {k}" for k, v in result.items() if isinstance(v, int)))
         return
     if result["status"] == "already imported":
-        console.print(f"already imported: this Matrix file is in the registry ({result['rows_read']:,} rows; "
-                      "nothing added)")
+        console.print(
+            f"already imported: this Matrix file is in the registry ({result['rows_read']:,} rows; nothing added)"
+        )
         return
-    console.print(f"{result['status']}: {result['rows_read']:,} Matrix rows → {result['outlets']:,} outlets, "
-                  f"{result['assets']:,} assets, {result['facts']:,} facts; {result['skipped_count']:,} links/rows "
-                  "skipped (see --json)")
+    console.print(
+        f"{result['status']}: {result['rows_read']:,} Matrix rows → {result['outlets']:,} outlets, "
+        f"{result['assets']:,} assets, {result['facts']:,} facts; {result['skipped_count']:,} links/rows "
+        "skipped (see --json)"
+    )
     console.print("State Media Matrix © ASD-at-GMF (MIT); typology: MJRC State Media Monitor")
 
 
 def list_(
     workspace: WorkspaceOpt,
-    country: Annotated[Optional[str], typer.Option(help="ISO code or country name.")] = None,
-    kind: Annotated[Optional[str], typer.Option(help="media or government.")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO code or country name.")] = None,
+    kind: Annotated[str | None, typer.Option(help="media or government.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """List registered outlets.
@@ -133,7 +144,7 @@ def list_(
 def show(
     outlet: Annotated[str, typer.Argument(help="Outlet id, name or alias.")],
     workspace: WorkspaceOpt,
-    country: Annotated[Optional[str], typer.Option(help="Narrow an ambiguous name.")] = None,
+    country: Annotated[str | None, typer.Option(help="Narrow an ambiguous name.")] = None,
     all_facts: Annotated[bool, typer.Option("--all-facts", help="Include superseded facts.")] = False,
     json_: JsonOpt = False,
 ) -> None:
@@ -143,40 +154,58 @@ def show(
     """
     with registry_at(workspace) as reg:
         o = reg.outlet(outlet, country)
-        data = {"outlet": o.to_dict(), "parents": [a.name for a in reg.ancestors(o)],
-                "assets": [a.to_dict() for a in reg.assets(o.outlet_id)],
-                "facts": [f.to_dict() for f in reg.facts(o, current_only=not all_facts)],
-                "determinations": [d.to_dict() for d in history(reg, o.outlet_id)],
-                "offboarding": offboarding_notices(reg, o.outlet_id),
-                "appeals": [a.to_dict() for a in appeals(reg, o.outlet_id)]}
+        data = {
+            "outlet": o.to_dict(),
+            "parents": [a.name for a in reg.ancestors(o)],
+            "assets": [a.to_dict() for a in reg.assets(o.outlet_id)],
+            "facts": [f.to_dict() for f in reg.facts(o, current_only=not all_facts)],
+            "determinations": [d.to_dict() for d in history(reg, o.outlet_id)],
+            "offboarding": offboarding_notices(reg, o.outlet_id),
+            "appeals": [a.to_dict() for a in appeals(reg, o.outlet_id)],
+        }
     if json_:
         print_json(data)
         return
     od = data["outlet"]
-    console.print(f"[bold]{od['name']}[/] ({od['country']}, {od['kind']}, id {od['outlet_id']})"
-                  + (f" — part of {' → '.join(data['parents'])}" if data["parents"] else ""), highlight=False)
+    console.print(
+        f"[bold]{od['name']}[/] ({od['country']}, {od['kind']}, id {od['outlet_id']})"
+        + (f" — part of {' → '.join(data['parents'])}" if data["parents"] else ""),
+        highlight=False,
+    )
     if od["owner_chain"]:
         console.print("owner chain: " + " → ".join(od["owner_chain"]), highlight=False)
     if data["assets"]:
-        console.print("assets: " + ", ".join(
-            f"{a['platform'] + ':' if a['platform'] else ''}{a['display']}"
-            + (f" ({a['role']})" if a["role"] != "outlet" else "") for a in data["assets"]), highlight=False)
+        console.print(
+            "assets: "
+            + ", ".join(
+                f"{a['platform'] + ':' if a['platform'] else ''}{a['display']}"
+                + (f" ({a['role']})" if a["role"] != "outlet" else "")
+                for a in data["assets"]
+            ),
+            highlight=False,
+        )
     t = Table(title="facts")
     for c in ("id", "kind", "value", "source", "date", "conf."):
         t.add_column(c, overflow="fold")
     for f in data["facts"]:
-        t.add_row(str(f["fact_id"]) + (" (sup.)" if f["superseded_by"] else ""), f["kind"],
-                  json.dumps(f["value"], ensure_ascii=False),
-                  f["source"] + (f" [inherited from {f['inherited_from']}]" if f["inherited_from"] else ""),
-                  f["source_date"], f"{f['confidence']:.2f}")
+        t.add_row(
+            str(f["fact_id"]) + (" (sup.)" if f["superseded_by"] else ""),
+            f["kind"],
+            json.dumps(f["value"], ensure_ascii=False),
+            f["source"] + (f" [inherited from {f['inherited_from']}]" if f["inherited_from"] else ""),
+            f["source_date"],
+            f"{f['confidence']:.2f}",
+        )
     console.print(t)
     _print_determinations(data["determinations"])
     for n in data["offboarding"]:
         console.print(f"offboarding notice ({n['policy_id']}, {n['notice_on']}): {n['notice_text']}", highlight=False)
     for a in data["appeals"]:
-        console.print(f"appeal {a['appeal_id']} against determination {a['determination_id']}: {a['status']}"
-                      + (f" → determination {a['new_determination_id']}" if a["new_determination_id"] else ""),
-                      highlight=False)
+        console.print(
+            f"appeal {a['appeal_id']} against determination {a['determination_id']}: {a['status']}"
+            + (f" → determination {a['new_determination_id']}" if a["new_determination_id"] else ""),
+            highlight=False,
+        )
 
 
 def _print_determinations(dets: list[dict]) -> None:
@@ -184,17 +213,23 @@ def _print_determinations(dets: list[dict]) -> None:
     for c in ("id", "policy", "outcome", "reasons (fact ids)", "effective", "by", "supersedes"):
         t.add_column(c, overflow="fold")
     for d in dets:
-        t.add_row(str(d["determination_id"]), f"{d['policy_id']}@v{d['policy_version']}", d["outcome"],
-                  "; ".join(f"{r['code']} {r['fact_ids']}" for r in d["reasons"]), d["effective_on"],
-                  d["decided_by"], str(d["supersedes"] or ""))
+        t.add_row(
+            str(d["determination_id"]),
+            f"{d['policy_id']}@v{d['policy_version']}",
+            d["outcome"],
+            "; ".join(f"{r['code']} {r['fact_ids']}" for r in d["reasons"]),
+            d["effective_on"],
+            d["decided_by"],
+            str(d["supersedes"] or ""),
+        )
     console.print(t)
 
 
 def decide_(
     workspace: WorkspaceOpt,
     policy: PolicyOpt = "twitter-2019-08-ads",
-    outlet: Annotated[Optional[list[str]], typer.Option("--outlet", "-o", help="Outlet id/name (repeatable).")] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Effective date YYYY-MM-DD (default today).")] = None,
+    outlet: Annotated[list[str] | None, typer.Option("--outlet", "-o", help="Outlet id/name (repeatable).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Effective date YYYY-MM-DD (default today).")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Apply a policy version to outlets; store new determinations where facts or results changed.
@@ -206,8 +241,10 @@ def decide_(
     if json_:
         print_json(summary.to_dict())
         return
-    console.print(f"{summary.policy} effective {summary.effective_on}: {len(summary.created):,} new "
-                  f"determinations, {summary.unchanged:,} unchanged")
+    console.print(
+        f"{summary.policy} effective {summary.effective_on}: {len(summary.created):,} new "
+        f"determinations, {summary.unchanged:,} unchanged"
+    )
     for k, v in summary.by_outcome().items():
         console.print(f"  {k}: {v:,}")
 
@@ -215,7 +252,7 @@ def decide_(
 def history_(
     outlet: Annotated[str, typer.Argument(help="Outlet id, name or alias.")],
     workspace: WorkspaceOpt,
-    policy: Annotated[Optional[str], typer.Option("--policy", "-p", help="Only this policy.")] = None,
+    policy: Annotated[str | None, typer.Option("--policy", "-p", help="Only this policy.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Every determination of an outlet, oldest first (old ones are kept, never edited).
@@ -234,7 +271,7 @@ def appeal_file(
     determination_id: Annotated[int, typer.Argument(help="The determination contested.")],
     workspace: WorkspaceOpt,
     grounds: Annotated[str, typer.Option("--grounds", help="Why the outlet contests it.")],
-    evidence: Annotated[Optional[Path], typer.Option("--evidence", help="JSON list of facts (new evidence).")] = None,
+    evidence: Annotated[Path | None, typer.Option("--evidence", help="JSON list of facts (new evidence).")] = None,
     filed_by: Annotated[str, typer.Option("--filed-by")] = "outlet",
     json_: JsonOpt = False,
 ) -> None:
@@ -250,8 +287,10 @@ def appeal_file(
     if json_:
         print_json(ap.to_dict())
         return
-    console.print(f"appeal {ap.appeal_id} filed against determination {ap.determination_id} "
-                  f"with {len(ap.evidence_fact_ids)} evidence fact(s)")
+    console.print(
+        f"appeal {ap.appeal_id} filed against determination {ap.determination_id} "
+        f"with {len(ap.evidence_fact_ids)} evidence fact(s)"
+    )
 
 
 def appeal_review(
@@ -260,8 +299,9 @@ def appeal_review(
     reviewer: Annotated[str, typer.Option("--reviewer", help="Who reviewed it.")],
     note: Annotated[str, typer.Option("--note", help="The reviewer's reasons.")],
     uphold: Annotated[bool, typer.Option("--uphold/--reject", help="Uphold or reject the appeal.")] = False,
-    outcome: Annotated[Optional[str], typer.Option(
-        "--outcome", help="Reviewer's outcome (default: re-run the policy).")] = None,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="Reviewer's outcome (default: re-run the policy).")
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Uphold (a new determination is made; the old one stays) or reject an appeal.
@@ -269,18 +309,19 @@ def appeal_review(
     Example: flockwatch media appeal review 3 --uphold --reviewer policy-team --note "charter verified" -w ws
     """
     with registry_at(workspace) as reg:
-        ap, det = review_appeal(reg, appeal_id, "upheld" if uphold else "rejected", reviewer, note,
-                                outcome=outcome)
+        ap, det = review_appeal(reg, appeal_id, "upheld" if uphold else "rejected", reviewer, note, outcome=outcome)
     if json_:
         print_json({"appeal": ap.to_dict(), "new_determination": det.to_dict() if det else None})
         return
-    console.print(f"appeal {ap.appeal_id}: {ap.status}"
-                  + (f"; new determination {det.determination_id}: {det.outcome}" if det else ""))
+    console.print(
+        f"appeal {ap.appeal_id}: {ap.status}"
+        + (f"; new determination {det.determination_id}: {det.outcome}" if det else "")
+    )
 
 
 def appeal_list(
     workspace: WorkspaceOpt,
-    status: Annotated[Optional[str], typer.Option(help="filed, upheld or rejected.")] = None,
+    status: Annotated[str | None, typer.Option(help="filed, upheld or rejected.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """List appeals and their outcomes.
@@ -296,6 +337,13 @@ def appeal_list(
     for c in ("id", "determination", "outlet", "filed", "status", "reviewer", "new determination"):
         t.add_column(c)
     for a in rows:
-        t.add_row(str(a["appeal_id"]), str(a["determination_id"]), str(a["outlet_id"]), a["filed_on"], a["status"],
-                  a["reviewer"] or "", str(a["new_determination_id"] or ""))
+        t.add_row(
+            str(a["appeal_id"]),
+            str(a["determination_id"]),
+            str(a["outlet_id"]),
+            a["filed_on"],
+            a["status"],
+            a["reviewer"] or "",
+            str(a["new_determination_id"] or ""),
+        )
     console.print(t)

@@ -50,8 +50,7 @@ def report(
         if edge_rows is None and not accounts:
             edge_rows = stored_network_edges(ws, network_id)
         with progress_status(f"building report for {len(ids):,} accounts"):
-            path = write_report(ws, ids, out, name=network_id, platform=platform, attribution=att,
-                                edges=edge_rows)
+            path = write_report(ws, ids, out, name=network_id, platform=platform, attribution=att, edges=edge_rows)
     console.print(f"report written to [bold]{path}[/]")
 
 
@@ -70,8 +69,14 @@ def narratives(
     with open_workspace(workspace, read_only=True) as ws:
         s = summarise_narratives(ws, ids, platform, top_n=top)
     if json_:
-        print_json({"network_actions": s.network_actions, "background_actions": s.background_actions,
-                    "top": s.top.to_pylist(), "weekly": s.weekly.to_pylist()})
+        print_json(
+            {
+                "network_actions": s.network_actions,
+                "background_actions": s.background_actions,
+                "top": s.top.to_pylist(),
+                "weekly": s.weekly.to_pylist(),
+            }
+        )
         return
     for facet in s.facets:
         items = s.top_items(facet)

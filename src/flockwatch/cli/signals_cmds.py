@@ -55,8 +55,15 @@ def signals(
         s["accounts"] += 1
         s["strong"] += r["value"] >= 0.5
         s["sum"] += r["value"]
-    out = [{"signal": s["signal"], "accounts": s["accounts"], "strong_accounts": s["strong"],
-            "mean_value": round(s["sum"] / s["accounts"], 4)} for s in summary.values()]
+    out = [
+        {
+            "signal": s["signal"],
+            "accounts": s["accounts"],
+            "strong_accounts": s["strong"],
+            "mean_value": round(s["sum"] / s["accounts"], 4),
+        }
+        for s in summary.values()
+    ]
     if json_:
         print_json(out)
         return
@@ -96,12 +103,20 @@ def working_hours(
         for c in ("account", "reading", "confidence", "level", "slots", "shape"):
             t.add_column(c)
         for d in data:
-            t.add_row(d["account_id"], d["label"], f"{d['confidence']:.2f}", d["confidence_level"],
-                      str(d["n_slots"]), str(d["shape"]))
+            t.add_row(
+                d["account_id"],
+                d["label"],
+                f"{d['confidence']:.2f}",
+                d["confidence_level"],
+                str(d["n_slots"]),
+                str(d["shape"]),
+            )
         console.print(t)
         return
-    console.print(f"most likely: [bold]{data['label']}[/] — {data['confidence_level']} confidence "
-                  f"(posterior {data['confidence']:.2f}, {data['n_slots']:,} active hour slots, shape {data['shape']})")
+    console.print(
+        f"most likely: [bold]{data['label']}[/] — {data['confidence_level']} confidence "
+        f"(posterior {data['confidence']:.2f}, {data['n_slots']:,} active hour slots, shape {data['shape']})"
+    )
     for a in data["alternatives"]:
         console.print(f"  {a['label']}: {a['posterior']:.3f}")
     if data["office_hours"]:

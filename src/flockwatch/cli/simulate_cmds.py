@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -11,7 +11,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from flockwatch.cli.common import JsonOpt, console, print_json
-from flockwatch.simulate import PRESETS, TACTIC_NAMES, simulate as run_simulation
+from flockwatch.simulate import PRESETS, TACTIC_NAMES
+from flockwatch.simulate import simulate as run_simulation
 
 
 def register(app: typer.Typer) -> None:
@@ -22,17 +23,17 @@ def simulate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (created if needed).")],
     preset: Annotated[str, typer.Option(help=f"Preset: {', '.join(PRESETS)}.")] = "demo",
     actions: Annotated[
-        Optional[int], typer.Option("--actions", "-n", help="Target number of actions (default: the preset's).")
+        int | None, typer.Option("--actions", "-n", help="Target number of actions (default: the preset's).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical files.")] = 0,
     amplifier_factor: Annotated[
-        Optional[float], typer.Option(help="hk2019 only: amplifiers per core account (the real case had ~200).")
+        float | None, typer.Option(help="hk2019 only: amplifiers per core account (the real case had ~200).")
     ] = None,
     disable: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--disable", help=f"Turn a tactic off (repeatable): {', '.join(TACTIC_NAMES)}."),
     ] = None,
-    days: Annotated[Optional[int], typer.Option(help="Override the simulated period length in days.")] = None,
+    days: Annotated[int | None, typer.Option(help="Override the simulated period length in days.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Write a synthetic platform (archive CSVs, logins.csv) with planted operations and their ground truth.
@@ -53,8 +54,13 @@ def simulate(
         result = run_simulation(out, preset=preset, n_actions=actions, seed=seed, **overrides)
     else:
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f} actions"),
-            TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,.0f} actions"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
         ) as prog:
             task = prog.add_task("simulating", total=None)
 
@@ -72,7 +78,9 @@ def simulate(
         t.add_row(k, f"{v:,}")
     console.print(t)
     rate = result.counts["actions"] / result.seconds if result.seconds else 0.0
-    console.print(f"wrote {len(result.paths)} files to [bold]{result.out_dir}[/] in {result.seconds:.1f} s "
-                  f"({rate:,.0f} actions/s)")
+    console.print(
+        f"wrote {len(result.paths)} files to [bold]{result.out_dir}[/] in {result.seconds:.1f} s "
+        f"({rate:,.0f} actions/s)"
+    )
     for p in result.paths:
         console.print(f"  {p.name}")

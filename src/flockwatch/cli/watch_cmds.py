@@ -26,8 +26,9 @@ def watch(
     stdin: Annotated[bool, typer.Option("--stdin", help="Read JSONL actions (or twarc2 pages) from stdin.")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Append flags as JSONL to this file.")] = None,
     min_score: Annotated[float, typer.Option(help="Estimated precision at which an account is flagged.")] = 0.95,
-    expand_first: Annotated[bool, typer.Option("--expand/--no-expand",
-                                               help="Grow the seeds into the known network first.")] = True,
+    expand_first: Annotated[
+        bool, typer.Option("--expand/--no-expand", help="Grow the seeds into the known network first.")
+    ] = True,
     batch_lines: Annotated[int, typer.Option(help="Lines per micro-batch on stdin.")] = 1000,
     poll_s: Annotated[float, typer.Option(help="Seconds between directory scans.")] = 2.0,
     once: Annotated[bool, typer.Option("--once", help="Process what is there now, then exit.")] = False,
@@ -42,8 +43,11 @@ def watch(
     out = output.open("a", encoding="utf-8") if output else None
     with open_workspace(workspace) as ws:
         w = Watcher(ws, seeds, min_score=min_score, expand_first=expand_first)
-        typer.echo(f"watching: {len(w.anchors):,} known accounts; flag at >= {w.min_nats:.1f} nats "
-                   f"(estimated precision {min_score})", err=True)
+        typer.echo(
+            f"watching: {len(w.anchors):,} known accounts; flag at >= {w.min_nats:.1f} nats "
+            f"(estimated precision {min_score})",
+            err=True,
+        )
 
         def emit(flags) -> None:
             for f in flags:
@@ -56,8 +60,11 @@ def watch(
         try:
             if stdin:
                 for batch in iter_jsonl_batches(sys.stdin, batch_lines):
-                    emit(w.process(batch.actions, batch.hashtags, batch.urls, batch.mentions, batch.logins,
-                                   batch.accounts))
+                    emit(
+                        w.process(
+                            batch.actions, batch.hashtags, batch.urls, batch.mentions, batch.logins, batch.accounts
+                        )
+                    )
             else:
                 feed = DirectoryFeed(dir)
                 while True:

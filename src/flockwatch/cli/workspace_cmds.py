@@ -21,9 +21,13 @@ def register(app: typer.Typer) -> None:
 
 def init(
     path: Annotated[Path, typer.Argument(help="Directory to create the workspace in.")],
-    registry: Annotated[bool, typer.Option(
-        "--registry/--no-registry",
-        help="Start with the shipped state-media registry (Matrix, curated facts, determinations).")] = True,
+    registry: Annotated[
+        bool,
+        typer.Option(
+            "--registry/--no-registry",
+            help="Start with the shipped state-media registry (Matrix, curated facts, determinations).",
+        ),
+    ] = True,
 ) -> None:
     """Create a workspace: no platform data yet, the shipped state-media registry ready (unless --no-registry).
 
@@ -36,8 +40,7 @@ def init(
 
             with Registry.open(ws) as reg:
                 prov = reg.provenance()
-            console.print(f"state-media registry: {prov['source']}, snapshot {prov['snapshot_date']}",
-                          highlight=False)
+            console.print(f"state-media registry: {prov['source']}, snapshot {prov['snapshot_date']}", highlight=False)
         else:
             console.print("state-media registry: none (add one with `flockwatch media import`)", highlight=False)
 

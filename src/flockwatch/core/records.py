@@ -51,8 +51,18 @@ class TweetRecord:
 
     def action_row(self, platform: str) -> tuple[Any, ...]:
         """The row in ``actions`` column order."""
-        return (platform, self.action_id, self.account_id, self.kind, self.acted_at, self.target_action_id,
-                self.target_account_id, self.text, self.language, self.client)
+        return (
+            platform,
+            self.action_id,
+            self.account_id,
+            self.kind,
+            self.acted_at,
+            self.target_action_id,
+            self.target_account_id,
+            self.text,
+            self.language,
+            self.client,
+        )
 
 
 def text_or_none(value: Any) -> str | None:
@@ -75,18 +85,27 @@ def parse_time(value: Any) -> dt.datetime | None:
     except ValueError:
         return None
     if t.tzinfo is not None:
-        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        t = t.astimezone(dt.UTC).replace(tzinfo=None)
     return t
 
 
 def twarc2_account(u: dict[str, Any], platform: str) -> tuple[Any, ...]:
     """A v2 user object → a row in ``accounts`` column order."""
-    metrics = u.get("public_metrics") if isinstance(u.get("public_metrics"), dict) else {}
+    raw_metrics = u.get("public_metrics")
+    metrics: dict[str, Any] = raw_metrics if isinstance(raw_metrics, dict) else {}
     return (
-        platform, str(u["id"]), text_or_none(u.get("username")), text_or_none(u.get("name")),
-        parse_time(u.get("created_at")), int_or_none(metrics.get("followers_count")),
-        int_or_none(metrics.get("following_count")), None, text_or_none(u.get("location")),
-        text_or_none(u.get("description")), text_or_none(u.get("url")), False,
+        platform,
+        str(u["id"]),
+        text_or_none(u.get("username")),
+        text_or_none(u.get("name")),
+        parse_time(u.get("created_at")),
+        int_or_none(metrics.get("followers_count")),
+        int_or_none(metrics.get("following_count")),
+        None,
+        text_or_none(u.get("location")),
+        text_or_none(u.get("description")),
+        text_or_none(u.get("url")),
+        False,
     )
 
 
@@ -121,16 +140,32 @@ def twarc2_tweet(t: Any, ref_authors: dict[str, str | None] | None = None) -> Tw
     if kind == "reply":
         target_account = text_or_none(t.get("in_reply_to_user_id")) or target_account
     text = text_or_none(t.get("text"))
-    rec = TweetRecord(tid, author, kind, created, target, target_account, text, text_or_none(t.get("lang")),
-                      text_or_none(t.get("source")))
+    rec = TweetRecord(
+        tid,
+        author,
+        kind,
+        created,
+        target,
+        target_account,
+        text,
+        text_or_none(t.get("lang")),
+        text_or_none(t.get("source")),
+    )
     # The API omits ``entities`` when a tweet has none; mentions there are account ids, so text (handles) is not
     # read as a substitute.
-    ent = t.get("entities") if isinstance(t.get("entities"), dict) else {}
+    raw_ent = t.get("entities")
+    ent: dict[str, Any] = raw_ent if isinstance(raw_ent, dict) else {}
     tags = [str(h.get("tag")) for h in ent.get("hashtags") or [] if isinstance(h, dict) and h.get("tag")]
-    urls = [str(u.get("expanded_url") or u.get("url")) for u in ent.get("urls") or []
-            if isinstance(u, dict) and (u.get("expanded_url") or u.get("url"))]
-    mentions = [str(m.get("id") or m.get("username")) for m in ent.get("mentions") or []
-                if isinstance(m, dict) and (m.get("id") or m.get("username"))]
+    urls = [
+        str(u.get("expanded_url") or u.get("url"))
+        for u in ent.get("urls") or []
+        if isinstance(u, dict) and (u.get("expanded_url") or u.get("url"))
+    ]
+    mentions = [
+        str(m.get("id") or m.get("username"))
+        for m in ent.get("mentions") or []
+        if isinstance(m, dict) and (m.get("id") or m.get("username"))
+    ]
     rec.hashtags = sorted({hashtag_key(x) for x in tags} - {""})
     rec.urls = [(u, host(u)) for u in sorted(set(urls))]
     rec.mentions = sorted({mention_key(m) for m in mentions} - {""})
@@ -139,9 +174,11 @@ def twarc2_tweet(t: Any, ref_authors: dict[str, str | None] | None = None) -> Tw
 
 def twarc2_page_tweets(page: dict[str, Any]) -> tuple[list[Any], dict[str, str | None], list[dict[str, Any]]]:
     """A v2 response page → (its ``data`` tweets, referenced tweet id → author, ``includes.users``)."""
-    includes = page.get("includes") if isinstance(page.get("includes"), dict) else {}
-    ref_authors = {str(t.get("id")): text_or_none(t.get("author_id"))
-                   for t in includes.get("tweets") or [] if isinstance(t, dict)}
+    raw_includes = page.get("includes")
+    includes: dict[str, Any] = raw_includes if isinstance(raw_includes, dict) else {}
+    ref_authors = {
+        str(t.get("id")): text_or_none(t.get("author_id")) for t in includes.get("tweets") or [] if isinstance(t, dict)
+    }
     users = [u for u in includes.get("users") or [] if isinstance(u, dict) and text_or_none(u.get("id"))]
     data = page.get("data")
     return (data if isinstance(data, list) else []), ref_authors, users

@@ -45,7 +45,7 @@ def parse_network_ref(ref: str) -> tuple[str | None, str]:
     """``"R/N0001"`` → ``("R", "N0001")``; ``"N0001"`` → ``(None, "N0001")`` (a ``network:`` prefix is dropped)."""
     text = str(ref).strip()
     if text.startswith(NETWORK_PREFIX):
-        text = text[len(NETWORK_PREFIX):]
+        text = text[len(NETWORK_PREFIX) :]
     run_id, _, nid = text.rpartition("/")
     return (run_id or None), nid
 
@@ -56,9 +56,14 @@ def resolve_network(engine: _Sql, ref: str) -> tuple[str, str]:
     rid = resolve_run(engine, run_id)
     found = engine.sql("SELECT count(*) FROM network_members WHERE run_id = ? AND network_id = ?", [rid, nid]).scalar()
     if not found:
-        hint = "" if run_id else (
-            f" (network ids are renumbered by every run; name an older run's network as <run_id>/{nid}, "
-            "see `flockwatch networks list --run RUN`)")
+        hint = (
+            ""
+            if run_id
+            else (
+                f" (network ids are renumbered by every run; name an older run's network as <run_id>/{nid}, "
+                "see `flockwatch networks list --run RUN`)"
+            )
+        )
         raise ValidationError(f"candidate network {nid!r} is not in detection run {rid}{hint}")
     return rid, nid
 
@@ -66,6 +71,7 @@ def resolve_network(engine: _Sql, ref: str) -> tuple[str, str]:
 def network_members(engine: _Sql, ref: str) -> tuple[str, str, list[str]]:
     """``(run_id, network_id, sorted member account ids)`` of a network reference."""
     rid, nid = resolve_network(engine, ref)
-    rows = engine.sql("SELECT DISTINCT account_id FROM network_members WHERE run_id = ? AND network_id = ? "
-                      "ORDER BY 1", [rid, nid]).rows()
+    rows = engine.sql(
+        "SELECT DISTINCT account_id FROM network_members WHERE run_id = ? AND network_id = ? ORDER BY 1", [rid, nid]
+    ).rows()
     return rid, nid, [r[0] for r in rows]

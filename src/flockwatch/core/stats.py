@@ -36,8 +36,9 @@ def poisson_log_sf(k: Any, lam: Any) -> FloatArray:
     """``ln P(X >= k)`` for ``X ~ Poisson(lam)``, element-wise; 0 where ``k <= 0``."""
     from scipy.stats import poisson
 
-    k_arr, lam_arr = np.broadcast_arrays(np.atleast_1d(np.asarray(k, dtype=np.float64)),
-                                         np.maximum(np.asarray(lam, dtype=np.float64), MIN_EXPECTED))
+    k_arr, lam_arr = np.broadcast_arrays(
+        np.atleast_1d(np.asarray(k, dtype=np.float64)), np.maximum(np.asarray(lam, dtype=np.float64), MIN_EXPECTED)
+    )
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         out = np.atleast_1d(np.minimum(poisson.logsf(k_arr - 1, lam_arr), 0.0))
         # scipy's logsf underflows to -inf below ~1e-308 (a dense troll cell reaches p ~ 1e-800); there the tail is

@@ -51,9 +51,7 @@ HASHTAG_PATTERN = (
 )
 _HASHTAG_BODY = rf"[{_HASH}]([\p{{Nd}}{_HASHTAG_JOINERS}]*\p{{L}}[{_HASHTAG_CHARS}]*)"
 
-MENTION_PATTERN = (
-    rf"(?:^|[^{_WORD}_!#$%&*{_AT}]|(?:^|[^{_WORD}_+~.-])[rR][tT]:?)[{_AT}]([{_WORD}_]+)([{_AT}]|://)?"
-)
+MENTION_PATTERN = rf"(?:^|[^{_WORD}_!#$%&*{_AT}]|(?:^|[^{_WORD}_+~.-])[rR][tT]:?)[{_AT}]([{_WORD}_]+)([{_AT}]|://)?"
 _MENTION_BODY = rf"[{_AT}]([{_WORD}_]+)"
 #: a match whose tail group caught one of these is not an entity (``#a#b``, ``@a@b``, ``#x://``)
 _BAD_TAIL = rf"(?:[{_HASH}{_AT}]|://)$"

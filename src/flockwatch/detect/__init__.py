@@ -10,6 +10,14 @@ from flockwatch.detect.registry import DEFAULT_DETECTORS, DETECTORS, get
 from flockwatch.detect.run import DetectionRun, DetectorResult, detect, latest_run_id
 
 __all__ = [
-    "DEFAULT_DETECTORS", "DETECTORS", "DETECTOR_COLUMNS", "DetectionRun", "Detector", "DetectorResult",
-    "cnt_co_retweet", "detect", "get", "latest_run_id",
+    "DEFAULT_DETECTORS",
+    "DETECTORS",
+    "DETECTOR_COLUMNS",
+    "DetectionRun",
+    "Detector",
+    "DetectorResult",
+    "cnt_co_retweet",
+    "detect",
+    "get",
+    "latest_run_id",
 ]

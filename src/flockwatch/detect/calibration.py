@@ -69,8 +69,12 @@ class NullModel:
     tests_count: float  # m
 
     def to_dict(self) -> dict[str, float]:
-        return {"accounts": self.accounts_count, "incidences": self.incidences_count, "Q": self.q,
-                "tests": self.tests_count}
+        return {
+            "accounts": self.accounts_count,
+            "incidences": self.incidences_count,
+            "Q": self.q,
+            "tests": self.tests_count,
+        }
 
 
 def null_model(engine: Engine, s: Scratch, hot_cell_actions: int = 0) -> NullModel:
@@ -84,14 +88,15 @@ def null_model(engine: Engine, s: Scratch, hot_cell_actions: int = 0) -> NullMod
     """
     rows = s.rows
     k = int(hot_cell_actions)
-    cap_same = f"CASE WHEN c > {k} THEN n * least(n - 1, 2.0 * {k}) ELSE n * (n - 1) END" if k > 0 \
-        else "n * (n - 1)"
+    cap_same = f"CASE WHEN c > {k} THEN n * least(n - 1, 2.0 * {k}) ELSE n * (n - 1) END" if k > 0 else "n * (n - 1)"
     # adjacent buckets: 2 n n' ordered pairs of which about half fall within the window
-    cap_next = (f"CASE WHEN c > {k} AND prev_c > {k} THEN least(n * prev_n, {k}.0 * {k}) ELSE n * prev_n END"
-                if k > 0 else "n * prev_n")
+    cap_next = (
+        f"CASE WHEN c > {k} AND prev_c > {k} THEN least(n * prev_n, {k}.0 * {k}) ELSE n * prev_n END"
+        if k > 0
+        else "n * prev_n"
+    )
     engine.sql(f"DROP TABLE IF EXISTS {s.activity}")
-    engine.sql(f"CREATE TEMP TABLE {s.activity} AS "
-               f"SELECT acc, count(DISTINCT (th, b)) AS d FROM {rows} GROUP BY acc")
+    engine.sql(f"CREATE TEMP TABLE {s.activity} AS SELECT acc, count(DISTINCT (th, b)) AS d FROM {rows} GROUP BY acc")
     res = engine.sql(f"""
 WITH cells AS (
   SELECT th, b, CAST(count(*) AS DOUBLE) AS c, CAST(count(DISTINCT acc) AS DOUBLE) AS n FROM {rows} GROUP BY th, b
@@ -102,14 +107,16 @@ WITH cells AS (
 )
 SELECT sum(n), sum({cap_same}) + sum(coalesce({cap_next}, 0)), (SELECT count(DISTINCT acc) FROM {rows})
 FROM lagged""").one()
+    assert res is not None  # an aggregate without GROUP BY always returns one row
     n_inc = int(res[0] or 0)
     accounts = int(res[2] or 0)
     q = float(res[1] or 0.0) / (float(n_inc) * n_inc) if n_inc else 0.0
     return NullModel(accounts, n_inc, q, max(1.0, accounts * (accounts - 1) / 2))
 
 
-def significant_pairs(engine: Engine, s: Scratch, model: NullModel, fdr: float, min_co_actions: int = 1,
-                      min_lift: float = 1.0) -> int:
+def significant_pairs(
+    engine: Engine, s: Scratch, model: NullModel, fdr: float, min_co_actions: int = 1, min_lift: float = 1.0
+) -> int:
     """Aggregate co-actions per pair, test them against ``model``, keep q <= ``fdr`` in ``s.edges``.
 
     ``min_lift``: an edge also needs an effect size — its episodes at least ``min_lift`` times their expectation
@@ -131,8 +138,10 @@ SELECT least(acc_l, acc_r) AS a, greatest(acc_l, acc_r) AS b, count(*) AS co_act
 FROM {pairs} GROUP BY ALL HAVING count(*) >= {int(min_co_actions)}""")
     candidates = engine.count(s.cand)
     if candidates == 0 or model.q <= 0:
-        engine.sql(f"CREATE TEMP TABLE {s.edges} AS SELECT *, 0 AS k, 0.0 AS expected, 0.0 AS p_value, "
-                   f"0.0 AS q_value, 0.0 AS weight, 0 AS d_a, 0 AS d_b FROM {s.cand} WHERE false")
+        engine.sql(
+            f"CREATE TEMP TABLE {s.edges} AS SELECT *, 0 AS k, 0.0 AS expected, 0.0 AS p_value, "
+            f"0.0 AS q_value, 0.0 AS weight, 0 AS d_a, 0 AS d_b FROM {s.cand} WHERE false"
+        )
         return 0
     # Loosest BH cut any candidate could meet: p <= fdr * R / m with R <= number of candidates.
     log_cut = math.log(fdr) + math.log(candidates) - math.log(model.tests_count)
@@ -167,8 +176,11 @@ WHERE least(s.ka, s.kb) >= {int(min_co_actions)}
     if min_lift > 1.0 and kept.num_rows:
         import pyarrow.compute as pc
 
-        kept = kept.filter(pc.greater_equal(pc.cast(kept.column("k"), pa.float64()),
-                                            pc.multiply(kept.column("expected"), float(min_lift))))
+        kept = kept.filter(
+            pc.greater_equal(
+                pc.cast(kept.column("k"), pa.float64()), pc.multiply(kept.column("expected"), float(min_lift))
+            )
+        )
     sig_in = s.register("sig_in", kept)
     try:
         engine.sql(f"""
@@ -182,10 +194,19 @@ FROM {s.cand} c JOIN {sig_in} s ON s.a = c.a AND s.b = c.b""")
 
 def _bh(tbl: pa.Table, m: float, fdr: float) -> pa.Table:
     """Poisson upper-tail p-values and Benjamini–Hochberg q-values over ``m`` tests; rows with q <= fdr."""
-    empty = pa.table({"a": pa.array([], pa.int32()), "b": pa.array([], pa.int32()),
-                      "k": pa.array([], pa.int64()), "expected": pa.array([], pa.float64()), "p_value": pa.array([], pa.float64()),
-                      "q_value": pa.array([], pa.float64()), "weight": pa.array([], pa.float64()),
-                      "d_a": pa.array([], pa.int64()), "d_b": pa.array([], pa.int64())})
+    empty = pa.table(
+        {
+            "a": pa.array([], pa.int32()),
+            "b": pa.array([], pa.int32()),
+            "k": pa.array([], pa.int64()),
+            "expected": pa.array([], pa.float64()),
+            "p_value": pa.array([], pa.float64()),
+            "q_value": pa.array([], pa.float64()),
+            "weight": pa.array([], pa.float64()),
+            "d_a": pa.array([], pa.int64()),
+            "d_b": pa.array([], pa.int64()),
+        }
+    )
     if tbl.num_rows == 0:
         return empty
     k = tbl.column("k").to_numpy().astype(np.float64)
@@ -194,9 +215,16 @@ def _bh(tbl: pa.Table, m: float, fdr: float) -> pa.Table:
     log_q = bh_log_q(log_p, m)
     keep = log_q <= math.log(fdr)
     weight = neg_log10(log_p, MAX_WEIGHT)
-    return pa.table({
-        "a": tbl.column("a").filter(pa.array(keep)), "b": tbl.column("b").filter(pa.array(keep)),
-        "k": tbl.column("k").filter(pa.array(keep)), "expected": pa.array(lam[keep]), "p_value": pa.array(np.exp(log_p[keep])),
-        "q_value": pa.array(np.exp(log_q[keep])), "weight": pa.array(weight[keep]),
-        "d_a": tbl.column("d_a").filter(pa.array(keep)), "d_b": tbl.column("d_b").filter(pa.array(keep)),
-    })
+    return pa.table(
+        {
+            "a": tbl.column("a").filter(pa.array(keep)),
+            "b": tbl.column("b").filter(pa.array(keep)),
+            "k": tbl.column("k").filter(pa.array(keep)),
+            "expected": pa.array(lam[keep]),
+            "p_value": pa.array(np.exp(log_p[keep])),
+            "q_value": pa.array(np.exp(log_q[keep])),
+            "weight": pa.array(weight[keep]),
+            "d_a": tbl.column("d_a").filter(pa.array(keep)),
+            "d_b": tbl.column("d_b").filter(pa.array(keep)),
+        }
+    )

@@ -12,7 +12,7 @@ from flockwatch.detect.base import Detector, epoch_s
 def _sql(p):
     return f"""
 WITH tagged AS (
-  SELECT a.account_id, lower(h.hashtag) AS tag, {epoch_s('a.acted_at')} AS acted_at_s, a.action_id
+  SELECT a.account_id, lower(h.hashtag) AS tag, {epoch_s("a.acted_at")} AS acted_at_s, a.action_id
   FROM action_hashtags h JOIN actions a ON a.platform = h.platform AND a.action_id = h.action_id
   WHERE a.kind <> 'repost' AND a.acted_at IS NOT NULL AND h.hashtag IS NOT NULL AND h.hashtag <> ''
 )
@@ -22,7 +22,7 @@ SELECT account_id, target, target AS unit, acted_at_s, action_id FROM (
   SELECT account_id, 's:' || string_agg(DISTINCT tag, ' ' ORDER BY tag) AS target, min(acted_at_s) AS acted_at_s,
          action_id, count(DISTINCT tag) AS n_tags
   FROM tagged GROUP BY account_id, action_id
-) WHERE n_tags >= {int(p['min_set_size'])}"""
+) WHERE n_tags >= {int(p["min_set_size"])}"""
 
 
 DETECTOR = Detector(

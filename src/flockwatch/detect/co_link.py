@@ -4,14 +4,14 @@ Consumes ``action_urls`` joined to ``actions`` (reposts excluded: a repost carri
 ``co_repost``'s evidence); the target is the normalised URL (core.urls).
 """
 
-from flockwatch.detect.base import Detector, epoch_s
 from flockwatch.core.urls import normalised_url_sql
+from flockwatch.detect.base import Detector, epoch_s
 
 
 def _sql(p):
     return f"""
 SELECT account_id, target, target AS unit, acted_at_s, action_id FROM (
-  SELECT a.account_id, {normalised_url_sql('u.url')} AS target, {epoch_s('a.acted_at')} AS acted_at_s, a.action_id
+  SELECT a.account_id, {normalised_url_sql("u.url")} AS target, {epoch_s("a.acted_at")} AS acted_at_s, a.action_id
   FROM action_urls u JOIN actions a ON a.platform = u.platform AND a.action_id = u.action_id
   WHERE a.kind <> 'repost' AND a.acted_at IS NOT NULL AND u.url IS NOT NULL
 ) WHERE target <> ''"""

@@ -17,8 +17,8 @@ several bands counts once. A pure-Python MinHash (datasketch) did not finish 200
 one aggregation per stage.
 """
 
-from flockwatch.detect.base import Detector, epoch_s
 from flockwatch.core.text import normalised_text_sql
+from flockwatch.detect.base import Detector, epoch_s
 
 
 def _sql(p):
@@ -32,7 +32,7 @@ WITH posts AS (
   FROM actions
   WHERE kind IN ('post', 'reply', 'quote') AND text IS NOT NULL AND acted_at IS NOT NULL
 ), texts AS (
-  SELECT DISTINCT nt FROM posts WHERE length(nt) >= {int(p['min_text_chars'])}
+  SELECT DISTINCT nt FROM posts WHERE length(nt) >= {int(p["min_text_chars"])}
 ), shingles AS (
   SELECT nt, hash(substr(nt, i, {k})) AS h
   FROM (SELECT nt, unnest(range(1, length(nt) - {k} + 2)) AS i FROM texts)
@@ -53,6 +53,10 @@ DETECTOR = Detector(
     description="Published near-duplicate text (character-shingle MinHash LSH) within the window.",
     build_sql=_sql,
     default_params={
-        "window_s": 300.0, "min_text_chars": 25, "shingle_chars": 4, "bins": 16, "rows_per_band": 2,
+        "window_s": 300.0,
+        "min_text_chars": 25,
+        "shingle_chars": 4,
+        "bins": 16,
+        "rows_per_band": 2,
     },
 )

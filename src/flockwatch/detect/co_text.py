@@ -6,8 +6,8 @@ original). The target is the normalised text (core.text) of at least ``min_text_
 "thanks!" or an empty reply is never a shared target.
 """
 
-from flockwatch.detect.base import Detector, epoch_s
 from flockwatch.core.text import normalised_text_sql
+from flockwatch.detect.base import Detector, epoch_s
 
 
 def _sql(p):
@@ -18,7 +18,7 @@ SELECT account_id, nt AS target, nt AS unit, acted_at_s, action_id FROM (
   FROM actions
   WHERE (kind IN ('post', 'reply', 'quote') OR (kind = 'repost' AND target_action_id IS NULL))
     AND text IS NOT NULL AND acted_at IS NOT NULL
-) WHERE length(nt) >= {int(p['min_text_chars'])}"""
+) WHERE length(nt) >= {int(p["min_text_chars"])}"""
 
 
 DETECTOR = Detector(

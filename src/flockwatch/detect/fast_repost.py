@@ -16,10 +16,10 @@ from flockwatch.detect.base import Detector, epoch_s
 def _sql(p):
     return f"""
 SELECT r.account_id, r.target_action_id AS target, r.target_action_id AS unit,
-       {epoch_s('r.acted_at')} AS acted_at_s, r.action_id
+       {epoch_s("r.acted_at")} AS acted_at_s, r.action_id
 FROM actions r JOIN actions o ON o.platform = r.platform AND o.action_id = r.target_action_id
 WHERE r.kind = 'repost' AND r.acted_at IS NOT NULL AND o.acted_at IS NOT NULL
-  AND epoch_us(r.acted_at) - epoch_us(o.acted_at) BETWEEN 0 AND {float(p['max_delay_s'])} * 1e6"""
+  AND epoch_us(r.acted_at) - epoch_us(o.acted_at) BETWEEN 0 AND {float(p["max_delay_s"])} * 1e6"""
 
 
 DETECTOR = Detector(

@@ -80,12 +80,16 @@ def build_pairs(engine: Engine, window_s: float, hot_cell_actions: int, s: Scrat
     w = float(window_s)
     k = int(hot_cell_actions)
     rows = s.rows
-    cols = ("L.rid AS rid_l, R.rid AS rid_r, L.acc AS acc_l, R.acc AS acc_r, L.th, L.uh AS uh_l, R.uh AS uh_r, "
-            "L.t AS t_l, L.t - R.t AS dt_s")
+    cols = (
+        "L.rid AS rid_l, R.rid AS rid_r, L.acc AS acc_l, R.acc AS acc_r, L.th, L.uh AS uh_l, R.uh AS uh_r, "
+        "L.t AS t_l, L.t - R.t AS dt_s"
+    )
     # R is the earlier row of the pair: (R.t, R.rid) < (L.t, L.rid) is exactly R.r < L.r on one target.
     cond = f"R.r < L.r AND L.t - R.t <= {w} AND L.acc <> R.acc"
-    right_shifted = f"(SELECT rid, acc, th, uh, t, r, hot, b AS jb FROM {rows} UNION ALL " \
-                    f"SELECT rid, acc, th, uh, t, r, hot, b + 1 AS jb FROM {rows})"
+    right_shifted = (
+        f"(SELECT rid, acc, th, uh, t, r, hot, b AS jb FROM {rows} UNION ALL "
+        f"SELECT rid, acc, th, uh, t, r, hot, b + 1 AS jb FROM {rows})"
+    )
     parts = [
         # left row in an ordinary cell: at most hot_cell_actions rows on its side of each bucket pair
         f"SELECT {cols} FROM (SELECT * FROM {rows} WHERE NOT hot) L "
@@ -96,8 +100,10 @@ def build_pairs(engine: Engine, window_s: float, hot_cell_actions: int, s: Scrat
     ]
     if k > 0:
         hot_rows = f"(SELECT rid, acc, th, uh, t, r, r // {k} AS rb FROM {rows} WHERE hot)"
-        hot_shifted = f"(SELECT rid, acc, th, uh, t, r, r // {k} AS jrb FROM {rows} WHERE hot UNION ALL " \
-                      f"SELECT rid, acc, th, uh, t, r, r // {k} + 1 AS jrb FROM {rows} WHERE hot)"
+        hot_shifted = (
+            f"(SELECT rid, acc, th, uh, t, r, r // {k} AS jrb FROM {rows} WHERE hot UNION ALL "
+            f"SELECT rid, acc, th, uh, t, r, r // {k} + 1 AS jrb FROM {rows} WHERE hot)"
+        )
         parts.append(
             f"SELECT {cols} FROM {hot_rows} L JOIN {hot_shifted} R ON L.th = R.th AND L.rb = R.jrb "
             f"WHERE {cond} AND L.r - R.r <= {k}"

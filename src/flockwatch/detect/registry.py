@@ -7,7 +7,16 @@ none are named.
 from __future__ import annotations
 
 from flockwatch.detect import (
-    co_domain, co_hashtag, co_link, co_mention, co_near_text, co_reply, co_repost, co_text, fast_repost, sync_post,
+    co_domain,
+    co_hashtag,
+    co_link,
+    co_mention,
+    co_near_text,
+    co_reply,
+    co_repost,
+    co_text,
+    fast_repost,
+    sync_post,
 )
 from flockwatch.detect.base import Detector
 from flockwatch.errors import UnknownNameError

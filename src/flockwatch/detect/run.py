@@ -19,11 +19,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flockwatch.core import runs
 from flockwatch.detect import calibration, kernel
 from flockwatch.detect.registry import DEFAULT_DETECTORS, get
 from flockwatch.engine import Scratch
 from flockwatch.errors import ValidationError
-from flockwatch.core import runs
 from flockwatch.workspace import Workspace
 
 #: Edges whose BH q-value is at most this are kept (expected share of chance edges among them).
@@ -62,8 +62,13 @@ class DetectionRun:
         return sum(r.edges_count for r in self.results)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "params": self.params, "seconds": round(self.seconds, 3),
-                "edges": self.edges_count, "detectors": [r.__dict__ for r in self.results]}
+        return {
+            "run_id": self.run_id,
+            "params": self.params,
+            "seconds": round(self.seconds, 3),
+            "edges": self.edges_count,
+            "detectors": [r.__dict__ for r in self.results],
+        }
 
 
 def new_run_id() -> str:
@@ -103,16 +108,25 @@ def detect(
         get(n)
     run = DetectionRun(
         run_id=run_id or new_run_id(),
-        params={"detectors": names, "window_s": window_s, "fdr": fdr, "hot_cell_actions": hot_cell_actions,
-                "evidence_per_edge": evidence_per_edge, "min_co_actions": min_co_actions, "min_lift": min_lift,
-                "detector_params": {k: dict(v) for k, v in detector_params.items()}},
+        params={
+            "detectors": names,
+            "window_s": window_s,
+            "fdr": fdr,
+            "hot_cell_actions": hot_cell_actions,
+            "evidence_per_edge": evidence_per_edge,
+            "min_co_actions": min_co_actions,
+            "min_lift": min_lift,
+            "detector_params": {k: dict(v) for k, v in detector_params.items()},
+        },
     )
     e = ws.engine
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     t_run = time.perf_counter()
-    e.sql("INSERT INTO detection_runs (run_id, params_json, started_at, detectors, actions_count, status) "
-          "VALUES (?, ?, ?, ?, ?, 'running')",
-          [run.run_id, json.dumps(run.params), started, ",".join(names), e.count("actions")])
+    e.sql(
+        "INSERT INTO detection_runs (run_id, params_json, started_at, detectors, actions_count, status) "
+        "VALUES (?, ?, ?, ?, ?, 'running')",
+        [run.run_id, json.dumps(run.params), started, ",".join(names), e.count("actions")],
+    )
     for det in dets:
         params = det.params(detector_params.get(det.name))
         if window_s is not None and not det.fixed_window:
@@ -131,30 +145,42 @@ def detect(
             n_edges = calibration.significant_pairs(e, s, model, fdr, min_co_actions, min_lift)
             n_cand = e.count(s.cand)
             _store(ws, run.run_id, det.name, s, evidence_per_edge)
-        run.results.append(DetectorResult(det.name, params, n_rows, n_pairs, n_cand, n_edges, model.to_dict(),
-                                          round(time.perf_counter() - t0, 3)))
+        run.results.append(
+            DetectorResult(
+                det.name, params, n_rows, n_pairs, n_cand, n_edges, model.to_dict(), round(time.perf_counter() - t0, 3)
+            )
+        )
     run.seconds = time.perf_counter() - t_run
-    e.sql("UPDATE detection_runs SET finished_at = ?, edges_count = ?, status = 'done', params_json = ? "
-          "WHERE run_id = ?",
-          [dt.datetime.now(dt.UTC).replace(tzinfo=None), run.edges_count,
-           json.dumps({**run.params, "results": [r.__dict__ for r in run.results]}), run.run_id])
+    e.sql(
+        "UPDATE detection_runs SET finished_at = ?, edges_count = ?, status = 'done', params_json = ? WHERE run_id = ?",
+        [
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            run.edges_count,
+            json.dumps({**run.params, "results": [r.__dict__ for r in run.results]}),
+            run.run_id,
+        ],
+    )
     return run
 
 
 def _store(ws: Workspace, run_id: str, detector: str, s: Scratch, evidence_per_edge: int) -> None:
     e = ws.engine
     acc = f"(SELECT DISTINCT acc, account_id FROM {s.rows})"
-    e.sql(f"""
+    e.sql(
+        f"""
 INSERT INTO edges (run_id, detector, account_a, account_b, co_actions_count, episodes_count,
                    activity_a_count, activity_b_count, expected_count, p_value, q_value, weight,
                    first_at, last_at, mean_dt_s)
 SELECT ?, ?, aa.account_id, ab.account_id, x.co_actions, x.k, x.d_a, x.d_b, x.expected, x.p_value, x.q_value,
        x.weight, make_timestamp(CAST(x.first_t * 1e6 AS BIGINT)), make_timestamp(CAST(x.last_t * 1e6 AS BIGINT)),
        x.mean_dt_s
-FROM {s.edges} x JOIN {acc} aa ON aa.acc = x.a JOIN {acc} ab ON ab.acc = x.b""", [run_id, detector])
+FROM {s.edges} x JOIN {acc} aa ON aa.acc = x.a JOIN {acc} ab ON ab.acc = x.b""",
+        [run_id, detector],
+    )
     if evidence_per_edge <= 0:
         return
-    e.sql(f"""
+    e.sql(
+        f"""
 INSERT INTO edge_evidence (run_id, detector, account_a, account_b, action_id_a, action_id_b, target, acted_at_a,
                            dt_s)
 SELECT ?, ?, la.account_id, lb.account_id, la.action_id, lb.action_id, la.target,
@@ -167,7 +193,9 @@ FROM (
 ) s
 JOIN {s.rows} la ON la.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_l ELSE s.rid_r END
 JOIN {s.rows} lb ON lb.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_r ELSE s.rid_l END
-WHERE s.rn <= ?""", [run_id, detector, int(evidence_per_edge)])
+WHERE s.rn <= ?""",
+        [run_id, detector, int(evidence_per_edge)],
+    )
 
 
 def latest_run_id(ws: Workspace) -> str | None:

@@ -8,10 +8,10 @@ SQL (SQLGlot) instead of copying logic. Temporary relations live in per-call :cl
 :func:`transpile` turns DuckDB SQL into another engine's dialect (SQLGlot).
 """
 
+from flockwatch.core.sql import quote_ident, sql_literal
 from flockwatch.engine.base import Engine, Result, Scratch
 from flockwatch.engine.dialect import transpile
 from flockwatch.engine.duckdb_engine import DuckDBEngine
-from flockwatch.core.sql import quote_ident, sql_literal
 
 
 def open_engine(path: str | None = None, read_only: bool = False) -> Engine:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -94,8 +94,9 @@ class Engine(Protocol):
         """Declare ``columns`` unique in ``table`` so that :meth:`upsert` can merge on them."""
         ...
 
-    def upsert(self, table: str, select_sql: str, key: Sequence[str], updates: dict[str, str],
-               params: Params = None) -> None:
+    def upsert(
+        self, table: str, select_sql: str, key: Sequence[str], updates: dict[str, str], params: Params = None
+    ) -> None:
         """Insert the rows of ``select_sql`` into ``table``; a row whose ``key`` exists updates it instead, each
         column in ``updates`` set to its expression, where ``<table>.col`` is the stored value and ``excluded.col``
         the incoming one (SQL text over those two names). Empty ``updates``: existing rows are kept."""
@@ -158,16 +159,15 @@ class Scratch:
             return
         self._closed = True
         for name in list(self._registered):
-            try:
+            with suppress(Exception):
                 self._engine.unregister(name)
-            except Exception:  # noqa: BLE001 - closing must go on; the engine's drop below catches leftovers
-                pass
         self._registered.clear()
         self._engine.drop_relations(list(self._names))
 
     def __enter__(self) -> Scratch:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()

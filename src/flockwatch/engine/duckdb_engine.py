@@ -21,8 +21,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from flockwatch.engine.base import Params, Scratch
 from flockwatch.core.sql import quote_ident, sql_literal
+from flockwatch.engine.base import Params, Scratch
 from flockwatch.errors import ExternalError, WorkspaceError
 
 __all__ = ["DuckDBEngine", "Result", "sql_literal"]
@@ -43,7 +43,7 @@ class Result:
 
     def dicts(self) -> list[dict[str, Any]]:
         cols = self.columns
-        return [dict(zip(cols, r)) for r in self._cursor.fetchall()]
+        return [dict(zip(cols, r, strict=False)) for r in self._cursor.fetchall()]
 
     # one() and scalar() drain the result: DuckDB 2 refuses register() while a result is still open.
     def one(self) -> tuple[Any, ...] | None:
@@ -56,7 +56,7 @@ class Result:
 
     def arrow(self) -> pa.Table:
         # DuckDB 2.0 renamed fetch_arrow_table() to to_arrow_table(); support both pinned majors.
-        fetch = getattr(self._cursor, "to_arrow_table", None) or getattr(self._cursor, "fetch_arrow_table")
+        fetch = getattr(self._cursor, "to_arrow_table", None) or getattr(self._cursor, "fetch_arrow_table")  # noqa: B009
         with warnings.catch_warnings():  # 2.0 warns that a cursor result is copied once; that copy is intended
             warnings.simplefilter("ignore", UserWarning)
             table: pa.Table = fetch()
@@ -64,7 +64,7 @@ class Result:
 
     def batches(self, rows_per_batch: int = 100_000) -> Iterator[pa.RecordBatch]:
         # DuckDB 2.0 renamed fetch_record_batch() to to_arrow_reader()
-        fetch = getattr(self._cursor, "to_arrow_reader", None) or getattr(self._cursor, "fetch_record_batch")
+        fetch = getattr(self._cursor, "to_arrow_reader", None) or getattr(self._cursor, "fetch_record_batch")  # noqa: B009
         reader = fetch(rows_per_batch)
         yield from reader
 
@@ -164,7 +164,9 @@ class DuckDBEngine:
         wanted = list(dict.fromkeys(names))
         found = self._con.execute(
             "SELECT table_name, table_type FROM information_schema.tables "
-            "WHERE table_schema = 'main' AND list_contains(?, table_name)", [wanted]).fetchall()
+            "WHERE table_schema = 'main' AND list_contains(?, table_name)",
+            [wanted],
+        ).fetchall()
         for name, kind in found:
             what = "VIEW" if "VIEW" in str(kind).upper() else "TABLE"
             self._con.execute(f"DROP {what} IF EXISTS {quote_ident(name)}")
@@ -179,11 +181,15 @@ class DuckDBEngine:
         cols = ", ".join(quote_ident(c) for c in columns)
         self._con.execute(f"CREATE UNIQUE INDEX {quote_ident(index_name)} ON {quote_ident(table)} ({cols})")
 
-    def upsert(self, table: str, select_sql: str, key: Sequence[str], updates: dict[str, str],
-               params: Params = None) -> None:
+    def upsert(
+        self, table: str, select_sql: str, key: Sequence[str], updates: dict[str, str], params: Params = None
+    ) -> None:
         keys = ", ".join(quote_ident(c) for c in key)
-        action = ("DO UPDATE SET " + ", ".join(f"{quote_ident(c)} = {expr}" for c, expr in updates.items())
-                  if updates else "DO NOTHING")
+        action = (
+            "DO UPDATE SET " + ", ".join(f"{quote_ident(c)} = {expr}" for c, expr in updates.items())
+            if updates
+            else "DO NOTHING"
+        )
         self.sql(f"INSERT INTO {quote_ident(table)} {select_sql} ON CONFLICT ({keys}) {action}", params)
 
     # -- transactions -------------------------------------------------------------------------------------------

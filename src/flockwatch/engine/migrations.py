@@ -98,17 +98,13 @@ def current_version(engine: Engine) -> int:
 def migrate(engine: Engine) -> list[str]:
     """Apply every migration not yet applied; returns the names applied."""
     engine.sql("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    engine.sql(
-        "CREATE TABLE IF NOT EXISTS migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP DEFAULT now())"
-    )
+    engine.sql("CREATE TABLE IF NOT EXISTS migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP DEFAULT now())")
     applied = []
     start = current_version(engine)
     for m in MIGRATIONS[start:]:
         with engine.transaction():
             m.apply(engine)
             engine.sql("INSERT INTO migrations (name) VALUES (?)", [m.name])
-            engine.sql(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(MIGRATIONS.index(m) + 1)]
-            )
+            engine.sql("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(MIGRATIONS.index(m) + 1)])
         applied.append(m.name)
     return applied

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import csv
 from collections import Counter, defaultdict
+from math import comb
 from pathlib import Path
 from typing import Any
-
-from math import comb
 
 from flockwatch.errors import InputFileError
 from flockwatch.networks.build import resolve_run
@@ -29,7 +28,7 @@ def adjusted_rand_index(a: list[str], b: list[str]) -> float:
     n = len(a)
     if n < 2:
         return 1.0
-    table = Counter(zip(a, b))
+    table = Counter(zip(a, b, strict=False))
     sum_cells = sum(comb(v, 2) for v in table.values())
     sum_a = sum(comb(v, 2) for v in Counter(a).values())
     sum_b = sum(comb(v, 2) for v in Counter(b).values())
@@ -51,13 +50,18 @@ def read_categories(path: str | Path, id_column: str, category_column: str) -> d
         return {r[id_column]: r[category_column] for r in reader if r.get(id_column)}
 
 
-def compare_with_categories(ws: Workspace, categories: dict[str, str], run_id: str | None = None,
-                            top_networks: int = 8) -> dict[str, Any]:
+def compare_with_categories(
+    ws: Workspace, categories: dict[str, str], run_id: str | None = None, top_networks: int = 8
+) -> dict[str, Any]:
     rid = resolve_run(ws, run_id)
-    membership = dict(ws.engine.sql(
-        """SELECT m.account_id, m.network_id FROM network_members m JOIN networks n
-           ON n.run_id = m.run_id AND n.network_id = m.network_id WHERE m.run_id = ? AND n.flagged""", [rid]).rows())
-    present = {a for a, in ws.engine.sql("SELECT DISTINCT account_id FROM actions").rows()}
+    membership = dict(
+        ws.engine.sql(
+            """SELECT m.account_id, m.network_id FROM network_members m JOIN networks n
+           ON n.run_id = m.run_id AND n.network_id = m.network_id WHERE m.run_id = ? AND n.flagged""",
+            [rid],
+        ).rows()
+    )
+    present = {a for (a,) in ws.engine.sql("SELECT DISTINCT account_id FROM actions").rows()}
     accounts = sorted(a for a in categories if a in present)
     cats = [categories[a] for a in accounts]
     nets = [membership.get(a, NO_NETWORK) for a in accounts]
@@ -65,7 +69,7 @@ def compare_with_categories(ws: Workspace, categories: dict[str, str], run_id: s
     sizes = Counter(n for n in nets if n != NO_NETWORK)
     shown = [n for n, _ in sizes.most_common(top_networks)]
     confusion: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for c, n in zip(cats, nets):
+    for c, n in zip(cats, nets, strict=False):
         col = n if n in shown or n == NO_NETWORK else "(other networks)"
         confusion[c][col] += 1
     return {
@@ -74,9 +78,11 @@ def compare_with_categories(ws: Workspace, categories: dict[str, str], run_id: s
         "accounts_in_flagged_networks": len(in_networks),
         "flagged_networks": len(sizes),
         "ari_all_labelled": round(adjusted_rand_index(cats, nets), 4),
-        "ari_within_networks": round(adjusted_rand_index([cats[i] for i in in_networks],
-                                                         [nets[i] for i in in_networks]), 4)
-        if len(in_networks) > 1 else None,
+        "ari_within_networks": round(
+            adjusted_rand_index([cats[i] for i in in_networks], [nets[i] for i in in_networks]), 4
+        )
+        if len(in_networks) > 1
+        else None,
         "columns": shown + (["(other networks)"] if len(sizes) > len(shown) else []) + [NO_NETWORK],
         "confusion": {c: dict(v) for c, v in sorted(confusion.items())},
     }

@@ -55,8 +55,11 @@ def read_truth_roles(path: str | Path) -> dict[str, dict[str, str]]:
         cols = reader.fieldnames or []
         if "account_id" not in cols or ("role" not in cols and "is_fresh" not in cols):
             return {}
-        return {r["account_id"]: {"role": r.get("role") or "", "fresh": (r.get("is_fresh") or "").lower()}
-                for r in reader if r.get("account_id")}
+        return {
+            r["account_id"]: {"role": r.get("role") or "", "fresh": (r.get("is_fresh") or "").lower()}
+            for r in reader
+            if r.get("account_id")
+        }
 
 
 def _prf(predicted: set[str], truth: set[str]) -> dict[str, Any]:
@@ -64,8 +67,13 @@ def _prf(predicted: set[str], truth: set[str]) -> dict[str, Any]:
     precision = tp / len(predicted) if predicted else 0.0
     recall = tp / len(truth) if truth else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-            "predicted": len(predicted), "true_positives": tp}
+    return {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "predicted": len(predicted),
+        "true_positives": tp,
+    }
 
 
 def evaluate(ws: Workspace, truth: dict[str, str] | str | Path, run_id: str | None = None) -> dict[str, Any]:
@@ -74,17 +82,25 @@ def evaluate(ws: Workspace, truth: dict[str, str] | str | Path, run_id: str | No
     truth_map = truth if isinstance(truth, dict) else read_truth(truth)
     planted = set(truth_map)
     e = ws.engine
-    rows = e.sql("""SELECT m.network_id, m.account_id, coalesce(m.joined_by, 'cluster') FROM network_members m
+    rows = e.sql(
+        """SELECT m.network_id, m.account_id, coalesce(m.joined_by, 'cluster') FROM network_members m
                     JOIN networks n ON n.run_id = m.run_id AND n.network_id = m.network_id
-                    WHERE m.run_id = ? AND n.flagged""", [rid]).rows()
+                    WHERE m.run_id = ? AND n.flagged""",
+        [rid],
+    ).rows()
     members = [(nid, acc) for nid, acc, _ in rows]
     fused = {acc for _, acc in members}
     by_joined: dict[str, set[str]] = {}
     for _, acc, how in rows:
         by_joined.setdefault(how, set()).add(acc)
-    fused_by_joined = {how: {"members": len(accs), "true_positives": len(accs & planted),
-                             "precision": round(len(accs & planted) / len(accs), 4)}
-                       for how, accs in sorted(by_joined.items())}
+    fused_by_joined = {
+        how: {
+            "members": len(accs),
+            "true_positives": len(accs & planted),
+            "precision": round(len(accs & planted) / len(accs), 4),
+        }
+        for how, accs in sorted(by_joined.items())
+    }
     roles = read_truth_roles(truth) if not isinstance(truth, dict) else {}
     fused_by_role: dict[str, dict[str, Any]] = {}
     for label, key in (("role", "role"), ("fresh", "fresh")):
@@ -93,15 +109,23 @@ def evaluate(ws: Workspace, truth: dict[str, str] | str | Path, run_id: str | No
             if r.get(key):
                 groups.setdefault(f"{label}={r[key]}", set()).add(acc)
         for name, accs in sorted(groups.items()):
-            fused_by_role[name] = {"accounts": len(accs), "found": len(accs & fused),
-                                   "recall": round(len(accs & fused) / len(accs), 4)}
+            fused_by_role[name] = {
+                "accounts": len(accs),
+                "found": len(accs & fused),
+                "recall": round(len(accs & fused) / len(accs), 4),
+            }
     per_detector = {}
-    detectors = [d for d, in e.sql("SELECT DISTINCT detector FROM edges WHERE run_id = ? ORDER BY 1", [rid]).rows()]
+    detectors = [d for (d,) in e.sql("SELECT DISTINCT detector FROM edges WHERE run_id = ? ORDER BY 1", [rid]).rows()]
     run_dets = e.sql("SELECT detectors FROM detection_runs WHERE run_id = ?", [rid]).scalar() or ""
     for det in sorted(set(detectors) | {d for d in run_dets.split(",") if d}):
-        accs = {a for a, in e.sql("SELECT account_a FROM edges WHERE run_id = ? AND detector = ? UNION "
-                                  "SELECT account_b FROM edges WHERE run_id = ? AND detector = ?",
-                                  [rid, det, rid, det]).rows()}
+        accs = {
+            a
+            for (a,) in e.sql(
+                "SELECT account_a FROM edges WHERE run_id = ? AND detector = ? UNION "
+                "SELECT account_b FROM edges WHERE run_id = ? AND detector = ?",
+                [rid, det, rid, det],
+            ).rows()
+        }
         per_detector[det] = _prf(accs, planted)
     by_net: dict[str, list[str]] = {}
     for nid, acc in members:
@@ -142,11 +166,18 @@ def operation_metrics(ws: Workspace, run_id: str, truth_map: dict[str, str]) -> 
     for tid, size in Counter(truth_map.values()).most_common():
         found = Counter(oid for acc, oid in op_of.items() if truth_map.get(acc) == tid)
         n_found = sum(found.values())
-        best, in_best = (sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))[0] if found else (None, 0))
-        per_truth.append({"operation_id": tid, "accounts": size, "found": n_found,
-                          "candidate_operations": len(found), "best_candidate_operation": best,
-                          "best_candidate_size": next((o.n_members for o in ops if o.operation_id == best), 0),
-                          "operation_recall": round(in_best / n_found, 4) if n_found else None})
+        best, in_best = sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))[0] if found else (None, 0)
+        per_truth.append(
+            {
+                "operation_id": tid,
+                "accounts": size,
+                "found": n_found,
+                "candidate_operations": len(found),
+                "best_candidate_operation": best,
+                "best_candidate_size": next((o.n_members for o in ops if o.operation_id == best), 0),
+                "operation_recall": round(in_best / n_found, 4) if n_found else None,
+            }
+        )
     largest = per_truth[0] if per_truth else {}
     return {
         "operations": len(ops),

@@ -22,7 +22,6 @@ import pyarrow as pa
 
 from flockwatch.workspace import Workspace
 
-
 EPOCH0 = int(dt.datetime(2019, 8, 1).timestamp())
 CJK = np.array([chr(c) for c in range(0x4E00, 0x4E00 + 3000)])
 
@@ -46,8 +45,30 @@ def _zipf_index(rng: np.random.Generator, n_items: int, size: int, a: float) -> 
 
 
 def _words(rng: np.random.Generator, n: int) -> np.ndarray:
-    syll = np.array(["ka", "lo", "mi", "ren", "to", "sa", "ve", "nor", "di", "pu", "zen", "ga", "li", "ro", "he",
-                     "by", "an", "te", "mo", "us"])
+    syll = np.array(
+        [
+            "ka",
+            "lo",
+            "mi",
+            "ren",
+            "to",
+            "sa",
+            "ve",
+            "nor",
+            "di",
+            "pu",
+            "zen",
+            "ga",
+            "li",
+            "ro",
+            "he",
+            "by",
+            "an",
+            "te",
+            "mo",
+            "us",
+        ]
+    )
     idx = rng.integers(0, len(syll), size=(n, 3))
     return np.array(["".join(syll[r]) for r in idx])
 
@@ -58,8 +79,9 @@ def _texts(rng, vocab: np.ndarray, n: int, n_words: int, chinese: np.ndarray) ->
     return ["".join(c[i]) if chinese[i] else " ".join(w[i]) for i in range(n)]
 
 
-def generate(n_actions: int, seed: int = 7, op_share: float = 0.04, days: int = 30,
-             texts: bool = True) -> SyntheticData:
+def generate(
+    n_actions: int, seed: int = 7, op_share: float = 0.04, days: int = 30, texts: bool = True
+) -> SyntheticData:
     """Generate about ``n_actions`` actions; ``op_share`` of them belong to the planted operation."""
     rng = np.random.default_rng(seed)
     span_s = days * 86400
@@ -114,8 +136,9 @@ def generate(n_actions: int, seed: int = 7, op_share: float = 0.04, days: int = 
     ev_t = np.sort(rng.integers(0, span_s, size=n_events)).astype(np.float64)
     op_vocab = _words(rng, 3000)
     campaign_tags = np.char.add("op_tag", np.arange(12).astype(str))
-    rows: dict[str, list] = {k: [] for k in ("action_id", "account_id", "kind", "t", "target_action_id",
-                                            "target_account_id", "text")}
+    rows: dict[str, list] = {
+        k: [] for k in ("action_id", "account_id", "kind", "t", "target_action_id", "target_account_id", "text")
+    }
     op_tags: list[tuple[str, str]] = []
     op_urls: list[tuple[str, str, str]] = []
     chinese_event = rng.random(n_events) < 0.5
@@ -129,8 +152,12 @@ def generate(n_actions: int, seed: int = 7, op_share: float = 0.04, days: int = 
         else:
             template = list(op_vocab[rng.integers(0, len(op_vocab), 16)])
         sep = "" if chinese_event[e] else " "
-        rows["action_id"].append(seed_id); rows["account_id"].append(seeder); rows["kind"].append("post")
-        rows["t"].append(ev_t[e]); rows["target_action_id"].append(None); rows["target_account_id"].append(None)
+        rows["action_id"].append(seed_id)
+        rows["account_id"].append(seeder)
+        rows["kind"].append("post")
+        rows["t"].append(ev_t[e])
+        rows["target_action_id"].append(None)
+        rows["target_account_id"].append(None)
         rows["text"].append(sep.join(template) if texts else None)
         tags = rng.choice(campaign_tags, size=2, replace=False)
         url = f"https://news{e % 7}.example-op.com/story/{e}"
@@ -141,18 +168,29 @@ def generate(n_actions: int, seed: int = 7, op_share: float = 0.04, days: int = 
         for acc_id in takers:
             if acc_id == seeder:
                 continue
-            rid = f"x{aid}"; aid += 1
-            rows["action_id"].append(rid); rows["account_id"].append(acc_id); rows["kind"].append("repost")
-            rows["t"].append(ev_t[e] + rng.uniform(2, 40)); rows["target_action_id"].append(seed_id)
-            rows["target_account_id"].append(seeder); rows["text"].append(None)
-            pid = f"x{aid}"; aid += 1
+            rid = f"x{aid}"
+            aid += 1
+            rows["action_id"].append(rid)
+            rows["account_id"].append(acc_id)
+            rows["kind"].append("repost")
+            rows["t"].append(ev_t[e] + rng.uniform(2, 40))
+            rows["target_action_id"].append(seed_id)
+            rows["target_account_id"].append(seeder)
+            rows["text"].append(None)
+            pid = f"x{aid}"
+            aid += 1
             variant = list(template)
             for pos in rng.integers(0, len(variant), 2):
-                variant[pos] = CJK[rng.integers(0, len(CJK))] if chinese_event[e] else \
-                    op_vocab[rng.integers(0, len(op_vocab))]
-            rows["action_id"].append(pid); rows["account_id"].append(acc_id); rows["kind"].append("post")
-            rows["t"].append(ev_t[e] + rng.uniform(30, 240)); rows["target_action_id"].append(None)
-            rows["target_account_id"].append(None); rows["text"].append(sep.join(variant) if texts else None)
+                variant[pos] = (
+                    CJK[rng.integers(0, len(CJK))] if chinese_event[e] else op_vocab[rng.integers(0, len(op_vocab))]
+                )
+            rows["action_id"].append(pid)
+            rows["account_id"].append(acc_id)
+            rows["kind"].append("post")
+            rows["t"].append(ev_t[e] + rng.uniform(30, 240))
+            rows["target_action_id"].append(None)
+            rows["target_account_id"].append(None)
+            rows["text"].append(sep.join(variant) if texts else None)
             for tg in tags:
                 op_tags.append((pid, tg))
             if rng.random() < 0.5:
@@ -163,52 +201,80 @@ def generate(n_actions: int, seed: int = 7, op_share: float = 0.04, days: int = 
         camo_target = post_idx[popularity_order[_zipf_index(rng, n_posts, n_camo, 1.05)]]
         camo_acc = op_ids[rng.integers(0, n_op, n_camo)]
         for i in range(n_camo):
-            rows["action_id"].append(f"x{aid}"); aid += 1
-            rows["account_id"].append(camo_acc[i]); rows["kind"].append("repost")
+            rows["action_id"].append(f"x{aid}")
+            aid += 1
+            rows["account_id"].append(camo_acc[i])
+            rows["kind"].append("repost")
             rows["t"].append(t[camo_target[i]] + rng.exponential(3600.0))
             rows["target_action_id"].append(action_ids[camo_target[i]])
-            rows["target_account_id"].append(account[camo_target[i]]); rows["text"].append(None)
+            rows["target_account_id"].append(account[camo_target[i]])
+            rows["text"].append(None)
 
     def ts(seconds: np.ndarray) -> pa.Array:
         us = (EPOCH0 + np.asarray(seconds, dtype=np.float64)) * 1e6
         return pa.array(us.astype(np.int64), pa.timestamp("us"))
 
     all_t = np.concatenate([t, np.array(rows["t"], dtype=np.float64)])
-    actions = pa.table({
-        "platform": pa.array(["twitter"] * (n_org_actions + len(rows["action_id"]))),
-        "action_id": pa.array(np.concatenate([action_ids, np.array(rows["action_id"], dtype=object)]).tolist()),
-        "account_id": pa.array(np.concatenate([account, np.array(rows["account_id"], dtype=object)]).tolist()),
-        "kind": pa.array(np.concatenate([kind, np.array(rows["kind"], dtype=object)]).tolist()),
-        "acted_at": ts(all_t),
-        "target_action_id": pa.array(np.concatenate([target_action, np.array(rows["target_action_id"],
-                                                                            dtype=object)]).tolist(), pa.string()),
-        "target_account_id": pa.array(np.concatenate([target_account, np.array(rows["target_account_id"],
-                                                                              dtype=object)]).tolist(), pa.string()),
-        "text": pa.array(np.concatenate([text, np.array(rows["text"], dtype=object)]).tolist(), pa.string()),
-    })
+    actions = pa.table(
+        {
+            "platform": pa.array(["twitter"] * (n_org_actions + len(rows["action_id"]))),
+            "action_id": pa.array(np.concatenate([action_ids, np.array(rows["action_id"], dtype=object)]).tolist()),
+            "account_id": pa.array(np.concatenate([account, np.array(rows["account_id"], dtype=object)]).tolist()),
+            "kind": pa.array(np.concatenate([kind, np.array(rows["kind"], dtype=object)]).tolist()),
+            "acted_at": ts(all_t),
+            "target_action_id": pa.array(
+                np.concatenate([target_action, np.array(rows["target_action_id"], dtype=object)]).tolist(), pa.string()
+            ),
+            "target_account_id": pa.array(
+                np.concatenate([target_account, np.array(rows["target_account_id"], dtype=object)]).tolist(),
+                pa.string(),
+            ),
+            "text": pa.array(np.concatenate([text, np.array(rows["text"], dtype=object)]).tolist(), pa.string()),
+        }
+    )
     ht_ids = np.concatenate([action_ids[tagged], np.array([a for a, _ in op_tags], dtype=object)])
     ht_tags = np.concatenate([tag_ids, np.array([g for _, g in op_tags], dtype=object)])
-    action_hashtags = pa.table({"platform": pa.array(["twitter"] * len(ht_ids)), "action_id": ht_ids.tolist(),
-                                "hashtag": ht_tags.tolist()})
+    action_hashtags = pa.table(
+        {"platform": pa.array(["twitter"] * len(ht_ids)), "action_id": ht_ids.tolist(), "hashtag": ht_tags.tolist()}
+    )
     dom = np.char.add(np.char.add("site", (url_rank % n_domains).astype(str)), ".example.org")
     org_urls = np.char.add(np.char.add(np.char.add("https://", dom), "/a/"), url_rank.astype(str))
-    action_urls = pa.table({
-        "platform": pa.array(["twitter"] * (len(linked) + len(op_urls))),
-        "action_id": np.concatenate([action_ids[linked], np.array([u[0] for u in op_urls], dtype=object)]).tolist(),
-        "url": np.concatenate([org_urls, np.array([u[1] for u in op_urls], dtype=object)]).tolist(),
-        "domain": np.concatenate([dom, np.array([u[2] for u in op_urls], dtype=object)]).tolist(),
-    })
-    action_mentions = pa.table({"platform": pa.array(["twitter"] * len(mention_rows)),
-                                "action_id": action_ids[mention_rows].tolist(),
-                                "mentioned_account_id": mentioned.tolist()})
+    action_urls = pa.table(
+        {
+            "platform": pa.array(["twitter"] * (len(linked) + len(op_urls))),
+            "action_id": np.concatenate([action_ids[linked], np.array([u[0] for u in op_urls], dtype=object)]).tolist(),
+            "url": np.concatenate([org_urls, np.array([u[1] for u in op_urls], dtype=object)]).tolist(),
+            "domain": np.concatenate([dom, np.array([u[2] for u in op_urls], dtype=object)]).tolist(),
+        }
+    )
+    action_mentions = pa.table(
+        {
+            "platform": pa.array(["twitter"] * len(mention_rows)),
+            "action_id": action_ids[mention_rows].tolist(),
+            "mentioned_account_id": mentioned.tolist(),
+        }
+    )
     all_accounts = np.concatenate([org_account_ids, op_ids])
     created = ts(rng.integers(-3 * 365 * 86400, -86400, len(all_accounts)))
-    accounts = pa.table({"platform": pa.array(["twitter"] * len(all_accounts)), "account_id": all_accounts.tolist(),
-                         "screen_name": all_accounts.tolist(), "created_at": created})
+    accounts = pa.table(
+        {
+            "platform": pa.array(["twitter"] * len(all_accounts)),
+            "account_id": all_accounts.tolist(),
+            "screen_name": all_accounts.tolist(),
+            "created_at": created,
+        }
+    )
     roles = np.where(np.arange(n_op) < n_core, "core", "amplifier")
-    truth = pa.table({"account_id": op_ids.tolist(), "operation_id": ["op1"] * n_op, "role": roles.tolist(),
-                      "is_fresh": [False] * n_op, "created_at": created.slice(n_accounts),
-                      "tactics": ["fast_repost;near_duplicate_text;hashtag_campaign;link"] * n_op})
+    truth = pa.table(
+        {
+            "account_id": op_ids.tolist(),
+            "operation_id": ["op1"] * n_op,
+            "role": roles.tolist(),
+            "is_fresh": [False] * n_op,
+            "created_at": created.slice(n_accounts),
+            "tactics": ["fast_repost;near_duplicate_text;hashtag_campaign;link"] * n_op,
+        }
+    )
     return SyntheticData(accounts, actions, action_hashtags, action_urls, action_mentions, truth)
 
 

@@ -14,16 +14,24 @@ import numpy as np
 import pyarrow as pa
 
 
-def pr_curve(account_ids: Sequence[str], scores: np.ndarray, raw_nats: np.ndarray,
-             positives: set[str]) -> list[dict[str, float]]:
+def pr_curve(
+    account_ids: Sequence[str], scores: np.ndarray, raw_nats: np.ndarray, positives: set[str]
+) -> list[dict[str, float]]:
     """Precision/recall at each cut of the ranking (by score, then raw evidence), one point per account."""
     order = np.lexsort((-np.asarray(raw_nats, float), -np.asarray(scores, float)))
     hits = np.array([account_ids[i] in positives for i in order], dtype=float)
     tp = np.cumsum(hits)
     k = np.arange(1, len(order) + 1)
     total = max(len(positives), 1)
-    return [{"rank": int(k[i]), "score": float(scores[order[i]]), "precision": float(tp[i] / k[i]),
-             "recall": float(tp[i] / total)} for i in range(len(order))]
+    return [
+        {
+            "rank": int(k[i]),
+            "score": float(scores[order[i]]),
+            "precision": float(tp[i] / k[i]),
+            "recall": float(tp[i] / total),
+        }
+        for i in range(len(order))
+    ]
 
 
 def recall_at_precision(curve: list[dict[str, float]], precision: float) -> float:
@@ -32,8 +40,13 @@ def recall_at_precision(curve: list[dict[str, float]], precision: float) -> floa
     return max(ok) if ok else 0.0
 
 
-def actions_needed(trajectories: pa.Table, positives: set[str], target_precision: float = 0.95,
-                   max_actions: int = 10, focus: set[str] | None = None) -> list[dict[str, Any]]:
+def actions_needed(
+    trajectories: pa.Table,
+    positives: set[str],
+    target_precision: float = 0.95,
+    max_actions: int = 10,
+    focus: set[str] | None = None,
+) -> list[dict[str, Any]]:
     """For n = 1..max_actions: the best recall reachable at ``target_precision`` using only each account's first n
     actions, and the evidence threshold that achieves it.
 
@@ -47,7 +60,7 @@ def actions_needed(trajectories: pa.Table, positives: set[str], target_precision
     for k in range(1, max_actions + 1):
         sel = n <= k
         best: dict[str, float] = {}
-        for a, v in zip(acc[sel], nats[sel]):
+        for a, v in zip(acc[sel], nats[sel], strict=False):
             if v > best.get(a, -1.0):
                 best[a] = float(v)
         ids = list(best)

@@ -91,8 +91,10 @@ class Expansion:
 
     def members(self, min_score: float) -> list[str]:
         """Seeds plus candidates at or above ``min_score`` (the expanded candidate network)."""
-        return sorted(set(self.seeds.account_ids) | {a for a, s in zip(self.account_ids, self.scores)
-                                                     if s >= min_score})
+        return sorted(
+            set(self.seeds.account_ids)
+            | {a for a, s in zip(self.account_ids, self.scores, strict=False) if s >= min_score}
+        )
 
     def write_csv(self, path: str | Path) -> Path:
         """``account_id, score, evidence`` (evidence as JSON), highest first."""
@@ -194,8 +196,14 @@ def evidence_nats(t: pa.Table) -> dict[str, np.ndarray]:
     gate = (behaviour >= CORROBORATION_MIN_NATS).astype(float)
     created = 0.5 * _np(t, "created_llr") * gate
     template = 0.5 * _np(t, "template_llr") * gate
-    return {"co_action": co, "amplification": amp, "infrastructure": infra, "creation": created,
-            "name_template": template, "total": behaviour + created + template}
+    return {
+        "co_action": co,
+        "amplification": amp,
+        "infrastructure": infra,
+        "creation": created,
+        "name_template": template,
+        "total": behaviour + created + template,
+    }
 
 
 def q_values(real: np.ndarray, decoy: np.ndarray, decoy_scale: float = 1.0) -> np.ndarray:
@@ -216,21 +224,26 @@ def q_values(real: np.ndarray, decoy: np.ndarray, decoy_scale: float = 1.0) -> n
     return q
 
 
-def _score_round(engine: Engine, s: Scratch, anchors: str, p: ExpansionParams,
-                 rnd: int) -> list[tuple[str, float, float, dict]]:
+def _score_round(
+    engine: Engine, s: Scratch, anchors: str, p: ExpansionParams, rnd: int
+) -> list[tuple[str, float, float, dict]]:
     real = links.anchor_links(engine, s, anchors, window_s=p.window_s, creation_window_days=p.creation_window_days)
     real_nats = evidence_nats(real)
     # Decoys come from accounts with (almost) no evidence against the seeds: an operation that is a large share of
     # the accounts (as in compressed simulations) must not become its own null model.
-    linked = pa.table({"acct": pa.array(real.column("acct").to_numpy(zero_copy_only=False)[
-        real_nats["total"] >= DECOY_MAX_NATS], pa.int32())})
+    linked = pa.table(
+        {
+            "acct": pa.array(
+                real.column("acct").to_numpy(zero_copy_only=False)[real_nats["total"] >= DECOY_MAX_NATS], pa.int32()
+            )
+        }
+    )
     linked_t = s.register("linked", linked)
     try:
         _decoys(engine, s, anchors, p.decoy_salt + rnd, linked_t)
     finally:
         s.unregister(linked_t)
-    decoy = links.anchor_links(engine, s, s.decoy, window_s=p.window_s,
-                               creation_window_days=p.creation_window_days)
+    decoy = links.anchor_links(engine, s, s.decoy, window_s=p.window_s, creation_window_days=p.creation_window_days)
     # The decoy run's candidates stand for the unrelated accounts: keep out the real anchors and every account that
     # shows evidence against them, then scale the decoy tail from that pool to all candidates.
     anchor_ids = np.array([r[0] for r in engine.sql(f"SELECT acct FROM {anchors}").rows()], dtype=np.int64)
@@ -255,21 +268,33 @@ def _evidence(r: dict[str, Any], nats: dict[str, np.ndarray], i: int) -> dict[st
     ev: dict[str, Any] = {}
     if r["co_hits"]:
         ev["co_action"] = {
-            "hits": r["co_hits"], "expected": round(r["co_expected"], 3), "nats": _r(nats["co_action"][i]),
+            "hits": r["co_hits"],
+            "expected": round(r["co_expected"], 3),
+            "nats": _r(nats["co_action"][i]),
             "examples": [
-                {"action_id": x["action"], "seed_action_id": x["seed_action"], "seed": x["seed"],
-                 "why": links.TARGET_KINDS.get(x["via"], x["via"])}
+                {
+                    "action_id": x["action"],
+                    "seed_action_id": x["seed_action"],
+                    "seed": x["seed"],
+                    "why": links.TARGET_KINDS.get(x["via"], x["via"]),
+                }
                 for x in (r["co_examples"] or [])
             ],
         }
     if r["amp_hits"]:
         ev["amplification"] = {
-            "actions": r["amp_hits"], "expected": round(r["amp_expected"], 3), "nats": _r(nats["amplification"][i]),
-            "action_ids": r["amp_actions"] or [], "seeds": r["amp_seeds"] or [],
+            "actions": r["amp_hits"],
+            "expected": round(r["amp_expected"], 3),
+            "nats": _r(nats["amplification"][i]),
+            "action_ids": r["amp_actions"] or [],
+            "seeds": r["amp_seeds"] or [],
         }
     if r["infra_nats"]:
-        ev["infrastructure"] = {"nats": _r(r["infra_nats"]), "shared_prefixes": r["shared_prefixes"] or [],
-                                "shared_asns": r["shared_asns"] or []}
+        ev["infrastructure"] = {
+            "nats": _r(r["infra_nats"]),
+            "shared_prefixes": r["shared_prefixes"] or [],
+            "shared_asns": r["shared_asns"] or [],
+        }
     if nats["creation"][i] > 0:
         ev["creation"] = {"created_day": r["created_day"], "nats": _r(nats["creation"][i])}
     if nats["name_template"][i] > 0:

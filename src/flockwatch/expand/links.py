@@ -45,8 +45,10 @@ TARGET_KINDS = {
     "mn": "mentioned the same account",
 }
 
-def events_sql(act: str, texts: str, hashtags: str, urls: str, mentions: str, key: str = "acct",
-               min_text_chars: int = 20) -> str:
+
+def events_sql(
+    act: str, texts: str, hashtags: str, urls: str, mentions: str, key: str = "acct", min_text_chars: int = 20
+) -> str:
     """SELECT of target events ``(key, action_id, t, tk, target)`` from action-shaped relations.
 
     ``act``: ``key, action_id, t (epoch s), kind, target_action_id``; ``texts``: ``key, action_id, t, kind, text``;
@@ -66,7 +68,7 @@ SELECT {key}, action_id, t, 're', hash('re:' || target_action_id)
 UNION ALL
 SELECT {key}, action_id, t, 'tx', hash('tx:' || norm)
   FROM (SELECT {key}, action_id, t,
-               {normalised_text_sql('text')} AS norm
+               {normalised_text_sql("text")} AS norm
           FROM {texts} WHERE kind IN ('post', 'reply', 'quote') AND text IS NOT NULL)
  WHERE length(norm) >= {int(min_text_chars)}
 UNION ALL
@@ -101,8 +103,9 @@ def prepare(engine: Engine, s: Scratch, min_text_chars: int = 20) -> dict[str, i
                   a.target_account_id
              FROM actions a JOIN {s.acct} m USING (account_id)"""
     )
-    body = events_sql(s.act, _ws_texts(s.acct), "action_hashtags", "action_urls", "action_mentions",
-                      min_text_chars=min_text_chars)
+    body = events_sql(
+        s.act, _ws_texts(s.acct), "action_hashtags", "action_urls", "action_mentions", min_text_chars=min_text_chars
+    )
     e.sql(f"CREATE OR REPLACE TEMP TABLE {s.events} AS {body}")
     e.sql(f"CREATE OR REPLACE TEMP TABLE {s.nact} AS SELECT acct, count(*) AS n_actions FROM {s.act} GROUP BY acct")
     e.sql(
@@ -121,7 +124,7 @@ def prepare(engine: Engine, s: Scratch, min_text_chars: int = 20) -> dict[str, i
     e.sql(
         rf"""CREATE OR REPLACE TEMP TABLE {s.profile} AS
            SELECT m.acct, CAST(a.created_at AS DATE) AS created_day,
-                  {handle_shape_sql('a.screen_name')} AS tmpl
+                  {handle_shape_sql("a.screen_name")} AS tmpl
              FROM accounts a JOIN {s.acct} m USING (account_id)"""
     )
     return {
@@ -234,15 +237,20 @@ def anchor_links(
                   list(DISTINCT r.action_id ORDER BY r.action_id) AS amp_actions, list(DISTINCT r.seed) AS amp_seeds
              FROM {s.amp_rows} r WHERE r.acct NOT IN (SELECT acct FROM {s.anc}) GROUP BY r.acct"""
     )
-    total_nonanchor = e.sql(f"SELECT sum(n_actions) FROM {s.nact} WHERE acct NOT IN (SELECT acct FROM {s.anc})").scalar()
+    total_nonanchor = e.sql(
+        f"SELECT sum(n_actions) FROM {s.nact} WHERE acct NOT IN (SELECT acct FROM {s.anc})"
+    ).scalar()
     total_amp = e.sql(f"SELECT coalesce(sum(amp_hits), 0) FROM {s.amp}").scalar()
     amp_rate = float(total_amp) / float(total_nonanchor or 1)
     # Shared infrastructure: each prefix / ASN the anchors use weighs by how much more often anchors use it than
     # accounts unrelated to them do (prefix_weights).
     n_infra = e.sql(f"SELECT count(DISTINCT acct) FROM {s.infra}").scalar() or 0
     vpn_anchor_share = (
-        e.sql(f"SELECT avg(CASE WHEN v THEN 1.0 ELSE 0.0 END) FROM (SELECT acct, bool_or(via_vpn) v FROM {s.infra} "
-              f"SEMI JOIN {s.anc} USING (acct) GROUP BY acct)").scalar() or 0.0
+        e.sql(
+            f"SELECT avg(CASE WHEN v THEN 1.0 ELSE 0.0 END) FROM (SELECT acct, bool_or(via_vpn) v FROM {s.infra} "
+            f"SEMI JOIN {s.anc} USING (acct) GROUP BY acct)"
+        ).scalar()
+        or 0.0
     )
     n_vpn = e.sql(f"SELECT count(DISTINCT acct) FROM {s.infra} WHERE via_vpn").scalar() or 0
     vpn_nats = 0.5 * _ln_ratio(n_infra, n_vpn) if vpn_anchor_share >= 0.5 and n_vpn else 0.0
@@ -307,7 +315,7 @@ def anchor_links(
 
 
 def prefix_weights(engine: Engine, s: Scratch, anchors: str, out: str) -> None:
-    f"""Create ``out(k, v, weight)``: evidence in nats that an account logging in from a prefix (``k = 'p'``) or ASN
+    """Create ``out(k, v, weight)``: evidence in nats that an account logging in from a prefix (``k = 'p'``) or ASN
     (``'a'``) the anchors in ``anchors(acct)`` use belongs with them. Requires :func:`prepare` and the behavioural
     tables of :func:`anchor_links` (``s.co``, ``s.amp``) in scratch ``s``.
 
@@ -352,13 +360,15 @@ def prefix_weights(engine: Engine, s: Scratch, anchors: str, out: str) -> None:
     with np.errstate(divide="ignore", invalid="ignore"):
         llr = np.log(((col["k_anc"] + 0.5) / (n_anc + 1.0)) / ((col["k_bg"] + 0.5) / (n_bg + 1.0)))
         others = np.maximum(col["df"] - 1.0, 0.0)
-        rarity = np.minimum(poisson_surprise(col["k_anc"], others * n_anc / max(n_all, 1.0)),
-                            np.log((n_all + 1.0) / (col["df"] + 1.0)))
+        rarity = np.minimum(
+            poisson_surprise(col["k_anc"], others * n_anc / max(n_all, 1.0)), np.log((n_all + 1.0) / (col["df"] + 1.0))
+        )
     weight = np.maximum(np.maximum(llr, rarity), 0.0)
     kind = t.column("k").to_numpy(zero_copy_only=False)
     weight = np.where(kind == "a", 0.5 * weight, weight)
-    pw_in = s.register("pw_in", pa.table({"k": t.column("k"), "v": t.column("v"),
-                                          "weight": pa.array(weight, pa.float64())}))
+    pw_in = s.register(
+        "pw_in", pa.table({"k": t.column("k"), "v": t.column("v"), "weight": pa.array(weight, pa.float64())})
+    )
     try:
         engine.sql(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM {pw_in}")
     finally:

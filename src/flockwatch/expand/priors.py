@@ -52,10 +52,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from flockwatch.core.handles import handle_shape_sql as shape_sql
 from flockwatch.core.stats import poisson_log_sf
 from flockwatch.engine import Engine
 from flockwatch.expand.links import fetch_arrow
-from flockwatch.core.handles import handle_shape_sql as shape_sql
 
 if TYPE_CHECKING:
     from flockwatch.workspace import Workspace
@@ -73,10 +73,10 @@ def feature_sql(rel: str) -> str:
     """SELECT of the categorical features (:data:`CATEGORICAL`) of the profiles in relation ``rel``."""
     return rf"""
 SELECT CAST(account_id AS VARCHAR) AS account_id,
-       CASE WHEN nullif(trim(screen_name), '') IS NULL THEN NULL ELSE {shape_sql('screen_name')} END AS name_shape,
+       CASE WHEN nullif(trim(screen_name), '') IS NULL THEN NULL ELSE {shape_sql("screen_name")} END AS name_shape,
        -- letters collapsed, digit runs kept: 'LD8' (any name + 8 digits)
        CASE WHEN nullif(trim(screen_name), '') IS NULL THEN NULL
-            ELSE regexp_replace({shape_sql('screen_name')}, 'L[0-9]+', 'L', 'g') END AS name_digits,
+            ELSE regexp_replace({shape_sql("screen_name")}, 'L[0-9]+', 'L', 'g') END AS name_digits,
        coalesce(nullif(lower(trim(CAST(language AS VARCHAR))), ''), '(none)') AS language,
        coalesce(nullif(trim(regexp_replace(lower(CAST(reported_location AS VARCHAR)), '\s+', ' ', 'g')), ''),
                 '(none)') AS reported_location,
@@ -121,9 +121,13 @@ class PriorEvidence:
     detail: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"feature": self.feature, "value": self.value, "nats": round(self.nats, 3),
-               "network_accounts_sharing": self.network_accounts,
-               "background_accounts_sharing": self.background_accounts}
+        out = {
+            "feature": self.feature,
+            "value": self.value,
+            "nats": round(self.nats, 3),
+            "network_accounts_sharing": self.network_accounts,
+            "background_accounts_sharing": self.background_accounts,
+        }
         out.update(self.detail)
         return out
 
@@ -138,8 +142,8 @@ class AccountPriors:
         self.network: set[str] = set()
         self.net: dict[str, Counter] = {f: Counter() for f in CATEGORICAL}
         self.bg: dict[str, Counter] = {f: Counter() for f in CATEGORICAL}
-        self.n_net = {f: 0 for f in CATEGORICAL}
-        self.n_bg = {f: 0 for f in CATEGORICAL}
+        self.n_net = dict.fromkeys(CATEGORICAL, 0)
+        self.n_bg = dict.fromkeys(CATEGORICAL, 0)
         self.daily: Counter = Counter()
         self._burst_cache: dict[str, tuple[int, float, float]] = {}
         rows = self._features(WORKSPACE_PROFILES)
@@ -166,11 +170,13 @@ class AccountPriors:
     def _features(self, rel: str) -> list[tuple[str, tuple[str | None, ...]]]:
         t = fetch_arrow(self.e.sql(feature_sql(rel)))
         cols = [t.column(f).to_pylist() for f in CATEGORICAL]
-        return list(zip(t.column("account_id").to_pylist(), zip(*cols))) if t.num_rows else []
+        return (
+            list(zip(t.column("account_id").to_pylist(), zip(*cols, strict=False), strict=False)) if t.num_rows else []
+        )
 
     def _count(self, vals: tuple[str | None, ...], in_network: bool, sign: int) -> None:
         counts, totals = (self.net, self.n_net) if in_network else (self.bg, self.n_bg)
-        for f, v in zip(CATEGORICAL, vals):
+        for f, v in zip(CATEGORICAL, vals, strict=False):
             if v is not None:
                 counts[f][v] += sign
                 totals[f] += sign
@@ -180,8 +186,10 @@ class AccountPriors:
         many were new. A profile seen again replaces the stored one (a renamed account)."""
         if profiles is None or profiles.num_rows == 0:
             return 0
-        cols = {c: (profiles.column(c) if c in profiles.column_names else pa.nulls(profiles.num_rows, pa.string()))
-                for c in PROFILE_COLUMNS}
+        cols = {
+            c: (profiles.column(c) if c in profiles.column_names else pa.nulls(profiles.num_rows, pa.string()))
+            for c in PROFILE_COLUMNS
+        }
         if "created_at" in profiles.column_names:
             cols["created_at"] = profiles.column("created_at").cast(pa.timestamp("us"))
         t = pa.table({c: (v if c == "created_at" else v.cast(pa.string())) for c, v in cols.items()})
@@ -229,8 +237,17 @@ class AccountPriors:
         nats = self._ratio(k, self.n_net[f], m, self.n_bg[f])
         if nats <= 0:
             return None
-        return PriorEvidence(f, v, nats, k, m, {"network_share": round(k / max(self.n_net[f], 1), 6),
-                                                "background_share": round(m / max(self.n_bg[f], 1), 6)})
+        return PriorEvidence(
+            f,
+            v,
+            nats,
+            k,
+            m,
+            {
+                "network_share": round(k / max(self.n_net[f], 1), 6),
+                "background_share": round(m / max(self.n_bg[f], 1), 6),
+            },
+        )
 
     def _burst(self, day: str) -> tuple[int, float, float]:
         """(sign-ups that day, expected from the preceding days, Poisson P(K >= k))."""
@@ -254,24 +271,42 @@ class AccountPriors:
         excess_nats = math.log((k - mu) / mu)
         if excess_nats <= 0:
             return None
-        return PriorEvidence("creation_burst", day, excess_nats + self.bulk_nats, 0, k, {
-            "accounts_created_that_day": k, "expected_per_day": round(mu, 3), "p_value": p,
-            "excess_nats": round(excess_nats, 3), "network_burst_share": round(self.network_burst_share, 4),
-            "background_burst_share": round(self.background_burst_share, 4),
-            "bulk_creation_nats": round(self.bulk_nats, 3)})
+        return PriorEvidence(
+            "creation_burst",
+            day,
+            excess_nats + self.bulk_nats,
+            0,
+            k,
+            {
+                "accounts_created_that_day": k,
+                "expected_per_day": round(mu, 3),
+                "p_value": p,
+                "excess_nats": round(excess_nats, 3),
+                "network_burst_share": round(self.network_burst_share, 4),
+                "background_burst_share": round(self.background_burst_share, 4),
+                "bulk_creation_nats": round(self.bulk_nats, 3),
+            },
+        )
 
     def evidence(self, account_id: str) -> list[PriorEvidence]:
         """The positive per-feature evidence of one account (empty when its profile is unknown)."""
         vals = self.profiles.get(account_id)
         if vals is None:
             return []
-        v = dict(zip(CATEGORICAL, vals))
+        v = dict(zip(CATEGORICAL, vals, strict=False))
         out: list[PriorEvidence] = []
         # nested features: the stronger one counts
-        name = [x for x in (self._categorical("name_shape", v["name_shape"]),
-                            self._categorical("name_digits", v["name_digits"])) if x]
-        created = [x for x in (self._categorical("created_day", v["created_day"]),
-                               self._creation_burst(v["created_day"])) if x]
+        name = [
+            x
+            for x in (
+                self._categorical("name_shape", v["name_shape"]),
+                self._categorical("name_digits", v["name_digits"]),
+            )
+            if x
+        ]
+        created = [
+            x for x in (self._categorical("created_day", v["created_day"]), self._creation_burst(v["created_day"])) if x
+        ]
         for group, label in ((name, "name_template"), (created, "creation")):
             if group:
                 best = max(group, key=lambda x: x.nats)

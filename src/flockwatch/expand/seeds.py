@@ -18,8 +18,8 @@ from flockwatch.core.runs import NETWORK_PREFIX
 from flockwatch.errors import ValidationError
 
 if TYPE_CHECKING:
+    from flockwatch.engine import Engine
     from flockwatch.workspace import Workspace
-
 
 
 @dataclass
@@ -32,7 +32,6 @@ class SeedSet:
 
 
 read_seed_file = read_account_file  # seeds are an account list like any other
-
 
 
 def resolve_seeds(ws: Workspace, seeds: str | Path | Iterable[str]) -> SeedSet:

@@ -38,9 +38,9 @@ import pyarrow as pa
 from flockwatch import schema
 from flockwatch.core.records import RecordError, twarc2_account, twarc2_page_tweets, twarc2_tweet
 from flockwatch.core.text import hashtag_key, mention_key
+from flockwatch.engine import Scratch
 from flockwatch.errors import InputFileError, ValidationError
 from flockwatch.expand import links
-from flockwatch.engine import Scratch
 from flockwatch.expand.expansion import CORROBORATION_MIN_NATS, ExpansionParams, evidence_nats, run_expansion
 from flockwatch.expand.priors import PROFILE_COLUMNS, WORKSPACE_PROFILES, AccountPriors, PriorParams
 from flockwatch.expand.seeds import resolve_seeds
@@ -70,8 +70,13 @@ class Flag:
     evidence: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"account_id": self.account_id, "score": round(self.score, 4), "nats": round(self.nats, 3),
-                "actions_seen": self.actions_seen, "evidence": self.evidence}
+        return {
+            "account_id": self.account_id,
+            "score": round(self.score, 4),
+            "nats": round(self.nats, 3),
+            "actions_seen": self.actions_seen,
+            "evidence": self.evidence,
+        }
 
 
 class Watcher:
@@ -136,15 +141,25 @@ class Watcher:
             e.sql(f"CREATE OR REPLACE TEMP TABLE {s.anc} AS SELECT DISTINCT account_id FROM {anc_in}")
         finally:
             s.unregister(anc_in)
-        e.sql(f"CREATE OR REPLACE TEMP TABLE {s.anchor_tbl} AS SELECT m.acct FROM {x.acct} m SEMI JOIN {s.anc} USING (account_id)")
+        e.sql(
+            f"CREATE OR REPLACE TEMP TABLE {s.anchor_tbl} AS SELECT m.acct FROM {x.acct} m SEMI JOIN {s.anc} USING (account_id)"
+        )
         # Account-level evidence (infrastructure, creation, name template) against the final anchors, for accounts
         # the workspace already knows (a fresh account's sign-up and logins usually are).
         prior = links.anchor_links(e, x, s.anchor_tbl, w)
-        prior_in = s.register("prior_in", prior.select(["account_id", "infra_nats", "created_llr", "template_llr"])
-                   if prior.num_rows else pa.table({"account_id": pa.array([], pa.string()),
-                                                    "infra_nats": pa.array([], pa.float64()),
-                                                    "created_llr": pa.array([], pa.float64()),
-                                                    "template_llr": pa.array([], pa.float64())}))
+        prior_in = s.register(
+            "prior_in",
+            prior.select(["account_id", "infra_nats", "created_llr", "template_llr"])
+            if prior.num_rows
+            else pa.table(
+                {
+                    "account_id": pa.array([], pa.string()),
+                    "infra_nats": pa.array([], pa.float64()),
+                    "created_llr": pa.array([], pa.float64()),
+                    "template_llr": pa.array([], pa.float64()),
+                }
+            ),
+        )
         try:
             e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.prior} AS
                      SELECT account_id, CAST(infra_nats AS DOUBLE) AS infra_nats,
@@ -153,8 +168,13 @@ class Watcher:
         finally:
             s.unregister(prior_in)
         total = e.sql(f"SELECT count(*) FROM {x.act} WHERE acct NOT IN (SELECT acct FROM {s.anchor_tbl})").scalar() or 1
-        amp = e.sql(f"SELECT count(DISTINCT action_id) FROM {x.amp_rows} WHERE acct NOT IN "
-                    f"(SELECT acct FROM {s.anchor_tbl})").scalar() or 0
+        amp = (
+            e.sql(
+                f"SELECT count(DISTINCT action_id) FROM {x.amp_rows} WHERE acct NOT IN "
+                f"(SELECT acct FROM {s.anchor_tbl})"
+            ).scalar()
+            or 0
+        )
         self.amp_rate = max(float(amp) / float(total), 1e-6)
         e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.ae} AS
                  SELECT ev.target, ev.t, ev.action_id, m.account_id FROM {x.events} ev JOIN {x.acct} m USING (acct)
@@ -182,9 +202,13 @@ class Watcher:
         e.sql(f"CREATE OR REPLACE TEMP TABLE {s.prefix_weights} AS SELECT k, v, weight FROM {x.pw} WHERE weight > 0")
         # VPN use, as in expansion (links.anchor_links): evidence only when most anchors log in through VPNs, weighted
         # by how rare VPN logins are among all accounts with login data.
-        vpn_anchor_share = e.sql(
-            f"SELECT avg(CASE WHEN v THEN 1.0 ELSE 0.0 END) FROM (SELECT acct, bool_or(via_vpn) v FROM {x.infra} "
-            f"WHERE acct IN (SELECT acct FROM {s.anchor_tbl}) GROUP BY acct)").scalar() or 0.0
+        vpn_anchor_share = (
+            e.sql(
+                f"SELECT avg(CASE WHEN v THEN 1.0 ELSE 0.0 END) FROM (SELECT acct, bool_or(via_vpn) v FROM {x.infra} "
+                f"WHERE acct IN (SELECT acct FROM {s.anchor_tbl}) GROUP BY acct)"
+            ).scalar()
+            or 0.0
+        )
         n_vpn = e.sql(f"SELECT count(DISTINCT acct) FROM {x.infra} WHERE via_vpn").scalar() or 0
         if vpn_anchor_share >= 0.5 and n_vpn:
             e.sql(f"INSERT INTO {s.prefix_weights} VALUES ('v', 'true', 0.5 * ln(({n_infra} + 1.0) / ({n_vpn} + 1.0)))")
@@ -195,9 +219,15 @@ class Watcher:
                    amp_hits BIGINT, flagged BOOLEAN, examples VARCHAR[])""")
 
     # -- scoring ------------------------------------------------------------------------------------------------
-    def process(self, actions: pa.Table, hashtags: pa.Table | None = None, urls: pa.Table | None = None,
-                mentions: pa.Table | None = None, logins: pa.Table | None = None,
-                accounts: pa.Table | None = None) -> list[Flag]:
+    def process(
+        self,
+        actions: pa.Table,
+        hashtags: pa.Table | None = None,
+        urls: pa.Table | None = None,
+        mentions: pa.Table | None = None,
+        logins: pa.Table | None = None,
+        accounts: pa.Table | None = None,
+    ) -> list[Flag]:
         """Score one micro-batch; returns the accounts flagged by it (each account is flagged once).
 
         ``accounts`` (``accounts``-shaped rows: ``account_id, screen_name, created_at, language, reported_location,
@@ -216,10 +246,12 @@ class Watcher:
         e, w, s = self.e, self.window_s, self.s
         self.batches += 1
         self.actions_seen += actions.num_rows
-        tables = {"act": _normalise_actions(actions),
-                  "ht": hashtags if hashtags is not None else _empty("hashtag"),
-                  "ur": urls if urls is not None else _empty("url"),
-                  "mn": mentions if mentions is not None else _empty("mentioned_account_id")}
+        tables = {
+            "act": _normalise_actions(actions),
+            "ht": hashtags if hashtags is not None else _empty("hashtag"),
+            "ur": urls if urls is not None else _empty("url"),
+            "mn": mentions if mentions is not None else _empty("mentioned_account_id"),
+        }
         registered = {name: s.register(f"in_{name}", t) for name, t in tables.items()}
         try:
             e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.b_act} AS
@@ -229,30 +261,50 @@ class Watcher:
                             CAST(target_account_id AS VARCHAR) AS target_account_id, CAST(text AS VARCHAR) AS text
                        FROM {registered["act"]}""")
             for name, col in (("ht", "hashtag"), ("ur", "url"), ("mn", "mentioned_account_id")):
-                e.sql(f"CREATE OR REPLACE TEMP TABLE {s.name('b_' + name)} AS "
-                      f"SELECT CAST(action_id AS VARCHAR) AS action_id, CAST({col} AS VARCHAR) AS {col} "
-                      f"FROM {registered[name]}")
+                e.sql(
+                    f"CREATE OR REPLACE TEMP TABLE {s.name('b_' + name)} AS "
+                    f"SELECT CAST(action_id AS VARCHAR) AS action_id, CAST({col} AS VARCHAR) AS {col} "
+                    f"FROM {registered[name]}"
+                )
         finally:
             for name in registered.values():
                 s.unregister(name)
-        body = links.events_sql(s.b_act, s.b_act, s.b_ht, s.b_ur, s.b_mn, key="account_id",
-                                min_text_chars=self.params.min_text_chars)
+        body = links.events_sql(
+            s.b_act, s.b_act, s.b_ht, s.b_ur, s.b_mn, key="account_id", min_text_chars=self.params.min_text_chars
+        )
         e.sql(f"CREATE OR REPLACE TEMP TABLE {s.b_ev} AS {body}")
         # 1. anchors' new events grow the index first, so within-batch co-actions count
         e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.b_ae} AS
                  SELECT target, t, action_id, account_id FROM {s.b_ev} WHERE account_id IN (SELECT account_id FROM {s.anc})""")
         e.sql(f"INSERT INTO {s.ae} SELECT * FROM {s.b_ae}")
-        e.upsert(s.ab, f"""SELECT target, t // {w}, min(t), max(t), arg_min(action_id, t),
+        e.upsert(
+            s.ab,
+            f"""SELECT target, t // {w}, min(t), max(t), arg_min(action_id, t),
                                   arg_min(account_id, t) FROM {s.b_ae} GROUP BY ALL""",
-                 ["target", "b"], {"t0": f"least({s.ab}.t0, excluded.t0)", "t1": f"greatest({s.ab}.t1, excluded.t1)"})
-        e.upsert(s.tp, f"SELECT target, count(*), min(t), max(t), 0.0 FROM {s.b_ae} GROUP BY target", ["target"],
-                 {"n_anchor": f"{s.tp}.n_anchor + excluded.n_anchor", "t0": f"least({s.tp}.t0, excluded.t0)",
-                  "t1": f"greatest({s.tp}.t1, excluded.t1)"})
-        e.upsert(s.tp, f"""SELECT target, 0, min(t), max(t), 0.0 FROM {s.b_ev}
-                            WHERE target IN (SELECT target FROM {s.tp}) GROUP BY target""", ["target"],
-                 {"t0": f"least({s.tp}.t0, excluded.t0)", "t1": f"greatest({s.tp}.t1, excluded.t1)"})
-        e.sql(f"INSERT INTO {s.anchor_actions} SELECT action_id, account_id FROM {s.b_act} "
-              f"WHERE account_id IN (SELECT account_id FROM {s.anc})")
+            ["target", "b"],
+            {"t0": f"least({s.ab}.t0, excluded.t0)", "t1": f"greatest({s.ab}.t1, excluded.t1)"},
+        )
+        e.upsert(
+            s.tp,
+            f"SELECT target, count(*), min(t), max(t), 0.0 FROM {s.b_ae} GROUP BY target",
+            ["target"],
+            {
+                "n_anchor": f"{s.tp}.n_anchor + excluded.n_anchor",
+                "t0": f"least({s.tp}.t0, excluded.t0)",
+                "t1": f"greatest({s.tp}.t1, excluded.t1)",
+            },
+        )
+        e.upsert(
+            s.tp,
+            f"""SELECT target, 0, min(t), max(t), 0.0 FROM {s.b_ev}
+                            WHERE target IN (SELECT target FROM {s.tp}) GROUP BY target""",
+            ["target"],
+            {"t0": f"least({s.tp}.t0, excluded.t0)", "t1": f"greatest({s.tp}.t1, excluded.t1)"},
+        )
+        e.sql(
+            f"INSERT INTO {s.anchor_actions} SELECT action_id, account_id FROM {s.b_act} "
+            f"WHERE account_id IN (SELECT account_id FROM {s.anc})"
+        )
         # 2. per-action contributions of candidates (not anchors, not yet flagged)
         e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.b_contrib} AS
             WITH cand AS (SELECT * FROM {s.b_act} WHERE account_id NOT IN (SELECT account_id FROM {s.anc})
@@ -288,7 +340,8 @@ class Watcher:
         # 3. running totals per account, continuing from the stored state
         # with priors on, creation and template evidence come from the priors (not the expansion's gated copy)
         prior_off = 0 if self.priors is not None else 1
-        traj = links.fetch_arrow(e.sql(f"""
+        traj = links.fetch_arrow(
+            e.sql(f"""
             SELECT c.account_id, c.action_id,
                    coalesce(s.n_actions, 0) + row_number() OVER w AS n_actions,
                    coalesce(s.co_hits, 0) + sum(c.co_hits) OVER w AS co_hits,
@@ -302,7 +355,8 @@ class Watcher:
                           GROUP BY l.account_id) li USING (account_id)
             WINDOW w AS (PARTITION BY c.account_id ORDER BY c.t, c.action_id
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-            ORDER BY c.account_id, n_actions"""))
+            ORDER BY c.account_id, n_actions""")
+        )
         if traj.num_rows == 0:
             return []
         n = traj.column("n_actions").to_numpy(zero_copy_only=False).astype(float)
@@ -321,17 +375,28 @@ class Watcher:
         total = nats["total"] + nats["account_prior"]
         nats["total"] = total
         if self.record:
-            self.trajectories.append(pa.table({
-                "account_id": traj.column("account_id"), "n_actions": traj.column("n_actions"),
-                "nats": pa.array(total, pa.float64())}))
+            self.trajectories.append(
+                pa.table(
+                    {
+                        "account_id": traj.column("account_id"),
+                        "n_actions": traj.column("n_actions"),
+                        "nats": pa.array(total, pa.float64()),
+                    }
+                )
+            )
         # One kind of evidence alone flags only far above the threshold: the threshold is calibrated on the
         # expansion's histories, where evidence usually comes from several kinds at once; in a stream an ordinary
         # user who reposts two of the network's posts has ~8 nats of amplification and nothing else.
-        families = np.vstack([nats["co_action"], nats["amplification"], nats["infrastructure"],
-                              nats["account_prior"] + nats["creation"] + nats["name_template"]])
+        families = np.vstack(
+            [
+                nats["co_action"],
+                nats["amplification"],
+                nats["infrastructure"],
+                nats["account_prior"] + nats["creation"] + nats["name_template"],
+            ]
+        )
         corroborated_total = total - families.max(axis=0) >= CORROBORATION_MIN_NATS
-        crossed = (total >= self.min_nats) & (corroborated_total | (total >= max(self.min_nats,
-                                                                                 SINGLE_KIND_MIN_NATS)))
+        crossed = (total >= self.min_nats) & (corroborated_total | (total >= max(self.min_nats, SINGLE_KIND_MIN_NATS)))
         flags: list[Flag] = []
         seen: set[str] = set()
         for i in np.flatnonzero(crossed):
@@ -345,26 +410,38 @@ class Watcher:
         if self.priors is not None:
             # Only behaviourally corroborated flags teach the network's profile: a flag carried by the priors alone
             # must not reinforce the very values that carried it.
-            self.priors.add_to_network(accounts[i] for i in np.flatnonzero(crossed)
-                                       if behaviour[i] >= CORROBORATION_MIN_NATS)
+            self.priors.add_to_network(
+                accounts[i] for i in np.flatnonzero(crossed) if behaviour[i] >= CORROBORATION_MIN_NATS
+            )
         # 4. store the state (last running total per account)
-        e.upsert(s.state, f"""SELECT account_id, count(*), sum(co_hits), sum(co_expected), sum(amp_hits), false,
+        e.upsert(
+            s.state,
+            f"""SELECT account_id, count(*), sum(co_hits), sum(co_expected), sum(amp_hits), false,
                                      flatten(list(examples ORDER BY t, action_id) FILTER (WHERE examples IS NOT NULL))[1:5]
-                                FROM {s.b_contrib} GROUP BY account_id""", ["account_id"],
-                 {"n_actions": f"{s.state}.n_actions + excluded.n_actions",
-                  "co_hits": f"{s.state}.co_hits + excluded.co_hits",
-                  "co_expected": f"{s.state}.co_expected + excluded.co_expected",
-                  "amp_hits": f"{s.state}.amp_hits + excluded.amp_hits",
-                  "examples": f"list_concat({s.state}.examples, excluded.examples)[1:5]"})
+                                FROM {s.b_contrib} GROUP BY account_id""",
+            ["account_id"],
+            {
+                "n_actions": f"{s.state}.n_actions + excluded.n_actions",
+                "co_hits": f"{s.state}.co_hits + excluded.co_hits",
+                "co_expected": f"{s.state}.co_expected + excluded.co_expected",
+                "amp_hits": f"{s.state}.amp_hits + excluded.amp_hits",
+                "examples": f"list_concat({s.state}.examples, excluded.examples)[1:5]",
+            },
+        )
         if flags:
-            flag_in = s.register("flag_in", pa.table({"account_id": pa.array([f.account_id for f in flags],
-                                                                              pa.string())}))
+            flag_in = s.register(
+                "flag_in", pa.table({"account_id": pa.array([f.account_id for f in flags], pa.string())})
+            )
             try:
                 e.sql(f"UPDATE {s.state} SET flagged = true WHERE account_id IN (SELECT account_id FROM {flag_in})")
             finally:
                 s.unregister(flag_in)
-            ex = dict(e.sql(f"SELECT account_id, examples FROM {s.state} WHERE flagged AND account_id IN "
-                            f"(SELECT account_id FROM {s.b_contrib})").rows())
+            ex = dict(
+                e.sql(
+                    f"SELECT account_id, examples FROM {s.state} WHERE flagged AND account_id IN "
+                    f"(SELECT account_id FROM {s.b_contrib})"
+                ).rows()
+            )
             for f in flags:
                 f.evidence["co_action_examples"] = [_example(x) for x in (ex.get(f.account_id) or [])]
         return flags
@@ -375,18 +452,26 @@ class Watcher:
         if "account_id" not in cols:
             raise ValidationError("logins need an account_id column")
         n = logins.num_rows
-        t = pa.table({
-            "account_id": logins.column("account_id").cast(pa.string()),
-            "ip_prefix": logins.column("ip_prefix").cast(pa.string()) if "ip_prefix" in cols else pa.nulls(n, pa.string()),
-            "asn": logins.column("asn").cast(pa.string()) if "asn" in cols else pa.nulls(n, pa.string()),
-            "via_vpn": logins.column("via_vpn").cast(pa.bool_()) if "via_vpn" in cols else pa.nulls(n, pa.bool_()),
-        })
+        t = pa.table(
+            {
+                "account_id": logins.column("account_id").cast(pa.string()),
+                "ip_prefix": logins.column("ip_prefix").cast(pa.string())
+                if "ip_prefix" in cols
+                else pa.nulls(n, pa.string()),
+                "asn": logins.column("asn").cast(pa.string()) if "asn" in cols else pa.nulls(n, pa.string()),
+                "via_vpn": logins.column("via_vpn").cast(pa.bool_()) if "via_vpn" in cols else pa.nulls(n, pa.bool_()),
+            }
+        )
         logins_in = s.register("logins_in", t)
         try:
-            e.upsert(s.logins, f"""SELECT DISTINCT account_id, 'p', ip_prefix FROM {logins_in} WHERE ip_prefix IS NOT NULL
+            e.upsert(
+                s.logins,
+                f"""SELECT DISTINCT account_id, 'p', ip_prefix FROM {logins_in} WHERE ip_prefix IS NOT NULL
                      UNION SELECT DISTINCT account_id, 'a', asn FROM {logins_in} WHERE asn IS NOT NULL
                      UNION SELECT DISTINCT account_id, 'v', 'true' FROM {logins_in} WHERE via_vpn""",
-                     ["account_id", "k", "v"], {})
+                ["account_id", "k", "v"],
+                {},
+            )
         finally:
             s.unregister(logins_in)
 
@@ -401,10 +486,16 @@ class Watcher:
         row = {c: traj.column(c)[i].as_py() for c in ("n_actions", "co_hits", "co_expected", "amp_hits")}
         return {
             "actions_seen": row["n_actions"],
-            "co_action": {"hits": row["co_hits"], "expected": round(row["co_expected"], 3),
-                          "nats": round(float(nats["co_action"][i]), 3)},
-            "amplification": {"actions": row["amp_hits"], "expected": round(row["n_actions"] * self.amp_rate, 3),
-                              "nats": round(float(nats["amplification"][i]), 3)},
+            "co_action": {
+                "hits": row["co_hits"],
+                "expected": round(row["co_expected"], 3),
+                "nats": round(float(nats["co_action"][i]), 3),
+            },
+            "amplification": {
+                "actions": row["amp_hits"],
+                "expected": round(row["n_actions"] * self.amp_rate, 3),
+                "nats": round(float(nats["amplification"][i]), 3),
+            },
             "infrastructure_nats": round(float(nats["infrastructure"][i]), 3),
             "account_signal_nats": round(float(nats["creation"][i] + nats["name_template"][i]), 3),
             "account_prior_nats": round(float(nats["account_prior"][i]), 3),
@@ -420,9 +511,12 @@ class Watcher:
         if unknown:
             unknown_in = self.s.register("unknown_in", pa.table({"account_id": pa.array(unknown, pa.string())}))
             try:
-                rows = links.fetch_arrow(self.e.sql(
-                    f"SELECT {', '.join(PROFILE_COLUMNS)} FROM {WORKSPACE_PROFILES} "
-                    f"WHERE account_id IN (SELECT account_id FROM {unknown_in})"))
+                rows = links.fetch_arrow(
+                    self.e.sql(
+                        f"SELECT {', '.join(PROFILE_COLUMNS)} FROM {WORKSPACE_PROFILES} "
+                        f"WHERE account_id IN (SELECT account_id FROM {unknown_in})"
+                    )
+                )
             finally:
                 self.s.unregister(unknown_in)
             if rows.num_rows:
@@ -432,8 +526,13 @@ class Watcher:
     def trajectory_table(self) -> pa.Table:
         """Per-action evidence of every candidate seen (needs ``record_trajectories=True``)."""
         if not self.trajectories:
-            return pa.table({"account_id": pa.array([], pa.string()), "n_actions": pa.array([], pa.int64()),
-                             "nats": pa.array([], pa.float64())})
+            return pa.table(
+                {
+                    "account_id": pa.array([], pa.string()),
+                    "n_actions": pa.array([], pa.int64()),
+                    "nats": pa.array([], pa.float64()),
+                }
+            )
         return pa.concat_tables(self.trajectories)
 
     def close(self) -> None:
@@ -499,18 +598,29 @@ def batch_from_records(records: Iterable[dict[str, Any]], source: str = "") -> B
                     tw = twarc2_tweet(t, ref_authors)
                 except RecordError as exc:
                     raise ValidationError(f"{source}: {exc}: {json.dumps(t, ensure_ascii=False)[:200]}") from exc
-                a = {"action_id": tw.action_id, "account_id": tw.account_id, "kind": tw.kind,
-                     "acted_at": tw.acted_at.isoformat(), "target_action_id": tw.target_action_id,
-                     "target_account_id": tw.target_account_id, "text": tw.text}
+                a = {
+                    "action_id": tw.action_id,
+                    "account_id": tw.account_id,
+                    "kind": tw.kind,
+                    "acted_at": tw.acted_at.isoformat(),
+                    "target_action_id": tw.target_action_id,
+                    "target_account_id": tw.target_account_id,
+                    "text": tw.text,
+                }
                 acts.append(a)
                 ht += [(tw.action_id, h) for h in tw.hashtags]
                 ur += [(tw.action_id, u) for u, _ in tw.urls]
                 mn += [(tw.action_id, m) for m in tw.mentions]
             continue
         if "action_id" not in rec and "ip_prefix" in rec:  # a login event riding along with the actions
-            logins.append((str(rec.get("account_id")), rec.get("ip_prefix"),
-                           None if rec.get("asn") is None else str(rec.get("asn")),
-                           None if rec.get("via_vpn") is None else bool(rec.get("via_vpn"))))
+            logins.append(
+                (
+                    str(rec.get("account_id")),
+                    rec.get("ip_prefix"),
+                    None if rec.get("asn") is None else str(rec.get("asn")),
+                    None if rec.get("via_vpn") is None else bool(rec.get("via_vpn")),
+                )
+            )
             continue
         if "action_id" not in rec and ("screen_name" in rec or "created_at" in rec):  # a sign-up / profile
             profiles.append({c: rec.get(c) for c in PROFILE_COLUMNS})
@@ -525,26 +635,44 @@ def batch_from_records(records: Iterable[dict[str, Any]], source: str = "") -> B
         ur += [(a["action_id"], str(u)) for u in rec.get("urls") or []]
         mn += [(a["action_id"], mention_key(str(m))) for m in rec.get("mentions") or []]
     actions = pa.table({c: pa.array([a[c] for a in acts], pa.string()) for c in ACTION_COLUMNS})
-    actions = actions.set_column(actions.column_names.index("acted_at"), "acted_at",
-                                 pa.array([_parse_time(a["acted_at"]) for a in acts], pa.timestamp("us")))
-    login_table = pa.table({"account_id": pa.array([x[0] for x in logins], pa.string()),
-                            "ip_prefix": pa.array([x[1] for x in logins], pa.string()),
-                            "asn": pa.array([x[2] for x in logins], pa.string()),
-                            "via_vpn": pa.array([x[3] for x in logins], pa.bool_())})
-    return Batch(actions, _pairs(ht, "hashtag"), _pairs(ur, "url"), _pairs(mn, "mentioned_account_id"), source,
-                 login_table, _profile_table(profiles))
+    actions = actions.set_column(
+        actions.column_names.index("acted_at"),
+        "acted_at",
+        pa.array([_parse_time(a["acted_at"]) for a in acts], pa.timestamp("us")),
+    )
+    login_table = pa.table(
+        {
+            "account_id": pa.array([x[0] for x in logins], pa.string()),
+            "ip_prefix": pa.array([x[1] for x in logins], pa.string()),
+            "asn": pa.array([x[2] for x in logins], pa.string()),
+            "via_vpn": pa.array([x[3] for x in logins], pa.bool_()),
+        }
+    )
+    return Batch(
+        actions,
+        _pairs(ht, "hashtag"),
+        _pairs(ur, "url"),
+        _pairs(mn, "mentioned_account_id"),
+        source,
+        login_table,
+        _profile_table(profiles),
+    )
 
 
 def _profile_table(profiles: list[dict[str, Any]]) -> pa.Table:
-    cols = {c: pa.array([None if p.get(c) is None else str(p.get(c)) for p in profiles], pa.string())
-            for c in PROFILE_COLUMNS if c != "created_at"}
-    cols["created_at"] = pa.array([None if p.get("created_at") is None else _parse_time(p["created_at"])
-                                   for p in profiles], pa.timestamp("us"))
+    cols = {
+        c: pa.array([None if p.get(c) is None else str(p.get(c)) for p in profiles], pa.string())
+        for c in PROFILE_COLUMNS
+        if c != "created_at"
+    }
+    cols["created_at"] = pa.array(
+        [None if p.get("created_at") is None else _parse_time(p["created_at"]) for p in profiles], pa.timestamp("us")
+    )
     return pa.table({c: cols[c] for c in PROFILE_COLUMNS})
 
 
 def _twarc2_profile(u: dict[str, Any]) -> dict[str, Any]:
-    row = dict(zip(schema.CANONICAL_TABLES["accounts"].column_names, twarc2_account(u, "")))
+    row = dict(zip(schema.CANONICAL_TABLES["accounts"].column_names, twarc2_account(u, ""), strict=False))
     row["language"] = u.get("lang")
     return {c: row.get(c) for c in PROFILE_COLUMNS}
 
@@ -562,8 +690,12 @@ def read_batch_file(path: str | Path) -> Batch:
         if p.suffix == ".csv":
             import pyarrow.csv as pacsv
 
-            t = pacsv.read_csv(p, convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in ACTION_COLUMNS if c != "acted_at"}))
+            t = pacsv.read_csv(
+                p,
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in ACTION_COLUMNS if c != "acted_at"}
+                ),
+            )
             recs = t.to_pylist()
             for r in recs:
                 for k in ("hashtags", "urls", "mentions"):
@@ -604,8 +736,11 @@ class DirectoryFeed:
         self.done: set[str] = set()
 
     def new_files(self) -> list[Path]:
-        files = sorted(p for p in self.dir.iterdir()
-                       if p.is_file() and p.name.endswith(self.SUFFIXES) and not p.name.startswith("."))
+        files = sorted(
+            p
+            for p in self.dir.iterdir()
+            if p.is_file() and p.name.endswith(self.SUFFIXES) and not p.name.startswith(".")
+        )
         return [p for p in files if p.name not in self.done]
 
     def mark(self, path: Path) -> None:
@@ -618,17 +753,18 @@ def _parse_time(v: Any):
     if v is None:
         raise ValidationError("an action needs acted_at")
     if isinstance(v, (int, float)) or (isinstance(v, str) and v.replace(".", "", 1).isdigit()):
-        return dt.datetime.fromtimestamp(float(v), dt.timezone.utc).replace(tzinfo=None)
+        return dt.datetime.fromtimestamp(float(v), dt.UTC).replace(tzinfo=None)
     s = str(v).replace("Z", "+00:00")
     try:
         t = dt.datetime.fromisoformat(s)
     except ValueError as exc:
         raise ValidationError(f"acted_at {v!r} is not an ISO time or epoch seconds") from exc
     if t.tzinfo is not None:
-        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        t = t.astimezone(dt.UTC).replace(tzinfo=None)
     return t
 
 
 def _pairs(rows: list[tuple[str, str]], col: str) -> pa.Table:
-    return pa.table({"action_id": pa.array([r[0] for r in rows], pa.string()),
-                     col: pa.array([r[1] for r in rows], pa.string())})
+    return pa.table(
+        {"action_id": pa.array([r[0] for r in rows], pa.string()), col: pa.array([r[1] for r in rows], pa.string())}
+    )

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from flockwatch import schema
-from flockwatch.engine import Engine
 from flockwatch.core.sql import sql_literal
+from flockwatch.engine import Engine
 
 #: How many bytes of a file's start readers see in ``sniff``.
 SNIFF_BYTES = 64 * 1024
@@ -47,8 +47,9 @@ class ReadContext:
     added: dict[str, int] = field(default_factory=dict)
     """Rows added per canonical table so far."""
 
-    def insert(self, table: str, select_sql: str, columns: Sequence[str] | None = None, *,
-               unique_keys: bool = False) -> int:
+    def insert(
+        self, table: str, select_sql: str, columns: Sequence[str] | None = None, *, unique_keys: bool = False
+    ) -> int:
         """Add the rows of ``select_sql`` to canonical ``table``; returns how many were added.
 
         ``select_sql`` yields columns named as ``columns`` (default: all of the table's), the table's key among them.
@@ -71,8 +72,10 @@ class ReadContext:
         if not unique_keys and e.sql(f"SELECT count(*) - count(DISTINCT ({key})) FROM {source}").scalar():
             # Rare (a file repeating a key): materialise once so rowid is the select's order, keep the first.
             e.sql(f"CREATE OR REPLACE TEMP TABLE {dedup} AS SELECT {col_sql} FROM {source}")
-            source = (f"(SELECT * FROM {dedup} SEMI JOIN (SELECT min(rowid) AS __r FROM {dedup} GROUP BY {key})"
-                      f" k ON {dedup}.rowid = k.__r)")
+            source = (
+                f"(SELECT * FROM {dedup} SEMI JOIN (SELECT min(rowid) AS __r FROM {dedup} GROUP BY {key})"
+                f" k ON {dedup}.rowid = k.__r)"
+            )
         # Into an empty table (a first ingest) there is nothing to anti-join against.
         on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM w.{k}" for k in t.key)
         new_only = f"WHERE NOT EXISTS (SELECT 1 FROM {table} w WHERE {on})" if before else ""

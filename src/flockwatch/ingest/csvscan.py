@@ -102,8 +102,10 @@ class CsvScan:
     def require(self, path: object, *names: str) -> None:
         missing = [n for n in names if n not in self.columns]
         if missing:
-            raise InputFileError(path, f"missing required column(s) {', '.join(missing)}; header has "
-                                       f"{', '.join(self.columns) or 'nothing'}")
+            raise InputFileError(
+                path,
+                f"missing required column(s) {', '.join(missing)}; header has {', '.join(self.columns) or 'nothing'}",
+            )
 
 
 def is_blank(ctx: ReadContext) -> bool:
@@ -222,9 +224,17 @@ def drop_scan(ctx: ReadContext, name: str, extra_tables: tuple[str, ...] = ()) -
     """
     e = ctx.engine
     drops = [f"DROP VIEW IF EXISTS temp.{name}_valid", f"DROP VIEW IF EXISTS temp.{name}"] + [
-        f"DROP TABLE IF EXISTS temp.{t}" for t in (
-            f"{name}_valid_all", f"{name}_rows", f"{name}_rej", f"{name}_rejscan", f"{name}_rej_lines",
-            f"{name}_rej_gaps", *extra_tables)]
+        f"DROP TABLE IF EXISTS temp.{t}"
+        for t in (
+            f"{name}_valid_all",
+            f"{name}_rows",
+            f"{name}_rej",
+            f"{name}_rejscan",
+            f"{name}_rej_lines",
+            f"{name}_rej_gaps",
+            *extra_tables,
+        )
+    ]
     for stmt in drops:
         try:
             e.sql(stmt)
@@ -330,9 +340,7 @@ def split_valid(ctx: ReadContext, scan: CsvScan, typed: dict[str, str], checks: 
     e.sql(f"DROP TABLE IF EXISTS temp.{all_t}")
     # Typed columns get a private prefix inside, so they may share a name with a source column.
     typed_sql = ", ".join(f"{expr} AS {typed_ref(name)}" for name, expr in typed.items())
-    reason = "NULL" if not checks else (
-        "CASE " + " ".join(f"WHEN {c.bad} THEN {c.reason}" for c in checks) + " END"
-    )
+    reason = "NULL" if not checks else ("CASE " + " ".join(f"WHEN {c.bad} THEN {c.reason}" for c in checks) + " END")
     inner_names = ", ".join(f"{typed_ref(n)} AS {q(n)}" for n in typed)
     names = ", ".join(q(n) for n in typed)
     raw = sql_csv_row(scan.columns)
@@ -372,8 +380,7 @@ def split_valid(ctx: ReadContext, scan: CsvScan, typed: dict[str, str], checks: 
     )
     # Valid rows keep their record number + header as __line: exact without rejects, order-preserving always.
     e.sql(
-        f"CREATE TEMP VIEW {out} AS SELECT {names}, rowid + 1 + {header} AS __line FROM {all_t} "
-        f"WHERE __reason IS NULL"
+        f"CREATE TEMP VIEW {out} AS SELECT {names}, rowid + 1 + {header} AS __line FROM {all_t} WHERE __reason IS NULL"
     )
     return out
 
@@ -395,13 +402,19 @@ def _line_after_rejects(ctx: ReadContext, view: str) -> str:
 # -- shared row → table helpers -------------------------------------------------------------------------------------
 def sql_pseudonymised(account_id: str) -> str:
     """True for ids that look like hashes (32+ hex digits or long base64-ish tokens), NULL when it cannot tell."""
-    return (
-        f"CASE WHEN regexp_full_match({account_id}, '[0-9a-fA-F]{{32,}}|[A-Za-z0-9+/=_-]{{40,}}') THEN true END"
-    )
+    return f"CASE WHEN regexp_full_match({account_id}, '[0-9a-fA-F]{{32,}}|[A-Za-z0-9+/=_-]{{40,}}') THEN true END"
 
 
-def explode_text_entities(ctx: ReadContext, valid: str, text: str = "text", *, urls: bool = True,
-                          mentions: bool = True, hashtags: bool = True, where: str = "true") -> None:
+def explode_text_entities(
+    ctx: ReadContext,
+    valid: str,
+    text: str = "text",
+    *,
+    urls: bool = True,
+    mentions: bool = True,
+    hashtags: bool = True,
+    where: str = "true",
+) -> None:
     """Hashtags (keys), URLs (with host) and @mentions written in ``text`` of ``valid`` → entity tables, for the rows
     of ``valid`` where ``where`` holds (what a tweet's entities would hold when a file has none).
 
@@ -412,38 +425,39 @@ def explode_text_entities(ctx: ReadContext, valid: str, text: str = "text", *, u
     if hashtags:
         ctx.insert(
             "action_hashtags",
-            f"""SELECT DISTINCT {platform} AS platform, action_id, {hashtag_from_match_sql('m')} AS hashtag FROM (
+            f"""SELECT DISTINCT {platform} AS platform, action_id, {hashtag_from_match_sql("m")} AS hashtag FROM (
                     SELECT action_id, unnest({hashtag_matches_sql(text)}) AS m
                     FROM {valid} WHERE ({where}) AND ({text} LIKE '%#%' OR {text} LIKE '%＃%'))
-                WHERE {entity_match_ok_sql('m')}""",
+                WHERE {entity_match_ok_sql("m")}""",
             unique_keys=True,
         )
     if urls:
         ctx.insert(
             "action_urls",
-            f"""SELECT DISTINCT {platform} AS platform, action_id, url, {host_sql('url')} AS domain FROM (
-                    SELECT action_id, {url_trim_sql(f'unnest({urls_in_sql(text)})')} AS url
+            f"""SELECT DISTINCT {platform} AS platform, action_id, url, {host_sql("url")} AS domain FROM (
+                    SELECT action_id, {url_trim_sql(f"unnest({urls_in_sql(text)})")} AS url
                     FROM {valid} WHERE ({where}) AND {text} LIKE '%http%')""",
             unique_keys=True,
         )
     if mentions:
         ctx.insert(
             "action_mentions",
-            f"""SELECT DISTINCT {platform} AS platform, action_id, {mention_from_match_sql('m')} AS mentioned_account_id
+            f"""SELECT DISTINCT {platform} AS platform, action_id, {mention_from_match_sql("m")} AS mentioned_account_id
                 FROM (SELECT action_id, unnest({mention_matches_sql(text)}) AS m
                       FROM {valid} WHERE ({where}) AND ({text} LIKE '%@%' OR {text} LIKE '%＠%'))
-                WHERE {entity_match_ok_sql('m')}""",
+                WHERE {entity_match_ok_sql("m")}""",
             unique_keys=True,
         )
 
 
-def insert_min_accounts(ctx: ReadContext, valid: str, account_id: str = "account_id",
-                        screen_name: str = "NULL") -> None:
+def insert_min_accounts(
+    ctx: ReadContext, valid: str, account_id: str = "account_id", screen_name: str = "NULL"
+) -> None:
     """Accounts known only by id (and maybe handle) from an activity file: one row per id, first row wins."""
     ctx.insert(
         "accounts",
         f"""SELECT {sql_literal(ctx.platform)} AS platform, a AS account_id, s AS screen_name,
-                   {sql_pseudonymised('a')} AS id_is_pseudonymised FROM (
+                   {sql_pseudonymised("a")} AS id_is_pseudonymised FROM (
                 SELECT {account_id} AS a, {screen_name} AS s, __line FROM {valid}
                 QUALIFY row_number() OVER (PARTITION BY {account_id} ORDER BY __line) = 1)
             ORDER BY __line""",

@@ -129,10 +129,12 @@ def ingest_file(
         )
         result = reader.read(ctx)
         begin()
-        by_reason = dict(engine.sql(
-            "SELECT reason, count(*) FROM quarantine WHERE ingest_id = ? GROUP BY reason ORDER BY 2 DESC, 1",
-            [ingest_id],
-        ).rows())
+        by_reason = dict(
+            engine.sql(
+                "SELECT reason, count(*) FROM quarantine WHERE ingest_id = ? GROUP BY reason ORDER BY 2 DESC, 1",
+                [ingest_id],
+            ).rows()
+        )
         quarantined = sum(by_reason.values())
         summary = FileSummary(
             source_file=source_file,
@@ -149,8 +151,16 @@ def ingest_file(
         engine.sql(
             "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                ingest_id, source_file, digest, reader.name, started, _now(), summary.rows_read,
-                summary.rows_loaded, summary.rows_quarantined, json.dumps(summary.to_dict()),
+                ingest_id,
+                source_file,
+                digest,
+                reader.name,
+                started,
+                _now(),
+                summary.rows_read,
+                summary.rows_loaded,
+                summary.rows_quarantined,
+                json.dumps(summary.to_dict()),
             ],
         )
     if progress:
@@ -194,4 +204,4 @@ def _sha256(path: Path) -> str:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

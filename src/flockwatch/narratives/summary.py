@@ -53,10 +53,10 @@ def _items_sql(actions_sql: str, facets: Sequence[str], phrases: bool, term_filt
     """``(platform, action_id, facet, item)`` for every facet; ``term_filter`` limits which actions are tokenised."""
     branches = {
         "hashtag": f"SELECT a.platform, a.action_id, 'hashtag' AS facet, lower(h.hashtag) AS item "
-                   f"FROM {actions_sql} a JOIN action_hashtags h USING (platform, action_id)",
+        f"FROM {actions_sql} a JOIN action_hashtags h USING (platform, action_id)",
         "domain": f"SELECT a.platform, a.action_id, 'domain' AS facet, "
-                  f"lower(regexp_replace(u.domain, '^www\\.', '')) AS item "
-                  f"FROM {actions_sql} a JOIN action_urls u USING (platform, action_id) WHERE u.domain IS NOT NULL",
+        f"lower(regexp_replace(u.domain, '^www\\.', '')) AS item "
+        f"FROM {actions_sql} a JOIN action_urls u USING (platform, action_id) WHERE u.domain IS NOT NULL",
         "term": (
             "SELECT platform, action_id, 'term' AS facet, unnest(list_distinct(list_concat(w, c"
             + (f", {phrases_sql('w')}" if phrases else "")
@@ -64,11 +64,11 @@ def _items_sql(actions_sql: str, facets: Sequence[str], phrases: bool, term_filt
             f"{cjk_bigrams_sql('text')} AS c FROM {actions_sql} WHERE text IS NOT NULL AND ({term_filter}))"
         ),
         "language": f"SELECT platform, action_id, 'language' AS facet, {language_code_sql('language')} AS item "
-                    f"FROM {actions_sql} WHERE language IS NOT NULL",
+        f"FROM {actions_sql} WHERE language IS NOT NULL",
         "target": f"SELECT platform, action_id, 'target' AS facet, target_account_id AS item FROM {actions_sql} "
-                  f"WHERE target_account_id IS NOT NULL AND kind IN ('repost', 'reply', 'quote', 'share') "
-                  f"UNION SELECT a.platform, a.action_id, 'target' AS facet, m.mentioned_account_id AS item "
-                  f"FROM {actions_sql} a JOIN action_mentions m USING (platform, action_id)",
+        f"WHERE target_account_id IS NOT NULL AND kind IN ('repost', 'reply', 'quote', 'share') "
+        f"UNION SELECT a.platform, a.action_id, 'target' AS facet, m.mentioned_account_id AS item "
+        f"FROM {actions_sql} a JOIN action_mentions m USING (platform, action_id)",
     }
     return " UNION ALL ".join(f"SELECT DISTINCT * FROM ({branches[f]})" for f in facets)
 
@@ -112,12 +112,13 @@ def summarise_narratives(
         term_filter = "in_net" + ("" if frac >= 1.0 else f" OR hash(action_id) % 1000000 < {int(frac * 1_000_000)}")
         sampled_frac = 1.0 if frac >= 1.0 else int(frac * 1_000_000) / 1_000_000
         top = fetch_arrow(
-            engine, f"""
+            engine,
+            f"""
             WITH fa AS MATERIALIZED (
               SELECT platform, action_id, account_id, kind, target_account_id, text, language, in_net FROM {flagged}
             ),
             items AS (
-              SELECT * FROM ({_items_sql('fa', facets, phrases, term_filter)}) WHERE item IS NOT NULL AND item <> ''
+              SELECT * FROM ({_items_sql("fa", facets, phrases, term_filter)}) WHERE item IS NOT NULL AND item <> ''
             ),
             raw AS (
               SELECT i.facet, i.item,
@@ -137,11 +138,13 @@ def summarise_narratives(
             )
             SELECT *, row_number() OVER (PARTITION BY facet ORDER BY network_n DESC, lift DESC, item) AS rank
             FROM scored QUALIFY rank <= {int(top_n)} ORDER BY facet, rank
-            """, params
+            """,
+            params,
         )
         net_actions = scope.actions_sql
         weekly = fetch_arrow(
-            engine, f"""
+            engine,
+            f"""
             WITH n AS MATERIALIZED (SELECT platform, action_id, date_trunc('week', acted_at)::DATE AS week_start
                                     FROM {net_actions} WHERE acted_at IS NOT NULL),
             items AS (SELECT * FROM ({_items_sql(net_actions, facets, phrases)}) WHERE item IS NOT NULL AND item <> ''),
@@ -159,15 +162,17 @@ def summarise_narratives(
             LEFT JOIN c p ON p.facet = r.facet AND p.item = r.item AND p.week_start = r.week_start - INTERVAL 7 DAY
             WHERE r.rank <= {int(weekly_top_n)}
             ORDER BY r.week_start, r.facet, r.rank
-            """
+            """,
         )
         activity = fetch_arrow(
-            engine, f"""
+            engine,
+            f"""
             SELECT date_trunc('week', acted_at)::DATE AS week_start,
               strftime(date_trunc('week', acted_at), '%G-W%V') AS week, count(*) AS actions,
               count(DISTINCT account_id) AS active_accounts
             FROM {net_actions} WHERE acted_at IS NOT NULL GROUP BY ALL ORDER BY week_start
-            """
+            """,
         )
-    return NarrativeSummary(top=top, weekly=weekly, activity=activity, network_actions=n_net,
-                            background_actions=n_bg, facets=tuple(facets))
+    return NarrativeSummary(
+        top=top, weekly=weekly, activity=activity, network_actions=n_net, background_actions=n_bg, facets=tuple(facets)
+    )

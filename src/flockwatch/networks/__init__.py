@@ -10,6 +10,18 @@ from flockwatch.networks.build import CandidateNetwork, build_networks, explain_
 from flockwatch.networks.export import export_graph, export_members, export_networks, export_operations
 from flockwatch.networks.operations import Operation, OperationLink, build_operations, load_operations
 
-__all__ = ["CandidateNetwork", "Operation", "OperationLink", "build_networks", "build_operations", "explain_member",
-           "explain_pair", "export_graph", "export_members", "export_networks", "export_operations", "load_networks",
-           "load_operations"]
+__all__ = [
+    "CandidateNetwork",
+    "Operation",
+    "OperationLink",
+    "build_networks",
+    "build_operations",
+    "explain_member",
+    "explain_pair",
+    "export_graph",
+    "export_members",
+    "export_networks",
+    "export_operations",
+    "load_networks",
+    "load_operations",
+]

@@ -39,8 +39,15 @@ from flockwatch.workspace import Workspace
 EXPENSIVE = ("co_near_text", "sync_post")
 
 
-def attach(ws: Workspace, run_id: str, members: dict[str, str], fdr: float = 1e-3, min_episodes: int = 3,
-           detectors: list[str] | None = None, min_members_in_cell: int = 3) -> dict[str, tuple[str, float]]:
+def attach(
+    ws: Workspace,
+    run_id: str,
+    members: dict[str, str],
+    fdr: float = 1e-3,
+    min_episodes: int = 3,
+    detectors: list[str] | None = None,
+    min_members_in_cell: int = 3,
+) -> dict[str, tuple[str, float]]:
     """Return ``{account_id: (network_id, -log10 p)}`` for non-members attached to a network in ``members``."""
     if not members:
         return {}
@@ -53,8 +60,9 @@ def attach(ws: Workspace, run_id: str, members: dict[str, str], fdr: float = 1e-
     by_network: list[pa.Table] = []
     accounts = set()
     with e.scratch("attach") as outer:
-        members_t = outer.register("members", pa.table({"account_id": list(members),
-                                                        "network_id": list(members.values())}))
+        members_t = outer.register(
+            "members", pa.table({"account_id": list(members), "network_id": list(members.values())})
+        )
         for name in names:
             p = dict(results[name])
             with e.scratch("attach") as s:
@@ -64,23 +72,36 @@ def attach(ws: Workspace, run_id: str, members: dict[str, str], fdr: float = 1e-
 CREATE OR REPLACE TEMP TABLE {s.inc} AS
 SELECT DISTINCT r.account_id, r.th, r.b, m.network_id
 FROM {s.rows} r LEFT JOIN {members_t} m USING (account_id)""")
-                e.sql(f"""
+                e.sql(
+                    f"""
 CREATE OR REPLACE TEMP TABLE {s.opcells} AS
 SELECT th, b, count(*) AS n FROM {s.inc} GROUP BY th, b
-HAVING count(network_id) >= ? AND count(network_id) * 2 >= count(*)""", [int(min_members_in_cell)])
-                share = e.sql(f"SELECT CAST((SELECT coalesce(sum(n), 0) FROM {s.opcells}) AS DOUBLE) / "
-                              f"greatest(1, (SELECT count(*) FROM {s.inc}))").scalar()
-                accounts.update(a for a, in e.sql(f"SELECT DISTINCT account_id FROM {s.inc} "
-                                                   "WHERE network_id IS NULL").rows())
-                totals.append(e.sql(f"""
+HAVING count(network_id) >= ? AND count(network_id) * 2 >= count(*)""",
+                    [int(min_members_in_cell)],
+                )
+                share = e.sql(
+                    f"SELECT CAST((SELECT coalesce(sum(n), 0) FROM {s.opcells}) AS DOUBLE) / "
+                    f"greatest(1, (SELECT count(*) FROM {s.inc}))"
+                ).scalar()
+                accounts.update(
+                    a for (a,) in e.sql(f"SELECT DISTINCT account_id FROM {s.inc} WHERE network_id IS NULL").rows()
+                )
+                totals.append(
+                    e.sql(
+                        f"""
 SELECT i.account_id, count(o.th) AS k, CAST(count(*) AS DOUBLE) * CAST(? AS DOUBLE) AS expected
 FROM {s.inc} i LEFT JOIN {s.opcells} o USING (th, b)
-WHERE i.network_id IS NULL GROUP BY i.account_id HAVING count(o.th) > 0""", [float(share)]).arrow())
-                by_network.append(e.sql(f"""
+WHERE i.network_id IS NULL GROUP BY i.account_id HAVING count(o.th) > 0""",
+                        [float(share)],
+                    ).arrow()
+                )
+                by_network.append(
+                    e.sql(f"""
 SELECT x.account_id, m.network_id, count(*) AS c
 FROM {s.inc} x JOIN {s.opcells} o USING (th, b)
 JOIN {s.inc} m ON m.th = x.th AND m.b = x.b AND m.network_id IS NOT NULL
-WHERE x.network_id IS NULL GROUP BY 1, 2""").arrow())
+WHERE x.network_id IS NULL GROUP BY 1, 2""").arrow()
+                )
     totals = [t for t in totals if t.num_rows]
     if not totals:
         return {}
@@ -98,8 +119,12 @@ WHERE x.network_id IS NULL GROUP BY 1, 2""").arrow())
         return {}
     counts: dict[str, dict[str, int]] = {}
     for tbl in by_network:
-        for a, n, c in zip(tbl.column("account_id").to_pylist(), tbl.column("network_id").to_pylist(),
-                           tbl.column("c").to_pylist()):
+        for a, n, c in zip(
+            tbl.column("account_id").to_pylist(),
+            tbl.column("network_id").to_pylist(),
+            tbl.column("c").to_pylist(),
+            strict=False,
+        ):
             if a in keep:
                 counts.setdefault(a, {})
                 counts[a][n] = counts[a].get(n, 0) + c

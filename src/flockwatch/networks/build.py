@@ -77,12 +77,24 @@ class CandidateNetwork:
         return len(self.members)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "network_id": self.network_id, "size": self.size, "score": self.score,
-                "flagged": self.flagged, "density": self.density, "signals": self.signals,
-                "first_at": self.first_at, "last_at": self.last_at, "top_targets": self.top_targets,
-                "timeline": self.timeline, "members": self.members, "account_scores": self.account_scores,
-                "joined_by": {m: self.joined_by.get(m, "cluster") for m in self.members},
-                "member_evidence": self.member_evidence, "explanation": self.explanation}
+        return {
+            "run_id": self.run_id,
+            "network_id": self.network_id,
+            "size": self.size,
+            "score": self.score,
+            "flagged": self.flagged,
+            "density": self.density,
+            "signals": self.signals,
+            "first_at": self.first_at,
+            "last_at": self.last_at,
+            "top_targets": self.top_targets,
+            "timeline": self.timeline,
+            "members": self.members,
+            "account_scores": self.account_scores,
+            "joined_by": {m: self.joined_by.get(m, "cluster") for m in self.members},
+            "member_evidence": self.member_evidence,
+            "explanation": self.explanation,
+        }
 
 
 def resolve_run(ws: Workspace, run_id: str | None) -> str:
@@ -117,8 +129,9 @@ def build_networks(
     rid = resolve_run(ws, run_id)
     e = ws.engine
     fuse(ws, rid, saturation)
-    fused = e.sql("SELECT account_a, account_b, score, weight, detectors FROM fused_edges WHERE run_id = ?",
-                  [rid]).rows()
+    fused = e.sql(
+        "SELECT account_a, account_b, score, weight, detectors FROM fused_edges WHERE run_id = ?", [rid]
+    ).rows()
     labels = leiden_communities([(a, b, s) for a, b, s, _, _ in fused], resolution=resolution, seed=seed)
     groups: dict[int, list[str]] = defaultdict(list)
     for acc, c in labels.items():
@@ -142,11 +155,18 @@ def build_networks(
         signals: Counter[str] = Counter()
         for _, _, _, dets in internal[c]:
             signals.update(dets.split(","))
-        networks.append(CandidateNetwork(
-            run_id=rid, network_id="", members=sorted(members), score=score,
-            flagged=n >= min_size and score >= min_score, density=round(density, 4),
-            signals=dict(signals.most_common()), account_scores=account_scores,
-        ))
+        networks.append(
+            CandidateNetwork(
+                run_id=rid,
+                network_id="",
+                members=sorted(members),
+                score=score,
+                flagged=n >= min_size and score >= min_score,
+                density=round(density, 4),
+                signals=dict(signals.most_common()),
+                account_scores=account_scores,
+            )
+        )
     if attach_fdr:
         _attach(ws, rid, networks, attach_fdr, saturation, min_size, min_score)
     growth_stats: dict[str, Any] = {"enabled": False}
@@ -158,8 +178,19 @@ def build_networks(
         net.network_id = f"N{i:04d}"
     _name_votes(networks, grown_into)
     _describe(ws, rid, networks)
-    _store(ws, rid, networks, {"resolution": resolution, "saturation": saturation, "min_size": min_size,
-                                "min_score": min_score, "attach_fdr": attach_fdr, "growth": growth_stats})
+    _store(
+        ws,
+        rid,
+        networks,
+        {
+            "resolution": resolution,
+            "saturation": saturation,
+            "min_size": min_size,
+            "min_score": min_score,
+            "attach_fdr": attach_fdr,
+            "growth": growth_stats,
+        },
+    )
     # the coarser level: flagged networks tied beyond chance form candidate operations (replaces the run's rows);
     # imported here because operations.py imports this module
     from flockwatch.networks.operations import build_operations
@@ -168,8 +199,15 @@ def build_networks(
     return networks
 
 
-def _attach(ws: Workspace, rid: str, networks: list[CandidateNetwork], fdr: float, saturation: float,
-            min_size: int, min_score: float) -> None:
+def _attach(
+    ws: Workspace,
+    rid: str,
+    networks: list[CandidateNetwork],
+    fdr: float,
+    saturation: float,
+    min_size: int,
+    min_score: float,
+) -> None:
     from flockwatch.networks.attach import attach
 
     flagged = {n.network_id or f"tmp{i}": n for i, n in enumerate(networks) if n.flagged}
@@ -191,13 +229,17 @@ def _attach(ws: Workspace, rid: str, networks: list[CandidateNetwork], fdr: floa
         net.account_scores[acc] = round(min(1.0, weight / saturation), 4)
         net.signals["attached"] = net.signals.get("attached", 0) + 1
         net.joined_by[acc] = "attach"
-        net.member_evidence[acc] = {"joined_by": "attach", "neg_log10_p": round(weight, 3),
-                                    "test": "episodes on the network's co-action cells beyond chance"}
+        net.member_evidence[acc] = {
+            "joined_by": "attach",
+            "neg_log10_p": round(weight, 3),
+            "test": "episodes on the network's co-action cells beyond chance",
+        }
     _rescore(networks, min_size, min_score)
 
 
-def _grow(ws: Workspace, networks: list[CandidateNetwork], min_score_grow: float, min_size: int,
-          min_score: float) -> tuple[dict[str, Any], dict[str, CandidateNetwork]]:
+def _grow(
+    ws: Workspace, networks: list[CandidateNetwork], min_score_grow: float, min_size: int, min_score: float
+) -> tuple[dict[str, Any], dict[str, CandidateNetwork]]:
     """Add accounts the seed-anchored expansion ties to flagged members (``grow.py``); returns its statistics and
     the networks by the provisional keys the evidence names (renamed by :func:`_name_votes`)."""
     from flockwatch.networks.grow import grow
@@ -254,25 +296,34 @@ def _describe(ws: Workspace, rid: str, networks: list[CandidateNetwork]) -> None
     import pyarrow as pa
 
     with e.scratch("describe") as s:
-        members_t = s.register("members", pa.table({"network_id": [x for x, _ in membership],
-                                                    "account_id": [m for _, m in membership]}))
+        members_t = s.register(
+            "members", pa.table({"network_id": [x for x, _ in membership], "account_id": [m for _, m in membership]})
+        )
         base = f"""
 FROM edge_evidence ev JOIN {members_t} ma ON ma.account_id = ev.account_a
 JOIN {members_t} mb ON mb.account_id = ev.account_b AND mb.network_id = ma.network_id
 WHERE ev.run_id = ?"""
-        span = {r[0]: (r[1], r[2]) for r in e.sql(
-            f"SELECT ma.network_id, min(ev.acted_at_a), max(ev.acted_at_a) {base} GROUP BY 1", [rid]).rows()}
+        span = {
+            r[0]: (r[1], r[2])
+            for r in e.sql(
+                f"SELECT ma.network_id, min(ev.acted_at_a), max(ev.acted_at_a) {base} GROUP BY 1", [rid]
+            ).rows()
+        }
         targets: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for nid, det, target, cnt in e.sql(f"""
+        for nid, det, target, cnt in e.sql(
+            f"""
 SELECT network_id, detector, target, cnt FROM (
   SELECT ma.network_id, ev.detector, ev.target, count(*) AS cnt,
          row_number() OVER (PARTITION BY ma.network_id ORDER BY count(*) DESC, ev.target) AS rn
-  {base} GROUP BY 1, 2, 3) WHERE rn <= 5 ORDER BY network_id, cnt DESC""", [rid]).rows():
+  {base} GROUP BY 1, 2, 3) WHERE rn <= 5 ORDER BY network_id, cnt DESC""",
+            [rid],
+        ).rows():
             targets[nid].append({"detector": det, "target": target, "co_actions": cnt})
         timeline: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for nid, day, cnt in e.sql(
-                f"SELECT ma.network_id, CAST(ev.acted_at_a AS DATE) AS day, count(*) {base} GROUP BY 1, 2 "
-                "ORDER BY 1, 2", [rid]).rows():
+            f"SELECT ma.network_id, CAST(ev.acted_at_a AS DATE) AS day, count(*) {base} GROUP BY 1, 2 ORDER BY 1, 2",
+            [rid],
+        ).rows():
             timeline[nid].append({"day": day.isoformat(), "co_actions": cnt})
     for net in networks:
         net.first_at, net.last_at = span.get(net.network_id, (None, None))
@@ -284,21 +335,27 @@ SELECT network_id, detector, target, cnt FROM (
 def _explain(net: CandidateNetwork) -> str:
     signals = ", ".join(f"{d} ({n} pairs)" for d, n in net.signals.items() if d not in ADDED_BY) or "none"
     level = "high" if net.score >= 0.8 else "moderate" if net.score >= DEFAULT_MIN_SCORE else "low"
-    text = (f"Candidate network of {net.size} accounts; {level} confidence (score {net.score:.2f}). "
-            f"{net.density:.0%} of member pairs are linked by co-actions that are unlikely under chance "
-            f"given each account's activity and each target's popularity. Signals: {signals}.")
+    text = (
+        f"Candidate network of {net.size} accounts; {level} confidence (score {net.score:.2f}). "
+        f"{net.density:.0%} of member pairs are linked by co-actions that are unlikely under chance "
+        f"given each account's activity and each target's popularity. Signals: {signals}."
+    )
     if net.first_at and net.last_at:
         text += f" Evidence spans {net.first_at:%Y-%m-%d %H:%M} to {net.last_at:%Y-%m-%d %H:%M} UTC."
     if net.top_targets:
         t = net.top_targets[0]
         text += f" Most shared target: {t['target'][:80]!r} ({t['detector']}, {t['co_actions']} co-actions)."
     if net.signals.get("attached"):
-        text += (f" {net.signals['attached']} account(s) were attached because their activity concentrates on this "
-                 "network's co-action targets beyond chance.")
+        text += (
+            f" {net.signals['attached']} account(s) were attached because their activity concentrates on this "
+            "network's co-action targets beyond chance."
+        )
     if net.signals.get("grown"):
-        text += (f" {net.signals['grown']} low-activity account(s) were added by growth: their co-actions with, "
-                 "amplification of, or shared login infrastructure with members are unlikely for unrelated accounts "
-                 "(calibrated against decoy account sets); see each member's evidence.")
+        text += (
+            f" {net.signals['grown']} low-activity account(s) were added by growth: their co-actions with, "
+            "amplification of, or shared login infrastructure with members are unlikely for unrelated accounts "
+            "(calibrated against decoy account sets); see each member's evidence."
+        )
     return text
 
 
@@ -311,27 +368,53 @@ def _store(ws: Workspace, rid: str, networks: list[CandidateNetwork], params: di
         e.sql("DELETE FROM network_members WHERE run_id = ?", [rid])
         if not networks:
             return
-        e.insert_arrow("networks", pa.table({
-            "run_id": [rid] * len(networks), "network_id": [n.network_id for n in networks],
-            "size": [n.size for n in networks], "score": [n.score for n in networks],
-            "flagged": [n.flagged for n in networks], "density": [n.density for n in networks],
-            "signals": [json.dumps(n.signals) for n in networks],
-            "first_at": pa.array([n.first_at for n in networks], pa.timestamp("us")),
-            "last_at": pa.array([n.last_at for n in networks], pa.timestamp("us")),
-            "top_targets_json": [json.dumps(n.top_targets) for n in networks],
-            "timeline_json": [json.dumps(n.timeline) for n in networks],
-            "explanation": [n.explanation for n in networks],
-        }))
-        rows = [(n.network_id, m, n.account_scores[m], n.joined_by.get(m, "cluster"),
-                 json.dumps(n.member_evidence[m], default=str) if m in n.member_evidence else None)
-                for n in networks for m in n.members]
-        e.insert_arrow("network_members", pa.table({
-            "run_id": [rid] * len(rows), "network_id": [r[0] for r in rows], "account_id": [r[1] for r in rows],
-            "account_score": [r[2] for r in rows], "joined_by": [r[3] for r in rows],
-            "evidence_json": pa.array([r[4] for r in rows], pa.string()),
-        }))
-        e.sql("UPDATE detection_runs SET params_json = json_merge_patch(params_json, ?) WHERE run_id = ?",
-              [json.dumps({"networks": params}), rid])
+        e.insert_arrow(
+            "networks",
+            pa.table(
+                {
+                    "run_id": [rid] * len(networks),
+                    "network_id": [n.network_id for n in networks],
+                    "size": [n.size for n in networks],
+                    "score": [n.score for n in networks],
+                    "flagged": [n.flagged for n in networks],
+                    "density": [n.density for n in networks],
+                    "signals": [json.dumps(n.signals) for n in networks],
+                    "first_at": pa.array([n.first_at for n in networks], pa.timestamp("us")),
+                    "last_at": pa.array([n.last_at for n in networks], pa.timestamp("us")),
+                    "top_targets_json": [json.dumps(n.top_targets) for n in networks],
+                    "timeline_json": [json.dumps(n.timeline) for n in networks],
+                    "explanation": [n.explanation for n in networks],
+                }
+            ),
+        )
+        rows = [
+            (
+                n.network_id,
+                m,
+                n.account_scores[m],
+                n.joined_by.get(m, "cluster"),
+                json.dumps(n.member_evidence[m], default=str) if m in n.member_evidence else None,
+            )
+            for n in networks
+            for m in n.members
+        ]
+        e.insert_arrow(
+            "network_members",
+            pa.table(
+                {
+                    "run_id": [rid] * len(rows),
+                    "network_id": [r[0] for r in rows],
+                    "account_id": [r[1] for r in rows],
+                    "account_score": [r[2] for r in rows],
+                    "joined_by": [r[3] for r in rows],
+                    "evidence_json": pa.array([r[4] for r in rows], pa.string()),
+                }
+            ),
+        )
+        e.sql(
+            "UPDATE detection_runs SET params_json = json_merge_patch(params_json, ?) WHERE run_id = ?",
+            [json.dumps({"networks": params}), rid],
+        )
 
 
 def load_networks(ws: Workspace, run_id: str | None = None, flagged_only: bool = False) -> list[CandidateNetwork]:
@@ -343,8 +426,10 @@ def load_networks(ws: Workspace, run_id: str | None = None, flagged_only: bool =
     joined: dict[str, dict[str, str]] = defaultdict(dict)
     evidence: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for nid, acc, s, how, ev in e.sql(
-            "SELECT network_id, account_id, account_score, joined_by, evidence_json FROM network_members "
-            "WHERE run_id = ? ORDER BY network_id, account_score DESC, account_id", [rid]).rows():
+        "SELECT network_id, account_id, account_score, joined_by, evidence_json FROM network_members "
+        "WHERE run_id = ? ORDER BY network_id, account_score DESC, account_id",
+        [rid],
+    ).rows():
         members[nid][acc] = s
         if how and how != "cluster":
             joined[nid][acc] = how
@@ -353,49 +438,87 @@ def load_networks(ws: Workspace, run_id: str | None = None, flagged_only: bool =
     out = []
     for r in e.sql(f"SELECT * FROM networks WHERE run_id = ?{where} ORDER BY network_id", [rid]).dicts():
         m = members.get(r["network_id"], {})
-        out.append(CandidateNetwork(
-            run_id=rid, network_id=r["network_id"], members=sorted(m), score=r["score"], flagged=r["flagged"],
-            density=r["density"], signals=json.loads(r["signals"] or "{}"), first_at=r["first_at"],
-            last_at=r["last_at"], top_targets=json.loads(r["top_targets_json"] or "[]"),
-            timeline=json.loads(r["timeline_json"] or "[]"), account_scores=m, explanation=r["explanation"],
-            joined_by=joined.get(r["network_id"], {}), member_evidence=evidence.get(r["network_id"], {}),
-        ))
+        out.append(
+            CandidateNetwork(
+                run_id=rid,
+                network_id=r["network_id"],
+                members=sorted(m),
+                score=r["score"],
+                flagged=r["flagged"],
+                density=r["density"],
+                signals=json.loads(r["signals"] or "{}"),
+                first_at=r["first_at"],
+                last_at=r["last_at"],
+                top_targets=json.loads(r["top_targets_json"] or "[]"),
+                timeline=json.loads(r["timeline_json"] or "[]"),
+                account_scores=m,
+                explanation=r["explanation"],
+                joined_by=joined.get(r["network_id"], {}),
+                member_evidence=evidence.get(r["network_id"], {}),
+            )
+        )
     return out
 
 
-def explain_pair(ws: Workspace, account_a: str, account_b: str, run_id: str | None = None,
-                 evidence_limit: int = 5) -> dict[str, Any]:
+def explain_pair(
+    ws: Workspace, account_a: str, account_b: str, run_id: str | None = None, evidence_limit: int = 5
+) -> dict[str, Any]:
     """Why two accounts are linked: per-detector observed vs expected co-actions, p-values and sample evidence."""
     rid = resolve_run(ws, run_id)
     a, b = sorted((account_a, account_b))
     e = ws.engine
-    comps = e.sql("""SELECT detector, episodes_count, co_actions_count, expected_count, p_value, q_value, weight,
+    comps = e.sql(
+        """SELECT detector, episodes_count, co_actions_count, expected_count, p_value, q_value, weight,
                             mean_dt_s FROM edges WHERE run_id = ? AND account_a = ? AND account_b = ?
-                     ORDER BY weight DESC""", [rid, a, b]).dicts()
-    evidence = e.sql("""SELECT detector, action_id_a, action_id_b, target, acted_at_a, dt_s FROM edge_evidence
+                     ORDER BY weight DESC""",
+        [rid, a, b],
+    ).dicts()
+    evidence = e.sql(
+        """SELECT detector, action_id_a, action_id_b, target, acted_at_a, dt_s FROM edge_evidence
                         WHERE run_id = ? AND account_a = ? AND account_b = ? ORDER BY detector, acted_at_a
-                        LIMIT ?""", [rid, a, b, evidence_limit * max(1, len(comps))]).dicts()
+                        LIMIT ?""",
+        [rid, a, b, evidence_limit * max(1, len(comps))],
+    ).dicts()
     lines = []
     for c in comps:
-        lines.append(f"{c['detector']}: {c['episodes_count']} co-action episodes where about "
-                     f"{c['expected_count']:.2g} were expected by chance (p = {c['p_value']:.1e}, "
-                     f"mean gap {c['mean_dt_s']:.0f} s)")
-    text = (f"{a} and {b} are linked by {len(comps)} signal(s): " + "; ".join(lines) + ".") if comps else \
-        f"No calibrated link between {a} and {b} in run {rid}."
-    return {"run_id": rid, "account_a": a, "account_b": b, "components": comps, "evidence": evidence,
-            "explanation": text}
+        lines.append(
+            f"{c['detector']}: {c['episodes_count']} co-action episodes where about "
+            f"{c['expected_count']:.2g} were expected by chance (p = {c['p_value']:.1e}, "
+            f"mean gap {c['mean_dt_s']:.0f} s)"
+        )
+    text = (
+        (f"{a} and {b} are linked by {len(comps)} signal(s): " + "; ".join(lines) + ".")
+        if comps
+        else f"No calibrated link between {a} and {b} in run {rid}."
+    )
+    return {
+        "run_id": rid,
+        "account_a": a,
+        "account_b": b,
+        "components": comps,
+        "evidence": evidence,
+        "explanation": text,
+    }
 
 
 def explain_member(ws: Workspace, account_id: str, run_id: str | None = None) -> dict[str, Any]:
     """Why an account is a member of its candidate network: how it joined, its score and, for accounts added after
     clustering, the stored evidence (which members it co-acted with, action ids, shared login prefixes)."""
     rid = resolve_run(ws, run_id)
-    rows = ws.engine.sql("""SELECT m.network_id, m.account_score, m.joined_by, m.evidence_json, n.flagged
+    rows = ws.engine.sql(
+        """SELECT m.network_id, m.account_score, m.joined_by, m.evidence_json, n.flagged
                             FROM network_members m JOIN networks n USING (run_id, network_id)
-                            WHERE m.run_id = ? AND m.account_id = ?""", [rid, account_id]).rows()
+                            WHERE m.run_id = ? AND m.account_id = ?""",
+        [rid, account_id],
+    ).rows()
     if not rows:
-        return {"run_id": rid, "account_id": account_id, "network_id": None, "evidence": None,
-                "explanation": f"{account_id} is in no candidate network of run {rid}."}
+        return {
+            "run_id": rid,
+            "account_id": account_id,
+            "network_id": None,
+            "evidence": None,
+            "explanation": f"{account_id} is in no candidate network of run {rid}.",
+        }
     nid, score, how, ev_json, flagged = rows[0]
     how = how or "cluster"
     ev = json.loads(ev_json) if ev_json else None
@@ -404,12 +527,25 @@ def explain_member(ws: Workspace, account_id: str, run_id: str | None = None) ->
     if how == "cluster":
         text += "It joined through its calibrated co-action links to other members; see `networks explain A B`."
     elif how == "attach":
-        text += ("It was attached because its activity concentrates on the network's co-action targets beyond "
-                 f"chance (-log10 p = {ev.get('neg_log10_p', 0):.1f}).") if ev else "It was attached."
+        text += (
+            (
+                "It was attached because its activity concentrates on the network's co-action targets beyond "
+                f"chance (-log10 p = {ev.get('neg_log10_p', 0):.1f})."
+            )
+            if ev
+            else "It was attached."
+        )
     else:
         text += "It was added by growth from the flagged members: " + _growth_reasons(ev or {}) + "."
-    return {"run_id": rid, "account_id": account_id, "network_id": nid, "account_score": score, "joined_by": how,
-            "evidence": ev, "explanation": text}
+    return {
+        "run_id": rid,
+        "account_id": account_id,
+        "network_id": nid,
+        "account_score": score,
+        "joined_by": how,
+        "evidence": ev,
+        "explanation": text,
+    }
 
 
 def _growth_reasons(ev: dict[str, Any]) -> str:

@@ -17,7 +17,9 @@ DEFAULT_RESOLUTION = 0.05
 
 
 def leiden_communities(
-    edges: Sequence[tuple[str, str, float]], resolution: float = DEFAULT_RESOLUTION, seed: int = 42,
+    edges: Sequence[tuple[str, str, float]],
+    resolution: float = DEFAULT_RESOLUTION,
+    seed: int = 42,
 ) -> dict[str, int]:
     """Map account id -> community index (communities numbered by decreasing size)."""
     if not edges:
@@ -33,7 +35,11 @@ def leiden_communities(
     g = ig.Graph(n=len(names), edges=pairs, directed=False)
     g.es["weight"] = weights
     part = leidenalg.find_partition(
-        g, leidenalg.CPMVertexPartition, weights="weight", resolution_parameter=resolution, seed=seed,
+        g,
+        leidenalg.CPMVertexPartition,
+        weights="weight",
+        resolution_parameter=resolution,
+        seed=seed,
         n_iterations=-1,
     )
     inv = {i: n for n, i in names.items()}

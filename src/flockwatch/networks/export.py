@@ -29,8 +29,9 @@ FROM network_members m JOIN networks n ON n.run_id = m.run_id AND n.network_id =
 WHERE m.run_id = ?{flag} ORDER BY m.network_id, m.account_score DESC, m.account_id"""
 
 
-def export_members(ws: Workspace, path: str | Path, run_id: str | None = None, include_all: bool = False,
-                   fmt: str | None = None) -> Path:
+def export_members(
+    ws: Workspace, path: str | Path, run_id: str | None = None, include_all: bool = False, fmt: str | None = None
+) -> Path:
     rid = resolve_run(ws, run_id)
     out = Path(path)
     fmt = fmt or ("parquet" if out.suffix == ".parquet" else "csv")
@@ -44,8 +45,10 @@ def export_networks(ws: Workspace, path: str | Path, run_id: str | None = None, 
     rid = resolve_run(ws, run_id)
     out = Path(path)
     flag = "" if include_all else " AND flagged"
-    sql = (f"SELECT network_id, size, score, flagged, density, signals, first_at, last_at, top_targets_json, "
-           f"explanation FROM networks WHERE run_id = ?{flag} ORDER BY network_id")
+    sql = (
+        f"SELECT network_id, size, score, flagged, density, signals, first_at, last_at, top_targets_json, "
+        f"explanation FROM networks WHERE run_id = ?{flag} ORDER BY network_id"
+    )
     return (ws.engine.to_parquet if out.suffix == ".parquet" else ws.engine.to_csv)(sql, out, [rid])
 
 
@@ -61,8 +64,15 @@ def export_operations(ws: Workspace, path: str | Path, run_id: str | None = None
     ops = load_operations(ws, rid)
     pairs = [(op.operation_id, nid) for op in ops for nid in op.network_ids]
     with ws.engine.scratch("export") as s:
-        ops_t = s.register("ops", pa.table({"operation_id": pa.array([p[0] for p in pairs], pa.string()),
-                                            "network_id": pa.array([p[1] for p in pairs], pa.string())}))
+        ops_t = s.register(
+            "ops",
+            pa.table(
+                {
+                    "operation_id": pa.array([p[0] for p in pairs], pa.string()),
+                    "network_id": pa.array([p[1] for p in pairs], pa.string()),
+                }
+            ),
+        )
         sql = f"""SELECT o.operation_id, m.network_id, m.account_id, m.account_score,
                          coalesce(m.joined_by, 'cluster') AS joined_by
                   FROM network_members m JOIN {ops_t} o USING (network_id)
@@ -73,9 +83,13 @@ def export_operations(ws: Workspace, path: str | Path, run_id: str | None = None
 def _graph(ws: Workspace, rid: str, include_all: bool) -> ig.Graph:
     members = ws.engine.sql(_members_sql(include_all), [rid]).rows()
     net_of = {acc: (nid, ns, acs) for nid, acc, ns, acs in members}
-    edges = [r for r in ws.engine.sql(
-        "SELECT account_a, account_b, weight, score, detectors FROM fused_edges WHERE run_id = ?", [rid]).rows()
-        if r[0] in net_of and r[1] in net_of]
+    edges = [
+        r
+        for r in ws.engine.sql(
+            "SELECT account_a, account_b, weight, score, detectors FROM fused_edges WHERE run_id = ?", [rid]
+        ).rows()
+        if r[0] in net_of and r[1] in net_of
+    ]
     names = sorted(net_of)
     index = {n: i for i, n in enumerate(names)}
     g = ig.Graph(n=len(names), edges=[(index[a], index[b]) for a, b, *_ in edges], directed=False)
@@ -89,8 +103,9 @@ def _graph(ws: Workspace, rid: str, include_all: bool) -> ig.Graph:
     return g
 
 
-def export_graph(ws: Workspace, path: str | Path, run_id: str | None = None, include_all: bool = False,
-                 fmt: str | None = None) -> Path:
+def export_graph(
+    ws: Workspace, path: str | Path, run_id: str | None = None, include_all: bool = False, fmt: str | None = None
+) -> Path:
     """Write the fused graph of (flagged) network members as GraphML or GEXF (by suffix unless ``fmt``)."""
     rid = resolve_run(ws, run_id)
     out = Path(path)
@@ -107,25 +122,31 @@ def export_graph(ws: Workspace, path: str | Path, run_id: str | None = None, inc
 
 
 def _write_gexf(g: ig.Graph, out: Path) -> None:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<gexf xmlns="http://gexf.net/1.3" version="1.3">',
-             '<graph defaultedgetype="undirected">',
-             '<attributes class="node"><attribute id="0" title="network_id" type="string"/>'
-             '<attribute id="1" title="network_score" type="double"/>'
-             '<attribute id="2" title="account_score" type="double"/></attributes>',
-             '<attributes class="edge"><attribute id="0" title="detectors" type="string"/>'
-             '<attribute id="1" title="score" type="double"/></attributes>', "<nodes>"]
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<gexf xmlns="http://gexf.net/1.3" version="1.3">',
+        '<graph defaultedgetype="undirected">',
+        '<attributes class="node"><attribute id="0" title="network_id" type="string"/>'
+        '<attribute id="1" title="network_score" type="double"/>'
+        '<attribute id="2" title="account_score" type="double"/></attributes>',
+        '<attributes class="edge"><attribute id="0" title="detectors" type="string"/>'
+        '<attribute id="1" title="score" type="double"/></attributes>',
+        "<nodes>",
+    ]
     for v in g.vs:
-        lines.append(f'<node id={quoteattr(v["name"])} label={quoteattr(v["name"])}><attvalues>'
-                     f'<attvalue for="0" value={quoteattr(v["network_id"])}/>'
-                     f'<attvalue for="1" value="{v["network_score"]}"/>'
-                     f'<attvalue for="2" value="{v["account_score"]}"/></attvalues></node>')
+        lines.append(
+            f"<node id={quoteattr(v['name'])} label={quoteattr(v['name'])}><attvalues>"
+            f'<attvalue for="0" value={quoteattr(v["network_id"])}/>'
+            f'<attvalue for="1" value="{v["network_score"]}"/>'
+            f'<attvalue for="2" value="{v["account_score"]}"/></attvalues></node>'
+        )
     lines.append("</nodes><edges>")
     for i, edge in enumerate(g.es):
         s, t = g.vs[edge.source]["name"], g.vs[edge.target]["name"]
-        lines.append(f'<edge id="{i}" source={quoteattr(s)} target={quoteattr(t)} weight="{edge["weight"]}">'
-                     f'<attvalues><attvalue for="0" value={quoteattr(edge["detectors"])}/>'
-                     f'<attvalue for="1" value="{edge["score"]}"/></attvalues></edge>')
+        lines.append(
+            f'<edge id="{i}" source={quoteattr(s)} target={quoteattr(t)} weight="{edge["weight"]}">'
+            f'<attvalues><attvalue for="0" value={quoteattr(edge["detectors"])}/>'
+            f'<attvalue for="1" value="{edge["score"]}"/></attvalues></edge>'
+        )
     lines.append("</edges></graph></gexf>")
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-

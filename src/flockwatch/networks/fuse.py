@@ -20,11 +20,14 @@ def fuse(ws: Workspace, run_id: str, saturation: float = DEFAULT_SATURATION) -> 
     e = ws.engine
     with e.transaction():
         e.sql("DELETE FROM fused_edges WHERE run_id = ?", [run_id])
-        e.sql(f"""
+        e.sql(
+            f"""
 INSERT INTO fused_edges (run_id, account_a, account_b, weight, score, detectors, components_json)
 SELECT run_id, account_a, account_b, sum(weight), least(1.0, sum(weight) / {float(saturation)!r}),
        string_agg(detector, ',' ORDER BY detector),
        to_json(map(list(detector ORDER BY detector), list(round(weight, 3) ORDER BY detector)))::VARCHAR
 FROM edges WHERE run_id = ?
-GROUP BY run_id, account_a, account_b""", [run_id])
+GROUP BY run_id, account_a, account_b""",
+            [run_id],
+        )
     return int(e.sql("SELECT count(*) FROM fused_edges WHERE run_id = ?", [run_id]).scalar())

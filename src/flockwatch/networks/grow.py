@@ -50,8 +50,12 @@ class Growth:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-def grow(ws: Workspace, members: dict[str, str], min_score: float = DEFAULT_GROW_MIN_SCORE,
-         params: ExpansionParams | None = None) -> Growth:
+def grow(
+    ws: Workspace,
+    members: dict[str, str],
+    min_score: float = DEFAULT_GROW_MIN_SCORE,
+    params: ExpansionParams | None = None,
+) -> Growth:
     """Expand from ``members`` (``{account_id: network key}`` of flagged networks) and assign each account scoring
     at least ``min_score`` to one network, with its evidence."""
     if not members:
@@ -62,8 +66,10 @@ def grow(ws: Workspace, members: dict[str, str], min_score: float = DEFAULT_GROW
     growth = Growth()
     unassigned = 0
     # earlier rounds first: second-round accounts vote through the network a first-round account joined
-    order = sorted((i for i in range(len(x)) if x.scores[i] >= min_score and x.account_ids[i] not in members),
-                   key=lambda i: (int(x.rounds[i]), -float(x.scores[i]), x.account_ids[i]))
+    order = sorted(
+        (i for i in range(len(x)) if x.scores[i] >= min_score and x.account_ids[i] not in members),
+        key=lambda i: (int(x.rounds[i]), -float(x.scores[i]), x.account_ids[i]),
+    )
     for i in order:
         acc = x.account_ids[i]
         ev = x.evidence[i]
@@ -74,9 +80,14 @@ def grow(ws: Workspace, members: dict[str, str], min_score: float = DEFAULT_GROW
         key = max(sorted(votes), key=lambda k: votes[k])
         network_of[acc] = key
         growth.joins[acc] = (key, round(float(x.scores[i]), 4), _record(x, i, votes))
-    growth.stats = {"seeds": len(members), "candidates": len(x), "joined": len(growth.joins),
-                    "unassigned": unassigned, "min_score": min_score,
-                    "max_score": round(float(x.scores.max()), 4) if len(x) else None}
+    growth.stats = {
+        "seeds": len(members),
+        "candidates": len(x),
+        "joined": len(growth.joins),
+        "unassigned": unassigned,
+        "min_score": min_score,
+        "max_score": round(float(x.scores.max()), 4) if len(x) else None,
+    }
     return growth
 
 
@@ -116,8 +127,15 @@ def _prefix_members(ws: Workspace, members: dict[str, str]) -> dict[str, Counter
     if not e.table_exists("infrastructure") or not e.count("infrastructure"):
         return {}
     with e.scratch("grow") as s:
-        members_t = s.register("members", pa.table({"account_id": pa.array(list(members), pa.string()),
-                                                    "network_key": pa.array(list(members.values()), pa.string())}))
+        members_t = s.register(
+            "members",
+            pa.table(
+                {
+                    "account_id": pa.array(list(members), pa.string()),
+                    "network_key": pa.array(list(members.values()), pa.string()),
+                }
+            ),
+        )
         rows = e.sql(f"""SELECT i.ip_prefix, m.network_key, count(DISTINCT i.account_id)
                          FROM infrastructure i JOIN {members_t} m USING (account_id)
                          WHERE i.ip_prefix IS NOT NULL GROUP BY 1, 2""").rows()

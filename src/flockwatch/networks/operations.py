@@ -101,8 +101,13 @@ class OperationLink:
     evidence: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"network_a": self.network_a, "network_b": self.network_b, "weight": self.weight,
-                "p_value": self.p_value, "evidence": self.evidence}
+        return {
+            "network_a": self.network_a,
+            "network_b": self.network_b,
+            "weight": self.weight,
+            "p_value": self.p_value,
+            "evidence": self.evidence,
+        }
 
 
 @dataclass
@@ -125,27 +130,44 @@ class Operation:
 
     def explanation(self) -> str:
         nets = f"{self.n_networks} candidate network{'s' if self.n_networks != 1 else ''}"
-        text = (f"Candidate operation {self.operation_id}: {nets}, {self.n_members} accounts; "
-                f"confidence score {self.score:.2f} (size-weighted mean of its networks).")
+        text = (
+            f"Candidate operation {self.operation_id}: {nets}, {self.n_members} accounts; "
+            f"confidence score {self.score:.2f} (size-weighted mean of its networks)."
+        )
         if self.links:
             fired = ", ".join(f"{k} ({v} ties)" for k, v in self.signals.get("ties", {}).items())
-            text += (f" Its networks are joined by {len(self.links)} tie(s) that are unlikely for unrelated groups "
-                     f"of the same sizes: {fired}.")
+            text += (
+                f" Its networks are joined by {len(self.links)} tie(s) that are unlikely for unrelated groups "
+                f"of the same sizes: {fired}."
+            )
         return text
 
     def to_dict(self, links: bool = True) -> dict[str, Any]:
-        d = {"run_id": self.run_id, "operation_id": self.operation_id, "n_networks": self.n_networks,
-             "n_members": self.n_members, "score": self.score, "signals": self.signals,
-             "first_at": self.first_at, "last_at": self.last_at, "networks": self.network_ids,
-             "explanation": self.explanation()}
+        d = {
+            "run_id": self.run_id,
+            "operation_id": self.operation_id,
+            "n_networks": self.n_networks,
+            "n_members": self.n_members,
+            "score": self.score,
+            "signals": self.signals,
+            "first_at": self.first_at,
+            "last_at": self.last_at,
+            "networks": self.network_ids,
+            "explanation": self.explanation(),
+        }
         if links:
             d["links"] = [x.to_dict() for x in self.links]
         return d
 
 
-def build_operations(ws: Workspace, run_id: str | None = None, fdr: float = DEFAULT_FDR,
-                     min_links: int = DEFAULT_MIN_LINKS, infrastructure: bool = True,
-                     store: bool = True) -> list[Operation]:
+def build_operations(
+    ws: Workspace,
+    run_id: str | None = None,
+    fdr: float = DEFAULT_FDR,
+    min_links: int = DEFAULT_MIN_LINKS,
+    infrastructure: bool = True,
+    store: bool = True,
+) -> list[Operation]:
     """Group the run's flagged networks into candidate operations (see the module docstring); store them unless
     ``store=False`` (read-only workspaces, evaluation of runs built before operations existed)."""
     if not 0.0 < fdr < 1.0:
@@ -159,9 +181,19 @@ def build_operations(ws: Workspace, run_id: str | None = None, fdr: float = DEFA
     links = _discoveries(tests, n_networks=len(nets), fdr=fdr)
     ops = _components(rid, nets, links)
     if store:
-        _store(ws, rid, ops, {"fdr": fdr, "min_links": min_links, "infrastructure": infrastructure,
-                              "operations": len(ops), "linked_ties": len(links),
-                              "largest_networks": max((o.n_networks for o in ops), default=0)})
+        _store(
+            ws,
+            rid,
+            ops,
+            {
+                "fdr": fdr,
+                "min_links": min_links,
+                "infrastructure": infrastructure,
+                "operations": len(ops),
+                "linked_ties": len(links),
+                "largest_networks": max((o.n_networks for o in ops), default=0),
+            },
+        )
     return ops
 
 
@@ -177,16 +209,22 @@ class _Net:
 
 
 def _flagged(ws: Workspace, rid: str) -> dict[str, _Net]:
-    rows = ws.engine.sql("""SELECT network_id, size, score, signals, first_at, last_at FROM networks
-                            WHERE run_id = ? AND flagged ORDER BY network_id""", [rid]).rows()
+    rows = ws.engine.sql(
+        """SELECT network_id, size, score, signals, first_at, last_at FROM networks
+                            WHERE run_id = ? AND flagged ORDER BY network_id""",
+        [rid],
+    ).rows()
     return {r[0]: _Net(r[0], int(r[1]), float(r[2]), json.loads(r[3] or "{}"), r[4], r[5]) for r in rows}
 
 
 def _members(ws: Workspace, rid: str) -> pa.Table:
-    return ws.engine.sql("""SELECT m.network_id, m.account_id, coalesce(m.joined_by, 'cluster') AS joined_by,
+    return ws.engine.sql(
+        """SELECT m.network_id, m.account_id, coalesce(m.joined_by, 'cluster') AS joined_by,
                                    m.evidence_json
                             FROM network_members m JOIN networks n USING (run_id, network_id)
-                            WHERE m.run_id = ? AND n.flagged""", [rid]).arrow()
+                            WHERE m.run_id = ? AND n.flagged""",
+        [rid],
+    ).arrow()
 
 
 # -- tests --------------------------------------------------------------------------------------------------------
@@ -203,8 +241,9 @@ class _Test:
     detail: dict[str, Any]
 
 
-def _tie_tests(ws: Workspace, rid: str, nets: dict[str, _Net], members: pa.Table, min_links: int,
-               infrastructure: bool) -> list[_Test]:
+def _tie_tests(
+    ws: Workspace, rid: str, nets: dict[str, _Net], members: pa.Table, min_links: int, infrastructure: bool
+) -> list[_Test]:
     if len(nets) < 2:
         return []
     e = ws.engine
@@ -227,23 +266,31 @@ def _poisson_log_sf(tests: list[_Test]) -> None:
     if not tests:
         return
     log_p = poisson_log_sf([t.observed for t in tests], [t.expected for t in tests])
-    for t, lp in zip(tests, log_p):
+    for t, lp in zip(tests, log_p, strict=False):
         t.log_p = float(lp)
 
 
-def _link_tests(e: Any, members_t: str, rid: str, nets: dict[str, _Net], n_flagged: int, n_out: int,
-                min_links: int) -> list[_Test]:
+def _link_tests(
+    e: Any, members_t: str, rid: str, nets: dict[str, _Net], n_flagged: int, n_out: int, min_links: int
+) -> list[_Test]:
     # background: calibrated links from flagged members to accounts outside every flagged network
-    outside = int(e.sql(f"""
+    outside = int(
+        e.sql(
+            f"""
 SELECT count(*) FROM fused_edges f
 LEFT JOIN {members_t} ma ON ma.account_id = f.account_a LEFT JOIN {members_t} mb ON mb.account_id = f.account_b
-WHERE f.run_id = ? AND ((ma.account_id IS NULL) <> (mb.account_id IS NULL))""", [rid]).scalar() or 0)
+WHERE f.run_id = ? AND ((ma.account_id IS NULL) <> (mb.account_id IS NULL))""",
+            [rid],
+        ).scalar()
+        or 0
+    )
     # the background count is often tiny (hk2019-like at 5M actions: 2 links leave the flagged networks), so the
     # rate is taken at its one-sided 95% upper confidence bound, not at the point estimate: a conservative bar
     from scipy.stats import chi2
 
     rho0 = float(chi2.ppf(0.95, 2 * (outside + 1))) / 2 / (n_flagged * n_out)
-    rows = e.sql(f"""
+    rows = e.sql(
+        f"""
 WITH x AS (
   SELECT least(ma.network_id, mb.network_id) AS na, greatest(ma.network_id, mb.network_id) AS nb,
          f.account_a, f.account_b, f.weight, f.detectors
@@ -253,15 +300,30 @@ WITH x AS (
 SELECT na, nb, count(*) AS links, sum(weight) AS weight,
        list([account_a, account_b, detectors, CAST(round(weight, 2) AS VARCHAR)]
             ORDER BY weight DESC, account_a, account_b)[1:{EXAMPLES}] AS examples
-FROM x GROUP BY 1, 2 HAVING count(*) >= ?""", [rid, min_links]).rows()
+FROM x GROUP BY 1, 2 HAVING count(*) >= ?""",
+        [rid, min_links],
+    ).rows()
     out = []
     for na, nb, links, weight, examples in rows:
         lam = rho0 * nets[na].size * nets[nb].size
-        out.append(_Test("co_action_links", na, nb, int(links), lam, 0.0, {
-            "fused_weight": round(float(weight), 2),
-            "background_links_per_pair": float(f"{rho0:.3g}"),
-            "example_pairs": [{"account_a": a, "account_b": b, "detectors": d, "fused_weight": float(w)}
-                              for a, b, d, w in examples]}))
+        out.append(
+            _Test(
+                "co_action_links",
+                na,
+                nb,
+                int(links),
+                lam,
+                0.0,
+                {
+                    "fused_weight": round(float(weight), 2),
+                    "background_links_per_pair": float(f"{rho0:.3g}"),
+                    "example_pairs": [
+                        {"account_a": a, "account_b": b, "detectors": d, "fused_weight": float(w)}
+                        for a, b, d, w in examples
+                    ],
+                },
+            )
+        )
     return out
 
 
@@ -269,8 +331,9 @@ def _amplifier_tests(members: pa.Table, nets: dict[str, _Net], n_namers: int, mi
     named_by: Counter[str] = Counter()
     both: dict[tuple[str, str], list[str]] = defaultdict(list)
     accounts = members.column("account_id").to_pylist()
-    for acc, how, ev_json in zip(accounts, members.column("joined_by").to_pylist(),
-                                 members.column("evidence_json").to_pylist()):
+    for acc, how, ev_json in zip(
+        accounts, members.column("joined_by").to_pylist(), members.column("evidence_json").to_pylist(), strict=False
+    ):
         if how != "grow" or not ev_json:
             continue
         votes = json.loads(ev_json).get("network_votes") or {}
@@ -283,20 +346,40 @@ def _amplifier_tests(members: pa.Table, nets: dict[str, _Net], n_namers: int, mi
         if len(accs) < min_links:
             continue
         lam = named_by[na] * named_by[nb] / n_namers
-        out.append(_Test("shared_amplifiers", na, nb, len(accs), lam, 0.0, {
-            "named_a": named_by[na], "named_b": named_by[nb], "example_accounts": sorted(accs)[:EXAMPLES]}))
+        out.append(
+            _Test(
+                "shared_amplifiers",
+                na,
+                nb,
+                len(accs),
+                lam,
+                0.0,
+                {"named_a": named_by[na], "named_b": named_by[nb], "example_accounts": sorted(accs)[:EXAMPLES]},
+            )
+        )
     return out
 
 
 def _infrastructure_tests(e: Any, members_t: str, nets: dict[str, _Net], min_links: int) -> list[_Test]:
     # popularity of each prefix: its share of all distinct (account, prefix) sightings
-    total = int(e.sql("SELECT count(*) FROM (SELECT DISTINCT account_id, ip_prefix FROM infrastructure "
-                      "WHERE ip_prefix IS NOT NULL)").scalar() or 0)
+    total = int(
+        e.sql(
+            "SELECT count(*) FROM (SELECT DISTINCT account_id, ip_prefix FROM infrastructure "
+            "WHERE ip_prefix IS NOT NULL)"
+        ).scalar()
+        or 0
+    )
     if not total:
         return []
-    sumsq = float(e.sql("""SELECT sum(power(n::DOUBLE / ?, 2)) FROM (
+    sumsq = float(
+        e.sql(
+            """SELECT sum(power(n::DOUBLE / ?, 2)) FROM (
                              SELECT ip_prefix, count(DISTINCT account_id) AS n FROM infrastructure
-                             WHERE ip_prefix IS NOT NULL GROUP BY 1)""", [total]).scalar() or 0.0)
+                             WHERE ip_prefix IS NOT NULL GROUP BY 1)""",
+            [total],
+        ).scalar()
+        or 0.0
+    )
     rows = e.sql(f"""
 WITH s AS (SELECT DISTINCT m.network_id, i.account_id, i.ip_prefix FROM infrastructure i
            JOIN {members_t} m USING (account_id) WHERE i.ip_prefix IS NOT NULL),
@@ -320,21 +403,34 @@ GROUP BY 1, 2""").rows()
     present = used > 0
     out = []
     for i in range(len(ids) - 1):
-        both = hit[i][None, :] * hit[i + 1:]
+        both = hit[i][None, :] * hit[i + 1 :]
         # a prefix both networks would share by chance more often than not (a national ISP) is no evidence, and
         # its near-certain hit would swamp the Poisson tail: it is left out of the count and of the expectation
         rare = both < COMMON_PREFIX_CHANCE
-        shared = present[i][None, :] & present[i + 1:]
+        shared = present[i][None, :] & present[i + 1 :]
         observed = (shared & rare).sum(axis=1)
-        expected = np.where(rare, both, 0.0).sum(axis=1) + sightings[i] * sightings[i + 1:] * cold
+        expected = np.where(rare, both, 0.0).sum(axis=1) + sightings[i] * sightings[i + 1 :] * cold
         for off in np.nonzero(observed >= min_links)[0]:
             j = i + 1 + int(off)
             common = np.nonzero(shared[off] & rare[off])[0]
             top = sorted(common, key=lambda k: (-min(used[i, k], used[j, k]), prefixes[k]))[:EXAMPLES]
-            out.append(_Test("shared_infrastructure", ids[i], ids[j], int(observed[off]), float(expected[off]), 0.0, {
-                "common_prefixes_left_out": int((shared[off] & ~rare[off]).sum()),
-                "example_prefixes": [{"ip_prefix": prefixes[k], "members_a": int(used[i, k]),
-                                      "members_b": int(used[j, k])} for k in top]}))
+            out.append(
+                _Test(
+                    "shared_infrastructure",
+                    ids[i],
+                    ids[j],
+                    int(observed[off]),
+                    float(expected[off]),
+                    0.0,
+                    {
+                        "common_prefixes_left_out": int((shared[off] & ~rare[off]).sum()),
+                        "example_prefixes": [
+                            {"ip_prefix": prefixes[k], "members_a": int(used[i, k]), "members_b": int(used[j, k])}
+                            for k in top
+                        ],
+                    },
+                )
+            )
     return out
 
 
@@ -346,7 +442,7 @@ def _discoveries(tests: list[_Test], n_networks: int, fdr: float) -> list[Operat
     m = len(SIGNALS) * n_networks * (n_networks - 1) // 2
     order = sorted(tests, key=lambda t: (t.log_p, t.a, t.b, t.signal))
     hit = bh_discoveries([t.log_p for t in order], fdr, m)
-    found = {(t.a, t.b, t.signal) for t, h in zip(order, hit) if h}
+    found = {(t.a, t.b, t.signal) for t, h in zip(order, hit, strict=False) if h}
     discovered = {(a, b) for a, b, _ in found}
     by_pair: dict[tuple[str, str], list[_Test]] = defaultdict(list)
     for t in tests:
@@ -356,14 +452,26 @@ def _discoveries(tests: list[_Test], n_networks: int, fdr: float) -> list[Operat
     for (a, b), ts in sorted(by_pair.items()):
         neg_log10 = {t.signal: min(-t.log_p / _LN10, 300.0) for t in ts}
         best = min(t.log_p for t in ts)
-        evidence = {t.signal: {"observed": t.observed, "expected": float(f"{t.expected:.4g}"),
-                               "p_value": float(f"{math.exp(t.log_p):.3g}"),
-                               "neg_log10_p": round(neg_log10[t.signal], 2),
-                               "discovery": (t.a, t.b, t.signal) in found, **t.detail}
-                    for t in sorted(ts, key=lambda t: SIGNALS.index(t.signal))}
-        links.append(OperationLink(a, b, weight=round(sum(neg_log10.values()), 2),
-                                   p_value=float(f"{min(1.0, math.exp(best) * len(SIGNALS)):.3g}"),
-                                   evidence=evidence))
+        evidence = {
+            t.signal: {
+                "observed": t.observed,
+                "expected": float(f"{t.expected:.4g}"),
+                "p_value": float(f"{math.exp(t.log_p):.3g}"),
+                "neg_log10_p": round(neg_log10[t.signal], 2),
+                "discovery": (t.a, t.b, t.signal) in found,
+                **t.detail,
+            }
+            for t in sorted(ts, key=lambda t: SIGNALS.index(t.signal))
+        }
+        links.append(
+            OperationLink(
+                a,
+                b,
+                weight=round(sum(neg_log10.values()), 2),
+                p_value=float(f"{min(1.0, math.exp(best) * len(SIGNALS)):.3g}"),
+                evidence=evidence,
+            )
+        )
     return links
 
 
@@ -398,12 +506,19 @@ def _components(rid: str, nets: dict[str, _Net], links: list[OperationLink]) -> 
             ties.update(sig for sig, ev in link.evidence.items() if ev.get("discovery"))
         starts = [nets[n].first_at for n in ids if nets[n].first_at is not None]
         ends = [nets[n].last_at for n in ids if nets[n].last_at is not None]
-        ops.append(Operation(
-            run_id=rid, operation_id="", network_ids=ids, n_members=size,
-            score=round(sum(nets[n].score * nets[n].size for n in ids) / size, 4) if size else 0.0,
-            signals={"detectors": dict(detectors.most_common()), "ties": dict(ties.most_common())},
-            first_at=min(starts, default=None), last_at=max(ends, default=None),
-            links=sorted(links_of[root], key=lambda x: (-x.weight, x.network_a, x.network_b))))
+        ops.append(
+            Operation(
+                run_id=rid,
+                operation_id="",
+                network_ids=ids,
+                n_members=size,
+                score=round(sum(nets[n].score * nets[n].size for n in ids) / size, 4) if size else 0.0,
+                signals={"detectors": dict(detectors.most_common()), "ties": dict(ties.most_common())},
+                first_at=min(starts, default=None),
+                last_at=max(ends, default=None),
+                links=sorted(links_of[root], key=lambda x: (-x.weight, x.network_a, x.network_b)),
+            )
+        )
     ops.sort(key=lambda o: (-o.n_members, o.network_ids[0]))
     for i, op in enumerate(ops, 1):
         op.operation_id = f"O{i:04d}"
@@ -418,26 +533,50 @@ def _store(ws: Workspace, rid: str, ops: list[Operation], params: dict[str, Any]
         for table in ("operations", "operation_networks", "operation_links"):
             e.sql(f"DELETE FROM {table} WHERE run_id = ?", [rid])
         if ops:
-            e.insert_arrow("operations", pa.table({
-                "run_id": [rid] * len(ops), "operation_id": [o.operation_id for o in ops],
-                "n_networks": pa.array([o.n_networks for o in ops], pa.int64()),
-                "n_members": pa.array([o.n_members for o in ops], pa.int64()),
-                "score": pa.array([o.score for o in ops], pa.float64()),
-                "signals_json": [json.dumps(o.signals) for o in ops],
-                "first_at": pa.array([o.first_at for o in ops], pa.timestamp("us")),
-                "last_at": pa.array([o.last_at for o in ops], pa.timestamp("us"))}))
+            e.insert_arrow(
+                "operations",
+                pa.table(
+                    {
+                        "run_id": [rid] * len(ops),
+                        "operation_id": [o.operation_id for o in ops],
+                        "n_networks": pa.array([o.n_networks for o in ops], pa.int64()),
+                        "n_members": pa.array([o.n_members for o in ops], pa.int64()),
+                        "score": pa.array([o.score for o in ops], pa.float64()),
+                        "signals_json": [json.dumps(o.signals) for o in ops],
+                        "first_at": pa.array([o.first_at for o in ops], pa.timestamp("us")),
+                        "last_at": pa.array([o.last_at for o in ops], pa.timestamp("us")),
+                    }
+                ),
+            )
             pairs = [(o.operation_id, n) for o in ops for n in o.network_ids]
-            e.insert_arrow("operation_networks", pa.table({
-                "run_id": [rid] * len(pairs), "operation_id": [p[0] for p in pairs],
-                "network_id": [p[1] for p in pairs]}))
+            e.insert_arrow(
+                "operation_networks",
+                pa.table(
+                    {
+                        "run_id": [rid] * len(pairs),
+                        "operation_id": [p[0] for p in pairs],
+                        "network_id": [p[1] for p in pairs],
+                    }
+                ),
+            )
         if links:
-            e.insert_arrow("operation_links", pa.table({
-                "run_id": [rid] * len(links), "network_a": [x.network_a for x in links],
-                "network_b": [x.network_b for x in links], "weight": pa.array([x.weight for x in links], pa.float64()),
-                "p_value": pa.array([x.p_value for x in links], pa.float64()),
-                "evidence_json": [json.dumps(x.evidence, default=str) for x in links]}))
-        e.sql("UPDATE detection_runs SET params_json = json_merge_patch(coalesce(params_json, '{}'), ?) "
-              "WHERE run_id = ?", [json.dumps({"operations": params}), rid])
+            e.insert_arrow(
+                "operation_links",
+                pa.table(
+                    {
+                        "run_id": [rid] * len(links),
+                        "network_a": [x.network_a for x in links],
+                        "network_b": [x.network_b for x in links],
+                        "weight": pa.array([x.weight for x in links], pa.float64()),
+                        "p_value": pa.array([x.p_value for x in links], pa.float64()),
+                        "evidence_json": [json.dumps(x.evidence, default=str) for x in links],
+                    }
+                ),
+            )
+        e.sql(
+            "UPDATE detection_runs SET params_json = json_merge_patch(coalesce(params_json, '{}'), ?) WHERE run_id = ?",
+            [json.dumps({"operations": params}), rid],
+        )
 
 
 def load_operations(ws: Workspace, run_id: str | None = None, compute_missing: bool = True) -> list[Operation]:
@@ -445,24 +584,43 @@ def load_operations(ws: Workspace, run_id: str | None = None, compute_missing: b
     operations existed has none stored; with ``compute_missing`` they are computed (not stored) with the defaults."""
     rid = resolve_run(ws, run_id)
     e = ws.engine
-    rows = e.sql("""SELECT operation_id, n_members, score, signals_json, first_at, last_at FROM operations
-                    WHERE run_id = ? ORDER BY operation_id""", [rid]).rows()
+    rows = e.sql(
+        """SELECT operation_id, n_members, score, signals_json, first_at, last_at FROM operations
+                    WHERE run_id = ? ORDER BY operation_id""",
+        [rid],
+    ).rows()
     if not rows:
         has_flagged = e.sql("SELECT count(*) FROM networks WHERE run_id = ? AND flagged", [rid]).scalar()
         return build_operations(ws, rid, store=False) if compute_missing and has_flagged else []
     nets: dict[str, list[str]] = defaultdict(list)
     op_of: dict[str, str] = {}
-    for oid, nid in e.sql("SELECT operation_id, network_id FROM operation_networks WHERE run_id = ? "
-                          "ORDER BY operation_id, network_id", [rid]).rows():
+    for oid, nid in e.sql(
+        "SELECT operation_id, network_id FROM operation_networks WHERE run_id = ? ORDER BY operation_id, network_id",
+        [rid],
+    ).rows():
         nets[oid].append(nid)
         op_of[nid] = oid
     links: dict[str, list[OperationLink]] = defaultdict(list)
-    for a, b, w, p, ev in e.sql("SELECT network_a, network_b, weight, p_value, evidence_json FROM operation_links "
-                                "WHERE run_id = ? ORDER BY weight DESC, network_a, network_b", [rid]).rows():
+    for a, b, w, p, ev in e.sql(
+        "SELECT network_a, network_b, weight, p_value, evidence_json FROM operation_links "
+        "WHERE run_id = ? ORDER BY weight DESC, network_a, network_b",
+        [rid],
+    ).rows():
         links[op_of.get(a, "")].append(OperationLink(a, b, w, p, json.loads(ev or "{}")))
-    return [Operation(run_id=rid, operation_id=oid, network_ids=nets[oid], n_members=int(n), score=float(s),
-                      signals=json.loads(sig or "{}"), first_at=fa, last_at=la, links=links[oid])
-            for oid, n, s, sig, fa, la in rows]
+    return [
+        Operation(
+            run_id=rid,
+            operation_id=oid,
+            network_ids=nets[oid],
+            n_members=int(n),
+            score=float(s),
+            signals=json.loads(sig or "{}"),
+            first_at=fa,
+            last_at=la,
+            links=links[oid],
+        )
+        for oid, n, s, sig, fa, la in rows
+    ]
 
 
 def operation_members(ws: Workspace, operations: list[Operation]) -> dict[str, str]:

@@ -25,16 +25,21 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flockwatch.core.urls import host_suffixes
 from flockwatch.policy.determinations import latest, offboarding, require_ready, today
 from flockwatch.policy.facts import parse_date
-from flockwatch.core.urls import host_suffixes
 from flockwatch.policy.normalise import name_key, parse_advertiser
 from flockwatch.policy.registry import Fact, Outlet, Registry
 from flockwatch.policy.rules import Policy, evaluate, get_policy
 
 _ELIGIBLE = {"refuse": False, "allow": True, "review": None}
-_NOT_LINKED = ({"code": "NOT_LINKED_TO_REGISTERED_OUTLET", "fact_ids": [],
-                "text": "no registered outlet has this handle, domain or name"},)
+_NOT_LINKED = (
+    {
+        "code": "NOT_LINKED_TO_REGISTERED_OUTLET",
+        "fact_ids": [],
+        "text": "no registered outlet has this handle, domain or name",
+    },
+)
 # most restrictive first when one input links to several outlets
 _RANK = {False: 0, None: 1, True: 2}
 
@@ -63,11 +68,23 @@ class AdCheck:
     def to_dict(self) -> dict[str, Any]:
         # shallow on purpose (dataclasses.asdict deep-copies and was 8x slower than the lookup itself); the
         # nested lists are shared with the index's answer cache, so treat them as read-only
-        return {"input": self.input, "policy": self.policy, "date": self.date, "eligible": self.eligible,
-                "outcome": self.outcome, "outlet": self.outlet, "matched": self.matched, "reasons": self.reasons,
-                "sources": self.sources, "determination_id": self.determination_id, "provisional": self.provisional,
-                "offboarding": self.offboarding, "organic_use": self.organic_use, "also_linked": self.also_linked,
-                "registry": self.registry}
+        return {
+            "input": self.input,
+            "policy": self.policy,
+            "date": self.date,
+            "eligible": self.eligible,
+            "outcome": self.outcome,
+            "outlet": self.outlet,
+            "matched": self.matched,
+            "reasons": self.reasons,
+            "sources": self.sources,
+            "determination_id": self.determination_id,
+            "provisional": self.provisional,
+            "offboarding": self.offboarding,
+            "organic_use": self.organic_use,
+            "also_linked": self.also_linked,
+            "registry": self.registry,
+        }
 
 
 class AdIndex:
@@ -90,8 +107,10 @@ class AdIndex:
                     self.hosts[a.value].append(a.outlet_id)
             elif a.value:  # accounts, and people with an account
                 entry = (a.outlet_id, a.role)
-                for lst in (self.handles.setdefault((a.platform, a.value), []),
-                            self.handles_any.setdefault(a.value, [])):
+                for lst in (
+                    self.handles.setdefault((a.platform, a.value), []),
+                    self.handles_any.setdefault(a.value, []),
+                ):
                     if entry not in lst:
                         lst.append(entry)
                 self.handle_platforms.setdefault(a.value, set()).add(a.platform)
@@ -153,12 +172,25 @@ class AdIndex:
             return cached
         pol = self.policy
         o = self.outlets[outlet_id]
-        out: dict[str, Any] = {"outlet": {"id": o.outlet_id, "name": o.name, "country": o.country_code},
-                               "determination_id": None, "provisional": False, "offboarding": None}
+        out: dict[str, Any] = {
+            "outlet": {"id": o.outlet_id, "name": o.name, "country": o.country_code},
+            "determination_id": None,
+            "provisional": False,
+            "offboarding": None,
+        }
         if on < pol.effective_from:
-            out.update(eligible=True, outcome="policy_not_in_force", sources=[], reasons=[{
-                "code": "POLICY_NOT_IN_FORCE", "text": f"{pol.key} takes effect on {pol.effective_from}",
-                "fact_ids": []}])
+            out.update(
+                eligible=True,
+                outcome="policy_not_in_force",
+                sources=[],
+                reasons=[
+                    {
+                        "code": "POLICY_NOT_IN_FORCE",
+                        "text": f"{pol.key} takes effect on {pol.effective_from}",
+                        "fact_ids": [],
+                    }
+                ],
+            )
             self._answers[key] = out
             return out
         det = latest(self.reg, outlet_id, pol, on)
@@ -169,25 +201,40 @@ class AdIndex:
             dec = evaluate(pol, o, self.reg.facts(o))
             outcome, effects, reasons = dec.outcome, dec.effects, [r.to_dict() for r in dec.reasons]
             out["provisional"] = True
-            reasons = reasons + [{"code": "PROVISIONAL_NO_DETERMINATION", "fact_ids": [],
-                                  "text": "no determination in force on this date; evaluated on current facts"}]
+            reasons = reasons + [
+                {
+                    "code": "PROVISIONAL_NO_DETERMINATION",
+                    "fact_ids": [],
+                    "text": "no determination in force on this date; evaluated on current facts",
+                }
+            ]
         eligible = _ELIGIBLE[effects.get("ads", "allow")]
         regions = effects.get("ads_regions")
         if regions and eligible is False and region and region.upper() not in regions:
             eligible = True
-            reasons = reasons + [{"code": "ADS_RESTRICTION_OTHER_REGIONS", "fact_ids": [],
-                                  "text": f"ads are restricted only in {', '.join(regions)}"}]
+            reasons = reasons + [
+                {
+                    "code": "ADS_RESTRICTION_OTHER_REGIONS",
+                    "fact_ids": [],
+                    "text": f"ads are restricted only in {', '.join(regions)}",
+                }
+            ]
         if regions:
             out["ads_regions"] = regions
         if eligible is False and det is not None:
             ob = offboarding(self.reg, outlet_id, pol.id)
             if ob:
-                out["offboarding"] = {"notice_on": ob["notice_on"], "ends_on": ob["ends_on"],
-                                      "window_days": ob["window_days"],
-                                      "in_window": ob["notice_on"] <= on < ob["ends_on"], "notice": ob["notice_text"]}
+                out["offboarding"] = {
+                    "notice_on": ob["notice_on"],
+                    "ends_on": ob["ends_on"],
+                    "window_days": ob["window_days"],
+                    "in_window": ob["notice_on"] <= on < ob["ends_on"],
+                    "notice": ob["notice_text"],
+                }
         ids = sorted({i for r in reasons for i in r.get("fact_ids", [])})
-        out.update(eligible=eligible, outcome=outcome, reasons=reasons,
-                   sources=[self._citation(i, outlet_id) for i in ids])
+        out.update(
+            eligible=eligible, outcome=outcome, reasons=reasons, sources=[self._citation(i, outlet_id) for i in ids]
+        )
         self._answers[key] = out
         return out
 
@@ -200,8 +247,10 @@ class AdIndex:
             outlet_id, role = linked[0]
             best, others = self._answer(outlet_id, on, region), []
         else:
-            answers = sorted(((_RANK[a["eligible"]], oid, r, a) for oid, r in linked
-                              for a in [self._answer(oid, on, region)]), key=lambda t: (t[0], t[1]))
+            answers = sorted(
+                ((_RANK[a["eligible"]], oid, r, a) for oid, r in linked for a in [self._answer(oid, on, region)]),
+                key=lambda t: (t[0], t[1]),
+            )
             _, outlet_id, role, best = answers[0]
             seen, others = {outlet_id}, []
             for _, oid, _, a in answers[1:]:
@@ -218,17 +267,42 @@ class AdIndex:
         best, m, others, _ = self._best(text, on, region)
         organic = self.policy.spec.get("organic_use", "unaffected")
         if best is None:
-            return AdCheck(text, self.policy.key, on, True, "not_linked", None, None, list(_NOT_LINKED), [],
-                           organic_use=organic, registry=self.registry)
-        return AdCheck(text, self.policy.key, on, best["eligible"], best["outcome"], best["outlet"], m,
-                       best["reasons"], best["sources"], best["determination_id"], best["provisional"],
-                       best["offboarding"], organic, others, self.registry)
+            return AdCheck(
+                text,
+                self.policy.key,
+                on,
+                True,
+                "not_linked",
+                None,
+                None,
+                list(_NOT_LINKED),
+                [],
+                organic_use=organic,
+                registry=self.registry,
+            )
+        return AdCheck(
+            text,
+            self.policy.key,
+            on,
+            best["eligible"],
+            best["outcome"],
+            best["outlet"],
+            m,
+            best["reasons"],
+            best["sources"],
+            best["determination_id"],
+            best["provisional"],
+            best["offboarding"],
+            organic,
+            others,
+            self.registry,
+        )
 
     def check_json(self, text: str, on_date: str | None = None, region: str | None = None) -> str:
         """:meth:`check` as one JSON line. The outlet's part of the answer is serialised once per process:
         encoding the reasons and sources cost more than the lookup itself (the CLI's batch mode prints these)."""
         on = on_date or today()
-        best, m, others, key = self._best(text, on, region)
+        _best, m, others, key = self._best(text, on, region)
         tail = self._json_tails.get(key if key else ("not_linked", on))
         if tail is None:
             d = self.check(text, on, region).to_dict()
@@ -236,8 +310,10 @@ class AdIndex:
                 del d[k]
             tail = json.dumps(d, ensure_ascii=False, default=str)[1:]
             self._json_tails[key if key else ("not_linked", on)] = tail
-        return (f'{{"input": {json.dumps(text, ensure_ascii=False)}, "matched": {json.dumps(m)}, '
-                f'"also_linked": {json.dumps(others, ensure_ascii=False)}, {tail}')
+        return (
+            f'{{"input": {json.dumps(text, ensure_ascii=False)}, "matched": {json.dumps(m)}, '
+            f'"also_linked": {json.dumps(others, ensure_ascii=False)}, {tail}'
+        )
 
 
 def ad_index(reg: Registry, policy: str | Policy) -> AdIndex:
@@ -251,8 +327,13 @@ def ad_index(reg: Registry, policy: str | Policy) -> AdIndex:
     return idx
 
 
-def check_ad_eligibility(reg: Registry, advertisers: str | Iterable[str], policy: str | Policy = "twitter-2019-08-ads",
-                         on_date: str | date | None = None, region: str | None = None) -> list[AdCheck]:
+def check_ad_eligibility(
+    reg: Registry,
+    advertisers: str | Iterable[str],
+    policy: str | Policy = "twitter-2019-08-ads",
+    on_date: str | date | None = None,
+    region: str | None = None,
+) -> list[AdCheck]:
     """One :class:`AdCheck` per advertiser (a single string gives a one-element list)."""
     idx = ad_index(reg, policy)
     on = parse_date(on_date, "date", allow_future=True) if on_date is not None else None

@@ -20,7 +20,12 @@ from typing import Any
 from flockwatch.errors import ValidationError
 from flockwatch.policy import store
 from flockwatch.policy.determinations import (
-    Determination, _store, determination, latest, record_human_determination, today,
+    Determination,
+    _store,
+    determination,
+    latest,
+    record_human_determination,
+    today,
 )
 from flockwatch.policy.facts import parse_date, validate_fact
 from flockwatch.policy.registry import Registry
@@ -47,9 +52,20 @@ class Appeal:
 
 
 def _row(r: sqlite3.Row) -> Appeal:
-    return Appeal(r["appeal_id"], r["determination_id"], r["outlet_id"], r["filed_on"], r["filed_by"], r["grounds"],
-                  json.loads(r["evidence_fact_ids_json"]), r["status"], r["reviewer"], r["review_note"],
-                  r["reviewed_at"], r["new_determination_id"])
+    return Appeal(
+        r["appeal_id"],
+        r["determination_id"],
+        r["outlet_id"],
+        r["filed_on"],
+        r["filed_by"],
+        r["grounds"],
+        json.loads(r["evidence_fact_ids_json"]),
+        r["status"],
+        r["reviewer"],
+        r["review_note"],
+        r["reviewed_at"],
+        r["new_determination_id"],
+    )
 
 
 def appeal(reg: Registry, appeal_id: int) -> Appeal:
@@ -70,8 +86,14 @@ def appeals(reg: Registry, outlet: int | str | None = None, status: str | None =
     return [_row(r) for r in reg.conn.execute(sql + " ORDER BY appeal_id", args)]
 
 
-def file_appeal(reg: Registry, determination_id: int, grounds: str, evidence: list[dict[str, Any]] = (),
-                filed_by: str = "outlet", filed_on: str | date | None = None) -> Appeal:
+def file_appeal(
+    reg: Registry,
+    determination_id: int,
+    grounds: str,
+    evidence: list[dict[str, Any]] = (),
+    filed_by: str = "outlet",
+    filed_on: str | date | None = None,
+) -> Appeal:
     """Record an appeal against a determination, with its evidence (validated; all or nothing)."""
     det = determination(reg, determination_id)
     if not grounds or not grounds.strip():
@@ -80,8 +102,9 @@ def file_appeal(reg: Registry, determination_id: int, grounds: str, evidence: li
     checked = []
     for i, raw in enumerate(evidence):
         sup = raw.get("supersedes") if isinstance(raw, dict) else None
-        fact = validate_fact({k: v for k, v in raw.items() if k != "supersedes"} if isinstance(raw, dict) else raw,
-                             f"evidence[{i}]")
+        fact = validate_fact(
+            {k: v for k, v in raw.items() if k != "supersedes"} if isinstance(raw, dict) else raw, f"evidence[{i}]"
+        )
         if sup is not None:
             old = reg.fact(int(sup))
             if old.outlet_id != det.outlet_id:
@@ -91,20 +114,32 @@ def file_appeal(reg: Registry, determination_id: int, grounds: str, evidence: li
         cur = reg.conn.execute(
             "INSERT INTO policy_appeals (determination_id, outlet_id, filed_on, filed_by, grounds, "
             "evidence_fact_ids_json) VALUES (?, ?, ?, ?, ?, '[]')",
-            (det.determination_id, det.outlet_id, on, filed_by, grounds.strip()))
+            (det.determination_id, det.outlet_id, on, filed_by, grounds.strip()),
+        )
         appeal_id = int(cur.lastrowid)
         ids = []
         for fact, sup in checked:
-            ids.append(reg.add_fact(det.outlet_id, fact, appeal_id=appeal_id,
-                                    contests_fact_id=int(sup) if sup is not None else None))
-        reg.conn.execute("UPDATE policy_appeals SET evidence_fact_ids_json = ? WHERE appeal_id = ?",
-                         (json.dumps(ids), appeal_id))
+            ids.append(
+                reg.add_fact(
+                    det.outlet_id, fact, appeal_id=appeal_id, contests_fact_id=int(sup) if sup is not None else None
+                )
+            )
+        reg.conn.execute(
+            "UPDATE policy_appeals SET evidence_fact_ids_json = ? WHERE appeal_id = ?", (json.dumps(ids), appeal_id)
+        )
     reg._changed()
     return appeal(reg, appeal_id)
 
 
-def review_appeal(reg: Registry, appeal_id: int, decision: str, reviewer: str, note: str,
-                  outcome: str | None = None, as_of: str | date | None = None) -> tuple[Appeal, Determination | None]:
+def review_appeal(
+    reg: Registry,
+    appeal_id: int,
+    decision: str,
+    reviewer: str,
+    note: str,
+    outcome: str | None = None,
+    as_of: str | date | None = None,
+) -> tuple[Appeal, Determination | None]:
     """Uphold or reject an appeal; an upheld one yields a new determination (returned)."""
     ap = appeal(reg, appeal_id)
     if ap.status != "filed":
@@ -117,29 +152,56 @@ def review_appeal(reg: Registry, appeal_id: int, decision: str, reviewer: str, n
     pol = get_policy(old.policy_id)  # an upheld appeal is decided under the policy's current version
     new_det = None
     with reg.transaction():
-        reg.conn.execute("UPDATE policy_appeals SET status = ?, reviewer = ?, review_note = ?, reviewed_at = ? "
-                         "WHERE appeal_id = ?", (decision, reviewer, note, store.utc_now(), appeal_id))
+        reg.conn.execute(
+            "UPDATE policy_appeals SET status = ?, reviewer = ?, review_note = ?, reviewed_at = ? WHERE appeal_id = ?",
+            (decision, reviewer, note, store.utc_now(), appeal_id),
+        )
         if decision == "upheld":
             # contested facts give way to the evidence that contested them
             reg.conn.execute(
                 "UPDATE media_facts AS old SET superseded_by = ev.fact_id FROM media_facts AS ev "
                 "WHERE ev.appeal_id = ? AND ev.contests_fact_id = old.fact_id AND old.superseded_by IS NULL",
-                (appeal_id,))
+                (appeal_id,),
+            )
             reg._changed()
             on = as_of if as_of is not None else max(today(), pol.effective_from)
             if outcome is not None:
-                new_det = record_human_determination(reg, ap.outlet_id, pol, outcome, reviewer=reviewer, note=note,
-                                                     as_of=on, appeal_id=appeal_id, code="APPEAL_UPHELD")
+                new_det = record_human_determination(
+                    reg,
+                    ap.outlet_id,
+                    pol,
+                    outcome,
+                    reviewer=reviewer,
+                    note=note,
+                    as_of=on,
+                    appeal_id=appeal_id,
+                    code="APPEAL_UPHELD",
+                )
             else:
                 o = reg.outlet(ap.outlet_id)
                 d = evaluate(pol, o, reg.facts(o))
-                reasons = (Reason("APPEAL_UPHELD", f"appeal {appeal_id} upheld by {reviewer}: {note}",
-                                  tuple(ap.evidence_fact_ids)), *d.reasons)
-                d = Decision(d.policy_id, d.policy_version, d.outcome, d.effects, reasons, d.facts_used,
-                             d.facts_ignored)
-                new_det = _store(reg, o, pol, d, parse_date(on, "as-of date", allow_future=True),
-                                 f"reviewer:{reviewer}", latest(reg, o.outlet_id, pol), appeal_id)
-            reg.conn.execute("UPDATE policy_appeals SET new_determination_id = ? WHERE appeal_id = ?",
-                             (new_det.determination_id, appeal_id))
+                reasons = (
+                    Reason(
+                        "APPEAL_UPHELD", f"appeal {appeal_id} upheld by {reviewer}: {note}", tuple(ap.evidence_fact_ids)
+                    ),
+                    *d.reasons,
+                )
+                d = Decision(
+                    d.policy_id, d.policy_version, d.outcome, d.effects, reasons, d.facts_used, d.facts_ignored
+                )
+                new_det = _store(
+                    reg,
+                    o,
+                    pol,
+                    d,
+                    parse_date(on, "as-of date", allow_future=True),
+                    f"reviewer:{reviewer}",
+                    latest(reg, o.outlet_id, pol),
+                    appeal_id,
+                )
+            reg.conn.execute(
+                "UPDATE policy_appeals SET new_determination_id = ? WHERE appeal_id = ?",
+                (new_det.determination_id, appeal_id),
+            )
     reg._changed()
     return appeal(reg, appeal_id), new_det

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flockwatch.errors import ValidationError
@@ -55,11 +55,17 @@ FACT_KINDS: dict[str, dict[str, tuple[str, bool, tuple[str, ...] | None]]] = {
         "mechanisms": (LIST, False, None),
         "evidence": (TEXT, False, None),
     },
-    "safeguards": {
-        name: (BOOL, False, None)
-        for name in ("charter_or_statute", "legal_editorial_independence", "independent_board",
-                     "public_service_remit", "editorial_guidelines", "complaints_process")
-    },
+    "safeguards": dict.fromkeys(
+        (
+            "charter_or_statute",
+            "legal_editorial_independence",
+            "independent_board",
+            "public_service_remit",
+            "editorial_guidelines",
+            "complaints_process",
+        ),
+        (BOOL, False, None),
+    ),
     "classification": {
         "scheme": (TEXT, True, None),
         "category": (TEXT, True, None),
@@ -98,7 +104,7 @@ def parse_date(text: Any, what: str = "date", allow_future: bool = False) -> str
         d = date.fromisoformat(text.strip())
     except ValueError:
         raise ValidationError(f"bad {what} {text!r}: not a calendar date") from None
-    if not allow_future and d > datetime.now(timezone.utc).date():
+    if not allow_future and d > datetime.now(UTC).date():
         raise ValidationError(f"bad {what} {text!r}: in the future")
     if d.year < 1900:
         raise ValidationError(f"bad {what} {text!r}: before 1900")
@@ -152,5 +158,12 @@ def validate_fact(raw: dict[str, Any], where: str = "fact") -> FactInput:
     url = raw.get("source_url")
     if url is not None and not isinstance(url, str):
         raise ValidationError(f"{where} ({kind}): source_url must be text")
-    return FactInput(kind=kind, value=clean, source=source.strip(), source_date=source_date,
-                     confidence=float(confidence), source_url=url, note=raw.get("note"))
+    return FactInput(
+        kind=kind,
+        value=clean,
+        source=source.strip(),
+        source_date=source_date,
+        confidence=float(confidence),
+        source_url=url,
+        note=raw.get("note"),
+    )

@@ -43,8 +43,9 @@ class LabelRow:
         return asdict(self)
 
 
-def export_labels(reg: Registry, policy: str | Policy = "twitter-2020-08-labels",
-                  on_date: str | None = None) -> list[LabelRow]:
+def export_labels(
+    reg: Registry, policy: str | Policy = "twitter-2020-08-labels", on_date: str | None = None
+) -> list[LabelRow]:
     """Labels in force on a date (default today), one row per labelled account."""
     pol = get_policy(policy)
     spec = pol.labels
@@ -62,9 +63,23 @@ def export_labels(reg: Registry, policy: str | Policy = "twitter-2020-08-labels"
         for a in reg.assets(outlet.outlet_id):
             if not a.platform or a.platform not in platforms or a.role not in roles or not a.value:
                 continue
-            rows.append(LabelRow(a.platform, a.display, a.role, a.person_name, outlet.name, outlet.outlet_id,
-                                 outlet.country_code, label, bool(det.effects.get("amplify", True)), pol.id,
-                                 det.policy_version, det.determination_id, det.effective_on))
+            rows.append(
+                LabelRow(
+                    a.platform,
+                    a.display,
+                    a.role,
+                    a.person_name,
+                    outlet.name,
+                    outlet.outlet_id,
+                    outlet.country_code,
+                    label,
+                    bool(det.effects.get("amplify", True)),
+                    pol.id,
+                    det.policy_version,
+                    det.determination_id,
+                    det.effective_on,
+                )
+            )
     return sorted(rows, key=lambda r: (r.country, r.outlet, r.platform, r.account.lower()))
 
 

@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from flockwatch.errors import InputFileError, ValidationError
-from flockwatch.policy.countries import country_code
 from flockwatch.policy import store
+from flockwatch.policy.countries import country_code
 from flockwatch.policy.facts import parse_date, validate_fact
 from flockwatch.policy.normalise import SOCIAL_HOSTS, host_key, name_key, social_account
 from flockwatch.policy.registry import Registry
@@ -63,8 +63,15 @@ TYPOLOGY: dict[str, tuple[str, bool | None, bool, bool]] = {
     "ISM": ("independent state-managed", False, True, False),
     "IP": ("independent public", False, False, False),
 }
-SOCIAL_COLUMNS = {"Twitter Link": "twitter", "Facebook Link": "facebook", "Instagram Link": "instagram",
-                  "Youtube Link": "youtube", "Telegram Link": "telegram", "VK Link": "vk", "Tiktok Link": "tiktok"}
+SOCIAL_COLUMNS = {
+    "Twitter Link": "twitter",
+    "Facebook Link": "facebook",
+    "Instagram Link": "instagram",
+    "Youtube Link": "youtube",
+    "Telegram Link": "telegram",
+    "VK Link": "vk",
+    "Tiktok Link": "tiktok",
+}
 REQUIRED_COLUMNS = {"Country", "Media company", "Main assets", "URL", "Typology"}
 
 
@@ -109,18 +116,34 @@ def classification_fact(code: str, snapshot_date: str = MATRIX_DATE) -> dict[str
     if base not in TYPOLOGY:
         raise ValidationError(f"unknown State Media Monitor typology {code!r}; known: {', '.join(TYPOLOGY)}")
     label, funding, governance, editorial = TYPOLOGY[base]
-    value: dict[str, Any] = {"scheme": SCHEME, "category": code, "year": int(snapshot_date[:4]),
-                             "state_controlled": editorial, "governance_control": governance,
-                             "editorial_control": editorial}
+    value: dict[str, Any] = {
+        "scheme": SCHEME,
+        "category": code,
+        "year": int(snapshot_date[:4]),
+        "state_controlled": editorial,
+        "governance_control": governance,
+        "editorial_control": editorial,
+    }
     if funding is not None:
         value["direct_state_funding"] = funding
-    return {"kind": "classification", "value": value, "source": MATRIX_SOURCE, "date": snapshot_date,
-            "confidence": UNSURE_CONFIDENCE if unsure else MATRIX_CONFIDENCE,
-            "note": f"MJRC typology {code}: {label}" + (" (marked unsure in the Matrix)" if unsure else "")}
+    return {
+        "kind": "classification",
+        "value": value,
+        "source": MATRIX_SOURCE,
+        "date": snapshot_date,
+        "confidence": UNSURE_CONFIDENCE if unsure else MATRIX_CONFIDENCE,
+        "note": f"MJRC typology {code}: {label}" + (" (marked unsure in the Matrix)" if unsure else ""),
+    }
 
 
-def import_registry(reg: Registry, matrix_csv: str | Path | None = None, curated: dict[str, Any] | None = None,
-                    *, with_curated: bool = True, snapshot_date: str = MATRIX_DATE) -> ImportSummary:
+def import_registry(
+    reg: Registry,
+    matrix_csv: str | Path | None = None,
+    curated: dict[str, Any] | None = None,
+    *,
+    with_curated: bool = True,
+    snapshot_date: str = MATRIX_DATE,
+) -> ImportSummary:
     """Import the curated facts and a Matrix snapshot (the shipped ones by default) in one transaction.
 
     Importing the same file content twice changes nothing (status ``already imported``); the check runs inside the
@@ -141,26 +164,40 @@ def import_registry(reg: Registry, matrix_csv: str | Path | None = None, curated
     else:
         doc, cur_version = {"outlets": []}, None
     shipped = matrix_csv is None and curated is None
-    provenance = {"matrix": {"source": MATRIX_SOURCE, "file": path.name, "sha256": digest[:16],
-                             "snapshot_date": snapshot},
-                  "curated_facts": cur_version, "flockwatch": _flockwatch_version()}
+    provenance = {
+        "matrix": {"source": MATRIX_SOURCE, "file": path.name, "sha256": digest[:16], "snapshot_date": snapshot},
+        "curated_facts": cur_version,
+        "flockwatch": _flockwatch_version(),
+    }
     with reg.transaction():
         if reg.conn.execute("SELECT 1 FROM media_imports WHERE content_sha256 = ?", (digest,)).fetchone():
             summary.status = "already imported"
             return summary
         latest = reg.conn.execute("SELECT max(snapshot_date) FROM media_imports").fetchone()[0]
         if latest and snapshot <= latest:
-            raise ValidationError(f"snapshot date {snapshot} is not after the last imported snapshot ({latest}); "
-                                  "give the new snapshot's date with --snapshot-date")
+            raise ValidationError(
+                f"snapshot date {snapshot} is not after the last imported snapshot ({latest}); "
+                "give the new snapshot's date with --snapshot-date"
+            )
         before = reg.counts()
-        curated_loaded = reg.conn.execute("SELECT 1 FROM media_outlets WHERE origin = ? LIMIT 1",
-                                          (CURATED_ORIGIN,)).fetchone() is not None
+        curated_loaded = (
+            reg.conn.execute("SELECT 1 FROM media_outlets WHERE origin = ? LIMIT 1", (CURATED_ORIGIN,)).fetchone()
+            is not None
+        )
         claims = _curated_claims(reg, doc, load=not curated_loaded) if doc.get("outlets") else []
         _load_matrix(reg, rows, claims, f"{MATRIX_ORIGIN}:{path.name}", snapshot, summary)
-        reg.conn.execute("INSERT INTO media_imports (content_sha256, file_name, snapshot_date, imported_at, origin, "
-                         "provenance_json) VALUES (?, ?, ?, ?, ?, ?)",
-                         (digest, path.name, snapshot, store.utc_now(), "shipped" if shipped else "file",
-                          json.dumps(provenance, sort_keys=True)))
+        reg.conn.execute(
+            "INSERT INTO media_imports (content_sha256, file_name, snapshot_date, imported_at, origin, "
+            "provenance_json) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                digest,
+                path.name,
+                snapshot,
+                store.utc_now(),
+                "shipped" if shipped else "file",
+                json.dumps(provenance, sort_keys=True),
+            ),
+        )
         after = reg.counts()
     reg._changed()
     summary.outlets = after["outlets"] - before["outlets"]
@@ -179,8 +216,14 @@ def _flockwatch_version() -> str:
 #: decided_by of the determinations made when the shipped registry is set up
 SHIPPED_DECIDER = "shipped-registry"
 # copied in this order (foreign keys point backwards); every other policy table starts empty
-_COPIED_TABLES = ("media_outlets", "media_assets", "media_facts", "media_imports", "policy_determinations",
-                  "policy_offboarding")
+_COPIED_TABLES = (
+    "media_outlets",
+    "media_assets",
+    "media_facts",
+    "media_imports",
+    "policy_determinations",
+    "policy_offboarding",
+)
 
 
 @lru_cache(maxsize=1)
@@ -203,8 +246,9 @@ def _copy_template(conn: sqlite3.Connection) -> None:
     for table in _COPIED_TABLES:
         cur = src.execute(f"SELECT * FROM {table}")
         cols = [d[0] for d in cur.description]
-        conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                         [tuple(r) for r in cur])
+        conn.executemany(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", [tuple(r) for r in cur]
+        )
 
 
 def setup_status(reg: Registry) -> str | None:
@@ -226,16 +270,21 @@ def ensure_shipped_registry(reg: Registry) -> str:
         status = setup_status(reg)
         if status is not None:
             return status
-        pristine = (reg.conn.execute("SELECT 1 FROM media_outlets LIMIT 1").fetchone() is None
-                    and reg.conn.execute("SELECT 1 FROM media_imports LIMIT 1").fetchone() is None)
+        pristine = (
+            reg.conn.execute("SELECT 1 FROM media_outlets LIMIT 1").fetchone() is None
+            and reg.conn.execute("SELECT 1 FROM media_imports LIMIT 1").fetchone() is None
+        )
         provenance = "{}"
         if pristine:
             _copy_template(reg.conn)
-            provenance = reg.conn.execute("SELECT provenance_json FROM media_imports ORDER BY import_id DESC "
-                                          "LIMIT 1").fetchone()[0]
+            provenance = reg.conn.execute(
+                "SELECT provenance_json FROM media_imports ORDER BY import_id DESC LIMIT 1"
+            ).fetchone()[0]
         status = "shipped" if pristine else "existing"
-        reg.conn.execute("INSERT INTO media_registry_setup (setup_id, status, provenance_json, recorded_at) "
-                         "VALUES (1, ?, ?, ?)", (status, provenance, store.utc_now()))
+        reg.conn.execute(
+            "INSERT INTO media_registry_setup (setup_id, status, provenance_json, recorded_at) VALUES (1, ?, ?, ?)",
+            (status, provenance, store.utc_now()),
+        )
     reg._changed()
     return status
 
@@ -245,8 +294,11 @@ def decline_shipped_registry(reg: Registry) -> str:
     with reg.transaction():
         status = setup_status(reg)
         if status is None:
-            reg.conn.execute("INSERT INTO media_registry_setup (setup_id, status, provenance_json, recorded_at) "
-                             "VALUES (1, 'declined', '{}', ?)", (store.utc_now(),))
+            reg.conn.execute(
+                "INSERT INTO media_registry_setup (setup_id, status, provenance_json, recorded_at) "
+                "VALUES (1, 'declined', '{}', ?)",
+                (store.utc_now(),),
+            )
             status = "declined"
     return status
 
@@ -259,9 +311,11 @@ def shipped_registry() -> Registry:
     conn = store.connect(None)
     _template().backup(conn)
     reg = Registry(conn)
-    reg.conn.execute("INSERT OR IGNORE INTO media_registry_setup (setup_id, status, provenance_json, recorded_at) "
-                     "SELECT 1, 'shipped', provenance_json, ? FROM media_imports ORDER BY import_id DESC LIMIT 1",
-                     (store.utc_now(),))
+    reg.conn.execute(
+        "INSERT OR IGNORE INTO media_registry_setup (setup_id, status, provenance_json, recorded_at) "
+        "SELECT 1, 'shipped', provenance_json, ? FROM media_imports ORDER BY import_id DESC LIMIT 1",
+        (store.utc_now(),),
+    )
     reg.in_memory_copy = True
     return reg
 
@@ -303,11 +357,13 @@ def _curated_claims(reg: Registry, doc: dict[str, Any], load: bool) -> list[Clai
     return claims
 
 
-def _load_matrix(reg: Registry, rows: list[dict[str, str]], claims: list, origin: str, snapshot: str,
-                 summary: ImportSummary) -> None:
+def _load_matrix(
+    reg: Registry, rows: list[dict[str, str]], claims: list, origin: str, snapshot: str, summary: ImportSummary
+) -> None:
     company_outlets: dict[tuple[str, str], int] = {
         (r["country_code"], r["name_key"]): r["outlet_id"]
-        for r in reg.conn.execute("SELECT outlet_id, country_code, name_key FROM media_outlets")}
+        for r in reg.conn.execute("SELECT outlet_id, country_code, name_key FROM media_outlets")
+    }
     classified: set[tuple[int, str]] = set()
     reclassified: set[int] = set()
     for line, row in enumerate(rows, start=2):
@@ -328,9 +384,14 @@ def _load_matrix(reg: Registry, rows: list[dict[str, str]], claims: list, origin
             summary.skipped.append({"line": line, "company": company, "reason": f"unknown typology {typology!r}"})
             continue
         key = name_key(company)
-        outlet_id = next((oid for c, k, pat, oid in claims
-                          if c == code and k == key and (pat is None or pat.search(row.get("Main assets", "")))),
-                         None)
+        outlet_id = next(
+            (
+                oid
+                for c, k, pat, oid in claims
+                if c == code and k == key and (pat is None or pat.search(row.get("Main assets", "")))
+            ),
+            None,
+        )
         if outlet_id is None:
             outlet_id = company_outlets.get((code, key))
         if outlet_id is None:
@@ -348,7 +409,8 @@ def _load_matrix(reg: Registry, rows: list[dict[str, str]], claims: list, origin
                 reg.conn.execute(
                     "UPDATE media_facts SET superseded_by = ? WHERE outlet_id = ? AND kind = 'classification' "
                     "AND superseded_by IS NULL AND source_date < ? AND json_extract(value_json, '$.scheme') = ?",
-                    (fid, outlet_id, snapshot, SCHEME))
+                    (fid, outlet_id, snapshot, SCHEME),
+                )
         source = f"State Media Matrix (ASD), line {line}"
         url = row.get("URL", "")
         if url:
@@ -363,7 +425,8 @@ def _load_matrix(reg: Registry, rows: list[dict[str, str]], claims: list, origin
                 continue
             acct = social_account(link)
             if acct is None or acct[0] != platform:
-                summary.skipped.append({"line": line, "company": company,
-                                        "reason": f"{column} {link!r} names no valid {platform} account"})
+                summary.skipped.append(
+                    {"line": line, "company": company, "reason": f"{column} {link!r} names no valid {platform} account"}
+                )
                 continue
             reg.add_asset(outlet_id, "account", acct[1], platform=platform, source=source)

@@ -14,13 +14,33 @@ from flockwatch.core.urls import host
 
 _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _PLATFORM_PREFIX = re.compile(r"^([a-z]+):(?!//)@?(.+)$", re.I)
-_PLATFORMS = {"twitter", "x", "facebook", "instagram", "youtube", "telegram", "vk", "tiktok", "linkedin", "ok",
-              "rutube"}
+_PLATFORMS = {
+    "twitter",
+    "x",
+    "facebook",
+    "instagram",
+    "youtube",
+    "telegram",
+    "vk",
+    "tiktok",
+    "linkedin",
+    "ok",
+    "rutube",
+}
 # hosts of social platforms: a link to them names an account, never the outlet's own domain
 SOCIAL_HOSTS = {
-    "twitter.com": "twitter", "x.com": "twitter", "facebook.com": "facebook", "fb.com": "facebook",
-    "instagram.com": "instagram", "youtube.com": "youtube", "t.me": "telegram", "vk.com": "vk",
-    "tiktok.com": "tiktok", "linkedin.com": "linkedin", "ok.ru": "ok", "rutube.ru": "rutube",
+    "twitter.com": "twitter",
+    "x.com": "twitter",
+    "facebook.com": "facebook",
+    "fb.com": "facebook",
+    "instagram.com": "instagram",
+    "youtube.com": "youtube",
+    "t.me": "telegram",
+    "vk.com": "vk",
+    "tiktok.com": "tiktok",
+    "linkedin.com": "linkedin",
+    "ok.ru": "ok",
+    "rutube.ru": "rutube",
 }
 
 

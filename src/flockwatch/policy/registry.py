@@ -88,8 +88,13 @@ class Fact:
 
     def citation(self) -> dict[str, Any]:
         """What an answer shows as the source of this fact."""
-        d = {"fact_id": self.fact_id, "kind": self.kind, "source": self.source, "source_date": self.source_date,
-             "confidence": self.confidence}
+        d = {
+            "fact_id": self.fact_id,
+            "kind": self.kind,
+            "source": self.source,
+            "source_date": self.source_date,
+            "confidence": self.confidence,
+        }
         if self.source_url:
             d["source_url"] = self.source_url
         if self.inherited_from:
@@ -98,14 +103,33 @@ class Fact:
 
 
 def _fact(row: sqlite3.Row, inherited_from: str | None = None) -> Fact:
-    return Fact(row["fact_id"], row["outlet_id"], row["kind"], json.loads(row["value_json"]), row["source"],
-                row["source_url"], row["source_date"], row["confidence"], row["note"], row["recorded_at"],
-                row["superseded_by"], inherited_from)
+    return Fact(
+        row["fact_id"],
+        row["outlet_id"],
+        row["kind"],
+        json.loads(row["value_json"]),
+        row["source"],
+        row["source_url"],
+        row["source_date"],
+        row["confidence"],
+        row["note"],
+        row["recorded_at"],
+        row["superseded_by"],
+        inherited_from,
+    )
 
 
 def _outlet(row: sqlite3.Row) -> Outlet:
-    return Outlet(row["outlet_id"], row["name"], row["country_code"], row["kind"], row["parent_id"],
-                  json.loads(row["owner_chain_json"]), json.loads(row["aliases_json"]), row["origin"])
+    return Outlet(
+        row["outlet_id"],
+        row["name"],
+        row["country_code"],
+        row["kind"],
+        row["parent_id"],
+        json.loads(row["owner_chain_json"]),
+        json.loads(row["aliases_json"]),
+        row["origin"],
+    )
 
 
 class Registry:
@@ -119,11 +143,11 @@ class Registry:
         self.in_memory_copy = False
 
     @classmethod
-    def open(cls, ws: object) -> "Registry":
+    def open(cls, ws: object) -> Registry:
         return cls(store.connect_workspace(ws))
 
     @classmethod
-    def memory(cls) -> "Registry":
+    def memory(cls) -> Registry:
         return cls(store.connect(None))
 
     def close(self) -> None:
@@ -131,7 +155,7 @@ class Registry:
         if self.conn.execute("PRAGMA database_list").fetchone()["file"]:
             self.conn.close()
 
-    def __enter__(self) -> "Registry":
+    def __enter__(self) -> Registry:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -144,8 +168,17 @@ class Registry:
         self.generation += 1
 
     # -- outlets ------------------------------------------------------------------------------------------------
-    def add_outlet(self, name: str, country: str, *, kind: str = "media", parent: int | str | None = None,
-                   owner_chain: Iterable[str] = (), aliases: Iterable[str] = (), origin: str = "api") -> int:
+    def add_outlet(
+        self,
+        name: str,
+        country: str,
+        *,
+        kind: str = "media",
+        parent: int | str | None = None,
+        owner_chain: Iterable[str] = (),
+        aliases: Iterable[str] = (),
+        origin: str = "api",
+    ) -> int:
         """Register an outlet (or a government entity, ``kind="government"``); returns its id."""
         if not isinstance(name, str) or not name.strip():
             raise ValidationError("outlet name is missing")
@@ -153,8 +186,9 @@ class Registry:
         if kind not in OUTLET_KINDS:
             raise ValidationError(f"outlet {name!r}: kind {kind!r} is not one of {list(OUTLET_KINDS)}")
         key = name_key(name)
-        dup = self.conn.execute("SELECT outlet_id FROM media_outlets WHERE name_key = ? AND country_code = ?",
-                                (key, code)).fetchone()
+        dup = self.conn.execute(
+            "SELECT outlet_id FROM media_outlets WHERE name_key = ? AND country_code = ?", (key, code)
+        ).fetchone()
         if dup:
             raise ValidationError(f"duplicate outlet {name!r} in {code} (already registered as id {dup[0]})")
         parent_id = self.outlet(parent).outlet_id if parent is not None else None
@@ -164,8 +198,17 @@ class Registry:
             cur = self.conn.execute(
                 "INSERT INTO media_outlets (name, name_key, country_code, kind, parent_id, owner_chain_json, "
                 "aliases_json, origin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (name.strip(), key, code, kind, parent_id, json.dumps(chain), json.dumps(alias_list), origin,
-                 store.utc_now()),
+                (
+                    name.strip(),
+                    key,
+                    code,
+                    kind,
+                    parent_id,
+                    json.dumps(chain),
+                    json.dumps(alias_list),
+                    origin,
+                    store.utc_now(),
+                ),
             )
         self._changed()
         return int(cur.lastrowid)
@@ -174,8 +217,9 @@ class Registry:
         o = self.outlet(outlet)
         merged = sorted({*o.aliases, *(a.strip() for a in aliases if a and a.strip())} - {o.name})
         with self.transaction():
-            self.conn.execute("UPDATE media_outlets SET aliases_json = ? WHERE outlet_id = ?",
-                              (json.dumps(merged), o.outlet_id))
+            self.conn.execute(
+                "UPDATE media_outlets SET aliases_json = ? WHERE outlet_id = ?", (json.dumps(merged), o.outlet_id)
+            )
         self._changed()
 
     def outlet(self, ref: int | str, country: str | None = None) -> Outlet:
@@ -189,18 +233,25 @@ class Registry:
             return _outlet(row)
         key = name_key(str(ref))
         code = country_code(country) if country else None
-        rows = [r for r in self.conn.execute("SELECT * FROM media_outlets WHERE name_key = ?", (key,))]
+        rows = list(self.conn.execute("SELECT * FROM media_outlets WHERE name_key = ?", (key,)))
         if not rows:
-            rows = [r for r in self.conn.execute("SELECT * FROM media_outlets")
-                    if key in {name_key(a) for a in json.loads(r["aliases_json"])}]
+            rows = [
+                r
+                for r in self.conn.execute("SELECT * FROM media_outlets")
+                if key in {name_key(a) for a in json.loads(r["aliases_json"])}
+            ]
         if code:
             rows = [r for r in rows if r["country_code"] == code]
         if not rows:
-            raise ValidationError(f"no outlet named {ref!r}" + (f" in {code}" if code else "")
-                                  + "; see `flockwatch media list`")
+            raise ValidationError(
+                f"no outlet named {ref!r}" + (f" in {code}" if code else "") + "; see `flockwatch media list`"
+            )
         if len(rows) > 1:
-            raise ValidationError(f"outlet name {ref!r} is ambiguous: " + ", ".join(
-                f"{r['name']} ({r['country_code']}, id {r['outlet_id']})" for r in rows) + "; give the id or country")
+            raise ValidationError(
+                f"outlet name {ref!r} is ambiguous: "
+                + ", ".join(f"{r['name']} ({r['country_code']}, id {r['outlet_id']})" for r in rows)
+                + "; give the id or country"
+            )
         return _outlet(rows[0])
 
     def outlets(self, country: str | None = None, kind: str | None = None) -> list[Outlet]:
@@ -222,8 +273,17 @@ class Registry:
         return chain
 
     # -- assets -------------------------------------------------------------------------------------------------
-    def add_asset(self, outlet: int | str, kind: str, value: str = "", *, platform: str = "", role: str = "outlet",
-                  person_name: str | None = None, source: str = "") -> int | None:
+    def add_asset(
+        self,
+        outlet: int | str,
+        kind: str,
+        value: str = "",
+        *,
+        platform: str = "",
+        role: str = "outlet",
+        person_name: str | None = None,
+        source: str = "",
+    ) -> int | None:
         """Link a domain, a platform account or a named person to an outlet; returns the asset id (None when the
         same link already exists)."""
         o = self.outlet(outlet)
@@ -242,8 +302,9 @@ class Registry:
         elif kind == "account":
             key = handle_key(value or "", platform)
             if not platform or key is None:
-                raise ValidationError(f"asset of {o.name}: account needs a platform and a valid handle, got "
-                                      f"{platform!r} {value!r}")
+                raise ValidationError(
+                    f"asset of {o.name}: account needs a platform and a valid handle, got {platform!r} {value!r}"
+                )
             display = "@" + (value or "").strip().lstrip("@")
         else:
             if not person_name or not person_name.strip():
@@ -265,14 +326,33 @@ class Registry:
         if outlet is None:
             rows = self.conn.execute("SELECT * FROM media_assets ORDER BY asset_id")
         else:
-            rows = self.conn.execute("SELECT * FROM media_assets WHERE outlet_id = ? ORDER BY asset_id",
-                                     (self.outlet(outlet).outlet_id,))
-        return [Asset(r["asset_id"], r["outlet_id"], r["kind"], r["platform"], r["value"], r["display"], r["role"],
-                      r["person_name"], r["source"]) for r in rows]
+            rows = self.conn.execute(
+                "SELECT * FROM media_assets WHERE outlet_id = ? ORDER BY asset_id", (self.outlet(outlet).outlet_id,)
+            )
+        return [
+            Asset(
+                r["asset_id"],
+                r["outlet_id"],
+                r["kind"],
+                r["platform"],
+                r["value"],
+                r["display"],
+                r["role"],
+                r["person_name"],
+                r["source"],
+            )
+            for r in rows
+        ]
 
     # -- facts --------------------------------------------------------------------------------------------------
-    def add_fact(self, outlet: int | str, fact: dict[str, Any] | FactInput, *, appeal_id: int | None = None,
-                 contests_fact_id: int | None = None) -> int:
+    def add_fact(
+        self,
+        outlet: int | str,
+        fact: dict[str, Any] | FactInput,
+        *,
+        appeal_id: int | None = None,
+        contests_fact_id: int | None = None,
+    ) -> int:
         """Record a sourced fact about an outlet; returns its id. Evidence of an appeal carries ``appeal_id`` (and
         the fact it contests, superseded if the appeal is upheld)."""
         o = self.outlet(outlet)
@@ -281,8 +361,19 @@ class Registry:
             cur = self.conn.execute(
                 "INSERT INTO media_facts (outlet_id, kind, value_json, source, source_url, source_date, confidence, "
                 "note, recorded_at, appeal_id, contests_fact_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (o.outlet_id, f.kind, json.dumps(f.value, sort_keys=True), f.source, f.source_url, f.source_date,
-                 f.confidence, f.note, store.utc_now(), appeal_id, contests_fact_id),
+                (
+                    o.outlet_id,
+                    f.kind,
+                    json.dumps(f.value, sort_keys=True),
+                    f.source,
+                    f.source_url,
+                    f.source_date,
+                    f.confidence,
+                    f.note,
+                    store.utc_now(),
+                    appeal_id,
+                    contests_fact_id,
+                ),
             )
         self._changed()
         return int(cur.lastrowid)
@@ -308,23 +399,40 @@ class Registry:
             raise ValidationError(f"no fact with id {fact_id}")
         return _fact(row)
 
-    def facts(self, outlet: int | str | Outlet, *, current_only: bool = True,
-              include_inherited: bool = True) -> list[Fact]:
+    def facts(
+        self, outlet: int | str | Outlet, *, current_only: bool = True, include_inherited: bool = True
+    ) -> list[Fact]:
         """The outlet's facts (current ones by default), plus inherited control facts from its parents."""
         o = outlet if isinstance(outlet, Outlet) else self.outlet(outlet)
         # evidence filed with an appeal counts only once the appeal is upheld
-        cond = (" AND superseded_by IS NULL AND (appeal_id IS NULL OR appeal_id IN "
-                "(SELECT appeal_id FROM policy_appeals WHERE status = 'upheld'))") if current_only else ""
-        own = [_fact(r) for r in self.conn.execute(
-            f"SELECT * FROM media_facts WHERE outlet_id = ?{cond} ORDER BY fact_id", (o.outlet_id,))]
+        cond = (
+            (
+                " AND superseded_by IS NULL AND (appeal_id IS NULL OR appeal_id IN "
+                "(SELECT appeal_id FROM policy_appeals WHERE status = 'upheld'))"
+            )
+            if current_only
+            else ""
+        )
+        own = [
+            _fact(r)
+            for r in self.conn.execute(
+                f"SELECT * FROM media_facts WHERE outlet_id = ?{cond} ORDER BY fact_id", (o.outlet_id,)
+            )
+        ]
         if not include_inherited:
             return own
         have = {f.kind for f in own}
         out = list(own)
         for anc in self.ancestors(o):
-            got = [_fact(r, anc.name) for r in self.conn.execute(
-                f"SELECT * FROM media_facts WHERE outlet_id = ?{cond or ' AND superseded_by IS NULL'} "
-                "ORDER BY fact_id", (anc.outlet_id,)) if r["kind"] in INHERITED_KINDS and r["kind"] not in have]
+            got = [
+                _fact(r, anc.name)
+                for r in self.conn.execute(
+                    f"SELECT * FROM media_facts WHERE outlet_id = ?{cond or ' AND superseded_by IS NULL'} "
+                    "ORDER BY fact_id",
+                    (anc.outlet_id,),
+                )
+                if r["kind"] in INHERITED_KINDS and r["kind"] not in have
+            ]
             out.extend(got)
             have |= {f.kind for f in got}
         return out
@@ -355,15 +463,26 @@ class Registry:
                     if entry.get("existing"):
                         oid = self.outlet(entry["name"], entry.get("country")).outlet_id
                     else:
-                        oid = self.add_outlet(entry.get("name", ""), entry.get("country", ""),
-                                              kind=entry.get("kind", "media"), parent=entry.get("parent"),
-                                              owner_chain=entry.get("owner_chain", ()),
-                                              aliases=entry.get("aliases", ()), origin=origin)
+                        oid = self.add_outlet(
+                            entry.get("name", ""),
+                            entry.get("country", ""),
+                            kind=entry.get("kind", "media"),
+                            parent=entry.get("parent"),
+                            owner_chain=entry.get("owner_chain", ()),
+                            aliases=entry.get("aliases", ()),
+                            origin=origin,
+                        )
                         counts["outlets"] += 1
                     for a in entry.get("assets", []):
-                        if self.add_asset(oid, a.get("kind", ""), a.get("value", ""), platform=a.get("platform", ""),
-                                          role=a.get("role", "outlet"), person_name=a.get("person_name"),
-                                          source=a.get("source", "")):
+                        if self.add_asset(
+                            oid,
+                            a.get("kind", ""),
+                            a.get("value", ""),
+                            platform=a.get("platform", ""),
+                            role=a.get("role", "outlet"),
+                            person_name=a.get("person_name"),
+                            source=a.get("source", ""),
+                        ):
                             counts["assets"] += 1
                     for j, f in enumerate(entry.get("facts", [])):
                         self.add_fact(oid, validate_fact(f, f"{where}.facts[{j}] ({entry.get('name')})"))
@@ -373,9 +492,10 @@ class Registry:
             for i, f in enumerate(doc.get("facts", [])):
                 if not isinstance(f, dict) or "outlet" not in f:
                     raise ValidationError(f"facts[{i}]: needs an 'outlet' (name or id)")
-                self.add_fact(self.outlet(f["outlet"], f.get("country")).outlet_id,
-                              validate_fact({k: v for k, v in f.items() if k not in ("outlet", "country")},
-                                            f"facts[{i}]"))
+                self.add_fact(
+                    self.outlet(f["outlet"], f.get("country")).outlet_id,
+                    validate_fact({k: v for k, v in f.items() if k not in ("outlet", "country")}, f"facts[{i}]"),
+                )
                 counts["facts"] += 1
             for i, c in enumerate(doc.get("changes", [])):
                 if not isinstance(c, dict) or "fact_id" not in c:
@@ -388,11 +508,12 @@ class Registry:
     def provenance(self) -> dict[str, Any]:
         """What the registry's answers rest on: the newest Matrix snapshot imported (source and snapshot date) and
         the curated-facts version. ``snapshot_date`` is None when outlets came only from files or calls."""
-        row = self.conn.execute("SELECT file_name, snapshot_date, origin, provenance_json FROM media_imports "
-                                "ORDER BY snapshot_date DESC, import_id DESC LIMIT 1").fetchone()
+        row = self.conn.execute(
+            "SELECT file_name, snapshot_date, origin, provenance_json FROM media_imports "
+            "ORDER BY snapshot_date DESC, import_id DESC LIMIT 1"
+        ).fetchone()
         if row is None:
-            return {"source": "no State Media Matrix import; outlets added from files or calls",
-                    "snapshot_date": None}
+            return {"source": "no State Media Matrix import; outlets added from files or calls", "snapshot_date": None}
         prov = json.loads(row["provenance_json"] or "{}")
         curated = prov.get("curated_facts") or {}
         if row["origin"] == "shipped":
@@ -408,6 +529,11 @@ class Registry:
         return out
 
     def counts(self) -> dict[str, int]:
-        q = {"outlets": "media_outlets", "assets": "media_assets", "facts": "media_facts",
-             "determinations": "policy_determinations", "appeals": "policy_appeals"}
+        q = {
+            "outlets": "media_outlets",
+            "assets": "media_assets",
+            "facts": "media_facts",
+            "determinations": "policy_determinations",
+            "appeals": "policy_appeals",
+        }
         return {k: self.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for k, t in q.items()}

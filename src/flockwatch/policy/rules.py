@@ -65,8 +65,14 @@ class Policy:
         return self.spec.get("labels")
 
     def summary(self) -> dict[str, Any]:
-        return {"id": self.id, "version": self.version, "title": self.title, "platforms": list(self.platforms),
-                "effective_from": self.effective_from, "sources": self.spec.get("sources", [])}
+        return {
+            "id": self.id,
+            "version": self.version,
+            "title": self.title,
+            "platforms": list(self.platforms),
+            "effective_from": self.effective_from,
+            "sources": self.spec.get("sources", []),
+        }
 
 
 @dataclass(frozen=True)
@@ -97,14 +103,14 @@ class Decision:
 
 # -- loading ----------------------------------------------------------------------------------------------------
 def _check_expr(expr: Any, criteria: dict[str, Any], where: str) -> None:
-    if not isinstance(expr, dict) or len(expr) != 1 and not ("fact" in expr and set(expr) <= {"fact", "where"}):
+    if not isinstance(expr, dict) or (len(expr) != 1 and not ("fact" in expr and set(expr) <= {"fact", "where"})):
         raise ValidationError(f"{where}: an expression is one key of fact/outlet/all/any/not/criterion/always")
     if "fact" in expr:
         for fname, cond in (expr.get("where") or {}).items():
             if isinstance(cond, dict) and (len(cond) != 1 or next(iter(cond)) not in _OPS):
                 raise ValidationError(f"{where}: condition on {fname!r} must be one of {_OPS}")
         return
-    (op, arg), = expr.items()
+    ((op, arg),) = expr.items()
     if op in ("all", "any"):
         if not isinstance(arg, list) or not arg:
             raise ValidationError(f"{where}: {op} needs a non-empty list")
@@ -145,8 +151,14 @@ def compile_policy(spec: dict[str, Any], where: str = "policy") -> Policy:
         if eff.get("ads") not in ("refuse", "allow", "review"):
             raise ValidationError(f"{where}.outcomes.{name}: ads must be refuse, allow or review")
     parse_date(spec["effective_from"], f"{where} effective_from", allow_future=True)
-    return Policy(spec["id"], int(spec["version"]), spec.get("title", spec["id"]), tuple(spec["platforms"]),
-                  spec["effective_from"], spec)
+    return Policy(
+        spec["id"],
+        int(spec["version"]),
+        spec.get("title", spec["id"]),
+        tuple(spec["platforms"]),
+        spec["effective_from"],
+        spec,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -185,7 +197,7 @@ def get_policy(ref: str | Policy, version: int | None = None) -> Policy:
 # -- evaluation -------------------------------------------------------------------------------------------------
 def _field_ok(value: Any, cond: Any) -> bool:
     if isinstance(cond, dict):
-        (op, arg), = cond.items()
+        ((op, arg),) = cond.items()
         if op == "in":
             return value in arg
         if op == "ne":
@@ -209,10 +221,13 @@ class _Context:
     def eval(self, expr: dict[str, Any]) -> tuple[bool, frozenset[int]]:
         if "fact" in expr:
             where = expr.get("where") or {}
-            hits = [f.fact_id for f in self.by_kind.get(expr["fact"], [])
-                    if all(_field_ok(f.value.get(k), c) for k, c in where.items())]
+            hits = [
+                f.fact_id
+                for f in self.by_kind.get(expr["fact"], [])
+                if all(_field_ok(f.value.get(k), c) for k, c in where.items())
+            ]
             return bool(hits), frozenset(hits)
-        (op, arg), = expr.items()
+        ((op, arg),) = expr.items()
         if op == "always":
             return bool(arg), frozenset()
         if op == "outlet":
@@ -261,10 +276,12 @@ def evaluate(policy: Policy, outlet: Outlet, facts: list[Fact]) -> Decision:
         if ok:
             reasons.append(Reason(a["reason"], a.get("text", ""), tuple(sorted(ids))))
     if ignored:
-        reasons.append(Reason("FACTS_BELOW_MIN_CONFIDENCE",
-                              f"facts with confidence below {min_conf} were not used", ignored))
+        reasons.append(
+            Reason("FACTS_BELOW_MIN_CONFIDENCE", f"facts with confidence below {min_conf} were not used", ignored)
+        )
     effects = dict(spec["outcomes"][outcome])
     if effects.get("label"):
         effects["label"] = effects["label"].format(country=country_name(outlet.country_code))
-    return Decision(policy.id, policy.version, outcome, effects, tuple(reasons),
-                    tuple(sorted(f.fact_id for f in used)), ignored)
+    return Decision(
+        policy.id, policy.version, outcome, effects, tuple(reasons), tuple(sorted(f.fact_id for f in used)), ignored
+    )

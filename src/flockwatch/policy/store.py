@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flockwatch.errors import WorkspaceError
@@ -149,18 +149,17 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 # In-memory workspaces have no ops.sqlite; keep one in-memory database per workspace object so that every
 # Registry opened on the same workspace sees the same store.
-_MEMORY: "weakref.WeakKeyDictionary[object, sqlite3.Connection]" = weakref.WeakKeyDictionary()
+_MEMORY: weakref.WeakKeyDictionary[object, sqlite3.Connection] = weakref.WeakKeyDictionary()
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def connect(path: Path | None) -> sqlite3.Connection:
     """Open (and migrate) the store at ``path``; ``None`` opens a private in-memory store."""
     try:
-        conn = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:  # pragma: no cover - disk trouble
         raise WorkspaceError(f"cannot open policy store {path}: {exc}") from exc
     conn.row_factory = sqlite3.Row
@@ -197,7 +196,7 @@ def migrate(conn: sqlite3.Connection, path: Path | None = None) -> int:
             f"policy store {path or ':memory:'} has migrations {done}, this flockwatch knows {known}; "
             "it was written by a newer or different flockwatch: upgrade flockwatch or use a fresh workspace"
         )
-    for version, migration in enumerate(MIGRATIONS[len(done):], start=len(done) + 1):
+    for version, migration in enumerate(MIGRATIONS[len(done) :], start=len(done) + 1):
         with transaction(conn):
             for stmt in migration.statements:
                 conn.execute(stmt)

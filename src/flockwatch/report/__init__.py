@@ -7,5 +7,11 @@ produces HTML (``build.py``, template in ``templates/report.html.j2``, charts in
 from flockwatch.report.build import build_report, collect_report_data, write_report
 from flockwatch.report.network import read_account_file, resolve_network, stored_network_edges
 
-__all__ = ["build_report", "collect_report_data", "read_account_file", "resolve_network", "stored_network_edges",
-           "write_report"]
+__all__ = [
+    "build_report",
+    "collect_report_data",
+    "read_account_file",
+    "resolve_network",
+    "stored_network_edges",
+    "write_report",
+]

@@ -35,15 +35,22 @@ if TYPE_CHECKING:
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MAX_GRAPH_NODES = 300
-FACET_TITLES = {"hashtag": "Hashtags", "domain": "Domains", "term": "Terms and phrases", "language": "Languages",
-                "target": "Accounts targeted (reposted, replied to, mentioned)"}
+FACET_TITLES = {
+    "hashtag": "Hashtags",
+    "domain": "Domains",
+    "term": "Terms and phrases",
+    "language": "Languages",
+    "target": "Accounts targeted (reposted, replied to, mentioned)",
+}
 
 
 def _env() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("flockwatch.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"], default_for_string=True, default=True),
-        trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
     )
 
 
@@ -78,8 +85,9 @@ def collect_report_data(
             f"WHERE acted_at IS NOT NULL GROUP BY 1, 2"
         ).rows()
         created = first_row(
-            engine, f"SELECT min(created_at), max(created_at), count(created_at) FROM accounts a "
-            f"JOIN {scope.accounts_sql} s USING (platform, account_id)"
+            engine,
+            f"SELECT min(created_at), max(created_at), count(created_at) FROM accounts a "
+            f"JOIN {scope.accounts_sql} s USING (platform, account_id)",
         )
         c_span = (created[1] - created[0]).days if created and created[0] else 0
         c_unit = "month" if c_span > 730 else "week" if c_span > 90 else "day"
@@ -90,9 +98,19 @@ def collect_report_data(
         ).rows()
         fallback_edges = None if edges is not None else _shared_target_edges(engine, scope.actions_sql)
     fp = working_hours_fingerprint(engine, ids, platform)
-    signals = compute_signals(engine, ids, platform, families=[
-        "creation_burst", "name_template", "profile_reuse", "automation_cadence", "language_location",
-        "infrastructure"])
+    signals = compute_signals(
+        engine,
+        ids,
+        platform,
+        families=[
+            "creation_burst",
+            "name_template",
+            "profile_reuse",
+            "automation_cadence",
+            "language_location",
+            "infrastructure",
+        ],
+    )
     narratives = summarise_narratives(engine, ids, platform, top_n=top_n, weekly_top_n=5)
 
     matrix = [[0.0] * 24 for _ in range(7)]
@@ -113,31 +131,54 @@ def collect_report_data(
     }
     return {
         "name": name,
-        "generated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "platform": platform,
         "overview": {
-            "accounts_listed": len(ids), "accounts_known": int(known or 0), "accounts_active": int(ov[1] or 0),
-            "actions": int(ov[0] or 0), "first_action_at": _iso(first), "last_action_at": _iso(last),
+            "accounts_listed": len(ids),
+            "accounts_known": int(known or 0),
+            "accounts_active": int(ov[1] or 0),
+            "actions": int(ov[0] or 0),
+            "first_action_at": _iso(first),
+            "last_action_at": _iso(last),
             "kinds": [(k, int(n)) for k, n in kinds],
         },
-        "timeline": {"unit": unit, "svg": charts.bar_chart([_label(d, unit) for d, _ in timeline],
-                                                           [n for _, n in timeline], f"actions per {unit}")},
-        "heatmap": {"svg": charts.heatmap(matrix, "actions by hour of week (UTC)",
-                                          second_axis=local_axis,
-                                          second_axis_title=f"local hour at {fp.reading}" if local_axis else "")},
+        "timeline": {
+            "unit": unit,
+            "svg": charts.bar_chart(
+                [_label(d, unit) for d, _ in timeline], [n for _, n in timeline], f"actions per {unit}"
+            ),
+        },
+        "heatmap": {
+            "svg": charts.heatmap(
+                matrix,
+                "actions by hour of week (UTC)",
+                second_axis=local_axis,
+                second_axis_title=f"local hour at {fp.reading}" if local_axis else "",
+            )
+        },
         "fingerprint": fp.to_dict(),
-        "creation": {"unit": c_unit, "accounts_with_date": int(created[2] or 0) if created else 0,
-                     "svg": charts.bar_chart([_label(d, c_unit) for d, _ in creation], [n for _, n in creation],
-                                             f"accounts created per {c_unit}", color="#d9480f"),
-                     "bursts": _burst_days(signals)},
+        "creation": {
+            "unit": c_unit,
+            "accounts_with_date": int(created[2] or 0) if created else 0,
+            "svg": charts.bar_chart(
+                [_label(d, c_unit) for d, _ in creation],
+                [n for _, n in creation],
+                f"accounts created per {c_unit}",
+                color="#d9480f",
+            ),
+            "bursts": _burst_days(signals),
+        },
         "graph": graph,
         "signals": _signal_summary(signals),
         "narratives": {
-            "network_actions": narratives.network_actions, "background_actions": narratives.background_actions,
+            "network_actions": narratives.network_actions,
+            "background_actions": narratives.background_actions,
             "facets": [(f, FACET_TITLES[f], narratives.top_items(f)) for f in narratives.facets],
-            "weeks": weeks, "weekly": weekly_tables,
-            "weekly_rows": {f: max((len(v) for v in by_week.values()), default=0)
-                            for f, by_week in weekly_tables.items()},
+            "weeks": weeks,
+            "weekly": weekly_tables,
+            "weekly_rows": {
+                f: max((len(v) for v in by_week.values()), default=0) for f, by_week in weekly_tables.items()
+            },
         },
         "attribution": _attribution(attribution),
     }
@@ -158,8 +199,9 @@ def write_report(ws: Workspace, account_ids: Sequence[str], out: str | Path, nam
 
 
 # -- sections ---------------------------------------------------------------------------------------------------
-def _shared_target_edges(engine: Engine, actions_sql: str, max_actors_per_target: int = 50,
-                         max_edges: int = 3000) -> list[tuple[str, str, float]]:
+def _shared_target_edges(
+    engine: Engine, actions_sql: str, max_actors_per_target: int = 50, max_edges: int = 3000
+) -> list[tuple[str, str, float]]:
     # targets shared by very many members would add a clique of n² plain edges: they say "everyone" and nothing
     # about structure, so they are left out (max_actors_per_target)
     rows = engine.sql(
@@ -201,7 +243,9 @@ def _graph_section(ids: list[str], edges: list[tuple[str, str, float]], fallback
         groups = {nodes[v]: rank[k] for k, members_k in enumerate(parts) for v in members_k}
     return {
         "svg": charts.network_picture(nodes, shown, "network picture", groups=groups) if nodes else None,
-        "nodes_shown": len(nodes), "edges_shown": len(shown), "isolated": len(members - set(strength)),
+        "nodes_shown": len(nodes),
+        "edges_shown": len(shown),
+        "isolated": len(members - set(strength)),
         "source": "shared reposted posts and URLs (plain counts)" if fallback else "detection edges",
         "communities": len(set(groups.values())) if groups else 0,
     }
@@ -213,12 +257,18 @@ def _signal_summary(signals) -> list[dict[str, Any]]:
     for name in sorted({r["signal"] for r in rows}):
         rs = sorted((r for r in rows if r["signal"] == name), key=lambda r: -r["value"])
         strong = [r for r in rs if r["value"] >= 0.5]
-        out.append({
-            "signal": name, "accounts": len(rs), "strong": len(strong),
-            "mean": sum(r["value"] for r in rs) / len(rs),
-            "examples": [{"account_id": r["account_id"], "value": r["value"],
-                          "evidence": _short_evidence(r["evidence"])} for r in rs[:3]],
-        })
+        out.append(
+            {
+                "signal": name,
+                "accounts": len(rs),
+                "strong": len(strong),
+                "mean": sum(r["value"] for r in rs) / len(rs),
+                "examples": [
+                    {"account_id": r["account_id"], "value": r["value"], "evidence": _short_evidence(r["evidence"])}
+                    for r in rs[:3]
+                ],
+            }
+        )
     return out
 
 
@@ -247,7 +297,7 @@ def _attribution(att: dict[str, Any] | None) -> dict[str, Any] | None:
     evidence = list(att.get("evidence") or [])
     cols: list[str] = []
     for row in evidence:
-        for k in (row if isinstance(row, dict) else {}):
+        for k in row if isinstance(row, dict) else {}:
             if k not in cols:
                 cols.append(k)
     return {
@@ -256,8 +306,9 @@ def _attribution(att: dict[str, Any] | None) -> dict[str, Any] | None:
         "what_would_change_it": att.get("what_would_change_it"),
         "columns": cols,
         "rows": [[_cell(r.get(c)) for c in cols] for r in evidence if isinstance(r, dict)],
-        "extra": {k: v for k, v in att.items() if k not in {"confidence", "rationale", "evidence",
-                                                           "what_would_change_it"}},
+        "extra": {
+            k: v for k, v in att.items() if k not in {"confidence", "rationale", "evidence", "what_would_change_it"}
+        },
     }
 
 

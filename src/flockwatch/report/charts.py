@@ -32,8 +32,15 @@ def _empty(label: str) -> str:
     return _svg(600, 60, f'<text x="10" y="35" fill="{MUTED}">no data for {escape(label)}</text>', label)
 
 
-def bar_chart(labels: Sequence[str], values: Sequence[float], label: str, width: int = 1100, height: int = 240,
-              color: str = ACCENT, max_ticks: int = 12) -> str:
+def bar_chart(
+    labels: Sequence[str],
+    values: Sequence[float],
+    label: str,
+    width: int = 1100,
+    height: int = 240,
+    color: str = ACCENT,
+    max_ticks: int = 12,
+) -> str:
     """Vertical bars, one per label (dates, weeks, months), with a y scale and thinned x labels."""
     if not values or max(values) <= 0:
         return _empty(label)
@@ -45,23 +52,34 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], label: str, width:
     parts = []
     for tick in _nice_ticks(vmax):
         y = top + h - h * tick / vmax
-        parts.append(f'<line x1="50" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e4e7eb"/>'
-                     f'<text x="44" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{_fmt(tick)}</text>')
+        parts.append(
+            f'<line x1="50" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e4e7eb"/>'
+            f'<text x="44" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{_fmt(tick)}</text>'
+        )
     for i, v in enumerate(values):
         bh = h * v / vmax
-        parts.append(f'<rect x="{left + i * step:.2f}" y="{top + h - bh:.2f}" width="{max(step * 0.85, 0.6):.2f}" '
-                     f'height="{bh:.2f}" fill="{color}"><title>{escape(str(labels[i]))}: {_fmt(v)}</title></rect>')
+        parts.append(
+            f'<rect x="{left + i * step:.2f}" y="{top + h - bh:.2f}" width="{max(step * 0.85, 0.6):.2f}" '
+            f'height="{bh:.2f}" fill="{color}"><title>{escape(str(labels[i]))}: {_fmt(v)}</title></rect>'
+        )
     every = max(1, math.ceil(len(labels) / max_ticks))
     for i in range(0, len(labels), every):
         x = left + (i + 0.5) * step
-        parts.append(f'<text x="{x:.1f}" y="{height - bottom + 16}" text-anchor="middle" fill="{INK}">'
-                     f"{escape(str(labels[i]))}</text>")
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - bottom + 16}" text-anchor="middle" fill="{INK}">'
+            f"{escape(str(labels[i]))}</text>"
+        )
     parts.append(f'<line x1="50" x2="{width - right}" y1="{top + h}" y2="{top + h}" stroke="{INK}"/>')
     return _svg(width, height, "".join(parts), label)
 
 
-def heatmap(matrix: Sequence[Sequence[float]], label: str, hour_labels: Sequence[str] | None = None,
-            second_axis: Sequence[str] | None = None, second_axis_title: str = "") -> str:
+def heatmap(
+    matrix: Sequence[Sequence[float]],
+    label: str,
+    hour_labels: Sequence[str] | None = None,
+    second_axis: Sequence[str] | None = None,
+    second_axis_title: str = "",
+) -> str:
     """7×24 hour-of-week heatmap (rows Monday..Sunday), darker = more activity."""
     cell, left, top = 38, 44, 22
     rows = len(matrix)
@@ -73,28 +91,41 @@ def heatmap(matrix: Sequence[Sequence[float]], label: str, hour_labels: Sequence
     parts = []
     hours = hour_labels or [f"{h:02d}" for h in range(24)]
     for hcol in range(24):
-        parts.append(f'<text x="{left + hcol * cell + cell / 2}" y="{top - 6}" text-anchor="middle" '
-                     f'fill="{INK}">{escape(hours[hcol])}</text>')
+        parts.append(
+            f'<text x="{left + hcol * cell + cell / 2}" y="{top - 6}" text-anchor="middle" '
+            f'fill="{INK}">{escape(hours[hcol])}</text>'
+        )
     for d in range(rows):
-        parts.append(f'<text x="{left - 6}" y="{top + d * cell + cell / 2 + 4}" text-anchor="end" '
-                     f'fill="{INK}">{DAYS[d]}</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{top + d * cell + cell / 2 + 4}" text-anchor="end" fill="{INK}">{DAYS[d]}</text>'
+        )
         for hcol in range(24):
             v = matrix[d][hcol]
             t = (v / vmax) ** 0.6  # gamma: quiet hours stay visible next to a peak
-            parts.append(f'<rect x="{left + hcol * cell}" y="{top + d * cell}" width="{cell - 2}" '
-                         f'height="{cell - 2}" fill="{_blue(t)}"><title>{DAYS[d]} {hours[hcol]}: '
-                         f"{_fmt(v)}</title></rect>")
+            parts.append(
+                f'<rect x="{left + hcol * cell}" y="{top + d * cell}" width="{cell - 2}" '
+                f'height="{cell - 2}" fill="{_blue(t)}"><title>{DAYS[d]} {hours[hcol]}: '
+                f"{_fmt(v)}</title></rect>"
+            )
     if second_axis:
         y = top + rows * cell + 16
         for hcol in range(24):
-            parts.append(f'<text x="{left + hcol * cell + cell / 2}" y="{y}" text-anchor="middle" '
-                         f'fill="{MUTED}">{escape(second_axis[hcol])}</text>')
+            parts.append(
+                f'<text x="{left + hcol * cell + cell / 2}" y="{y}" text-anchor="middle" '
+                f'fill="{MUTED}">{escape(second_axis[hcol])}</text>'
+            )
         parts.append(f'<text x="{left}" y="{y + 18}" fill="{MUTED}">{escape(second_axis_title)}</text>')
     return _svg(width, height, "".join(parts), label)
 
 
-def network_picture(nodes: Sequence[str], edges: Sequence[tuple[str, str, float]], label: str,
-                    groups: dict[str, int] | None = None, size: int = 760, seed: int = 7) -> str:
+def network_picture(
+    nodes: Sequence[str],
+    edges: Sequence[tuple[str, str, float]],
+    label: str,
+    groups: dict[str, int] | None = None,
+    size: int = 760,
+    seed: int = 7,
+) -> str:
     """Nodes placed by igraph's Fruchterman–Reingold layout; edge width by weight, node colour by group."""
     if not nodes:
         return _empty(label)
@@ -112,23 +143,29 @@ def network_picture(nodes: Sequence[str], edges: Sequence[tuple[str, str, float]
     span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
 
     def pos(i: int) -> tuple[float, float]:
-        return (pad + (xs[i] - min(xs)) / span_x * (size - 2 * pad),
-                pad + (ys[i] - min(ys)) / span_y * (size - 2 * pad))
+        return (
+            pad + (xs[i] - min(xs)) / span_x * (size - 2 * pad),
+            pad + (ys[i] - min(ys)) / span_y * (size - 2 * pad),
+        )
 
     wmax = max(weights, default=1.0) or 1.0
     parts = []
-    for (a, b), w in zip(es, weights):
+    for (a, b), w in zip(es, weights, strict=False):
         (x1, y1), (x2, y2) = pos(a), pos(b)
-        parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#9aa5b1" '
-                     f'stroke-opacity="0.55" stroke-width="{0.4 + 2.2 * w / wmax:.2f}"/>')
+        parts.append(
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#9aa5b1" '
+            f'stroke-opacity="0.55" stroke-width="{0.4 + 2.2 * w / wmax:.2f}"/>'
+        )
     degree = g.degree()
     dmax = max(degree, default=1) or 1
     for i, n in enumerate(nodes):
         x, y = pos(i)
         color = PALETTE[(groups or {}).get(n, 0) % len(PALETTE)]
         r = 3 + 6 * math.sqrt(degree[i] / dmax)
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{color}" stroke="white" '
-                     f'stroke-width="0.8"><title>{escape(n)} (degree {degree[i]})</title></circle>')
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{color}" stroke="white" '
+            f'stroke-width="0.8"><title>{escape(n)} (degree {degree[i]})</title></circle>'
+        )
     return _svg(size, size, "".join(parts), label)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from flockwatch.signals.base import fetch_arrow, Scope, finish, WorkspaceLike, engine_of
+from flockwatch.signals.base import Scope, WorkspaceLike, engine_of, fetch_arrow, finish
 
 NAME = "automation_cadence"
 
@@ -30,7 +30,8 @@ def compute(ws: WorkspaceLike, scope: Scope, min_actions: int = 10) -> pa.Table:
     engine = engine_of(ws)
     k = int(min_actions)
     out = fetch_arrow(
-        engine, f"""
+        engine,
+        f"""
         WITH a AS (
           SELECT platform, account_id, acted_at, client,
             epoch(acted_at) - epoch(lag(acted_at) OVER (PARTITION BY platform, account_id ORDER BY acted_at))
@@ -61,6 +62,6 @@ def compute(ws: WorkspaceLike, scope: Scope, min_actions: int = 10) -> pa.Table:
                       'n_clients', g.n_clients) AS evidence
         FROM g LEFT JOIN c ON c.platform = g.platform AND c.account_id = g.account_id AND c.rk = 1
         ORDER BY value DESC, account_id
-        """
+        """,
     )
     return finish(out)

@@ -20,10 +20,9 @@ import contextlib
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Union
 
 import pyarrow as pa
-
-from typing import TYPE_CHECKING, Union
 
 from flockwatch.engine import Engine
 
@@ -105,9 +104,7 @@ def account_scope(
             f"UNION SELECT platform, account_id FROM actions{plat_filter} "
             f"UNION SELECT platform, account_id FROM infrastructure{plat_filter})"
         )
-        accounts_sql = (
-            f"(SELECT DISTINCT k.platform, k.account_id FROM {known} k JOIN {name} s USING (account_id))"
-        )
+        accounts_sql = f"(SELECT DISTINCT k.platform, k.account_id FROM {known} k JOIN {name} s USING (account_id))"
         actions_sql = f"(SELECT a.* FROM actions a SEMI JOIN {name} s ON a.account_id = s.account_id{plat_and})"
         yield Scope(accounts_sql, actions_sql, False, platform)
     finally:

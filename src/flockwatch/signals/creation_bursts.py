@@ -24,20 +24,30 @@ import numpy as np
 import pyarrow as pa
 
 from flockwatch.signals.base import (
-    Scope, WorkspaceLike, empty_signals, engine_of, fetch_arrow, finish, platform_filter,
+    Scope,
+    WorkspaceLike,
+    empty_signals,
+    engine_of,
+    fetch_arrow,
+    finish,
+    platform_filter,
 )
 
 NAME = "creation_burst"
 
 
 def compute(
-    ws: WorkspaceLike, scope: Scope, background_days: int = 15, min_expected_per_day: float = 0.5,
+    ws: WorkspaceLike,
+    scope: Scope,
+    background_days: int = 15,
+    min_expected_per_day: float = 0.5,
     min_accounts_per_day: int = 3,
 ) -> pa.Table:
     engine = engine_of(ws)
     plat, params = platform_filter(scope)
     daily = fetch_arrow(
-        engine, f"""
+        engine,
+        f"""
         WITH d AS (
           SELECT platform, created_at::DATE AS day, count(*) AS n
           FROM accounts WHERE created_at IS NOT NULL {plat} GROUP BY ALL
@@ -53,7 +63,8 @@ def compute(
         WINDOW w AS (PARTITION BY platform ORDER BY day
                      RANGE BETWEEN INTERVAL {int(background_days)} DAYS PRECEDING
                                AND INTERVAL {int(background_days)} DAYS FOLLOWING)
-        """, params
+        """,
+        params,
     )
     if daily.num_rows == 0:
         return empty_signals()
@@ -67,7 +78,8 @@ def compute(
     engine.register(name, days)
     try:
         out = fetch_arrow(
-            engine, f"""
+            engine,
+            f"""
             WITH s AS (
               SELECT a.platform, a.account_id, a.created_at::DATE AS day
               FROM accounts a JOIN {scope.accounts_sql} sc USING (platform, account_id)
@@ -80,7 +92,7 @@ def compute(
                           'scope_accounts_created_that_day', pd.scope_n) AS evidence
             FROM s JOIN {name} d USING (platform, day) JOIN per_day pd USING (platform, day)
             ORDER BY value DESC, account_id
-            """
+            """,
         )
     finally:
         engine.unregister(name)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from flockwatch.signals.base import Scope, engine_of, fetch_arrow, finish, platform_filter, WorkspaceLike
+from flockwatch.signals.base import Scope, WorkspaceLike, engine_of, fetch_arrow, finish, platform_filter
 
 SHARED = "shared_infrastructure"
 VPN = "vpn_use"
@@ -30,7 +30,8 @@ VPN = "vpn_use"
 def compute(ws: WorkspaceLike, scope: Scope) -> pa.Table:
     plat, params = platform_filter(scope, "WHERE")
     out = fetch_arrow(
-        engine_of(ws), f"""
+        engine_of(ws),
+        f"""
         WITH obs AS (SELECT * FROM infrastructure {plat}),
         prefix_size AS (
           SELECT platform, ip_prefix, count(DISTINCT account_id) AS n FROM obs
@@ -61,6 +62,7 @@ def compute(ws: WorkspaceLike, scope: Scope) -> pa.Table:
                       'distinct_asns', n_asns)
         FROM vpn
         ORDER BY signal, value DESC, account_id
-        """, params
+        """,
+        params,
     )
     return finish(out)

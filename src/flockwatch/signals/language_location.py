@@ -20,35 +20,83 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from flockwatch.signals.base import Scope, fetch_arrow, finish, WorkspaceLike, engine_of
+from flockwatch.signals.base import Scope, WorkspaceLike, engine_of, fetch_arrow, finish
 
 NAME = "language_location_mismatch"
 
 #: keyword (lower case) → (country, languages written there). Extend by adding rows; longest keyword wins.
 PLACES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "united states": ("US", ("en", "es")), "usa": ("US", ("en", "es")), "u.s.": ("US", ("en", "es")),
-    "new york": ("US", ("en", "es")), "california": ("US", ("en", "es")), "texas": ("US", ("en", "es")),
-    "florida": ("US", ("en", "es")), "chicago": ("US", ("en", "es")), "los angeles": ("US", ("en", "es")),
-    "ohio": ("US", ("en", "es")), "atlanta": ("US", ("en", "es")), "washington": ("US", ("en", "es")),
-    "united kingdom": ("GB", ("en",)), "london": ("GB", ("en",)), "england": ("GB", ("en",)),
-    "hong kong": ("HK", ("zh", "en")), "香港": ("HK", ("zh", "en")),
-    "china": ("CN", ("zh",)), "beijing": ("CN", ("zh",)), "shanghai": ("CN", ("zh",)), "中国": ("CN", ("zh",)),
-    "北京": ("CN", ("zh",)), "taiwan": ("TW", ("zh",)), "taipei": ("TW", ("zh",)), "台灣": ("TW", ("zh",)),
+    "united states": ("US", ("en", "es")),
+    "usa": ("US", ("en", "es")),
+    "u.s.": ("US", ("en", "es")),
+    "new york": ("US", ("en", "es")),
+    "california": ("US", ("en", "es")),
+    "texas": ("US", ("en", "es")),
+    "florida": ("US", ("en", "es")),
+    "chicago": ("US", ("en", "es")),
+    "los angeles": ("US", ("en", "es")),
+    "ohio": ("US", ("en", "es")),
+    "atlanta": ("US", ("en", "es")),
+    "washington": ("US", ("en", "es")),
+    "united kingdom": ("GB", ("en",)),
+    "london": ("GB", ("en",)),
+    "england": ("GB", ("en",)),
+    "hong kong": ("HK", ("zh", "en")),
+    "香港": ("HK", ("zh", "en")),
+    "china": ("CN", ("zh",)),
+    "beijing": ("CN", ("zh",)),
+    "shanghai": ("CN", ("zh",)),
+    "中国": ("CN", ("zh",)),
+    "北京": ("CN", ("zh",)),
+    "taiwan": ("TW", ("zh",)),
+    "taipei": ("TW", ("zh",)),
+    "台灣": ("TW", ("zh",)),
     "台湾": ("TW", ("zh",)),
-    "russia": ("RU", ("ru",)), "россия": ("RU", ("ru",)), "moscow": ("RU", ("ru",)), "москва": ("RU", ("ru",)),
-    "petersburg": ("RU", ("ru",)), "петербург": ("RU", ("ru",)),
-    "ukraine": ("UA", ("uk", "ru")), "kyiv": ("UA", ("uk", "ru")), "kiev": ("UA", ("uk", "ru")),
-    "germany": ("DE", ("de",)), "deutschland": ("DE", ("de",)), "berlin": ("DE", ("de",)),
-    "france": ("FR", ("fr",)), "paris": ("FR", ("fr",)), "spain": ("ES", ("es", "ca")), "madrid": ("ES", ("es",)),
-    "japan": ("JP", ("ja",)), "tokyo": ("JP", ("ja",)), "iran": ("IR", ("fa",)), "tehran": ("IR", ("fa",)),
-    "venezuela": ("VE", ("es",)), "caracas": ("VE", ("es",)), "india": ("IN", ("en", "hi")),
+    "russia": ("RU", ("ru",)),
+    "россия": ("RU", ("ru",)),
+    "moscow": ("RU", ("ru",)),
+    "москва": ("RU", ("ru",)),
+    "petersburg": ("RU", ("ru",)),
+    "петербург": ("RU", ("ru",)),
+    "ukraine": ("UA", ("uk", "ru")),
+    "kyiv": ("UA", ("uk", "ru")),
+    "kiev": ("UA", ("uk", "ru")),
+    "germany": ("DE", ("de",)),
+    "deutschland": ("DE", ("de",)),
+    "berlin": ("DE", ("de",)),
+    "france": ("FR", ("fr",)),
+    "paris": ("FR", ("fr",)),
+    "spain": ("ES", ("es", "ca")),
+    "madrid": ("ES", ("es",)),
+    "japan": ("JP", ("ja",)),
+    "tokyo": ("JP", ("ja",)),
+    "iran": ("IR", ("fa",)),
+    "tehran": ("IR", ("fa",)),
+    "venezuela": ("VE", ("es",)),
+    "caracas": ("VE", ("es",)),
+    "india": ("IN", ("en", "hi")),
 }
 
 #: language names seen in archives → ISO 639-1
 LANGUAGE_NAMES: dict[str, str] = {
-    "english": "en", "russian": "ru", "chinese": "zh", "german": "de", "spanish": "es", "french": "fr",
-    "ukrainian": "uk", "italian": "it", "arabic": "ar", "japanese": "ja", "persian": "fa", "farsi": "fa",
-    "portuguese": "pt", "korean": "ko", "turkish": "tr", "polish": "pl", "dutch": "nl", "catalan": "ca",
+    "english": "en",
+    "russian": "ru",
+    "chinese": "zh",
+    "german": "de",
+    "spanish": "es",
+    "french": "fr",
+    "ukrainian": "uk",
+    "italian": "it",
+    "arabic": "ar",
+    "japanese": "ja",
+    "persian": "fa",
+    "farsi": "fa",
+    "portuguese": "pt",
+    "korean": "ko",
+    "turkish": "tr",
+    "polish": "pl",
+    "dutch": "nl",
+    "catalan": "ca",
     "hindi": "hi",
 }
 
@@ -68,23 +116,26 @@ def language_code_sql(col: str) -> str:
 
 def compute(ws: WorkspaceLike, scope: Scope, min_actions: int = 5) -> pa.Table:
     engine = engine_of(ws)
-    places = pa.table({
-        "keyword": list(PLACES),
-        "country": [v[0] for v in PLACES.values()],
-        "languages": [list(v[1]) for v in PLACES.values()],
-    })
+    places = pa.table(
+        {
+            "keyword": list(PLACES),
+            "country": [v[0] for v in PLACES.values()],
+            "languages": [list(v[1]) for v in PLACES.values()],
+        }
+    )
     name = "__places"
     engine.register(name, places)
     try:
         out = fetch_arrow(
-            engine, f"""
+            engine,
+            f"""
             WITH loc AS (
               SELECT a.platform, a.account_id, a.reported_location, p.keyword, p.country, p.languages,
                 row_number() OVER (PARTITION BY a.platform, a.account_id ORDER BY len(p.keyword) DESC) AS rk
               FROM accounts a JOIN {scope.accounts_sql} s USING (platform, account_id)
               JOIN {name} p ON contains(lower(a.reported_location), p.keyword)
             ), langs AS (
-              SELECT platform, account_id, {language_code_sql('language')} AS lang, count(*) AS n
+              SELECT platform, account_id, {language_code_sql("language")} AS lang, count(*) AS n
               FROM {scope.actions_sql} GROUP BY ALL
             ), per AS (
               SELECT l.platform, l.account_id, sum(g.n) AS n_tagged,
@@ -100,7 +151,7 @@ def compute(ws: WorkspaceLike, scope: Scope, min_actions: int = 5) -> pa.Table:
                           'actions_with_language', p.n_tagged) AS evidence
             FROM per p JOIN loc l ON l.platform = p.platform AND l.account_id = p.account_id AND l.rk = 1
             ORDER BY value DESC, account_id
-            """
+            """,
         )
     finally:
         engine.unregister(name)

@@ -24,17 +24,19 @@ from __future__ import annotations
 import pyarrow as pa
 
 from flockwatch.core.handles import handle_shape_sql
-from flockwatch.signals.base import Scope, engine_of, fetch_arrow, finish, platform_filter, WorkspaceLike
+from flockwatch.signals.base import Scope, WorkspaceLike, engine_of, fetch_arrow, finish, platform_filter
 
 NAME = "name_template"
 PREFIX = "shared_prefix"
 
+
 def compute(ws: WorkspaceLike, scope: Scope, prefix_chars: int = 5, min_prefix_accounts: int = 3) -> pa.Table:
     plat, params = platform_filter(scope)
     out = fetch_arrow(
-        engine_of(ws), f"""
+        engine_of(ws),
+        f"""
         WITH named AS (
-          SELECT platform, account_id, screen_name, {handle_shape_sql('screen_name')} AS shape,
+          SELECT platform, account_id, screen_name, {handle_shape_sql("screen_name")} AS shape,
             lower(regexp_extract(screen_name, '^[A-Za-z]+')) AS letters,
             len(regexp_extract(screen_name, '[0-9]+$')) AS trailing_digits
           FROM accounts
@@ -64,6 +66,7 @@ def compute(ws: WorkspaceLike, scope: Scope, prefix_chars: int = 5, min_prefix_a
           ON s.platform = sp.platform AND left(s.letters, {int(prefix_chars)}) = sp.prefix
         WHERE sp.scope_n >= {int(min_prefix_accounts)}
         ORDER BY signal, value DESC, account_id
-        """, params
+        """,
+        params,
     )
     return finish(out)

@@ -19,7 +19,13 @@ from __future__ import annotations
 import pyarrow as pa
 
 from flockwatch.signals.base import (
-    Scope, WorkspaceLike, engine_of, fetch_arrow, finish, first_row, platform_filter,
+    Scope,
+    WorkspaceLike,
+    engine_of,
+    fetch_arrow,
+    finish,
+    first_row,
+    platform_filter,
 )
 
 NAME = "profile_reuse"
@@ -29,8 +35,8 @@ def compute(ws: WorkspaceLike, scope: Scope, min_chars: int = 12) -> pa.Table:
     engine = engine_of(ws)
     plat, params = platform_filter(scope)
     has_avatar = first_row(
-        engine, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'accounts' "
-        "AND column_name = 'avatar_hash'"
+        engine,
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'avatar_hash'",
     )[0]
     fields = ["description", "profile_url"] + (["avatar_hash"] if has_avatar else [])
     unions = " UNION ALL ".join(
@@ -40,7 +46,8 @@ def compute(ws: WorkspaceLike, scope: Scope, min_chars: int = 12) -> pa.Table:
         for f in fields
     )
     out = fetch_arrow(
-        engine, f"""
+        engine,
+        f"""
         WITH v AS (SELECT * FROM ({unions}) WHERE (len(norm) >= {int(min_chars)} OR field = 'avatar_hash'){plat}),
         shared AS (SELECT platform, field, norm, count(DISTINCT account_id) AS n FROM v GROUP BY ALL HAVING n > 1),
         scoped AS (SELECT v.* FROM v JOIN {scope.accounts_sql} s USING (platform, account_id)),
@@ -55,6 +62,7 @@ def compute(ws: WorkspaceLike, scope: Scope, min_chars: int = 12) -> pa.Table:
                       'accounts_sharing_in_scope', scope_n) AS evidence
         FROM hits WHERE rk = 1
         ORDER BY value DESC, account_id
-        """, params
+        """,
+        params,
     )
     return finish(out)

@@ -38,7 +38,13 @@ import pyarrow as pa
 
 from flockwatch.engine import Engine
 from flockwatch.signals.base import (
-    Scope, WorkspaceLike, account_scope, empty_signals, engine_of, fetch_arrow, finish,
+    Scope,
+    WorkspaceLike,
+    account_scope,
+    empty_signals,
+    engine_of,
+    fetch_arrow,
+    finish,
 )
 
 NAME = "working_hours"
@@ -172,11 +178,13 @@ def _level(confidence: float, n_slots: int, min_slots: int) -> str:
     return "low"
 
 
-def _slot_histograms(engine: Engine, scope: Scope) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray,
-                                                             np.ndarray, np.ndarray, np.ndarray]:
+def _slot_histograms(
+    engine: Engine, scope: Scope
+) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-account active-slot histograms (all slots, slots inside EU / US / both summer times) and active days."""
     res = fetch_arrow(
-        engine, f"""
+        engine,
+        f"""
         WITH slots AS (
           SELECT DISTINCT platform, account_id, date_trunc('hour', acted_at) AS slot
           FROM {scope.actions_sql} WHERE acted_at IS NOT NULL
@@ -196,7 +204,7 @@ def _slot_histograms(engine: Engine, scope: Scope) -> tuple[list[tuple[str, str]
         )
         SELECT platform, account_id, how, eu, us, count(*)::BIGINT AS n FROM flags GROUP BY ALL
         ORDER BY platform, account_id
-        """
+        """,
     )
     if res.num_rows == 0:
         z = np.zeros((0, 168))
@@ -212,7 +220,7 @@ def _slot_histograms(engine: Engine, scope: Scope) -> tuple[list[tuple[str, str]
     change[1:] = (plat_a[1:] != plat_a[:-1]) | (acc_a[1:] != acc_a[:-1])
     index[:] = np.cumsum(change) - 1
     starts = np.flatnonzero(change)
-    keys_sorted = list(zip(plat_a[starts].tolist(), acc_a[starts].tolist()))
+    keys_sorted = list(zip(plat_a[starts].tolist(), acc_a[starts].tolist(), strict=False))
     how = res.column("how").to_numpy()
     n = res.column("n").to_numpy().astype(float)
     eu = res.column("eu").to_numpy(zero_copy_only=False).astype(bool)
@@ -223,12 +231,13 @@ def _slot_histograms(engine: Engine, scope: Scope) -> tuple[list[tuple[str, str]
     np.add.at(h_eu, (index[eu], how[eu]), n[eu])
     np.add.at(h_us, (index[us], how[us]), n[us])
     np.add.at(h_both, (index[eu & us], how[eu & us]), n[eu & us])
-    days = dict(
-        ((p, a), int(d)) for p, a, d in engine.sql(
+    days = {
+        (p, a): int(d)
+        for p, a, d in engine.sql(
             f"SELECT platform, account_id, count(DISTINCT acted_at::DATE) FROM {scope.actions_sql} "
             f"WHERE acted_at IS NOT NULL GROUP BY ALL"
         ).rows()
-    )
+    }
     n_days = np.array([days.get(k, 0) for k in keys_sorted], dtype=float)
     return keys_sorted, h_all, h_eu, h_us, h_both, n_days
 
@@ -269,17 +278,27 @@ def _office_measures_many(local: np.ndarray) -> list[dict[str, float]]:
         office = np.where(wk_total > 0, weekday[:, :, 9:18].sum(axis=(1, 2)) / wk_total, 0.0)
         lunch = np.where(around_lunch > 0, per_hour[:, 12] / around_lunch, 0.0)
     return [
-        {} if total[i] == 0 else {
-            "weekday_share": round(float(wshare[i]), 4), "weekday_share_if_uniform": round(5 / 7, 4),
-            "weekday_9_18_share": round(float(office[i]), 4), "lunch_dip_ratio": round(float(lunch[i]), 4),
+        {}
+        if total[i] == 0
+        else {
+            "weekday_share": round(float(wshare[i]), 4),
+            "weekday_share_if_uniform": round(5 / 7, 4),
+            "weekday_9_18_share": round(float(office[i]), 4),
+            "lunch_dip_ratio": round(float(lunch[i]), 4),
         }
         for i in range(local.shape[0])
     ]
 
 
 def fingerprint_histograms(
-    h_all: np.ndarray, h_eu: np.ndarray, h_us: np.ndarray, min_slots: int = 20, h_both: np.ndarray | None = None,
-    n_days: np.ndarray | None = None, keep_local: bool = True, chunk_rows: int = 20_000,
+    h_all: np.ndarray,
+    h_eu: np.ndarray,
+    h_us: np.ndarray,
+    min_slots: int = 20,
+    h_both: np.ndarray | None = None,
+    n_days: np.ndarray | None = None,
+    keep_local: bool = True,
+    chunk_rows: int = 20_000,
 ) -> list[WorkingHoursFingerprint]:
     """Fingerprints for stacked hour-of-week slot histograms (rows = accounts or account sets).
 
@@ -296,9 +315,18 @@ def fingerprint_histograms(
         out: list[WorkingHoursFingerprint] = []
         for lo in range(0, h_all.shape[0], chunk_rows):
             sl = slice(lo, lo + chunk_rows)
-            out.extend(fingerprint_histograms(
-                h_all[sl], h_eu[sl], h_us[sl], min_slots, None if h_both is None else np.atleast_2d(h_both)[sl],
-                None if n_days is None else np.asarray(n_days).reshape(-1)[sl], keep_local, chunk_rows))
+            out.extend(
+                fingerprint_histograms(
+                    h_all[sl],
+                    h_eu[sl],
+                    h_us[sl],
+                    min_slots,
+                    None if h_both is None else np.atleast_2d(h_both)[sl],
+                    None if n_days is None else np.asarray(n_days).reshape(-1)[sl],
+                    keep_local,
+                    chunk_rows,
+                )
+            )
         return out
     h_all, h_eu, h_us = (np.atleast_2d(np.asarray(x, dtype=float)) for x in (h_all, h_eu, h_us))
     n_rows = h_all.shape[0]
@@ -308,8 +336,11 @@ def fingerprint_histograms(
     both, eu_n, us_n, all_n = (x.sum(axis=1) for x in (h_both, h_eu, h_us, h_all))
     # slot counts in the four summer-time partitions, in the order of _PARTITIONS
     parts = np.stack([both, eu_n - both, us_n - both, all_n - eu_n - us_n + both], axis=1)
-    weight = np.ones(n_rows) if n_days is None else np.clip(
-        np.asarray(n_days, dtype=float).reshape(-1) / np.maximum(all_n, 1), 0.0, 1.0)
+    weight = (
+        np.ones(n_rows)
+        if n_days is None
+        else np.clip(np.asarray(n_days, dtype=float).reshape(-1) / np.maximum(all_n, 1), 0.0, 1.0)
+    )
     logp = _posterior(h_all, h_eu, h_us, weight)  # (rows, rules, variants, offsets)
     flat = logp.reshape(n_rows, -1)
     flat = flat - flat.max(axis=1, keepdims=True)
@@ -318,7 +349,7 @@ def fingerprint_histograms(
     p = p.reshape(logp.shape)
     ro = p.sum(axis=2).reshape(n_rows, -1)  # (rows, rules * offsets)
     p_variant = p.sum(axis=(1, 3))
-    p_shape = np.stack([p_variant[:, _VARIANT_SHAPE == k].sum(axis=1) for k in range(len(SHAPES))], axis=1)
+    p_shape = np.stack([p_variant[:, k == _VARIANT_SHAPE].sum(axis=1) for k in range(len(SHAPES))], axis=1)
 
     k = min(6, ro.shape[1])
     top = np.argsort(-ro, axis=1, kind="stable")[:, :k]  # (rows, k) best readings first
@@ -328,8 +359,11 @@ def fingerprint_histograms(
     # hours each reading shifts the slots of each partition by: offset (+1 inside its own summer time)
     part_eu = np.array([e for e, _ in _PARTITIONS])
     part_us = np.array([u for _, u in _PARTITIONS])
-    shift = (off_h[:, :, None] + np.where(rule_i[:, :, None] == 1, part_eu, 0)
-             + np.where(rule_i[:, :, None] == 2, part_us, 0))  # (rows, k, 4)
+    shift = (
+        off_h[:, :, None]
+        + np.where(rule_i[:, :, None] == 1, part_eu, 0)
+        + np.where(rule_i[:, :, None] == 2, part_us, 0)
+    )  # (rows, k, 4)
     # readings that shift every observed slot as the best one does are indistinguishable on this data (summer-
     # only activity: "UTC+1 with summer time" = "UTC+2"); their posterior mass counts together
     same = ((shift == shift[:, :1, :]) | (parts[:, None, :] == 0)).all(axis=2)
@@ -338,8 +372,9 @@ def fingerprint_histograms(
     best_rule, best_off = rule_i[:, 0], off_h[:, 0]
     cols = np.arange(168)[None, :]
     inside = np.where((best_rule == 1)[:, None], h_eu, np.where((best_rule == 2)[:, None], h_us, 0.0))
-    local = (np.take_along_axis(h_all - inside, (cols - best_off[:, None]) % 168, axis=1)
-             + np.take_along_axis(inside, (cols - best_off[:, None] - 1) % 168, axis=1))
+    local = np.take_along_axis(h_all - inside, (cols - best_off[:, None]) % 168, axis=1) + np.take_along_axis(
+        inside, (cols - best_off[:, None] - 1) % 168, axis=1
+    )
     office = _office_measures_many(local)
 
     results = []
@@ -350,17 +385,30 @@ def fingerprint_histograms(
             continue
         rule, off = RULES[best_rule[i]], int(best_off[i])
         labels = [f"{format_offset(int(off_h[i, j]))}{_RULE_LABEL[RULES[rule_i[i, j]]]}" for j in range(k)]
-        alts = [{"label": labels[j], "utc_offset_h": int(off_h[i, j]), "dst_rule": RULES[rule_i[i, j]],
-                 "posterior": round(float(top_p[i, j]), 4), "equivalent_to_best": bool(same[i, j])}
-                for j in range(min(4, k))]
+        alts = [
+            {
+                "label": labels[j],
+                "utc_offset_h": int(off_h[i, j]),
+                "dst_rule": RULES[rule_i[i, j]],
+                "posterior": round(float(top_p[i, j]), 4),
+                "equivalent_to_best": bool(same[i, j]),
+            }
+            for j in range(min(4, k))
+        ]
         shape_post = {sh: round(float(p_shape[i, c]), 4) for c, sh in enumerate(SHAPES)}
         c = float(conf[i])
         results.append(
             WorkingHoursFingerprint(
-                utc_offset_h=off, dst_rule=rule, observed_offsets_h=[off] if rule == "none" else [off, off + 1],
-                shape=max(shape_post, key=shape_post.get), confidence=round(c, 4),
-                confidence_level=_level(c, n_slots, min_slots), n_slots=n_slots, shape_posterior=shape_post,
-                alternatives=alts, equivalent_readings=[labels[j] for j in range(k) if same[i, j]],
+                utc_offset_h=off,
+                dst_rule=rule,
+                observed_offsets_h=[off] if rule == "none" else [off, off + 1],
+                shape=max(shape_post, key=shape_post.get),
+                confidence=round(c, 4),
+                confidence_level=_level(c, n_slots, min_slots),
+                n_slots=n_slots,
+                shape_posterior=shape_post,
+                alternatives=alts,
+                equivalent_readings=[labels[j] for j in range(k) if same[i, j]],
                 office_hours=office[i] if office[i] else {},
                 hour_of_week_local=[float(x) for x in local[i]] if keep_local else [],
             )
@@ -377,8 +425,9 @@ def working_hours_fingerprint(
         _, h_all, h_eu, h_us, h_both, n_days = _slot_histograms(engine, scope)
     if h_all.shape[0] == 0:
         return WorkingHoursFingerprint(None, None, [], None, 0.0, "low", 0)
-    return fingerprint_histograms(h_all.sum(0), h_eu.sum(0), h_us.sum(0), min_slots, h_both.sum(0),
-                                  np.array([n_days.sum()]))[0]
+    return fingerprint_histograms(
+        h_all.sum(0), h_eu.sum(0), h_us.sum(0), min_slots, h_both.sum(0), np.array([n_days.sum()])
+    )[0]
 
 
 def fingerprints_by_account(
@@ -388,7 +437,9 @@ def fingerprints_by_account(
     engine = engine_of(ws)
     with account_scope(engine, account_ids, platform) as scope:
         keys, h_all, h_eu, h_us, h_both, n_days = _slot_histograms(engine, scope)
-    return dict(zip(keys, fingerprint_histograms(h_all, h_eu, h_us, min_slots, h_both, n_days, keep_local=False)))
+    return dict(
+        zip(keys, fingerprint_histograms(h_all, h_eu, h_us, min_slots, h_both, n_days, keep_local=False), strict=False)
+    )
 
 
 def compute(ws: WorkspaceLike, scope: Scope, min_slots: int = 20) -> pa.Table:
@@ -399,15 +450,29 @@ def compute(ws: WorkspaceLike, scope: Scope, min_slots: int = 20) -> pa.Table:
         return empty_signals()
     fps = fingerprint_histograms(h_all, h_eu, h_us, min_slots, h_both, n_days, keep_local=False)
     evidence = [
-        json.dumps({
-            "utc_offset_h": f.utc_offset_h, "dst_rule": f.dst_rule, "label": f.label, "shape": f.shape,
-            "confidence_level": f.confidence_level, "n_slots": f.n_slots, "alternatives": f.alternatives[:3],
-            "equivalent_readings": f.equivalent_readings,
-            "office_hours": f.office_hours,
-        })
+        json.dumps(
+            {
+                "utc_offset_h": f.utc_offset_h,
+                "dst_rule": f.dst_rule,
+                "label": f.label,
+                "shape": f.shape,
+                "confidence_level": f.confidence_level,
+                "n_slots": f.n_slots,
+                "alternatives": f.alternatives[:3],
+                "equivalent_readings": f.equivalent_readings,
+                "office_hours": f.office_hours,
+            }
+        )
         for f in fps
     ]
-    return finish(pa.table({
-        "platform": [k[0] for k in keys], "account_id": [k[1] for k in keys],
-        "signal": [NAME] * len(keys), "value": [f.confidence for f in fps], "evidence": evidence,
-    }))
+    return finish(
+        pa.table(
+            {
+                "platform": [k[0] for k in keys],
+                "account_id": [k[1] for k in keys],
+                "signal": [NAME] * len(keys),
+                "value": [f.confidence for f in fps],
+                "evidence": evidence,
+            }
+        )
+    )

@@ -25,21 +25,54 @@ import numpy as np
 from flockwatch.errors import ExternalError
 from flockwatch.simulate.batch import Batch
 from flockwatch.simulate.config import (
-    PRESETS, TACTIC_NAMES, AmplifyStateMedia, BulkCreation, BurstTactic, CopyPaste, CoRepost, HashtagFlood, Infra,
-    LinkPush, MentionSwarm, OfficeHours, OperationConfig, OrganicConfig, ReplySwarm, SimulationConfig, TacticSet,
+    PRESETS,
+    TACTIC_NAMES,
+    AmplifyStateMedia,
+    BulkCreation,
+    BurstTactic,
+    CopyPaste,
+    CoRepost,
+    HashtagFlood,
+    Infra,
+    LinkPush,
+    MentionSwarm,
+    OfficeHours,
+    OperationConfig,
+    OrganicConfig,
+    ReplySwarm,
+    SimulationConfig,
+    TacticSet,
     build_config,
 )
 from flockwatch.simulate.infra import write_logins
 from flockwatch.simulate.operations import OperationGenerator
 from flockwatch.simulate.organic import STATE_MEDIA_POSTS_PER_DAY, OrganicGenerator, TextPools
-from flockwatch.simulate.population import DAY_S, build as build_population, epoch_s
+from flockwatch.simulate.population import DAY_S, epoch_s
+from flockwatch.simulate.population import build as build_population
 from flockwatch.simulate.truth import truth_document, write_truth_csv, write_truth_json
 from flockwatch.simulate.writer import ArchiveWriter, MinuteClock
 
 __all__ = [
-    "PRESETS", "TACTIC_NAMES", "AmplifyStateMedia", "BulkCreation", "BurstTactic", "CoRepost", "CopyPaste",
-    "HashtagFlood", "Infra", "LinkPush", "MentionSwarm", "OfficeHours", "OperationConfig", "OrganicConfig",
-    "ReplySwarm", "SimulationConfig", "SimulationResult", "TacticSet", "build_config", "simulate",
+    "PRESETS",
+    "TACTIC_NAMES",
+    "AmplifyStateMedia",
+    "BulkCreation",
+    "BurstTactic",
+    "CoRepost",
+    "CopyPaste",
+    "HashtagFlood",
+    "Infra",
+    "LinkPush",
+    "MentionSwarm",
+    "OfficeHours",
+    "OperationConfig",
+    "OrganicConfig",
+    "ReplySwarm",
+    "SimulationConfig",
+    "SimulationResult",
+    "TacticSet",
+    "build_config",
+    "simulate",
 ]
 
 #: ``progress(done_actions, expected_actions, message)``
@@ -62,16 +95,26 @@ class SimulationResult:
         return [self.users_file, *self.tweets_files, self.logins_file, self.truth_csv, self.truth_json]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"out_dir": str(self.out_dir), "paths": [str(p) for p in self.paths], "counts": self.counts,
-                "seconds": round(self.seconds, 3)}
+        return {
+            "out_dir": str(self.out_dir),
+            "paths": [str(p) for p in self.paths],
+            "counts": self.counts,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def _rng(seed: int, *key: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, *key])))
 
 
-def simulate(out_dir: str | Path, preset: str = "demo", n_actions: int | None = None, seed: int = 0,
-             progress: ProgressFn | None = None, **overrides: Any) -> SimulationResult:
+def simulate(
+    out_dir: str | Path,
+    preset: str = "demo",
+    n_actions: int | None = None,
+    seed: int = 0,
+    progress: ProgressFn | None = None,
+    **overrides: Any,
+) -> SimulationResult:
     """Generate a synthetic platform with planted operations into ``out_dir`` (created if needed).
 
     ``overrides`` go to :func:`build_config` (e.g. ``amplifier_factor=200``, ``disable_tactics=["co_repost"]``,
@@ -97,8 +140,9 @@ def simulate(out_dir: str | Path, preset: str = "demo", n_actions: int | None = 
     start_s = epoch_s(cfg.start_date)
     end_s = epoch_s(cfg.end_date)
     clock = MinuteClock(start_s - 2 * DAY_S, end_s + 4 * DAY_S)
-    writer = ArchiveWriter(out, cfg.archive_set, cfg.end_date - dt.timedelta(days=1), pop, clock,
-                           cfg.max_rows_per_tweets_file)
+    writer = ArchiveWriter(
+        out, cfg.archive_set, cfg.end_date - dt.timedelta(days=1), pop, clock, cfg.max_rows_per_tweets_file
+    )
     users_file = writer.write_users()
     actions_per_account = np.zeros(pop.n, np.int64)
     per_day = np.full(cfg.days, n_organic_actions // cfg.days, np.int64)
@@ -120,8 +164,11 @@ def simulate(out_dir: str | Path, preset: str = "demo", n_actions: int | None = 
                 writer.write_batch(batch, _rng(seed, 6, day, part))
                 actions_per_account += np.bincount(batch.column("author"), minlength=pop.n)
                 if progress:
-                    progress(writer.n_rows, total_expected,
-                             f"day {day + 1}/{cfg.days} ({(cfg.start_date + dt.timedelta(days=day)).isoformat()})")
+                    progress(
+                        writer.n_rows,
+                        total_expected,
+                        f"day {day + 1}/{cfg.days} ({(cfg.start_date + dt.timedelta(days=day)).isoformat()})",
+                    )
         writer.close()
         if progress:
             progress(writer.n_rows, total_expected, "logins")
@@ -135,14 +182,23 @@ def simulate(out_dir: str | Path, preset: str = "demo", n_actions: int | None = 
         writer.close()  # idempotent; stops the writer threads on every path
 
     counts = {
-        "accounts": int(pop.n), "organic_accounts": int(pop.n_organic), "planted_accounts": int(n_truth),
-        "actions": int(writer.n_rows), "organic_actions": int(writer.n_rows - sum(int(g.actions.sum()) for g in gens)),
-        "operation_actions": int(sum(int(g.actions.sum()) for g in gens)), "logins": int(n_logins),
+        "accounts": int(pop.n),
+        "organic_accounts": int(pop.n_organic),
+        "planted_accounts": int(n_truth),
+        "actions": int(writer.n_rows),
+        "organic_actions": int(writer.n_rows - sum(int(g.actions.sum()) for g in gens)),
+        "operation_actions": int(sum(int(g.actions.sum()) for g in gens)),
+        "logins": int(n_logins),
         "tweets_files": len(writer.files),
     }
-    files = {"users": users_file.name, "tweets": [p.name for p in writer.files], "logins": logins_file.name,
-             "truth_csv": truth_csv.name}
+    files = {
+        "users": users_file.name,
+        "tweets": [p.name for p in writer.files],
+        "logins": logins_file.name,
+        "truth_csv": truth_csv.name,
+    }
     truth_json = out / "truth.json"
     write_truth_json(truth_json, truth_document(cfg, pop, gens, counts, files))
-    return SimulationResult(out, users_file, list(writer.files), logins_file, truth_csv, truth_json, counts,
-                            time.perf_counter() - began)
+    return SimulationResult(
+        out, users_file, list(writer.files), logins_file, truth_csv, truth_json, counts, time.perf_counter() - began
+    )

@@ -15,8 +15,14 @@ import pyarrow as pa
 
 POST, REPOST, REPLY, QUOTE = 0, 1, 2, 3
 EMPTY_LIST = pa.scalar("[]", pa.string())
-CLIENTS = ("Twitter for iPhone", "Twitter for Android", "Twitter Web App", "Twitter for iPad", "TweetDeck",
-           "Twitter Web Client")
+CLIENTS = (
+    "Twitter for iPhone",
+    "Twitter for Android",
+    "Twitter Web App",
+    "Twitter for iPad",
+    "TweetDeck",
+    "Twitter Web Client",
+)
 ORGANIC_CLIENT_P = np.array([0.42, 0.33, 0.18, 0.04, 0.03, 0.0])
 OP_CLIENT_P = np.array([0.2, 0.3, 0.15, 0.0, 0.05, 0.3])
 
@@ -37,10 +43,20 @@ class Batch:
     n: int = 0
     _cache: dict = field(default_factory=dict, repr=False)
 
-    def add(self, author: np.ndarray, t_s: np.ndarray, kind: int | np.ndarray, lang: np.ndarray,
-            client: np.ndarray, target: np.ndarray | None = None, body: pa.Array | None = None,
-            hashtags: pa.Array | None = None, urls: pa.Array | None = None, mention: np.ndarray | None = None,
-            tactic: int = -1) -> int:
+    def add(
+        self,
+        author: np.ndarray,
+        t_s: np.ndarray,
+        kind: int | np.ndarray,
+        lang: np.ndarray,
+        client: np.ndarray,
+        target: np.ndarray | None = None,
+        body: pa.Array | None = None,
+        hashtags: pa.Array | None = None,
+        urls: pa.Array | None = None,
+        mention: np.ndarray | None = None,
+        tactic: int = -1,
+    ) -> int:
         """Append rows; returns the batch row index of the first one (for later references)."""
         m = int(np.asarray(author).size)
         if m == 0:

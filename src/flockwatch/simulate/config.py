@@ -22,8 +22,16 @@ from flockwatch.errors import UnknownNameError, ValidationError
 
 #: Tactic names, stable: they appear in truth.csv and in evaluations.
 TACTIC_NAMES = (
-    "co_repost", "copy_paste", "hashtag_flood", "link_push", "reply_swarm", "mention_swarm",
-    "bulk_creation", "office_hours", "infra", "amplify_state_media",
+    "co_repost",
+    "copy_paste",
+    "hashtag_flood",
+    "link_push",
+    "reply_swarm",
+    "mention_swarm",
+    "bulk_creation",
+    "office_hours",
+    "infra",
+    "amplify_state_media",
 )
 
 
@@ -241,37 +249,56 @@ class SimulationConfig:
             if op.n_core < 1 or op.n_amplifiers < 0:
                 raise ValidationError(f"{op.operation_id}: needs at least one core account")
             # Every fresh amplifier acts at least once, and the operation stays under its share of all actions.
-            n_fresh = int(round(op.n_amplifiers * op.fresh_frac))
+            n_fresh = round(op.n_amplifiers * op.fresh_frac)
             needed = int(np.ceil(n_fresh / op.max_share_of_actions_frac))
             if self.n_actions < needed:
                 raise ValidationError(
                     f"{op.operation_id}: {n_fresh:,} fresh amplifiers need at least {needed:,} actions in total; "
-                    "raise --actions or lower the amplifier count")
+                    "raise --actions or lower the amplifier count"
+                )
             for name in TACTIC_NAMES:
                 t = getattr(op.tactics, name)
-                if isinstance(t, BurstTactic) and not (
-                    0 < t.participation_min_frac <= t.participation_max_frac <= 1
-                ):
+                if isinstance(t, BurstTactic) and not (0 < t.participation_min_frac <= t.participation_max_frac <= 1):
                     raise ValidationError(f"{op.operation_id}.{name}: participation fractions must be in (0, 1]")
 
 
 def _demo(seed: int, n_actions: int | None) -> SimulationConfig:
     return SimulationConfig(
-        preset="demo", seed=seed, n_actions=n_actions or 50_000, start="2019-06-03", days=28,
-        operations=[OperationConfig(
-            operation_id="op_demo", n_core=60, n_amplifiers=300, start="2019-06-05", first_suspension="2019-06-19",
-        )],
+        preset="demo",
+        seed=seed,
+        n_actions=n_actions or 50_000,
+        start="2019-06-03",
+        days=28,
+        operations=[
+            OperationConfig(
+                operation_id="op_demo",
+                n_core=60,
+                n_amplifiers=300,
+                start="2019-06-05",
+                first_suspension="2019-06-19",
+            )
+        ],
     )
 
 
 def _small(seed: int, n_actions: int | None) -> SimulationConfig:
     ops = OperationConfig(
-        operation_id="op_small", n_core=20, n_amplifiers=100, n_targets=3, start="2019-06-04",
-        first_suspension="2019-06-11", max_share_of_actions_frac=0.2,
+        operation_id="op_small",
+        n_core=20,
+        n_amplifiers=100,
+        n_targets=3,
+        start="2019-06-04",
+        first_suspension="2019-06-11",
+        max_share_of_actions_frac=0.2,
     )
     return SimulationConfig(
-        preset="small", seed=seed, n_actions=n_actions or 12_000, start="2019-06-03", days=14,
-        organic=OrganicConfig(mean_actions_per_account=25.0, trends_per_day=1), operations=[ops],
+        preset="small",
+        seed=seed,
+        n_actions=n_actions or 12_000,
+        start="2019-06-03",
+        days=14,
+        organic=OrganicConfig(mean_actions_per_account=25.0, trends_per_day=1),
+        operations=[ops],
     )
 
 
@@ -279,15 +306,24 @@ def _hk2019(seed: int, n_actions: int | None, amplifier_factor: float = 20.0) ->
     # The August 2019 case: 936 core accounts run from China against the Hong Kong protests, ~200,000 amplifiers
     # (many brand new), VPNs and some unblocked mainland IPs. The period ends at the disclosure date.
     ops = OperationConfig(
-        operation_id="hk2019", n_core=936, n_amplifiers=int(round(936 * amplifier_factor)), fresh_frac=0.6,
-        start="2019-06-10", first_suspension="2019-07-25", n_targets=12,
+        operation_id="hk2019",
+        n_core=936,
+        n_amplifiers=round(936 * amplifier_factor),
+        fresh_frac=0.6,
+        start="2019-06-10",
+        first_suspension="2019-07-25",
+        n_targets=12,
         hashtags=("hongkong", "香港", "standwithhkpolice", "反暴力", "止暴制乱", "HongKongRiots", "守护香港"),
-        domains=("hk-truth-daily.example", "voice-of-harbour.example", "pearl-news.example",
-                 "lionrock-times.example"),
+        domains=("hk-truth-daily.example", "voice-of-harbour.example", "pearl-news.example", "lionrock-times.example"),
     )
     return SimulationConfig(
-        preset="hk2019", seed=seed, n_actions=n_actions or 5_000_000, start="2019-06-01", days=80,
-        archive_set="sim", operations=[ops],
+        preset="hk2019",
+        seed=seed,
+        n_actions=n_actions or 5_000_000,
+        start="2019-06-01",
+        days=80,
+        archive_set="sim",
+        operations=[ops],
     )
 
 

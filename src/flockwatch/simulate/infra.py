@@ -27,16 +27,33 @@ LOGIN_COLUMNS = ("userid", "login_time", "ip_prefix", "asn", "country", "via_vpn
 
 #: Country → consumer/mobile ASNs.
 ISPS: dict[str, tuple[int, ...]] = {
-    "US": (7922, 7018, 701, 20115, 21928, 22773), "CA": (812, 577, 852, 5769),
-    "GB": (2856, 5089, 5607, 12576, 5378), "IE": (5466, 6830, 15502),
-    "SE": (3301, 8473, 1257, 29518, 2119), "DE": (3320, 3209, 6805, 8881),
-    "HK": (4760, 9269, 10103, 17924, 9304), "TW": (3462, 9924, 4780, 24158),
-    "SG": (9506, 55430, 4773), "MY": (4788, 9534, 4818), "JP": (2516, 4713, 17676), "KR": (4766, 9318, 3786),
+    "US": (7922, 7018, 701, 20115, 21928, 22773),
+    "CA": (812, 577, 852, 5769),
+    "GB": (2856, 5089, 5607, 12576, 5378),
+    "IE": (5466, 6830, 15502),
+    "SE": (3301, 8473, 1257, 29518, 2119),
+    "DE": (3320, 3209, 6805, 8881),
+    "HK": (4760, 9269, 10103, 17924, 9304),
+    "TW": (3462, 9924, 4780, 24158),
+    "SG": (9506, 55430, 4773),
+    "MY": (4788, 9534, 4818),
+    "JP": (2516, 4713, 17676),
+    "KR": (4766, 9318, 3786),
     "CN": (4134, 4837, 9808),
 }
 #: Hosting networks whose addresses serve as VPN exits: (asn, exit country).
-VPN_EXITS = ((16509, "US"), (14061, "SG"), (20473, "JP"), (63949, "SG"), (9009, "GB"), (24940, "DE"),
-             (14061, "US"), (20473, "US"), (16276, "FR"), (51167, "DE"))
+VPN_EXITS = (
+    (16509, "US"),
+    (14061, "SG"),
+    (20473, "JP"),
+    (63949, "SG"),
+    (9009, "GB"),
+    (24940, "DE"),
+    (14061, "US"),
+    (20473, "US"),
+    (16276, "FR"),
+    (51167, "DE"),
+)
 _FIRST_OCTETS = np.array([o for o in range(1, 224) if o not in (10, 100, 127, 169, 172, 192, 198, 203)])
 _COUNTRIES = tuple(ISPS)
 _ASN_TABLE = np.array([a for c in _COUNTRIES for a in ISPS[c]], np.int64)
@@ -59,13 +76,21 @@ def _isp_for(country_idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return _ASN_OFF[country_idx] + (rng.random(country_idx.size) * lens).astype(np.int64)
 
 
-def write_logins(path: Path, pop: Population, actions_per_account: np.ndarray, start_s: int, end_s: int,
-                 rng: np.random.Generator, seed: int = 0, chunk_accounts: int = 500_000) -> int:
+def write_logins(
+    path: Path,
+    pop: Population,
+    actions_per_account: np.ndarray,
+    start_s: int,
+    end_s: int,
+    rng: np.random.Generator,
+    seed: int = 0,
+    chunk_accounts: int = 500_000,
+) -> int:
     """Write ``logins.csv``; returns the number of rows."""
     country_idx = np.array([_COUNTRY_INDEX.get(c, _COUNTRY_INDEX["US"]) for c in pop.country], np.int64)
     op_of = np.full(pop.n, -1, np.int64)
     for i, m in enumerate(pop.ops):
-        op_of[m.core_start:m.end] = i
+        op_of[m.core_start : m.end] = i
     written = 0
     with open_csv(path, LOGIN_COLUMNS) as sink:
         for lo in range(0, pop.n, chunk_accounts):
@@ -123,11 +148,13 @@ def _chunk(pop, lo, hi, country_idx, op_of, actions, start_s, end_s, rng, seed) 
         day = (t[sel] + mem.config.zone_offset_h * 3600) // DAY_S * DAY_S - mem.config.zone_offset_h * 3600
         t[sel] = np.maximum(day + int(8.5 * 3600) + rng.integers(0, 9 * 3600, sel.size), pop.created_s[acc[sel]])
     order = np.lexsort((t, acc))
-    return pa.table({
-        "userid": pop.userid_str.take(pa.array(acc[order])),
-        "login_time": pc.strftime(pa.array(t[order].astype("datetime64[s]")), format="%Y-%m-%dT%H:%M:%S"),
-        "ip_prefix": _prefixes(asn[order], third[order]),
-        "asn": pa.array(asn[order]),
-        "country": pa.array(country[order], pa.string()),
-        "via_vpn": pa.array(via_vpn[order]),
-    })
+    return pa.table(
+        {
+            "userid": pop.userid_str.take(pa.array(acc[order])),
+            "login_time": pc.strftime(pa.array(t[order].astype("datetime64[s]")), format="%Y-%m-%dT%H:%M:%S"),
+            "ip_prefix": _prefixes(asn[order], third[order]),
+            "asn": pa.array(asn[order]),
+            "country": pa.array(country[order], pa.string()),
+            "via_vpn": pa.array(via_vpn[order]),
+        }
+    )

@@ -28,8 +28,15 @@ from flockwatch.simulate.population import DAY_S, LANG_INDEX, LANGS, OpMembers, 
 
 TACTIC_CODE = {name: i for i, name in enumerate(TACTIC_NAMES)}
 CORE_POST_CODE = len(TACTIC_NAMES)  # original core content: not a tactic of its own
-BURST_TACTICS = ("co_repost", "copy_paste", "hashtag_flood", "link_push", "reply_swarm", "mention_swarm",
-                 "amplify_state_media")
+BURST_TACTICS = (
+    "co_repost",
+    "copy_paste",
+    "hashtag_flood",
+    "link_push",
+    "reply_swarm",
+    "mention_swarm",
+    "amplify_state_media",
+)
 
 
 def is_weekday(local_day_start_s: int) -> bool:
@@ -50,7 +57,7 @@ def op_days(cfg: SimulationConfig, op: OperationConfig, since: str | None = None
 def expected_actions(cfg: SimulationConfig, op: OperationConfig) -> tuple[float, float]:
     """(expected operation actions at full rate, rate scale keeping the op under its share of all actions)."""
     days = op_days(cfg, op)
-    n_fresh = int(round(op.n_amplifiers * op.fresh_frac))
+    n_fresh = round(op.n_amplifiers * op.fresh_frac)
     n_vet = op.n_members - n_fresh
     fresh_days = max(1, op_days(cfg, op, op.first_suspension))
     weekday_share = 5 / 7 if op.tactics.office_hours.enabled else 1.0
@@ -94,7 +101,7 @@ class OperationGenerator:
         if self.op.tactics.office_hours.enabled:
             rate = self.minute_rate.copy()
             close_min = int(self.op.tactics.office_hours.end_h * 60 - np.ceil(guard_s / 60.0))
-            rate[max(close_min, int(self.op.tactics.office_hours.start_h * 60) + 1):] = 0.0
+            rate[max(close_min, int(self.op.tactics.office_hours.start_h * 60) + 1) :] = 0.0
             cdf = np.cumsum(rate) / rate.sum()
             minute = np.searchsorted(cdf, rng.random(n), side="right")
             return local_mid_s + minute * 60 + rng.integers(0, 60, n)
@@ -123,8 +130,9 @@ class OperationGenerator:
         lang = np.where(np.isin(lang, [LANG_INDEX[x] for x in langs]), lang, LANG_INDEX[fallback]).astype(np.int8)
         return pa.array(out, pa.string()), lang
 
-    def _add(self, batch: Batch, who: np.ndarray, t: np.ndarray, kind: int, code: int, rng: np.random.Generator,
-             **kw) -> int:
+    def _add(
+        self, batch: Batch, who: np.ndarray, t: np.ndarray, kind: int, code: int, rng: np.random.Generator, **kw
+    ) -> int:
         client = rng.choice(len(OP_CLIENT_P), who.size, p=OP_CLIENT_P)
         if "body" not in kw and kind != REPOST:
             kw["body"], lang = self._sentences(who, rng)
@@ -157,8 +165,15 @@ class OperationGenerator:
             who = np.repeat(core, k)
             if who.size:
                 tags = self._maybe_tags(who.size, rng)
-                self._add_post(batch, who, self._times(local_mid, who.size, 0, rng), CORE_POST_CODE, rng,
-                               suffix=tags["_suffix"], hashtags=tags["hashtags"])
+                self._add_post(
+                    batch,
+                    who,
+                    self._times(local_mid, who.size, 0, rng),
+                    CORE_POST_CODE,
+                    rng,
+                    suffix=tags["_suffix"],
+                    hashtags=tags["hashtags"],
+                )
         for name in BURST_TACTICS:
             tactic: BurstTactic = getattr(op.tactics, name)
             if not tactic.enabled:
@@ -182,8 +197,10 @@ class OperationGenerator:
     def _maybe_tags(self, n: int, rng: np.random.Generator, p: float = 0.3) -> dict:
         tags = np.array(self.op.hashtags, dtype=object)[rng.integers(0, len(self.op.hashtags), n)]
         has = rng.random(n) < p
-        return {"hashtags": pa.array(np.where(has, "[" + tags + "]", "[]"), pa.string()),
-                "_suffix": np.where(has, " #" + tags, "")}
+        return {
+            "hashtags": pa.array(np.where(has, "[" + tags + "]", "[]"), pa.string()),
+            "_suffix": np.where(has, " #" + tags, ""),
+        }
 
     def _add_post(self, batch: Batch, who, t, code, rng, suffix=None, **kw) -> int:
         body, lang = self._sentences(who, rng)
@@ -198,12 +215,26 @@ class OperationGenerator:
     def _tactic_co_repost(self, batch, tactic, who, t0, core, rng):
         seed_author = core[rng.integers(0, core.size)] if core.size else who[0]
         tags = self._maybe_tags(1, rng, p=0.5)
-        seed_row = self._add_post(batch, np.array([seed_author]), np.array([t0]), TACTIC_CODE["co_repost"], rng,
-                                  suffix=tags["_suffix"], hashtags=tags["hashtags"])
+        seed_row = self._add_post(
+            batch,
+            np.array([seed_author]),
+            np.array([t0]),
+            TACTIC_CODE["co_repost"],
+            rng,
+            suffix=tags["_suffix"],
+            hashtags=tags["hashtags"],
+        )
         who = who[who != seed_author]
         if who.size:
-            self._add(batch, who, t0 + self._delays(who.size, tactic.burst_spread_s, rng), REPOST,
-                      TACTIC_CODE["co_repost"], rng, target=np.full(who.size, seed_row))
+            self._add(
+                batch,
+                who,
+                t0 + self._delays(who.size, tactic.burst_spread_s, rng),
+                REPOST,
+                TACTIC_CODE["co_repost"],
+                rng,
+                target=np.full(who.size, seed_row),
+            )
 
     def _tactic_copy_paste(self, batch, tactic, who, t0, core, rng):
         lg = self.op.languages[int(rng.choice(len(self.op.languages), p=_norm(self.op.language_weights)))]
@@ -221,9 +252,16 @@ class OperationGenerator:
         pick = np.where(rng.random(who.size) < tactic.perturb_frac, rng.integers(1, 8, who.size), 0)
         t = t0 + self._delays(who.size, tactic.burst_spread_s, rng)
         client = rng.choice(len(OP_CLIENT_P), who.size, p=OP_CLIENT_P)
-        batch.add(who, t, POST, np.full(who.size, LANG_INDEX[lg]), client,
-                  body=pa.array(variants, pa.string()).take(pa.array(pick)),
-                  urls=pa.array(urls, pa.string()).take(pa.array(pick)), tactic=TACTIC_CODE["copy_paste"])
+        batch.add(
+            who,
+            t,
+            POST,
+            np.full(who.size, LANG_INDEX[lg]),
+            client,
+            body=pa.array(variants, pa.string()).take(pa.array(pick)),
+            urls=pa.array(urls, pa.string()).take(pa.array(pick)),
+            tactic=TACTIC_CODE["copy_paste"],
+        )
         self._record(who, TACTIC_CODE["copy_paste"])
 
     def _tactic_hashtag_flood(self, batch, tactic, who, t0, core, rng):
@@ -231,18 +269,33 @@ class OperationGenerator:
         tags = [self.op.hashtags[int(i)] for i in rng.choice(len(self.op.hashtags), k, replace=False)]
         suffix = " " + " ".join("#" + x for x in tags)
         n = who.size
-        self._add_post(batch, who, t0 + self._delays(n, tactic.burst_spread_s, rng), TACTIC_CODE["hashtag_flood"],
-                       rng, suffix=np.full(n, suffix), hashtags=pa.repeat(pa.scalar(text.list_str(tags)), n))
+        self._add_post(
+            batch,
+            who,
+            t0 + self._delays(n, tactic.burst_spread_s, rng),
+            TACTIC_CODE["hashtag_flood"],
+            rng,
+            suffix=np.full(n, suffix),
+            hashtags=pa.repeat(pa.scalar(text.list_str(tags)), n),
+        )
 
     def _tactic_link_push(self, batch, tactic, who, t0, core, rng):
         domain = self.op.domains[int(rng.integers(len(self.op.domains)))]
-        day = dt.datetime.fromtimestamp(t0, dt.timezone.utc).strftime("%Y/%m")
-        links = [f"https://{domain}/{day}/{int(rng.integers(10**4, 10**5))}.html"
-                 for _ in range(int(rng.integers(1, 4)))]
+        day = dt.datetime.fromtimestamp(t0, dt.UTC).strftime("%Y/%m")
+        links = [
+            f"https://{domain}/{day}/{int(rng.integers(10**4, 10**5))}.html" for _ in range(int(rng.integers(1, 4)))
+        ]
         pick = rng.integers(0, len(links), who.size)
         u = np.array(links, dtype=object)[pick]
-        self._add_post(batch, who, t0 + self._delays(who.size, tactic.burst_spread_s, rng), TACTIC_CODE["link_push"],
-                       rng, suffix=" " + u, urls=pa.array("[" + u + "]", pa.string()))
+        self._add_post(
+            batch,
+            who,
+            t0 + self._delays(who.size, tactic.burst_spread_s, rng),
+            TACTIC_CODE["link_push"],
+            rng,
+            suffix=" " + u,
+            urls=pa.array("[" + u + "]", pa.string()),
+        )
 
     def _tactic_reply_swarm(self, batch, tactic, who, t0, core, rng):
         target = self.m.targets[int(rng.integers(self.m.targets.size))] if self.m.targets.size else -1
@@ -251,15 +304,29 @@ class OperationGenerator:
         if cand.size == 0:
             return
         row = cand[np.argmax(d["t"][cand])]
-        self._add(batch, who, t0 + self._delays(who.size, tactic.burst_spread_s, rng), REPLY,
-                  TACTIC_CODE["reply_swarm"], rng, target=np.full(who.size, row))
+        self._add(
+            batch,
+            who,
+            t0 + self._delays(who.size, tactic.burst_spread_s, rng),
+            REPLY,
+            TACTIC_CODE["reply_swarm"],
+            rng,
+            target=np.full(who.size, row),
+        )
 
     def _tactic_mention_swarm(self, batch, tactic, who, t0, core, rng):
         if self.m.targets.size == 0:
             return
         target = self.m.targets[int(rng.integers(self.m.targets.size))]
-        self._add(batch, who, t0 + self._delays(who.size, tactic.burst_spread_s, rng), POST,
-                  TACTIC_CODE["mention_swarm"], rng, mention=np.full(who.size, target))
+        self._add(
+            batch,
+            who,
+            t0 + self._delays(who.size, tactic.burst_spread_s, rng),
+            POST,
+            TACTIC_CODE["mention_swarm"],
+            rng,
+            mention=np.full(who.size, target),
+        )
 
     def _tactic_amplify_state_media(self, batch, tactic, who, t0, core, rng):
         sm = [self.pop.state_media[h] for h in self.op.state_media if h in self.pop.state_media]
@@ -269,8 +336,15 @@ class OperationGenerator:
             return
         recent = cand[np.argsort(d["t"][cand])[-5:]]
         row = recent[int(rng.integers(recent.size))]
-        self._add(batch, who, t0 + self._delays(who.size, tactic.burst_spread_s, rng), REPOST,
-                  TACTIC_CODE["amplify_state_media"], rng, target=np.full(who.size, row))
+        self._add(
+            batch,
+            who,
+            t0 + self._delays(who.size, tactic.burst_spread_s, rng),
+            REPOST,
+            TACTIC_CODE["amplify_state_media"],
+            rng,
+            target=np.full(who.size, row),
+        )
 
     def _fresh_first_actions(self, batch: Batch, local_mid: int, rng: np.random.Generator) -> None:
         """A brand-new amplifier repeats core content within hours of its creation (if no burst used it yet)."""

@@ -10,6 +10,8 @@ accounts co-repost within seconds of each other. Detection must not flag them; t
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,8 +25,34 @@ from flockwatch.simulate.population import LANGS, Population
 
 DAY_S = 86400
 #: Relative activity per local hour (quiet nights, evening peak).
-DIURNAL = np.array([0.5, 0.3, 0.2, 0.15, 0.15, 0.25, 0.5, 0.9, 1.2, 1.2, 1.1, 1.1,
-                    1.2, 1.1, 1.0, 1.0, 1.1, 1.2, 1.4, 1.6, 1.7, 1.6, 1.3, 0.9])
+DIURNAL = np.array(
+    [
+        0.5,
+        0.3,
+        0.2,
+        0.15,
+        0.15,
+        0.25,
+        0.5,
+        0.9,
+        1.2,
+        1.2,
+        1.1,
+        1.1,
+        1.2,
+        1.1,
+        1.0,
+        1.0,
+        1.1,
+        1.2,
+        1.4,
+        1.6,
+        1.7,
+        1.6,
+        1.3,
+        0.9,
+    ]
+)
 DIURNAL_CDF = np.cumsum(DIURNAL) / DIURNAL.sum()
 MAX_DELAY_S = 2 * DAY_S
 STATE_MEDIA_POSTS_PER_DAY = 24
@@ -59,9 +87,12 @@ class TextPools:
             tags.append(names)
             cdfs.append(np.cumsum(w) / w.sum())
         return cls(
-            sentences=pa.array(sum(pools, []), pa.string()),
-            sent_off=np.array([0, per_lang, 2 * per_lang]), sent_len=np.full(3, per_lang),
-            tag_names=tags, tag_cdf=cdfs, domains=[text.NEWS_DOMAINS[lg] for lg in LANGS],
+            sentences=pa.array(functools.reduce(operator.iadd, pools, []), pa.string()),
+            sent_off=np.array([0, per_lang, 2 * per_lang]),
+            sent_len=np.full(3, per_lang),
+            tag_names=tags,
+            tag_cdf=cdfs,
+            domains=[text.NEWS_DOMAINS[lg] for lg in LANGS],
         )
 
     def sentence_index(self, lang: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -88,8 +119,15 @@ class OrganicGenerator:
     def sample_accounts(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return self.tickets[rng.integers(0, self.tickets.size, n)].astype(np.int64)
 
-    def generate(self, batch: Batch, day_start_s: int, day_index: int, n_actions: int,
-                 rng: np.random.Generator, with_state_media: bool) -> None:
+    def generate(
+        self,
+        batch: Batch,
+        day_start_s: int,
+        day_index: int,
+        n_actions: int,
+        rng: np.random.Generator,
+        with_state_media: bool,
+    ) -> None:
         c = self.cfg
         pop = self.pop
         n_post = max(1, int(n_actions * c.post_frac))
@@ -112,7 +150,7 @@ class OrganicGenerator:
         tag_b[tag_b == tag_a] = -1
         # Trending topics: a share of the day's posts carry one of a few new tags, all within a few hours.
         trends = text.trend_tags(day_index, c.trends_per_day, rng)
-        vocab = sum(self.pools.tag_names, [])
+        vocab = functools.reduce(operator.iadd, self.pools.tag_names, [])
         trend_base = len(vocab)
         all_tags = vocab + trends
         is_trend = rng.random(n_post) < c.trend_frac
@@ -169,14 +207,26 @@ class OrganicGenerator:
             lg = pop.lang[who]
             delay = np.minimum(rng.lognormal(np.log(1800), 1.2, n), MAX_DELAY_S).astype(np.int64)
             body = self.pools.sentences.take(pa.array(self.pools.sentence_index(lg, rng)))
-            batch.add(who, post_t[tgt_local] + 20 + delay, kind, lg,
-                      rng.choice(len(ORGANIC_CLIENT_P), n, p=ORGANIC_CLIENT_P), target=post_rows[tgt_local],
-                      body=body)
+            batch.add(
+                who,
+                post_t[tgt_local] + 20 + delay,
+                kind,
+                lg,
+                rng.choice(len(ORGANIC_CLIENT_P), n, p=ORGANIC_CLIENT_P),
+                target=post_rows[tgt_local],
+                body=body,
+            )
 
     def _reposts(self, batch: Batch, target_rows: np.ndarray, t: np.ndarray, rng: np.random.Generator) -> None:
         who = self.sample_accounts(target_rows.size, rng)
-        batch.add(who, t, REPOST, self.pop.lang[who],
-                  rng.choice(len(ORGANIC_CLIENT_P), who.size, p=ORGANIC_CLIENT_P), target=target_rows)
+        batch.add(
+            who,
+            t,
+            REPOST,
+            self.pop.lang[who],
+            rng.choice(len(ORGANIC_CLIENT_P), who.size, p=ORGANIC_CLIENT_P),
+            target=target_rows,
+        )
 
     def _vocab_tags(self, lang: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         out = np.zeros(lang.size, np.int64)
@@ -188,7 +238,7 @@ class OrganicGenerator:
         return out
 
     def _news_urls(self, lang: np.ndarray, has_url: np.ndarray, rng: np.random.Generator):
-        flat = sum(self.pools.domains, [])
+        flat = functools.reduce(operator.iadd, self.pools.domains, [])
         off = np.cumsum([0] + [len(d) for d in self.pools.domains])
         dom = off[lang] + (rng.random(lang.size) * np.diff(off)[lang]).astype(np.int64)
         # A few hundred articles a day per outlet: many people share the same story.
@@ -206,7 +256,7 @@ class OrganicGenerator:
         """State-media accounts post on a newsroom schedule (07:00-23:00 Beijing), each story with its link."""
         pop = self.pop
         for handle, idx in pop.state_media.items():
-            _, domain, lg, _ = text.STATE_MEDIA[handle]
+            _, domain, _lg, _ = text.STATE_MEDIA[handle]
             n = int(rng.poisson(STATE_MEDIA_POSTS_PER_DAY))
             if n == 0:
                 continue
@@ -216,8 +266,15 @@ class OrganicGenerator:
                 u = f"https://www.{domain}/{int(rng.integers(10**7, 10**8))}.htm"
                 body.append(f"{text.state_media_sentence(rng)} {u}")
                 urls.append(text.list_str([u]))
-            batch.add(np.full(n, idx), t, POST, np.full(n, pop.lang[idx]), np.full(n, 2), body=pa.array(body),
-                      urls=pa.array(urls))
+            batch.add(
+                np.full(n, idx),
+                t,
+                POST,
+                np.full(n, pop.lang[idx]),
+                np.full(n, 2),
+                body=pa.array(body),
+                urls=pa.array(urls),
+            )
 
 
 def _by_key(keys: np.ndarray, render) -> pa.Array:

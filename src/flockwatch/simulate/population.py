@@ -12,6 +12,8 @@ number drawn without replacement (organic numbers below 10^7, operation numbers 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +39,7 @@ ZONE_PROFILES: dict[int, tuple[tuple[str, ...], tuple[float, ...], tuple[float, 
 
 
 def epoch_s(day: dt.date) -> int:
-    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
 
 
 @dataclass
@@ -105,8 +107,8 @@ def _join(*parts: pa.Array | str) -> pa.Array:
 
 def _organic_names(lang: np.ndarray, suffix: np.ndarray, rng: np.random.Generator) -> tuple[pa.Array, pa.Array]:
     n = lang.size
-    firsts = sum((text.FIRST_NAMES[lg] for lg in LANGS), [])
-    lasts = sum((text.LAST_NAMES[lg] for lg in LANGS), [])
+    firsts = functools.reduce(operator.iadd, (text.FIRST_NAMES[lg] for lg in LANGS), [])
+    lasts = functools.reduce(operator.iadd, (text.LAST_NAMES[lg] for lg in LANGS), [])
     f_off = np.cumsum([0] + [len(text.FIRST_NAMES[lg]) for lg in LANGS])
     l_off = np.cumsum([0] + [len(text.LAST_NAMES[lg]) for lg in LANGS])
     f_len = np.diff(f_off)[lang]
@@ -124,14 +126,16 @@ def _organic_names(lang: np.ndarray, suffix: np.ndarray, rng: np.random.Generato
     screen = _join(stem, pc.cast(pa.array(suffix), pa.string()))
     display = _join(first, " ", last)
     zh = lang == LANG_INDEX["zh"]
-    zh_disp = _join(_pick(text.ZH_DISPLAY, rng.integers(0, len(text.ZH_DISPLAY), n)),
-                    _pick(text.ZH_GIVEN, rng.integers(0, len(text.ZH_GIVEN), n)))
+    zh_disp = _join(
+        _pick(text.ZH_DISPLAY, rng.integers(0, len(text.ZH_DISPLAY), n)),
+        _pick(text.ZH_GIVEN, rng.integers(0, len(text.ZH_GIVEN), n)),
+    )
     display = pc.if_else(pa.array(zh & (rng.random(n) < 0.5)), zh_disp, display)
     return screen, display
 
 
 def _per_lang_pick(pools: dict, lang: np.ndarray, rng: np.random.Generator) -> pa.Array:
-    flat = sum((pools[lg] for lg in LANGS), [])
+    flat = functools.reduce(operator.iadd, (pools[lg] for lg in LANGS), [])
     off = np.cumsum([0] + [len(pools[lg]) for lg in LANGS])
     idx = off[lang] + (rng.random(lang.size) * np.diff(off)[lang]).astype(np.int64)
     return _pick(flat, idx)
@@ -184,8 +188,7 @@ def build(cfg: SimulationConfig, rng: np.random.Generator) -> Population:
     location = _pick(loc_flat, lo + (rng.random(n_organic) * ll).astype(np.int64))
     description = _per_lang_pick(text.BIO, lang, rng)
     has_url = rng.random(n_organic) < 0.15
-    profile_url = pc.if_else(pa.array(has_url), _join("https://", screen, ".example.org"),
-                             pa.scalar(None, pa.string()))
+    profile_url = pc.if_else(pa.array(has_url), _join("https://", screen, ".example.org"), pa.scalar(None, pa.string()))
 
     # State-media accounts take the first organic slots: real handles, long-lived, millions of followers.
     state_media: dict[str, int] = {}
@@ -193,22 +196,31 @@ def build(cfg: SimulationConfig, rng: np.random.Generator) -> Population:
     sm: dict[str, list] = {"screen": [], "display": [], "description": [], "location": [], "url": []}
     for i, (handle, (name, domain, lg, fol)) in enumerate(text.STATE_MEDIA.items()):
         state_media[handle] = i
-        for key, value in (("screen", handle), ("display", name), ("location", "Beijing, China"),
-                           ("description", f"{name}. Follow us for the latest news."),
-                           ("url", f"https://www.{domain}")):
+        for key, value in (
+            ("screen", handle),
+            ("display", name),
+            ("location", "Beijing, China"),
+            ("description", f"{name}. Follow us for the latest news."),
+            ("url", f"https://www.{domain}"),
+        ):
             sm[key].append(value)
         zone[i], lang[i], country[i] = 8, LANG_INDEX[lg], "CN"
         followers[i], following[i] = fol, int(rng.integers(50, 500))
         created[i] = epoch_s(dt.date(2009 + i, 3, 1 + i))
         activity[i] = 0.0  # they post on their own schedule (organic.state_media_posts)
-    organic_str = {"screen": screen, "display": display, "description": description, "location": location,
-                   "url": profile_url}
+    organic_str = {
+        "screen": screen,
+        "display": display,
+        "description": description,
+        "location": location,
+        "url": profile_url,
+    }
 
     blocks = []
     ops: list[OpMembers] = []
     offset = n_organic
     for op in cfg.operations:
-        plain = all_suffix[offset:offset + op.n_members]
+        plain = all_suffix[offset : offset + op.n_members]
         blk, members = _operation_members(cfg, op, offset, zone, followers, activity, plain, rng)
         blocks.append(blk)
         ops.append(members)
@@ -223,18 +235,23 @@ def build(cfg: SimulationConfig, rng: np.random.Generator) -> Population:
 
     sizes = [b["created"].size for b in blocks]
     pop = Population(
-        n=offset, n_organic=n_organic,
+        n=offset,
+        n_organic=n_organic,
         userid=np.zeros(0, np.int64),
         created_s=numbers(created, "created"),
-        zone_h=np.concatenate([zone] + [np.full(k, b["zone"], np.int8) for k, b in zip(sizes, blocks)]),
+        zone_h=np.concatenate([zone] + [np.full(k, b["zone"], np.int8) for k, b in zip(sizes, blocks, strict=False)]),
         lang=numbers(lang, "lang"),
         country=np.concatenate([country] + [np.full(k, "HK", dtype=object) for k in sizes]),
         followers=numbers(followers, "followers"),
         following=numbers(following, "following"),
         activity=np.concatenate([activity] + [np.zeros(k) for k in sizes]),
-        screen_name=strings("screen"), display_name=strings("display"), location=strings("location"),
-        description=strings("description"), profile_url=strings("url"),
-        state_media=state_media, ops=ops,
+        screen_name=strings("screen"),
+        display_name=strings("display"),
+        location=strings("location"),
+        description=strings("description"),
+        profile_url=strings("url"),
+        state_media=state_media,
+        ops=ops,
     )
     pop.userid = _unique_ids(pop.created_s, rng)
     pop.finish()
@@ -253,15 +270,24 @@ def _unique_ids(created_s: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     raise RuntimeError("could not draw unique account ids")  # pragma: no cover - 22 random bits per second
 
 
-def _weekday_times(days: np.ndarray, zone_h: int, rng: np.random.Generator, start_h: float = 9.0,
-                   end_h: float = 11.0) -> np.ndarray:
+def _weekday_times(
+    days: np.ndarray, zone_h: int, rng: np.random.Generator, start_h: float = 9.0, end_h: float = 11.0
+) -> np.ndarray:
     """Instants on the given UTC-midnight day starts, between local ``start_h`` and ``end_h`` in ``zone_h``."""
     secs = (start_h + rng.random(days.size) * (end_h - start_h)) * 3600
     return (days + secs - zone_h * 3600).astype(np.int64)
 
 
-def _creation_bursts(n: int, lo_s: int, hi_s: int, n_bursts: int, burst_days: float, zone_h: int,
-                     weekdays_only: bool, rng: np.random.Generator) -> np.ndarray:
+def _creation_bursts(
+    n: int,
+    lo_s: int,
+    hi_s: int,
+    n_bursts: int,
+    burst_days: float,
+    zone_h: int,
+    weekdays_only: bool,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """``n`` creation instants clustered in ``n_bursts`` windows of ``burst_days`` days inside [lo_s, hi_s)."""
     span_days = max(1, (hi_s - lo_s) // DAY_S - int(np.ceil(burst_days)))
     starts = lo_s + rng.choice(span_days, size=min(n_bursts, span_days), replace=False) * DAY_S
@@ -279,15 +305,22 @@ def _to_weekday(day_starts: np.ndarray) -> np.ndarray:
     return day_starts + shift * DAY_S
 
 
-def _operation_members(cfg: SimulationConfig, op: OperationConfig, offset: int, zone: np.ndarray,
-                       followers: np.ndarray, activity: np.ndarray, plain_suffix: np.ndarray,
-                       rng: np.random.Generator):
+def _operation_members(
+    cfg: SimulationConfig,
+    op: OperationConfig,
+    offset: int,
+    zone: np.ndarray,
+    followers: np.ndarray,
+    activity: np.ndarray,
+    plain_suffix: np.ndarray,
+    rng: np.random.Generator,
+):
     t = op.tactics
     n_core, n_amp = op.n_core, op.n_amplifiers
     n = n_core + n_amp
-    n_fresh = int(round(n_amp * op.fresh_frac))
+    n_fresh = round(n_amp * op.fresh_frac)
     is_fresh = np.zeros(n, bool)
-    is_fresh[n - n_fresh:] = True
+    is_fresh[n - n_fresh :] = True
     op_start_s = epoch_s(dt.date.fromisoformat(op.start))
     susp_s = epoch_s(dt.date.fromisoformat(op.first_suspension))
     end_s = epoch_s(cfg.end_date)
@@ -301,8 +334,15 @@ def _operation_members(cfg: SimulationConfig, op: OperationConfig, offset: int, 
         burst = rng.random(veterans.size) < t.bulk_creation.in_burst_frac
         in_burst[veterans[burst]] = True
         created[veterans[burst]] = _creation_bursts(
-            int(burst.sum()), lo, op_start_s - 7 * DAY_S, t.bulk_creation.core_bursts, t.bulk_creation.burst_days,
-            op.zone_offset_h, weekdays, rng)
+            int(burst.sum()),
+            lo,
+            op_start_s - 7 * DAY_S,
+            t.bulk_creation.core_bursts,
+            t.bulk_creation.burst_days,
+            op.zone_offset_h,
+            weekdays,
+            rng,
+        )
         rest = veterans[~burst]
     else:
         rest = veterans
@@ -333,8 +373,10 @@ def _operation_members(cfg: SimulationConfig, op: OperationConfig, offset: int, 
         rand_stem = pa.array(np.frombuffer(letters.tobytes(), dtype="S6").astype(str), pa.string())
         stem = pa.concat_arrays([stem.slice(0, n - fresh.size), rand_stem])
         screen = _join(stem, pc.cast(pa.array(suffix), pa.string()))
-        display = _join(_pick(text.ZH_DISPLAY, rng.integers(0, len(text.ZH_DISPLAY), n)),
-                        _pick(text.ZH_GIVEN, rng.integers(0, len(text.ZH_GIVEN), n)))
+        display = _join(
+            _pick(text.ZH_DISPLAY, rng.integers(0, len(text.ZH_DISPLAY), n)),
+            _pick(text.ZH_GIVEN, rng.integers(0, len(text.ZH_GIVEN), n)),
+        )
     else:
         screen, display = _organic_names(lang, plain_suffix, rng)
     empty = pa.array([""] * n, pa.string())
@@ -352,10 +394,26 @@ def _operation_members(cfg: SimulationConfig, op: OperationConfig, offset: int, 
     activity[targets] = np.maximum(activity[targets], np.quantile(activity, 0.95))
 
     members = OpMembers(
-        config=op, core_start=offset, amp_start=offset + n_core, end=offset + n, is_fresh=is_fresh,
-        active_from_s=active_from, active_to_s=active_to, created_in_burst=in_burst, targets=targets,
+        config=op,
+        core_start=offset,
+        amp_start=offset + n_core,
+        end=offset + n,
+        is_fresh=is_fresh,
+        active_from_s=active_from,
+        active_to_s=active_to,
+        created_in_burst=in_burst,
+        targets=targets,
     )
-    blk = dict(created=created, zone=op.zone_offset_h, lang=lang, followers=fol, following=fng, screen=screen,
-               display=display, location=location, description=description,
-               url=pa.nulls(n, pa.string()))
+    blk = dict(
+        created=created,
+        zone=op.zone_offset_h,
+        lang=lang,
+        followers=fol,
+        following=fng,
+        screen=screen,
+        display=display,
+        location=location,
+        description=description,
+        url=pa.nulls(n, pa.string()),
+    )
     return blk, members

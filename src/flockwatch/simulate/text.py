@@ -69,10 +69,26 @@ SLOTS: dict[str, dict[str, list[str]]] = {
         "feeling": ["So tired.", "Feeling great!", "Need a nap.", "Worth it.", "Never again.", "Good vibes."],
         "num": ["5", "8", "10", "12", "21"],
         "weather": ["rain", "sun", "fog", "snow", "heat", "wind"],
-        "topic": ["climate policy", "the housing market", "AI", "Hong Kong", "the election", "remote work",
-                  "the trade war", "public transport", "space exploration", "school lunches"],
-        "opinion": ["it's complicated.", "I'm worried.", "this is good news.", "nobody is talking about it.",
-                    "we need better coverage.", "I changed my mind."],
+        "topic": [
+            "climate policy",
+            "the housing market",
+            "AI",
+            "Hong Kong",
+            "the election",
+            "remote work",
+            "the trade war",
+            "public transport",
+            "space exploration",
+            "school lunches",
+        ],
+        "opinion": [
+            "it's complicated.",
+            "I'm worried.",
+            "this is good news.",
+            "nobody is talking about it.",
+            "we need better coverage.",
+            "I changed my mind.",
+        ],
         "greeting": ["Good morning", "Hello", "Happy Monday", "Hey"],
         "city": ["London", "New York", "Chicago", "Toronto", "Boston", "Manchester", "Atlanta", "Dublin"],
         "relative": ["mum", "dad", "sister", "brother", "grandma", "cousin"],
@@ -111,15 +127,48 @@ SLOTS: dict[str, dict[str, list[str]]] = {
 }
 
 HASHTAGS: dict[str, list[str]] = {
-    "en": ["news", "MondayMotivation", "love", "football", "climate", "music", "photography", "travel", "tbt",
-           "HongKong", "AI", "tech", "election", "food", "fitness", "books", "nature", "art"],
+    "en": [
+        "news",
+        "MondayMotivation",
+        "love",
+        "football",
+        "climate",
+        "music",
+        "photography",
+        "travel",
+        "tbt",
+        "HongKong",
+        "AI",
+        "tech",
+        "election",
+        "food",
+        "fitness",
+        "books",
+        "nature",
+        "art",
+    ],
     "zh": ["香港", "hongkong", "美食", "旅行", "电影", "台湾", "音乐", "生活", "摄影", "足球"],
     "sv": ["svpol", "fika", "melfest", "sverige", "stockholm", "fotboll", "klimat", "musik"],
 }
 
 #: Trending-topic stems; a day's trend is a stem plus a suffix, so trends vary by day.
-TREND_STEMS = ["WorldCup", "Eurovision", "Budget", "Heatwave", "Apple", "Strike", "Oscars", "Premiere",
-               "Storm", "Summit", "Marathon", "Festival", "Finals", "Launch", "Election"]
+TREND_STEMS = [
+    "WorldCup",
+    "Eurovision",
+    "Budget",
+    "Heatwave",
+    "Apple",
+    "Strike",
+    "Oscars",
+    "Premiere",
+    "Storm",
+    "Summit",
+    "Marathon",
+    "Festival",
+    "Finals",
+    "Launch",
+    "Election",
+]
 
 NEWS_DOMAINS: dict[str, list[str]] = {
     "en": ["bbc.co.uk", "reuters.com", "nytimes.com", "theguardian.com", "apnews.com", "cnn.com", "npr.org"],
@@ -164,12 +213,39 @@ OP_TEMPLATES: dict[str, list[str]] = {
     ],
 }
 OP_PLACES = {"zh": ["香港", "香港社会"], "en": ["Hong Kong", "HK"]}
-OP_SWAPS = {"暴徒": "暴民", "支持": "力挺", "和平": "安宁", "Rioters": "Thugs", "Support": "Stand with",
-            "violent": "radical", "chaos": "unrest"}
+OP_SWAPS = {
+    "暴徒": "暴民",
+    "支持": "力挺",
+    "和平": "安宁",
+    "Rioters": "Thugs",
+    "Support": "Stand with",
+    "violent": "radical",
+    "chaos": "unrest",
+}
 
 FIRST_NAMES = {
-    "en": ["James", "Mary", "John", "Linda", "Mike", "Sarah", "David", "Emma", "Chris", "Olivia", "Dan", "Kate",
-           "Tom", "Amy", "Ryan", "Laura", "Sam", "Jess", "Ben", "Zoe"],
+    "en": [
+        "James",
+        "Mary",
+        "John",
+        "Linda",
+        "Mike",
+        "Sarah",
+        "David",
+        "Emma",
+        "Chris",
+        "Olivia",
+        "Dan",
+        "Kate",
+        "Tom",
+        "Amy",
+        "Ryan",
+        "Laura",
+        "Sam",
+        "Jess",
+        "Ben",
+        "Zoe",
+    ],
     "zh": ["Wing", "Ka Yan", "Chi Ming", "Mei", "Wei", "Xiao", "Siu", "Hoi", "Jun", "Ling", "Kit", "Yan"],
     "sv": ["Anna", "Erik", "Lars", "Maria", "Johan", "Karin", "Per", "Elin", "Oskar", "Sara", "Nils", "Ida"],
 }
@@ -181,8 +257,16 @@ LAST_NAMES = {
 ZH_DISPLAY = ["陈", "黄", "李", "张", "刘", "何", "吴", "梁", "林", "曾"]
 ZH_GIVEN = ["小明", "嘉欣", "志伟", "美玲", "家豪", "欣怡", "俊杰", "静"]
 BIO = {
-    "en": ["Coffee lover. Dad. Opinions my own.", "Journalist | news junkie", "Runner, reader, cat person",
-           "Software engineer. Tweets about tech and football.", "Teacher 📚", "", "", "Photographer 📷"],
+    "en": [
+        "Coffee lover. Dad. Opinions my own.",
+        "Journalist | news junkie",
+        "Runner, reader, cat person",
+        "Software engineer. Tweets about tech and football.",
+        "Teacher 📚",
+        "",
+        "",
+        "Photographer 📷",
+    ],
     "zh": ["热爱生活", "香港人", "摄影爱好者 📷", "吃货一枚", "", "", "新闻工作者"],
     "sv": ["Lärare och löpare", "Stockholmare. Fika-entusiast ☕", "Journalist", "", "Pappa, cyklist"],
 }
@@ -194,8 +278,23 @@ LOCATIONS = {
     9: ["Tokyo", "Seoul", ""],
 }
 
-_SLOT_NAMES = ["adj", "thing", "show", "activity", "feeling", "num", "weather", "topic", "opinion", "greeting",
-               "city", "relative", "animal", "food", "team"]
+_SLOT_NAMES = [
+    "adj",
+    "thing",
+    "show",
+    "activity",
+    "feeling",
+    "num",
+    "weather",
+    "topic",
+    "opinion",
+    "greeting",
+    "city",
+    "relative",
+    "animal",
+    "food",
+    "team",
+]
 
 
 def fill(template: str, words: dict[str, list[str]], rng: np.random.Generator) -> str:
@@ -244,8 +343,12 @@ def state_media_sentence(rng: np.random.Generator) -> str:
 
 def trend_tags(day_index: int, n: int, rng: np.random.Generator) -> list[str]:
     stems = rng.choice(len(TREND_STEMS), size=n, replace=False)
-    return [f"{TREND_STEMS[int(s)]}{2019 + day_index // 365}" if rng.random() < 0.5 else
-            f"{TREND_STEMS[int(s)]}Day{day_index % 97}" for s in stems]
+    return [
+        f"{TREND_STEMS[int(s)]}{2019 + day_index // 365}"
+        if rng.random() < 0.5
+        else f"{TREND_STEMS[int(s)]}Day{day_index % 97}"
+        for s in stems
+    ]
 
 
 def list_str(items: list[str]) -> str:

@@ -54,22 +54,32 @@ def write_truth_csv(path: Path, pop: Population, gens: list[OperationGenerator])
         m = gen.m
         idx = np.arange(m.core_start, m.end)
         n = idx.size
-        tables.append(pa.table({
-            "account_id": pop.userid_str.take(pa.array(idx)),
-            "operation_id": pa.repeat(pa.scalar(gen.op.operation_id), n),
-            "role": pa.array(np.where(idx < m.amp_start, "core", "amplifier"), pa.string()),
-            "is_fresh": pa.array(m.is_fresh),
-            "created_at": pc.strftime(pa.array(pop.created_s[idx].astype("datetime64[s]")),
-                                      format="%Y-%m-%dT%H:%M:%S"),
-            "tactics": pa.array(member_tactics(gen), pa.string()),
-        }))
+        tables.append(
+            pa.table(
+                {
+                    "account_id": pop.userid_str.take(pa.array(idx)),
+                    "operation_id": pa.repeat(pa.scalar(gen.op.operation_id), n),
+                    "role": pa.array(np.where(idx < m.amp_start, "core", "amplifier"), pa.string()),
+                    "is_fresh": pa.array(m.is_fresh),
+                    "created_at": pc.strftime(
+                        pa.array(pop.created_s[idx].astype("datetime64[s]")), format="%Y-%m-%dT%H:%M:%S"
+                    ),
+                    "tactics": pa.array(member_tactics(gen), pa.string()),
+                }
+            )
+        )
     table = pa.concat_tables(tables) if tables else pa.table({c: pa.array([], pa.string()) for c in TRUTH_COLUMNS})
     write_csv(table, path)
     return table.num_rows
 
 
-def truth_document(cfg: SimulationConfig, pop: Population, gens: list[OperationGenerator],
-                   counts: dict[str, Any], files: dict[str, Any]) -> dict[str, Any]:
+def truth_document(
+    cfg: SimulationConfig,
+    pop: Population,
+    gens: list[OperationGenerator],
+    counts: dict[str, Any],
+    files: dict[str, Any],
+) -> dict[str, Any]:
     ops = []
     for gen in gens:
         m, op = gen.m, gen.op
@@ -82,14 +92,17 @@ def truth_document(cfg: SimulationConfig, pop: Population, gens: list[OperationG
                 "zone_offset_h": op.zone_offset_h,
                 "weekdays_only": op.tactics.office_hours.enabled,
                 "office_hours": dataclasses.asdict(op.tactics.office_hours),
-                "start": op.start, "first_suspension": op.first_suspension, "end": cfg.end_date.isoformat(),
+                "start": op.start,
+                "first_suspension": op.first_suspension,
+                "end": cfg.end_date.isoformat(),
             },
             target_accounts=[
                 {"account_id": str(pop.userid[i]), "screen_name": pop.screen_name[int(i)].as_py()} for i in m.targets
             ],
             state_media_accounts=[
                 {"screen_name": h, "account_id": str(pop.userid[pop.state_media[h]])}
-                for h in op.state_media if h in pop.state_media
+                for h in op.state_media
+                if h in pop.state_media
             ],
             enabled_tactics=op.tactics.enabled_names(),
         )
@@ -104,8 +117,9 @@ def truth_document(cfg: SimulationConfig, pop: Population, gens: list[OperationG
 
 
 def write_truth_json(path: Path, doc: dict[str, Any]) -> None:
-    path.write_text(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False, default=_jsonable) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False, default=_jsonable) + "\n", encoding="utf-8"
+    )
 
 
 def _jsonable(o: Any) -> Any:

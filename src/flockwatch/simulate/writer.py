@@ -26,15 +26,48 @@ from flockwatch.simulate.batch import CLIENTS, QUOTE, REPLY, REPOST, Batch
 from flockwatch.simulate.population import LANGS, Population
 
 USERS_COLUMNS = (
-    "userid", "user_display_name", "user_screen_name", "user_reported_location", "user_profile_description",
-    "user_profile_url", "follower_count", "following_count", "account_creation_date", "account_language",
+    "userid",
+    "user_display_name",
+    "user_screen_name",
+    "user_reported_location",
+    "user_profile_description",
+    "user_profile_url",
+    "follower_count",
+    "following_count",
+    "account_creation_date",
+    "account_language",
 )
 TWEETS_COLUMNS = (
-    "tweetid", "userid", "user_display_name", "user_screen_name", "user_reported_location",
-    "user_profile_description", "user_profile_url", "follower_count", "following_count", "account_creation_date",
-    "account_language", "tweet_language", "tweet_text", "tweet_time", "tweet_client_name", "in_reply_to_userid",
-    "in_reply_to_tweetid", "quoted_tweet_tweetid", "is_retweet", "retweet_userid", "retweet_tweetid", "latitude",
-    "longitude", "quote_count", "reply_count", "like_count", "retweet_count", "hashtags", "urls", "user_mentions",
+    "tweetid",
+    "userid",
+    "user_display_name",
+    "user_screen_name",
+    "user_reported_location",
+    "user_profile_description",
+    "user_profile_url",
+    "follower_count",
+    "following_count",
+    "account_creation_date",
+    "account_language",
+    "tweet_language",
+    "tweet_text",
+    "tweet_time",
+    "tweet_client_name",
+    "in_reply_to_userid",
+    "in_reply_to_tweetid",
+    "quoted_tweet_tweetid",
+    "is_retweet",
+    "retweet_userid",
+    "retweet_tweetid",
+    "latitude",
+    "longitude",
+    "quote_count",
+    "reply_count",
+    "like_count",
+    "retweet_count",
+    "hashtags",
+    "urls",
+    "user_mentions",
 )
 #: Tweet ids start in the 2019 snowflake range.
 TWEET_ID_BASE = 1_130_000_000_000_000_000
@@ -82,8 +115,15 @@ class ArchiveWriter:
     Arrow's writer, which is valid CSV and several times faster than deciding field by field.
     """
 
-    def __init__(self, out_dir: Path, archive_set: str, period_end: dt.date, pop: Population, clock: MinuteClock,
-                 max_rows_per_file: int) -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        archive_set: str,
+        period_end: dt.date,
+        pop: Population,
+        clock: MinuteClock,
+        max_rows_per_file: int,
+    ) -> None:
         self.out_dir = out_dir
         self.archive_set = archive_set
         self.period_end = period_end
@@ -99,13 +139,20 @@ class ArchiveWriter:
         self.n_rows = 0
         self.next_id = TWEET_ID_BASE
         created = pc.strftime(pa.array(pop.created_s.astype("datetime64[s]")), format="%Y-%m-%d")
-        self.user_table = pa.table({
-            "userid": pa.array(pop.userid), "user_display_name": pop.display_name,
-            "user_screen_name": pop.screen_name, "user_reported_location": pop.location,
-            "user_profile_description": pop.description, "user_profile_url": pop.profile_url,
-            "follower_count": pa.array(pop.followers), "following_count": pa.array(pop.following),
-            "account_creation_date": created, "account_language": pa.array(LANGS).take(pa.array(pop.lang)),
-        })
+        self.user_table = pa.table(
+            {
+                "userid": pa.array(pop.userid),
+                "user_display_name": pop.display_name,
+                "user_screen_name": pop.screen_name,
+                "user_reported_location": pop.location,
+                "user_profile_description": pop.description,
+                "user_profile_url": pop.profile_url,
+                "follower_count": pa.array(pop.followers),
+                "following_count": pa.array(pop.following),
+                "account_creation_date": created,
+                "account_language": pa.array(LANGS).take(pa.array(pop.lang)),
+            }
+        )
 
     def write_users(self) -> Path:
         path = self.out_dir / archive_name(self.archive_set, self.period_end, 1, "users")
@@ -187,9 +234,11 @@ class ArchiveWriter:
         mention = batch.column("mention")[order]
         mention = np.where(kind == REPLY, tgt_author, mention)
         screen = pop.screen_name
-        prefix = pc.if_else(pa.array(mention >= 0),
-                            pc.binary_join_element_wise("@", screen.take(pa.array(np.maximum(mention, 0))), " ", ""),
-                            pa.scalar(""))
+        prefix = pc.if_else(
+            pa.array(mention >= 0),
+            pc.binary_join_element_wise("@", screen.take(pa.array(np.maximum(mention, 0))), " ", ""),
+            pa.scalar(""),
+        )
         own = pc.binary_join_element_wise(prefix, batch.arrow("body").take(take), "")
         rt_text = pc.binary_join_element_wise("RT @", screen.take(tgt_author0), ": ", own.take(pa.array(tgt0)), "")
         tweet_text = pc.if_else(is_rt_a, rt_text, own)
@@ -205,8 +254,9 @@ class ArchiveWriter:
         first = uid.take(pa.array(np.maximum(mentioned, 0)))
         second = pc.binary_join_element_wise(", ", uid.take(pa.array(np.maximum(also, 0))), "")
         second = pc.if_else(pa.array(also >= 0), second, pa.scalar(""))
-        mentions = pc.if_else(pa.array(mentioned >= 0), pc.binary_join_element_wise("[", first, second, "]", ""),
-                              pa.scalar("[]"))
+        mentions = pc.if_else(
+            pa.array(mentioned >= 0), pc.binary_join_element_wise("[", first, second, "]", ""), pa.scalar("[]")
+        )
         lang = batch.column("lang")[order]
         lang = np.where(is_rt, lang[tgt0], lang)
         counts = {}
@@ -220,17 +270,26 @@ class ArchiveWriter:
         a = pa.array(author)
         u = self.user_table
         cols = {
-            "tweetid": pa.array(ids), **{c: u.column(c).take(a) for c in USERS_COLUMNS},
+            "tweetid": pa.array(ids),
+            **{c: u.column(c).take(a) for c in USERS_COLUMNS},
             "tweet_language": pa.array(LANGS).take(pa.array(lang)),
-            "tweet_text": tweet_text, "tweet_time": self.clock.format(t),
+            "tweet_text": tweet_text,
+            "tweet_time": self.clock.format(t),
             "tweet_client_name": pa.array(CLIENTS).take(pa.array(batch.column("client")[order])),
-            "in_reply_to_userid": opt(kind == REPLY, tgt_uid), "in_reply_to_tweetid": opt(kind == REPLY, tgt_tid),
+            "in_reply_to_userid": opt(kind == REPLY, tgt_uid),
+            "in_reply_to_tweetid": opt(kind == REPLY, tgt_tid),
             "quoted_tweet_tweetid": opt(kind == QUOTE, tgt_tid),
             "is_retweet": pc.if_else(is_rt_a, pa.scalar("True"), pa.scalar("False")),
-            "retweet_userid": opt(is_rt, tgt_uid), "retweet_tweetid": opt(is_rt, tgt_tid),
-            "latitude": pa.nulls(n, pa.string()), "longitude": pa.nulls(n, pa.string()),
-            "quote_count": pa.array(counts["quote_count"]), "reply_count": pa.array(counts["reply_count"]),
-            "like_count": pa.array(likes), "retweet_count": pa.array(counts["retweet_count"]),
-            "hashtags": hashtags, "urls": urls, "user_mentions": mentions,
+            "retweet_userid": opt(is_rt, tgt_uid),
+            "retweet_tweetid": opt(is_rt, tgt_tid),
+            "latitude": pa.nulls(n, pa.string()),
+            "longitude": pa.nulls(n, pa.string()),
+            "quote_count": pa.array(counts["quote_count"]),
+            "reply_count": pa.array(counts["reply_count"]),
+            "like_count": pa.array(likes),
+            "retweet_count": pa.array(counts["retweet_count"]),
+            "hashtags": hashtags,
+            "urls": urls,
+            "user_mentions": mentions,
         }
         return pa.table([cols[c] for c in TWEETS_COLUMNS], names=list(TWEETS_COLUMNS))

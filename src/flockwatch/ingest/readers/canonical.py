@@ -86,18 +86,24 @@ class CanonicalReader:
             typed = {c.name: _typed(scan, c) for c in table.columns}
             if "platform" in typed and not scan.has("platform"):
                 typed["platform"] = sql_literal(ctx.platform)
-            checks: list[Check] = [required(scan.col(k), k) for k in table.key if k != "platform" or
-                                   scan.has("platform")]
+            checks: list[Check] = [
+                required(scan.col(k), k) for k in table.key if k != "platform" or scan.has("platform")
+            ]
             for col in table.columns:
                 if col.sql_type != "VARCHAR" and scan.has(col.name):
                     what = {"TIMESTAMP": "a time", "BIGINT": "a whole number", "BOOLEAN": "true/false"}.get(
-                        col.sql_type, col.sql_type)
+                        col.sql_type, col.sql_type
+                    )
                     checks.append(parses(scan.col(col.name), typed_ref(col.name), col.name, what))
             if table is schema.ACTIONS:
                 kinds = ", ".join(sql_literal(k) for k in schema.ACTION_KINDS)
-                checks.append(Check(f"coalesce({scan.col('kind')}, '') NOT IN ({kinds})",
-                                    f"'kind: expected one of {'/'.join(schema.ACTION_KINDS)}, got ''' || "
-                                    f"left({scan.col('kind')}, 40) || ''''"))
+                checks.append(
+                    Check(
+                        f"coalesce({scan.col('kind')}, '') NOT IN ({kinds})",
+                        f"'kind: expected one of {'/'.join(schema.ACTION_KINDS)}, got ''' || "
+                        f"left({scan.col('kind')}, 40) || ''''",
+                    )
+                )
             valid = split_valid(ctx, scan, typed, checks)
             cols = ", ".join(q(c) for c in table.column_names)
             ctx.insert(table.name, f"SELECT {cols} FROM {valid}")

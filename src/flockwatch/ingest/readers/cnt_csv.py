@@ -12,8 +12,8 @@ urls`` (CNT itself skips the header and reads by position; flockwatch reads by n
 from __future__ import annotations
 
 from flockwatch.core.sql import sql_literal
-from flockwatch.ingest.base import ReadContext, ReadResult, Sniff
 from flockwatch.core.urls import host_sql
+from flockwatch.ingest.base import ReadContext, ReadResult, Sniff
 from flockwatch.ingest.csvscan import (
     drop_scan,
     explode_text_entities,
@@ -46,15 +46,21 @@ class CntCsvReader:
             c = scan.col
             repost, reply, ts = c("repost_id"), c("reply_id"), c("timestamp")
             typed = {
-                "action_id": c("message_id"), "account_id": c("user_id"), "username": c("username"),
+                "action_id": c("message_id"),
+                "account_id": c("user_id"),
+                "username": c("username"),
                 "kind": f"CASE WHEN {repost} IS NOT NULL THEN 'repost' WHEN {reply} IS NOT NULL THEN 'reply' "
-                        f"ELSE 'post' END",
-                "target_action_id": f"coalesce({repost}, {reply})", "acted_at": sql_epoch_s(ts),
-                "text": c("message"), "urls": c("urls"),
+                f"ELSE 'post' END",
+                "target_action_id": f"coalesce({repost}, {reply})",
+                "acted_at": sql_epoch_s(ts),
+                "text": c("message"),
+                "urls": c("urls"),
             }
             checks = [
-                required(c("message_id"), "message_id"), required(c("user_id"), "user_id"),
-                required(ts, "timestamp"), parses(ts, typed_ref("acted_at"), "timestamp", "a time in epoch seconds"),
+                required(c("message_id"), "message_id"),
+                required(c("user_id"), "user_id"),
+                required(ts, "timestamp"),
+                parses(ts, typed_ref("acted_at"), "timestamp", "a time in epoch seconds"),
             ]
             valid = split_valid(ctx, scan, typed, checks)
             p = sql_literal(ctx.platform)
@@ -66,7 +72,7 @@ class CntCsvReader:
             insert_min_accounts(ctx, valid, screen_name="username")
             ctx.insert(
                 "action_urls",
-                f"""SELECT DISTINCT {p} AS platform, action_id, url, {host_sql('url')} AS domain FROM (
+                f"""SELECT DISTINCT {p} AS platform, action_id, url, {host_sql("url")} AS domain FROM (
                         SELECT action_id, unnest(string_split(trim(urls), ' ')) AS url
                         FROM {valid} WHERE urls IS NOT NULL) WHERE url <> ''""",
                 unique_keys=True,

@@ -58,8 +58,12 @@ class CoorTweetShareLogReader:
                 action, target, ts_name = c("post_id"), "CAST(NULL AS VARCHAR)", "timestamp"
             ts = c(ts_name)
             typed = {
-                "action_id": action, "account_id": c("account_id"), "acted_at": sql_epoch_s(ts),
-                "target_action_id": target, "url_id": c("url_id"), "domain_id": c("domain_id"),
+                "action_id": action,
+                "account_id": c("account_id"),
+                "acted_at": sql_epoch_s(ts),
+                "target_action_id": target,
+                "url_id": c("url_id"),
+                "domain_id": c("domain_id"),
                 "hashtag_id": c("hashtag_id"),
             }
             checks = [
@@ -96,8 +100,9 @@ class CoorTweetShareLogReader:
                         HAVING count(DISTINCT target_action_id) > 1)"""
                 ).scalar()
                 if multi:
-                    notes.append(f"{multi} content ids share more than one object; the first row's object is "
-                                 "their target")
+                    notes.append(
+                        f"{multi} content ids share more than one object; the first row's object is their target"
+                    )
             return ReadResult(scan.rows_read, notes)
         finally:
             drop_scan(ctx, "__sharelog")

@@ -58,10 +58,15 @@ class IraCsvReader:
                 f"ELSE 'post' END"
             )
             typed = {
-                "account_id": author, "tweet_id": c("tweet_id"), "publish_raw": c("publish_date"),
-                "acted_at": sql_time(c("publish_date")), "kind": kind,
+                "account_id": author,
+                "tweet_id": c("tweet_id"),
+                "publish_raw": c("publish_date"),
+                "acted_at": sql_time(c("publish_date")),
+                "kind": kind,
                 "rt_handle": f"nullif(regexp_extract({text}, '^RT @(\\w+):', 1), '')",
-                "text": text, "language": c("language"), "region": c("region"),
+                "text": text,
+                "language": c("language"),
+                "region": c("region"),
                 "following_count": f"TRY_CAST({c('following')} AS BIGINT)",
                 "follower_count": f"TRY_CAST({c('followers')} AS BIGINT)",
             }
@@ -87,8 +92,7 @@ class IraCsvReader:
                 f"""SELECT {p} AS platform, action_id, account_id, kind, acted_at,
                            CASE WHEN kind = 'repost' THEN rt_handle END AS target_account_id, text, language
                     FROM __ira_actions""",
-                ["platform", "action_id", "account_id", "kind", "acted_at", "target_account_id", "text",
-                 "language"],
+                ["platform", "action_id", "account_id", "kind", "acted_at", "target_account_id", "text", "language"],
             )
             ctx.insert(
                 "accounts",
@@ -97,8 +101,15 @@ class IraCsvReader:
                     FROM (SELECT * FROM __ira_actions
                           QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY __line) = 1)
                     ORDER BY __line""",
-                ["platform", "account_id", "screen_name", "follower_count", "following_count", "reported_location",
-                 "id_is_pseudonymised"],
+                [
+                    "platform",
+                    "account_id",
+                    "screen_name",
+                    "follower_count",
+                    "following_count",
+                    "reported_location",
+                    "id_is_pseudonymised",
+                ],
                 unique_keys=True,
             )
             explode_text_entities(ctx, "__ira_actions")

@@ -29,8 +29,12 @@ class LoginEventsReader:
             asn = f"TRY_CAST(regexp_replace({c('asn')}, '^(?i:as)', '') AS BIGINT)"
             vpn = f"TRY_CAST({c('via_vpn')} AS BOOLEAN)"
             typed = {
-                "account_id": c("userid"), "seen_at": sql_time(c("login_time")), "ip_prefix": c("ip_prefix"),
-                "asn": asn, "country": c("country"), "via_vpn": vpn,
+                "account_id": c("userid"),
+                "seen_at": sql_time(c("login_time")),
+                "ip_prefix": c("ip_prefix"),
+                "asn": asn,
+                "country": c("country"),
+                "via_vpn": vpn,
             }
             checks = [
                 required(c("userid"), "userid"),

@@ -55,11 +55,16 @@ class _Batches:
                 e.unregister("__twarc_batch")
                 rows.clear()
         if self.quarantine:
-            e.register("__twarc_bad", pa.table({
-                "line": pa.array([r[0] for r in self.quarantine], pa.int64()),
-                "reason": pa.array([r[1] for r in self.quarantine], pa.string()),
-                "raw": pa.array([r[2] for r in self.quarantine], pa.string()),
-            }))
+            e.register(
+                "__twarc_bad",
+                pa.table(
+                    {
+                        "line": pa.array([r[0] for r in self.quarantine], pa.int64()),
+                        "reason": pa.array([r[1] for r in self.quarantine], pa.string()),
+                        "raw": pa.array([r[2] for r in self.quarantine], pa.string()),
+                    }
+                ),
+            )
             self.ctx.quarantine("SELECT line, reason, raw FROM __twarc_bad")
             e.unregister("__twarc_bad")
             self.quarantine.clear()
@@ -72,9 +77,7 @@ class Twarc2JsonlReader:
 
     def sniff(self, sniff: Sniff) -> bool:
         head = sniff.head.lstrip("\ufeff \r\n\t")
-        return head.startswith("{") and '"author_id"' in head and (
-            '"data"' in head or '"created_at"' in head
-        )
+        return head.startswith("{") and '"author_id"' in head and ('"data"' in head or '"created_at"' in head)
 
     def read(self, ctx: ReadContext) -> ReadResult:
         opener = gzip.open if ctx.path.suffix == ".gz" else open

@@ -21,9 +21,9 @@ account ``id_is_pseudonymised``. Ids are kept exactly as in the file so that the
 from __future__ import annotations
 
 from flockwatch.core.sql import sql_literal
-from flockwatch.ingest.base import ReadContext, ReadResult, Sniff
 from flockwatch.core.text import hashtag_key_sql
 from flockwatch.core.urls import host_sql
+from flockwatch.ingest.base import ReadContext, ReadResult, Sniff
 from flockwatch.ingest.csvscan import (
     Check,
     CsvScan,
@@ -174,15 +174,15 @@ def explode(ctx: ReadContext, valid: str) -> None:
     )
     ctx.insert(
         "action_urls",
-        f"""SELECT DISTINCT {platform} AS platform, action_id, url, {host_sql('url')} AS domain FROM (
-                SELECT action_id, unnest({sql_list_items('urls')}) AS url FROM {valid}
+        f"""SELECT DISTINCT {platform} AS platform, action_id, url, {host_sql("url")} AS domain FROM (
+                SELECT action_id, unnest({sql_list_items("urls")}) AS url FROM {valid}
                 WHERE urls IS NOT NULL AND urls <> '[]')""",
         unique_keys=True,
     )
     ctx.insert(
         "action_mentions",
         f"""SELECT DISTINCT {platform} AS platform, action_id, ltrim(m, '@') AS mentioned_account_id FROM (
-                SELECT action_id, unnest({sql_list_items('user_mentions')}) AS m
+                SELECT action_id, unnest({sql_list_items("user_mentions")}) AS m
                 FROM {valid} WHERE user_mentions IS NOT NULL AND user_mentions <> '[]') WHERE ltrim(m, '@') <> ''""",
         unique_keys=True,
     )
