@@ -34,39 +34,10 @@ import threading
 import time
 from pathlib import Path
 
+from flockwatch.ingest.readers.twitter_io_archive import TWEETS_COLUMNS
+
 HERE = Path(__file__).resolve().parent
-COLUMNS = [
-    "tweetid",
-    "userid",
-    "user_display_name",
-    "user_screen_name",
-    "user_reported_location",
-    "user_profile_description",
-    "user_profile_url",
-    "follower_count",
-    "following_count",
-    "account_creation_date",
-    "account_language",
-    "tweet_language",
-    "tweet_text",
-    "tweet_time",
-    "tweet_client_name",
-    "in_reply_to_userid",
-    "in_reply_to_tweetid",
-    "quoted_tweet_tweetid",
-    "is_retweet",
-    "retweet_userid",
-    "retweet_tweetid",
-    "latitude",
-    "longitude",
-    "quote_count",
-    "reply_count",
-    "like_count",
-    "retweet_count",
-    "hashtags",
-    "urls",
-    "user_mentions",
-]
+COLUMNS = list(TWEETS_COLUMNS)
 
 
 def generate(path: Path, n_rows: int, seed: int = 7, chunk_rows: int = 500_000) -> None:

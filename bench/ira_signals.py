@@ -84,15 +84,15 @@ def main() -> int:
     n_actions = ws.engine.count("actions")
     accounts = [r[0] for r in ws.engine.sql("SELECT DISTINCT account_id FROM actions ORDER BY 1").rows()]
     t1 = time.perf_counter()
-    pooled = working_hours_fingerprint(ws.engine)
+    pooled = working_hours_fingerprint(ws)
     by_cat_ids: dict[str, list[str]] = defaultdict(list)
     for a in accounts:
         by_cat_ids[category.get(a, "Unknown")].append(a)
-    per_category = {c: working_hours_fingerprint(ws.engine, ids) for c, ids in sorted(by_cat_ids.items())}
-    per_account = fingerprints_by_account(ws.engine)
+    per_category = {c: working_hours_fingerprint(ws, ids) for c, ids in sorted(by_cat_ids.items())}
+    per_account = fingerprints_by_account(ws)
     t_fp = time.perf_counter() - t1
     t2 = time.perf_counter()
-    signals = compute_signals(ws.engine)
+    signals = compute_signals(ws)
     t_signals = time.perf_counter() - t2
 
     confident = [f for f in per_account.values() if f.confidence_level in ("moderate", "high")]

@@ -58,12 +58,12 @@ def main() -> int:
         timings[name] = round(time.perf_counter() - t0, 2)
         return out
 
-    signals = timed("signals_all_accounts_s", lambda: compute_signals(ws.engine))
-    per_account = timed("fingerprint_per_account_s", lambda: fingerprints_by_account(ws.engine))
-    fp = timed("fingerprint_network_s", lambda: working_hours_fingerprint(ws.engine, members))
-    narr = timed("narratives_network_vs_platform_s", lambda: summarise_narratives(ws.engine, members))
+    signals = timed("signals_all_accounts_s", lambda: compute_signals(ws))
+    per_account = timed("fingerprint_per_account_s", lambda: fingerprints_by_account(ws))
+    fp = timed("fingerprint_network_s", lambda: working_hours_fingerprint(ws, members))
+    narr = timed("narratives_network_vs_platform_s", lambda: summarise_narratives(ws, members))
     out_html = args.out.parent / "signals_report_demo.html"
-    timed("report_s", lambda: write_report(ws.engine, members, out_html, name="planted operations"))
+    timed("report_s", lambda: write_report(ws, members, out_html, name="planted operations"))
     zones = [op["schedule"]["zone_offset_h"] for op in truth["operations"]]
     result = {
         "actions": n_actions,

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flockwatch.ingest import ingest_paths
+from flockwatch.ingest.readers.twitter_io_archive import TWEETS_COLUMNS
 from flockwatch.workspace import Workspace
 
 from .helpers import UNIT_TABLE
@@ -44,38 +45,7 @@ class Layout:
     text_col: str
 
 
-ARCHIVE = [
-    "tweetid",
-    "userid",
-    "user_display_name",
-    "user_screen_name",
-    "user_reported_location",
-    "user_profile_description",
-    "user_profile_url",
-    "follower_count",
-    "following_count",
-    "account_creation_date",
-    "account_language",
-    "tweet_language",
-    "tweet_text",
-    "tweet_time",
-    "tweet_client_name",
-    "in_reply_to_userid",
-    "in_reply_to_tweetid",
-    "quoted_tweet_tweetid",
-    "is_retweet",
-    "retweet_userid",
-    "retweet_tweetid",
-    "latitude",
-    "longitude",
-    "quote_count",
-    "reply_count",
-    "like_count",
-    "retweet_count",
-    "hashtags",
-    "urls",
-    "user_mentions",
-]
+ARCHIVE = list(TWEETS_COLUMNS)
 
 
 def _archive(i: int, text: str) -> list[str]:

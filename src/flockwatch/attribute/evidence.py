@@ -187,7 +187,7 @@ def collect_timing(e: Engine, s: Scratch, ref: StateMediaReference) -> list[Clai
     n_actions = e.sql(f"SELECT count(*) FROM actions SEMI JOIN {s.members} USING (account_id)").scalar() or 0
     if n_actions == 0:
         return []
-    from flockwatch.signals import working_hours_fingerprint
+    from flockwatch.signals.working_hours import fingerprint_of
 
     how = e.sql(
         f"""SELECT (isodow(acted_at) - 1) * 24 + hour(acted_at) AS hour_of_week_utc, count(*) AS actions
@@ -200,11 +200,11 @@ def collect_timing(e: Engine, s: Scratch, ref: StateMediaReference) -> list[Clai
         ).rows()
     ]
     rows = [{"hour_of_week_utc": int(r["hour_of_week_utc"]), "actions": int(r["actions"])} for r in how]
-    fp = working_hours_fingerprint(e, ids)
+    fp = fingerprint_of(e, ids)
     if fp.utc_offset_h is None:
         return []
     offset, label, level, shape = fp.utc_offset_h, fp.label, fp.confidence_level, fp.shape
-    bg = working_hours_fingerprint(e, None)
+    bg = fingerprint_of(e, None)
     method = "working-hours fingerprint (flockwatch.signals)"
     office = fp.office_hours
     strength = {"high": 2, "moderate": 1}.get(level, 0) if shape == "office" else (1 if level == "high" else 0)

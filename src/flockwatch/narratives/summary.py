@@ -20,13 +20,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from flockwatch.errors import UnknownNameError
 from flockwatch.narratives.tokens import cjk_bigrams_sql, phrases_sql, words_sql
-from flockwatch.signals.base import WorkspaceLike, account_scope, engine_of, fetch_arrow, first_row
+from flockwatch.signals.base import account_scope, fetch_arrow, first_row
 from flockwatch.signals.language_location import language_code_sql
+
+if TYPE_CHECKING:
+    from flockwatch.workspace import Workspace
 
 FACETS = ("hashtag", "domain", "term", "language", "target")
 
@@ -74,7 +78,7 @@ def _items_sql(actions_sql: str, facets: Sequence[str], phrases: bool, term_filt
 
 
 def summarise_narratives(
-    ws: WorkspaceLike,
+    ws: Workspace,
     account_ids: Sequence[str],
     platform: str | None = None,
     top_n: int = 20,
@@ -95,7 +99,7 @@ def summarise_narratives(
     unknown = [f for f in facets if f not in FACETS]
     if unknown:
         raise UnknownNameError("narrative facet", unknown[0], FACETS)
-    engine = engine_of(ws)
+    engine = ws.engine
     # the platform is bound (``?``), never pasted: it comes from the command line
     plat, params = ("", []) if platform is None else ("WHERE platform = ?", [platform])
     with account_scope(engine, account_ids, platform) as scope:

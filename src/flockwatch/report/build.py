@@ -97,9 +97,9 @@ def collect_report_data(
             f"GROUP BY 1 ORDER BY 1"
         ).rows()
         fallback_edges = None if edges is not None else _shared_target_edges(engine, scope.actions_sql)
-    fp = working_hours_fingerprint(engine, ids, platform)
+    fp = working_hours_fingerprint(ws, ids, platform)
     signals = compute_signals(
-        engine,
+        ws,
         ids,
         platform,
         families=[
@@ -111,7 +111,7 @@ def collect_report_data(
             "infrastructure",
         ],
     )
-    narratives = summarise_narratives(engine, ids, platform, top_n=top_n, weekly_top_n=5)
+    narratives = summarise_narratives(ws, ids, platform, top_n=top_n, weekly_top_n=5)
 
     matrix = [[0.0] * 24 for _ in range(7)]
     for d, h, n in how:

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from flockwatch.signals.base import Scope, WorkspaceLike, engine_of, fetch_arrow, finish
+from flockwatch.engine import Engine
+from flockwatch.signals.base import Scope, fetch_arrow, finish
 
 NAME = "automation_cadence"
 
 
-def compute(ws: WorkspaceLike, scope: Scope, min_actions: int = 10) -> pa.Table:
-    engine = engine_of(ws)
+def compute(engine: Engine, scope: Scope, min_actions: int = 10) -> pa.Table:
     k = int(min_actions)
     out = fetch_arrow(
         engine,

@@ -1,6 +1,6 @@
 """What an account signal is, and the account scope every signal, narrative and report query runs over.
 
-Consumes a :class:`~flockwatch.workspace.Workspace` (an Engine is still accepted from callers not yet moved) and,
+Consumes an engine (the public entry points in registry/working_hours take a Workspace and pass its engine) and,
 optionally, a list of account ids and a platform; produces Arrow tables with the
 columns of :data:`SIGNAL_SCHEMA`: one row per (account, signal), ``value`` in [0, 1] (0 = nothing unusual, 1 = the
 strongest form of the signal; each module documents its formula) and ``evidence`` as a JSON object naming the
@@ -20,14 +20,10 @@ import contextlib
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
 
 import pyarrow as pa
 
 from flockwatch.engine import Engine
-
-if TYPE_CHECKING:
-    from flockwatch.workspace import Workspace
 
 SIGNAL_SCHEMA = pa.schema(
     [
@@ -40,15 +36,6 @@ SIGNAL_SCHEMA = pa.schema(
 )
 
 _counter = itertools.count()
-
-
-#: What signal functions take: a Workspace; an Engine is still accepted while report/ and attribute/ pass one.
-WorkspaceLike = Union["Workspace", Engine]
-
-
-def engine_of(ws: WorkspaceLike) -> Engine:
-    """The engine behind a Workspace. A bare Engine passes through: report/ and attribute/ still hand one in."""
-    return ws if isinstance(ws, Engine) else ws.engine
 
 
 @dataclass(frozen=True)
@@ -68,14 +55,13 @@ class Scope:
 
 @contextlib.contextmanager
 def account_scope(
-    ws: WorkspaceLike, account_ids: Sequence[str] | None = None, platform: str | None = None
+    engine: Engine, account_ids: Sequence[str] | None = None, platform: str | None = None
 ) -> Iterator[Scope]:
     """Expose ``account_ids`` (all accounts when None) to SQL for the duration of the block.
 
     Accounts that act (or log in) but have no ``accounts`` row are included: archives often hold actions of
     accounts whose profile is missing, and signals over actions must still see them.
     """
-    engine = engine_of(ws)
     n = next(_counter)
     registered: list[str] = []
     try:

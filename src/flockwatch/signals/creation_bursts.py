@@ -23,11 +23,10 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from flockwatch.engine import Engine
 from flockwatch.signals.base import (
     Scope,
-    WorkspaceLike,
     empty_signals,
-    engine_of,
     fetch_arrow,
     finish,
     platform_filter,
@@ -37,13 +36,12 @@ NAME = "creation_burst"
 
 
 def compute(
-    ws: WorkspaceLike,
+    engine: Engine,
     scope: Scope,
     background_days: int = 15,
     min_expected_per_day: float = 0.5,
     min_accounts_per_day: int = 3,
 ) -> pa.Table:
-    engine = engine_of(ws)
     plat, params = platform_filter(scope)
     daily = fetch_arrow(
         engine,

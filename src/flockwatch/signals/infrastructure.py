@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from flockwatch.signals.base import Scope, WorkspaceLike, engine_of, fetch_arrow, finish, platform_filter
+from flockwatch.engine import Engine
+from flockwatch.signals.base import Scope, fetch_arrow, finish, platform_filter
 
 SHARED = "shared_infrastructure"
 VPN = "vpn_use"
 
 
-def compute(ws: WorkspaceLike, scope: Scope) -> pa.Table:
+def compute(engine: Engine, scope: Scope) -> pa.Table:
     plat, params = platform_filter(scope, "WHERE")
     out = fetch_arrow(
-        engine_of(ws),
+        engine,
         f"""
         WITH obs AS (SELECT * FROM infrastructure {plat}),
         prefix_size AS (

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from flockwatch.signals.base import Scope, WorkspaceLike, engine_of, fetch_arrow, finish
+from flockwatch.engine import Engine
+from flockwatch.signals.base import Scope, fetch_arrow, finish
 
 NAME = "language_location_mismatch"
 
@@ -114,8 +115,7 @@ def language_code_sql(col: str) -> str:
     )
 
 
-def compute(ws: WorkspaceLike, scope: Scope, min_actions: int = 5) -> pa.Table:
-    engine = engine_of(ws)
+def compute(engine: Engine, scope: Scope, min_actions: int = 5) -> pa.Table:
     places = pa.table(
         {
             "keyword": list(PLACES),

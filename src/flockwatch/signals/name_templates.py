@@ -24,16 +24,17 @@ from __future__ import annotations
 import pyarrow as pa
 
 from flockwatch.core.handles import handle_shape_sql
-from flockwatch.signals.base import Scope, WorkspaceLike, engine_of, fetch_arrow, finish, platform_filter
+from flockwatch.engine import Engine
+from flockwatch.signals.base import Scope, fetch_arrow, finish, platform_filter
 
 NAME = "name_template"
 PREFIX = "shared_prefix"
 
 
-def compute(ws: WorkspaceLike, scope: Scope, prefix_chars: int = 5, min_prefix_accounts: int = 3) -> pa.Table:
+def compute(engine: Engine, scope: Scope, prefix_chars: int = 5, min_prefix_accounts: int = 3) -> pa.Table:
     plat, params = platform_filter(scope)
     out = fetch_arrow(
-        engine_of(ws),
+        engine,
         f"""
         WITH named AS (
           SELECT platform, account_id, screen_name, {handle_shape_sql("screen_name")} AS shape,

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from flockwatch.engine import Engine
 from flockwatch.signals.base import (
     Scope,
-    WorkspaceLike,
-    engine_of,
     fetch_arrow,
     finish,
     first_row,
@@ -31,8 +30,7 @@ from flockwatch.signals.base import (
 NAME = "profile_reuse"
 
 
-def compute(ws: WorkspaceLike, scope: Scope, min_chars: int = 12) -> pa.Table:
-    engine = engine_of(ws)
+def compute(engine: Engine, scope: Scope, min_chars: int = 12) -> pa.Table:
     plat, params = platform_filter(scope)
     has_avatar = first_row(
         engine,

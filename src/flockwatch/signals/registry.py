@@ -7,9 +7,11 @@ rows. Adding a family = one module + one line in :data:`SIGNAL_FAMILIES`. Family
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from flockwatch.engine import Engine
 from flockwatch.errors import UnknownNameError
 from flockwatch.signals import (
     automation_cadence,
@@ -20,7 +22,10 @@ from flockwatch.signals import (
     profile_reuse,
     working_hours,
 )
-from flockwatch.signals.base import SIGNAL_SCHEMA, Scope, WorkspaceLike, account_scope, engine_of
+from flockwatch.signals.base import SIGNAL_SCHEMA, Scope, account_scope
+
+if TYPE_CHECKING:
+    from flockwatch.workspace import Workspace
 
 SIGNAL_FAMILIES: dict[str, Callable[..., pa.Table]] = {
     "creation_burst": creation_bursts.compute,
@@ -34,7 +39,7 @@ SIGNAL_FAMILIES: dict[str, Callable[..., pa.Table]] = {
 
 
 def compute_signals(
-    ws: WorkspaceLike,
+    ws: Workspace,
     account_ids: Sequence[str] | None = None,
     platform: str | None = None,
     families: Sequence[str] | None = None,
@@ -44,11 +49,11 @@ def compute_signals(
     for n in names:
         if n not in SIGNAL_FAMILIES:
             raise UnknownNameError("signal family", n, list(SIGNAL_FAMILIES))
-    engine = engine_of(ws)
+    engine = ws.engine
     with account_scope(engine, account_ids, platform) as scope:
         tables = [_run(SIGNAL_FAMILIES[n], engine, scope) for n in names]
     return pa.concat_tables(tables) if tables else SIGNAL_SCHEMA.empty_table()
 
 
-def _run(fn: Callable[..., pa.Table], engine: WorkspaceLike, scope: Scope) -> pa.Table:
+def _run(fn: Callable[..., pa.Table], engine: Engine, scope: Scope) -> pa.Table:
     return fn(engine, scope).cast(SIGNAL_SCHEMA)

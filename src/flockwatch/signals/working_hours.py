@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -39,13 +40,14 @@ import pyarrow as pa
 from flockwatch.engine import Engine
 from flockwatch.signals.base import (
     Scope,
-    WorkspaceLike,
     account_scope,
     empty_signals,
-    engine_of,
     fetch_arrow,
     finish,
 )
+
+if TYPE_CHECKING:
+    from flockwatch.workspace import Workspace
 
 NAME = "working_hours"
 
@@ -417,10 +419,16 @@ def fingerprint_histograms(
 
 
 def working_hours_fingerprint(
-    ws: WorkspaceLike, account_ids: Sequence[str] | None = None, platform: str | None = None, min_slots: int = 20
+    ws: Workspace, account_ids: Sequence[str] | None = None, platform: str | None = None, min_slots: int = 20
 ) -> WorkingHoursFingerprint:
     """The fingerprint of an account set (all accounts when ``account_ids`` is None), pooled over its members."""
-    engine = engine_of(ws)
+    return fingerprint_of(ws.engine, account_ids, platform, min_slots)
+
+
+def fingerprint_of(
+    engine: Engine, account_ids: Sequence[str] | None = None, platform: str | None = None, min_slots: int = 20
+) -> WorkingHoursFingerprint:
+    """:func:`working_hours_fingerprint` on an engine (for stages that hold one inside a scratch: attribution)."""
     with account_scope(engine, account_ids, platform) as scope:
         _, h_all, h_eu, h_us, h_both, n_days = _slot_histograms(engine, scope)
     if h_all.shape[0] == 0:
@@ -431,10 +439,10 @@ def working_hours_fingerprint(
 
 
 def fingerprints_by_account(
-    ws: WorkspaceLike, account_ids: Sequence[str] | None = None, platform: str | None = None, min_slots: int = 20
+    ws: Workspace, account_ids: Sequence[str] | None = None, platform: str | None = None, min_slots: int = 20
 ) -> dict[tuple[str, str], WorkingHoursFingerprint]:
     """One fingerprint per account, keyed by (platform, account_id)."""
-    engine = engine_of(ws)
+    engine = ws.engine
     with account_scope(engine, account_ids, platform) as scope:
         keys, h_all, h_eu, h_us, h_both, n_days = _slot_histograms(engine, scope)
     return dict(
@@ -442,8 +450,7 @@ def fingerprints_by_account(
     )
 
 
-def compute(ws: WorkspaceLike, scope: Scope, min_slots: int = 20) -> pa.Table:
-    engine = engine_of(ws)
+def compute(engine: Engine, scope: Scope, min_slots: int = 20) -> pa.Table:
     """``working_hours`` rows: ``value`` = posterior of the best offset (0 when no activity)."""
     keys, h_all, h_eu, h_us, h_both, n_days = _slot_histograms(engine, scope)
     if not keys:

@@ -22,53 +22,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from flockwatch.ingest.readers.twitter_io_archive import TWEETS_COLUMNS, USERS_COLUMNS
 from flockwatch.simulate.batch import CLIENTS, QUOTE, REPLY, REPOST, Batch
 from flockwatch.simulate.population import LANGS, Population
 
-USERS_COLUMNS = (
-    "userid",
-    "user_display_name",
-    "user_screen_name",
-    "user_reported_location",
-    "user_profile_description",
-    "user_profile_url",
-    "follower_count",
-    "following_count",
-    "account_creation_date",
-    "account_language",
-)
-TWEETS_COLUMNS = (
-    "tweetid",
-    "userid",
-    "user_display_name",
-    "user_screen_name",
-    "user_reported_location",
-    "user_profile_description",
-    "user_profile_url",
-    "follower_count",
-    "following_count",
-    "account_creation_date",
-    "account_language",
-    "tweet_language",
-    "tweet_text",
-    "tweet_time",
-    "tweet_client_name",
-    "in_reply_to_userid",
-    "in_reply_to_tweetid",
-    "quoted_tweet_tweetid",
-    "is_retweet",
-    "retweet_userid",
-    "retweet_tweetid",
-    "latitude",
-    "longitude",
-    "quote_count",
-    "reply_count",
-    "like_count",
-    "retweet_count",
-    "hashtags",
-    "urls",
-    "user_mentions",
-)
 #: Tweet ids start in the 2019 snowflake range.
 TWEET_ID_BASE = 1_130_000_000_000_000_000
 #: Chunks generated but not yet written (bounds memory: each is at most ``chunk_actions`` rows).

@@ -38,6 +38,23 @@ from flockwatch.ingest.csvscan import (
     typed_ref,
 )
 
+#: The columns of the published archives, in their order: what the simulator writes and what disclosure will write.
+#: The reader itself takes columns by header name and needs only ``userid``/``tweetid`` and the times.
+# fmt: off
+USERS_COLUMNS = (
+    "userid", "user_display_name", "user_screen_name", "user_reported_location", "user_profile_description",
+    "user_profile_url", "follower_count", "following_count", "account_creation_date", "account_language",
+)
+TWEETS_COLUMNS = (
+    "tweetid", "userid", "user_display_name", "user_screen_name", "user_reported_location",
+    "user_profile_description", "user_profile_url", "follower_count", "following_count", "account_creation_date",
+    "account_language", "tweet_language", "tweet_text", "tweet_time", "tweet_client_name", "in_reply_to_userid",
+    "in_reply_to_tweetid", "quoted_tweet_tweetid", "is_retweet", "retweet_userid", "retweet_tweetid", "latitude",
+    "longitude", "quote_count", "reply_count", "like_count", "retweet_count", "hashtags", "urls", "user_mentions",
+)
+# fmt: on
+
+
 _TRUE = "('true', 't', '1', 'yes')"
 _FALSE = "('false', 'f', '0', 'no')"
 
