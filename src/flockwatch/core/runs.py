@@ -12,26 +12,26 @@ produces run ids and member lists, or a :class:`~flockwatch.errors.ValidationErr
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 from flockwatch.errors import ValidationError
+
+if TYPE_CHECKING:
+    from flockwatch.engine import Engine
 
 #: how a network is named on the command line: ``network:N0001`` or ``network:<run>/N0001``
 NETWORK_PREFIX = "network:"
 
 
-class _Sql(Protocol):
-    def sql(self, query: str, params: Any = None) -> Any: ...
-
-
-def latest_run(engine: _Sql) -> str | None:
+def latest_run(engine: Engine) -> str | None:
     """The latest finished detection run, or None when there is none."""
-    return engine.sql(  # type: ignore[no-any-return]
+    rid: str | None = engine.sql(
         "SELECT run_id FROM detection_runs WHERE status = 'done' ORDER BY started_at DESC, run_id DESC LIMIT 1"
     ).scalar()
+    return rid
 
 
-def resolve_run(engine: _Sql, run_id: str | None = None) -> str:
+def resolve_run(engine: Engine, run_id: str | None = None) -> str:
     """``run_id`` checked to exist, or the latest finished run; a :class:`ValidationError` when there is none."""
     rid = run_id or latest_run(engine)
     if rid is None:
@@ -50,7 +50,7 @@ def parse_network_ref(ref: str) -> tuple[str | None, str]:
     return (run_id or None), nid
 
 
-def resolve_network(engine: _Sql, ref: str) -> tuple[str, str]:
+def resolve_network(engine: Engine, ref: str) -> tuple[str, str]:
     """``(run_id, network_id)`` of a network reference, checked to exist in that run."""
     run_id, nid = parse_network_ref(ref)
     rid = resolve_run(engine, run_id)
@@ -68,7 +68,7 @@ def resolve_network(engine: _Sql, ref: str) -> tuple[str, str]:
     return rid, nid
 
 
-def network_members(engine: _Sql, ref: str) -> tuple[str, str, list[str]]:
+def network_members(engine: Engine, ref: str) -> tuple[str, str, list[str]]:
     """``(run_id, network_id, sorted member account ids)`` of a network reference."""
     rid, nid = resolve_network(engine, ref)
     rows = engine.sql(

@@ -37,21 +37,20 @@ def poisson_log_sf(k: Any, lam: Any) -> FloatArray:
     from scipy.stats import poisson
 
     k_arr, lam_arr = np.broadcast_arrays(
-        np.atleast_1d(np.asarray(k, dtype=np.float64)), np.maximum(np.asarray(lam, dtype=np.float64), MIN_EXPECTED)
+        np.asarray(k, dtype=np.float64), np.maximum(np.asarray(lam, dtype=np.float64), MIN_EXPECTED)
     )
+    k1, lam1 = k_arr.ravel(), lam_arr.ravel()
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        out = np.atleast_1d(np.minimum(poisson.logsf(k_arr - 1, lam_arr), 0.0))
+        out = np.minimum(np.asarray(poisson.logsf(k1 - 1, lam1), dtype=np.float64), 0.0)
         # scipy's logsf underflows to -inf below ~1e-308 (a dense troll cell reaches p ~ 1e-800); there the tail is
         # the first term times a geometric-like series: P(X >= k) = pmf(k) * sum_j lam^j k!/(k+j)!, bounded by
         # pmf(k) / (1 - lam/(k+1)) for k + 1 > lam — exact to a few percent in p, i.e. to < 0.1 in ln p.
         deep = ~np.isfinite(out) | (out < -700.0)
         if np.any(deep):
-            kd, ld = k_arr[deep], lam_arr[deep]
-            ratio = np.clip(ld / (kd + 1.0), 0.0, 1.0 - 1e-12)
-            out = out.copy()
-            out[deep] = np.minimum(poisson.logpmf(kd, ld) - np.log1p(-ratio), 0.0)
-    res = np.asarray(np.where(k_arr <= 0, 0.0, out), dtype=np.float64)
-    return res.reshape(np.shape(np.broadcast(np.asarray(k), np.asarray(lam))))
+            ratio = np.clip(lam1[deep] / (k1[deep] + 1.0), 0.0, 1.0 - 1e-12)
+            out[deep] = np.minimum(poisson.logpmf(k1[deep], lam1[deep]) - np.log1p(-ratio), 0.0)
+    out[k1 <= 0] = 0.0
+    return out.reshape(k_arr.shape)
 
 
 def poisson_surprise(k: Any, lam: Any) -> FloatArray:

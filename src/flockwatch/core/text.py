@@ -53,6 +53,8 @@ _HASHTAG_BODY = rf"[{_HASH}]([\p{{Nd}}{_HASHTAG_JOINERS}]*\p{{L}}[{_HASHTAG_CHAR
 
 MENTION_PATTERN = rf"(?:^|[^{_WORD}_!#$%&*{_AT}]|(?:^|[^{_WORD}_+~.-])[rR][tT]:?)[{_AT}]([{_WORD}_]+)([{_AT}]|://)?"
 _MENTION_BODY = rf"[{_AT}]([{_WORD}_]+)"
+#: the ``RT @handle:`` prefix a retweet's text carries in archives without a retweet column (group 1: the handle)
+RETWEET_PREFIX_PATTERN = rf"^RT [{_AT}]([{_WORD}_]+):"
 #: a match whose tail group caught one of these is not an entity (``#a#b``, ``@a@b``, ``#x://``)
 _BAD_TAIL = rf"(?:[{_HASH}{_AT}]|://)$"
 
@@ -161,6 +163,11 @@ def mention_from_match_sql(match_sql: str) -> str:
     return f"regexp_extract({match_sql}, {_lit(_MENTION_BODY)}, 1)"
 
 
+def retweeted_handle_sql(text_sql: str) -> str:
+    """The handle in a leading ``RT @handle:`` of ``text_sql`` (NULL when the text is no such retweet)."""
+    return f"nullif(regexp_extract({text_sql}, {_lit(RETWEET_PREFIX_PATTERN)}, 1), '')"
+
+
 def hashtag_key_sql(tag_sql: str) -> str:
     """SQL form of :func:`hashtag_key`."""
     return f"lower(ltrim({tag_sql}, {_lit(_HASH)}))"
@@ -173,7 +180,8 @@ def mention_key_sql(handle_sql: str) -> str:
 
 def without_entities_sql(text_sql: str) -> str:
     """``text_sql`` with URLs, hashtags and @mentions blanked out (words for narratives; entities have facets)."""
-    return f"regexp_replace({_without_urls_sql(f'coalesce({text_sql}, {_lit(chr(32))})')}, {_lit(_ENTITY_MARKED)}, ' ', 'g')"
+    no_urls = _without_urls_sql(f"coalesce({text_sql}, '')")
+    return f"regexp_replace({no_urls}, {_lit(_ENTITY_MARKED)}, ' ', 'g')"
 
 
 def normalised_text_sql(text_sql: str = "text") -> str:

@@ -16,8 +16,12 @@ state-media registry (``ads check bbc.co.uk``) and attribution agree on what "th
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import regex
+
+if TYPE_CHECKING:
+    import tldextract
 
 #: group 1 is the host: optional scheme, optional user info, then up to ``/ : ? #`` or whitespace
 HOST_PATTERN = r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/?#]*@)?(\[[0-9a-f:.]+\]|[^/:?#\t\n\x0b\x0c\r \[]+)"
@@ -62,7 +66,7 @@ def normalise_url(url: str | None) -> str | None:
 
 
 @functools.cache
-def _extractor():  # type: ignore[no-untyped-def]
+def _extractor() -> tldextract.TLDExtract:
     import tldextract
 
     # suffix_list_urls=() and no cache dir: the snapshot bundled with the package, never a network fetch

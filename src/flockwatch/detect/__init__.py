@@ -7,7 +7,7 @@ See ``base.py`` for the detector contract, ``kernel.py`` for the co-action join,
 from flockwatch.detect.base import DETECTOR_COLUMNS, Detector
 from flockwatch.detect.parity import cnt_co_retweet
 from flockwatch.detect.registry import DEFAULT_DETECTORS, DETECTORS, get
-from flockwatch.detect.run import DetectionRun, DetectorResult, detect, latest_run_id
+from flockwatch.detect.run import DetectionRun, DetectorResult, detect
 
 __all__ = [
     "DEFAULT_DETECTORS",
@@ -19,5 +19,4 @@ __all__ = [
     "cnt_co_retweet",
     "detect",
     "get",
-    "latest_run_id",
 ]

@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flockwatch.core import runs
 from flockwatch.detect import calibration, kernel
 from flockwatch.detect.registry import DEFAULT_DETECTORS, get
 from flockwatch.engine import Scratch
@@ -196,8 +195,3 @@ JOIN {s.rows} lb ON lb.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_r ELSE s.rid
 WHERE s.rn <= ?""",
         [run_id, detector, int(evidence_per_edge)],
     )
-
-
-def latest_run_id(ws: Workspace) -> str | None:
-    """The latest finished detection run of ``ws`` (core.runs' definition), or None."""
-    return runs.latest_run(ws.engine)

@@ -14,8 +14,8 @@ from math import comb
 from pathlib import Path
 from typing import Any
 
+from flockwatch.core import runs
 from flockwatch.errors import InputFileError
-from flockwatch.networks.build import resolve_run
 from flockwatch.workspace import Workspace
 
 NO_NETWORK = "(none)"
@@ -53,7 +53,7 @@ def read_categories(path: str | Path, id_column: str, category_column: str) -> d
 def compare_with_categories(
     ws: Workspace, categories: dict[str, str], run_id: str | None = None, top_networks: int = 8
 ) -> dict[str, Any]:
-    rid = resolve_run(ws, run_id)
+    rid = runs.resolve_run(ws.engine, run_id)
     membership = dict(
         ws.engine.sql(
             """SELECT m.account_id, m.network_id FROM network_members m JOIN networks n

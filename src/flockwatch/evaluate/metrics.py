@@ -28,8 +28,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from flockwatch.core import runs
 from flockwatch.errors import InputFileError
-from flockwatch.networks.build import resolve_run
 from flockwatch.workspace import Workspace
 
 
@@ -78,7 +78,7 @@ def _prf(predicted: set[str], truth: set[str]) -> dict[str, Any]:
 
 def evaluate(ws: Workspace, truth: dict[str, str] | str | Path, run_id: str | None = None) -> dict[str, Any]:
     """Account-level precision/recall/F1 (fused and per detector) and network purity for a run."""
-    rid = resolve_run(ws, run_id)
+    rid = runs.resolve_run(ws.engine, run_id)
     truth_map = truth if isinstance(truth, dict) else read_truth(truth)
     planted = set(truth_map)
     e = ws.engine

@@ -13,6 +13,7 @@ function appended in :func:`terms_sql`.
 
 from __future__ import annotations
 
+from flockwatch.core.sql import sql_literal
 from flockwatch.core.text import without_entities_sql
 
 CJK_CLASS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}"
@@ -128,7 +129,7 @@ def _clean_sql(col: str) -> str:
 
 def words_sql(col: str) -> str:
     """Lower-cased non-CJK words of ``col`` (stop words and 1-character tokens removed)."""
-    stop = ", ".join("'" + w.replace("'", "''") + "'" for w in sorted(STOP_WORDS))
+    stop = ", ".join(sql_literal(w) for w in sorted(STOP_WORDS))
     no_cjk = f"regexp_replace(lower({_clean_sql(col)}), '[{CJK_CLASS}]+', ' ', 'g')"
     return (
         f"list_filter(regexp_extract_all({no_cjk}, '[\\p{{L}}\\p{{N}}][\\p{{L}}\\p{{N}}''_]*'), "

@@ -97,11 +97,6 @@ class CandidateNetwork:
         }
 
 
-def resolve_run(ws: Workspace, run_id: str | None) -> str:
-    """The run to read: ``run_id`` checked, or the latest finished run (core.runs' definition)."""
-    return runs.resolve_run(ws.engine, run_id)
-
-
 def build_networks(
     ws: Workspace,
     run_id: str | None = None,
@@ -126,7 +121,7 @@ def build_networks(
     """
     if not 0.0 < grow_min_score <= 1.0:
         raise ValidationError(f"grow_min_score must be in (0, 1], got {grow_min_score}")
-    rid = resolve_run(ws, run_id)
+    rid = runs.resolve_run(ws.engine, run_id)
     e = ws.engine
     fuse(ws, rid, saturation)
     fused = e.sql(
@@ -419,7 +414,7 @@ def _store(ws: Workspace, rid: str, networks: list[CandidateNetwork], params: di
 
 def load_networks(ws: Workspace, run_id: str | None = None, flagged_only: bool = False) -> list[CandidateNetwork]:
     """Read the stored candidate networks of a run (default: the latest)."""
-    rid = resolve_run(ws, run_id)
+    rid = runs.resolve_run(ws.engine, run_id)
     e = ws.engine
     where = " AND flagged" if flagged_only else ""
     members: dict[str, dict[str, float]] = defaultdict(dict)
@@ -464,7 +459,7 @@ def explain_pair(
     ws: Workspace, account_a: str, account_b: str, run_id: str | None = None, evidence_limit: int = 5
 ) -> dict[str, Any]:
     """Why two accounts are linked: per-detector observed vs expected co-actions, p-values and sample evidence."""
-    rid = resolve_run(ws, run_id)
+    rid = runs.resolve_run(ws.engine, run_id)
     a, b = sorted((account_a, account_b))
     e = ws.engine
     comps = e.sql(
@@ -504,7 +499,7 @@ def explain_pair(
 def explain_member(ws: Workspace, account_id: str, run_id: str | None = None) -> dict[str, Any]:
     """Why an account is a member of its candidate network: how it joined, its score and, for accounts added after
     clustering, the stored evidence (which members it co-acted with, action ids, shared login prefixes)."""
-    rid = resolve_run(ws, run_id)
+    rid = runs.resolve_run(ws.engine, run_id)
     rows = ws.engine.sql(
         """SELECT m.network_id, m.account_score, m.joined_by, m.evidence_json, n.flagged
                             FROM network_members m JOIN networks n USING (run_id, network_id)

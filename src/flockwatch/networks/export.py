@@ -16,8 +16,8 @@ from xml.sax.saxutils import quoteattr
 
 import igraph as ig
 
+from flockwatch.core import runs
 from flockwatch.errors import UnknownNameError
-from flockwatch.networks.build import resolve_run
 from flockwatch.workspace import Workspace
 
 
@@ -32,7 +32,7 @@ WHERE m.run_id = ?{flag} ORDER BY m.network_id, m.account_score DESC, m.account_
 def export_members(
     ws: Workspace, path: str | Path, run_id: str | None = None, include_all: bool = False, fmt: str | None = None
 ) -> Path:
-    rid = resolve_run(ws, run_id)
+    rid = runs.resolve_run(ws.engine, run_id)
     out = Path(path)
     fmt = fmt or ("parquet" if out.suffix == ".parquet" else "csv")
     writers = {"csv": ws.engine.to_csv, "parquet": ws.engine.to_parquet}
@@ -42,7 +42,7 @@ def export_members(
 
 
 def export_networks(ws: Workspace, path: str | Path, run_id: str | None = None, include_all: bool = False) -> Path:
-    rid = resolve_run(ws, run_id)
+    rid = runs.resolve_run(ws.engine, run_id)
     out = Path(path)
     flag = "" if include_all else " AND flagged"
     sql = (
@@ -59,7 +59,7 @@ def export_operations(ws: Workspace, path: str | Path, run_id: str | None = None
 
     from flockwatch.networks.operations import load_operations
 
-    rid = resolve_run(ws, run_id)
+    rid = runs.resolve_run(ws.engine, run_id)
     out = Path(path)
     ops = load_operations(ws, rid)
     pairs = [(op.operation_id, nid) for op in ops for nid in op.network_ids]
@@ -107,7 +107,7 @@ def export_graph(
     ws: Workspace, path: str | Path, run_id: str | None = None, include_all: bool = False, fmt: str | None = None
 ) -> Path:
     """Write the fused graph of (flagged) network members as GraphML or GEXF (by suffix unless ``fmt``)."""
-    rid = resolve_run(ws, run_id)
+    rid = runs.resolve_run(ws.engine, run_id)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fmt = fmt or out.suffix.lstrip(".").lower()

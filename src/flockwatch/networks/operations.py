@@ -70,9 +70,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from flockwatch.core import runs
 from flockwatch.core.stats import bh_discoveries, poisson_log_sf
 from flockwatch.errors import ValidationError
-from flockwatch.networks.build import DEFAULT_OPERATIONS_FDR, resolve_run
+from flockwatch.networks.build import DEFAULT_OPERATIONS_FDR
 from flockwatch.workspace import Workspace
 
 #: False-discovery rate over all (network pair, signal) tests.
@@ -174,7 +175,7 @@ def build_operations(
         raise ValidationError(f"fdr must be in (0, 1), got {fdr}")
     if min_links < 1:
         raise ValidationError(f"min_links must be at least 1, got {min_links}")
-    rid = resolve_run(ws, run_id)
+    rid = runs.resolve_run(ws.engine, run_id)
     nets = _flagged(ws, rid)
     members = _members(ws, rid)
     tests = _tie_tests(ws, rid, nets, members, min_links, infrastructure)
@@ -582,7 +583,7 @@ def _store(ws: Workspace, rid: str, ops: list[Operation], params: dict[str, Any]
 def load_operations(ws: Workspace, run_id: str | None = None, compute_missing: bool = True) -> list[Operation]:
     """Read the stored candidate operations of a run (default: the latest). A run whose networks were built before
     operations existed has none stored; with ``compute_missing`` they are computed (not stored) with the defaults."""
-    rid = resolve_run(ws, run_id)
+    rid = runs.resolve_run(ws.engine, run_id)
     e = ws.engine
     rows = e.sql(
         """SELECT operation_id, n_members, score, signals_json, first_at, last_at FROM operations

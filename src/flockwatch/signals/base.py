@@ -17,7 +17,6 @@ which cannot know about their parameters) and a bound ``?`` parameter everywhere
 from __future__ import annotations
 
 import contextlib
-import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -34,8 +33,6 @@ SIGNAL_SCHEMA = pa.schema(
         ("evidence", pa.string()),
     ]
 )
-
-_counter = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -62,14 +59,10 @@ def account_scope(
     Accounts that act (or log in) but have no ``accounts`` row are included: archives often hold actions of
     accounts whose profile is missing, and signals over actions must still see them.
     """
-    n = next(_counter)
-    registered: list[str] = []
-    try:
+    with engine.scratch("scope") as s:
         plat_filter, plat_and = "", ""
         if platform is not None:
-            plat_name = f"__scope_platform_{n}"
-            engine.register(plat_name, pa.table({"platform": pa.array([str(platform)], pa.string())}))
-            registered.append(plat_name)
+            plat_name = s.register("platform", pa.table({"platform": pa.array([str(platform)], pa.string())}))
             plat_filter = f" WHERE platform IN (SELECT platform FROM {plat_name})"
             plat_and = f" WHERE a.platform IN (SELECT platform FROM {plat_name})"
         if account_ids is None:
@@ -78,13 +71,10 @@ def account_scope(
                 f"UNION ALL SELECT platform, account_id FROM actions{plat_filter} "
                 f"UNION ALL SELECT platform, account_id FROM infrastructure{plat_filter}))"
             )
-            actions_sql = f"(SELECT * FROM actions{plat_filter})"
-            yield Scope(accounts_sql, actions_sql, True, platform)
+            yield Scope(accounts_sql, f"(SELECT * FROM actions{plat_filter})", True, platform)
             return
-        name = f"__scope_ids_{n}"
         ids = pa.table({"account_id": pa.array(sorted(set(map(str, account_ids))), pa.string())})
-        engine.register(name, ids)
-        registered.append(name)
+        name = s.register("ids", ids)
         known = (
             f"(SELECT platform, account_id FROM accounts{plat_filter} "
             f"UNION SELECT platform, account_id FROM actions{plat_filter} "
@@ -93,9 +83,6 @@ def account_scope(
         accounts_sql = f"(SELECT DISTINCT k.platform, k.account_id FROM {known} k JOIN {name} s USING (account_id))"
         actions_sql = f"(SELECT a.* FROM actions a SEMI JOIN {name} s ON a.account_id = s.account_id{plat_and})"
         yield Scope(accounts_sql, actions_sql, False, platform)
-    finally:
-        for r in registered:
-            engine.unregister(r)
 
 
 def platform_filter(scope: Scope, keyword: str = "AND") -> tuple[str, list[str]]:

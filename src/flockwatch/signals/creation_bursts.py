@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from flockwatch.core.stats import poisson_log_sf
 from flockwatch.engine import Engine
 from flockwatch.signals.base import (
     Scope,
@@ -68,13 +69,10 @@ def compute(
         return empty_signals()
     n = daily.column("n").to_numpy().astype(np.int64)
     mu = np.maximum(daily.column("expected").to_numpy(zero_copy_only=False).astype(float), min_expected_per_day)
-    from scipy import stats  # scipy.stats is imported on use: it costs ~1 s of start-up for every CLI command
-
-    p = stats.poisson.sf(n - 1, mu)  # P(K >= n)
+    p = np.exp(poisson_log_sf(n, mu))  # P(K >= n)
     days = daily.append_column("p_value", pa.array(p, pa.float64()))
-    name = "__creation_days"
-    engine.register(name, days)
-    try:
+    with engine.scratch("bursts") as scratch:
+        name = scratch.register("days", days)
         out = fetch_arrow(
             engine,
             f"""
@@ -92,6 +90,4 @@ def compute(
             ORDER BY value DESC, account_id
             """,
         )
-    finally:
-        engine.unregister(name)
     return finish(out)

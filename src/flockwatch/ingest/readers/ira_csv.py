@@ -19,6 +19,7 @@ identical tweets in one minute stay two actions.
 from __future__ import annotations
 
 from flockwatch.core.sql import sql_literal
+from flockwatch.core.text import retweeted_handle_sql
 from flockwatch.ingest.base import ReadContext, ReadResult, Sniff
 from flockwatch.ingest.csvscan import (
     drop_scan,
@@ -63,7 +64,7 @@ class IraCsvReader:
                 "publish_raw": c("publish_date"),
                 "acted_at": sql_time(c("publish_date")),
                 "kind": kind,
-                "rt_handle": f"nullif(regexp_extract({text}, '^RT @(\\w+):', 1), '')",
+                "rt_handle": retweeted_handle_sql(text),
                 "text": text,
                 "language": c("language"),
                 "region": c("region"),
