@@ -41,5 +41,16 @@ def ops_store(request, tmp_path):
     opsdb.drop_database(db)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch):
+    """argon2id with the smallest sound parameters: the same algorithm and code path as in use, without spending
+    64 MiB and ~100 ms on every test login (hashing cost is not what these tests are about)."""
+    from argon2 import PasswordHasher
+
+    from flockwatch.store import users
+
+    monkeypatch.setattr(users, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 def pytest_sessionfinish(session, exitstatus):
     opsdb.drop_templates()

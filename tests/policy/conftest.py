@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from flockwatch.policy import Registry, decide, import_registry
+from flockwatch.policy.matrix import _COPIED_TABLES, copy_registry
 from flockwatch.store import memory_copy, open_store
 from flockwatch.store.conn import OpsConnection
 from flockwatch.workspace import Workspace
@@ -46,13 +47,14 @@ def _shipped_template():
 
 
 @pytest.fixture(scope="session")
-def _shipped_pg_template():
-    """A PostgreSQL database holding the shipped registry, copied for each test that needs it."""
+def _shipped_pg_template(_shipped_template):
+    """A PostgreSQL database holding the same rows as the SQLite template (copied, ids kept: building it on
+    PostgreSQL row by row would repeat the import), copied again for each test that needs it."""
     opsdb.require_pg()
     db = opsdb.create_database()
     url = opsdb.app_url(db)
     r = Registry(OpsConnection(open_store(url)))
-    _build_shipped(r)
+    copy_registry(_shipped_template.conn, r.conn, (*_COPIED_TABLES, "policy_appeals"))
     r.close()
     opsdb.close_store(url)
     yield db

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from flockwatch.review import audit
 from flockwatch.review.cases import get_case
+from flockwatch.store import open_store
 
+import opsdb
 from .conftest import N1, RUN
 
 
@@ -64,13 +69,24 @@ def test_propose_refuse_approve_actioned(review_env, capsys):
     assert env.cli("audit", "verify") == 0
 
 
-def test_editing_an_audit_row_is_caught(review_env, capsys):
+def test_the_database_refuses_audit_edits_and_verify_catches_an_owner_edit(review_env, capsys):
     env = review_env
     store = env.store()
-    entries = audit.entries(store)
-    assert len(entries) == 4  # the four users added
-    with store.begin() as conn:
-        conn.execute(text("UPDATE ops_audit SET actor = 'mallory' WHERE seq = 2"))
+    assert len(audit.entries(store)) == 4  # the four users added
+    # as the application: the database refuses (trigger on SQLite; on PostgreSQL no UPDATE/DELETE grant either)
+    for stmt in ("UPDATE ops_audit SET actor = 'mallory' WHERE seq = 2", "DELETE FROM ops_audit WHERE seq = 3"):
+        with pytest.raises(DBAPIError, match=r"append-only|permission denied"), store.begin() as conn:
+            conn.execute(text(stmt))
+    # someone with owner rights removes the guard and edits a row: the chain names the entry
+    if env.backend == "postgresql":
+        owner = open_store(opsdb.owner_url(make_url(store.url).database))
+        with owner.begin() as conn:
+            conn.execute(text("ALTER TABLE ops_audit DISABLE TRIGGER ops_audit_no_change"))
+            conn.execute(text("UPDATE ops_audit SET actor = 'mallory' WHERE seq = 2"))
+    else:
+        with store.begin() as conn:
+            conn.execute(text("DROP TRIGGER ops_audit_no_update"))
+            conn.execute(text("UPDATE ops_audit SET actor = 'mallory' WHERE seq = 2"))
     capsys.readouterr()
     assert env.cli("audit", "verify") == 1
     out = capsys.readouterr().out

@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "flockwatch.cli.users_cmds",
     "flockwatch.cli.case_cmds",
     "flockwatch.cli.audit_cmds",
+    "flockwatch.cli.store_cmds",
 ]
 
 app = typer.Typer(

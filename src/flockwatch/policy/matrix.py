@@ -245,20 +245,26 @@ def _template() -> Store:
 def _copy_template(conn: OpsConnection) -> None:
     src = OpsConnection(_template())
     try:
-        for table in _COPIED_TABLES:
+        copy_registry(src, conn)
+    finally:
+        src.close()
+
+
+def copy_registry(src: OpsConnection, dst: OpsConnection, tables: tuple[str, ...] = _COPIED_TABLES) -> None:
+    """Copy the registry's rows (ids kept) from one store into an empty one, on any pair of backends."""
+    with dst.transaction():
+        for table in tables:
             rows = src.execute(f"SELECT * FROM {table}")
             if not rows:
                 continue
             cols = rows[0].keys()
-            conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows)
-            if conn.dialect == "postgresql":
+            dst.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows)
+            if dst.dialect == "postgresql":
                 # explicit ids were copied: move each table's id sequence past them
                 key = cols[0]
-                conn.execute(
+                dst.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', '{key}'), (SELECT max({key}) FROM {table}))"
                 )
-    finally:
-        src.close()
 
 
 def setup_status(reg: Registry) -> str | None:

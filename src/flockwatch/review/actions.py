@@ -87,7 +87,9 @@ def propose(store: Store, case_id: str, actor: Actor, kind: str, reason: str, un
     try:
         with store.begin() as conn:
             case = _case(conn, case_id)
-            if case.status not in ("open",):
+            if case.status == "in_review":
+                raise RefusedError("ALREADY_PROPOSED", f"case {case_id} already has a proposed action")
+            if case.status != "open":
                 raise ValidationError(
                     f"case {case_id} is {case.status}; an action can be proposed on an open case only"
                 )
@@ -192,11 +194,27 @@ def exclude(store: Store, case_id: str, actor: Actor, subject_ids: list[str], re
     return int(n)
 
 
-def approve(store: Store, case_id: str, actor: Actor, rules: ReviewRules | None = None) -> int:
+def approve(
+    store: Store, case_id: str, actor: Actor, rules: ReviewRules | None = None, batch_rows: int = 10_000
+) -> int:
     """Approve the case's proposed action and execute it; :class:`RefusedError` names why policy refuses."""
     rules = rules or ReviewRules()
     with store.begin() as conn:
-        act = _pending(conn, case_id)
+        act = conn.execute(
+            select(ops_actions)
+            .where(ops_actions.c.case_id == case_id)
+            .order_by(ops_actions.c.action_id.desc())
+            .limit(1)
+        ).first()
+        if act is None:
+            _case(conn, case_id)
+            raise ValidationError(f"case {case_id} has no proposed action; propose one with `flockwatch case propose`")
+        if act.status != "proposed":
+            raise RefusedError(
+                "ALREADY_DECIDED",
+                f"action {act.action_id} on {case_id} is already {act.status}"
+                + (f" (approved by {act.approved_by})" if act.approved_by else ""),
+            )
         if act.proposed_by == actor.name:
             raise RefusedError(
                 "SELF_APPROVAL", f"{actor.name} proposed action {act.action_id}; a second person must approve it"
@@ -234,7 +252,7 @@ def approve(store: Store, case_id: str, actor: Actor, rules: ReviewRules | None 
             before={"status": "in_review"},
             after={"status": "approved", "action": act.kind, "subjects": act.n_subjects},
         )
-    execute(store, int(act.action_id))
+    execute(store, int(act.action_id), batch_rows=batch_rows)
     return int(act.action_id)
 
 
@@ -255,16 +273,15 @@ def execute(store: Store, action_id: int, batch_rows: int = 10_000, max_batches:
     done, batches = 0, 0
     while max_batches is None or batches < max_batches:
         with store.begin() as conn:
-            chunk = (
-                select(s.subject_id)
-                .where(s.action_id == action_id, s.status == "approved")
-                .order_by(s.subject_id)
-                .limit(batch_rows)
-                .scalar_subquery()
-            )
+            pending = and_(s.case_id == act.case_id, s.action_id == action_id, s.status == "approved")
+            # the batch is a key range (up to the batch_rows-th pending id), not IN (subquery ... LIMIT): PostgreSQL
+            # cannot hash a LIMITed subquery and would compare every row with every id of the batch
+            last = conn.execute(
+                select(s.subject_id).where(pending).order_by(s.subject_id).offset(batch_rows - 1).limit(1)
+            ).scalar()
             n = conn.execute(
                 update(ops_case_subjects)
-                .where(s.action_id == action_id, s.status == "approved", s.subject_id.in_(chunk))
+                .where(pending, *([s.subject_id <= last] if last is not None else []))
                 .values(status="executed", updated_at=utc_now())
             ).rowcount
         batches += 1

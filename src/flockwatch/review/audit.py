@@ -18,8 +18,9 @@ Ed25519 key kept outside the database and appends the signed head to a file outs
 checking an anchor needs only the public key, so an auditor who can verify cannot forge.
 
 Appends are serialised (SQLite: the write lock taken by BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped advisory
-lock), so two writers never get the same ``seq``. On PostgreSQL the migration also revokes UPDATE and DELETE on the
-table from the application role where a separate owner runs the migrations (see flockwatch.store.roles).
+lock), so two writers never get the same ``seq``. The database refuses UPDATE and DELETE of audit rows (a trigger on
+both backends, migration 0005), and on a team database the application role holds only SELECT and INSERT on the
+table (:func:`flockwatch.store.roles.grant_app_role`).
 """
 
 from __future__ import annotations

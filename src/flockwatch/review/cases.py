@@ -343,6 +343,15 @@ def _insert_subjects(conn: Connection, case_id: str, subs: list[Subject], now: s
         }
         for s in subs
     ]
+    if conn.dialect.name == "postgresql" and len(rows) > _BATCH_ROWS:
+        # COPY on the transaction's own connection: a 200,000-account case opens in seconds, not minutes
+        cols = list(rows[0])
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur, cur.copy(f"COPY ops_case_subjects ({', '.join(cols)}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row([r[c] for c in cols])
+        return
     for i in range(0, len(rows), _BATCH_ROWS):
         conn.execute(insert(ops_case_subjects), rows[i : i + _BATCH_ROWS])
 
