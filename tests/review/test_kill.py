@@ -12,7 +12,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from flockwatch.review import actions, audit
+from flockwatch.review import actions, audit, sampling
 from flockwatch.review.cases import get_case, open_case
 from flockwatch.store.tables import ops_case_subjects
 from flockwatch.store.users import add_user
@@ -51,6 +51,9 @@ def test_kill_9_mid_bulk_action_then_resume(ops_store):
     action_id = actions.propose(
         ops_store, case_id, Actor(get_user(ops_store, "alice"), None, "embedded"), "suspend", "spam amplifiers"
     )
+    bob = Actor(get_user(ops_store, "bob"), None, "embedded")
+    for row in sampling.draw_sample(ops_store, case_id, bob, size=60, seed=7):  # a bulk action needs its sign-off
+        sampling.label_subject(ops_store, case_id, bob, row["subject_id"], "correct")
     proc = subprocess.Popen([sys.executable, "-c", APPROVER, ops_store.url, case_id, str(BATCH_ROWS)])
     try:
         deadline = time.monotonic() + 120

@@ -36,6 +36,7 @@ COMMAND_MODULES = [
     "flockwatch.cli.case_cmds",
     "flockwatch.cli.audit_cmds",
     "flockwatch.cli.store_cmds",
+    "flockwatch.cli.jobs_cmds",
 ]
 
 app = typer.Typer(

@@ -12,7 +12,7 @@ from flockwatch.accountlist import read_account_file
 from flockwatch.cli.acting import ByOpt, PasswordFileOpt, actor_for
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
 from flockwatch.errors import ValidationError
-from flockwatch.review import actions
+from flockwatch.review import actions, sampling
 from flockwatch.review.cases import get_case, list_cases, open_case
 from flockwatch.workspace import ops_store
 
@@ -31,18 +31,34 @@ def register(app: typer.Typer) -> None:
         ("exclude", exclude),
         ("approve", approve),
         ("execute", execute),
+        ("sample", sample),
+        ("label", label),
     ):
         case_app.command(name)(fn)
     app.add_typer(case_app, name="case")
 
 
-def _rules() -> actions.ReviewRules:
-    raw = os.environ.get("FLOCKWATCH_REVIEWER_OVER_N", "").strip()
+def _env_number(name: str, default: float, whole: bool) -> float:
+    raw = os.environ.get(name, "").strip()
     if not raw:
-        return actions.ReviewRules()
-    if not raw.isdigit():
-        raise ValidationError(f"FLOCKWATCH_REVIEWER_OVER_N={raw!r} is not a whole number")
-    return actions.ReviewRules(reviewer_over_n=int(raw))
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        raise ValidationError(f"{name}={raw!r} is not a {'whole ' if whole else ''}number") from None
+    if value < 0:
+        raise ValidationError(f"{name}={raw!r} must not be negative")
+    return value
+
+
+def _rules() -> actions.ReviewRules:
+    """The team's review rules: FLOCKWATCH_REVIEWER_OVER_N, FLOCKWATCH_SAMPLE_OVER_N, FLOCKWATCH_FP_LIMIT."""
+    d = actions.ReviewRules()
+    return actions.ReviewRules(
+        reviewer_over_n=int(_env_number("FLOCKWATCH_REVIEWER_OVER_N", d.reviewer_over_n, True)),
+        sample_over_n=int(_env_number("FLOCKWATCH_SAMPLE_OVER_N", d.sample_over_n, True)),
+        fp_limit=_env_number("FLOCKWATCH_FP_LIMIT", d.fp_limit, False),
+    )
 
 
 def open_(
@@ -94,9 +110,13 @@ def show(
 
     Example: flockwatch case show C20190819-a1b2c3 --json --workspace cases/hk2019
     """
-    snap = get_case(ops_store(workspace), case_id, with_subjects=subjects)
+    store = ops_store(workspace)
+    snap = get_case(store, case_id, with_subjects=subjects)
+    bounds = [sampling.sample_bound(store, int(a["action_id"])) for a in snap.actions]
     if json_out:
-        print_json(snap.to_dict(with_subjects=subjects))
+        d = snap.to_dict(with_subjects=subjects)
+        d["samples"] = [b.to_dict() for b in bounds if b.drawn]
+        print_json(d)
         return
     console.print(f"{snap.case_id}  {snap.status}  {snap.title}")
     console.print("subjects: " + ", ".join(f"{k} {v:,}" for k, v in snap.counts.items()))
@@ -106,6 +126,13 @@ def show(
             + (f", approved by {a['approved_by']}" if a["approved_by"] else "")
             + ")"
         )
+    for b in bounds:
+        if b.drawn:
+            bound = "pending" if b.upper_bound is None else f"{b.upper_bound:.2%}"
+            console.print(
+                f"sample of action {b.action_id}: {b.labelled}/{b.drawn} labelled, {b.false_positives} false "
+                f"positives, upper bound {bound}"
+            )
 
 
 def list_(
@@ -204,3 +231,41 @@ def execute(case_id: CaseArg, workspace: WorkspaceOpt, json_out: JsonOpt = False
         print_json(results)
     else:
         console.print(f"{len(results)} action(s) executed on {case_id}")
+
+
+def sample(
+    case_id: CaseArg,
+    workspace: WorkspaceOpt,
+    size: Annotated[int, typer.Option("--size", help="Subjects to draw (stratified by score band).")] = 100,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (recorded in the audit log).")] = None,
+    by: ByOpt = None,
+    password_file: PasswordFileOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Draw the sign-off sample of a bulk action (a reviewer labels it before approving).
+
+    Example: flockwatch case sample C20190819-a1b2c3 --size 100 --by bob --workspace cases/hk2019
+    """
+    store = ops_store(workspace)
+    rows = sampling.draw_sample(store, case_id, actor_for(store, by, password_file), size, seed)
+    if json_out:
+        print_json(rows)
+        return
+    for r in rows:
+        console.print(f"{r['subject_id']}\t{r['band']}")
+
+
+def label(
+    case_id: CaseArg,
+    subject_id: Annotated[str, typer.Argument(help="A sampled subject id.")],
+    workspace: WorkspaceOpt,
+    verdict: Annotated[str, typer.Option("--label", help="correct or false-positive.")],
+    by: ByOpt = None,
+    password_file: PasswordFileOpt = None,
+) -> None:
+    """Label one sampled subject (the labels bound the action's false-positive rate).
+
+    Example: flockwatch case label C20190819-a1b2c3 tw:1001 --label correct --by bob --workspace cases/hk2019
+    """
+    store = ops_store(workspace)
+    sampling.label_subject(store, case_id, actor_for(store, by, password_file), subject_id, verdict)

@@ -18,6 +18,9 @@ is refused (ALREADY_DECIDED). A partial unique index allows one proposed action 
 Roles: permanent suspensions, and any action on more than ``ReviewRules.reviewer_over_n`` subjects, need a reviewer
 (or admin) to approve (ROLE_REQUIRED); smaller labels, locks and ad refusals can be approved by any second user.
 
+Bulk actions (over ``ReviewRules.sample_over_n`` subjects) need a labelled sign-off sample whose exact upper bound on
+the false-positive rate is within ``ReviewRules.fp_limit`` (SAMPLE_REQUIRED / SAMPLE_BOUND; see sampling.py).
+
 Execution records the decision subject by subject in batches, each its own transaction: a process killed half-way
 leaves every subject either ``approved`` or ``executed`` (never half-recorded) and the action ``executing``;
 running ``execute`` again (or ``flockwatch jobs run``) finishes it.
@@ -37,6 +40,7 @@ from flockwatch.errors import RefusedError, ValidationError
 from flockwatch.review import audit
 from flockwatch.review.actor import Actor
 from flockwatch.review.cases import set_case_status
+from flockwatch.review.sampling import check_sample
 from flockwatch.store import Store, utc_now
 from flockwatch.store.tables import ops_actions, ops_case_subjects, ops_cases
 from flockwatch.store.users import has_role
@@ -50,6 +54,12 @@ class ReviewRules:
 
     #: an action on more subjects than this needs a reviewer's approval, whatever its kind
     reviewer_over_n: int = 100
+    #: an action on more subjects than this needs a labelled sign-off sample (flockwatch.review.sampling)
+    sample_over_n: int = 1000
+    #: the highest acceptable upper bound on the false-positive rate of a sampled action
+    fp_limit: float = 0.05
+    #: confidence of that (one-sided, exact Clopper–Pearson) upper bound
+    confidence: float = 0.95
 
 
 def _case(conn: Connection, case_id: str) -> Any:
@@ -222,6 +232,7 @@ def approve(
         if (act.kind == "suspend" or act.n_subjects > rules.reviewer_over_n) and not has_role(actor.user, "reviewer"):
             why = "a permanent suspension" if act.kind == "suspend" else f"an action on {act.n_subjects:,} subjects"
             raise RefusedError("ROLE_REQUIRED", f"{why} needs a reviewer; {actor.name} is an {actor.user.role}")
+        check_sample(conn, act, rules.sample_over_n, rules.fp_limit, rules.confidence)
         now = utc_now()
         won = conn.execute(
             update(ops_actions)

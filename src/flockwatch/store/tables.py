@@ -246,6 +246,23 @@ ops_actions = Table(
     ),
 )
 
+# -- sampled sign-off (revision 0006) ------------------------------------------------------------------------------------
+ops_samples = Table(
+    "ops_samples",
+    metadata,
+    Column("action_id", Integer, ForeignKey("ops_actions.action_id"), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("platform", String(32), primary_key=True),
+    Column("subject_id", Text, primary_key=True),
+    Column("band", String(16), nullable=False),
+    Column("drawn_by", Text, nullable=False),
+    Column("drawn_at", Text, nullable=False),
+    Column("label", String(16)),
+    Column("labelled_by", Text),
+    Column("labelled_at", Text),
+    CheckConstraint("label IS NULL OR label IN ('correct', 'false_positive')", name="ops_samples_label"),
+)
+
 # -- audit (revision 0004) ---------------------------------------------------------------------------------------------
 ops_audit = Table(
     "ops_audit",
