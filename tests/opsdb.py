@@ -60,8 +60,11 @@ def unavailable() -> str | None:
 
 
 def require_pg() -> None:
+    """Skip without PostgreSQL, or fail where it must be there (CI sets FLOCKWATCH_REQUIRE_PG=1)."""
     reason = unavailable()
     if reason:
+        if os.environ.get("FLOCKWATCH_REQUIRE_PG") == "1":
+            pytest.fail(f"FLOCKWATCH_REQUIRE_PG=1 but {reason}")
         pytest.skip(reason)
 
 
