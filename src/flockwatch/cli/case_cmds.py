@@ -12,7 +12,7 @@ from flockwatch.accountlist import read_account_file
 from flockwatch.cli.acting import ByOpt, PasswordFileOpt, actor_for
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
 from flockwatch.errors import ValidationError
-from flockwatch.review import actions, sampling
+from flockwatch.review import actions, appeals, sampling
 from flockwatch.review.cases import get_case, list_cases, open_case
 from flockwatch.workspace import ops_store
 
@@ -33,6 +33,8 @@ def register(app: typer.Typer) -> None:
         ("execute", execute),
         ("sample", sample),
         ("label", label),
+        ("appeal", appeal),
+        ("decide-appeal", decide_appeal),
     ):
         case_app.command(name)(fn)
     app.add_typer(case_app, name="case")
@@ -269,3 +271,38 @@ def label(
     """
     store = ops_store(workspace)
     sampling.label_subject(store, case_id, actor_for(store, by, password_file), subject_id, verdict)
+
+
+def appeal(
+    case_id: CaseArg,
+    subject_id: Annotated[str, typer.Argument(help="The subject whose action is appealed.")],
+    workspace: WorkspaceOpt,
+    grounds: Annotated[str, typer.Option("--grounds", help="The appellant's grounds.")],
+    by: ByOpt = None,
+    password_file: PasswordFileOpt = None,
+) -> None:
+    """Record an appeal against an executed action on one subject (the subject is reopened).
+
+    Example: flockwatch case appeal C20190819-a1b2c3 tw:1001 --grounds "I am a real person" --by carol -w cases/hk2019
+    """
+    store = ops_store(workspace)
+    appeals.file_appeal(store, case_id, subject_id, actor_for(store, by, password_file), grounds)
+    console.print(f"appeal of {subject_id} recorded on {case_id}")
+
+
+def decide_appeal(
+    case_id: CaseArg,
+    subject_id: Annotated[str, typer.Argument(help="The appealed subject.")],
+    workspace: WorkspaceOpt,
+    decision: Annotated[str, typer.Option("--decision", help="upheld (the action stands) or reversed.")],
+    note: Annotated[str, typer.Option("--note", help="Why (recorded in the audit log).")],
+    by: ByOpt = None,
+    password_file: PasswordFileOpt = None,
+) -> None:
+    """Decide an appeal: uphold the action or reverse it (a reviewer who took no part in the action).
+
+    Example: flockwatch case decide-appeal C20190819-a1b2c3 tw:1001 --decision reversed --note "verified" --by dan -w ws
+    """
+    store = ops_store(workspace)
+    status = appeals.decide_appeal(store, case_id, subject_id, actor_for(store, by, password_file), decision, note)
+    console.print(f"{subject_id} on {case_id}: {status}")
