@@ -14,6 +14,7 @@ from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace
 from flockwatch.errors import ValidationError
 from flockwatch.review import actions, appeals, sampling
 from flockwatch.review.cases import get_case, list_cases, open_case
+from flockwatch.review.handoff import write_handoff
 from flockwatch.workspace import ops_store
 
 case_app = typer.Typer(
@@ -35,6 +36,7 @@ def register(app: typer.Typer) -> None:
         ("label", label),
         ("appeal", appeal),
         ("decide-appeal", decide_appeal),
+        ("export", export),
     ):
         case_app.command(name)(fn)
     app.add_typer(case_app, name="case")
@@ -306,3 +308,17 @@ def decide_appeal(
     store = ops_store(workspace)
     status = appeals.decide_appeal(store, case_id, subject_id, actor_for(store, by, password_file), decision, note)
     console.print(f"{subject_id} on {case_id}: {status}")
+
+
+def export(
+    workspace: WorkspaceOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output .jsonl or .csv.")],
+    case_id: Annotated[str | None, typer.Option("--case", help="Only this case (default: every case).")] = None,
+    format: Annotated[str | None, typer.Option("--format", help="jsonl or csv (default from --out).")] = None,
+) -> None:
+    """Executed actions and reversals for an enforcement system, one record per subject with an idempotency key.
+
+    Example: flockwatch case export --out actions.jsonl --workspace cases/hk2019
+    """
+    n = write_handoff(ops_store(workspace), out, format, case_id)
+    console.print(f"wrote {n:,} records to {out}")
