@@ -104,6 +104,13 @@ def test_a_team_store_refuses_unauthenticated_users(review_env, capsys):
         assert entry.actor == "alice" and entry.os_user
     assert env.cli("case", "list") == 0
     capsys.readouterr()
+    # the scripted form of the interface: no acting user named
+    rc = env.cli("case", "open", "--network", "N0001", "--json")
+    if env.backend == "postgresql":
+        assert rc == 4 and "NOT_AUTHENTICATED" in capsys.readouterr().err
+    else:
+        assert rc == 0 and json.loads(capsys.readouterr().out)["opened_by"].startswith("os:")
+    capsys.readouterr()
     wrong = env.path.parent / "wrong.pw"
     wrong.write_text("not-alices-password\n")
     assert env.cli("case", "open", "--network", "N0001", "--by", "alice", "--password-file", str(wrong)) == 4

@@ -12,7 +12,7 @@ from flockwatch.accountlist import read_account_file
 from flockwatch.cli.acting import ByOpt, PasswordFileOpt, actor_for
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
 from flockwatch.errors import ValidationError
-from flockwatch.review import actions, appeals, sampling
+from flockwatch.review import actions, appeals, audit, sampling
 from flockwatch.review.cases import get_case, list_cases, open_case
 from flockwatch.review.handoff import write_handoff
 from flockwatch.workspace import ops_store
@@ -84,11 +84,17 @@ def open_(
     """
     with open_workspace(workspace) as ws:
         store = ws.ops()
-        actor = actor_for(store, by, password_file)
+        if by is None and password_file is None and not os.environ.get("FLOCKWATCH_TOKEN") and not store.is_team:
+            # opening a case decides nothing: on the embedded store a script may open one without naming a user,
+            # and the OS user is recorded as the opener (a team store still needs authentication)
+            opener, os_user = f"os:{audit.os_user() or 'unknown'}", audit.os_user()
+        else:
+            actor = actor_for(store, by, password_file)
+            opener, os_user = actor.name, actor.os_user
         case_id = open_case(
             store,
-            by=actor.name,
-            os_user=actor.os_user,
+            by=opener,
+            os_user=os_user,
             engine=ws.engine,
             network=network,
             run=run,

@@ -62,8 +62,13 @@ class ReviewRules:
     confidence: float = 0.95
 
 
-def _case(conn: Connection, case_id: str) -> Any:
-    row = conn.execute(select(ops_cases).where(ops_cases.c.case_id == case_id)).first()
+def _case(conn: Connection, case_id: str, lock: bool = False) -> Any:
+    q = select(ops_cases).where(ops_cases.c.case_id == case_id)
+    if lock:
+        # PostgreSQL: changes to one case queue behind each other (READ COMMITTED would let a second proposer read
+        # the case as open and then find its subjects taken); SQLite's BEGIN IMMEDIATE serialises writers already
+        q = q.with_for_update()
+    row = conn.execute(q).first()
     if row is None:
         raise ValidationError(f"no case {case_id!r}; see `flockwatch case list`")
     return row
@@ -96,7 +101,7 @@ def propose(store: Store, case_id: str, actor: Actor, kind: str, reason: str, un
     s = ops_case_subjects.c
     try:
         with store.begin() as conn:
-            case = _case(conn, case_id)
+            case = _case(conn, case_id, lock=True)
             if case.status == "in_review":
                 raise RefusedError("ALREADY_PROPOSED", f"case {case_id} already has a proposed action")
             if case.status != "open":
@@ -167,7 +172,7 @@ def exclude(store: Store, case_id: str, actor: Actor, subject_ids: list[str], re
         raise ValidationError("an exclusion needs its reason")
     s = ops_case_subjects.c
     with store.begin() as conn:
-        case = _case(conn, case_id)
+        case = _case(conn, case_id, lock=True)
         if case.status not in ("open", "in_review"):
             raise ValidationError(f"case {case_id} is {case.status}; subjects can be excluded before approval only")
         known = {

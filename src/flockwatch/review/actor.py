@@ -59,13 +59,13 @@ def acting_user(
         if not by:
             raise ValidationError("a password file needs the user's name (--by NAME or FLOCKWATCH_USER)")
         return Actor(authenticate_password(store, by, read_password_file(password_file)), os_user(), "password")
+    if store.is_team:
+        who = repr(by) if by else "the acting user"
+        raise RefusedError(
+            "NOT_AUTHENTICATED", f"a team store needs {who} to authenticate: --password-file FILE or FLOCKWATCH_TOKEN"
+        )
     if not by:
         raise ValidationError("who is acting? give --by NAME (and on a team store a password file or token)")
-    if store.is_team:
-        raise RefusedError(
-            "NOT_AUTHENTICATED",
-            f"a team store needs {by!r} to authenticate: --password-file FILE or FLOCKWATCH_TOKEN",
-        )
     user = get_user(store, by)
     if user.disabled_at is not None:
         raise RefusedError("NOT_AUTHENTICATED", f"user {by!r} is disabled")
