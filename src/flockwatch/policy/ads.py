@@ -32,7 +32,9 @@ from flockwatch.policy.normalise import name_key, parse_advertiser
 from flockwatch.policy.registry import Fact, Outlet, Registry
 from flockwatch.policy.rules import Policy, evaluate, get_policy
 
-_ELIGIBLE = {"refuse": False, "allow": True, "review": None}
+# not_applicable: the policy does not cover the entity (a government entity under a news-media policy): neither
+# refused as news media nor eligible under this policy, so a person or another policy decides
+_ELIGIBLE = {"refuse": False, "allow": True, "review": None, "not_applicable": None}
 _NOT_LINKED = (
     {
         "code": "NOT_LINKED_TO_REGISTERED_OUTLET",
