@@ -1,4 +1,4 @@
-"""`flockwatch media`: the state-media registry (import, list, show, decide, history, appeal).
+"""`flockwatch media`: the state-media registry (import, import-affiliations, list, show, decide, history, appeal).
 
 The registry lives in the workspace's ops.sqlite; commands that only write there open the DuckDB warehouse
 read-only, so they never contend with an analysis holding it. A workspace whose store never had the shipped
@@ -29,6 +29,8 @@ from flockwatch.policy import (
     import_registry,
     review_appeal,
 )
+from flockwatch.policy.affiliation_import import apply_import, plan_import
+from flockwatch.policy.affiliations import read_affiliations
 from flockwatch.policy.determinations import offboarding_notices
 
 media_app = typer.Typer(
@@ -52,6 +54,7 @@ def registry_at(workspace: Path, create: bool = False) -> Iterator[Registry]:
 
 def register(app: typer.Typer) -> None:
     media_app.command("import")(import_)
+    media_app.command("import-affiliations")(import_affiliations)
     media_app.command("list")(list_)
     media_app.command("show")(show)
     media_app.command("decide")(decide_)
@@ -116,6 +119,63 @@ def import_(
         "skipped (see --json)"
     )
     console.print("State Media Matrix © ASD-at-GMF (MIT); typology: MJRC State Media Monitor")
+
+
+def import_affiliations(
+    file: Annotated[Path, typer.Argument(help="CSV: platform,handle,name,entity,parent_entity,source[,...].")],
+    workspace: WorkspaceOpt,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date for rows without an as_of column (YYYY-MM-DD; default today).")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first bad row instead of quarantining.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Resolve and report; write nothing.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Link every account of an affiliation list to its owning outlet or government entity, with provenance.
+
+    Example: flockwatch media import-affiliations lists/prc_accounts.csv --workspace cases/hk2019
+
+    Owning entities are resolved to registered outlets (names, aliases, translations, abbreviations); new
+    sub-outlets, government entities and outlets of party/state bodies are registered; unresolved entities and bad
+    rows are reported with their lines, never dropped. Touched outlets are decided under every shipped policy.
+    """
+    affiliations = read_affiliations(file, as_of=as_of, strict=strict)
+    with registry_at(workspace, create=not dry_run) as reg:
+        plan = plan_import(reg, affiliations)
+        if dry_run:
+            result: dict = {
+                "status": "dry run",
+                "file": plan.file,
+                "by_status": plan.by_status(),
+                "unresolved": plan.unresolved_entities(),
+                "quarantined": plan.quarantined,
+                "accounts": [a.to_dict() for a in plan.accounts],
+            }
+        else:
+            result = {"status": "imported", **apply_import(reg, plan).to_dict()}
+    if json_:
+        print_json(result)
+        return
+    by = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in result["by_status"].items())
+    console.print(f"{result['status']}: {file.name}: {len(plan.accounts):,} accounts ({by})", highlight=False)
+    if not dry_run:
+        console.print(
+            f"linked {result['linked']:,} accounts ({result['already_linked']:,} already linked); "
+            f"{len(result['new_outlets']):,} new outlets or government entities; "
+            f"{result['closed_spans']:,} earlier owners of reused handles not linked",
+            highlight=False,
+        )
+        for c in result["conflicts"][:10]:
+            console.print(f"conflict line {c['line']}: {c['account']}: {c['note']}", highlight=False)
+    for u in result["unresolved"][:20]:
+        lines = ", ".join(str(x) for x in u["lines"][:8])
+        console.print(f"[yellow]unresolved[/] {u['entity']!r} (lines {lines}): {u['why'][0]}", highlight=False)
+    if len(result["unresolved"]) > 20:
+        console.print(f"… {len(result['unresolved']) - 20} more unresolved entities (see --json)")
+    for q in result["quarantined"][:20]:
+        console.print(f"[red]quarantined[/] {q['source_file']} line {q['line']}: {q['reason']}", highlight=False)
 
 
 def list_(

@@ -32,7 +32,7 @@ from typing import Any
 
 import regex
 
-from flockwatch.policy.countries import country_code
+from flockwatch.policy.countries import country_code, country_lookup
 from flockwatch.policy.normalise import name_key
 from flockwatch.policy.registry import Outlet, Registry
 
@@ -93,8 +93,15 @@ def _state_body() -> regex.Pattern[str]:
 
 @lru_cache(maxsize=1)
 def _states() -> tuple[tuple[str, regex.Pattern[str]], ...]:
-    out = []
+    names_by_code: dict[str, set[str]] = {}
     for code, names in entity_data()["government"]["sending_states"].items():
+        names_by_code.setdefault(code, set()).update(names)
+    # every country's names and aliases (countries.csv); bare two-letter codes only where listed above
+    for key, code in country_lookup().items():
+        if len(key) > 3:
+            names_by_code.setdefault(code, set()).add(key)
+    out = []
+    for code, names in sorted(names_by_code.items()):
         alts = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
         # word edges that also hold for CJK names (no \b between two ideographs)
         out.append((code, regex.compile(rf"(?<![\p{{L}}\p{{Nd}}])(?:{alts})(?![\p{{L}}\p{{Nd}}])", regex.I)))
