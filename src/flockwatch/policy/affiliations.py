@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -231,7 +232,8 @@ def parse_affiliations(
     extra_cols = [h for h in header if h not in KNOWN_COLUMNS and h]
     rows: list[AffiliationRow] = []
     bad: list[QuarantinedRow] = []
-    lines = text.splitlines()
+    # the physical lines the csv module counts (str.splitlines also breaks at form feeds and U+2028)
+    lines = re.split(r"\r\n|\r|\n", text)
     while True:
         try:
             values = next(reader)

@@ -44,6 +44,7 @@ MATCH_CONFIDENCE = {
     "derived_name": 0.8,
     "abbreviation": 0.75,
 }
+_ABBREVIATION = re.compile(r"[A-Z][A-Za-z0-9&.\-]{1,11}")
 _ORIGIN_RANK = {"curated": 0, "api": 1, "file": 1}
 
 
@@ -150,7 +151,9 @@ def name_forms(text: str) -> list[tuple[str, str]]:
         bare = re.sub(r"\s*\([^)]*\)\s*", " ", part).strip()
         add(bare, "derived_name")
         for abbr in re.findall(r"\(([^)]+)\)", part):
-            add(abbr, "abbreviation")
+            # "(CMG)", "(SUMG)" are abbreviations; "(synthetic)", "(Renmin Ribao)" are not
+            if _ABBREVIATION.fullmatch(abbr.strip()) and sum(c.isupper() for c in abbr) >= 2:
+                add(abbr, "abbreviation")
     i = 0
     while i < len(out):
         key, how = out[i]
@@ -161,8 +164,10 @@ def name_forms(text: str) -> list[tuple[str, str]]:
             if key.startswith(pre) and len(key) > len(pre) + 2:
                 add(key[len(pre) :], "derived_name")
         for suf in data["strip_suffixes"]:
-            if key.endswith(suf) and len(key) > len(suf) + 2:
-                add(key[: -len(suf)], "derived_name")
+            rest = key[: -len(suf)]
+            # never down to a bare country name ("China Media Group" is not "China") or a stub
+            if key.endswith(suf) and len(rest) > 2 and name_key(rest) not in country_lookup():
+                add(rest, "derived_name")
     return out
 
 
