@@ -70,7 +70,7 @@ def test_files_that_are_not_affiliation_lists_are_refused(text, match):
 def test_not_utf8_is_refused(tmp_path):
     p = tmp_path / "latin1.csv"
     p.write_bytes((HEADER + "\ntwitter,a,Caf\xe9,CGTN,,s\n").encode("latin-1"))
-    with pytest.raises(InputFileError, match="latin1.csv: not UTF-8"):
+    with pytest.raises(InputFileError, match=r"latin1\.csv: not UTF-8"):
         read_affiliations(p)
 
 
