@@ -8,6 +8,7 @@ registry gets it on first use (once; see ``policy.matrix.ensure_shipped_registry
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +32,14 @@ from flockwatch.policy import (
 )
 from flockwatch.policy.affiliation_import import apply_import, plan_import
 from flockwatch.policy.affiliations import read_affiliations
-from flockwatch.policy.determinations import offboarding_notices
+from flockwatch.policy.determinations import offboarding_notices, today
+from flockwatch.policy.profile_links import (
+    MIN_CONFIDENCE,
+    REVIEW_COLUMNS,
+    LinkIndex,
+    review_rows,
+    workspace_profiles,
+)
 
 media_app = typer.Typer(
     help="State-media registry: outlets, sourced facts, policy determinations, appeals.", no_args_is_help=True
@@ -55,6 +63,7 @@ def registry_at(workspace: Path, create: bool = False) -> Iterator[Registry]:
 def register(app: typer.Typer) -> None:
     media_app.command("import")(import_)
     media_app.command("import-affiliations")(import_affiliations)
+    media_app.command("link-profiles")(link_profiles)
     media_app.command("list")(list_)
     media_app.command("show")(show)
     media_app.command("decide")(decide_)
@@ -176,6 +185,44 @@ def import_affiliations(
         console.print(f"… {len(result['unresolved']) - 20} more unresolved entities (see --json)")
     for q in result["quarantined"][:20]:
         console.print(f"[red]quarantined[/] {q['source_file']} line {q['line']}: {q['reason']}", highlight=False)
+
+
+def link_profiles(
+    workspace: WorkspaceOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Review file to write (CSV).")],
+    platform: Annotated[str | None, typer.Option("--platform", help="Only accounts of this platform.")] = None,
+    min_confidence: Annotated[
+        float, typer.Option("--min-confidence", min=0.0, max=1.0, help="Propose links at least this confident.")
+    ] = MIN_CONFIDENCE,
+    json_: JsonOpt = False,
+) -> None:
+    """Propose links from the workspace's accounts to registered outlets, from their own profiles, for review.
+
+    Example: flockwatch media link-profiles --out proposals.csv --workspace cases/hk2019
+
+    Evidence: display name, bio (affiliation words near an outlet's handle or name, links), profile URL domain,
+    handle patterns; each with its confidence. Set the review column to accept or reject, then link the accepted
+    ones with `flockwatch media import-affiliations proposals.csv`.
+    """
+    with open_workspace(workspace, read_only=True) as ws, Registry.open(ws) as reg:
+        ensure_shipped_registry(reg)
+        index = LinkIndex.from_registry(reg, platform or "twitter")
+        proposals, by_handle = [], {}
+        for prof in workspace_profiles(ws, platform):
+            got = index.propose(prof, min_confidence)
+            if got is not None:
+                proposals.append(got)
+                by_handle[got.handle.lower()] = prof
+        rows = review_rows(proposals, reg, by_handle, today())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(REVIEW_COLUMNS))
+        w.writeheader()
+        w.writerows(rows)
+    if json_:
+        print_json({"out": str(out), "proposals": [p.to_dict() for p in proposals]})
+        return
+    console.print(f"wrote {len(rows):,} proposed links to {out} (set review to accept or reject)", highlight=False)
 
 
 def list_(

@@ -24,7 +24,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from flockwatch.errors import ValidationError
-from flockwatch.policy.affiliations import AccountSpan, AffiliationFile, AffiliationRow, account_timeline
+from flockwatch.policy.affiliations import (
+    REVIEW_ACCEPT,
+    AccountSpan,
+    AffiliationFile,
+    AffiliationRow,
+    account_timeline,
+)
 from flockwatch.policy.entities import EntityIndex, Resolution
 from flockwatch.policy.normalise import name_key
 from flockwatch.policy.registry import Registry
@@ -58,6 +64,7 @@ class ImportPlan:
     file: dict[str, Any]
     accounts: list[PlannedAccount]
     quarantined: list[dict[str, Any]]
+    not_accepted: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def unresolved(self) -> list[PlannedAccount]:
@@ -94,6 +101,7 @@ class AffiliationImportSummary:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     closed_spans: int = 0
     quarantined: list[dict[str, Any]] = field(default_factory=list)
+    not_accepted: list[dict[str, Any]] = field(default_factory=list)
     determinations: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -108,7 +116,15 @@ def plan_import(reg: Registry, affiliations: AffiliationFile, index: EntityIndex
     ix = index or EntityIndex.from_registry(reg)
     cache: dict[tuple[str, str, str], Resolution] = {}
     planned: list[PlannedAccount] = []
-    spans = account_timeline(affiliations.rows)
+    rows, not_accepted = affiliations.rows, []
+    if "review" in affiliations.columns:  # a review file: only what a person accepted is linked
+        rows = [r for r in affiliations.rows if name_key(r.extra.get("review", "")) == REVIEW_ACCEPT]
+        not_accepted = [
+            {"line": r.provenance.line, "account": r.display, "review": r.extra.get("review") or "undecided"}
+            for r in affiliations.rows
+            if name_key(r.extra.get("review", "")) != REVIEW_ACCEPT
+        ]
+    spans = account_timeline(rows)
     by_handle: dict[tuple[str, str], list[AccountSpan]] = {}
     for s in spans:
         by_handle.setdefault((s.platform, s.handle), []).append(s)
@@ -133,7 +149,7 @@ def plan_import(reg: Registry, affiliations: AffiliationFile, index: EntityIndex
                 cache[key] = ix.resolve(row.entity, row.parent_entity)
         planned.append(PlannedAccount(row, cache[key], closed))
     planned.sort(key=lambda a: a.row.provenance.line)
-    return ImportPlan(affiliations.summary(), planned, [q.to_dict() for q in affiliations.quarantined])
+    return ImportPlan(affiliations.summary(), planned, [q.to_dict() for q in affiliations.quarantined], not_accepted)
 
 
 def apply_import(reg: Registry, plan: ImportPlan, *, decide_policies: bool = True) -> AffiliationImportSummary:
@@ -145,6 +161,7 @@ def apply_import(reg: Registry, plan: ImportPlan, *, decide_policies: bool = Tru
         plan.file, accounts_read=len(plan.accounts), by_status=plan.by_status(), quarantined=plan.quarantined
     )
     summary.unresolved = plan.unresolved_entities()
+    summary.not_accepted = plan.not_accepted
     summary.closed_spans = sum(len(a.closed_spans) for a in plan.accounts)
     origin = f"{ORIGIN}:{plan.file['file']}"
     touched: set[int] = set()

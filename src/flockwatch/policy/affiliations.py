@@ -10,7 +10,8 @@ and ``source`` (where the row comes from) are required; ``parent_entity`` may be
 the date the list saw that owner on that handle (default: the file's ``--as-of`` or today); ``role`` says what the
 account is to its entity (``outlet`` for the entity's own account, or a person's role, see
 :data:`PERSON_ROLES`); ``account_id`` is the platform's stable id when the list has one. Every other column is kept
-verbatim in ``extra``.
+verbatim in ``extra``. A review file (proposed links written by ``flockwatch media link-profiles``) has a
+``review`` column: only rows a person marked ``accept`` are linked; the others are reported, not linked.
 
 Produces an :class:`AffiliationFile`: :class:`AffiliationRow` per good row, each with its provenance (file, line,
 content hash of the file), and :class:`QuarantinedRow` per bad row (file, line, reason, raw text) — nothing read is
@@ -40,6 +41,9 @@ from flockwatch.policy.normalise import name_key, social_account
 
 REQUIRED_COLUMNS = ("platform", "handle", "name", "entity", "parent_entity", "source")
 KNOWN_COLUMNS = (*REQUIRED_COLUMNS, "as_of", "role", "account_id")
+#: the decision column of a review file (see policy.profile_links.review_rows)
+REVIEW_ACCEPT = "accept"
+REVIEW_REJECT = "reject"
 #: what an account can be to its entity: its own account, or a person's
 ACCOUNT_ROLES = ("outlet",)
 PERSON_ROLES = ("editor_in_chief", "senior_staff", "staff", "government_official", "head_of_state")
@@ -174,6 +178,8 @@ def _row(raw: dict[str, str], extra_cols: list[str], prov: Provenance, default_a
     if role in PERSON_ROLES and not name:
         return f"a person's row (role {role}) needs the person's name"
     account_id = (raw.get("account_id") or "").strip() or None
+    if "review" in raw and name_key(raw.get("review") or "") not in ("", REVIEW_ACCEPT, REVIEW_REJECT):
+        return f"review is {raw.get('review')!r}; write accept, reject, or leave it empty (undecided)"
     return AffiliationRow(
         platform,
         parsed[0],

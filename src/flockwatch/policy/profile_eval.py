@@ -107,8 +107,14 @@ def _profile(handle: str, rows: Sequence[_Row], fields: bool) -> Profile:
     return Profile("twitter", handle, _clean_name(first.asset), "", first.url)
 
 
+PROTOCOLS = ("accounts_unknown", "leave_one_out", "handle_only")
+
+
 def evaluate_profile_linking(
-    matrix_csv: str | Path, negatives: Sequence[Profile] = (), min_confidence: float | None = None
+    matrix_csv: str | Path,
+    negatives: Sequence[Profile] = (),
+    min_confidence: float | None = None,
+    protocols: Sequence[str] = PROTOCOLS,
 ) -> list[LinkingResult]:
     """Precision and recall of :class:`LinkIndex.propose` under each protocol (module docstring)."""
     from flockwatch.policy.profile_links import MIN_CONFIDENCE
@@ -120,19 +126,22 @@ def evaluate_profile_linking(
         if r.handle:
             by_handle.setdefault(r.handle, []).append(r)
     results = []
-    full_index, full_ids = _index(rows, with_handles=False)
-    res = LinkingResult("accounts_unknown", len(by_handle), 0, 0)
-    for handle, rs in sorted(by_handle.items()):
-        _score(res, full_index.propose(_profile(handle, rs, True), threshold), full_ids, handle, rs)
-    known_index, _ = _index(rows, with_handles=True)
-    for p in negatives:
-        res.negatives += 1
-        got = known_index.propose(p, threshold)
-        if got is not None:
-            res.negative_proposals += 1
-            res.negative_hits.append({"handle": p.handle, "proposed": got.outlet, "confidence": got.confidence})
-    results.append(res)
+    if "accounts_unknown" in protocols:
+        full_index, full_ids = _index(rows, with_handles=False)
+        res = LinkingResult("accounts_unknown", len(by_handle), 0, 0)
+        for handle, rs in sorted(by_handle.items()):
+            _score(res, full_index.propose(_profile(handle, rs, True), threshold), full_ids, handle, rs)
+        known_index, _ = _index(rows, with_handles=True)
+        for p in negatives:
+            res.negatives += 1
+            got = known_index.propose(p, threshold)
+            if got is not None:
+                res.negative_proposals += 1
+                res.negative_hits.append({"handle": p.handle, "proposed": got.outlet, "confidence": got.confidence})
+        results.append(res)
     for protocol, fields in (("leave_one_out", True), ("handle_only", False)):
+        if protocol not in protocols:
+            continue
         res = LinkingResult(protocol, len(by_handle), 0, 0)
         for handle, rs in sorted(by_handle.items()):
             held = {r.line for r in rs}

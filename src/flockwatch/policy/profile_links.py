@@ -15,9 +15,9 @@ independent signals, 1 - prod(1 - c)):
 - ``bio_url_domain`` 0.45: a link to the outlet's domain in the bio (fans and critics link news sites too, so
   this alone proposes nothing).
 - ``display_name`` 0.75 when the display name starts with an outlet name or alias ("CGTN Culture Express"), 0.55
-  when it contains it. Names of three letters or fewer ("RT", "DW") count only as an upper-case word of their own, and at 0.4 (acronyms
-  collide across countries);
-  names made only of generic words ("Daily News") only when they are the whole display name (0.55).
+  when it contains it. Names of three letters or fewer ("RT", "DW") count only as an upper-case word of their
+  own, and at 0.4: acronyms collide across countries (ATV, NTV, PTV). Names made only of generic words ("Daily
+  News") count only when they are the whole display name, at 0.45.
 - ``bio_affiliation`` 0.65: the bio says the person works there ("reporter @XHNews", "correspondent for China
   Daily"): an affiliation word within a few words of the outlet's handle or name. A bare mention is 0.25.
 - ``handle_pattern`` 0.5: the handle starts or ends with a registered handle of the outlet (``xhnews_africa``);
@@ -67,7 +67,6 @@ _GENERIC = {
     "news",
     "today",
     "daily",
-    "china",
     "radio",
     "times",
     "post",
@@ -248,14 +247,17 @@ class LinkIndex:
                 for oid in sorted(hits - seen):
                     seen.add(oid)
                     out.append((oid, Evidence(kind, f"display name {display!r} names {m.group(1)!r}", conf)))
-        for oid in sorted(self.generic_names.get(key, ())):
-            out.append(
-                (oid, Evidence("display_name", f"display name {display!r} is the name", WEIGHTS["display_name"]))
-            )
+        generic = self.generic_names.get(key, set())
+        for oid in sorted(generic):
+            conf = round(WEIGHTS["generic_name"] / len(generic), 3)
+            out.append((oid, Evidence("display_name", f"display name {display!r} is the name", conf)))
         for i, word in enumerate(regex.findall(r"[\p{L}\p{Nd}]+", display)):
-            for oid in sorted(self.short_names.get(word, ())):
+            short = self.short_names.get(word, set())
+            for oid in sorted(short):
                 kind = "display_name_prefix" if i == 0 else "display_name"
-                out.append((oid, Evidence(kind, f"display name {display!r} has the word {word!r}", WEIGHTS[kind])))
+                # three-letter acronyms collide across countries (ATV, NTV, PTV, CNA): never enough alone
+                conf = round(WEIGHTS["short_name"] / len(short), 3)
+                out.append((oid, Evidence(kind, f"display name {display!r} has the word {word!r}", conf)))
         return out
 
     def _bio_evidence(self, bio: str) -> list[tuple[int, Evidence]]:
@@ -371,3 +373,75 @@ def _near_affiliation(text: str, target: str, window_chars: int = 40) -> str | N
     before = low[max(0, at - window_chars) : at]
     words = [m.group(0) for m in _AFFILIATION.finditer(before) if m.group(0) != "@"]
     return words[-1] if words else None
+
+
+# -- workspaces and review files ------------------------------------------------------------------------------------
+def workspace_profiles(ws: Any, platform: str | None = None) -> Iterable[Profile]:
+    """The profiles of a workspace's ``accounts`` (those with a screen name that is not a hash), optionally of one
+    platform."""
+    sql = (
+        "SELECT platform, account_id, screen_name, display_name, description, profile_url FROM accounts "
+        "WHERE screen_name IS NOT NULL AND NOT coalesce(id_is_pseudonymised, false)"
+    )
+    params: list[Any] = []
+    if platform:
+        sql += " AND platform = ?"
+        params.append(platform)
+    for r in ws.engine.sql(sql + " ORDER BY platform, account_id", params).dicts():
+        yield Profile(
+            r["platform"],
+            r["screen_name"],
+            r["display_name"] or "",
+            r["description"] or "",
+            r["profile_url"] or "",
+            r["account_id"],
+        )
+
+
+#: the columns of a review file: the affiliation-list format plus what a reviewer needs and a ``review`` column
+REVIEW_COLUMNS = (
+    "platform",
+    "handle",
+    "name",
+    "entity",
+    "parent_entity",
+    "source",
+    "as_of",
+    "role",
+    "country",
+    "account_id",
+    "confidence",
+    "evidence",
+    "alternatives",
+    "review",
+)
+
+
+def review_rows(
+    proposals: Sequence[ProposedLink], reg: Registry, profiles: dict[str, Profile], as_of: str
+) -> list[dict[str, str]]:
+    """Proposals as rows of a review file: an affiliation list whose ``review`` column a person sets to ``accept``
+    or ``reject``; ``flockwatch media import-affiliations`` links only the accepted rows."""
+    out = []
+    for p in proposals:
+        o = reg.outlet(p.outlet_id)
+        prof = profiles.get(p.handle.lower())
+        out.append(
+            {
+                "platform": p.platform,
+                "handle": p.handle,
+                "name": prof.display_name if prof else "",
+                "entity": o.name,
+                "parent_entity": "",
+                "source": f"profile evidence (flockwatch profile linker, confidence {p.confidence:.2f})",
+                "as_of": as_of,
+                "role": p.role,
+                "country": o.country_code,
+                "account_id": (prof.account_id or "") if prof else "",
+                "confidence": f"{p.confidence:.3f}",
+                "evidence": " | ".join(f"{e.kind} {e.confidence:.2f}: {e.detail}" for e in p.evidence),
+                "alternatives": "; ".join(f"{a['outlet']} ({a['confidence']:.2f})" for a in p.alternatives),
+                "review": "",
+            }
+        )
+    return out
