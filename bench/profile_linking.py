@@ -3,8 +3,9 @@
 Builds a profile for every distinct Twitter handle in the Matrix from public fields (handle, the row's asset name
 as display name, the row's URL as profile website) and asks the linker which media company it belongs to, under
 three protocols (see ``flockwatch.policy.profile_eval``). Negatives: the distinct accounts of the troll-tweets
-``real_test*.csv`` files (verified news and journalist accounts, handle and bio only), which belong to no Matrix
-company's Twitter presence as far as the Matrix knows; every proposal on them is listed for inspection.
+``real_test*.csv`` files (verified news and journalist accounts, handle and bio only) and the IRA accounts of
+``ira/authors.csv`` (handle only; many posed as local news outlets), which belong to no Matrix company's Twitter
+presence as far as the Matrix knows; every proposal on them is listed for inspection.
 Prints a table and writes ``bench/results/profile_linking.json``.
 
     .venv/bin/python bench/profile_linking.py [--data ../shared/data] [--min-confidence 0.5]
@@ -33,6 +34,15 @@ def negatives(data: Path) -> list[Profile]:
                 h = (r.get("user_screen_name") or "").strip()
                 if h and h.lower() not in seen:
                     seen[h.lower()] = Profile("twitter", h, "", r.get("user_profile_description") or "", "")
+    # IRA accounts (Linvill & Warren's list; handle only): many posed as local news ("NewsFeed"), hard negatives
+    # for handle and name patterns
+    authors = data / "ira" / "authors.csv"
+    if authors.exists():
+        with authors.open(encoding="utf-8", newline="") as fh:
+            for r in csv.DictReader(fh):
+                h = (r.get("author") or "").strip()
+                if h and h.lower() not in seen:
+                    seen[h.lower()] = Profile("twitter", h)
     return list(seen.values())
 
 
@@ -61,7 +71,7 @@ def main() -> int:
         )
     out = {
         "matrix": str(matrix.name),
-        "negatives_source": "troll-tweets real_test*.csv (distinct accounts, handle + bio)",
+        "negatives_source": "troll-tweets real_test*.csv (handle + bio) and ira/authors.csv (handle)",
         "min_confidence": args.min_confidence,
         "elapsed_s": round(elapsed, 1),
         "results": [r.to_dict() for r in results],

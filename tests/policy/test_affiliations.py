@@ -208,3 +208,7 @@ def test_name_forms_and_patterns():
     assert government_kind("China Daily") is None
     assert sending_state("Embassy of the United States in China") == "US"
     assert sending_state("Chinese Embassy in the United States") == "CN"
+    assert sending_state("Embassy in Kenya") is None  # the host state is not the sending state
+    assert sending_state("中国驻肯尼亚大使馆") == "CN"
+    assert sending_state("Hubei Provincial Committee of the CPC") == "CN"
+    assert government_kind("Government of the People's Republic of China") == "government_body"

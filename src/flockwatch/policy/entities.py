@@ -123,12 +123,17 @@ def is_state_body(text: str) -> bool:
     return bool(text) and _state_body().search(text) is not None
 
 
+# what follows " in ", " to ", " at " (or 驻, "stationed in") names the host state, never the sending one
+_HOST_PART = regex.compile(r"\s+(?:in|to|at|accredited to)\s+.*$|驻.*$", regex.I)
+
+
 def sending_state(text: str) -> str | None:
-    """The state a government entity's name names first: ``Embassy of the PRC in Kenya`` → ``CN``,
-    ``Russian Embassy in the UK`` → ``RU`` (the first-named state is the sending one in both word orders)."""
+    """The state a government entity's name says it belongs to: ``Embassy of the PRC in Kenya`` → ``CN``,
+    ``Russian Embassy in the UK`` → ``RU``; ``Embassy in Kenya`` → None (Kenya is the host, not the sender)."""
+    head = _HOST_PART.sub("", text)
     best: tuple[int, str] | None = None
     for code, rx in _states():
-        m = rx.search(text)
+        m = rx.search(head)
         if m and (best is None or m.start() < best[0]):
             best = (m.start(), code)
     return best[1] if best else None
