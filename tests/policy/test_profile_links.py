@@ -32,10 +32,12 @@ def test_a_sub_brand_links_by_profile_url_name_and_handle(index):
 
 def test_a_person_who_says_they_report_for_an_outlet_is_proposed_as_staff(index):
     p = index.propose(Profile("twitter", "jdoe_fx2", "J. Doe (synthetic)", "Reporter @XHNews. Views my own.", ""))
-    assert (p.outlet, p.role) == ("Xinhua News Agency", "staff")
+    assert (p.outlet, p.role) == ("Xinhua News Agency", "journalist")
     assert p.evidence[0].kind == "bio_affiliation" and "reporter" in p.evidence[0].detail
     q = index.propose(Profile("twitter", "bsmith_fx3", "B", "correspondent for China Daily in Brussels", ""))
-    assert (q.outlet, q.role) == ("China Daily", "staff")
+    assert (q.outlet, q.role) == ("China Daily", "journalist")
+    r = index.propose(Profile("twitter", "ed_fx8", "E", "Deputy editor at @PDChina", ""))
+    assert (r.outlet, r.role) == ("People's Daily", "senior_staff")
 
 
 def test_weak_or_shared_evidence_proposes_nothing(index):

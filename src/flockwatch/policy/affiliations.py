@@ -9,7 +9,7 @@ Consumes a CSV in the plain affiliation format, one account per row::
 and ``source`` (where the row comes from) are required; ``parent_entity`` may be empty. ``as_of`` (YYYY-MM-DD) is
 the date the list saw that owner on that handle (default: the file's ``--as-of`` or today); ``role`` says what the
 account is to its entity (``outlet`` for the entity's own account, or a person's role, see
-:data:`PERSON_ROLES`); ``account_id`` is the platform's stable id when the list has one. Every other column is kept
+:data:`PERSON_ROLES`; common words such as "reporter" or "ambassador" map through :data:`ROLE_SYNONYMS`); ``account_id`` is the platform's stable id when the list has one. Every other column is kept
 verbatim in ``extra``. A review file (proposed links written by ``flockwatch media link-profiles``) has a
 ``review`` column: only rows a person marked ``accept`` are linked; the others are reported, not linked.
 
@@ -46,7 +46,37 @@ REVIEW_ACCEPT = "accept"
 REVIEW_REJECT = "reject"
 #: what an account can be to its entity: its own account, or a person's
 ACCOUNT_ROLES = ("outlet",)
-PERSON_ROLES = ("editor_in_chief", "senior_staff", "staff", "government_official", "head_of_state")
+PERSON_ROLES = ("editor_in_chief", "senior_staff", "journalist", "staff", "government_official", "head_of_state")
+#: what lists write for those roles
+ROLE_SYNONYMS = {
+    "editor": "senior_staff",
+    "managing_editor": "senior_staff",
+    "bureau_chief": "senior_staff",
+    "executive": "senior_staff",
+    "reporter": "journalist",
+    "correspondent": "journalist",
+    "anchor": "journalist",
+    "host": "journalist",
+    "presenter": "journalist",
+    "columnist": "journalist",
+    "commentator": "journalist",
+    "employee": "staff",
+    "ambassador": "government_official",
+    "diplomat": "government_official",
+    "consul": "government_official",
+    "consul_general": "government_official",
+    "spokesperson": "government_official",
+    "spokesman": "government_official",
+    "spokeswoman": "government_official",
+    "minister": "government_official",
+    "official": "government_official",
+    "president": "head_of_state",
+    "head_of_state": "head_of_state",
+    "institution": "outlet",
+    "institutional": "outlet",
+    "official_account": "outlet",
+    "account": "outlet",
+}
 _PLATFORM_ALIASES = {"x": "twitter", "twitter": "twitter", "x.com": "twitter", "twitter.com": "twitter"}
 _PLATFORMS = ("twitter", "facebook", "instagram", "youtube", "telegram", "vk", "tiktok", "linkedin", "weibo")
 # a list of a few thousand accounts is a few hundred KB; anything much larger is not an affiliation list
@@ -172,6 +202,7 @@ def _row(raw: dict[str, str], extra_cols: list[str], prov: Provenance, default_a
     except ValidationError as exc:
         return str(exc)
     role = name_key(raw.get("role") or "").replace(" ", "_").replace("-", "_") or "outlet"
+    role = ROLE_SYNONYMS.get(role, role)
     if role not in (*ACCOUNT_ROLES, *PERSON_ROLES):
         return f"unknown role {raw.get('role')!r}; known: {', '.join((*ACCOUNT_ROLES, *PERSON_ROLES))}"
     name = " ".join((raw.get("name") or "").split())

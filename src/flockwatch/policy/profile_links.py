@@ -4,7 +4,8 @@ Consumes :class:`Profile` rows (platform, handle, display name, bio, profile URL
 columns ``screen_name``, ``display_name``, ``description``, ``profile_url``) and a :class:`LinkIndex` over the
 registry's outlets (names and aliases, domains, platform accounts). Produces :class:`ProposedLink` per account
 that the evidence points to: the outlet, the role the account seems to have (``outlet`` for a sub-brand, regional
-edition or language service; ``staff`` for a person who says they work there), a confidence and every piece of
+edition or language service; for a person who says they work there ``journalist`` (reporter, correspondent,
+anchor ...), ``senior_staff`` (editor, bureau chief) or ``staff``), a confidence and every piece of
 evidence with its own confidence. Proposals are for review, never verdicts: a person accepts or rejects them.
 
 Evidence and why it weighs what it does (confidence of one piece; pieces for the same outlet combine as
@@ -25,8 +26,8 @@ independent signals, 1 - prod(1 - c)):
 
 A name, domain or stem that several outlets share splits its confidence between them: it says less about each.
 
-Where the strongest evidence for an outlet is a person's affiliation, the role proposed is ``staff``; otherwise
-``outlet``. An account that is itself a registered account of an outlet gets no proposal (it is already linked).
+Where the strongest evidence for an outlet is a person's affiliation, the role proposed is that person's
+(journalist, senior_staff or staff, from the word used); otherwise ``outlet``. An account that is itself a registered account of an outlet gets no proposal (it is already linked).
 """
 
 from __future__ import annotations
@@ -336,7 +337,8 @@ class LinkIndex:
         conf, oid, evs = scored[0]
         if conf < min_confidence:
             return None
-        person = max(evs, key=lambda e: e.confidence).kind == "bio_affiliation"
+        top = max(evs, key=lambda e: e.confidence)
+        person_role = _person_role(top.detail) if top.kind == "bio_affiliation" else None
         alts = tuple(
             {"outlet_id": o, "outlet": self.outlets[o].name, "confidence": round(c, 3)}
             for c, o, _ in scored[1:4]
@@ -347,7 +349,7 @@ class LinkIndex:
             "@" + profile.handle.strip().lstrip("@"),
             oid,
             self.outlets[oid].name,
-            "staff" if person else "outlet",
+            person_role or "outlet",
             round(conf, 3),
             tuple(sorted(evs, key=lambda e: -e.confidence)),
             alts,
@@ -355,6 +357,33 @@ class LinkIndex:
 
     def propose_all(self, profiles: Sequence[Profile], min_confidence: float = MIN_CONFIDENCE) -> list[ProposedLink]:
         return [p for p in (self.propose(x, min_confidence) for x in profiles) if p is not None]
+
+
+_JOURNALIST_WORDS = (
+    "reporter",
+    "correspondent",
+    "journalist",
+    "anchor",
+    "host",
+    "presenter",
+    "columnist",
+    "writer",
+    "commentator",
+    "producer",
+    "记者",
+    "主播",
+)
+_SENIOR_WORDS = ("editor", "chief", "编辑")
+
+
+def _person_role(detail: str) -> str:
+    """journalist / senior_staff / staff from the affiliation word the evidence quotes."""
+    low = detail.lower()
+    if any(w in low for w in _SENIOR_WORDS):
+        return "senior_staff"
+    if any(w in low for w in _JOURNALIST_WORDS):
+        return "journalist"
+    return "staff"
 
 
 def _combine(evidence: Iterable[Evidence]) -> float:

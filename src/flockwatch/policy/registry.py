@@ -27,7 +27,15 @@ from flockwatch.policy.normalise import handle_key, host_key, name_key
 
 OUTLET_KINDS = ("media", "government")
 ASSET_KINDS = ("domain", "account", "person")
-ASSET_ROLES = ("outlet", "editor_in_chief", "senior_staff", "staff", "government_official", "head_of_state")
+ASSET_ROLES = (
+    "outlet",
+    "editor_in_chief",
+    "senior_staff",
+    "journalist",
+    "staff",
+    "government_official",
+    "head_of_state",
+)
 INHERITED_KINDS = ("funding", "ownership", "governance", "editorial_control", "safeguards", "classification")
 
 
