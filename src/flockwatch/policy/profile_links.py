@@ -394,14 +394,14 @@ def _combine(evidence: Iterable[Evidence]) -> float:
 
 
 def _near_affiliation(text: str, target: str, window_chars: int = 40) -> str | None:
-    """The affiliation word closest before ``target`` in ``text`` (within ``window_chars``), if any."""
+    """The (up to three) affiliation words closest before ``target`` in ``text`` (within ``window_chars``), if any."""
     low = text.lower()
     at = low.find(target.lower())
     if at < 0:
         return None
     before = low[max(0, at - window_chars) : at]
     words = [m.group(0) for m in _AFFILIATION.finditer(before) if m.group(0) != "@"]
-    return words[-1] if words else None
+    return " ".join(words[-3:]) if words else None  # "editor at": the role word and its link word
 
 
 # -- workspaces and review files ------------------------------------------------------------------------------------
