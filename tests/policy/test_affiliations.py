@@ -212,3 +212,12 @@ def test_name_forms_and_patterns():
     assert sending_state("中国驻肯尼亚大使馆") == "CN"
     assert sending_state("Hubei Provincial Committee of the CPC") == "CN"
     assert government_kind("Government of the People's Republic of China") == "government_body"
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=60), st.text(max_size=40))
+def test_resolution_never_fails_and_always_says_why(index, entity, parent):
+    r = index.resolve(entity, parent)
+    assert r.status in ("resolved", "new_child", "new_government", "new_state_owned", "unresolved")
+    assert r.evidence
+    assert (r.outlet_id is not None) == (r.status == "resolved")

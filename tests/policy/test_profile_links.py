@@ -127,7 +127,8 @@ def _mini_matrix(tmp_path: Path) -> Path:
 def test_evaluation_protocols_on_a_small_matrix(tmp_path):
     negatives = [Profile("twitter", "someone_fx", "Someone", "I like Annat TV shows", "")]
     results = {r.protocol: r for r in evaluate_profile_linking(_mini_matrix(tmp_path), negatives)}
-    assert set(results) == {"accounts_unknown", "leave_one_out", "handle_only"}
+    assert set(results) == {"accounts_unknown", "name_only", "url_only", "leave_one_out", "handle_only"}
+    assert results["url_only"].correct == 3  # every profile website is on its company's domain
     known = results["accounts_unknown"]
     assert (known.accounts, known.correct, known.negatives, known.negative_proposals) == (3, 3, 1, 0)
     assert (known.precision, known.recall) == (1.0, 1.0)

@@ -14,6 +14,8 @@ not told the handle, must name the company. Protocols:
   handles (a registry that knows outlets, not their accounts: the issue's case).
 - ``leave_one_out``: for each handle, every Matrix row listing it is removed from what the linker knows (names,
   domains and handles of those rows); the company is found only through its other rows, if it has any.
+- ``name_only`` / ``url_only``: as ``accounts_unknown`` with only the display name / only the profile website:
+  what each signal finds alone.
 - ``handle_only``: as ``leave_one_out`` but the profile has only its handle (handle patterns alone).
 """
 
@@ -107,7 +109,7 @@ def _profile(handle: str, rows: Sequence[_Row], fields: bool) -> Profile:
     return Profile("twitter", handle, _clean_name(first.asset), "", first.url)
 
 
-PROTOCOLS = ("accounts_unknown", "leave_one_out", "handle_only")
+PROTOCOLS = ("accounts_unknown", "name_only", "url_only", "leave_one_out", "handle_only")
 
 
 def evaluate_profile_linking(
@@ -138,6 +140,22 @@ def evaluate_profile_linking(
             if got is not None:
                 res.negative_proposals += 1
                 res.negative_hits.append({"handle": p.handle, "proposed": got.outlet, "confidence": got.confidence})
+        results.append(res)
+    for protocol, keep in (("name_only", "name"), ("url_only", "url")):
+        if protocol not in protocols:
+            continue
+        index, ids = _index(rows, with_handles=False)
+        res = LinkingResult(protocol, len(by_handle), 0, 0)
+        for handle, rs in sorted(by_handle.items()):
+            full = _profile(handle, rs, True)
+            prof = Profile(
+                "twitter",
+                handle,
+                full.display_name if keep == "name" else "",
+                "",
+                full.profile_url if keep == "url" else "",
+            )
+            _score(res, index.propose(prof, threshold), ids, handle, rs)
         results.append(res)
     for protocol, fields in (("leave_one_out", True), ("handle_only", False)):
         if protocol not in protocols:
