@@ -168,6 +168,7 @@ def test_link_profiles_review_accept_then_import(tmp_path, capsys):
     assert all(r["evidence"] and r["review"] == "" for r in rows)
     for r in rows:
         r["review"] = "accept" if r["handle"] == "@cgtncult_fx1" else "reject"
+        r["reviewer"] = "analyst-a"
     with out.open("w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
@@ -183,3 +184,15 @@ def test_link_profiles_review_accept_then_import(tmp_path, capsys):
     assert main(["ads", "check", "--batch", str(batch), "--json", "-w", str(ws_path)]) == 0
     accepted, rejected = (json.loads(x) for x in capsys.readouterr().out.splitlines() if x.strip())
     assert accepted["eligible"] is False and rejected["outcome"] == "not_linked"
+    capsys.readouterr()
+    assert main(["media", "show", "CGTN", "--json", "--workspace", str(ws_path)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    (asset,) = [a for a in shown["assets"] if a["value"] == "cgtncult_fx1"]
+    assert "review: accept by analyst-a" in asset["source"] and "proposals.csv, line 2" in asset["source"]
+    rows[0]["reviewer"] = ""
+    with out.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    assert main(["media", "import-affiliations", str(out), "--strict", "--workspace", str(ws_path)]) == 2
+    assert "without a reviewer" in capsys.readouterr().err

@@ -190,6 +190,8 @@ def apply_import(reg: Registry, plan: ImportPlan, *, decide_policies: bool = Tru
                     }
                 )
             source = f"{row.provenance.cite()}, as of {row.as_of}"
+            if row.extra.get("review"):
+                source += f"; review: {row.extra['review']} by {row.extra.get('reviewer', '')}"
             if row.is_person:
                 got = reg.add_asset(
                     outlet_id,

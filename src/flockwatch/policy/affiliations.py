@@ -209,8 +209,12 @@ def _row(raw: dict[str, str], extra_cols: list[str], prov: Provenance, default_a
     if role in PERSON_ROLES and not name:
         return f"a person's row (role {role}) needs the person's name"
     account_id = (raw.get("account_id") or "").strip() or None
-    if "review" in raw and name_key(raw.get("review") or "") not in ("", REVIEW_ACCEPT, REVIEW_REJECT):
-        return f"review is {raw.get('review')!r}; write accept, reject, or leave it empty (undecided)"
+    if "review" in raw:
+        decision = name_key(raw.get("review") or "")
+        if decision not in ("", REVIEW_ACCEPT, REVIEW_REJECT):
+            return f"review is {raw.get('review')!r}; write accept, reject, or leave it empty (undecided)"
+        if decision and not (raw.get("reviewer") or "").strip():
+            return f"review {decision!r} without a reviewer: name who decided in the reviewer column"
     return AffiliationRow(
         platform,
         parsed[0],

@@ -443,6 +443,7 @@ REVIEW_COLUMNS = (
     "evidence",
     "alternatives",
     "review",
+    "reviewer",
 )
 
 
@@ -471,6 +472,7 @@ def review_rows(
                 "evidence": " | ".join(f"{e.kind} {e.confidence:.2f}: {e.detail}" for e in p.evidence),
                 "alternatives": "; ".join(f"{a['outlet']} ({a['confidence']:.2f})" for a in p.alternatives),
                 "review": "",
+                "reviewer": "",
             }
         )
     return out
