@@ -153,3 +153,22 @@ def test_cli_dry_run_writes_nothing_and_bad_files_are_user_errors(tmp_path, caps
     assert "missing column" in capsys.readouterr().err
     assert main(["media", "import-affiliations", str(FIXTURE), "--workspace", str(ws), "--strict"]) == 2
     assert "line 37" in capsys.readouterr().err
+
+
+def test_a_handle_taken_over_between_lists_stops_carrying_the_earlier_owners_refusal_and_label(shipped):
+    header = "platform,handle,name,entity,parent_entity,source,as_of\n"
+    first = header + "twitter,handover_fx,Old,Xinhua News Agency,,list one,2020-01-01\n"
+    later = header + "twitter,handover_fx,New,Acme Synthetic Gardening Club,,list two,2024-03-01\n"
+    apply_import(shipped, plan_import(shipped, parse_affiliations(first.encode(), "one.csv", today="2025-01-01")))
+    (before,) = check_ad_eligibility(shipped, "@handover_fx", "twitter-2019-08-ads", on_date="2023-06-01")
+    assert before.eligible is False and before.outlet["name"] == "Xinhua News Agency"
+    summary = apply_import(
+        shipped, plan_import(shipped, parse_affiliations(later.encode(), "two.csv", today="2025-01-01"))
+    )
+    assert summary.unresolved[0]["entity"] == "Acme Synthetic Gardening Club"
+    (after,) = check_ad_eligibility(shipped, "@handover_fx", "twitter-2019-08-ads", on_date="2024-06-01")
+    assert after.outcome == "not_linked"  # the new owner inherits nothing
+    (then,) = check_ad_eligibility(shipped, "@handover_fx", "twitter-2019-08-ads", on_date="2023-06-01")
+    assert then.eligible is False  # while the earlier owner held it, the answer stands
+    labelled = {r.account for r in export_labels(shipped, "twitter-2020-08-labels", on_date="2099-01-01")}
+    assert "@XHNews" in labelled and "@handover_fx" not in labelled  # the label does not follow the handle

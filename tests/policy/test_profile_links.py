@@ -196,3 +196,47 @@ def test_link_profiles_review_accept_then_import(tmp_path, capsys):
         w.writerows(rows)
     assert main(["media", "import-affiliations", str(out), "--strict", "--workspace", str(ws_path)]) == 2
     assert "without a reviewer" in capsys.readouterr().err
+
+
+def test_stored_proposals_reviewed_with_audit_feed_determinations(tmp_path, capsys):
+    ws_path = tmp_path / "ws"
+    assert main(["init", str(ws_path)]) == 0
+    with Workspace.open(ws_path) as ws:
+        ws.engine.executemany(
+            "INSERT INTO accounts (platform, account_id, screen_name, display_name, description, profile_url, "
+            "id_is_pseudonymised) VALUES (?, ?, ?, ?, ?, ?, false)",
+            [
+                ("twitter", "1", "cgtncult_fx1", "CGTN Culture Express", "", "https://www.cgtn.com/culture"),
+                ("twitter", "2", "jdoe_fx2", "J. Doe (synthetic)", "Reporter @XHNews", ""),
+            ],
+        )
+    assert main(["users", "add", "alice", "--role", "reviewer", "--workspace", str(ws_path)]) == 0
+    assert main(["media", "link-profiles", "--workspace", str(ws_path)]) == 0
+    assert main(["media", "link-profiles", "--json", "--workspace", str(ws_path)]) == 0  # again: nothing new
+    capsys.readouterr()
+    assert main(["media", "link-profiles", "--json", "--workspace", str(ws_path)]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["stored"], again["already_proposed"]) == (0, 2)
+    assert main(["media", "links", "--json", "--workspace", str(ws_path)]) == 0
+    listed = {p["account"]: p for p in json.loads(capsys.readouterr().out)}
+    assert set(listed) == {"@cgtncult_fx1", "@jdoe_fx2"} and all(p["evidence"] for p in listed.values())
+    cgtn, jdoe = listed["@cgtncult_fx1"]["proposal_id"], listed["@jdoe_fx2"]["proposal_id"]
+    w = ["--workspace", str(ws_path)]
+    assert main(["media", "review-link", str(cgtn), "--accept", "--note", "site is cgtn.com", "--by", "alice", *w]) == 0
+    assert main(["media", "review-link", str(jdoe), "--reject", "--note", "bio only", "--by", "alice", *w]) == 0
+    assert main(["media", "review-link", str(jdoe), "--accept", "--note", "again", "--by", "alice", *w]) == 2
+    assert "already rejected" in capsys.readouterr().err
+    assert main(["media", "review-link", str(cgtn), "--accept", "--note", "x", "--by", "mallory", *w]) == 2
+    capsys.readouterr()
+    batch = tmp_path / "b.txt"
+    batch.write_text("@cgtncult_fx1\n@jdoe_fx2\n", encoding="utf-8")
+    assert main(["ads", "check", "--batch", str(batch), "--json", *w]) == 0
+    accepted, rejected = (json.loads(x) for x in capsys.readouterr().out.splitlines() if x.strip())
+    assert accepted["eligible"] is False and accepted["outlet"]["name"] == "CGTN"
+    assert rejected["outcome"] == "not_linked"
+    assert main(["audit", "show", "--json", *w]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    actions = {e["action"]: e for e in (entries if isinstance(entries, list) else entries["entries"])}
+    assert actions["media.link.accept"]["actor"] == "alice" and actions["media.link.accept"]["evidence"]
+    assert actions["media.link.reject"]["reason"] == "bio only"
+    assert main(["audit", "verify", *w]) == 0

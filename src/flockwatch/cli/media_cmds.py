@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from flockwatch.cli.acting import ByOpt, PasswordFileOpt, actor_for
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
 from flockwatch.errors import InputFileError, RegistryNotReadyError, ValidationError
 from flockwatch.policy import (
@@ -31,6 +32,8 @@ from flockwatch.policy import (
     review_appeal,
 )
 from flockwatch.policy.affiliation_import import apply_import, plan_import
+from flockwatch.policy.affiliation_store import proposals as stored_proposals
+from flockwatch.policy.affiliation_store import review_proposal, store_proposals
 from flockwatch.policy.affiliations import read_affiliations
 from flockwatch.policy.determinations import offboarding_notices, today
 from flockwatch.policy.profile_links import (
@@ -64,6 +67,8 @@ def register(app: typer.Typer) -> None:
     media_app.command("import")(import_)
     media_app.command("import-affiliations")(import_affiliations)
     media_app.command("link-profiles")(link_profiles)
+    media_app.command("links")(links)
+    media_app.command("review-link")(review_link)
     media_app.command("list")(list_)
     media_app.command("show")(show)
     media_app.command("decide")(decide_)
@@ -189,7 +194,9 @@ def import_affiliations(
 
 def link_profiles(
     workspace: WorkspaceOpt,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Review file to write (CSV).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Also write the proposals as a review file (CSV).")
+    ] = None,
     platform: Annotated[str | None, typer.Option("--platform", help="Only accounts of this platform.")] = None,
     min_confidence: Annotated[
         float, typer.Option("--min-confidence", min=0.0, max=1.0, help="Propose links at least this confident.")
@@ -198,31 +205,99 @@ def link_profiles(
 ) -> None:
     """Propose links from the workspace's accounts to registered outlets, from their own profiles, for review.
 
-    Example: flockwatch media link-profiles --out proposals.csv --workspace cases/hk2019
+    Example: flockwatch media link-profiles --workspace cases/hk2019
 
     Evidence: display name, bio (affiliation words near an outlet's handle or name, links), profile URL domain,
-    handle patterns; each with its confidence. Set the review column to accept or reject, then link the accepted
-    ones with `flockwatch media import-affiliations proposals.csv`.
+    handle patterns; each with its confidence. Proposals are stored for review (`flockwatch media links`, then
+    `flockwatch media review-link ID --accept|--reject --by NAME --note ...`, audited); with --out they are also
+    written as a review file whose accepted rows `flockwatch media import-affiliations` links.
     """
-    with open_workspace(workspace, read_only=True) as ws, Registry.open(ws) as reg:
+    with open_workspace(workspace) as ws, Registry.open(ws) as reg:
         ensure_shipped_registry(reg)
         index = LinkIndex.from_registry(reg, platform or "twitter")
-        proposals, by_handle = [], {}
+        found, by_handle = [], {}
         for prof in workspace_profiles(ws, platform):
             got = index.propose(prof, min_confidence)
             if got is not None:
-                proposals.append(got)
+                found.append(got)
                 by_handle[got.handle.lower()] = prof
-        rows = review_rows(proposals, reg, by_handle, today())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(REVIEW_COLUMNS))
-        w.writeheader()
-        w.writerows(rows)
+        stored, already = store_proposals(
+            reg, found, {h.lstrip("@"): (p.display_name, p.account_id) for h, p in by_handle.items()}
+        )
+        rows = review_rows(found, reg, by_handle, today()) if out is not None else []
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=list(REVIEW_COLUMNS))
+            w.writeheader()
+            w.writerows(rows)
     if json_:
-        print_json({"out": str(out), "proposals": [p.to_dict() for p in proposals]})
+        print_json(
+            {
+                "stored": stored,
+                "already_proposed": already,
+                "out": str(out) if out else None,
+                "proposals": [p.to_dict() for p in found],
+            }
+        )
         return
-    console.print(f"wrote {len(rows):,} proposed links to {out} (set review to accept or reject)", highlight=False)
+    console.print(
+        f"{len(found):,} proposed links ({stored:,} new, {already:,} proposed before)"
+        + (f"; review file {out}" if out else "")
+        + "; see `flockwatch media links`",
+        highlight=False,
+    )
+
+
+def links(
+    workspace: WorkspaceOpt,
+    status: Annotated[str | None, typer.Option("--status", help="proposed, accepted or rejected.")] = "proposed",
+    json_: JsonOpt = False,
+) -> None:
+    """Proposed links from profile evidence, with their evidence and review state.
+
+    Example: flockwatch media links --status proposed --workspace cases/hk2019
+    """
+    with registry_at(workspace) as reg:
+        rows = [p.to_dict() for p in stored_proposals(reg, status or None)]
+    if json_:
+        print_json(rows)
+        return
+    t = Table(title=f"{len(rows):,} {status or ''} links")
+    for c in ("id", "account", "outlet", "role", "conf.", "evidence", "status"):
+        t.add_column(c, overflow="fold")
+    for p in rows:
+        ev = "; ".join(f"{e['kind']} {e['confidence']:.2f}" for e in p["evidence"])
+        t.add_row(
+            str(p["proposal_id"]), p["account"], p["outlet"], p["role"], f"{p['confidence']:.2f}", ev, p["status"]
+        )
+    console.print(t)
+
+
+def review_link(
+    proposal_id: Annotated[int, typer.Argument(help="Proposed link id (see `flockwatch media links`).")],
+    workspace: WorkspaceOpt,
+    note: Annotated[str, typer.Option("--note", help="Why (recorded in the audit chain).")],
+    accept: Annotated[bool, typer.Option("--accept/--reject", help="Accept (link the account) or reject.")],
+    by: ByOpt = None,
+    password_file: PasswordFileOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Accept or reject a proposed link (audited); an accept links the account and re-decides its outlet.
+
+    Example: flockwatch media review-link 3 --accept --note "profile links cgtn.com" --by alice --workspace cases/hk2019
+    """
+    with open_workspace(workspace) as ws, Registry.open(ws) as reg:
+        ensure_shipped_registry(reg)
+        actor = actor_for(ws.ops(), by, password_file)
+        result = review_proposal(
+            reg, proposal_id, "accept" if accept else "reject", reviewer=actor.name, note=note, os_user=actor.os_user
+        )
+    if json_:
+        print_json(result)
+        return
+    p = result["proposal"]
+    console.print(f"{p['status']}: {p['account']} → {p['outlet']} ({p['role']}) by {p['reviewer']}", highlight=False)
 
 
 def list_(

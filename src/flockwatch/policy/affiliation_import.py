@@ -43,6 +43,8 @@ class PlannedAccount:
     row: AffiliationRow
     resolution: Resolution
     closed_spans: tuple[dict[str, Any], ...] = ()
+    #: the rows of earlier owners of the handle in this list, with their resolutions (stored, never linked)
+    history: tuple[tuple[AffiliationRow, Resolution], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -140,22 +142,28 @@ def plan_import(reg: Registry, affiliations: AffiliationFile, index: EntityIndex
             for s in group[:-1]
         )
         row = current.rows[-1]
-        hint = row.extra.get("country") or ""
-        key = (row.entity, row.parent_entity, hint)
-        if key not in cache:
-            try:
-                cache[key] = ix.resolve(row.entity, row.parent_entity, hint or None)
-            except ValidationError:  # an unknown country in the list's own country column
-                cache[key] = ix.resolve(row.entity, row.parent_entity)
-        planned.append(PlannedAccount(row, cache[key], closed))
+        history = tuple((r, _resolve(ix, r, cache)) for s in group[:-1] for r in s.rows)
+        planned.append(PlannedAccount(row, _resolve(ix, row, cache), closed, history))
     planned.sort(key=lambda a: a.row.provenance.line)
     return ImportPlan(affiliations.summary(), planned, [q.to_dict() for q in affiliations.quarantined], not_accepted)
 
 
+def _resolve(ix: EntityIndex, row: AffiliationRow, cache: dict[tuple[str, str, str], Resolution]) -> Resolution:
+    hint = row.extra.get("country") or ""
+    key = (row.entity, row.parent_entity, hint)
+    if key not in cache:
+        try:
+            cache[key] = ix.resolve(row.entity, row.parent_entity, hint or None)
+        except ValidationError:  # an unknown country in the list's own country column
+            cache[key] = ix.resolve(row.entity, row.parent_entity)
+    return cache[key]
+
+
 def apply_import(reg: Registry, plan: ImportPlan, *, decide_policies: bool = True) -> AffiliationImportSummary:
     """Write a plan to the registry in one transaction, then decide every touched outlet under every policy."""
+    from flockwatch.policy.affiliation_store import record_affiliation
     from flockwatch.policy.determinations import decide
-    from flockwatch.policy.rules import policies
+    from flockwatch.policy.rules import latest_policies
 
     summary = AffiliationImportSummary(
         plan.file, accounts_read=len(plan.accounts), by_status=plan.by_status(), quarantined=plan.quarantined
@@ -172,11 +180,16 @@ def apply_import(reg: Registry, plan: ImportPlan, *, decide_policies: bool = Tru
     with reg.transaction():
         created: dict[tuple[str, str], int] = {}
         for acc in plan.accounts:
+            for old_row, old_res in acc.history:
+                record_affiliation(reg, old_row, old_res, old_res.outlet_id)
             res = acc.resolution
             if not res.ok:
+                # stored all the same: an unregistered owner still ends an earlier owner's hold on the handle
+                record_affiliation(reg, acc.row, res, None)
                 continue
             outlet_id = res.outlet_id if res.status == "resolved" else _new_entity(reg, acc, origin, created, summary)
             assert outlet_id is not None
+            record_affiliation(reg, acc.row, res, outlet_id)
             row = acc.row
             others = existing_links.get((row.platform, row.handle), set()) - {outlet_id}
             if others and res.status == "resolved":
@@ -209,10 +222,9 @@ def apply_import(reg: Registry, plan: ImportPlan, *, decide_policies: bool = Tru
             else:
                 summary.linked += 1
                 touched.add(outlet_id)
+    reg._changed()  # affiliation rows change which links are in force, even when no asset was added
     if decide_policies and touched:
-        for pol in policies():
-            if pol.version != max(p.version for p in policies() if p.id == pol.id):
-                continue
+        for pol in latest_policies():
             got_decided = decide(reg, pol, outlets=sorted(touched), decided_by="affiliation-import")
             summary.determinations[pol.key] = {"created": len(got_decided.created), **got_decided.by_outcome()}
     return summary

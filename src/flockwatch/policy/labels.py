@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from flockwatch.errors import ValidationError
+from flockwatch.policy.affiliation_store import handle_spans, link_in_force
 from flockwatch.policy.determinations import determinations, require_ready, today
 from flockwatch.policy.facts import parse_date
 from flockwatch.policy.registry import Registry
@@ -61,6 +62,7 @@ def export_labels(
     require_ready(reg, pol)
     platforms, roles = set(spec.get("platforms", pol.platforms)), set(spec.get("roles", ["outlet"]))
     rows: list[LabelRow] = []
+    spans = handle_spans(reg)
     for det in determinations(reg, pol, latest_only=True, on_date=on):
         label = det.effects.get("label")
         if not label:
@@ -75,6 +77,8 @@ def export_labels(
         for a in reg.assets(outlet.outlet_id):
             if not a.platform or a.platform not in platforms or a.role not in roles or not a.value:
                 continue
+            if not link_in_force(spans.get((a.platform, a.value)), outlet.outlet_id, on):
+                continue  # the handle has passed to another owner: its label does not follow it
             rows.append(
                 LabelRow(
                     a.platform,

@@ -189,6 +189,11 @@ def policies() -> list[Policy]:
     return [p for versions in _shipped().values() for _, p in sorted(versions.items())]
 
 
+def latest_policies() -> list[Policy]:
+    """The newest version of every shipped policy."""
+    return [versions[max(versions)] for _, versions in sorted(_shipped().items())]
+
+
 def get_policy(ref: str | Policy, version: int | None = None) -> Policy:
     """A policy by id (latest version unless ``version`` or ``id@vN`` says otherwise)."""
     if isinstance(ref, Policy):
