@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flockwatch.errors import ValidationError
 from flockwatch.policy.countries import country_code
 from flockwatch.policy.matrix import _read_matrix
 from flockwatch.policy.normalise import host_key, name_key, social_account
@@ -77,7 +78,7 @@ def _rows(matrix_csv: Path) -> list[_Row]:
     for line, r in enumerate(_read_matrix(matrix_csv), start=2):
         try:
             code = country_code(r.get("Country", ""))
-        except Exception:  # rows without a usable country are skipped by the import too
+        except ValidationError:  # rows without a usable country are skipped by the import too
             continue
         company = r.get("Media company", "")
         if not company:
