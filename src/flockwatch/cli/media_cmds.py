@@ -1,4 +1,4 @@
-"""`flockwatch media`: the state-media registry (import, list, show, decide, history, appeal).
+"""`flockwatch media`: the state-media registry (import, import-affiliations, list, show, decide, history, appeal).
 
 The registry lives in the workspace's ops.sqlite; commands that only write there open the DuckDB warehouse
 read-only, so they never contend with an analysis holding it. A workspace whose store never had the shipped
@@ -8,6 +8,7 @@ registry gets it on first use (once; see ``policy.matrix.ensure_shipped_registry
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from flockwatch.cli.acting import ByOpt, PasswordFileOpt, actor_for
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
 from flockwatch.errors import InputFileError, RegistryNotReadyError, ValidationError
 from flockwatch.policy import (
@@ -29,7 +31,18 @@ from flockwatch.policy import (
     import_registry,
     review_appeal,
 )
-from flockwatch.policy.determinations import offboarding_notices
+from flockwatch.policy.affiliation_import import apply_import, plan_import
+from flockwatch.policy.affiliation_store import proposals as stored_proposals
+from flockwatch.policy.affiliation_store import review_proposal, store_proposals
+from flockwatch.policy.affiliations import read_affiliations
+from flockwatch.policy.determinations import offboarding_notices, today
+from flockwatch.policy.profile_links import (
+    MIN_CONFIDENCE,
+    REVIEW_COLUMNS,
+    LinkIndex,
+    review_rows,
+    workspace_profiles,
+)
 
 media_app = typer.Typer(
     help="State-media registry: outlets, sourced facts, policy determinations, appeals.", no_args_is_help=True
@@ -52,6 +65,10 @@ def registry_at(workspace: Path, create: bool = False) -> Iterator[Registry]:
 
 def register(app: typer.Typer) -> None:
     media_app.command("import")(import_)
+    media_app.command("import-affiliations")(import_affiliations)
+    media_app.command("link-profiles")(link_profiles)
+    media_app.command("links")(links)
+    media_app.command("review-link")(review_link)
     media_app.command("list")(list_)
     media_app.command("show")(show)
     media_app.command("decide")(decide_)
@@ -116,6 +133,171 @@ def import_(
         "skipped (see --json)"
     )
     console.print("State Media Matrix © ASD-at-GMF (MIT); typology: MJRC State Media Monitor")
+
+
+def import_affiliations(
+    file: Annotated[Path, typer.Argument(help="CSV: platform,handle,name,entity,parent_entity,source[,...].")],
+    workspace: WorkspaceOpt,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date for rows without an as_of column (YYYY-MM-DD; default today).")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first bad row instead of quarantining.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Resolve and report; write nothing.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Link every account of an affiliation list to its owning outlet or government entity, with provenance.
+
+    Example: flockwatch media import-affiliations lists/prc_accounts.csv --workspace cases/hk2019
+
+    Owning entities are resolved to registered outlets (names, aliases, translations, abbreviations); new
+    sub-outlets, government entities and outlets of party/state bodies are registered; unresolved entities and bad
+    rows are reported with their lines, never dropped. Touched outlets are decided under every shipped policy.
+    """
+    affiliations = read_affiliations(file, as_of=as_of, strict=strict)
+    with registry_at(workspace, create=not dry_run) as reg:
+        plan = plan_import(reg, affiliations)
+        if dry_run:
+            result: dict = {
+                "status": "dry run",
+                "file": plan.file,
+                "by_status": plan.by_status(),
+                "unresolved": plan.unresolved_entities(),
+                "quarantined": plan.quarantined,
+                "accounts": [a.to_dict() for a in plan.accounts],
+            }
+        else:
+            result = {"status": "imported", **apply_import(reg, plan).to_dict()}
+    if json_:
+        print_json(result)
+        return
+    by = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in result["by_status"].items())
+    console.print(f"{result['status']}: {file.name}: {len(plan.accounts):,} accounts ({by})", highlight=False)
+    if not dry_run:
+        console.print(
+            f"linked {result['linked']:,} accounts ({result['already_linked']:,} already linked); "
+            f"{len(result['new_outlets']):,} new outlets or government entities; "
+            f"{result['closed_spans']:,} earlier owners of reused handles not linked",
+            highlight=False,
+        )
+        for c in result["conflicts"][:10]:
+            console.print(f"conflict line {c['line']}: {c['account']}: {c['note']}", highlight=False)
+    for u in result["unresolved"][:20]:
+        lines = ", ".join(str(x) for x in u["lines"][:8])
+        console.print(f"[yellow]unresolved[/] {u['entity']!r} (lines {lines}): {u['why'][0]}", highlight=False)
+    if len(result["unresolved"]) > 20:
+        console.print(f"… {len(result['unresolved']) - 20} more unresolved entities (see --json)")
+    for q in result["quarantined"][:20]:
+        console.print(f"[red]quarantined[/] {q['source_file']} line {q['line']}: {q['reason']}", highlight=False)
+
+
+def link_profiles(
+    workspace: WorkspaceOpt,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Also write the proposals as a review file (CSV).")
+    ] = None,
+    platform: Annotated[str | None, typer.Option("--platform", help="Only accounts of this platform.")] = None,
+    min_confidence: Annotated[
+        float, typer.Option("--min-confidence", min=0.0, max=1.0, help="Propose links at least this confident.")
+    ] = MIN_CONFIDENCE,
+    json_: JsonOpt = False,
+) -> None:
+    """Propose links from the workspace's accounts to registered outlets, from their own profiles, for review.
+
+    Example: flockwatch media link-profiles --workspace cases/hk2019
+
+    Evidence: display name, bio (affiliation words near an outlet's handle or name, links), profile URL domain,
+    handle patterns; each with its confidence. Proposals are stored for review (`flockwatch media links`, then
+    `flockwatch media review-link ID --accept|--reject --by NAME --note ...`, audited); with --out they are also
+    written as a review file whose accepted rows `flockwatch media import-affiliations` links.
+    """
+    with open_workspace(workspace) as ws, Registry.open(ws) as reg:
+        ensure_shipped_registry(reg)
+        index = LinkIndex.from_registry(reg, platform or "twitter")
+        found, by_handle = [], {}
+        for prof in workspace_profiles(ws, platform):
+            got = index.propose(prof, min_confidence)
+            if got is not None:
+                found.append(got)
+                by_handle[got.handle.lower()] = prof
+        stored, already = store_proposals(
+            reg, found, {h.lstrip("@"): (p.display_name, p.account_id) for h, p in by_handle.items()}
+        )
+        rows = review_rows(found, reg, by_handle, today()) if out is not None else []
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=list(REVIEW_COLUMNS))
+            w.writeheader()
+            w.writerows(rows)
+    if json_:
+        print_json(
+            {
+                "stored": stored,
+                "already_proposed": already,
+                "out": str(out) if out else None,
+                "proposals": [p.to_dict() for p in found],
+            }
+        )
+        return
+    console.print(
+        f"{len(found):,} proposed links ({stored:,} new, {already:,} proposed before)"
+        + (f"; review file {out}" if out else "")
+        + "; see `flockwatch media links`",
+        highlight=False,
+    )
+
+
+def links(
+    workspace: WorkspaceOpt,
+    status: Annotated[str | None, typer.Option("--status", help="proposed, accepted or rejected.")] = "proposed",
+    json_: JsonOpt = False,
+) -> None:
+    """Proposed links from profile evidence, with their evidence and review state.
+
+    Example: flockwatch media links --status proposed --workspace cases/hk2019
+    """
+    with registry_at(workspace) as reg:
+        rows = [p.to_dict() for p in stored_proposals(reg, status or None)]
+    if json_:
+        print_json(rows)
+        return
+    t = Table(title=f"{len(rows):,} {status or ''} links")
+    for c in ("id", "account", "outlet", "role", "conf.", "evidence", "status"):
+        t.add_column(c, overflow="fold")
+    for p in rows:
+        ev = "; ".join(f"{e['kind']} {e['confidence']:.2f}" for e in p["evidence"])
+        t.add_row(
+            str(p["proposal_id"]), p["account"], p["outlet"], p["role"], f"{p['confidence']:.2f}", ev, p["status"]
+        )
+    console.print(t)
+
+
+def review_link(
+    proposal_id: Annotated[int, typer.Argument(help="Proposed link id (see `flockwatch media links`).")],
+    workspace: WorkspaceOpt,
+    note: Annotated[str, typer.Option("--note", help="Why (recorded in the audit chain).")],
+    accept: Annotated[bool, typer.Option("--accept/--reject", help="Accept (link the account) or reject.")],
+    by: ByOpt = None,
+    password_file: PasswordFileOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Accept or reject a proposed link (audited); an accept links the account and re-decides its outlet.
+
+    Example: flockwatch media review-link 3 --accept --note "profile links cgtn.com" --by alice --workspace cases/hk2019
+    """
+    with open_workspace(workspace) as ws, Registry.open(ws) as reg:
+        ensure_shipped_registry(reg)
+        actor = actor_for(ws.ops(), by, password_file)
+        result = review_proposal(
+            reg, proposal_id, "accept" if accept else "reject", reviewer=actor.name, note=note, os_user=actor.os_user
+        )
+    if json_:
+        print_json(result)
+        return
+    p = result["proposal"]
+    console.print(f"{p['status']}: {p['account']} → {p['outlet']} ({p['role']}) by {p['reviewer']}", highlight=False)
 
 
 def list_(

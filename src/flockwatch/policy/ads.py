@@ -9,7 +9,9 @@ Speed: :class:`AdIndex` is built once per process from the registry (dicts from 
 and answers are cached per (outlet, date, region), so a lookup is a normalisation and a few dict probes
 (``bench/ads.py`` measures it). The index rebuilds itself when the registry changes in this process.
 
-The answer rests on the determination in force on the date (the newest with ``effective_on`` on or before it). When
+A handle an affiliation list says passed to another owner links its earlier owner only while that owner held it
+(``affiliation_store.link_in_force``): a later owner inherits nothing. The answer rests on the determination in
+force on the date (the newest with ``effective_on`` on or before it). When
 an outlet has no determination in force yet, the policy is evaluated on the current facts and the answer says
 ``provisional``. A registry with no outlets, or a policy with no determinations at all, gives no answers:
 :func:`ad_index` raises :class:`~flockwatch.errors.RegistryNotReadyError` naming the fixing command, because "not
@@ -26,13 +28,16 @@ from datetime import date
 from typing import Any
 
 from flockwatch.core.urls import host_suffixes
+from flockwatch.policy.affiliation_store import handle_spans, link_in_force
 from flockwatch.policy.determinations import latest, offboarding, require_ready, today
 from flockwatch.policy.facts import parse_date
 from flockwatch.policy.normalise import name_key, parse_advertiser
 from flockwatch.policy.registry import Fact, Outlet, Registry
 from flockwatch.policy.rules import Policy, evaluate, get_policy
 
-_ELIGIBLE = {"refuse": False, "allow": True, "review": None}
+# not_applicable: the policy does not cover the entity (a government entity under a news-media policy): neither
+# refused as news media nor eligible under this policy, so a person or another policy decides
+_ELIGIBLE = {"refuse": False, "allow": True, "review": None, "not_applicable": None}
 _NOT_LINKED = (
     {
         "code": "NOT_LINKED_TO_REGISTERED_OUTLET",
@@ -122,6 +127,7 @@ class AdIndex:
         self._answers: dict[tuple[int, str, str | None], dict[str, Any]] = {}
         self._facts: dict[int, Fact] = {}
         self._json_tails: dict[tuple, str] = {}
+        self.spans = handle_spans(reg)
 
     # -- resolving ----------------------------------------------------------------------------------------------
     def resolve(self, text: str) -> tuple[list[tuple[int, str]], dict[str, Any] | None]:
@@ -241,6 +247,10 @@ class AdIndex:
     def _best(self, text: str, on: str, region: str | None):
         """(answer, how it matched, other linked outlets, cache key of the answer) for one input."""
         linked, matched = self.resolve(text)
+        if linked and matched and matched.get("by") == "handle":
+            # a handle that passed to another owner links its earlier owner only while that owner held it
+            spans = [self.spans.get((p, matched["value"])) for p in str(matched["platform"]).split(",")]
+            linked = [(o, r) for o, r in linked if all(link_in_force(sp, o, on) for sp in spans)]
         if not linked:
             return None, None, [], None
         if len(linked) == 1:

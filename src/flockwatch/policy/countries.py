@@ -46,3 +46,8 @@ def country_code(text: str) -> str:
 
 def country_name(code: str) -> str:
     return _tables()[0].get(code, code)
+
+
+def country_lookup() -> dict[str, str]:
+    """Every name, alias and code flockwatch knows (case-folded) → its ISO code."""
+    return dict(_tables()[1])

@@ -27,7 +27,15 @@ from flockwatch.store.conn import OpsConnection, Rec
 
 OUTLET_KINDS = ("media", "government")
 ASSET_KINDS = ("domain", "account", "person")
-ASSET_ROLES = ("outlet", "editor_in_chief", "senior_staff", "government_official")
+ASSET_ROLES = (
+    "outlet",
+    "editor_in_chief",
+    "senior_staff",
+    "journalist",
+    "staff",
+    "government_official",
+    "head_of_state",
+)
 INHERITED_KINDS = ("funding", "ownership", "governance", "editorial_control", "safeguards", "classification")
 
 

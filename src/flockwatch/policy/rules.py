@@ -14,12 +14,12 @@ A policy file::
      "conflicts": [{"reason": "CODE", "text": "...", "between": [EXPR, EXPR]}],
      "rules": [{"reason": "CODE", "if": EXPR, "outcome": "OUTCOME", "text": "..."}],      first match wins
      "annotations": [{"reason": "CODE", "if": EXPR, "text": "..."}],                     add reasons only
-     "outcomes": {"OUTCOME": {"ads": "refuse|allow|review", ["ads_regions": [..]], ["label": "{country} ..."],
+     "outcomes": {"OUTCOME": {"ads": "refuse|allow|review|not_applicable", ["ads_regions": [..]], ["label": "{country} ..."],
                               ["amplify": bool]}}}
 
 EXPR is one of ``{"fact": KIND, "where": {FIELD: VALUE | {"in": [..]} | {"gte": x} | {"lte": x} | {"ne": x}}}``
 (true when some fact of that kind matches; it cites those facts), ``{"outlet": {"kind": "government"}}``,
-``{"all": [..]}``, ``{"any": [..]}``, ``{"not": EXPR}``, ``{"criterion": NAME}``, ``{"always": true}``.
+``{"outlet": {"country_code": {"in": [..]}}}`` (outlet fields: kind, country_code, name, origin), ``{"all": [..]}``, ``{"any": [..]}``, ``{"not": EXPR}``, ``{"criterion": NAME}``, ``{"always": true}``.
 
 Conflicting sources (both sides of a ``conflicts`` entry hold) always give the outcome ``review``: a disputed
 classification goes to a person, never to an automatic refusal. To add a policy version, add a file; never edit a
@@ -41,6 +41,9 @@ from flockwatch.policy.facts import parse_date
 from flockwatch.policy.registry import Fact, Outlet
 
 _OPS = ("in", "gte", "lte", "ne", "eq")
+_OUTLET_FIELDS = ("kind", "country_code", "name", "origin")
+#: what an outcome may say about advertising; ``not_applicable``: the policy does not cover the entity at all
+ADS_EFFECTS = ("refuse", "allow", "review", "not_applicable")
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,15 @@ def _check_expr(expr: Any, criteria: dict[str, Any], where: str) -> None:
     elif op == "criterion":
         if arg not in criteria:
             raise ValidationError(f"{where}: unknown criterion {arg!r}")
-    elif op not in ("outlet", "always"):
+    elif op == "outlet":
+        if not isinstance(arg, dict) or not arg:
+            raise ValidationError(f"{where}: outlet needs an object of outlet fields")
+        for fname, cond in arg.items():
+            if fname not in _OUTLET_FIELDS:
+                raise ValidationError(f"{where}: unknown outlet field {fname!r}; known: {list(_OUTLET_FIELDS)}")
+            if isinstance(cond, dict) and (len(cond) != 1 or next(iter(cond)) not in _OPS):
+                raise ValidationError(f"{where}: condition on outlet {fname!r} must be one of {_OPS}")
+    elif op != "always":
         raise ValidationError(f"{where}: unknown operator {op!r}")
 
 
@@ -148,8 +159,8 @@ def compile_policy(spec: dict[str, Any], where: str = "policy") -> Policy:
             if section == "rules" and item.get("outcome") not in outcomes:
                 raise ValidationError(f"{where}.rules[{i}]: outcome {item.get('outcome')!r} is not in outcomes")
     for name, eff in outcomes.items():
-        if eff.get("ads") not in ("refuse", "allow", "review"):
-            raise ValidationError(f"{where}.outcomes.{name}: ads must be refuse, allow or review")
+        if eff.get("ads") not in ADS_EFFECTS:
+            raise ValidationError(f"{where}.outcomes.{name}: ads must be one of {', '.join(ADS_EFFECTS)}")
     parse_date(spec["effective_from"], f"{where} effective_from", allow_future=True)
     return Policy(
         spec["id"],
@@ -176,6 +187,11 @@ def _shipped() -> dict[str, dict[int, Policy]]:
 def policies() -> list[Policy]:
     """Every shipped policy version."""
     return [p for versions in _shipped().values() for _, p in sorted(versions.items())]
+
+
+def latest_policies() -> list[Policy]:
+    """The newest version of every shipped policy."""
+    return [versions[max(versions)] for _, versions in sorted(_shipped().items())]
 
 
 def get_policy(ref: str | Policy, version: int | None = None) -> Policy:
@@ -231,7 +247,7 @@ class _Context:
         if op == "always":
             return bool(arg), frozenset()
         if op == "outlet":
-            return all(getattr(self.outlet, k, None) == v for k, v in arg.items()), frozenset()
+            return all(_field_ok(getattr(self.outlet, k, None), c) for k, c in arg.items()), frozenset()
         if op == "criterion":
             return self.eval(self.criteria[arg])
         if op == "not":
