@@ -86,7 +86,9 @@ def serve(tmp_path: Path, page_size: int = 25) -> Iterator[Server]:
     port = free_port()
     launcher = Path(__file__).with_name("medallion_launcher.py")
     log = open(tmp_path / "medallion.log", "w")  # noqa: SIM115  (closed below, after the process)
-    proc = subprocess.Popen([sys.executable, str(launcher), "--host", "127.0.0.1", "--port", str(port), str(config)], stdout=log, stderr=log)
+    proc = subprocess.Popen(
+        [sys.executable, str(launcher), "--host", "127.0.0.1", "--port", str(port), str(config)], stdout=log, stderr=log
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

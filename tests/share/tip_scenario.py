@@ -252,3 +252,148 @@ def store_run(ws, run_id: str = "R1") -> None:
         [run_id, dt.datetime(2019, 8, 5), dt.datetime(2019, 8, 15)],
     )
     e.sql("INSERT INTO operation_networks VALUES (?, 'O0001', 'N0001')", [run_id])
+
+
+RECEIVER_MATCHES = [f"fb{i}" for i in range(5)]
+
+
+def build_receiver(ws) -> None:
+    """The receiving platform: fb0..fb4 are the tipped people (fb3 renamed since; fb4 only posts the copy-paste
+    text reworded a little); c0..c9 carry common display names and common handles and share nothing with the
+    operation; r0..r29 are ordinary users, some linking the BBC."""
+    e = ws.engine
+    accounts = []
+    for i, a in enumerate(RECEIVER_MATCHES):
+        accounts.append(
+            {
+                "platform": "facebook",
+                "account_id": a,
+                "screen_name": "hk_new_voice" if i == 3 else member_handle(i).lower(),
+                "display_name": f"HK Voice {i}",
+                "created_at": dt.datetime(2019, 6, 2),
+            }
+        )
+    common_handles = ["news", "johnsmith", "maria", "david", "anna", "weizhang", "reader", "hello", "truth", "voice"]
+    for i in range(10):
+        accounts.append(
+            {
+                "platform": "facebook",
+                "account_id": f"c{i}",
+                "screen_name": common_handles[i],
+                "display_name": COMMON_NAMES[i % len(COMMON_NAMES)],
+                "created_at": dt.datetime(2012, 1, 1),
+            }
+        )
+    for i in range(30):
+        accounts.append(
+            {
+                "platform": "facebook",
+                "account_id": f"r{i}",
+                "screen_name": f"person.{i}",
+                "display_name": f"Person {i}",
+                "created_at": dt.datetime(2014, 1, 1),
+            }
+        )
+    e.insert_arrow("accounts", _table(accounts, ACCOUNT_TYPES))
+    # fb3's handle before it was renamed (what ingest records when a later export shows the new name)
+    e.sql("DELETE FROM account_handles")
+    e.sql("INSERT INTO account_handles SELECT platform, account_id, screen_name, NULL, NULL FROM accounts")
+    e.sql("INSERT INTO account_handles VALUES ('facebook', 'fb3', ?, NULL, NULL)", [member_handle(3)])
+    acts, urls = [], []
+    t0 = dt.datetime(2019, 8, 6)
+    for i, a in enumerate(RECEIVER_MATCHES):
+        if i < 4:
+            aid = f"fa-{a}"
+            acts.append(
+                {
+                    "platform": "facebook",
+                    "action_id": aid,
+                    "account_id": a,
+                    "kind": "share",
+                    "acted_at": t0,
+                    "text": "look",
+                }
+            )
+            urls.append(
+                {"platform": "facebook", "action_id": aid, "url": f"https://{FAKE_SITE}/p/{i}", "domain": FAKE_SITE}
+            )
+        else:
+            aid = f"fa-{a}"
+            acts.append(
+                {
+                    "platform": "facebook",
+                    "action_id": aid,
+                    "account_id": a,
+                    "kind": "post",
+                    "acted_at": t0,
+                    "text": COPYPASTA.replace("foreign forces", "foreign powers"),
+                }
+            )
+    for i in range(30):
+        aid = f"fa-r{i}"
+        acts.append(
+            {
+                "platform": "facebook",
+                "action_id": aid,
+                "account_id": f"r{i}",
+                "kind": "share",
+                "acted_at": t0,
+                "text": "news",
+            }
+        )
+        urls.append(
+            {"platform": "facebook", "action_id": aid, "url": f"https://www.bbc.co.uk/news/{i}", "domain": "bbc.co.uk"}
+        )
+    e.insert_arrow("actions", _table(acts, ACTION_TYPES))
+    e.insert_arrow(
+        "action_urls",
+        _table(urls, {"platform": pa.string(), "action_id": pa.string(), "url": pa.string(), "domain": pa.string()}),
+    )
+    e.insert_arrow(
+        "assets",
+        _table(
+            [
+                {
+                    "platform": "facebook",
+                    "asset_id": "fbpage9",
+                    "kind": "page",
+                    "name": "Hong Kong Truth Daily News",
+                    "created_at": dt.datetime(2019, 6, 5),
+                }
+            ],
+            {
+                "platform": pa.string(),
+                "asset_id": pa.string(),
+                "kind": pa.string(),
+                "name": pa.string(),
+                "created_at": pa.timestamp("us"),
+            },
+        ),
+    )
+
+
+def collision_bundle() -> dict:
+    """A peer's bundle naming people by common display names and handles that others hold here (no content)."""
+    import stix2
+
+    objs = [stix2.v21.TLP_AMBER]
+    peer = stix2.v21.Identity(name="Peer platform", identity_class="organization")
+    objs.append(peer)
+    for handle, name in [
+        ("johnsmith", "John Smith"),
+        ("maria", "Maria Garcia"),
+        ("news", "David Lee"),
+        ("anna", "Anna Müller"),
+    ]:
+        objs.append(
+            stix2.v21.UserAccount(
+                account_login=handle, display_name=name, account_type="vk", object_marking_refs=[stix2.v21.TLP_AMBER.id]
+            )
+        )
+    return json_of(stix2.v21.Bundle(objects=objs))
+
+
+def json_of(bundle) -> dict:
+    import json
+
+    return json.loads(bundle.serialize())

@@ -32,6 +32,8 @@ COMMAND_MODULES = [
     "flockwatch.cli.expand_cmds",
     "flockwatch.cli.watch_cmds",
     "flockwatch.cli.attribute_cmds",
+    "flockwatch.cli.tips_cmds",
+    "flockwatch.cli.psi_cmds",
 ]
 
 app = typer.Typer(

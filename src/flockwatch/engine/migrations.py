@@ -78,11 +78,26 @@ def _0004_operations(engine: Engine) -> None:
         engine.sql(stmt)
 
 
+def _0005_account_handles(engine: Engine) -> None:
+    """Every handle an account has been seen under (``accounts`` keeps the first): ingest adds a row when a later
+    file shows an account under a new screen name, so a peer's tip naming an old handle still finds the account
+    (flockwatch.share.intake). Existing workspaces start with their current handles."""
+    engine.sql(
+        """CREATE TABLE IF NOT EXISTS account_handles (
+          platform VARCHAR, account_id VARCHAR, screen_name VARCHAR, first_seen_at TIMESTAMP, ingest_id VARCHAR)"""
+    )
+    engine.sql(
+        "INSERT INTO account_handles SELECT platform, account_id, screen_name, NULL, NULL FROM accounts "
+        "WHERE screen_name IS NOT NULL"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration("0001_canonical_tables", _0001_canonical_tables),
     Migration("0002_detection", _0002_detection),
     Migration("0003_network_growth", _0003_network_growth),
     Migration("0004_operations", _0004_operations),
+    Migration("0005_account_handles", _0005_account_handles),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

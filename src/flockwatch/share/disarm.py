@@ -126,7 +126,9 @@ def find_behaviours(engine: Engine, members_relation: str, signals: dict[str, in
         ids = [a for a, k, _, _ in assets if k == kind]
         if ids:
             found[behaviour] = Behaviour(behaviour, cat[behaviour], {"asset_ids": ids})
-    news = [a for a, k, name, desc in assets if k == "page" and any(w in (name + " " + desc).lower() for w in _NEWS_WORDS)]
+    news = [
+        a for a, k, name, desc in assets if k == "page" and any(w in (name + " " + desc).lower() for w in _NEWS_WORDS)
+    ]
     if news:
         found["news_outlet_persona"] = Behaviour("news_outlet_persona", cat["news_outlet_persona"], {"asset_ids": news})
     return [found[k] for k in sorted(found)]

@@ -152,9 +152,7 @@ def _shared_values(ws: Workspace, members: str, opts: ExportOptions) -> dict[str
             opts,
         ),
         "ip_prefix": _distinctive(ws, "SELECT account_id, ip_prefix AS value FROM infrastructure", members, opts),
-        "asn": _distinctive(
-            ws, "SELECT account_id, CAST(asn AS VARCHAR) AS value FROM infrastructure", members, opts
-        ),
+        "asn": _distinctive(ws, "SELECT account_id, CAST(asn AS VARCHAR) AS value FROM infrastructure", members, opts),
     }
     # text: the same normalised post by several members (a copy-paste script); the SQL hash only groups, the
     # fingerprint that leaves is computed by core.fingerprints
@@ -304,7 +302,9 @@ def build_bundle(ws: Workspace, subject: TipSubject, opts: ExportOptions | None 
             )
         )
         objs.append(
-            _rel(iset_id, "uses", ap_id, common, subject.confidence, json.dumps(b.evidence, sort_keys=True, default=str))
+            _rel(
+                iset_id, "uses", ap_id, common, subject.confidence, json.dumps(b.evidence, sort_keys=True, default=str)
+            )
         )
 
     if opts.attribution:
@@ -469,7 +469,9 @@ def _objective(shared: dict[str, list[dict[str, Any]]]) -> str:
     return ("Amplification of " + " and ".join(parts) + " (from what members share)") if parts else "Not assessed"
 
 
-def _attribution(ws: Workspace, subject: TipSubject, iset_id: str, common: dict[str, Any], key: tuple[str, ...]) -> list[Any]:
+def _attribution(
+    ws: Workspace, subject: TipSubject, iset_id: str, common: dict[str, Any], key: tuple[str, ...]
+) -> list[Any]:
     import stix2
 
     from flockwatch.attribute.assessment import attribute

@@ -1,0 +1,678 @@
+"""Acting on a peer's tip: read its bundle, match every indicator against local data, score the leads.
+
+Consumes a STIX 2.1 bundle (a dict, as read from a file or pulled from TAXII) and a workspace; produces
+:class:`TipIndicator` rows (each with its source and TLP marking, kept through everything downstream) and
+:class:`TipMatch` leads — local accounts, Pages and Groups with per-match evidence, a score and a confidence band.
+
+What a peer can name, and what it is matched against here:
+
+=================  ===========================================================================================
+indicator          local data
+=================  ===========================================================================================
+account id         ``accounts.account_id`` (raw, or the sharing agreement's HMAC of it — share.agreement)
+handle             every handle the account has been seen under (``account_handles``, case-insensitive through
+                   core.handles; a former handle is reported as such); a user-account's ``account_login``
+display name       ``accounts.display_name`` (case- and space-insensitive)
+domain / URL       hosts of linked URLs (core.urls; a domain also matches its subdomains) / normalised URLs
+IP prefix / ASN    login observations (``infrastructure``); prefixes compared as networks (``ipaddress``)
+hashtag            ``action_hashtags`` (core.text keys)
+text fingerprint   exact: SHA-256 of the normalised post text; near-duplicate: MinHash similarity >=
+                   ``NEAR_TEXT_MIN`` (core.fingerprints, computed in the engine)
+Page / Group       ``assets`` by id or name (a user-account whose ``account_type`` is ``platform:page|group``)
+=================  ===========================================================================================
+
+Scoring (why each number is what it is):
+
+- each match has a *strength*: an id the peer knows for us 0.9; a handle 0.6, or 0.35 when it is a *common* handle
+  (letters only and at most 12 of them — ``news``, ``johnsmith``: different people hold it on different platforms),
+  times 0.8 for a former handle; a display name 0.15 divided by how many local accounts carry it; content and
+  infrastructure (URL 0.4, domain 0.3, exact text 0.5, near text 0.4 x similarity, IP prefix 0.4, ASN 0.15,
+  hashtag 0.2) times a *specificity* ``min(1, SPECIFIC_ACCOUNTS / n)``, ``n`` the local accounts the indicator
+  matches: a hashtag half the platform uses says nothing about any one account;
+- per account the strongest match of each kind counts, combined by noisy-OR, and multiplied by the **peer's trust
+  level** (0–1, the receiving platform's judgement of the sender);
+- the band is ``high`` only when the score is at least 0.7 **and** the evidence comes from at least two of the three
+  families *identity* (id, handle, name), *content* (URL, domain, text, hashtag) and *infrastructure* (IP, ASN). A
+  handle and a display name alone — the classic collision: a common name held by another person — can never be
+  high, however much the peer is trusted.
+
+A tip is a lead, not a verdict: nothing here proposes an action (a state can "tip" its own dissidents); the case a
+tip opens holds the leads for a person to review.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from flockwatch.core.fingerprints import MINHASH_BINS, decode_minhash, minhash_sql
+from flockwatch.core.handles import handle_key
+from flockwatch.core.text import hashtag_key
+from flockwatch.core.urls import host, normalise_url
+from flockwatch.errors import InputFileError, ValidationError
+from flockwatch.share.agreement import Pseudonymiser
+from flockwatch.share.stix_export import HASHTAG_TYPE, TEXT_TYPE
+from flockwatch.share.tlp import Level, level_of
+from flockwatch.workspace import Workspace
+
+NEAR_TEXT_MIN = 0.5
+SPECIFIC_ACCOUNTS = 5
+HIGH_SCORE = 0.7
+MEDIUM_SCORE = 0.4
+COMMON_HANDLE_MAX_LETTERS = 12
+STRENGTH = {
+    "account_id": 0.9,
+    "handle": 0.6,
+    "common_handle": 0.35,
+    "display_name": 0.15,
+    "url": 0.4,
+    "domain": 0.3,
+    "text": 0.5,
+    "near_text": 0.4,
+    "ip_prefix": 0.4,
+    "asn": 0.15,
+    "hashtag": 0.2,
+    "asset": 0.6,
+}
+FAMILY = {
+    "account_id": "identity",
+    "handle": "identity",
+    "display_name": "identity",
+    "asset": "identity",
+    "url": "content",
+    "domain": "content",
+    "text": "content",
+    "near_text": "content",
+    "hashtag": "content",
+    "ip_prefix": "infrastructure",
+    "asn": "infrastructure",
+}
+
+
+@dataclass
+class TipIndicator:
+    """One thing a peer named, with where it came from and how it is marked."""
+
+    kind: str
+    value: str
+    object_id: str
+    peer: str
+    tlp: str
+    """``TLP:AMBER`` ..., or ``unmarked``"""
+    platform: str | None = None
+    subject_kind: str = "account"
+    keyed: bool = False
+    """true when the value is a sharing-agreement HMAC"""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Evidence:
+    kind: str
+    value: str
+    indicator_id: str
+    peer: str
+    tlp: str
+    strength: float
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TipMatch:
+    subject_kind: str
+    """``account``, ``page`` or ``group``"""
+    subject_id: str
+    platform: str
+    screen_name: str | None
+    score: float
+    confidence: str
+    evidence: list[Evidence]
+
+    @property
+    def families(self) -> list[str]:
+        return sorted({FAMILY[e.kind] for e in self.evidence})
+
+    @property
+    def tlp(self) -> str:
+        """The strictest marking among the evidence: what the lead itself is marked."""
+        return _strictest([e.tlp for e in self.evidence])
+
+    def to_dict(self) -> dict[str, Any]:
+        top = max(self.evidence, key=lambda e: e.strength)
+        return {
+            "account_id": self.subject_id if self.subject_kind == "account" else None,
+            "subject_kind": self.subject_kind,
+            "subject_id": self.subject_id,
+            "platform": self.platform,
+            "screen_name": self.screen_name,
+            "indicator": f"{top.kind}:{top.value}",
+            "score": round(self.score, 4),
+            "confidence": self.confidence,
+            "tlp": self.tlp,
+            "families": self.families,
+            "evidence": [e.to_dict() for e in self.evidence],
+        }
+
+
+@dataclass
+class TipResult:
+    peer: str
+    trust: float
+    indicators: list[TipIndicator]
+    matches: list[TipMatch]
+    unsupported: dict[str, int]
+    tlp: str
+
+    def to_dict(self) -> dict[str, Any]:
+        by_kind: dict[str, int] = defaultdict(int)
+        for i in self.indicators:
+            by_kind[i.kind] += 1
+        return {
+            "peer": self.peer,
+            "trust": self.trust,
+            "tlp": self.tlp,
+            "indicators": dict(sorted(by_kind.items())),
+            "unsupported": self.unsupported,
+            "note": "a tip is a lead, not a verdict: no action is proposed; review the matches",
+            "matched": [m.to_dict() for m in self.matches],
+        }
+
+
+_TLP_ORDER = {lv.label: lv for lv in Level}
+
+
+def _strictest(labels: list[str]) -> str:
+    levels = [_TLP_ORDER.get(x, Level.UNKNOWN) for x in labels if x != "unmarked"]
+    if not levels:
+        return "unmarked"
+    return max(levels).label
+
+
+# -- reading a bundle ------------------------------------------------------------------------------------------------
+def read_bundle(path: str | Path) -> dict[str, Any]:
+    """A bundle file → dict; :class:`InputFileError` naming the file, line and reason when it is not one."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError(p, f"cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputFileError(p, f"not UTF-8 text (byte {exc.start})") from exc
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputFileError(p, f"line {exc.lineno}: not JSON ({exc.msg})") from exc
+    if not isinstance(doc, dict) or doc.get("type") != "bundle" or not isinstance(doc.get("objects"), list):
+        raise InputFileError(p, "not a STIX bundle (a JSON object with type 'bundle' and a list of objects)")
+    return doc
+
+
+def _unquote(v: str) -> str:
+    v = v.strip()
+    if len(v) >= 2 and v[0] == "'" and v[-1] == "'":
+        v = v[1:-1]
+        out, i = [], 0
+        while i < len(v):
+            if v[i] == "\\" and i + 1 < len(v):
+                out.append(v[i + 1])
+                i += 2
+            else:
+                out.append(v[i])
+                i += 1
+        return "".join(out)
+    return v
+
+
+_PATTERN_KINDS = {
+    ("domain-name", "value"): "domain",
+    ("url", "value"): "url",
+    ("ipv4-addr", "value"): "ip_prefix",
+    ("ipv6-addr", "value"): "ip_prefix",
+    ("autonomous-system", "number"): "asn",
+    (HASHTAG_TYPE, "value"): "hashtag",
+    (TEXT_TYPE, "normalised_sha256"): "text",
+    (TEXT_TYPE, "minhash"): "near_text",
+    ("user-account", "account_login"): "handle",
+    ("user-account", "user_id"): "account_id",
+    ("user-account", "display_name"): "display_name",
+}
+
+
+def indicators_of(bundle: dict[str, Any], peer: str | None = None) -> tuple[list[TipIndicator], dict[str, int], str]:
+    """Every indicator a bundle names, with source and marking; plus the count of what could not be read, by
+    reason, and the peer's name (``peer``, else the identity that created most objects)."""
+    from stix2patterns.v21.pattern import Pattern
+
+    objects = [o for o in bundle.get("objects") or [] if isinstance(o, dict)]
+    definitions = {o["id"]: o for o in objects if o.get("type") == "marking-definition" and "id" in o}
+    identities = {o["id"]: o.get("name") for o in objects if o.get("type") == "identity" and "id" in o}
+    creators: dict[str, int] = defaultdict(int)
+    for o in objects:
+        if o.get("created_by_ref") in identities and o.get("type") not in ("extension-definition",):
+            creators[o["created_by_ref"]] += 1
+    sender = peer or (identities[max(creators, key=lambda k: creators[k])] if creators else None) or "unnamed peer"
+    out: list[TipIndicator] = []
+    unsupported: dict[str, int] = defaultdict(int)
+
+    def mark(o: dict[str, Any]) -> str:
+        lv = level_of(o.get("object_marking_refs") or [], definitions)
+        return lv.label if lv is not None else "unmarked"
+
+    for o in objects:
+        typ = o.get("type")
+        oid = str(o.get("id", ""))
+        if typ == "user-account":
+            account_type = str(o.get("account_type") or "")
+            platform, _, kind = account_type.partition(":")
+            subject_kind = kind if kind in ("page", "group") else "account"
+            keyed = bool(o.get("x_flockwatch_pseudonyms"))
+            base = dict(
+                object_id=oid,
+                peer=sender,
+                tlp=mark(o),
+                platform=platform or None,
+                subject_kind=subject_kind,
+                keyed=keyed,
+            )
+            if subject_kind != "account":
+                for prop in ("user_id", "display_name"):
+                    if o.get(prop):
+                        out.append(TipIndicator("asset", str(o[prop]), extra={"by": prop}, **base))  # type: ignore[arg-type]
+                continue
+            if o.get("user_id"):
+                out.append(TipIndicator("account_id", str(o["user_id"]), **base))  # type: ignore[arg-type]
+            if o.get("account_login"):
+                out.append(TipIndicator("handle", str(o["account_login"]), **base))  # type: ignore[arg-type]
+            if o.get("display_name") and not keyed:
+                out.append(TipIndicator("display_name", str(o["display_name"]), **base))  # type: ignore[arg-type]
+        elif typ == "indicator":
+            if o.get("pattern_type", "stix") != "stix":
+                unsupported[f"pattern_type {o.get('pattern_type')}"] += 1
+                continue
+            try:
+                comparisons = Pattern(str(o.get("pattern", ""))).inspect().comparisons
+            except Exception:  # the pattern library raises its own parse errors of several types
+                unsupported["unparseable pattern"] += 1
+                continue
+            for obj_type, comps in comparisons.items():
+                for path, op, value in comps:
+                    pattern_kind = _PATTERN_KINDS.get((obj_type, ".".join(str(x) for x in path)))
+                    if pattern_kind is None or op != "=":
+                        unsupported[f"{obj_type}:{'.'.join(str(x) for x in path)} {op}"] += 1
+                        continue
+                    out.append(TipIndicator(pattern_kind, _unquote(str(value)), oid, sender, mark(o)))
+    return out, dict(unsupported), sender
+
+
+# -- matching ----------------------------------------------------------------------------------------------------------------
+def _common_handle(key: str) -> bool:
+    return key.isalpha() and key.isascii() and len(key) <= COMMON_HANDLE_MAX_LETTERS
+
+
+def _network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        return None
+
+
+def match_tip(
+    ws: Workspace,
+    bundle: dict[str, Any],
+    trust: float = 0.5,
+    peer: str | None = None,
+    pseudonymiser: Pseudonymiser | None = None,
+    min_score: float = 0.05,
+) -> TipResult:
+    """Match a peer's bundle against this workspace (module docstring); the peer's ``trust`` is in [0, 1]."""
+    if not 0.0 <= trust <= 1.0 or math.isnan(trust):
+        raise ValidationError(f"peer trust must be in [0, 1], got {trust}")
+    indicators, unsupported, sender = indicators_of(bundle, peer)
+    hits: dict[tuple[str, str], list[Evidence]] = defaultdict(list)
+    e = ws.engine
+    by_kind: dict[str, list[TipIndicator]] = defaultdict(list)
+    for ind in indicators:
+        by_kind[ind.kind].append(ind)
+
+    def add(kind: str, ind: TipIndicator, subject: tuple[str, str], strength: float, detail: str) -> None:
+        hits[subject].append(Evidence(kind, ind.value, ind.object_id, ind.peer, ind.tlp, round(strength, 4), detail))
+
+    def run(values: dict[str, list[TipIndicator]], sql: str) -> list[tuple[Any, ...]]:
+        """``sql`` over the indicator values, bound as the one-column table ``{q}`` (column ``q``)."""
+        if not values:
+            return []
+        with e.scratch("tipmatch") as s:
+            t = s.register("q", pa.table({"q": pa.array(list(values), pa.string())}))
+            return e.sql(sql.replace("{q}", t)).rows()
+
+    # -- identity ------------------------------------------------------------------------------------------------
+    ids: dict[str, list[TipIndicator]] = defaultdict(list)
+    keyed_ids: list[TipIndicator] = []
+    for ind in by_kind["account_id"]:
+        if ind.keyed:
+            keyed_ids.append(ind)
+        else:
+            ids[ind.value].append(ind)
+    for aid, _platform in run(
+        ids,
+        "SELECT account_id, platform FROM accounts WHERE account_id IN (SELECT q FROM {q})",
+    ):
+        for ind in ids[aid]:
+            add("account_id", ind, ("account", aid), STRENGTH["account_id"], "the peer names this account's id")
+    handles: dict[str, list[TipIndicator]] = defaultdict(list)
+    keyed_handles: dict[str, list[TipIndicator]] = defaultdict(list)
+    for ind in by_kind["handle"]:
+        if ind.keyed:
+            keyed_handles[ind.value].append(ind)
+            continue
+        k = handle_key(ind.value)
+        if k:
+            handles[k].append(ind)
+    if handles:
+        rows = run(
+            handles,
+            """SELECT h.account_id, lower(h.screen_name), a.screen_name FROM account_handles h
+               JOIN accounts a ON a.platform IS NOT DISTINCT FROM h.platform AND a.account_id = h.account_id
+               WHERE lower(h.screen_name) IN (SELECT q FROM {q})""",
+        )
+        for aid, k, current in sorted(set(rows)):
+            former = current is None or current.lower() != k
+            for ind in handles[k]:
+                base = STRENGTH["common_handle"] if _common_handle(k) else STRENGTH["handle"]
+                strength = base * (0.8 if former else 1.0)
+                what = f"former handle of @{current}" if former else "current handle"
+                common = " (a common handle: others may hold it elsewhere)" if _common_handle(k) else ""
+                add("handle", ind, ("account", aid), strength, f"@{k} is this account's {what}{common}")
+    if pseudonymiser and (keyed_handles or keyed_ids):
+        _match_keyed(ws, pseudonymiser, keyed_handles, keyed_ids, add)
+    names: dict[str, list[TipIndicator]] = defaultdict(list)
+    for ind in by_kind["display_name"]:
+        k = " ".join(ind.value.lower().split())
+        if k:
+            names[k].append(ind)
+    if names:
+        rows = run(
+            names,
+            """WITH a AS (SELECT account_id, array_to_string(string_split_regex(trim(lower(display_name)), '\\s+'), ' ') AS k
+                          FROM accounts WHERE display_name IS NOT NULL)
+               SELECT account_id, k, count(*) OVER (PARTITION BY k) FROM a WHERE k IN (SELECT q FROM {q})""",
+        )
+        for aid, k, n in rows:
+            for ind in names[k]:
+                add(
+                    "display_name",
+                    ind,
+                    ("account", aid),
+                    STRENGTH["display_name"] / n,
+                    f"display name shared by {n} local account(s)",
+                )
+
+    # -- content and infrastructure -----------------------------------------------------------------------------------
+    def specific(kind: str, found: dict[str, list[str]], index: dict[str, list[TipIndicator]], label: str) -> None:
+        for value, accounts in found.items():
+            n = len(accounts)
+            spec = min(1.0, SPECIFIC_ACCOUNTS / n)
+            for ind in index.get(value, []):
+                for aid in accounts:
+                    add(kind, ind, ("account", aid), STRENGTH[kind] * spec, f"{label} ({n} local account(s) match)")
+
+    def grouped(rows: list[tuple[Any, ...]]) -> dict[str, list[str]]:
+        g: dict[str, list[str]] = defaultdict(list)
+        for v, aid in rows:
+            g[v].append(aid)
+        return g
+
+    domains: dict[str, list[TipIndicator]] = defaultdict(list)
+    for ind in by_kind["domain"]:
+        h = host(ind.value)
+        if h:
+            domains[h].append(ind)
+    if domains:
+        rows = run(
+            domains,
+            """SELECT DISTINCT q.q, a.account_id FROM action_urls u JOIN actions a ON a.platform = u.platform AND a.action_id = u.action_id
+               JOIN {q} q ON u.domain = q.q OR u.domain LIKE '%.' || q.q""",
+        )
+        specific("domain", grouped(rows), domains, "links this domain")
+    urls: dict[str, list[TipIndicator]] = defaultdict(list)
+    for ind in by_kind["url"]:
+        nu = normalise_url(ind.value)
+        if nu:
+            urls[nu].append(ind)
+    if urls:
+        from flockwatch.core.urls import normalised_url_sql
+
+        rows = run(
+            urls,
+            f"""SELECT DISTINCT q.q, a.account_id FROM action_urls u JOIN actions a ON a.platform = u.platform AND a.action_id = u.action_id
+               JOIN {{q}} q ON {normalised_url_sql("u.url")} = q.q""",
+        )
+        specific("url", grouped(rows), urls, "linked this URL")
+    tags: dict[str, list[TipIndicator]] = defaultdict(list)
+    for ind in by_kind["hashtag"]:
+        k = hashtag_key(ind.value)
+        if k:
+            tags[k].append(ind)
+    if tags:
+        rows = run(
+            tags,
+            """SELECT DISTINCT h.hashtag, a.account_id FROM action_hashtags h JOIN actions a ON a.platform = h.platform AND a.action_id = h.action_id
+               WHERE h.hashtag IN (SELECT q FROM {q})""",
+        )
+        specific("hashtag", grouped(rows), tags, "used this hashtag")
+    asns: dict[str, list[TipIndicator]] = defaultdict(list)
+    for ind in by_kind["asn"]:
+        if ind.value.strip().isdigit():
+            asns[str(int(ind.value))].append(ind)
+    if asns:
+        rows = run(
+            asns,
+            "SELECT DISTINCT CAST(asn AS VARCHAR), account_id FROM infrastructure WHERE CAST(asn AS VARCHAR) IN (SELECT q FROM {q})",
+        )
+        specific("asn", grouped(rows), asns, "logged in from this ASN")
+    if by_kind["ip_prefix"]:
+        _match_prefixes(ws, by_kind["ip_prefix"], specific)
+    texts: dict[str, list[TipIndicator]] = defaultdict(list)
+    for ind in by_kind["text"]:
+        texts[ind.value.lower()].append(ind)
+    if texts:
+        from flockwatch.core.fingerprints import exact_fingerprint_sql
+
+        rows = run(
+            texts,
+            f"""SELECT DISTINCT fp, account_id FROM (SELECT {exact_fingerprint_sql("text")} AS fp, account_id FROM actions
+                WHERE text IS NOT NULL AND kind IN ('post', 'reply', 'quote')) WHERE fp IN (SELECT q FROM {{q}})""",
+        )
+        specific("text", grouped(rows), texts, "posted this text (normalised)")
+    if by_kind["near_text"]:
+        _match_near_text(ws, by_kind["near_text"], add)
+
+    # -- Pages and Groups -----------------------------------------------------------------------------------------------
+    assets: dict[str, list[TipIndicator]] = defaultdict(list)
+    for ind in by_kind["asset"]:
+        assets[ind.value.lower()].append(ind)
+    if assets:
+        rows = run(
+            assets,
+            """SELECT asset_id, lower(kind), q.q FROM assets JOIN {q} q ON lower(asset_id) = q.q OR lower(name) = q.q""",
+        )
+        for asset_id, kind, q in rows:
+            for ind in assets[q]:
+                if ind.subject_kind == kind:
+                    add(
+                        "asset", ind, (kind, asset_id), STRENGTH["asset"], f"{kind} {ind.extra.get('by', 'id')} matches"
+                    )
+
+    matches = _score(ws, hits, trust, min_score)
+    tlp = _strictest([i.tlp for i in indicators])
+    return TipResult(sender, trust, indicators, matches, unsupported, tlp)
+
+
+def _match_keyed(
+    ws: Workspace, ps: Pseudonymiser, handles: dict[str, list[TipIndicator]], ids: list[TipIndicator], add: Any
+) -> None:
+    """HMAC'd handles and ids: key every local handle and id with the agreement's key and compare."""
+    want_ids = {i.value: i for i in ids}
+    rows = ws.engine.sql(
+        "SELECT h.account_id, h.screen_name, a.platform, a.screen_name FROM account_handles h JOIN accounts a ON a.platform IS NOT DISTINCT FROM h.platform AND a.account_id = h.account_id"
+    ).rows()
+    seen: set[str] = set()
+    for aid, handle, platform, current in rows:
+        mac = ps.handle(handle) if handle else None
+        for ind in handles.get(mac or "", []):
+            k = handle_key(handle) or ""
+            base = STRENGTH["common_handle"] if _common_handle(k) else STRENGTH["handle"]
+            former = current is None or current.lower() != handle.lower()
+            add(
+                "handle",
+                ind,
+                ("account", aid),
+                base * (0.8 if former else 1.0),
+                f"keyed handle ({ps.scheme}) of this account",
+            )
+        if want_ids and aid not in seen:
+            seen.add(aid)
+            keyed_ind = want_ids.get(ps.account_id(platform, aid))
+            if keyed_ind is not None:
+                add(
+                    "account_id", keyed_ind, ("account", aid), STRENGTH["account_id"], f"keyed account id ({ps.scheme})"
+                )
+
+
+def _match_prefixes(ws: Workspace, inds: list[TipIndicator], specific: Any) -> None:
+    wanted = [(n, ind) for ind in inds if (n := _network(ind.value)) is not None]
+    if not wanted:
+        return
+    local = ws.engine.sql(
+        "SELECT ip_prefix, list(DISTINCT account_id) FROM infrastructure WHERE ip_prefix IS NOT NULL GROUP BY 1"
+    ).rows()
+    found: dict[str, list[str]] = defaultdict(list)
+    index: dict[str, list[TipIndicator]] = defaultdict(list)
+    for net, ind in wanted:
+        index[str(net)].append(ind)
+    for prefix, accounts in local:
+        ln = _network(prefix)
+        if ln is None:
+            continue
+        for net, _ in wanted:
+            if ln.version == net.version and (ln.subnet_of(net) or net.subnet_of(ln)):  # type: ignore[arg-type]
+                found[str(net)] += accounts
+    specific("ip_prefix", {k: sorted(set(v)) for k, v in found.items()}, index, "logged in from this prefix")
+
+
+def _match_near_text(ws: Workspace, inds: list[TipIndicator], add: Any) -> None:
+    """Near-duplicate posts through the bands of the MinHash signatures (two bins a band), then verified."""
+    sigs: dict[str, list[int | None]] = {}
+    by_sig: dict[str, list[TipIndicator]] = defaultdict(list)
+    for ind in inds:
+        try:
+            sigs[ind.value] = decode_minhash(ind.value)
+        except ValueError:
+            continue
+        by_sig[ind.value].append(ind)
+    if not sigs:
+        return
+    rows = [(k, b, m) for k, sig in sigs.items() for b, m in enumerate(sig) if m is not None]
+    e = ws.engine
+    with e.scratch("neartext") as s:
+        tip = s.register(
+            "tip",
+            pa.table(
+                {
+                    "key": [r[0] for r in rows],
+                    "bin": pa.array([r[1] for r in rows], pa.int32()),
+                    "m": pa.array([r[2] for r in rows], pa.uint64()),
+                }
+            ),
+        )
+        e.sql(
+            f"CREATE TEMP TABLE {s.posts} AS SELECT action_id AS key, text FROM actions WHERE text IS NOT NULL AND kind IN ('post', 'reply', 'quote')"
+        )
+        e.sql(f"CREATE TEMP TABLE {s.local} AS {minhash_sql(s.posts)}")
+        # a candidate shares at least one full band (two consecutive bins) with a tip signature
+        cand = e.sql(
+            f"""WITH tb AS (SELECT key, bin // 2 AS band, list(m ORDER BY bin) AS ms, count(*) AS n FROM {tip} GROUP BY 1, 2),
+                    lb AS (SELECT key, bin // 2 AS band, list(m ORDER BY bin) AS ms, count(*) AS n FROM {s.local} GROUP BY 1, 2)
+                SELECT DISTINCT tb.key AS tip_key, lb.key AS action_id FROM tb JOIN lb ON tb.band = lb.band AND tb.ms = lb.ms
+                WHERE tb.n = 2 AND lb.n = 2"""
+        ).rows()
+        if not cand:
+            return
+        c = s.register("cand", pa.table({"tip_key": [r[0] for r in cand], "action_id": [r[1] for r in cand]}))
+        local_bins = e.sql(
+            f"""SELECT c.tip_key, a.account_id, c.action_id, list(l.bin ORDER BY l.bin), list(l.m ORDER BY l.bin)
+                FROM {c} c JOIN {s.local} l ON l.key = c.action_id JOIN actions a ON a.action_id = c.action_id
+                GROUP BY ALL"""
+        ).rows()
+    best: dict[tuple[str, str], float] = {}
+    for tip_key, aid, _action, bins, mins in local_bins:
+        sig: list[int | None] = [None] * MINHASH_BINS
+        for b, m in zip(bins, mins, strict=True):
+            sig[b] = int(m)
+        from flockwatch.core.fingerprints import minhash_similarity
+
+        sim = minhash_similarity(sigs[tip_key], sig)
+        if sim >= NEAR_TEXT_MIN and sim > best.get((tip_key, aid), 0.0):
+            best[(tip_key, aid)] = sim
+    per_tip: dict[str, int] = defaultdict(int)
+    for tip_key, _aid in best:
+        per_tip[tip_key] += 1
+    for (tip_key, aid), sim in sorted(best.items()):
+        spec = min(1.0, SPECIFIC_ACCOUNTS / per_tip[tip_key])
+        for ind in by_sig[tip_key]:
+            add(
+                "near_text",
+                ind,
+                ("account", aid),
+                STRENGTH["near_text"] * sim * spec,
+                f"posted a near-duplicate (similarity {sim:.2f}; {per_tip[tip_key]} local account(s) match)",
+            )
+
+
+def _score(
+    ws: Workspace, hits: dict[tuple[str, str], list[Evidence]], trust: float, min_score: float
+) -> list[TipMatch]:
+    accounts = [sid for kind, sid in hits if kind == "account"]
+    info: dict[str, tuple[str, str | None]] = {}
+    if accounts:
+        with ws.engine.scratch("tipscore") as s:
+            t = s.register("ids", pa.table({"account_id": pa.array(accounts, pa.string())}))
+            for aid, platform, sn in ws.engine.sql(
+                f"SELECT account_id, platform, screen_name FROM accounts SEMI JOIN {t} USING (account_id)"
+            ).rows():
+                info[aid] = (platform, sn)
+    assets = (
+        dict(ws.engine.sql("SELECT asset_id, platform FROM assets").rows())
+        if any(k != "account" for k, _ in hits)
+        else {}
+    )
+    out = []
+    for (kind, sid), evs in hits.items():
+        best: dict[str, float] = {}
+        for ev in evs:
+            best[ev.kind] = max(best.get(ev.kind, 0.0), ev.strength)
+        score = trust * (1.0 - math.prod(1.0 - s for s in best.values()))
+        if score < min_score:
+            continue
+        families = {FAMILY[k] for k in best}
+        if score >= HIGH_SCORE and len(families) >= 2:
+            band = "high"
+        elif score >= MEDIUM_SCORE:
+            band = "medium"
+        else:
+            band = "low"
+        platform, sn = info.get(sid, (assets.get(sid, ""), None))
+        evs_sorted = sorted(evs, key=lambda x: (-x.strength, x.kind, x.value))
+        out.append(TipMatch(kind, sid, platform or "", sn, score, band, evs_sorted))
+    out.sort(key=lambda m: (-m.score, m.subject_kind, m.subject_id))
+    return out
