@@ -103,7 +103,10 @@ def _with_timeout(request: Any, timeout_s: float) -> Any:
 
 def _fail(t: TaxiiTarget, exc: Exception, doing: str) -> Exception:
     import requests
+    from taxii2client.exceptions import AccessError
 
+    if isinstance(exc, AccessError):
+        return UserError(f"the TAXII server {t.server} does not let user {t.user!r} do this while {doing}: {exc}")
     status = getattr(getattr(exc, "response", None), "status_code", None)
     if status in (401, 403):
         return UserError(f"the TAXII server {t.server} refused user {t.user!r} (HTTP {status}) while {doing}")
