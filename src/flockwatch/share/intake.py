@@ -188,6 +188,15 @@ class TipResult:
         }
 
 
+#: every account with its current handle: the one seen most recently by ingest (``account_handles.first_seen_at``),
+#: else the ``accounts`` row's (which keeps the first description ingest saw)
+CURRENT_HANDLES = """
+SELECT a.platform, a.account_id, coalesce(l.latest, a.screen_name) AS screen_name
+FROM accounts a LEFT JOIN (
+  SELECT platform, account_id, arg_max(screen_name, first_seen_at) AS latest FROM account_handles
+  WHERE first_seen_at IS NOT NULL GROUP BY ALL
+) l ON l.platform IS NOT DISTINCT FROM a.platform AND l.account_id = a.account_id"""
+
 _TLP_ORDER = {lv.label: lv for lv in Level}
 
 
@@ -381,9 +390,9 @@ def match_tip(
     if handles:
         rows = run(
             handles,
-            """SELECT h.account_id, lower(h.screen_name), a.screen_name FROM account_handles h
-               JOIN accounts a ON a.platform IS NOT DISTINCT FROM h.platform AND a.account_id = h.account_id
-               WHERE lower(h.screen_name) IN (SELECT q FROM {q})""",
+            f"""SELECT h.account_id, lower(h.screen_name), c.screen_name FROM account_handles h
+               JOIN ({CURRENT_HANDLES}) c ON c.platform IS NOT DISTINCT FROM h.platform AND c.account_id = h.account_id
+               WHERE lower(h.screen_name) IN (SELECT q FROM {{q}})""",
         )
         for aid, k, current in sorted(set(rows)):
             former = current is None or current.lower() != k
@@ -524,7 +533,8 @@ def _match_keyed(
     """HMAC'd handles and ids: key every local handle and id with the agreement's key and compare."""
     want_ids = {i.value: i for i in ids}
     rows = ws.engine.sql(
-        "SELECT h.account_id, h.screen_name, a.platform, a.screen_name FROM account_handles h JOIN accounts a ON a.platform IS NOT DISTINCT FROM h.platform AND a.account_id = h.account_id"
+        f"""SELECT h.account_id, h.screen_name, c.platform, c.screen_name FROM account_handles h
+            JOIN ({CURRENT_HANDLES}) c ON c.platform IS NOT DISTINCT FROM h.platform AND c.account_id = h.account_id"""
     ).rows()
     seen: set[str] = set()
     for aid, handle, platform, current in rows:
@@ -648,7 +658,7 @@ def _score(
         with ws.engine.scratch("tipscore") as s:
             t = s.register("ids", pa.table({"account_id": pa.array(accounts, pa.string())}))
             for aid, platform, sn in ws.engine.sql(
-                f"SELECT account_id, platform, screen_name FROM accounts SEMI JOIN {t} USING (account_id)"
+                f"SELECT account_id, platform, screen_name FROM ({CURRENT_HANDLES}) SEMI JOIN {t} USING (account_id)"
             ).rows():
                 info[aid] = (platform, sn)
     assets = (
