@@ -6,6 +6,8 @@ import json
 
 import pytest
 import stix2
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flockwatch.cli.app import main
 from flockwatch.errors import InputFileError, ValidationError
@@ -181,3 +183,24 @@ def test_sightings_only_for_leads_at_the_floor(tip, receiver):
     sighted = {s["sighting_of_ref"] for s in sightings}
     high_ids = {e.indicator_id for m in result.matches if m.confidence == "high" for e in m.evidence}
     assert sighted <= high_ids
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sampled_from(["domain-name:value", "url:value", "x-flockwatch-hashtag:value", "user-account:account_login"]),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30),
+    st.booleans(),
+)
+def test_fast_pattern_reading_equals_the_reference_parser(prop, value, two):
+    from stix2patterns.v21.pattern import Pattern
+
+    quoted = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    pattern = f"[{prop} = {quoted}" + (f" OR {prop} = 'x'" if two else "") + "]"
+    ours = [(t, p, v) for t, p, _, v in intake._comparisons(pattern)]
+    ref = [
+        (t, ".".join(map(str, path)), v)
+        for t, comps in Pattern(pattern).inspect().comparisons.items()
+        for path, _, v in comps
+    ]
+    assert ours == ref
+    assert intake._unquote(ours[0][2]) == value
