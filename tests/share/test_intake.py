@@ -204,3 +204,24 @@ def test_fast_pattern_reading_equals_the_reference_parser(prop, value, two):
     ]
     assert ours == ref
     assert intake._unquote(ours[0][2]) == value
+
+
+def test_prefixes_match_inside_and_around(receiver):
+    receiver.engine.sql(
+        """INSERT INTO infrastructure (platform, account_id, seen_at, ip_prefix, asn, via_vpn) VALUES
+           ('facebook', 'r1', now(), '198.51.100.0/24', 65001, false),
+           ('facebook', 'r2', now(), '192.0.2.0/24', 65002, false)"""
+    )
+    amber = stix2.v21.TLP_AMBER
+    objs = [amber] + [
+        stix2.v21.Indicator(
+            pattern=f"[ipv4-addr:value = '{p}']",
+            pattern_type="stix",
+            valid_from="2019-08-01T00:00:00Z",
+            object_marking_refs=[amber.id],
+        )
+        for p in ("198.51.0.0/16", "192.0.2.77/32", "203.0.113.0/24")
+    ]
+    result = intake.match_tip(receiver, json.loads(stix2.v21.Bundle(objects=objs).serialize()), trust=1.0)
+    got = {(m.subject_id, e.value) for m in result.matches for e in m.evidence}
+    assert got == {("r1", "198.51.0.0/16"), ("r2", "192.0.2.77/32")}
