@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -9,11 +10,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from flockwatch.cli.acting import ByOpt, actor_for
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json, progress_status
-from flockwatch.errors import UserError, ValidationError
+from flockwatch.errors import ValidationError
 from flockwatch.share import intake, stix_export, subjects, taxii
 from flockwatch.share.agreement import Pseudonymiser
 from flockwatch.share.sighting import build_sightings, write_tip_record
+from flockwatch.share.tipcase import open_tip_case
 from flockwatch.share.tlp import parse_level
 
 tips_app = typer.Typer(help="Tips to and from peer platforms (STIX 2.1 + DISARM over TAXII 2.1).", no_args_is_help=True)
@@ -80,7 +83,8 @@ def export(
         elif operation:
             subject = subjects.from_operation(ws, operation)
         else:
-            raise UserError("--case needs the operational store (cases), which this workspace's flockwatch lacks")
+            assert case is not None
+            subject = subjects.from_case(ws, case)
         with progress_status(f"building the bundle for {len(subject.members):,} accounts"):
             bundle = stix_export.build_bundle(ws, subject, opts)
     path = stix_export.write_bundle(bundle, out)
@@ -177,19 +181,35 @@ def import_tip(
     sender: Annotated[
         str, typer.Option("--sender", help="Your organisation's name (in sightings).")
     ] = "flockwatch user",
+    by: ByOpt = None,
+    user_password_file: Annotated[
+        Path | None, typer.Option("--user-password-file", help="The acting user's password file (a team store).")
+    ] = None,
+    min_confidence: Annotated[
+        str, typer.Option("--min-confidence", help="Leads at least this confident go into the case: low, medium, high.")
+    ] = "low",
     as_json: JsonOpt = False,
 ) -> None:
     """Match a peer's tip against this workspace: leads with per-match evidence and confidence, never an action.
 
+    With --by NAME (or FLOCKWATCH_USER / FLOCKWATCH_TOKEN) the leads open a case; without an acting user
+    nothing is opened and case_id is null.
+
     Example: flockwatch tips import peer.json --trust 0.7 --json --workspace cases/fb
     """
+    if min_confidence not in ("low", "medium", "high"):
+        raise ValidationError(f"--min-confidence must be low, medium or high, got {min_confidence!r}")
     doc = intake.read_bundle(bundle)
     ps = Pseudonymiser.from_file(hmac_key_file) if hmac_key_file else None
     with open_workspace(workspace) as ws:
         with progress_status("matching the tip against local data"):
             result = intake.match_tip(ws, doc, trust=trust, peer=peer, pseudonymiser=ps)
         tip_id = f"T{uuid.uuid4().hex[:10]}"
-        record = {"tip_id": tip_id, "case_id": None, "source": str(bundle), **result.to_dict()}
+        case_id = None
+        if by or user_password_file or os.environ.get("FLOCKWATCH_TOKEN"):
+            actor = actor_for(ws.ops(), by, user_password_file)
+            case_id = open_tip_case(ws, result, f"{tip_id} ({bundle.name})", actor.name, actor.os_user, min_confidence)
+        record = {"tip_id": tip_id, "case_id": case_id, "source": str(bundle), **result.to_dict()}
         record["indicators_detail"] = [i.__dict__ for i in result.indicators]
         stored = write_tip_record(ws.runs_dir, tip_id, record)
     if sighting_out:
@@ -212,4 +232,7 @@ def import_tip(
             "; ".join(f"{e.kind} {e.value[:30]}" for e in m.evidence[:3]),
         )
     console.print(table)
+    console.print(
+        f"case {case_id} opened with these leads" if case_id else "no case opened (give --by NAME to open one)"
+    )
     console.print("a tip is a lead, not a verdict: review before any action")

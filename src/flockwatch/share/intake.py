@@ -468,8 +468,14 @@ def match_tip(
     if domains:
         rows = run(
             domains,
-            """SELECT DISTINCT q.q, a.account_id FROM action_urls u JOIN actions a ON a.platform = u.platform AND a.action_id = u.action_id
-               JOIN {q} q ON u.domain = q.q OR u.domain LIKE '%.' || q.q""",
+            """WITH d AS (SELECT DISTINCT domain FROM action_urls WHERE domain IS NOT NULL),
+                    -- every parent of a local host (a.b.example.com -> b.example.com, example.com, com): an
+                    -- equality join, not a LIKE per pair
+                    s AS (SELECT domain, array_to_string(string_split(domain, '.')[i:], '.') AS parent
+                          FROM (SELECT domain, unnest(range(1, len(string_split(domain, '.')) + 1)) AS i FROM d)),
+                    m AS (SELECT DISTINCT s.domain, q.q FROM s JOIN {q} q ON s.parent = q.q)
+               SELECT DISTINCT m.q, a.account_id FROM m JOIN action_urls u ON u.domain = m.domain
+               JOIN actions a ON a.platform = u.platform AND a.action_id = u.action_id""",
         )
         specific("domain", grouped(rows), domains, "links this domain")
     urls: dict[str, list[TipIndicator]] = defaultdict(list)

@@ -258,6 +258,8 @@ def build_bundle(ws: Workspace, subject: TipSubject, opts: ExportOptions | None 
                 ON s.platform = d.platform AND s.asset_id = d.asset_id
                 WHERE d.account_id IN (SELECT account_id FROM {members}) ORDER BY 2"""
         ).rows()
+        held = [tuple(a) for a in subject.extra.get("assets", [])]
+        assets = sorted(set(assets) | {(p, i, k, n) for p, i, k, n in held})
         activity = ws.engine.sql(
             f"SELECT count(*), min(acted_at), max(acted_at) FROM actions SEMI JOIN {members} USING (account_id)"
         ).one() or (0, None, None)
@@ -310,8 +312,11 @@ def build_bundle(ws: Workspace, subject: TipSubject, opts: ExportOptions | None 
     if opts.attribution:
         objs += _attribution(ws, subject, iset_id, common, key)
 
-    # indicators
+    # indicators (a case's domain subjects first: a reviewer put them there)
     patterns: list[tuple[str, str, str]] = []
+    for d in subject.extra.get("domains", []):
+        if not any(r["value"] == d for r in shared["domain"]):
+            shared["domain"].insert(0, {"value": d, "member_accounts": 0, "all_accounts": None})
     for row in shared["domain"]:
         patterns.append(("domain", row["value"], f"[domain-name:value = {_pattern_str(row['value'])}]"))
     for row in shared["url"]:
@@ -341,7 +346,7 @@ def build_bundle(ws: Workspace, subject: TipSubject, opts: ExportOptions | None 
         text_scos.append(text_cls(normalised_sha256=fp, minhash=mh, object_marking_refs=marks))
     for kind, value, pattern in patterns:
         c = counts[(kind, value)]
-        how = f"used by {c['member_accounts']} member account(s)"
+        how = f"used by {c['member_accounts']} member account(s)" if c["member_accounts"] else "a subject of the case"
         if c.get("all_accounts"):
             how += f" of {c['all_accounts']} account(s) using it on the sending platform"
         objs_id = _id("indicator", *key, kind, value)

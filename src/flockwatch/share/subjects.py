@@ -117,3 +117,32 @@ def from_operation(ws: Workspace, ref: str) -> TipSubject:
         network_ids=nets,
         extra={"score": float(score or 0.0)},
     )
+
+
+def from_case(ws: Workspace, case_id: str) -> TipSubject:
+    """A case as it was opened (flockwatch.review.cases): its accounts, Pages, Groups and domains; a case that no
+    reviewer has approved is still a candidate, its confidence the mean subject score (50 when none is scored)."""
+    from flockwatch.review.cases import get_case
+
+    snap = get_case(ws.ops(), case_id, with_subjects=True)
+    subs = [s for s in snap.subjects or [] if s.status != "excluded"]
+    scores = [float(s.score) for s in subs if s.score is not None]
+    confidence = round(100 * sum(scores) / len(scores)) if scores else 50
+    reviewed = snap.status in ("approved", "actioned")
+    return TipSubject(
+        kind="case",
+        ref=snap.case_id,
+        run_id=snap.run_id,
+        name=f"Case {snap.case_id}: {snap.title}",
+        candidate=not reviewed,
+        confidence=max(0, min(100, confidence)),
+        members=sorted({s.subject_id for s in subs if s.kind == "account"}),
+        explanation=f"case status {snap.status}; opened from {snap.source_kind} {snap.source_ref} by {snap.opened_by}",
+        extra={
+            "assets": sorted(
+                (s.platform, s.subject_id, s.kind, s.screen_name) for s in subs if s.kind in ("page", "group")
+            ),
+            "domains": sorted(s.subject_id for s in subs if s.kind == "domain"),
+            "status": snap.status,
+        },
+    )
