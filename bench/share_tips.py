@@ -34,7 +34,7 @@ TEMPLATES = [
     "I cannot believe what happened in {w} today, thoughts with everyone in {v}",
     "Our team in {w} is hiring engineers who want to work on {v} problems",
 ]
-WORDS = [f"place{i}" for i in range(5000)]
+WORDS = [f"{a}{b}" for a in ("ka", "lo", "mi", "nu", "po", "ra", "si", "tu", "ve", "zo") for b in range(500)]
 
 
 def build(ws: Workspace, n: int, seed: int = 11) -> dict[str, float]:
@@ -62,9 +62,17 @@ def build(ws: Workspace, n: int, seed: int = 11) -> dict[str, float]:
     e.sql("INSERT INTO account_handles SELECT platform, account_id, screen_name, NULL, NULL FROM accounts")
     m = 2 * n
     acc = rng.integers(0, n, m)
+    # a quarter of the posts fill a stock template (the hot MinHash bins the matcher leaves out), the rest are
+    # twelve words drawn from a 5,000-word vocabulary
     tmpl = rng.integers(0, len(TEMPLATES), m)
     w1, w2 = rng.integers(0, len(WORDS), m), rng.integers(0, len(WORDS), m)
-    texts = [TEMPLATES[t].format(w=WORDS[a], v=WORDS[b]) for t, a, b in zip(tmpl, w1, w2, strict=True)]
+    words = rng.integers(0, len(WORDS), (m, 12))
+    texts = [
+        TEMPLATES[tmpl[i]].format(w=WORDS[w1[i]], v=WORDS[w2[i]])
+        if i % 4 == 0
+        else " ".join(WORDS[j] for j in words[i])
+        for i in range(m)
+    ]
     action_ids = [f"a{i}" for i in range(m)]
     e.insert_arrow(
         "actions",

@@ -92,12 +92,21 @@ def _0005_account_handles(engine: Engine) -> None:
     )
 
 
+def _0006_text_fingerprints(engine: Engine) -> None:
+    """Portable fingerprints of post texts (core.fingerprints), filled on first need by flockwatch.share.intake and
+    extended to new actions after: ``text_exact`` has one row per indexed action (``exact_sha256`` NULL for a text
+    too short to fingerprint), ``text_minhash`` one row per filled MinHash bin."""
+    engine.sql("CREATE TABLE IF NOT EXISTS text_exact (platform VARCHAR, action_id VARCHAR, exact_sha256 VARCHAR)")
+    engine.sql("CREATE TABLE IF NOT EXISTS text_minhash (platform VARCHAR, action_id VARCHAR, bin INTEGER, m UBIGINT)")
+
+
 MIGRATIONS: list[Migration] = [
     Migration("0001_canonical_tables", _0001_canonical_tables),
     Migration("0002_detection", _0002_detection),
     Migration("0003_network_growth", _0003_network_growth),
     Migration("0004_operations", _0004_operations),
     Migration("0005_account_handles", _0005_account_handles),
+    Migration("0006_text_fingerprints", _0006_text_fingerprints),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

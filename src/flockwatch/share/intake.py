@@ -519,13 +519,14 @@ def match_tip(
     texts: dict[str, list[TipIndicator]] = defaultdict(list)
     for ind in by_kind["text"]:
         texts[ind.value.lower()].append(ind)
+    if texts or by_kind["near_text"]:
+        update_text_index(ws)
     if texts:
-        from flockwatch.core.fingerprints import exact_fingerprint_sql
-
         rows = run(
             texts,
-            f"""SELECT DISTINCT fp, account_id FROM (SELECT {exact_fingerprint_sql("text")} AS fp, account_id FROM actions
-                WHERE text IS NOT NULL AND kind IN ('post', 'reply', 'quote')) WHERE fp IN (SELECT q FROM {{q}})""",
+            """SELECT DISTINCT t.exact_sha256, a.account_id FROM text_exact t
+               JOIN actions a ON a.platform = t.platform AND a.action_id = t.action_id
+               WHERE t.exact_sha256 IN (SELECT q FROM {q})""",
         )
         specific("text", grouped(rows), texts, "posted this text (normalised)")
     if by_kind["near_text"]:
@@ -622,8 +623,41 @@ def _match_prefixes(ws: Workspace, inds: list[TipIndicator], specific: Any) -> N
     specific("ip_prefix", {k: sorted(v) for k, v in found.items()}, index, "logged in from this prefix")
 
 
+def update_text_index(ws: Workspace) -> int:
+    """Fingerprint the posts not yet in ``text_exact``/``text_minhash`` (core.fingerprints, in the engine); returns
+    how many were added. The first tip on a large workspace pays for every post once; later tips only for new ones."""
+    from flockwatch.core.fingerprints import exact_fingerprint_sql
+
+    e = ws.engine
+    with e.scratch("textindex") as s:
+        e.sql(
+            f"""CREATE TEMP TABLE {s.new} AS SELECT a.platform, a.action_id, {{'p': a.platform, 'a': a.action_id}} AS key,
+                a.text FROM actions a WHERE a.text IS NOT NULL AND a.kind IN ('post', 'reply', 'quote')
+                AND NOT EXISTS (SELECT 1 FROM text_exact t WHERE t.platform = a.platform AND t.action_id = a.action_id)"""
+        )
+        n = int(e.count(s.new))
+        if n:
+            with e.transaction():
+                e.sql(f"INSERT INTO text_minhash SELECT key.p, key.a, bin, m FROM ({minhash_sql(s.new)})")
+                e.sql(
+                    f"INSERT INTO text_exact SELECT platform, action_id, {exact_fingerprint_sql('text')} FROM {s.new}"
+                )
+    return n
+
+
+#: a MinHash bin value that this many local posts share is a stock phrase (a template, a slogan everyone
+#: repeats): like the detection kernel's hot targets it carries no evidence about which post is a copy, and
+#: joining on it would make matching quadratic
+HOT_BIN_POSTS = 1000
+#: a candidate shares at least this many bins with the tipped text before its similarity is computed
+MIN_EQUAL_BINS = 4
+
+
 def _match_near_text(ws: Workspace, inds: list[TipIndicator], add: Any) -> None:
-    """Near-duplicate posts through the bands of the MinHash signatures (two bins a band), then verified."""
+    """Near-duplicate posts: local posts sharing MinHash bins with a tipped signature (hot bin values left out),
+    then the similarity over the bins both fill."""
+    from flockwatch.core.fingerprints import minhash_similarity
+
     sigs: dict[str, list[int | None]] = {}
     by_sig: dict[str, list[TipIndicator]] = defaultdict(list)
     for ind in inds:
@@ -647,32 +681,23 @@ def _match_near_text(ws: Workspace, inds: list[TipIndicator], add: Any) -> None:
                 }
             ),
         )
-        e.sql(
-            f"CREATE TEMP TABLE {s.posts} AS SELECT action_id AS key, text FROM actions WHERE text IS NOT NULL AND kind IN ('post', 'reply', 'quote')"
-        )
-        e.sql(f"CREATE TEMP TABLE {s.local} AS {minhash_sql(s.posts)}")
-        # a candidate shares at least one full band (two consecutive bins) with a tip signature
         cand = e.sql(
-            f"""WITH tb AS (SELECT key, bin // 2 AS band, list(m ORDER BY bin) AS ms, count(*) AS n FROM {tip} GROUP BY 1, 2),
-                    lb AS (SELECT key, bin // 2 AS band, list(m ORDER BY bin) AS ms, count(*) AS n FROM {s.local} GROUP BY 1, 2)
-                SELECT DISTINCT tb.key AS tip_key, lb.key AS action_id FROM tb JOIN lb ON tb.band = lb.band AND tb.ms = lb.ms
-                WHERE tb.n = 2 AND lb.n = 2"""
-        ).rows()
-        if not cand:
-            return
-        c = s.register("cand", pa.table({"tip_key": [r[0] for r in cand], "action_id": [r[1] for r in cand]}))
-        local_bins = e.sql(
-            f"""SELECT c.tip_key, a.account_id, c.action_id, list(l.bin ORDER BY l.bin), list(l.m ORDER BY l.bin)
-                FROM {c} c JOIN {s.local} l ON l.key = c.action_id JOIN actions a ON a.action_id = c.action_id
-                GROUP BY ALL"""
+            f"""WITH v AS (SELECT l.bin, l.m FROM text_minhash l SEMI JOIN {tip} t ON l.bin = t.bin AND l.m = t.m
+                           GROUP BY ALL HAVING count(*) <= {HOT_BIN_POSTS}),
+                     hit AS (SELECT t.key AS tip_key, l.platform, l.action_id, count(*) AS equal_bins
+                             FROM {tip} t JOIN v ON v.bin = t.bin AND v.m = t.m
+                             JOIN text_minhash l ON l.bin = t.bin AND l.m = t.m GROUP BY ALL
+                             HAVING count(*) >= {MIN_EQUAL_BINS})
+                SELECT h.tip_key, a.account_id, list(l.bin ORDER BY l.bin), list(l.m ORDER BY l.bin)
+                FROM hit h JOIN text_minhash l ON l.platform = h.platform AND l.action_id = h.action_id
+                JOIN actions a ON a.platform = h.platform AND a.action_id = h.action_id GROUP BY h.tip_key,
+                h.platform, h.action_id, a.account_id"""
         ).rows()
     best: dict[tuple[str, str], float] = {}
-    for tip_key, aid, _action, bins, mins in local_bins:
+    for tip_key, aid, bins, mins in cand:
         sig: list[int | None] = [None] * MINHASH_BINS
         for b, m in zip(bins, mins, strict=True):
             sig[b] = int(m)
-        from flockwatch.core.fingerprints import minhash_similarity
-
         sim = minhash_similarity(sigs[tip_key], sig)
         if sim >= NEAR_TEXT_MIN and sim > best.get((tip_key, aid), 0.0):
             best[(tip_key, aid)] = sim
