@@ -218,6 +218,7 @@ def main() -> None:
     args = ap.parse_args()
     ws = Workspace.memory()
     info = build(ws, args.accounts)
+    print(f"built {args.accounts:,} accounts in {info['build_s']:.1f} s", flush=True)
     bundle = tip(ws, args.indicators)
     runs = []
     for label in ("first (builds the text index)", "second"):
