@@ -37,6 +37,8 @@ COMMAND_MODULES = [
     "flockwatch.cli.audit_cmds",
     "flockwatch.cli.store_cmds",
     "flockwatch.cli.jobs_cmds",
+    "flockwatch.cli.tips_cmds",
+    "flockwatch.cli.psi_cmds",
 ]
 
 app = typer.Typer(

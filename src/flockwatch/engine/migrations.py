@@ -78,11 +78,35 @@ def _0004_operations(engine: Engine) -> None:
         engine.sql(stmt)
 
 
+def _0005_account_handles(engine: Engine) -> None:
+    """Every handle an account has been seen under (``accounts`` keeps the first): ingest adds a row when a later
+    file shows an account under a new screen name, so a peer's tip naming an old handle still finds the account
+    (flockwatch.share.intake). Existing workspaces start with their current handles."""
+    engine.sql(
+        """CREATE TABLE IF NOT EXISTS account_handles (
+          platform VARCHAR, account_id VARCHAR, screen_name VARCHAR, first_seen_at TIMESTAMP, ingest_id VARCHAR)"""
+    )
+    engine.sql(
+        "INSERT INTO account_handles SELECT platform, account_id, screen_name, NULL, NULL FROM accounts "
+        "WHERE screen_name IS NOT NULL"
+    )
+
+
+def _0006_text_fingerprints(engine: Engine) -> None:
+    """Portable fingerprints of post texts (core.fingerprints), filled on first need by flockwatch.share.intake and
+    extended to new actions after: ``text_exact`` has one row per indexed action (``exact_sha256`` NULL for a text
+    too short to fingerprint), ``text_minhash`` one row per filled MinHash bin."""
+    engine.sql("CREATE TABLE IF NOT EXISTS text_exact (platform VARCHAR, action_id VARCHAR, exact_sha256 VARCHAR)")
+    engine.sql("CREATE TABLE IF NOT EXISTS text_minhash (platform VARCHAR, action_id VARCHAR, bin INTEGER, m UBIGINT)")
+
+
 MIGRATIONS: list[Migration] = [
     Migration("0001_canonical_tables", _0001_canonical_tables),
     Migration("0002_detection", _0002_detection),
     Migration("0003_network_growth", _0003_network_growth),
     Migration("0004_operations", _0004_operations),
+    Migration("0005_account_handles", _0005_account_handles),
+    Migration("0006_text_fingerprints", _0006_text_fingerprints),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

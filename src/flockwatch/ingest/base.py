@@ -80,6 +80,15 @@ class ReadContext:
         on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM w.{k}" for k in t.key)
         new_only = f"WHERE NOT EXISTS (SELECT 1 FROM {table} w WHERE {on})" if before else ""
         e.sql(f"INSERT INTO {table} ({col_sql}) SELECT {col_sql} FROM {source} s {new_only}")
+        if table == "accounts" and "screen_name" in cols:
+            # ``accounts`` keeps an account's first row; a new handle of a known account goes to its history
+            e.sql(
+                f"""INSERT INTO account_handles
+                    SELECT DISTINCT s.platform, s.account_id, s.screen_name, now(), {sql_literal(self.ingest_id)}
+                    FROM {source} s WHERE s.screen_name IS NOT NULL AND NOT EXISTS (
+                      SELECT 1 FROM account_handles h WHERE h.platform IS NOT DISTINCT FROM s.platform
+                        AND h.account_id = s.account_id AND h.screen_name = s.screen_name)"""
+            )
         # Not in a ``finally``: after a failed statement the transaction refuses every statement until rolled back.
         e.sql(f"DROP TABLE IF EXISTS temp.{dedup}")
         n = e.count(table) - before
