@@ -58,6 +58,7 @@ from flockwatch.web.security import (
     csrf_ok,
 )
 from flockwatch.web.snapshot import NoSnapshotError, WarehouseSnapshots
+from flockwatch.policy import Registry, appeals, determinations
 from flockwatch.workspace import Workspace
 
 HERE = Path(__file__).parent
@@ -534,6 +535,57 @@ def create_app(
             page_size=PAGE_SIZE,
             memberships=memberships,
             signals=signals,
+        )
+
+    # -- state-media registry -----------------------------------------------------------------------------------
+    @app.get("/registry")
+    def registry(request: Request, country: str = "", q: str = "", page: int = 1) -> Response:
+        signed_in(request)
+        page = max(1, page)
+        with console.ws() as ws, Registry.open(ws) as reg:
+            outlets = reg.outlets(country=country or None)
+            counts = reg.counts()
+        if q.strip():
+            key = q.strip().lower()
+            outlets = [o for o in outlets if key in o.name.lower() or any(key in a.lower() for a in o.aliases)]
+        total = len(outlets)
+        shown = outlets[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        return console.render(
+            request,
+            "registry.html.j2",
+            title="State-media registry",
+            outlets=shown,
+            total=total,
+            counts=counts,
+            page_no=page,
+            page_size=PAGE_SIZE,
+            country=country,
+            q=q,
+            qs=urllib.parse.urlencode({"country": country, "q": q}),
+        )
+
+    @app.get("/registry/{outlet_id}")
+    def registry_outlet(request: Request, outlet_id: int) -> Response:
+        signed_in(request)
+        with console.ws() as ws, Registry.open(ws) as reg:
+            outlet = reg.outlet(outlet_id)
+            facts = reg.facts(outlet, current_only=False)
+            dets = determinations(reg, outlet=outlet.outlet_id)
+            latest = determinations(reg, outlet=outlet.outlet_id, latest_only=True)
+            outlet_appeals = appeals(reg, outlet=outlet.outlet_id)
+            assets = reg.assets(outlet.outlet_id)
+            parents = reg.ancestors(outlet)
+        return console.render(
+            request,
+            "outlet.html.j2",
+            title=outlet.name,
+            o=outlet,
+            facts=facts,
+            history=dets,
+            latest=latest,
+            appeals=outlet_appeals,
+            assets=assets,
+            parents=parents,
         )
 
     # -- status -------------------------------------------------------------------------------------------------
