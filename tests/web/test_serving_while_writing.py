@@ -1,0 +1,77 @@
+"""The console keeps answering while `flockwatch detect` writes the same workspace, and shows the new run once the
+writer has finished (pages are current up to the last finished write)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from contextlib import closing
+
+import pytest
+
+from flockwatch.web.snapshot import WarehouseSnapshots
+
+from .conftest import serve
+from .httphelp import sign_in
+from .users import PASSWORDS, make_directory
+
+pytestmark = pytest.mark.slow
+
+
+def test_pages_answer_while_detect_runs(workspace_copy):
+    for server in serve(workspace_copy, make_directory(workspace_copy), refresh_interval_s=0.3):
+        with closing(sign_in(server.url, "ana", PASSWORDS["ana"])) as c:
+            first_run = c.get("/status").json()["latest_run"]
+            q = c.get("/queue").text
+            net = re.search(r'href="(/runs/[^"]+/networks/N\d+)"', q).group(1)
+            acc = re.search(r'href="/accounts/([^"]+)"', c.get(net).text).group(1)
+            pages = ["/queue", net, f"/networks/{net.rsplit('/', 1)[1]}", f"/accounts/{acc}", "/registry"]
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "flockwatch", "detect", "--workspace", str(workspace_copy), "--json"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            answered = 0
+            try:
+                while proc.poll() is None:
+                    for p in pages:
+                        r = c.get(p)
+                        assert r.status_code == 200, (p, r.status_code, r.text[:300])
+                        answered += 1
+            finally:
+                out, err = proc.communicate(timeout=600)
+            assert proc.returncode == 0, err
+            assert answered >= len(pages), "detect finished before the pages were asked during it"
+            new_run = re.search(r'"run_id":\s*"([^"]+)"', out).group(1)
+            assert new_run != first_run
+            # the finished run appears once the snapshot is refreshed
+            deadline = time.monotonic() + 60
+            while c.get("/status").json()["latest_run"] != new_run:
+                assert time.monotonic() < deadline, "the console never picked up the finished run"
+                time.sleep(0.2)
+            assert new_run in c.get("/queue").text
+
+
+def test_snapshot_is_not_taken_while_a_writer_holds_the_file(workspace_copy):
+    from flockwatch.workspace import Workspace
+
+    snaps = WarehouseSnapshots(workspace_copy, pool_size=1)
+    try:
+        assert snaps.refresh() is True
+        with Workspace.open(workspace_copy) as ws:  # a writer: holds DuckDB's lock
+            ws.engine.sql("CREATE TABLE scratch_marker (x INTEGER)")
+            ws.engine.checkpoint()
+            assert snaps.refresh() is False  # the file changed but is held: the old snapshot stays
+            with snaps.workspace() as old:
+                assert not old.engine.table_exists("scratch_marker")
+        assert snaps.refresh() is True  # writer gone: the change is picked up
+        with snaps.workspace() as new:
+            assert new.engine.table_exists("scratch_marker")
+        assert snaps.refresh() is False  # nothing changed since
+    finally:
+        snaps.close()
+    # only the snapshot in use was kept on disk, and it is removed on close
+    assert not list((workspace_copy / "console" / "snapshots").glob("snap-*"))
