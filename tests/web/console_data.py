@@ -24,8 +24,8 @@ XSS_CORPUS = [
     f"<svg onload=window.{SENTINEL}=1><circle r=5></svg>",
     f"<svg><script>window.{SENTINEL}=1</script></svg>",
     f"javascript:window.{SENTINEL}=1",
-    f"<a href=\"javascript:window.{SENTINEL}=1\">click</a>",
-    f"<iframe srcdoc=\"<script>parent.{SENTINEL}=1</script>\"></iframe>",
+    f'<a href="javascript:window.{SENTINEL}=1">click</a>',
+    f'<iframe srcdoc="<script>parent.{SENTINEL}=1</script>"></iframe>',
     f"' onmouseover='window.{SENTINEL}=1' x='",
     "\u202eevil\u202c \u2067rtl\u2069 gnp.exe",
     "{{7*7}} {% raw %}{% endraw %} ${7*7}",
@@ -72,4 +72,7 @@ def plant(ws: Workspace) -> None:
         )
     # the operation's favourite hashtag becomes hostile: it is a shared target, so it shows as a top target
     e.sql("UPDATE action_hashtags SET hashtag = ? WHERE hashtag = 'hongkong'", [HOSTILE_TAG])
-    e.sql("UPDATE action_urls SET url = ? WHERE url IN (SELECT url FROM action_urls LIMIT 5)", [f"javascript:window.{SENTINEL}=1"])
+    e.sql(
+        "UPDATE action_urls SET url = ? WHERE url IN (SELECT url FROM action_urls LIMIT 5)",
+        [f"javascript:window.{SENTINEL}=1"],
+    )

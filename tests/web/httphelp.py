@@ -18,6 +18,8 @@ def csrf_of(html: str) -> str:
 def sign_in(base_url: str, name: str, password: str) -> httpx.Client:
     c = httpx.Client(base_url=base_url, follow_redirects=False, timeout=60)
     form = c.get("/login")
-    r = c.post("/login", data={"username": name, "password": password, "csrf_token": csrf_of(form.text), "next": "/queue"})
+    r = c.post(
+        "/login", data={"username": name, "password": password, "csrf_token": csrf_of(form.text), "next": "/queue"}
+    )
     assert r.status_code == 303, r.text[:500]
     return c

@@ -71,7 +71,7 @@ def test_hostile_text_never_executes(console, context):
     urls = _all_pages(page, console.url)
     assert len(urls) > 15
     seen_payload = False
-    for i, url in enumerate(urls):
+    for url in urls:
         resp = page.goto(console.url + url)
         assert resp is not None and resp.status == 200, (url, resp and resp.status)
         page.wait_for_load_state("networkidle")
@@ -79,11 +79,9 @@ def test_hostile_text_never_executes(console, context):
         seen_payload = seen_payload or ("window.__xss" in page.inner_text("body"))
         assert page.evaluate(f"typeof window.{SENTINEL}") == "undefined", url
         assert "<script>window.__xss" not in body, url
-        if i < 3 or "/accounts/" in url and "shot-account" not in [d for d in w.dialogs]:
-            pass
     # the payloads are on the pages, as text
     assert seen_payload
-    page.goto(console.url + [u for u in urls if u.startswith("/accounts/")][0])
+    page.goto(console.url + next(u for u in urls if u.startswith("/accounts/")))
     w.shot("05-hostile-account")
     assert not w.dialogs, w.dialogs
     assert not w.csp_violations, w.csp_violations

@@ -17,16 +17,16 @@ a handler here, a template in ``templates/``.
 from __future__ import annotations
 
 import csv
-import re
 import datetime as dt
 import io
 import json
+import re
 import tempfile
 import threading
 import time
 import urllib.parse
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +45,7 @@ from flockwatch.networks import explain_pair
 from flockwatch.networks.browse import network_edges_page, network_graph, network_members_page
 from flockwatch.networks.export import export_network
 from flockwatch.networks.queue import SEARCH_KINDS, QueueQuery, network_queue, network_summary
+from flockwatch.policy import Registry, appeals, determinations
 from flockwatch.report import build_report, collect_report_data, stored_network_edges
 from flockwatch.signals import compute_signals
 from flockwatch.signals.working_hours import format_offset
@@ -60,7 +61,6 @@ from flockwatch.web.security import (
     csrf_ok,
 )
 from flockwatch.web.snapshot import NoSnapshotError, WarehouseSnapshots
-from flockwatch.policy import Registry, appeals, determinations
 from flockwatch.workspace import Workspace
 
 HERE = Path(__file__).parent
@@ -110,7 +110,7 @@ _BIDI_CONTROLS = {c: f"\u27e6U+{c:04X}\u27e7" for c in (*range(0x202A, 0x202F), 
 MAX_SHOWN_CHARS = 2_000
 #: break opportunities in long unbroken runs (a handle of 500 letters must not widen a table column off the page)
 _RUN_CHARS = 60
-_LONG_RUN = re.compile(r"\S{%d}(?=\S)" % _RUN_CHARS)
+_LONG_RUN = re.compile(rf"\S{{{_RUN_CHARS}}}(?=\S)")
 
 
 def show_controls(value: Any) -> Any:
@@ -237,7 +237,7 @@ def create_app(
     console = Console(Path(workspace_dir), directory, secure_cookies, refresh_interval_s, pool_size)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         console.start()
         try:
             yield
@@ -249,7 +249,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.middleware("http")
-    async def guard(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         request.state.session = console.sessions.get(request.cookies.get(SESSION_COOKIE))
         request.state.user = None
         s = request.state.session
@@ -316,7 +316,7 @@ def create_app(
 
     # -- sign-in ------------------------------------------------------------------------------------------------
     @app.get("/login")
-    def login_form(request: Request, next: str = "/queue") -> Response:  # noqa: A002
+    def login_form(request: Request, next: str = "/queue") -> Response:
         s = request.state.session or console.sessions.new()
         request.state.session = s
         resp = console.render(request, "login.html.j2", next=_local(next), error=None)
@@ -345,14 +345,12 @@ def create_app(
         user = console.directory.authenticate(username, password) if username and password else None
         if user is None:
             console.limiter.failed(*keys)
-            return console.render(
-                request, "login.html.j2", status=401, next=nxt, error="Wrong user name or password."
-            )
+            return console.render(request, "login.html.j2", status=401, next=nxt, error="Wrong user name or password.")
         console.limiter.succeeded(*keys)
         s = console.sessions.sign_in(request.state.session, user.name, user.role, user.stamp)
-        resp = RedirectResponse(nxt, status_code=303)
-        set_session_cookie(resp, s)
-        return resp
+        done = RedirectResponse(nxt, status_code=303)
+        set_session_cookie(done, s)
+        return done
 
     @app.post("/logout")
     async def logout(request: Request) -> Response:
@@ -436,8 +434,16 @@ def create_app(
                 result = network_queue(ws, QueueQuery(**{**query.__dict__, "offset": offset, "limit": 500}))
                 for r in result.rows:
                     w.writerow(
-                        [result.run_id, r.network_id, r.operation_id or "", r.size, r.score, r.flagged, r.density,
-                         json.dumps(r.signals, ensure_ascii=False)]
+                        [
+                            result.run_id,
+                            r.network_id,
+                            r.operation_id or "",
+                            r.size,
+                            r.score,
+                            r.flagged,
+                            r.density,
+                            json.dumps(r.signals, ensure_ascii=False),
+                        ]
                     )
                 offset += len(result.rows)
                 if not result.has_next or not result.rows:
@@ -517,8 +523,13 @@ def create_app(
             posts = actions_by_ids(ws, ids)
         template = "link_fragment.html.j2" if request.headers.get("hx-request") else "link.html.j2"
         return console.render(
-            request, template, title=f"Link {pair['account_a']} – {pair['account_b']}", pair=pair, posts=posts,
-            run_id=rid, nid=nid,
+            request,
+            template,
+            title=f"Link {pair['account_a']} – {pair['account_b']}",
+            pair=pair,
+            posts=posts,
+            run_id=rid,
+            nid=nid,
         )
 
     @app.get("/runs/{run_id}/networks/{network_id}/export/{fmt}")
