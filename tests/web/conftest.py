@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -26,13 +27,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 class Server:
     url: str
     workspace: Path
-    directory: users.Directory
-    app: object
+    app: Any
 
 
 @pytest.fixture(scope="session")
 def planted_workspace(tmp_path_factory) -> Path:
-    return console_data.build(tmp_path_factory.mktemp("console"))
+    ws = console_data.build(tmp_path_factory.mktemp("console"))
+    users.add_users(ws)
+    return ws
 
 
 @pytest.fixture
@@ -43,8 +45,8 @@ def workspace_copy(planted_workspace, tmp_path) -> Path:
     return dst
 
 
-def serve(workspace: Path, directory: users.Directory, refresh_interval_s: float = 0.5) -> Iterator[Server]:
-    app = create_app(workspace, directory, refresh_interval_s=refresh_interval_s)
+def serve(workspace: Path, refresh_interval_s: float = 0.5) -> Iterator[Server]:
+    app = create_app(workspace, refresh_interval_s=refresh_interval_s)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -56,21 +58,16 @@ def serve(workspace: Path, directory: users.Directory, refresh_interval_s: float
         time.sleep(0.05)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield Server(f"http://127.0.0.1:{port}", workspace, directory, app)
+        yield Server(f"http://127.0.0.1:{port}", workspace, app)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
 
 
 @pytest.fixture(scope="session")
-def session_directory(planted_workspace) -> users.Directory:
-    return users.make_directory(planted_workspace)
-
-
-@pytest.fixture(scope="session")
-def console(planted_workspace, session_directory) -> Iterator[Server]:
-    """The console over the shared planted workspace (read-only tests)."""
-    yield from serve(planted_workspace, session_directory)
+def console(planted_workspace) -> Iterator[Server]:
+    """The console over the shared planted workspace."""
+    yield from serve(planted_workspace)
 
 
 @pytest.fixture(scope="session")

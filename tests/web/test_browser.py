@@ -23,7 +23,7 @@ def context(chromium):
     ctx.close()
 
 
-def test_analyst_reads_queue_network_and_link_evidence(console, context):
+def test_analyst_reads_evidence_proposes_and_reviewer_approves(console, context, chromium):
     w = watched_page(context)
     page = w.page
     sign_in(w, console.url, "ana", PASSWORDS["ana"])
@@ -42,11 +42,45 @@ def test_analyst_reads_queue_network_and_link_evidence(console, context):
     assert re.search(r"p = \d", evidence) or "expected by chance" in evidence
     page.locator("#link-evidence").scroll_into_view_if_needed()
     w.shot("03-link-evidence")
+    network_url = page.url
     page.locator("#members tbody a").first.click()
     page.wait_for_selector("#account-networks")
     w.shot("04-account")
+
+    # the analyst proposes a suspension of the network's accounts: a case opens on this run's members
+    page.goto(network_url)
+    page.click("#propose summary")
+    page.select_option("#propose select[name=kind]", "suspend")
+    page.fill("#propose textarea[name=reason]", "Coordinated hashtag flooding; see link evidence")
+    page.click("#propose button[type=submit]")
+    page.wait_for_url("**/cases/C*")
+    case_url = page.url
+    assert page.inner_text(".action-status") == "proposed"
+    assert "detection run" in page.inner_text("dl.facts")
+    # the proposer cannot approve their own proposal: the server refuses (two-person rule)
+    page.click("#approve-form button")
+    page.wait_for_selector("#case-error")
+    assert "SELF_APPROVAL" in page.inner_text("#case-error")
+    w.shot("05-case-proposed")
     assert not w.csp_violations, w.csp_violations
     assert not w.errors, w.errors
+
+    # a reviewer approves it and sees the audit trail
+    rctx = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        r = watched_page(rctx)
+        sign_in(r, console.url, "rev", PASSWORDS["rev"])
+        r.page.goto(case_url)
+        r.page.click("#approve-form button")
+        r.page.wait_for_selector("#audit")
+        assert r.page.inner_text(".action-status") in ("approved", "executed")
+        trail = r.page.inner_text("#audit")
+        assert "action.propose" in trail and "action.approve" in trail and "ana" in trail and "rev" in trail
+        r.page.locator("#audit").scroll_into_view_if_needed()
+        r.shot("06-case-approved-audit")
+        assert not r.csp_violations and not r.errors
+    finally:
+        rctx.close()
 
 
 def _all_pages(page, base: str) -> list[str]:
@@ -82,6 +116,6 @@ def test_hostile_text_never_executes(console, context):
     # the payloads are on the pages, as text
     assert seen_payload
     page.goto(console.url + next(u for u in urls if u.startswith("/accounts/")))
-    w.shot("05-hostile-account")
+    w.shot("07-hostile-account")
     assert not w.dialogs, w.dialogs
     assert not w.csp_violations, w.csp_violations

@@ -7,8 +7,12 @@ from contextlib import closing
 
 import httpx
 import pytest
+from sqlalchemy import update
 
+from flockwatch.store.tables import ops_users
+from flockwatch.store.users import add_user, set_role
 from flockwatch.web.security import CSP
+from flockwatch.workspace import ops_store
 
 from .httphelp import csrf_of, sign_in
 from .users import PASSWORDS
@@ -91,16 +95,17 @@ def test_sign_in_rotates_the_session_and_refuses_open_redirects(console):
 
 
 def test_role_or_password_change_ends_sessions(console):
-    d = console.directory
-    d.add("tmp", "first-pass", "analyst")
+    store = ops_store(console.workspace)
+    add_user(store, "tmp", "analyst", "first-pass")
     with closing(sign_in(console.url, "tmp", "first-pass")) as c:
         assert c.get("/queue").status_code == 200
-        d.add("tmp", "first-pass", "reviewer")  # role change
+        set_role(store, "tmp", "reviewer")  # role change
         assert c.get("/queue").status_code == 303
     with closing(sign_in(console.url, "tmp", "first-pass")) as c:
-        d.add("tmp", "second-pass", "reviewer")  # password change
+        assert c.get("/queue").status_code == 200
+        with store.begin() as conn:  # a password change (a new argon2 hash), as a password reset writes it
+            conn.execute(update(ops_users).where(ops_users.c.name == "tmp").values(password_hash="$argon2id$new"))
         assert c.get("/queue").status_code == 303
-    del d.users["tmp"]
 
 
 def test_pages_and_exports_answer(console, ana):

@@ -15,13 +15,13 @@ from flockwatch.web.snapshot import WarehouseSnapshots
 
 from .conftest import serve
 from .httphelp import sign_in
-from .users import PASSWORDS, make_directory
+from .users import PASSWORDS
 
 pytestmark = pytest.mark.slow
 
 
 def test_pages_answer_while_detect_runs(workspace_copy):
-    for server in serve(workspace_copy, make_directory(workspace_copy), refresh_interval_s=0.3):
+    for server in serve(workspace_copy, refresh_interval_s=0.3):
         with closing(sign_in(server.url, "ana", PASSWORDS["ana"])) as c:
             first_run = c.get("/status").json()["latest_run"]
             q = c.get("/queue").text

@@ -40,7 +40,7 @@ from fastapi.staticfiles import StaticFiles
 
 from flockwatch.accounts import account_actions, account_memberships, account_profiles, actions_by_ids
 from flockwatch.core import runs
-from flockwatch.errors import FlockwatchError, ValidationError
+from flockwatch.errors import FlockwatchError, RefusedError, ValidationError
 from flockwatch.networks import explain_pair
 from flockwatch.networks.browse import network_edges_page, network_graph, network_members_page
 from flockwatch.networks.export import export_network
@@ -49,7 +49,8 @@ from flockwatch.policy import Registry, appeals, determinations
 from flockwatch.report import build_report, collect_report_data, stored_network_edges
 from flockwatch.signals import compute_signals
 from flockwatch.signals.working_hours import format_offset
-from flockwatch.web.auth import Directory, Forbidden, Principal
+from flockwatch.web.auth import Forbidden, Principal, require_role
+from flockwatch.web.directory import StoreDirectory
 from flockwatch.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -61,7 +62,12 @@ from flockwatch.web.security import (
     csrf_ok,
 )
 from flockwatch.web.snapshot import NoSnapshotError, WarehouseSnapshots
-from flockwatch.workspace import Workspace
+from flockwatch.review import audit
+from flockwatch.review.actions import ACTION_KINDS, approve, propose
+from flockwatch.review.cases import CASE_STATUSES, get_case, list_cases, open_case
+from flockwatch.review.subjects import cases_of_subject
+from flockwatch.store import Store
+from flockwatch.workspace import Workspace, ops_store
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
@@ -152,13 +158,14 @@ class Console:
     def __init__(
         self,
         workspace_dir: Path,
-        directory: Directory,
+        store: Store,
         secure_cookies: bool = False,
         refresh_interval_s: float = 2.0,
         pool_size: int = 4,
     ) -> None:
         self.workspace_dir = workspace_dir
-        self.directory = directory
+        self.store = store
+        self.directory = StoreDirectory(store)
         self.snapshots = WarehouseSnapshots(workspace_dir, pool_size=pool_size)
         self.sessions = SessionStore()
         self.limiter = LoginRateLimiter()
@@ -228,13 +235,16 @@ class Console:
 
 def create_app(
     workspace_dir: str | Path,
-    directory: Directory,
+    store: Store | None = None,
     secure_cookies: bool = False,
     refresh_interval_s: float = 2.0,
     pool_size: int = 4,
 ) -> FastAPI:
-    """The console over ``workspace_dir`` with users from ``directory``."""
-    console = Console(Path(workspace_dir), directory, secure_cookies, refresh_interval_s, pool_size)
+    """The console over ``workspace_dir``; users, cases and logs in ``store`` (default: the workspace's operational
+    store, ``FLOCKWATCH_OPS_URL`` or ``ops.sqlite``)."""
+    console = Console(
+        Path(workspace_dir), store or ops_store(workspace_dir), secure_cookies, refresh_interval_s, pool_size
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -287,9 +297,15 @@ def create_app(
     async def no_snapshot(request: Request, exc: NoSnapshotError) -> Response:
         return console.render(request, "error.html.j2", status=503, title="Workspace busy", message=str(exc))
 
+    @app.exception_handler(RefusedError)
+    async def refused(request: Request, exc: RefusedError) -> Response:
+        return console.render(request, "error.html.j2", status=403, title="Refused", message=str(exc))
+
     @app.exception_handler(FlockwatchError)
     async def flockwatch_error(request: Request, exc: FlockwatchError) -> Response:
-        return console.render(request, "error.html.j2", status=404, title="Not found", message=str(exc))
+        code = 400 if request.method == "POST" else 404
+        title = "Cannot do that" if code == 400 else "Not found"
+        return console.render(request, "error.html.j2", status=code, title=title, message=str(exc))
 
     def signed_in(request: Request) -> Ctx:
         user = request.state.user
@@ -487,6 +503,7 @@ def create_app(
             n_links=n_links,
             links_page=links_page,
             page_size=PAGE_SIZE,
+            kinds=ACTION_KINDS,
         )
 
     def _sections(ws: Workspace, rid: str, nid: str) -> dict[str, Any]:
@@ -552,8 +569,11 @@ def create_app(
     # -- account ------------------------------------------------------------------------------------------------
     @app.get("/accounts/{account_id:path}")
     def account_page(request: Request, account_id: str, page: int = 1) -> Response:
-        signed_in(request)
+        ctx = signed_in(request)
         page = max(1, page)
+        # every view of an account's data is recorded, before it is shown (insider access is a real risk)
+        audit.log_access(console.store, actor=ctx.user.name, account_id=account_id, purpose="console: account page")
+        cases = cases_of_subject(console.store, account_id)
         with console.ws() as ws:
             profiles = account_profiles(ws, account_id)
             history, n_actions = account_actions(ws, account_id, (page - 1) * PAGE_SIZE, PAGE_SIZE)
@@ -577,6 +597,7 @@ def create_app(
             page_size=PAGE_SIZE,
             memberships=memberships,
             signals=signals,
+            cases=cases,
         )
 
     # -- state-media registry -----------------------------------------------------------------------------------
@@ -630,6 +651,111 @@ def create_app(
             parents=parents,
         )
 
+    # -- cases --------------------------------------------------------------------------------------------------
+    @app.post("/runs/{run_id}/networks/{network_id}/cases")
+    async def open_network_case(request: Request, run_id: str, network_id: str) -> Response:
+        ctx = signed_in(request)
+        form = await form_with_csrf(request)
+        require_role(ctx.user, "analyst")
+        kind, reason = form.get("kind", ""), form.get("reason", "").strip()
+        if kind not in ACTION_KINDS:
+            raise ValidationError(f"unknown action {kind!r}; use one of {', '.join(ACTION_KINDS)}")
+        if not reason:
+            raise ValidationError("a proposal needs a reason")
+        actor = console.directory.actor(ctx.user)
+        with console.ws() as ws:
+            rid, nid = runs.resolve_network(ws.engine, f"{run_id}/{network_id}")
+            case_id = open_case(
+                console.store,
+                by=actor.name,
+                engine=ws.engine,
+                network=f"{rid}/{nid}",
+                title=form.get("title", "").strip()[:200] or f"Candidate network {nid} of run {rid}",
+                reason=reason,
+            )
+        propose(console.store, case_id, actor, kind, reason, form.get("until") or None)
+        return RedirectResponse(f"/cases/{urllib.parse.quote(case_id)}", status_code=303)
+
+    @app.get("/cases")
+    def cases(request: Request, status: str = "") -> Response:
+        signed_in(request)
+        rows = list_cases(console.store, status if status in CASE_STATUSES else None)
+        rows.sort(key=lambda c: (c.opened_at, c.case_id), reverse=True)
+        return console.render(
+            request,
+            "cases.html.j2",
+            title="Cases",
+            cases=rows[:500],
+            total=len(rows),
+            statuses=CASE_STATUSES,
+            status_filter=status,
+        )
+
+    @app.get("/cases/{case_id}")
+    def case_page(request: Request, case_id: str, error: str = "") -> Response:
+        signed_in(request)
+        case = get_case(console.store, case_id)
+        trail = audit.entries(console.store, object_ref=f"case:{case_id}")
+        subjects = case.subjects or []
+        return console.render(
+            request,
+            "case.html.j2",
+            title=f"Case {case_id}",
+            case=case,
+            subjects=subjects[:200],
+            n_subjects=len(subjects),
+            trail=trail,
+            kinds=ACTION_KINDS,
+            pending=[a for a in case.actions if a.get("status") == "proposed"],
+            error=error[:300],
+        )
+
+    @app.post("/cases/{case_id}/propose")
+    async def case_propose(request: Request, case_id: str) -> Response:
+        ctx = signed_in(request)
+        form = await form_with_csrf(request)
+        require_role(ctx.user, "analyst")
+        try:
+            propose(
+                console.store,
+                case_id,
+                console.directory.actor(ctx.user),
+                form.get("kind", ""),
+                form.get("reason", "").strip(),
+                form.get("until") or None,
+            )
+        except (RefusedError, ValidationError) as exc:
+            return _back_to_case(case_id, str(exc))
+        return _back_to_case(case_id)
+
+    @app.post("/cases/{case_id}/approve")
+    async def case_approve(request: Request, case_id: str) -> Response:
+        ctx = signed_in(request)
+        await form_with_csrf(request)
+        require_role(ctx.user, "analyst")  # approve() itself enforces the two-person rule and the reviewer role
+        try:
+            approve(console.store, case_id, console.directory.actor(ctx.user))
+        except (RefusedError, ValidationError) as exc:
+            return _back_to_case(case_id, str(exc))
+        return _back_to_case(case_id)
+
+    # -- access log ---------------------------------------------------------------------------------------------
+    @app.get("/admin/access-log")
+    def access_log(request: Request, account: str = "", actor: str = "") -> Response:
+        ctx = signed_in(request)
+        require_role(ctx.user, "admin")
+        rows = audit.accesses(console.store, account_id=account or None, actor=actor or None)
+        rows.reverse()
+        return console.render(
+            request,
+            "access_log.html.j2",
+            title="Access log",
+            rows=rows[:1000],
+            total=len(rows),
+            account=account,
+            actor=actor,
+        )
+
     # -- status -------------------------------------------------------------------------------------------------
     @app.get("/status")
     def status(request: Request) -> Response:
@@ -645,6 +771,13 @@ def create_app(
         )
 
     return app
+
+
+def _back_to_case(case_id: str, error: str = "") -> Response:
+    url = f"/cases/{urllib.parse.quote(case_id)}"
+    if error:
+        url += "?error=" + urllib.parse.quote(error)
+    return RedirectResponse(url, status_code=303)
 
 
 def _int(v: str | None, default: int) -> int:
