@@ -47,8 +47,13 @@ from flockwatch.networks.export import export_network
 from flockwatch.networks.queue import SEARCH_KINDS, QueueQuery, network_queue, network_summary
 from flockwatch.policy import Registry, appeals, determinations
 from flockwatch.report import build_report, collect_report_data, stored_network_edges
+from flockwatch.review import audit
+from flockwatch.review.actions import ACTION_KINDS, approve, propose
+from flockwatch.review.cases import CASE_STATUSES, get_case, list_cases, open_case
+from flockwatch.review.subjects import cases_of_subject
 from flockwatch.signals import compute_signals
 from flockwatch.signals.working_hours import format_offset
+from flockwatch.store import Store
 from flockwatch.web.auth import Forbidden, Principal, require_role
 from flockwatch.web.directory import StoreDirectory
 from flockwatch.web.security import (
@@ -62,11 +67,6 @@ from flockwatch.web.security import (
     csrf_ok,
 )
 from flockwatch.web.snapshot import NoSnapshotError, WarehouseSnapshots
-from flockwatch.review import audit
-from flockwatch.review.actions import ACTION_KINDS, approve, propose
-from flockwatch.review.cases import CASE_STATUSES, get_case, list_cases, open_case
-from flockwatch.review.subjects import cases_of_subject
-from flockwatch.store import Store
 from flockwatch.workspace import Workspace, ops_store
 
 HERE = Path(__file__).parent
