@@ -39,6 +39,7 @@ class QueueQuery:
     min_size: int = 0
     min_score: float = 0.0
     detector: str | None = None
+    operation_id: str | None = None
     search: str = ""
     search_kind: str = "any"
     offset: int = 0
@@ -119,6 +120,11 @@ def _where(q: QueueQuery) -> tuple[str, list[Any]]:
     if q.detector:
         clauses.append("json_extract(n.signals, ?) IS NOT NULL")
         params.append("$." + json.dumps(q.detector))
+    if q.operation_id:
+        clauses.append(
+            "n.network_id IN (SELECT network_id FROM operation_networks WHERE run_id = n.run_id AND operation_id = ?)"
+        )
+        params.append(q.operation_id)
     if q.search.strip():
         sub, sub_params = _search_sql(q.search_kind, q.search)
         clauses.append(

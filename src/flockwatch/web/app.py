@@ -41,7 +41,7 @@ from fastapi.staticfiles import StaticFiles
 from flockwatch.accounts import account_actions, account_memberships, account_profiles, actions_by_ids
 from flockwatch.core import runs
 from flockwatch.errors import FlockwatchError, RefusedError, ValidationError
-from flockwatch.networks import explain_pair
+from flockwatch.networks import Operation, explain_pair, load_operations
 from flockwatch.networks.browse import network_edges_page, network_graph, network_members_page
 from flockwatch.networks.export import export_network
 from flockwatch.networks.queue import SEARCH_KINDS, QueueQuery, network_queue, network_summary
@@ -383,13 +383,14 @@ def create_app(
         return RedirectResponse("/queue", status_code=303)
 
     def _queue_query(
-        run: str | None, flagged: str, min_size: int, detector: str, q: str, kind: str, page: int
+        run: str | None, flagged: str, min_size: int, detector: str, q: str, kind: str, page: int, operation: str = ""
     ) -> QueueQuery:
         return QueueQuery(
             run_id=run or None,
             flagged_only=flagged != "all",
             min_size=max(0, min_size),
             detector=detector or None,
+            operation_id=operation or None,
             search=q[:300],
             search_kind=kind if kind in SEARCH_KINDS else "any",
             offset=max(0, page - 1) * PAGE_SIZE,
@@ -406,16 +407,29 @@ def create_app(
         q: str = "",
         kind: str = "any",
         page: int = 1,
+        operation: str = "",
     ) -> Response:
         ctx = signed_in(request)
-        query = _queue_query(run, flagged, min_size, detector, q, kind, page)
+        query = _queue_query(run, flagged, min_size, detector, q, kind, page, operation)
         with console.ws() as ws:
             try:
                 result = network_queue(ws, query)
             except ValidationError as exc:
                 return console.render(request, "error.html.j2", status=404, title="No run", message=str(exc))
             latest = runs.latest_run(ws.engine)
-        params = {"run": run, "flagged": flagged, "min_size": min_size, "detector": detector, "q": q, "kind": kind}
+            operations = console.cached(
+                ("operations", result.run_id),
+                lambda: {"rows": sorted(load_operations(ws, result.run_id, compute_missing=False), key=_op_priority)},
+            )["rows"]
+        params = {
+            "run": run,
+            "flagged": flagged,
+            "min_size": min_size,
+            "detector": detector,
+            "q": q,
+            "kind": kind,
+            "operation": operation,
+        }
         template = "queue_rows.html.j2" if ctx.request.headers.get("hx-request") else "queue.html.j2"
         return console.render(
             request,
@@ -426,6 +440,8 @@ def create_app(
             qs=urllib.parse.urlencode(params),
             latest=latest,
             kinds=SEARCH_KINDS,
+            operations=operations[:20],
+            n_operations=len(operations),
             title="Queue",
         )
 
@@ -771,6 +787,10 @@ def create_app(
         )
 
     return app
+
+
+def _op_priority(op: Operation) -> tuple[float, int, str]:
+    return (-op.score, -op.n_members, op.operation_id)
 
 
 def _back_to_case(case_id: str, error: str = "") -> Response:

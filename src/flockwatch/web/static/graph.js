@@ -25,7 +25,7 @@
         g.edges.forEach(function (e) { maxW = Math.max(maxW, e.weight); });
         var elements = [];
         g.nodes.forEach(function (n) {
-          elements.push({ data: { id: n.id, label: String(n.label).slice(0, 40), joined: n.joined_by, score: n.score } });
+          elements.push({ data: { id: n.id, label: String(n.label).replace(/[\u202A-\u202E\u2066-\u2069]/g, "").slice(0, 40), joined: n.joined_by, score: n.score } });
         });
         g.edges.forEach(function (e, i) {
           elements.push({ data: { id: "e" + i, source: e.source, target: e.target, w: maxW ? e.weight / maxW : 1, detectors: e.detectors } });
