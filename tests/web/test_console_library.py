@@ -56,7 +56,9 @@ def test_queue_search_by_account_handle_hashtag_domain(ws):
     assert network_queue(ws, QueueQuery(search="'; DROP TABLE networks; --")).total == 0
     handle = next((m["screen_name"] for m in members if m["screen_name"] and m["screen_name"].isalnum()), None)
     if handle:
-        assert network_queue(ws, QueueQuery(search="@" + handle.upper(), search_kind="handle", flagged_only=False)).total
+        assert network_queue(
+            ws, QueueQuery(search="@" + handle.upper(), search_kind="handle", flagged_only=False)
+        ).total
     assert network_queue(ws, QueueQuery(search="no-such-domain.example", search_kind="domain")).total == 0
     with pytest.raises(ValidationError):
         network_queue(ws, QueueQuery(search="x", search_kind="bogus"))
