@@ -14,7 +14,7 @@ import pytest
 from flockwatch.web.snapshot import WarehouseSnapshots
 
 from .conftest import serve
-from .httphelp import sign_in
+from .httphelp import csrf_of, sign_in
 from .users import PASSWORDS
 
 pytestmark = pytest.mark.slow
@@ -75,3 +75,33 @@ def test_snapshot_is_not_taken_while_a_writer_holds_the_file(workspace_copy):
         snaps.close()
     # only the snapshot in use was kept on disk, and it is removed on close
     assert not list((workspace_copy / "console" / "snapshots").glob("snap-*"))
+
+
+def test_detection_started_from_the_console_runs_in_the_background(workspace_copy):
+    for server in serve(workspace_copy, refresh_interval_s=0.3):
+        with closing(sign_in(server.url, "ana", PASSWORDS["ana"])) as c:
+            first_run = c.get("/status").json()["latest_run"]
+            token = csrf_of(c.get("/jobs").text)
+            r = c.post("/jobs", data={"csrf_token": token, "kind": "detect"})
+            assert r.status_code == 303
+            job_url = r.headers["location"]
+            # a second writer is refused while the first runs
+            again = c.post("/jobs", data={"csrf_token": token, "kind": "detect"})
+            assert again.status_code == 403 and "JOB_RUNNING" in again.text
+            deadline = time.monotonic() + 600
+            while True:
+                assert c.get("/queue").status_code == 200  # pages answer while the job writes
+                frag = c.get(job_url, headers={"HX-Request": "true"}).text
+                status = re.search(r'data-status="(\w+)"', frag).group(1)
+                if status != "running":
+                    break
+                assert time.monotonic() < deadline
+                time.sleep(0.3)
+            assert status == "done", frag
+            assert "calibrated edges" in frag and "candidate networks" in frag  # the library's progress, shown
+            new_run = re.search(r"run (run-[^:]+):", frag).group(1)
+            assert new_run != first_run
+            deadline = time.monotonic() + 60
+            while c.get("/status").json()["latest_run"] != new_run:
+                assert time.monotonic() < deadline, "the console never picked up the job's run"
+                time.sleep(0.2)

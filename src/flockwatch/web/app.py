@@ -56,6 +56,7 @@ from flockwatch.signals.working_hours import format_offset
 from flockwatch.store import Store
 from flockwatch.web.auth import Forbidden, Principal, require_role
 from flockwatch.web.directory import StoreDirectory
+from flockwatch.web.jobs import JOB_KINDS, JobRunner
 from flockwatch.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -168,6 +169,7 @@ class Console:
         self.directory = StoreDirectory(store)
         self.snapshots = WarehouseSnapshots(workspace_dir, pool_size=pool_size)
         self.sessions = SessionStore()
+        self.jobs = JobRunner(workspace_dir)
         self.limiter = LoginRateLimiter()
         self.env = _env()
         self.secure_cookies = secure_cookies
@@ -754,6 +756,29 @@ def create_app(
         except (RefusedError, ValidationError) as exc:
             return _back_to_case(case_id, str(exc))
         return _back_to_case(case_id)
+
+    # -- background jobs ----------------------------------------------------------------------------------------
+    @app.get("/jobs")
+    def jobs_page(request: Request) -> Response:
+        signed_in(request)
+        return console.render(request, "jobs.html.j2", title="Jobs", jobs=console.jobs.jobs(), kinds=list(JOB_KINDS))
+
+    @app.post("/jobs")
+    async def start_job(request: Request) -> Response:
+        ctx = signed_in(request)
+        form = await form_with_csrf(request)
+        require_role(ctx.user, "analyst")
+        job = console.jobs.start(form.get("kind", ""), ctx.user.name)
+        return RedirectResponse(f"/jobs/{job.job_id}", status_code=303)
+
+    @app.get("/jobs/{job_id}")
+    def job_page(request: Request, job_id: int) -> Response:
+        signed_in(request)
+        job = console.jobs.get(job_id)
+        if job is None:
+            raise ValidationError(f"no job {job_id} in this console")
+        template = "job_fragment.html.j2" if request.headers.get("hx-request") else "job.html.j2"
+        return console.render(request, template, title=f"Job {job_id}", job=job)
 
     # -- access log ---------------------------------------------------------------------------------------------
     @app.get("/admin/access-log")
