@@ -176,6 +176,7 @@ class Console:
         self.refresh_interval_s = refresh_interval_s
         self._report_cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -201,18 +202,31 @@ class Console:
         with self.snapshots.workspace() as ws:
             yield ws
 
-    def cached(self, key: tuple[Any, ...], make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """A per-snapshot cache of expensive page sections (charts, narratives, signals of a network)."""
+    def cached(self, key: tuple[Any, ...], make: Callable[[Workspace], dict[str, Any]]) -> dict[str, Any]:
+        """A per-snapshot cache of expensive page sections (charts, narratives, signals of a network).
+
+        ``make`` gets a workspace of its own: a request that waits for another one computing the same key (one
+        computation per key at a time, the others wait for its answer) holds no engine of the pool meanwhile."""
         full = (self.snapshots.signature_of_current(), *key)
         with self._cache_lock:
             if full in self._report_cache:
                 self._report_cache.move_to_end(full)
                 return self._report_cache[full]
-        value = make()
-        with self._cache_lock:
-            self._report_cache[full] = value
-            while len(self._report_cache) > REPORT_CACHE_ENTRIES:
-                self._report_cache.popitem(last=False)
+            key_lock = self._key_locks.setdefault(full, threading.Lock())
+        with key_lock:
+            with self._cache_lock:
+                if full in self._report_cache:
+                    return self._report_cache[full]
+            try:
+                with self.ws() as ws:
+                    value = make(ws)
+                with self._cache_lock:
+                    self._report_cache[full] = value
+                    while len(self._report_cache) > REPORT_CACHE_ENTRIES:
+                        self._report_cache.popitem(last=False)
+            finally:
+                with self._cache_lock:
+                    self._key_locks.pop(full, None)
         return value
 
     # -- rendering ----------------------------------------------------------------------------------------------
@@ -419,10 +433,10 @@ def create_app(
             except ValidationError as exc:
                 return console.render(request, "error.html.j2", status=404, title="No run", message=str(exc))
             latest = runs.latest_run(ws.engine)
-            operations = console.cached(
-                ("operations", result.run_id),
-                lambda: {"rows": sorted(load_operations(ws, result.run_id, compute_missing=False), key=_op_priority)},
-            )["rows"]
+        operations = console.cached(
+            ("operations", result.run_id),
+            lambda w: {"rows": sorted(load_operations(w, result.run_id, compute_missing=False), key=_op_priority)},
+        )["rows"]
         params = {
             "run": run,
             "flagged": flagged,
@@ -524,8 +538,8 @@ def create_app(
             kinds=ACTION_KINDS,
         )
 
-    def _sections(ws: Workspace, rid: str, nid: str) -> dict[str, Any]:
-        def make() -> dict[str, Any]:
+    def _sections(rid: str, nid: str) -> dict[str, Any]:
+        def make(ws: Workspace) -> dict[str, Any]:
             _, _, ids = runs.network_members(ws.engine, f"{rid}/{nid}")
             edges = stored_network_edges(ws, f"{rid}/{nid}")
             return collect_report_data(ws, ids, f"{rid}/{nid}", edges=edges)
@@ -537,7 +551,7 @@ def create_app(
         signed_in(request)
         with console.ws() as ws:
             rid, nid = runs.resolve_network(ws.engine, f"{run_id}/{network_id}")
-            d = _sections(ws, rid, nid)
+        d = _sections(rid, nid)
         return console.render(request, "network_sections.html.j2", d=d, run_id=rid, nid=nid)
 
     @app.get("/runs/{run_id}/networks/{network_id}/graph.json")
@@ -545,7 +559,7 @@ def create_app(
         signed_in(request)
         with console.ws() as ws:
             rid, nid = runs.resolve_network(ws.engine, f"{run_id}/{network_id}")
-            g = console.cached(("graph", rid, nid), lambda: network_graph(ws, rid, nid))
+        g = console.cached(("graph", rid, nid), lambda w: network_graph(w, rid, nid))
         return JSONResponse(g)
 
     @app.get("/runs/{run_id}/networks/{network_id}/link")
@@ -596,9 +610,9 @@ def create_app(
             profiles = account_profiles(ws, account_id)
             history, n_actions = account_actions(ws, account_id, (page - 1) * PAGE_SIZE, PAGE_SIZE)
             memberships = account_memberships(ws, account_id)
-            signals = console.cached(
-                ("signals", account_id), lambda: {"rows": compute_signals(ws, [account_id]).to_pylist()}
-            )["rows"]
+        signals = console.cached(
+            ("signals", account_id), lambda w: {"rows": compute_signals(w, [account_id]).to_pylist()}
+        )["rows"]
         if not profiles and not n_actions and not memberships:
             return console.render(
                 request, "error.html.j2", status=404, title="Not found", message=f"no account {account_id!r}"
