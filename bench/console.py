@@ -49,22 +49,28 @@ def cores(spec: str) -> set[int]:
     return {int(c) for c in spec.split(",") if c.strip()}
 
 
-def add_users(workspace: Path, n: int, password: str) -> list[str]:
+def add_users(workspace: Path, n: int, password: str, admin: str, admin_password: str) -> list[str]:
+    """``n`` analysts added by ``admin`` (created first, as the store's first user, when the store has none)."""
     names = [f"bench{i:02d}" for i in range(n)]
-    with tempfile.NamedTemporaryFile("w", suffix=".pw", delete=False) as f:
-        f.write(password + "\n")
-        pw_file = f.name
-    try:
+    with tempfile.TemporaryDirectory() as tmp:
+        pw_file, admin_file = Path(tmp) / "user.pw", Path(tmp) / "admin.pw"
+        pw_file.write_text(password + "\n")
+        admin_file.write_text(admin_password + "\n")
+        fw = [sys.executable, "-m", "flockwatch", "users", "add"]
+        first = subprocess.run(
+            [*fw, admin, "--role", "admin", "--password-file", str(admin_file), "--workspace", str(workspace)],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        if first.returncode != 0 and "already exists" not in first.stderr and "who is acting" not in first.stderr:
+            raise SystemExit(f"users add {admin} failed: {first.stderr}")
         for name in names:
             r = subprocess.run(
-                [sys.executable, "-m", "flockwatch", "users", "add", name, "--role", "analyst",
-                 "--password-file", pw_file, "--workspace", str(workspace)],
+                [*fw, name, "--role", "analyst", "--password-file", str(pw_file), "--by", admin,
+                 "--by-password-file", str(admin_file), "--workspace", str(workspace)],
                 capture_output=True, text=True,
             )  # fmt: skip
             if r.returncode != 0 and "already exists" not in r.stderr:
-                raise SystemExit(f"users add {name} failed: {r.stderr}")
-    finally:
-        os.unlink(pw_file)
+                raise SystemExit(f"users add {name} failed: {r.stderr} (is --admin an admin of this store?)")
     return names
 
 
@@ -146,11 +152,13 @@ def main() -> None:
     ap.add_argument("--server-cores", default="0")
     ap.add_argument("--client-cores", default="1")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--admin", default="benchadm", help="an admin of the store (created when the store has no user)")
+    ap.add_argument("--admin-password", default="bench-admin-password-1")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "console.json")
     args = ap.parse_args()
 
     password = "bench-password-1"
-    names = add_users(args.workspace, args.users, password)
+    names = add_users(args.workspace, args.users, password, args.admin, args.admin_password)
     port = free_port()
     server_cores = cores(args.server_cores)
     server = subprocess.Popen(
