@@ -73,8 +73,29 @@ def test_snapshot_is_not_taken_while_a_writer_holds_the_file(workspace_copy):
         assert snaps.refresh() is False  # nothing changed since
     finally:
         snaps.close()
-    # only the snapshot in use was kept on disk, and it is removed on close
-    assert not list((workspace_copy / "console" / "snapshots").glob("snap-*"))
+    # only the snapshot in use was kept on disk, and it stays for the next console
+    kept = list((workspace_copy / "console" / "snapshots").glob("snap-*.duckdb"))
+    assert len(kept) == 1
+    # a console that starts while a writer holds the warehouse serves that copy until it can take its own
+    with Workspace.open(workspace_copy) as ws:
+        ws.engine.sql("CREATE TABLE later_marker (x INTEGER)")
+        ws.engine.checkpoint()
+        late = WarehouseSnapshots(workspace_copy, pool_size=1)
+        try:
+            assert late.refresh() is False and late.adopt_previous() is True
+            with late.workspace() as old:
+                assert old.engine.table_exists("scratch_marker") and not old.engine.table_exists("later_marker")
+        finally:
+            late.close()
+    late = WarehouseSnapshots(workspace_copy, pool_size=1)
+    try:
+        assert late.refresh() is True
+        late.drop_stale_files()
+        assert len(list((workspace_copy / "console" / "snapshots").glob("snap-*.duckdb"))) == 1
+        with late.workspace() as new:
+            assert new.engine.table_exists("later_marker")
+    finally:
+        late.close()
 
 
 def test_detection_started_from_the_console_runs_in_the_background(workspace_copy):

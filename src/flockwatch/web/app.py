@@ -183,6 +183,7 @@ class Console:
     # -- lifecycle ----------------------------------------------------------------------------------------------
     def start(self) -> None:
         self.snapshots.refresh_quietly()
+        self.snapshots.adopt_previous()
         self.snapshots.drop_stale_files()
         self._thread = threading.Thread(target=self._refresher, name="snapshot-refresh", daemon=True)
         self._thread.start()

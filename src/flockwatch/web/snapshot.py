@@ -79,9 +79,11 @@ class _Snapshot:
     borrowers: int = 0
     retired: bool = False
 
-    def close(self) -> None:
+    def close(self, keep_file: bool = False) -> None:
         for e in self.all_engines:
             e.close()
+        if keep_file:
+            return
         for p in (self.path, self.path.with_name(self.path.name + ".wal")):
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
@@ -126,28 +128,48 @@ class WarehouseSnapshots:
                 # written during the copy: a torn copy is never served; the next refresh tries again
                 _Snapshot(target, before, 0.0).close()
                 return False
-            snap = _Snapshot(target, before, time.time())
-            try:
-                for _ in range(self.pool_size):
-                    engine = DuckDBEngine(target, read_only=True)
-                    snap.all_engines.append(engine)
-                    snap.engines.put(engine)
-                version = current_version(snap.all_engines[0])
-                if version != SCHEMA_VERSION:
-                    raise WorkspaceError(
-                        f"{self.root} has schema version {version}, this flockwatch needs {SCHEMA_VERSION}; "
-                        f"run `flockwatch migrate --workspace {self.root}` first"
-                    )
-            except BaseException:
-                snap.close()
-                raise
-            with self._lock:
-                old, self._current = self._current, snap
-                if old is not None:
-                    old.retired = True
-                    if old.borrowers == 0:
-                        old.close()
+            self._swap_in(self._open(target, before, time.time()))
             return True
+
+    def _open(self, path: Path, signature: Signature, taken_at: float) -> _Snapshot:
+        snap = _Snapshot(path, signature, taken_at)
+        try:
+            for _ in range(self.pool_size):
+                engine = DuckDBEngine(path, read_only=True)
+                snap.all_engines.append(engine)
+                snap.engines.put(engine)
+            version = current_version(snap.all_engines[0])
+            if version != SCHEMA_VERSION:
+                raise WorkspaceError(
+                    f"{self.root} has schema version {version}, this flockwatch needs {SCHEMA_VERSION}; "
+                    f"run `flockwatch migrate --workspace {self.root}` first"
+                )
+        except BaseException:
+            snap.close()
+            raise
+        return snap
+
+    def _swap_in(self, snap: _Snapshot) -> None:
+        with self._lock:
+            old, self._current = self._current, snap
+            if old is not None:
+                old.retired = True
+                if old.borrowers == 0:
+                    old.close()
+
+    def adopt_previous(self) -> bool:
+        """With no snapshot of its own (the warehouse was being written when this console started), serve the
+        newest copy an earlier console left behind, until a fresh one can be taken; True when one was adopted."""
+        if self._current is not None:
+            return False
+        for path in sorted(self.dir.glob("snap-*.duckdb"), key=lambda p: p.stat().st_mtime_ns, reverse=True):
+            try:
+                # an impossible signature: the next refresh replaces it as soon as the live file is free
+                self._swap_in(self._open(path, (-2, -2, -2, -2), path.stat().st_mtime))
+            except WorkspaceError:
+                continue
+            return True
+        return False
 
     def refresh_quietly(self) -> None:
         """:meth:`refresh` for the background thread: a failure is kept for the status page, not raised."""
@@ -158,10 +180,13 @@ class WarehouseSnapshots:
             self.last_refresh_error = str(exc)
 
     def drop_stale_files(self) -> None:
-        """Delete snapshot files left by an earlier console process (never the one in use)."""
-        keep = self._current.path if self._current else None
+        """Delete snapshot files left by an earlier console process (never the one in use; none while there is no
+        snapshot in use, for :meth:`adopt_previous`)."""
+        if self._current is None:
+            return
+        keep = self._current.path
         for p in self.dir.glob("snap-*.duckdb*"):
-            if keep is None or not p.name.startswith(keep.name):
+            if not p.name.startswith(keep.name):
                 with contextlib.suppress(OSError):
                     p.unlink()
 
@@ -194,10 +219,11 @@ class WarehouseSnapshots:
                     snap.close()
 
     def close(self) -> None:
+        """Close the engines; the current copy stays on disk for the next console (:meth:`adopt_previous`)."""
         with self._lock:
             snap, self._current = self._current, None
         if snap is not None:
-            snap.close()
+            snap.close(keep_file=True)
 
     def signature_of_current(self) -> Signature | None:
         return self._current.signature if self._current else None
