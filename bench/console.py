@@ -1,7 +1,7 @@
 """Benchmark: the analyst console under 50 concurrent signed-in users on loopback.
 
 Starts ``flockwatch serve`` on a workspace that holds a finished detection run (e.g. 1M simulated actions), adds
-``--users`` analysts with ``flockwatch users add`` (argon2-hashed passwords, as in production), signs each in through
+``--users`` analysts to the workspace's store (argon2-hashed passwords, as in production), signs each in through
 the login form (CSRF token and all), then lets every user loop over the pages an analyst uses most — the queue (first
 page, a filtered page, a hashtag search) and the network page of one of the top networks (the page itself, plus
 its lazily loaded sections and graph JSON, as the browser asks for them) — until ``--requests`` requests were made or
@@ -29,7 +29,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -49,28 +48,18 @@ def cores(spec: str) -> set[int]:
     return {int(c) for c in spec.split(",") if c.strip()}
 
 
-def add_users(workspace: Path, n: int, password: str, admin: str, admin_password: str) -> list[str]:
-    """``n`` analysts added by ``admin`` (created first, as the store's first user, when the store has none)."""
+def add_users(workspace: Path, n: int, password: str) -> list[str]:
+    """``n`` analysts with argon2-hashed passwords in the workspace's store (through the library: 50 CLI processes
+    take minutes on a loaded 2-core machine; the accounts are the same). Existing ``benchNN`` users are kept."""
+    from flockwatch.store.users import add_user, list_users
+    from flockwatch.workspace import ops_store
+
+    store = ops_store(workspace)
+    have = {u.name for u in list_users(store)}
     names = [f"bench{i:02d}" for i in range(n)]
-    with tempfile.TemporaryDirectory() as tmp:
-        pw_file, admin_file = Path(tmp) / "user.pw", Path(tmp) / "admin.pw"
-        pw_file.write_text(password + "\n")
-        admin_file.write_text(admin_password + "\n")
-        fw = [sys.executable, "-m", "flockwatch", "users", "add"]
-        first = subprocess.run(
-            [*fw, admin, "--role", "admin", "--password-file", str(admin_file), "--workspace", str(workspace)],
-            capture_output=True, text=True,
-        )  # fmt: skip
-        if first.returncode != 0 and "already exists" not in first.stderr and "who is acting" not in first.stderr:
-            raise SystemExit(f"users add {admin} failed: {first.stderr}")
-        for name in names:
-            r = subprocess.run(
-                [*fw, name, "--role", "analyst", "--password-file", str(pw_file), "--by", admin,
-                 "--by-password-file", str(admin_file), "--workspace", str(workspace)],
-                capture_output=True, text=True,
-            )  # fmt: skip
-            if r.returncode != 0 and "already exists" not in r.stderr:
-                raise SystemExit(f"users add {name} failed: {r.stderr} (is --admin an admin of this store?)")
+    for name in names:
+        if name not in have:
+            add_user(store, name, "analyst", password)
     return names
 
 
@@ -152,13 +141,11 @@ def main() -> None:
     ap.add_argument("--server-cores", default="0")
     ap.add_argument("--client-cores", default="1")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--admin", default="benchadm", help="an admin of the store (created when the store has no user)")
-    ap.add_argument("--admin-password", default="bench-admin-password-1")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "console.json")
     args = ap.parse_args()
 
     password = "bench-password-1"
-    names = add_users(args.workspace, args.users, password, args.admin, args.admin_password)
+    names = add_users(args.workspace, args.users, password)
     port = free_port()
     server_cores = cores(args.server_cores)
     server = subprocess.Popen(
