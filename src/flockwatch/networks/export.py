@@ -21,8 +21,10 @@ from flockwatch.errors import UnknownNameError
 from flockwatch.workspace import Workspace
 
 
-def _members_sql(include_all: bool, joined_by: bool = False) -> str:
+def _members_sql(include_all: bool, joined_by: bool = False, one_network: bool = False) -> str:
     flag = "" if include_all else " AND n.flagged"
+    if one_network:
+        flag += " AND m.network_id = ?"
     how = ", coalesce(m.joined_by, 'cluster') AS joined_by" if joined_by else ""
     return f"""SELECT m.network_id, m.account_id, n.score AS network_score, m.account_score{how}
 FROM network_members m JOIN networks n ON n.run_id = m.run_id AND n.network_id = m.network_id
@@ -150,3 +152,26 @@ def _write_gexf(g: ig.Graph, out: Path) -> None:
         )
     lines.append("</edges></graph></gexf>")
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def export_network(ws: Workspace, ref: str, path: str | Path, fmt: str | None = None) -> Path:
+    """One network (``N0001`` of the latest run or ``<run>/N0001``): its members as CSV/Parquet (``network_id,
+    account_id, network_score, account_score, joined_by``) or its fused graph as GraphML/GEXF, by suffix unless
+    ``fmt``."""
+    rid, nid = runs.resolve_network(ws.engine, ref)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fmt = (fmt or out.suffix.lstrip(".")).lower()
+    if fmt in ("csv", "parquet"):
+        sql = _members_sql(True, joined_by=True, one_network=True)
+        writer = ws.engine.to_csv if fmt == "csv" else ws.engine.to_parquet
+        return writer(sql, out, [rid, nid])
+    if fmt not in ("graphml", "gexf"):
+        raise UnknownNameError("network export format", fmt, ["csv", "gexf", "graphml", "parquet"])
+    g = _graph(ws, rid, True)
+    g = g.induced_subgraph([v.index for v in g.vs if v["network_id"] == nid])
+    if fmt == "graphml":
+        g.write_graphml(str(out))
+    else:
+        _write_gexf(g, out)
+    return out
