@@ -92,7 +92,8 @@ def make_run(
     for i, (nid, members) in enumerate(sorted(cells.items())):
         size = len(members) + sum(1 for n, _ in grown.values() if n == nid)
         e.sql(
-            "INSERT INTO networks VALUES (?, ?, ?, 0.9, true, 0.8, ?, ?, ?, '[]', '[]', 'x')",
+            "INSERT INTO networks (run_id, network_id, size, score, flagged, density, signals, first_at, last_at, "
+            "top_targets_json, timeline_json, explanation) VALUES (?, ?, ?, 0.9, true, 0.8, ?, ?, ?, '[]', '[]', 'x')",
             [
                 RUN,
                 nid,
@@ -248,12 +249,12 @@ def test_migration_applies_to_a_v3_workspace(tmp_path):
         e = ws.engine
         for t in ("operations", "operation_networks", "operation_links"):
             e.sql(f"DROP TABLE {t}")
-        e.sql("DELETE FROM migrations WHERE name = '0004_operations'")
+        e.sql("DELETE FROM migrations WHERE name IN ('0004_operations', '0005_assessment')")
         e.sql("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     with pytest.raises(WorkspaceError, match="flockwatch migrate"):
         Workspace.open(wdir, read_only=True)
     with Workspace.open(wdir) as ws:
-        assert ws.schema_version == SCHEMA_VERSION == 4
+        assert ws.schema_version == SCHEMA_VERSION == 5
         assert ws.engine.count("operations") == 0
         # networks built before operations existed: grouped on the fly, not stored
         ops = load_operations(ws)

@@ -78,11 +78,28 @@ def _0004_operations(engine: Engine) -> None:
         engine.sql(stmt)
 
 
+def _0005_assessment(engine: Engine) -> None:
+    """The inauthenticity assessment of candidate networks (flockwatch.networks.assessment): whether a network passes
+    the coordination threshold, its verdict, inauthenticity score, queue priority and evidence rows (JSON), and each
+    member's own verdict and indicators."""
+    for stmt in (
+        "ALTER TABLE networks ADD COLUMN IF NOT EXISTS coordinated BOOLEAN",
+        "ALTER TABLE networks ADD COLUMN IF NOT EXISTS assessment VARCHAR",
+        "ALTER TABLE networks ADD COLUMN IF NOT EXISTS inauthenticity DOUBLE",
+        "ALTER TABLE networks ADD COLUMN IF NOT EXISTS priority DOUBLE",
+        "ALTER TABLE networks ADD COLUMN IF NOT EXISTS assessment_json VARCHAR",
+        "ALTER TABLE network_members ADD COLUMN IF NOT EXISTS assessment VARCHAR",
+        "ALTER TABLE network_members ADD COLUMN IF NOT EXISTS indicators VARCHAR",
+    ):
+        engine.sql(stmt)
+
+
 MIGRATIONS: list[Migration] = [
     Migration("0001_canonical_tables", _0001_canonical_tables),
     Migration("0002_detection", _0002_detection),
     Migration("0003_network_growth", _0003_network_growth),
     Migration("0004_operations", _0004_operations),
+    Migration("0005_assessment", _0005_assessment),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
