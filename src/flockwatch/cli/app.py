@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "flockwatch.cli.expand_cmds",
     "flockwatch.cli.watch_cmds",
     "flockwatch.cli.attribute_cmds",
+    "flockwatch.cli.redteam_cmds",
 ]
 
 app = typer.Typer(

@@ -15,6 +15,7 @@ from flockwatch.detect import (
     co_reply,
     co_repost,
     co_text,
+    co_theme,
     fast_repost,
     sync_post,
 )
@@ -34,6 +35,7 @@ DETECTORS: dict[str, Detector] = {
         co_mention,
         fast_repost,
         sync_post,
+        co_theme,
     )
 }
 
