@@ -73,10 +73,49 @@ def main() -> None:
             for n in nets
             if n.size >= 3
         ][:40]
+        if a.ablation:
+            out["ablation"] = ablation(ws, run.run_id, data)
     print(json.dumps(out, indent=1, default=str))
     res = Path(a.out or f"bench/results/cib_{a.preset}_{a.actions}_s{a.seed}.json")
     res.parent.mkdir(parents=True, exist_ok=True)
     res.write_text(json.dumps(out, indent=1, default=str))
+
+
+def ablation(ws, run_id: str, data: Path) -> dict:
+    """Each evidence family removed in turn: the verdicts of the run's coordinated networks re-assessed without it
+    (members as built with every family; growth and attachment are not re-run), flagged-account precision and
+    recall and hard-negative accounts flagged."""
+    from flockwatch.evaluate.metrics import read_truth
+    from flockwatch.networks import load_networks
+    from flockwatch.networks.assessment import AUTHENTIC, FAMILIES, assess_groups, collect
+
+    truth = set(read_truth(data / "truth.csv"))
+    negatives = set()
+    for g in json.loads((data / "truth.json").read_text()).get("hard_negatives", {}).values():
+        negatives |= set(g["account_ids"])
+    nets = [n for n in load_networks(ws, run_id) if n.coordinated]
+    groups = {n.network_id: n.members for n in nets}
+    members = [m for n in nets for m in n.members]
+    ev = collect(ws)
+    out = {}
+    for dropped in [None, *FAMILIES]:
+        got = assess_groups(
+            ws,
+            groups,
+            {n.network_id: n.score for n in nets},
+            evidence=ev,
+            background_exclude=members,
+            drop_families=[dropped] if dropped else [],
+        )
+        flagged = {m for nid, a in got.items() if a.assessment != AUTHENTIC for m in groups[nid]}
+        out[dropped or "none"] = {
+            "precision": round(len(flagged & truth) / len(flagged), 4) if flagged else None,
+            "recall": round(len(flagged & truth) / len(truth), 4),
+            "hard_negatives_flagged": len(flagged & negatives),
+            "networks_authentic": sum(1 for a in got.values() if a.assessment == AUTHENTIC),
+        }
+        print("ablation", dropped, out[dropped or "none"], flush=True)
+    return out
 
 
 def hard_negative_report(ws, data: Path, run_id: str) -> dict:

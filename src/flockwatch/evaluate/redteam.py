@@ -2,7 +2,7 @@
 
 Consumes a simulator preset, transform names, strength levels and seeds; produces a :class:`RedTeamResult` (per
 transform, level and seed: flagged-account precision and recall, recall before the inauthenticity assessment, the
-number of flagged networks) written as ``redteam.json`` and a self-contained ``redteam.html`` with one chart per
+number of flagged networks, hard-negative accounts flagged) written as ``redteam.json`` and a self-contained ``redteam.html`` with one chart per
 transform (:func:`write_report`).
 
 Each trial simulates the preset with the operation changed by one evasion transform at one strength, ingests the
@@ -123,6 +123,7 @@ class Trial:
     recall_coordinated: float
     flagged_networks: int
     flagged_accounts: int
+    hard_negatives_flagged: int
     seconds: float
 
 
@@ -238,6 +239,9 @@ def _trial(
     began = time.perf_counter()
     sim = simulate(work / "data", preset=preset, n_actions=n_actions, seed=seed, **_merge(base, over))
     truth = set(read_truth(sim.truth_csv))
+    negatives = {
+        a for g in json.loads(sim.truth_json.read_text()).get("hard_negatives", {}).values() for a in g["account_ids"]
+    }
     files: list[str | Path] = [*sorted((work / "data").glob("*_csv_*.csv")), sim.logins_file]
     with Workspace.open(work / "ws", create=True) as ws:
         ingest_paths(ws, files)
@@ -254,6 +258,7 @@ def _trial(
         recall_coordinated=round(len(coordinated & truth) / len(truth), 4) if truth else 0.0,
         flagged_networks=sum(1 for n in nets if n.flagged),
         flagged_accounts=len(flagged),
+        hard_negatives_flagged=len(flagged & negatives),
         seconds=round(time.perf_counter() - began, 1),
     )
 
@@ -279,7 +284,16 @@ def write_report(result: RedTeamResult, out_dir: str | Path) -> tuple[Path, Path
             x_label=f"strength ({doc['transforms'][name]})",
         )
         sections.append(f"<section><h2>{escape(name)}</h2><p>{escape(doc['transforms'][name])}</p>{chart}</section>")
-    head = ("transform", "level", "seed", "precision", "recall", "recall before assessment", "flagged networks")
+    head = (
+        "transform",
+        "level",
+        "seed",
+        "precision",
+        "recall",
+        "recall before assessment",
+        "flagged networks",
+        "hard negatives flagged",
+    )
     rows = "".join(
         "<tr>"
         + "".join(
@@ -292,6 +306,7 @@ def write_report(result: RedTeamResult, out_dir: str | Path) -> tuple[Path, Path
                 t["recall"],
                 t["recall_coordinated"],
                 t["flagged_networks"],
+                t["hard_negatives_flagged"],
             )
         )
         + "</tr>"

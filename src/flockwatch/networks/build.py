@@ -33,10 +33,11 @@ Last, flagged networks tied to one another beyond chance are grouped into candid
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flockwatch.core import runs
 from flockwatch.errors import ValidationError
@@ -44,6 +45,9 @@ from flockwatch.networks.cluster import DEFAULT_RESOLUTION, leiden_communities
 from flockwatch.networks.fuse import DEFAULT_SATURATION, fuse
 from flockwatch.networks.grow import DEFAULT_GROW_MIN_SCORE
 from flockwatch.workspace import Workspace
+
+if TYPE_CHECKING:
+    from flockwatch.networks.assessment import AccountEvidence
 
 DEFAULT_MIN_SIZE = 3
 DEFAULT_MIN_SCORE = 0.5
@@ -190,16 +194,30 @@ def build_networks(
                 account_scores=account_scores,
             )
         )
+    # Assessed after every step that changes members: attachment and growth start from flagged networks only, so
+    # a genuine community (a fandom, an event hashtag) never seeds them; both re-score every network, after which
+    # ``flagged`` is the coordination threshold again and the assessment runs on the new members.
+    evidence = None
+    if assess:
+        from flockwatch.networks.assessment import collect
+
+        t_collect = time.perf_counter()
+        evidence = collect(ws)
+        collect_s = round(time.perf_counter() - t_collect, 2)
+        _assess(ws, networks, drop_families, evidence)
     if attach_fdr:
         _attach(ws, rid, networks, attach_fdr, saturation, min_size, min_score)
+        if evidence is not None:
+            _assess(ws, networks, drop_families, evidence)
     growth_stats: dict[str, Any] = {"enabled": False}
     grown_into: dict[str, CandidateNetwork] = {}
     if grow:
         growth_stats, grown_into = _grow(ws, networks, grow_min_score, min_size, min_score)
-    for net in networks:
-        net.coordinated = net.flagged
-    if assess:
-        _assess(ws, networks, drop_families)
+        if evidence is not None:
+            _assess(ws, networks, drop_families, evidence)
+    if evidence is None:
+        for net in networks:
+            net.coordinated = net.flagged
     networks.sort(key=lambda x: (-x.flagged, -x.priority, -x.score * x.size, x.members[0]))
     for i, net in enumerate(networks, 1):
         net.network_id = f"N{i:04d}"
@@ -218,6 +236,7 @@ def build_networks(
             "growth": growth_stats,
             "assess": assess,
             "drop_families": list(drop_families),
+            "assessment_evidence_s": collect_s if evidence is not None else None,
         },
     )
     # the coarser level: flagged networks tied beyond chance form candidate operations (replaces the run's rows);
@@ -294,10 +313,19 @@ def _grow(
     return {"enabled": True, **growth.stats}, flagged
 
 
-def _assess(ws: Workspace, networks: list[CandidateNetwork], drop_families: Sequence[str]) -> None:
-    """Assess every coordinated network (``assessment.py``); authentic ones stay visible but are not flagged."""
+def _assess(
+    ws: Workspace, networks: list[CandidateNetwork], drop_families: Sequence[str], evidence: AccountEvidence
+) -> None:
+    """Assess every coordinated network (``assessment.py``); authentic ones stay visible but are not flagged.
+
+    ``flagged`` on entry is the coordination threshold (size and score, as clustering and ``_rescore`` set it)."""
     from flockwatch.networks.assessment import AUTHENTIC, assess_groups
 
+    for net in networks:
+        net.coordinated = net.flagged
+        if not net.coordinated:
+            net.assessment, net.inauthenticity, net.priority = "", 0.0, 0.0
+            net.assessment_detail, net.member_assessment, net.member_indicators = {}, {}, {}
     coordinated = {f"c{i}": n for i, n in enumerate(networks) if n.coordinated}
     if not coordinated:
         return
@@ -305,6 +333,7 @@ def _assess(ws: Workspace, networks: list[CandidateNetwork], drop_families: Sequ
         ws,
         {k: n.members for k, n in coordinated.items()},
         {k: n.score for k, n in coordinated.items()},
+        evidence=evidence,
         background_exclude=[m for n in coordinated.values() for m in n.members],
         drop_families=drop_families,
     )
