@@ -6,7 +6,7 @@ Consumes a workspace with built networks; produces files. ``export_members`` wri
 exactly as in the source data, flagged networks only unless ``include_all`` (coordinated networks assessed
 ``coordinated_authentic`` are never flagged). ``export_operations`` writes
 one row per (candidate operation, network, account): ``operation_id, network_id, account_id, account_score,
-joined_by``. Graphs carry the fused edge
+joined_by, assessment``. Graphs carry the fused edge
 weight, the detectors that fired and the network of each node; GraphML is written by igraph, GEXF 1.3 by hand
 (igraph has no GEXF writer).
 """
@@ -89,7 +89,7 @@ def export_operations(ws: Workspace, path: str | Path, run_id: str | None = None
             ),
         )
         sql = f"""SELECT o.operation_id, m.network_id, m.account_id, m.account_score,
-                         coalesce(m.joined_by, 'cluster') AS joined_by
+                         coalesce(m.joined_by, 'cluster') AS joined_by, m.assessment
                   FROM network_members m JOIN {ops_t} o USING (network_id)
                   WHERE m.run_id = ? ORDER BY o.operation_id, m.network_id, m.account_id"""
         return (ws.engine.to_parquet if out.suffix == ".parquet" else ws.engine.to_csv)(sql, out, [rid])
