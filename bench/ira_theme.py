@@ -30,6 +30,8 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "ira")
     ap.add_argument("--workspace", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ira_theme.json")
+    ap.add_argument("--theme-window-s", type=float, nargs="*", default=[21600.0], help="co_theme windows to try")
+    ap.add_argument("--skip-baseline", action="store_true")
     args = ap.parse_args()
     wdir = args.workspace or Path(tempfile.mkdtemp(prefix="ira-theme-")) / "ws"
     fresh = not wdir.exists()
@@ -39,14 +41,18 @@ def main() -> None:
         if fresh:
             ingest_paths(ws, sorted((args.data / "tweets").glob("*.csv")), format="ira_csv")
         base = [d for d in DEFAULT_DETECTORS if d != "co_theme"]
-        for name, dets in (("default_without_co_theme", base), ("default_with_co_theme", [*base, "co_theme"])):
+        variants = [] if args.skip_baseline else [("default_without_co_theme", base, None)]
+        variants += [(f"default_with_co_theme_{int(w)}s", [*base, "co_theme"], w) for w in args.theme_window_s]
+        for name, dets, window_s in variants:
             t0 = time.perf_counter()
-            run = detect(ws, detectors=dets)
+            params = {"co_theme": {"window_s": window_s}} if window_s else None
+            run = detect(ws, detectors=dets, detector_params=params)
             nets = build_networks(ws, run.run_id)
             cmp = compare_with_categories(ws, labels, run.run_id)
             flagged = [n for n in nets if n.flagged]
             out[name] = {
                 "detectors": dets,
+                "co_theme_window_s": window_s,
                 "seconds": round(time.perf_counter() - t0, 1),
                 "flagged_networks": len(flagged),
                 "flagged_accounts": sum(n.size for n in flagged),

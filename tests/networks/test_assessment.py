@@ -158,3 +158,52 @@ def test_unknown_family_is_refused(platform):
     ws, fans, _op = platform
     with pytest.raises(UnknownNameError):
         assess_groups(ws, {"f": fans}, {}, drop_families=["horoscope"])
+
+
+def test_simulated_fandom_and_syndication_are_listed_not_flagged(tmp_path):
+    """The whole pipeline on the small preset: genuine communities that act together are coordinated, listed with
+    their verdict and never flagged or exported; the planted operation is flagged as inauthentic."""
+    import csv
+    import json
+    import re
+
+    from typer.testing import CliRunner
+
+    from flockwatch.cli.app import app
+    from flockwatch.detect import detect
+    from flockwatch.ingest import ingest_paths
+    from flockwatch.networks import build_networks
+    from flockwatch.simulate import simulate
+    from flockwatch.workspace import Workspace
+
+    sim = simulate(tmp_path / "data", preset="small", seed=3)
+    with Workspace.open(tmp_path / "ws", create=True) as ws:
+        ingest_paths(ws, [*sorted((tmp_path / "data").glob("*_csv_*.csv")), sim.logins_file])
+        nets = build_networks(ws, detect(ws).run_id)
+    negatives = {a for g in json.loads(sim.truth_json.read_text())["hard_negatives"].values() for a in g["account_ids"]}
+    with sim.truth_csv.open() as fh:
+        planted = {r["account_id"] for r in csv.DictReader(fh)}
+    authentic = [n for n in nets if n.assessment == AUTHENTIC]
+    assert authentic and all(n.coordinated and not n.flagged for n in authentic)
+    assert any(set(n.members) & negatives for n in authentic)
+    flagged = [n for n in nets if n.flagged]
+    assert flagged and all(n.assessment == INAUTHENTIC for n in flagged)
+    assert not {m for n in flagged for m in n.members} & negatives
+    assert len({m for n in flagged for m in n.members} & planted) >= 0.9 * len(planted)
+    # queue order: flagged first, by priority
+    assert [n.priority for n in flagged] == sorted((n.priority for n in flagged), reverse=True)
+    runner = CliRunner()
+    w = ["--workspace", str(tmp_path / "ws")]
+    listed = runner.invoke(app, ["networks", "list", *w, "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows_listed = {r["network_id"]: r for r in json.loads(listed.output)}
+    assert {n.network_id for n in authentic} <= set(rows_listed)
+    assert all(not rows_listed[n.network_id]["flagged"] for n in authentic)
+    assert all(rows_listed[n.network_id]["assessment_detail"]["reason"] for n in authentic)
+    shown = runner.invoke(app, ["networks", "show", authentic[0].network_id, *w])
+    assert shown.exit_code == 0 and re.search(r"inauthenticity\s+assessment", shown.output)
+    out = tmp_path / "members.csv"
+    assert runner.invoke(app, ["networks", "export", *w, "--members", str(out)]).exit_code == 0
+    with out.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and {r["assessment"] for r in rows} == {INAUTHENTIC} and not {r["account_id"] for r in rows} & negatives
