@@ -28,7 +28,10 @@ follower_anomaly    follower_anomaly (>= 0.5)        at most 9 followers
 Per family and network: ``k`` of the ``n`` members with data show it; the background rate ``p0`` is the share among
 the platform's *uncoordinated* accounts (in no candidate network of ``min_size`` or more; all accounts when that set
 is empty, e.g. a takedown archive), with a +1/+2 prior. The family **supports** inauthenticity when the members'
-share ``k / n`` is at least ``min_share``, at least ``min_lift`` times ``p0``, and the Poisson tail
+share ``k / n`` is at least ``min_share`` and at least ``min_lift`` times ``p0`` (or, near-unanimous, at least
+``NEAR_UNANIMOUS_SHARE`` and ``NEAR_UNANIMOUS_MIN_LIFT`` times ``p0`` — added after the red team showed aged accounts
+evading: a location contradicted by every member's logins is strong evidence even where half of ordinary accounts
+show some mismatch), and the Poisson tail
 ``P(K >= k | n p0)`` is at most ``max_p`` (a conservative stand-in for the binomial tail when ``p0`` is small). For
 ``name_template`` the shape tested is the members' most over-represented one, ``p0`` that shape's background share.
 
@@ -99,6 +102,9 @@ _INFRA_CUTS = {"vpn_use": 0.5, "shared_infrastructure": 0.95}
 
 DEFAULT_MIN_SHARE = 0.2
 DEFAULT_MIN_LIFT = 3.0
+#: a family shown by nearly all members needs only ``NEAR_UNANIMOUS_MIN_LIFT`` times the background (see below)
+NEAR_UNANIMOUS_SHARE = 0.8
+NEAR_UNANIMOUS_MIN_LIFT = 2.0
 DEFAULT_MAX_P = 1e-3
 DEFAULT_MIN_FAMILIES = 2
 DEFAULT_MIN_COVERAGE = 0.5
@@ -281,7 +287,11 @@ def _assess_one(
         lift = share / p0 if n else 0.0
         log_p = float(poisson_log_sf(np.array([k]), np.array([max(n * p0, 1e-12)]))[0]) if k else 0.0
         p_value = math.exp(log_p)
-        supports = n >= 3 and share >= min_share and lift >= min_lift and p_value <= max_p
+        # near-unanimity is a strong effect even over a common background (red team, aged accounts: every member
+        # claiming Hong Kong logged in elsewhere, against 46% of ordinary accounts with a mismatched location)
+        strong = share >= min_share and lift >= min_lift
+        unanimous = share >= NEAR_UNANIMOUS_SHARE and lift >= NEAR_UNANIMOUS_MIN_LIFT
+        supports = n >= 3 and (strong or unanimous) and p_value <= max_p
         if supports:
             for a in hits:
                 indicators[a].append(f)
