@@ -194,10 +194,17 @@ def build_networks(
                 account_scores=account_scores,
             )
         )
-    # Assessed after every step that changes members: attachment and growth start from flagged networks only, so
-    # a genuine community (a fandom, an event hashtag) never seeds them; both re-score every network, after which
-    # ``flagged`` is the coordination threshold again and the assessment runs on the new members.
+    if attach_fdr:
+        _attach(ws, rid, networks, attach_fdr, saturation, min_size, min_score)
+    growth_stats: dict[str, Any] = {"enabled": False}
+    grown_into: dict[str, CandidateNetwork] = {}
+    if grow:
+        growth_stats, grown_into = _grow(ws, networks, grow_min_score, min_size, min_score)
+    # Assessed once, on the final members. Assessing before attachment and growth too (so that genuine communities
+    # never seed them) was measured on hk2019 at 1M actions: planted recall fell from 0.960 to 0.900 at the same
+    # precision (1.000) and no hard negative flagged either way, so growth starts from every coordinated network.
     evidence = None
+    collect_s = None
     if assess:
         from flockwatch.networks.assessment import collect
 
@@ -205,17 +212,7 @@ def build_networks(
         evidence = collect(ws)
         collect_s = round(time.perf_counter() - t_collect, 2)
         _assess(ws, networks, drop_families, evidence)
-    if attach_fdr:
-        _attach(ws, rid, networks, attach_fdr, saturation, min_size, min_score)
-        if evidence is not None:
-            _assess(ws, networks, drop_families, evidence)
-    growth_stats: dict[str, Any] = {"enabled": False}
-    grown_into: dict[str, CandidateNetwork] = {}
-    if grow:
-        growth_stats, grown_into = _grow(ws, networks, grow_min_score, min_size, min_score)
-        if evidence is not None:
-            _assess(ws, networks, drop_families, evidence)
-    if evidence is None:
+    else:
         for net in networks:
             net.coordinated = net.flagged
     networks.sort(key=lambda x: (-x.flagged, -x.priority, -x.score * x.size, x.members[0]))
@@ -236,7 +233,7 @@ def build_networks(
             "growth": growth_stats,
             "assess": assess,
             "drop_families": list(drop_families),
-            "assessment_evidence_s": collect_s if evidence is not None else None,
+            "assessment_evidence_s": collect_s,
         },
     )
     # the coarser level: flagged networks tied beyond chance form candidate operations (replaces the run's rows);

@@ -143,7 +143,8 @@ def simulate(
     op_expected = sum(g.expected for g in gens)
     # State-media accounts post on their own schedule (organic.STATE_MEDIA_POSTS_PER_DAY each); count them in.
     state_media_expected = len(pop.state_media) * STATE_MEDIA_POSTS_PER_DAY * cfg.days
-    n_organic_actions = max(cfg.days * 10, int(cfg.n_actions - op_expected - state_media_expected))
+    negatives_expected = negatives.expected_actions(cfg.days) if negatives is not None else 0
+    n_organic_actions = max(cfg.days * 10, int(cfg.n_actions - op_expected - state_media_expected - negatives_expected))
 
     start_s = epoch_s(cfg.start_date)
     end_s = epoch_s(cfg.end_date)
@@ -155,7 +156,7 @@ def simulate(
     actions_per_account = np.zeros(pop.n, np.int64)
     per_day = np.full(cfg.days, n_organic_actions // cfg.days, np.int64)
     per_day[: n_organic_actions % cfg.days] += 1
-    total_expected = int(n_organic_actions + op_expected + state_media_expected)
+    total_expected = int(n_organic_actions + op_expected + state_media_expected + negatives_expected)
     try:
         for day in range(cfg.days):
             day_start = start_s + day * DAY_S

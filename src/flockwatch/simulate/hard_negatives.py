@@ -103,9 +103,10 @@ def plant(cfg: SimulationConfig, pop: Population, rng: np.random.Generator) -> C
     fans = draw(scaled(hn.fandom_accounts, 0.02), organic)
     event_zone = organic[pop.zone_h[organic] == -5]
     event = draw(scaled(hn.event_accounts, 0.08), event_zone if event_zone.size > 100 else organic)
-    outlets = draw(min(hn.news_outlets, max(5, n_org // 200)), organic)
+    # small platforms get small communities: together they stay a few percent of all actions
+    outlets = draw(min(hn.news_outlets, max(3, n_org // 200)), organic)
     sports_pool = organic[pop.zone_h[organic] == 0]
-    sports_fans = draw(scaled(hn.sports_accounts, 0.03), sports_pool if sports_pool.size > 100 else organic)
+    sports_fans = draw(scaled(hn.sports_accounts, 0.02), sports_pool if sports_pool.size > 100 else organic)
 
     # Fans: some young accounts, some templated fan handles, many with few followers (real fandoms look so).
     young = fans[rng.random(fans.size) < hn.fandom_young_frac]
@@ -166,6 +167,18 @@ class HardNegativeGenerator:
         self.pop = pop
         self.com = com
         self.pools = pools
+
+    def expected_actions(self, days: int) -> int:
+        """About how many actions the communities add over ``days`` (the organic budget is reduced by it, so that a
+        run keeps its target action count)."""
+        c, com = self.cfg, self.com
+        participation = (c.fandom_participation_min_frac + c.fandom_participation_max_frac) / 2
+        fandom = c.fandom_star_posts_per_day * (1 + com.fans.size * participation * 1.15) * days
+        event = com.event.size * 2.3
+        syndication = c.wire_stories_per_day * com.outlets.size * c.syndication_share_frac * days
+        active = 0.6 * com.sports_fans.size
+        sports = com.match_days.size * (10 + active * 4.5 + active * 0.4)
+        return int(fandom + event + syndication + sports)
 
     def generate(self, batch: Batch, day_start_s: int, day_index: int, rng: np.random.Generator) -> None:
         self._fandom(batch, day_start_s, rng)
