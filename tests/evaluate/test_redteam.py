@@ -29,6 +29,7 @@ def test_unknown_transform_and_level_are_user_errors():
         run_redteam("small", transforms=["timing_jitter"], levels=[7])
 
 
+@pytest.mark.slow
 def test_cli_writes_json_and_html_with_a_curve(tmp_path):
     out = tmp_path / "rt"
     res = CliRunner().invoke(

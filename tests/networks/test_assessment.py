@@ -160,6 +160,7 @@ def test_unknown_family_is_refused(platform):
         assess_groups(ws, {"f": fans}, {}, drop_families=["horoscope"])
 
 
+@pytest.mark.slow
 def test_simulated_fandom_and_syndication_are_listed_not_flagged(tmp_path):
     """The whole pipeline on the small preset: genuine communities that act together are coordinated, listed with
     their verdict and never flagged or exported; the planted operation is flagged as inauthentic."""
