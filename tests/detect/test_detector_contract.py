@@ -29,6 +29,7 @@ def test_registry_has_the_stable_names():
         "co_mention",
         "fast_repost",
         "sync_post",
+        "co_theme",
     }
     with pytest.raises(UnknownNameError):
         get("co_nothing")

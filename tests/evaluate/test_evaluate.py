@@ -51,7 +51,8 @@ def test_cli_detect_export_evaluate(tmp_path, capsys):
     members = tmp_path / "members.csv"
     assert main(["networks", "export", "--workspace", str(wdir), "--members", str(members)]) == 0
     rows = read_csv(members)
-    assert list(rows[0]) == ["network_id", "account_id", "network_score", "account_score", "joined_by"]
+    assert list(rows[0])[:5] == ["network_id", "account_id", "network_score", "account_score", "joined_by"]
+    assert list(rows[0])[5:] == ["platform", "assessment"]
     capsys.readouterr()
     assert main(["evaluate", "--workspace", str(wdir), "--truth", str(truth), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)

@@ -61,8 +61,18 @@ def test_exports(built, tmp_path):
     ws, _run, _nets, truth = built
     members = export_members(ws, tmp_path / "m.csv")
     rows = read_csv(members)
-    assert list(rows[0]) == ["network_id", "account_id", "network_score", "account_score", "joined_by"]
+    assert list(rows[0]) == [
+        "network_id",
+        "account_id",
+        "network_score",
+        "account_score",
+        "joined_by",
+        "platform",
+        "assessment",
+    ]
     assert {r["account_id"] for r in rows} == truth
+    # ids and creation dates alone cannot clear anyone: the planted accounts are not assessed authentic
+    assert {r["platform"] for r in rows} == {"twitter"} and {r["assessment"] for r in rows} == {"insufficient_evidence"}
     everyone = read_csv(export_members(ws, tmp_path / "all.csv", include_all=True))
     assert len(everyone) >= len(rows)
     g = ig.Graph.Read_GraphML(str(export_graph(ws, tmp_path / "g.graphml")))

@@ -92,7 +92,8 @@ def make_run(
     for i, (nid, members) in enumerate(sorted(cells.items())):
         size = len(members) + sum(1 for n, _ in grown.values() if n == nid)
         e.sql(
-            "INSERT INTO networks VALUES (?, ?, ?, 0.9, true, 0.8, ?, ?, ?, '[]', '[]', 'x')",
+            "INSERT INTO networks (run_id, network_id, size, score, flagged, density, signals, first_at, last_at, "
+            "top_targets_json, timeline_json, explanation) VALUES (?, ?, ?, 0.9, true, 0.8, ?, ?, ?, '[]', '[]', 'x')",
             [
                 RUN,
                 nid,
@@ -256,7 +257,7 @@ def test_migration_applies_to_a_v3_workspace(tmp_path):
         ):
             e.sql(f"DROP TABLE {t}")
         e.sql(
-            "DELETE FROM migrations WHERE name IN ('0004_operations', '0005_account_handles', '0006_text_fingerprints')"
+            "DELETE FROM migrations WHERE name IN ('0004_operations', '0005_account_handles', '0006_text_fingerprints', '0007_assessment')"
         )
         e.sql("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     with pytest.raises(WorkspaceError, match="flockwatch migrate"):

@@ -40,6 +40,7 @@ COMMAND_MODULES = [
     "flockwatch.cli.jobs_cmds",
     "flockwatch.cli.tips_cmds",
     "flockwatch.cli.psi_cmds",
+    "flockwatch.cli.redteam_cmds",
 ]
 
 app = typer.Typer(

@@ -56,18 +56,30 @@ def register(app: typer.Typer) -> None:
 def list_(
     workspace: WorkspaceOpt, run: RunOpt = None, all_: AllOpt = False, limit: int = 20, json_: JsonOpt = False
 ) -> None:
-    """List candidate networks, strongest first.
+    """List candidate networks in queue order (flagged first, by priority), with their inauthenticity assessment.
+
+    Coordinated networks assessed coordinated_authentic (genuine people acting together) are listed, not flagged.
 
     Example: flockwatch networks list --workspace cases/hk2019
     """
     with open_workspace(workspace, read_only=True) as ws:
-        nets = load_networks(ws, run, flagged_only=not all_)
+        nets = load_networks(ws, run, flagged_only=False)
+    if not all_:
+        nets = [n for n in nets if n.flagged or n.coordinated]
     if json_:
-        per_member = ("members", "account_scores", "timeline", "joined_by", "member_evidence")
+        per_member = (
+            "members",
+            "account_scores",
+            "timeline",
+            "joined_by",
+            "member_evidence",
+            "member_assessment",
+            "member_indicators",
+        )
         print_json([{k: v for k, v in n.to_dict().items() if k not in per_member} for n in nets[:limit]])
         return
     t = Table(title="candidate networks")
-    for c in ("network", "size", "score", "flagged", "signals", "first", "last"):
+    for c in ("network", "size", "score", "flagged", "assessment", "priority", "signals", "first", "last"):
         t.add_column(c)
     for n in nets[:limit]:
         t.add_row(
@@ -75,6 +87,8 @@ def list_(
             str(n.size),
             f"{n.score:.2f}",
             "yes" if n.flagged else "no",
+            n.assessment.replace("_", " ") or "-",
+            f"{n.priority:.2f}",
             ", ".join(n.signals),
             str(n.first_at or ""),
             str(n.last_at or ""),
@@ -112,6 +126,23 @@ def show(
     for m in sorted(net.members, key=lambda m: -net.account_scores[m])[:50]:
         t.add_row(m, f"{net.account_scores[m]:.2f}", net.joined_by.get(m, "cluster"))
     console.print(t)
+    rows = net.assessment_detail.get("evidence", [])
+    if rows:
+        a = Table(title=f"inauthenticity assessment: {net.assessment.replace('_', ' ')} (priority {net.priority:.2f})")
+        for c in ("family", "members showing", "with data", "share", "background", "lift", "p", "supports"):
+            a.add_column(c, justify="left" if c == "family" else "right")
+        for r in rows:
+            a.add_row(
+                r["family"],
+                str(r["members_showing"]),
+                str(r["members_with_data"]),
+                f"{r['share']:.2f}",
+                f"{r['background_share']:.3f}",
+                f"{r['lift']:.1f}",
+                f"{r['p_value']:.1e}",
+                "yes" if r["supports"] else "no",
+            )
+        console.print(a)
     grown = sorted((m for m, how in net.joined_by.items() if how == "grow"), key=lambda m: -net.account_scores[m])
     if grown:
         console.print(f"{len(grown)} member(s) added by growth; for example:", highlight=False)

@@ -15,6 +15,7 @@ from flockwatch.detect import (
     co_reply,
     co_repost,
     co_text,
+    co_theme,
     fast_repost,
     sync_post,
 )
@@ -34,6 +35,7 @@ DETECTORS: dict[str, Detector] = {
         co_mention,
         fast_repost,
         sync_post,
+        co_theme,
     )
 }
 
@@ -42,7 +44,9 @@ DETECTORS: dict[str, Detector] = {
 #: does not capture (measured on a 5M-row Zipf load: 181 organic accounts formed a flagged network at lift 5.0–6.4,
 #: while planted pairs' fast_repost edges had lift 5–10 and those accounts carry edges of other detectors). Its signal
 #: — instant reposting — is an account property, read by ``flockwatch.signals`` (automation cadence).
-OPT_IN_DETECTORS: frozenset[str] = frozenset({"fast_repost"})
+#: ``co_theme`` (thematic coordination over six hours) is on request too until its effect on the default pipeline is
+#: measured on every bench (README: thematic coordination).
+OPT_IN_DETECTORS: frozenset[str] = frozenset({"fast_repost", "co_theme"})
 
 DEFAULT_DETECTORS: tuple[str, ...] = tuple(n for n in DETECTORS if n not in OPT_IN_DETECTORS)
 

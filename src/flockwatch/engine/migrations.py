@@ -100,6 +100,22 @@ def _0006_text_fingerprints(engine: Engine) -> None:
     engine.sql("CREATE TABLE IF NOT EXISTS text_minhash (platform VARCHAR, action_id VARCHAR, bin INTEGER, m UBIGINT)")
 
 
+def _0007_assessment(engine: Engine) -> None:
+    """The inauthenticity assessment of candidate networks (flockwatch.networks.assessment): whether a network passes
+    the coordination threshold, its verdict, inauthenticity score, queue priority and evidence rows (JSON), and each
+    member's own verdict and indicators."""
+    for stmt in (
+        "ALTER TABLE networks ADD COLUMN IF NOT EXISTS coordinated BOOLEAN",
+        "ALTER TABLE networks ADD COLUMN IF NOT EXISTS assessment VARCHAR",
+        "ALTER TABLE networks ADD COLUMN IF NOT EXISTS inauthenticity DOUBLE",
+        "ALTER TABLE networks ADD COLUMN IF NOT EXISTS priority DOUBLE",
+        "ALTER TABLE networks ADD COLUMN IF NOT EXISTS assessment_json VARCHAR",
+        "ALTER TABLE network_members ADD COLUMN IF NOT EXISTS assessment VARCHAR",
+        "ALTER TABLE network_members ADD COLUMN IF NOT EXISTS indicators VARCHAR",
+    ):
+        engine.sql(stmt)
+
+
 MIGRATIONS: list[Migration] = [
     Migration("0001_canonical_tables", _0001_canonical_tables),
     Migration("0002_detection", _0002_detection),
@@ -107,6 +123,7 @@ MIGRATIONS: list[Migration] = [
     Migration("0004_operations", _0004_operations),
     Migration("0005_account_handles", _0005_account_handles),
     Migration("0006_text_fingerprints", _0006_text_fingerprints),
+    Migration("0007_assessment", _0007_assessment),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

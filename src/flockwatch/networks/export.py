@@ -1,10 +1,12 @@
 """Export candidate networks: member lists (CSV/Parquet), networks table, and graphs for Gephi (GraphML, GEXF).
 
 Consumes a workspace with built networks; produces files. ``export_members`` writes one row per (network, account):
-``network_id, account_id, network_score, account_score, joined_by`` (``cluster``, ``attach`` or ``grow``) with
-account ids exactly as in the source data, flagged networks only unless ``include_all``. ``export_operations`` writes
+``network_id, account_id, network_score, account_score, joined_by`` (``cluster``, ``attach`` or ``grow``),
+``platform`` and ``assessment`` (the member's inauthenticity verdict, ``networks/assessment.py``) with account ids
+exactly as in the source data, flagged networks only unless ``include_all`` (coordinated networks assessed
+``coordinated_authentic`` are never flagged). ``export_operations`` writes
 one row per (candidate operation, network, account): ``operation_id, network_id, account_id, account_score,
-joined_by``. Graphs carry the fused edge
+joined_by, assessment``. Graphs carry the fused edge
 weight, the detectors that fired and the network of each node; GraphML is written by igraph, GEXF 1.3 by hand
 (igraph has no GEXF writer).
 """
@@ -25,9 +27,22 @@ def _members_sql(include_all: bool, joined_by: bool = False, one_network: bool =
     flag = "" if include_all else " AND n.flagged"
     if one_network:
         flag += " AND m.network_id = ?"
-    how = ", coalesce(m.joined_by, 'cluster') AS joined_by" if joined_by else ""
+    how = (
+        ", coalesce(m.joined_by, 'cluster') AS joined_by, p.platform, coalesce(m.assessment, n.assessment) AS assessment"
+        if joined_by
+        else ", coalesce(m.assessment, n.assessment, '') AS assessment"
+    )
+    # the platform of each member: from its profile, else from its actions (archives hold actions of accounts whose
+    # profile is missing)
+    plat = (
+        """ LEFT JOIN (SELECT account_id, min(platform) AS platform FROM (
+    SELECT account_id, platform FROM accounts UNION ALL SELECT account_id, platform FROM actions) GROUP BY 1) p
+  ON p.account_id = m.account_id"""
+        if joined_by
+        else ""
+    )
     return f"""SELECT m.network_id, m.account_id, n.score AS network_score, m.account_score{how}
-FROM network_members m JOIN networks n ON n.run_id = m.run_id AND n.network_id = m.network_id
+FROM network_members m JOIN networks n ON n.run_id = m.run_id AND n.network_id = m.network_id{plat}
 WHERE m.run_id = ?{flag} ORDER BY m.network_id, m.account_score DESC, m.account_id"""
 
 
@@ -49,7 +64,7 @@ def export_networks(ws: Workspace, path: str | Path, run_id: str | None = None, 
     flag = "" if include_all else " AND flagged"
     sql = (
         f"SELECT network_id, size, score, flagged, density, signals, first_at, last_at, top_targets_json, "
-        f"explanation FROM networks WHERE run_id = ?{flag} ORDER BY network_id"
+        f"explanation, assessment, inauthenticity, priority, assessment_json FROM networks WHERE run_id = ?{flag} ORDER BY network_id"
     )
     return (ws.engine.to_parquet if out.suffix == ".parquet" else ws.engine.to_csv)(sql, out, [rid])
 
@@ -76,7 +91,7 @@ def export_operations(ws: Workspace, path: str | Path, run_id: str | None = None
             ),
         )
         sql = f"""SELECT o.operation_id, m.network_id, m.account_id, m.account_score,
-                         coalesce(m.joined_by, 'cluster') AS joined_by
+                         coalesce(m.joined_by, 'cluster') AS joined_by, m.assessment
                   FROM network_members m JOIN {ops_t} o USING (network_id)
                   WHERE m.run_id = ? ORDER BY o.operation_id, m.network_id, m.account_id"""
         return (ws.engine.to_parquet if out.suffix == ".parquet" else ws.engine.to_csv)(sql, out, [rid])
@@ -84,7 +99,7 @@ def export_operations(ws: Workspace, path: str | Path, run_id: str | None = None
 
 def _graph(ws: Workspace, rid: str, include_all: bool) -> ig.Graph:
     members = ws.engine.sql(_members_sql(include_all), [rid]).rows()
-    net_of = {acc: (nid, ns, acs) for nid, acc, ns, acs in members}
+    net_of = {acc: (nid, ns, acs, verdict) for nid, acc, ns, acs, verdict in members}
     edges = [
         r
         for r in ws.engine.sql(
@@ -99,6 +114,7 @@ def _graph(ws: Workspace, rid: str, include_all: bool) -> ig.Graph:
     g.vs["network_id"] = [net_of[n][0] for n in names]
     g.vs["network_score"] = [float(net_of[n][1]) for n in names]
     g.vs["account_score"] = [float(net_of[n][2]) for n in names]
+    g.vs["assessment"] = [net_of[n][3] for n in names]
     g.es["weight"] = [float(r[2]) for r in edges]
     g.es["score"] = [float(r[3]) for r in edges]
     g.es["detectors"] = [r[4] for r in edges]
@@ -130,7 +146,8 @@ def _write_gexf(g: ig.Graph, out: Path) -> None:
         '<graph defaultedgetype="undirected">',
         '<attributes class="node"><attribute id="0" title="network_id" type="string"/>'
         '<attribute id="1" title="network_score" type="double"/>'
-        '<attribute id="2" title="account_score" type="double"/></attributes>',
+        '<attribute id="2" title="account_score" type="double"/>'
+        '<attribute id="3" title="assessment" type="string"/></attributes>',
         '<attributes class="edge"><attribute id="0" title="detectors" type="string"/>'
         '<attribute id="1" title="score" type="double"/></attributes>',
         "<nodes>",
@@ -140,7 +157,8 @@ def _write_gexf(g: ig.Graph, out: Path) -> None:
             f"<node id={quoteattr(v['name'])} label={quoteattr(v['name'])}><attvalues>"
             f'<attvalue for="0" value={quoteattr(v["network_id"])}/>'
             f'<attvalue for="1" value="{v["network_score"]}"/>'
-            f'<attvalue for="2" value="{v["account_score"]}"/></attvalues></node>'
+            f'<attvalue for="2" value="{v["account_score"]}"/>'
+            f'<attvalue for="3" value={quoteattr(v["assessment"])}/></attvalues></node>'
         )
     lines.append("</nodes><edges>")
     for i, edge in enumerate(g.es):

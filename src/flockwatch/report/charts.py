@@ -1,7 +1,8 @@
 """Inline SVG charts drawn here, with no library and no script: the report must render offline and request nothing.
 
 Consumes plain Python lists (counts, labels, edges); produces SVG markup strings (escaped, self-contained) for the
-HTML report: a bar timeline, an hour-of-week heatmap, a histogram and a network picture (igraph layout). Colours
+HTML report: a bar timeline, an hour-of-week heatmap, a histogram, a line chart (the red-team curves) and a
+network picture (igraph layout). Colours
 come from one small palette so every chart reads the same way.
 """
 
@@ -167,6 +168,61 @@ def network_picture(
             f'stroke-width="0.8"><title>{escape(n)} (degree {degree[i]})</title></circle>'
         )
     return _svg(size, size, "".join(parts), label)
+
+
+def line_chart(
+    series: dict[str, Sequence[tuple[float, float]]],
+    label: str,
+    x_label: str = "",
+    y_max: float = 1.0,
+    width: int = 520,
+    height: int = 220,
+) -> str:
+    """One line per series over a shared x axis (points ``(x, y)``, y in [0, ``y_max``]), with a legend."""
+    points = [p for pts in series.values() for p in pts]
+    if not points:
+        return _empty(label)
+    left, right, top, bottom = 44, 130, 10, 36
+    w, h = width - left - right, height - top - bottom
+    xs = sorted({x for x, _ in points})
+    x_lo, x_hi = xs[0], xs[-1] if xs[-1] > xs[0] else xs[0] + 1
+
+    def px(x: float) -> float:
+        return left + w * (x - x_lo) / (x_hi - x_lo)
+
+    def py(y: float) -> float:
+        return top + h - h * max(0.0, min(y, y_max)) / y_max
+
+    parts = []
+    for tick in (0.25 * y_max, 0.5 * y_max, 0.75 * y_max, y_max):
+        parts.append(
+            f'<line x1="{left}" x2="{left + w}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" stroke="#e4e7eb"/>'
+            f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end" fill="{MUTED}">{_fmt(tick)}</text>'
+        )
+    for x in xs:
+        parts.append(
+            f'<text x="{px(x):.1f}" y="{top + h + 16}" text-anchor="middle" fill="{INK}">{escape(_fmt(x))}</text>'
+        )
+    parts.append(
+        f'<text x="{left + w / 2:.1f}" y="{height - 4}" text-anchor="middle" fill="{MUTED}">{escape(x_label)}</text>'
+    )
+    for i, (name, pts) in enumerate(series.items()):
+        color = PALETTE[i % len(PALETTE)]
+        ordered = sorted(pts)
+        path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in ordered)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
+        for x, y in ordered:
+            parts.append(
+                f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}">'
+                f"<title>{escape(name)} at {_fmt(x)}: {y:.3f}</title></circle>"
+            )
+        ly = top + 12 + 16 * i
+        parts.append(
+            f'<line x1="{left + w + 10}" x2="{left + w + 26}" y1="{ly}" y2="{ly}" stroke="{color}" stroke-width="2"/>'
+            f'<text x="{left + w + 30}" y="{ly + 4}" fill="{INK}">{escape(name)}</text>'
+        )
+    parts.append(f'<line x1="{left}" x2="{left + w}" y1="{top + h}" y2="{top + h}" stroke="{INK}"/>')
+    return _svg(width, height, "".join(parts), label)
 
 
 def _blue(t: float) -> str:

@@ -14,10 +14,13 @@ import pyarrow as pa
 from flockwatch.engine import Engine
 from flockwatch.errors import UnknownNameError
 from flockwatch.signals import (
+    account_age,
     automation_cadence,
     creation_bursts,
+    follower_anomaly,
     infrastructure,
     language_location,
+    location_login,
     name_templates,
     profile_reuse,
     working_hours,
@@ -35,6 +38,9 @@ SIGNAL_FAMILIES: dict[str, Callable[..., pa.Table]] = {
     "working_hours": working_hours.compute,
     "language_location": language_location.compute,
     "infrastructure": infrastructure.compute,
+    "account_age": account_age.compute,
+    "follower_anomaly": follower_anomaly.compute,
+    "location_login": location_login.compute,
 }
 
 

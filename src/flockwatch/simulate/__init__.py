@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from flockwatch.errors import ExternalError
+from flockwatch.simulate import hard_negatives
 from flockwatch.simulate.batch import Batch
 from flockwatch.simulate.config import (
     PRESETS,
@@ -32,6 +33,7 @@ from flockwatch.simulate.config import (
     BurstTactic,
     CopyPaste,
     CoRepost,
+    HardNegatives,
     HashtagFlood,
     Infra,
     LinkPush,
@@ -60,6 +62,7 @@ __all__ = [
     "BurstTactic",
     "CoRepost",
     "CopyPaste",
+    "HardNegatives",
     "HashtagFlood",
     "Infra",
     "LinkPush",
@@ -130,12 +133,18 @@ def simulate(
 
     pop = build_population(cfg, _rng(seed, 0))
     pools = TextPools.build(_rng(seed, 1))
+    # genuine communities that act together: planted before the organic generator reads activity and followers
+    communities = hard_negatives.plant(cfg, pop, _rng(seed, 7))
     organic = OrganicGenerator(pop, cfg.organic, pools)
+    negatives = (
+        hard_negatives.HardNegativeGenerator(cfg.hard_negatives, pop, communities, pools) if communities else None
+    )
     gens = [OperationGenerator(cfg, pop, m, _rng(seed, 3, i)) for i, m in enumerate(pop.ops)]
     op_expected = sum(g.expected for g in gens)
     # State-media accounts post on their own schedule (organic.STATE_MEDIA_POSTS_PER_DAY each); count them in.
     state_media_expected = len(pop.state_media) * STATE_MEDIA_POSTS_PER_DAY * cfg.days
-    n_organic_actions = max(cfg.days * 10, int(cfg.n_actions - op_expected - state_media_expected))
+    negatives_expected = negatives.expected_actions(cfg.days) if negatives is not None else 0
+    n_organic_actions = max(cfg.days * 10, int(cfg.n_actions - op_expected - state_media_expected - negatives_expected))
 
     start_s = epoch_s(cfg.start_date)
     end_s = epoch_s(cfg.end_date)
@@ -147,7 +156,7 @@ def simulate(
     actions_per_account = np.zeros(pop.n, np.int64)
     per_day = np.full(cfg.days, n_organic_actions // cfg.days, np.int64)
     per_day[: n_organic_actions % cfg.days] += 1
-    total_expected = int(n_organic_actions + op_expected + state_media_expected)
+    total_expected = int(n_organic_actions + op_expected + state_media_expected + negatives_expected)
     try:
         for day in range(cfg.days):
             day_start = start_s + day * DAY_S
@@ -161,6 +170,8 @@ def simulate(
                 if part == 0:
                     for i, gen in enumerate(gens):
                         gen.generate(batch, day_start, _rng(seed, 4, i, day))
+                    if negatives is not None:
+                        negatives.generate(batch, day_start, day, _rng(seed, 8, day))
                 writer.write_batch(batch, _rng(seed, 6, day, part))
                 actions_per_account += np.bincount(batch.column("author"), minlength=pop.n)
                 if progress:
@@ -198,7 +209,9 @@ def simulate(
         "truth_csv": truth_csv.name,
     }
     truth_json = out / "truth.json"
-    write_truth_json(truth_json, truth_document(cfg, pop, gens, counts, files))
+    doc = truth_document(cfg, pop, gens, counts, files)
+    doc["hard_negatives"] = hard_negatives.truth_entry(pop, communities)
+    write_truth_json(truth_json, doc)
     return SimulationResult(
         out, users_file, list(writer.files), logins_file, truth_csv, truth_json, counts, time.perf_counter() - began
     )

@@ -212,6 +212,29 @@ class OrganicConfig:
 
 
 @dataclass
+class HardNegatives:
+    """Genuine communities that act together (``hard_negatives.py``); counts are capped by the organic population."""
+
+    enabled: bool = True
+    fandom_accounts: int = 400
+    fandom_star_posts_per_day: float = 3.0
+    fandom_participation_min_frac: float = 0.3
+    fandom_participation_max_frac: float = 0.8
+    fandom_delay_s: float = 120.0
+    """Median delay of a fan's retweet after the star's post (lognormal)."""
+    fandom_young_frac: float = 0.2
+    """Share of fans whose account is young (created 2 weeks to 18 months before the period)."""
+    fandom_templated_frac: float = 0.3
+    """Share of fans with a templated fan handle (``jiminstan1234``)."""
+    event_accounts: int = 2000
+    news_outlets: int = 40
+    wire_stories_per_day: float = 6.0
+    syndication_share_frac: float = 0.8
+    sports_accounts: int = 600
+    sports_matches: int = 6
+
+
+@dataclass
 class SimulationConfig:
     preset: str
     seed: int
@@ -221,6 +244,7 @@ class SimulationConfig:
     archive_set: str = "sim"
     organic: OrganicConfig = field(default_factory=OrganicConfig)
     operations: list[OperationConfig] = field(default_factory=list)
+    hard_negatives: HardNegatives = field(default_factory=HardNegatives)
     chunk_actions: int = 500_000
     """Organic actions per generated chunk: bounds memory whatever the total."""
     max_rows_per_tweets_file: int = 10_000_000
@@ -337,8 +361,9 @@ def build_config(preset: str, seed: int = 0, n_actions: int | None = None, **ove
     """The configuration of ``preset`` with ``overrides`` applied.
 
     Overrides: ``amplifier_factor`` (hk2019), any top-level :class:`SimulationConfig` field (``days``,
-    ``chunk_actions``...), ``disable_tactics=[names]`` (every operation), and ``operation={field: value}`` applied to
-    every operation (``tactics`` values there may be ``{tactic: {param: value}}``).
+    ``chunk_actions``...), ``disable_tactics=[names]`` (every operation), ``operation={field: value}`` applied to
+    every operation (``tactics`` values there may be ``{tactic: {param: value}}``), and
+    ``hard_negatives={field: value}`` (:class:`HardNegatives`; ``{"enabled": False}`` leaves them out).
     """
     if preset not in PRESETS:
         raise UnknownNameError("preset", preset, list(PRESETS))
@@ -354,8 +379,16 @@ def build_config(preset: str, seed: int = 0, n_actions: int | None = None, **ove
     cfg = PRESETS[preset](seed, n_actions, **kw)
     disable = overrides.pop("disable_tactics", None) or ()
     op_over = overrides.pop("operation", None) or {}
+    for key, value in (overrides.pop("hard_negatives", None) or {}).items():
+        if not hasattr(cfg.hard_negatives, key):
+            raise ValidationError(f"unknown hard-negative option {key!r}")
+        setattr(cfg.hard_negatives, key, value)
     for key, value in overrides.items():
-        if key not in {f.name for f in dataclasses.fields(SimulationConfig)} or key in ("organic", "operations"):
+        if key not in {f.name for f in dataclasses.fields(SimulationConfig)} or key in (
+            "organic",
+            "operations",
+            "hard_negatives",
+        ):
             raise ValidationError(f"unknown simulation option {key!r}")
         setattr(cfg, key, value)
     for op in cfg.operations:
