@@ -1,6 +1,6 @@
 """Affiliations and proposed links in the operational store: who owned a handle when, and links awaiting review.
 
-Consumes a :class:`~flockwatch.policy.registry.Registry` (its operational store, migration ``0005_affiliations``);
+Consumes a :class:`~flockwatch.policy.registry.Registry` (its operational store, migration ``0007_affiliations``);
 produces and reads
 
 - ``media_affiliations``: one row per account an affiliation list names, as of its date, resolved or not, with its

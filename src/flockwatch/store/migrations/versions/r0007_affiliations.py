@@ -1,4 +1,4 @@
-"""0005 affiliations: every account an affiliation list names, as of a date, and profile-evidence links for review.
+"""0007 affiliations: every account an affiliation list names, as of a date, and profile-evidence links for review.
 
 ``media_affiliations`` keeps one row per listed account and date (the owner the list names, resolved or not, with
 its provenance), so that a handle's owners form spans over time and a later owner inherits nothing.
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_affiliations"
-down_revision = "0004_users_cases_audit"
+revision = "0007_affiliations"
+down_revision = "0006_review_samples"
 branch_labels = None
 depends_on = None
 
