@@ -7,7 +7,8 @@
     │   ├── UnknownNameError             unknown detector / reader / preset / policy name
     │   ├── ValidationError              bad parameters or bad registry input
     │   └── RegistryNotReadyError        the state-media registry cannot answer yet (names the command that fixes it)
-    └── ExternalError                    something outside flockwatch failed (CLI exit code 3)
+    ├── ExternalError                    something outside flockwatch failed (CLI exit code 3)
+    └── PolicyRefusedError               refused by policy: the request is well-formed but may not be done (exit 4)
 
 The CLI maps these to exit codes at its edge only (``cli/app.py``); library code raises, never exits.
 """
@@ -31,6 +32,13 @@ class ExternalError(FlockwatchError):
     """A failure outside flockwatch: a peer service, the disk, a third-party tool."""
 
     exit_code = 3
+
+
+class PolicyRefusedError(FlockwatchError):
+    """The request is understood but policy forbids it (a release that would expose a protected account, an
+    indicator shared under a stricter marking than the output allows)."""
+
+    exit_code = 4
 
 
 class WorkspaceError(UserError):
