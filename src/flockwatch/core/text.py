@@ -23,7 +23,8 @@ Rules (twitter-text's are the reference, tested against its own extractor in tes
 - an **identifier token** (what a handle or a numeric id looks like inside any text: ``@alice``, ``x.com/alice``,
   ``user_id=123``, ``请看alice``) is a maximal run of characters whose NFKC form is ASCII letters, digits or ``_``
   — so full-width ``ａｌｉｃｅ``, mathematical ``𝐚𝐥𝐢𝐜𝐞`` and ``alice`` next to CJK text are tokens too; its key is
-  the NFKC form, lower-cased. Disclosure replaces protected tokens by pseudonyms (:func:`replace_id_tokens`).
+  the NFKC form, lower-cased. Disclosure replaces protected tokens by pseudonyms (:func:`replace_id_tokens`), and
+  also a protected ASCII run inside a longer token (``alice_bª`` reads ``alice_b`` + a letter as written).
 - **decoded text** undoes HTML entities and %-escapes (repeatedly, a few rounds), so that ``&#64;alice`` and
   ``%61lice`` cannot hide a handle from a search (:func:`decode_escapes`).
 
@@ -252,6 +253,7 @@ def decode_escapes(text: str) -> str:
 
 
 _ASCII_TOKEN_RX = re.compile(r"[a-z0-9_]+")
+_ASCII_RUN_RX = re.compile(r"[A-Za-z0-9_]+")
 
 
 def replace_id_tokens(text: str | None, pseudonyms: Mapping[str, str]) -> str | None:
@@ -268,8 +270,27 @@ def replace_id_tokens(text: str | None, pseudonyms: Mapping[str, str]) -> str | 
     else:
         text = decode_escapes(text)
 
-    def sub(m: regex.Match[str]) -> str:
-        return pseudonyms.get(id_token_key(m.group(0)), m.group(0))
+    def ascii_run(r: re.Match[str]) -> str:
+        return pseudonyms.get(r.group(0).lower(), r.group(0))
 
-    result: str = _id_token_rx().sub(sub, text)
+    def sub(m: regex.Match[str]) -> str:
+        token = m.group(0)
+        new = pseudonyms.get(id_token_key(token))
+        if new is not None:
+            return new
+        # as written, ``alice_bª`` reads ``alice_b`` followed by a letter, though NFKC makes it ``alice_ba``
+        return token if token.isascii() else _ASCII_RUN_RX.sub(ascii_run, token)
+
+    rx = _id_token_rx()
+    result: str = rx.sub(sub, text)
+    # A character whose compatibility form is punctuation *and* letters (``⒳`` → ``(x)``, ``ß`` → ``ss`` when
+    # case-folded) can still spell a protected value once the text is normalised: then the normalised text is the
+    # one published. Rare, and fidelity gives way.
+    for fold in (False, True):
+        if result.isascii() or pseudonyms.keys().isdisjoint(
+            _ASCII_TOKEN_RX.findall(unicodedata.normalize("NFKC", result).casefold())
+        ):
+            return result
+        normal = unicodedata.normalize("NFKC", result)
+        result = rx.sub(sub, normal.casefold() if fold else normal)
     return result

@@ -13,6 +13,7 @@ code that wrote the release (core.text's identifier tokens): normalise-then-cut 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import re
@@ -22,6 +23,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 _RUN = re.compile(r"[a-z0-9_]+")
 
@@ -56,41 +58,90 @@ class LeakReport:
         }
 
 
+CHUNK_CHARS = 4 << 20
+
+
 def _forms(text: str) -> Iterator[tuple[str, str]]:
-    unescaped = html.unescape(text)
-    unquoted = urllib.parse.unquote(text)
-    both = urllib.parse.unquote(unescaped)
+    """The forms of ``text`` to search, case-folded; the decoded forms only of the lines that have escapes."""
+    variants = [("as written", text)]
+    escaped = "\n".join(line for line in text.split("\n") if "&" in line or "%" in line)
+    if escaped:
+        unescaped = html.unescape(escaped)
+        variants += [
+            ("HTML entities", unescaped),
+            ("%-escapes", urllib.parse.unquote(escaped)),
+            ("both", urllib.parse.unquote(unescaped)),
+            ("both, twice", html.unescape(urllib.parse.unquote(unescaped))),
+        ]
+    for name, form in list(variants):
+        if not form.isascii():
+            variants.append((name + ", NFKC", unicodedata.normalize("NFKC", form)))
     seen: set[str] = set()
-    for name, t in (("as written", text), ("HTML entities", unescaped), ("%-escapes", unquoted), ("both", both)):
-        for label, form in ((name, t), (name + ", NFKC", unicodedata.normalize("NFKC", t))):
-            folded = form.casefold()
-            if folded not in seen:
-                seen.add(folded)
-                yield label, folded
+    for name, form in variants:
+        folded = form.casefold()
+        if folded not in seen:
+            seen.add(folded)
+            yield name, folded
 
 
 def search_text(text: str, values: set[str]) -> Iterator[tuple[str, str, str]]:
     """(form, value, excerpt) for every protected value found in ``text`` (values lower-case)."""
     for form, folded in _forms(text):
+        if values.isdisjoint(_RUN.findall(folded)):
+            continue
         for m in _RUN.finditer(folded):
             if m.group(0) in values:
                 lo, hi = max(0, m.start() - 40), m.end() + 40
                 yield form, m.group(0), folded[lo:hi].replace("\n", " ")
 
 
-def _texts(path: Path, root: Path) -> Iterator[tuple[str, str | None]]:
+def _chunks(fh: io.TextIOBase) -> Iterator[str]:
+    """Whole lines, about :data:`CHUNK_CHARS` at a time (a value never straddles two chunks: it has no newline)."""
+    buf: list[str] = []
+    size = 0
+    for line in fh:
+        buf.append(line)
+        size += len(line)
+        if size >= CHUNK_CHARS:
+            yield "".join(buf)
+            buf, size = [], 0
+    if buf:
+        yield "".join(buf)
+
+
+def _texts(path: Path, root: Path, searched: dict[str, str]) -> Iterator[tuple[str, Iterator[str] | None]]:
+    """(name, chunks of text) for a file; a zip member with the same bytes as a file already searched is not read
+    twice (``searched``: SHA-256 → name)."""
     name = str(path.relative_to(root))
-    data = path.read_bytes()
+    with path.open("rb") as fh:
+        head = fh.read(5)
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        with zipfile.ZipFile(path) as zf:
+            yield name + " (zip directory)", iter([" ".join(zf.namelist())])
             for member in zf.namelist():
-                yield f"{name}!{member}", zf.read(member).decode("utf-8", errors="replace")
-        yield name + " (zip directory)", " ".join(zipfile.ZipFile(io.BytesIO(data)).namelist())
+                with zf.open(member) as m:
+                    same = searched.get(_sha256(m))
+                if same is not None:
+                    yield f"{name}!{member} (same bytes as {same})", iter([])
+                    continue
+                with zf.open(member) as m:
+                    yield f"{name}!{member}", _chunks(io.TextIOWrapper(m, encoding="utf-8", errors="replace"))
         return
-    if data[:5] == b"%PDF-":
-        yield name, _pdf_text(data)
+    if head == b"%PDF-":
+        text = _pdf_text(path.read_bytes())
+        yield name, None if text is None else iter([text])
         return
-    yield name, data.decode("utf-8", errors="replace")
+    with path.open("rb") as fh:
+        searched[_sha256(fh)] = name
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        yield name, _chunks(fh)
+
+
+def _sha256(fh: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    while block := fh.read(1 << 20):
+        digest.update(block)
+    return digest.hexdigest()
 
 
 def _pdf_text(data: bytes) -> str | None:
@@ -107,14 +158,18 @@ def search_release(directory: str | Path, protected_values: Iterable[str]) -> Le
     root = Path(directory)
     values = {unicodedata.normalize("NFKC", v).casefold() for v in protected_values if v}
     report = LeakReport(values_searched=len(values))
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    searched: dict[str, str] = {}
+    # zips last: their members are usually the CSVs beside them, searched once
+    files = sorted((p for p in root.rglob("*") if p.is_file()), key=lambda p: (zipfile.is_zipfile(p), str(p)))
+    for path in files:
         for form, value, excerpt in search_text(str(path.relative_to(root)), values):
             report.leaks.append(Leak(str(path.relative_to(root)), "file name, " + form, value, excerpt))
-        for name, text in _texts(path, root):
+        for name, chunks in _texts(path, root, searched):
             report.files_searched.append(name)
-            if text is None:
+            if chunks is None:
                 report.unreadable.append(f"{name}: PDF text cannot be extracted (pypdf is not installed)")
                 continue
-            for form, value, excerpt in search_text(text, values):
-                report.leaks.append(Leak(name, form, value, excerpt))
+            for chunk in chunks:
+                for form, value, excerpt in search_text(chunk, values):
+                    report.leaks.append(Leak(name, form, value, excerpt))
     return report
