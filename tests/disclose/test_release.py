@@ -244,3 +244,23 @@ def test_pdf_statement_is_printed_and_clean(scenario, tmp_path):
     assert "DRAFT" in text and f"{len(subjects.subjects)}" in text
     assert scenario.victim_handle.lower() not in text.casefold()
     assert rel.manifest["leak_search"]["clean"]
+
+
+def test_worker_processes_write_the_same_release(scenario, tmp_path):
+    """Rows rewritten and text searched in worker processes give byte-identical files, and the parallel search still
+    finds a planted leak."""
+    from flockwatch.disclose import search_release
+
+    with Workspace.open(scenario.ws_dir, read_only=True) as ws:
+        subjects = draft_subjects(ws, network="N0001")
+        key = load_key(scenario.key_file)
+        opts = dict(pdf=False, statement=False, pseudonymise_post_ids=True)
+        one = publish(ws, subjects, key, tmp_path / "one", ReleaseOptions(n_workers=1, **opts))
+        two = publish(ws, subjects, key, tmp_path / "two", ReleaseOptions(n_workers=2, **opts))
+    for a, b in ((one.archive.users_file, two.archive.users_file), (one.archive.tweets_file, two.archive.tweets_file)):
+        assert a.read_bytes() == b.read_bytes()
+    tweets = _rows(one.archive.tweets_file)
+    assert not any(t["tweetid"].isdigit() for t in tweets)  # post ids pseudonymised too
+    (tmp_path / "two" / "leak.txt").write_text(f"x %40{scenario.victim_handle}")
+    report = search_release(tmp_path / "two", {scenario.victim_handle}, n_workers=2)
+    assert [leak.file for leak in report.leaks] == ["leak.txt"]

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from flockwatch.disclose import workers
 from flockwatch.disclose.keys import ReleaseKey
 from flockwatch.disclose.pseudonyms import (
     DEFAULT_THRESHOLD_FOLLOWERS,
@@ -118,10 +120,15 @@ def write_archive(
     platform: str,
     threshold_followers: int = DEFAULT_THRESHOLD_FOLLOWERS,
     pseudonymise_post_ids: bool = False,
+    n_workers: int | None = None,
 ) -> tuple[ArchiveFiles, Protection]:
     """Write the users and tweets files and their zip into ``out_dir`` (scope prepared by :func:`prepare_scope`)."""
     e = ws.engine
     pseud = Pseudonymiser(key, platform)
+    if n_workers is None:
+        # worker start-up costs about a second: worth it from a few batches on
+        n_posts = e.count(s.acts)
+        n_workers = workers.default_workers() if n_posts > 2 * BATCH_ROWS else 1
     protection = build_protection(e, s.members, s.acts, pseud, threshold_followers)
     out_dir.mkdir(parents=True, exist_ok=True)
     users_file = out_dir / f"{prefix}_users_csv_hashed.csv"
@@ -133,7 +140,8 @@ def write_archive(
     posts = 0
     schema = pa.schema([(c, pa.string()) for c in TWEETS_COLUMNS])
     with pacsv.CSVWriter(tweets_file, schema, write_options=pacsv.WriteOptions(quoting_style="needed")) as w:
-        for batch in _tweet_batches(e, s, platform, protection, pseud if pseudonymise_post_ids else None):
+        batches = _tweet_batches(e, s, platform, protection, key if pseudonymise_post_ids else None, n_workers)
+        for batch in batches:
             profile = users.take(pa.array([row_of[a] for a in batch.pop("__account_id")], pa.int64()))
             cols = {c: profile.column(c) for c in _PROFILE_COLUMNS}
             cols.update({c: pa.array(v, pa.string()) for c, v in batch.items()})
@@ -189,14 +197,8 @@ def _users_table(e: Engine, s: Scratch, platform: str, p: Protection) -> pa.Tabl
     return pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()})
 
 
-def _entity_list(items: list[str] | None, fn: Callable[[str], str | None]) -> str:
-    if not items:
-        return "[]"
-    return "[" + ", ".join(fn(x) or x for x in items) + "]"
-
-
 def _tweet_batches(
-    e: Engine, s: Scratch, platform: str, p: Protection, post_pseud: Pseudonymiser | None
+    e: Engine, s: Scratch, platform: str, p: Protection, key: ReleaseKey | None, n_workers: int
 ) -> Iterator[dict[str, list[Any]]]:
     """The tweet columns that differ per row, protected references replaced, one batch at a time."""
     sql = f"""
@@ -218,33 +220,22 @@ def _tweet_batches(
                h.tags, u.urls, m.ments
         FROM {s.acts} a LEFT JOIN h USING (action_id) LEFT JOIN u USING (action_id) LEFT JOIN m USING (action_id)
         ORDER BY a.acted_at, a.action_id"""
-    scrub = p.scrub
-    ident = p.account_id
+    rewrite_cols = ("action_id", "text", "reply_user", "reply_post", "quoted_post", "is_rt", "rt_user", "rt_post")
+    raw: deque[dict[str, list[Any]]] = deque()
 
-    def post_id(x: str | None) -> str | None:
-        if x is None or post_pseud is None:
-            return x
-        return post_pseud.post(x)
+    def to_rewrite() -> Iterator[dict[str, list[Any]]]:
+        for batch in e.sql(sql, [platform, platform, platform]).batches(BATCH_ROWS):
+            d = batch.to_pydict()
+            raw.append(d)
+            yield {c: d[c] for c in (*rewrite_cols, "tags", "urls", "ments")}
 
-    def tag(x: str) -> str:
-        return scrub(x) or x
-
-    for batch in e.sql(sql, [platform, platform, platform]).batches(BATCH_ROWS):
-        d = batch.to_pydict()
+    init_args = (p.by_token, None if key is None else key.secret, platform)
+    for rewritten in workers.ordered_map(workers.rewrite_rows, to_rewrite(), n_workers, workers.init_rows, init_args):
+        d = raw.popleft()
         yield {
             "__account_id": d["account_id"],
-            "tweetid": [post_id(x) for x in d["action_id"]],
             "tweet_language": d["language"],
-            "tweet_text": [scrub(x) for x in d["text"]],
             "tweet_time": d["t"],
             "tweet_client_name": d["client"],
-            "in_reply_to_userid": [ident(x) for x in d["reply_user"]],
-            "in_reply_to_tweetid": [post_id(x) for x in d["reply_post"]],
-            "quoted_tweet_tweetid": [post_id(x) for x in d["quoted_post"]],
-            "is_retweet": ["True" if x else "False" for x in d["is_rt"]],
-            "retweet_userid": [ident(x) for x in d["rt_user"]],
-            "retweet_tweetid": [post_id(x) for x in d["rt_post"]],
-            "hashtags": [_entity_list(x, tag) for x in d["tags"]],
-            "urls": [_entity_list(x, tag) for x in d["urls"]],
-            "user_mentions": [_entity_list(x, ident) for x in d["ments"]],
+            **rewritten,
         }

@@ -153,23 +153,36 @@ def _pdf_text(data: bytes) -> str | None:
     return "\n".join((page.extract_text() or "") for page in reader.pages)
 
 
-def search_release(directory: str | Path, protected_values: Iterable[str]) -> LeakReport:
-    """Search every file under ``directory`` (file names too) for ``protected_values`` (raw ids and handles)."""
+#: releases larger than this are searched by worker processes
+PARALLEL_BYTES = 64 << 20
+
+
+def search_release(directory: str | Path, protected_values: Iterable[str], n_workers: int | None = None) -> LeakReport:
+    """Search every file under ``directory`` (file names too) for ``protected_values`` (raw ids and handles);
+    ``n_workers`` processes share the chunks (default: the cores, for releases above :data:`PARALLEL_BYTES`)."""
+    from flockwatch.disclose import workers
+
     root = Path(directory)
     values = {unicodedata.normalize("NFKC", v).casefold() for v in protected_values if v}
     report = LeakReport(values_searched=len(values))
     searched: dict[str, str] = {}
     # zips last: their members are usually the CSVs beside them, searched once
     files = sorted((p for p in root.rglob("*") if p.is_file()), key=lambda p: (zipfile.is_zipfile(p), str(p)))
-    for path in files:
-        for form, value, excerpt in search_text(str(path.relative_to(root)), values):
-            report.leaks.append(Leak(str(path.relative_to(root)), "file name, " + form, value, excerpt))
-        for name, chunks in _texts(path, root, searched):
-            report.files_searched.append(name)
-            if chunks is None:
-                report.unreadable.append(f"{name}: PDF text cannot be extracted (pypdf is not installed)")
-                continue
-            for chunk in chunks:
-                for form, value, excerpt in search_text(chunk, values):
-                    report.leaks.append(Leak(name, form, value, excerpt))
+    if n_workers is None:
+        big = sum(p.stat().st_size for p in files) > PARALLEL_BYTES
+        n_workers = workers.default_workers() if big else 1
+
+    def jobs() -> Iterator[tuple[str, str]]:
+        for path in files:
+            yield "file name of " + str(path.relative_to(root)), str(path.relative_to(root))
+            for name, chunks in _texts(path, root, searched):
+                report.files_searched.append(name)
+                if chunks is None:
+                    report.unreadable.append(f"{name}: PDF text cannot be extracted (pypdf is not installed)")
+                    continue
+                for chunk in chunks:
+                    yield name, chunk
+
+    for hits in workers.ordered_map(workers.search_chunk, jobs(), n_workers, workers.init_search, (values,)):
+        report.leaks.extend(Leak(name, form, value, excerpt) for name, form, value, excerpt in hits)
     return report

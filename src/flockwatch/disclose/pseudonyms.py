@@ -26,6 +26,7 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flockwatch.core.handles import handle_key
 from flockwatch.core.text import (
@@ -37,7 +38,9 @@ from flockwatch.core.text import (
     replace_id_tokens,
 )
 from flockwatch.disclose.keys import ReleaseKey
-from flockwatch.engine import Engine
+
+if TYPE_CHECKING:  # worker processes import this module: keep the engine (and DuckDB) out of them
+    from flockwatch.engine import Engine
 
 DEFAULT_THRESHOLD_FOLLOWERS = 5_000
 

@@ -46,6 +46,7 @@ class ReleaseOptions:
     when: dt.date | None = None
     extra_indicators: Path | None = None
     drop_restricted_indicators: bool = False
+    n_workers: int | None = None  # None: the cores, for large releases
 
 
 @dataclass
@@ -86,7 +87,16 @@ def publish(
         platform = prepare_scope(ws, s, subjects, opt.platform)
         say("writing the archive")
         archive, protection = write_archive(
-            ws, s, subjects, key, out, prefix, platform, opt.threshold_followers, opt.pseudonymise_post_ids
+            ws,
+            s,
+            subjects,
+            key,
+            out,
+            prefix,
+            platform,
+            opt.threshold_followers,
+            opt.pseudonymise_post_ids,
+            opt.n_workers,
         )
         release = Release(out_dir=out, key_id=key.key_id, draft=subjects.draft, archive=archive)
         for f in (archive.users_file, archive.tweets_file, archive.zip_file):
@@ -97,7 +107,7 @@ def publish(
             for path in fn(context, release):
                 release.files[path.name] = _sha256(path)
     say("searching the release for protected identifiers")
-    report = search_release(out, protection.protected_ids | protection.protected_handles)
+    report = search_release(out, protection.protected_ids | protection.protected_handles, opt.n_workers)
     release.leak_report = report
     release.manifest = _manifest(release, subjects, opt, when, protection.n_protected)
     (out / MANIFEST).write_text(json.dumps(release.manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
