@@ -209,3 +209,34 @@ def check(
             console.print(f"  unreadable: {u}", markup=False)
     if not report.clean:
         raise PolicyRefusedError(f"{len(report.leaks)} protected identifier(s) found in {directory}")
+
+
+@disclose_app.command("withdraw")
+def withdraw_cmd(
+    release: Annotated[Path, typer.Argument(help="The published release directory to correct.")],
+    key_file: Annotated[Path, typer.Option("--key-file", help="The key that release was published with.")],
+    accounts: Annotated[Path, typer.Option("--accounts", help="Raw ids of the reversed accounts, one per line.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="New directory for the correction.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Withdraw accounts whose decision was reversed on appeal: the archive re-issued without them (next release
+    number) and a correction notice naming their pseudonyms.
+
+    Example: flockwatch disclose withdraw release --key-file keys/hk-2019-08.key --accounts reversed.txt --out correction
+    """
+    from flockwatch.disclose import load_key
+    from flockwatch.disclose.correction import withdraw
+
+    try:
+        ids = [x.strip() for x in accounts.read_text(encoding="utf-8").splitlines() if x.strip()]
+    except OSError as exc:
+        raise InputFileError(accounts, f"cannot read: {exc}") from None
+    corr = withdraw(release, load_key(key_file), ids, out)
+    if json_:
+        print_json({k: (str(v) if isinstance(v, Path) else v) for k, v in corr.__dict__.items()})
+        return
+    console.print(
+        f"correction of {corr.corrects} written to [bold]{out}[/]: {len(corr.withdrawn)} account(s) withdrawn, "
+        f"{corr.accounts_after:,} accounts and {corr.posts_after:,} posts remain"
+        + (f"; {len(corr.not_found)} were not in the release" if corr.not_found else "")
+    )
