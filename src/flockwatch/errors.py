@@ -8,7 +8,8 @@
     │   ├── ValidationError              bad parameters or bad registry input
     │   └── RegistryNotReadyError        the state-media registry cannot answer yet (names the command that fixes it)
     ├── ExternalError                    something outside flockwatch failed (CLI exit code 3)
-    └── PolicyRefusedError               refused by policy: the request is well-formed but may not be done (exit 4)
+    └── RefusedError                     a policy refuses the request: two-person rule, role, sample bound,
+                                         authentication (CLI exit code 4; ``code`` is a stable reason code)
 
 The CLI maps these to exit codes at its edge only (``cli/app.py``); library code raises, never exits.
 """
@@ -34,11 +35,15 @@ class ExternalError(FlockwatchError):
     exit_code = 3
 
 
-class PolicyRefusedError(FlockwatchError):
-    """The request is understood but policy forbids it (a release that would expose a protected account, an
-    indicator shared under a stricter marking than the output allows)."""
+class RefusedError(FlockwatchError):
+    """A request that is well-formed but refused by policy. ``code`` is a stable, upper-case reason code that scripts
+    can rely on (``SELF_APPROVAL``, ``ROLE_REQUIRED``, ``SAMPLE_BOUND``, ``NOT_AUTHENTICATED``, ...)."""
 
     exit_code = 4
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(f"refused ({code}): {message}")
 
 
 class WorkspaceError(UserError):

@@ -15,7 +15,7 @@ import pytest
 
 from flockwatch.disclose import ReleaseOptions, draft_subjects, load_key, publish
 from flockwatch.disclose.statement import chromium
-from flockwatch.errors import PolicyRefusedError, ValidationError
+from flockwatch.errors import RefusedError, ValidationError
 from flockwatch.ingest import ingest_paths
 from flockwatch.workspace import Workspace
 
@@ -162,7 +162,7 @@ def test_statements_of_reasons_and_transparency_export(release):
     }
     puids = set()
     for s, t in zip(sors, tdb, strict=True):
-        assert required <= set(t) and t["decision_account"] == "DECISION_ACCOUNT_SUSPENDED"
+        assert required <= set(t) and t["decision_account"] == "DECISION_ACCOUNT_TERMINATED"
         assert re.fullmatch(r"[A-Za-z0-9_-]{1,500}", t["puid"]) and t["puid"] == s["puid"]
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", t["content_date"]) and t["application_date"] >= "2020-01-01"
         assert t["draft"] is True and s["decision"] == "none taken (draft)"
@@ -201,7 +201,7 @@ def test_restricted_indicators_are_refused_or_dropped(scenario, tmp_path):
         subjects = draft_subjects(ws, network="N0001")
         key = load_key(scenario.key_file)
         opts = ReleaseOptions(pdf=False, statement=False, extra_indicators=extra)
-        with pytest.raises(PolicyRefusedError, match="TLP:AMBER"):
+        with pytest.raises(RefusedError, match="TLP:AMBER"):
             publish(ws, subjects, key, tmp_path / "r1", opts)
         opts.drop_restricted_indicators = True
         rel = publish(ws, subjects, key, tmp_path / "r2", opts)
@@ -214,7 +214,7 @@ def test_a_release_that_would_leak_is_refused_and_removed(scenario, tmp_path):
     with Workspace.open(scenario.ws_dir, read_only=True) as ws:
         subjects = draft_subjects(ws, network="N0001")
         out = tmp_path / "r"
-        with pytest.raises(PolicyRefusedError, match="protected identifier"):
+        with pytest.raises(RefusedError, match="protected identifier"):
             publish(
                 ws,
                 subjects,

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from flockwatch.cli.acting import ByOpt, PasswordFileOpt, actor_for
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json, progress_status
 from flockwatch.errors import InputFileError, ValidationError
 
@@ -88,7 +89,8 @@ def archive(
     appeal_url: Annotated[
         str, typer.Option("--appeal-url", help="Where an account appeals (statements of reasons).")
     ] = "https://help.example.org/appeal",
-    by: Annotated[str | None, typer.Option("--by", help="Who publishes (default: the login name).")] = None,
+    by: ByOpt = None,
+    password_file: PasswordFileOpt = None,
     extra_indicators: Annotated[
         Path | None, typer.Option("--extra-indicators", help="CSV of extra indicators with a tlp column.")
     ] = None,
@@ -102,17 +104,15 @@ def archive(
     indicators (CSV, STIX 2.1 at TLP:CLEAR) and DSA statements of reasons; the release is refused if its own leak
     search finds a protected id or handle.
 
-    Example: flockwatch disclose archive --draft --network N0001 --workspace cases/hk2019 --key-file hk.key --out release
+    Example: flockwatch disclose archive --case C20190819-a1b2c3 --by alice --workspace cases/hk2019 --key-file hk.key --out release
     """
-    from flockwatch.disclose import ReleaseOptions, draft_subjects, load_key, publish
+    from flockwatch.disclose import ReleaseOptions, case_subjects, draft_subjects, load_key, publish
+    from flockwatch.disclose.release import audit_release
 
-    if case is not None:
-        raise ValidationError(
-            "disclosure of a case needs the case store, which this workspace does not have yet; "
-            "use --draft --network N0001 (or --operation) for a watermarked draft"
-        )
-    if not draft:
-        raise ValidationError("name a --case, or --draft with --network or --operation")
+    if (case is None) == (not draft):
+        raise ValidationError("name a --case, or --draft with --network or --operation (not both)")
+    if case is not None and (network or operation):
+        raise ValidationError("--network and --operation belong to a --draft; a case already names its subjects")
     att = None
     if attribution is not None:
         try:
@@ -134,14 +134,24 @@ def archive(
         compute_attribution=not no_attribution,
         policies=tuple(policy or ()),
         appeal_url=appeal_url,
-        published_by=by,
+        published_by=None,
         extra_indicators=extra_indicators,
         drop_restricted_indicators=drop_restricted_indicators,
     )
     with open_workspace(workspace, read_only=True) as ws:
-        subjects = draft_subjects(ws, network=network, operation=operation)
+        actor = None
+        if case is not None or by is not None:
+            # who publishes is audited with the key id; a draft without --by is not a publication and is not audited
+            actor = actor_for(ws.ops(), by, password_file)
+            options.published_by = actor.name
+        if case is not None:
+            subjects = case_subjects(ws, case)
+        else:
+            subjects = draft_subjects(ws, network=network, operation=operation)
         with progress_status(f"disclosing {len(subjects.subjects):,} accounts") as update:
             release = publish(ws, subjects, key, out, options, progress=update)
+        if actor is not None:
+            audit_release(ws.ops(), release, subjects, actor.name, actor.os_user)
     m = release.manifest
     if json_:
         print_json(m)
@@ -176,7 +186,7 @@ def check(
     Example: flockwatch disclose check release --workspace cases/hk2019
     """
     from flockwatch.disclose import search_release
-    from flockwatch.errors import PolicyRefusedError
+    from flockwatch.errors import RefusedError
 
     if not directory.is_dir():
         raise InputFileError(directory, "not a directory")
@@ -208,15 +218,25 @@ def check(
         for u in report.unreadable:
             console.print(f"  unreadable: {u}", markup=False)
     if not report.clean:
-        raise PolicyRefusedError(f"{len(report.leaks)} protected identifier(s) found in {directory}")
+        raise RefusedError("PROTECTED_IDENTIFIER", f"{len(report.leaks)} protected identifier(s) found in {directory}")
 
 
 @disclose_app.command("withdraw")
 def withdraw_cmd(
     release: Annotated[Path, typer.Argument(help="The published release directory to correct.")],
     key_file: Annotated[Path, typer.Option("--key-file", help="The key that release was published with.")],
-    accounts: Annotated[Path, typer.Option("--accounts", help="Raw ids of the reversed accounts, one per line.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="New directory for the correction.")],
+    accounts: Annotated[
+        Path | None, typer.Option("--accounts", help="Raw ids of the reversed accounts, one per line.")
+    ] = None,
+    case: Annotated[
+        str | None, typer.Option("--case", help="Withdraw the case's subjects that were reversed on appeal.")
+    ] = None,
+    workspace: Annotated[
+        Path | None, typer.Option("--workspace", "-w", help="Workspace of the case.", envvar="FLOCKWATCH_WORKSPACE")
+    ] = None,
+    by: ByOpt = None,
+    password_file: PasswordFileOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Withdraw accounts whose decision was reversed on appeal: the archive re-issued without them (next release
@@ -225,13 +245,24 @@ def withdraw_cmd(
     Example: flockwatch disclose withdraw release --key-file keys/hk-2019-08.key --accounts reversed.txt --out correction
     """
     from flockwatch.disclose import load_key
-    from flockwatch.disclose.correction import withdraw
+    from flockwatch.disclose.correction import audit_correction, reversed_accounts, withdraw
 
-    try:
-        ids = [x.strip() for x in accounts.read_text(encoding="utf-8").splitlines() if x.strip()]
-    except OSError as exc:
-        raise InputFileError(accounts, f"cannot read: {exc}") from None
-    corr = withdraw(release, load_key(key_file), ids, out)
+    if (accounts is None) == (case is None):
+        raise ValidationError("name the reversed accounts with --accounts FILE or --case CASE (one of them)")
+    key = load_key(key_file)
+    if accounts is not None:
+        try:
+            ids = [x.strip() for x in accounts.read_text(encoding="utf-8").splitlines() if x.strip()]
+        except OSError as exc:
+            raise InputFileError(accounts, f"cannot read: {exc}") from None
+        corr = withdraw(release, key, ids, out)
+    else:
+        if workspace is None:
+            raise ValidationError("--case needs --workspace")
+        with open_workspace(workspace, read_only=True) as ws:
+            actor = actor_for(ws.ops(), by, password_file)
+            corr = withdraw(release, key, reversed_accounts(ws, str(case)), out)
+            audit_correction(ws.ops(), corr, str(case), key.key_id, actor.name, actor.os_user)
     if json_:
         print_json({k: (str(v) if isinstance(v, Path) else v) for k, v in corr.__dict__.items()})
         return

@@ -14,7 +14,7 @@ from flockwatch.disclose.keys import ReleaseKey, generate_key, load_key, rotate_
 from flockwatch.disclose.leaks import LeakReport, search_release
 from flockwatch.disclose.pseudonyms import DEFAULT_THRESHOLD_FOLLOWERS, Protection, Pseudonymiser
 from flockwatch.disclose.release import Release, ReleaseOptions, publish
-from flockwatch.disclose.subjects import Subject, Subjects, draft_subjects
+from flockwatch.disclose.subjects import Subject, Subjects, case_subjects, draft_subjects
 
 __all__ = [
     "DEFAULT_THRESHOLD_FOLLOWERS",
@@ -26,6 +26,7 @@ __all__ = [
     "ReleaseOptions",
     "Subject",
     "Subjects",
+    "case_subjects",
     "draft_subjects",
     "generate_key",
     "load_key",

@@ -25,7 +25,7 @@ from flockwatch.disclose.keys import ReleaseKey
 from flockwatch.disclose.leaks import search_release
 from flockwatch.disclose.pseudonyms import Pseudonymiser
 from flockwatch.disclose.release import MANIFEST
-from flockwatch.errors import InputFileError, PolicyRefusedError, ValidationError
+from flockwatch.errors import InputFileError, RefusedError, ValidationError
 
 _PREFIX = re.compile(r"^(?P<set>.+)_(?P<month>\d{6})_(?P<n>\d+)$")
 
@@ -73,7 +73,7 @@ def withdraw(release_dir: str | Path, key: ReleaseKey, account_ids: list[str], o
             "(a rotated key is kept as FILE.<key_id>.retired)"
         )
     if out.exists() and any(out.iterdir()):
-        raise PolicyRefusedError(f"{out} is not empty; a correction goes into a new directory")
+        raise ValidationError(f"{out} is not empty; a correction goes into a new directory")
     if not account_ids:
         raise ValidationError("no accounts to withdraw")
     prefix = manifest["archive"]["prefix"]
@@ -139,6 +139,35 @@ def withdraw(release_dir: str | Path, key: ReleaseKey, account_ids: list[str], o
     )
     report = search_release(out, [a for a in account_ids if a not in present])
     if not report.clean:
-        raise PolicyRefusedError(f"the correction would expose {len(report.leaks)} withdrawn account id(s)")
+        raise RefusedError(
+            "PROTECTED_IDENTIFIER", f"the correction would expose {len(report.leaks)} withdrawn account id(s)"
+        )
     corr.files = sorted(p.name for p in out.iterdir())
     return corr
+
+
+def reversed_accounts(ws: Any, case_id: str) -> list[str]:
+    """The account subjects of a case whose decision was reversed on appeal."""
+    from flockwatch.review.cases import get_case
+
+    snap = get_case(ws.ops(), case_id)
+    ids = [s.subject_id for s in snap.subjects or [] if s.kind == "account" and s.status == "reversed"]
+    if not ids:
+        raise ValidationError(f"case {case_id} has no account reversed on appeal; nothing to withdraw")
+    return ids
+
+
+def audit_correction(store: Any, corr: Correction, case_id: str, key_id: str, actor: str, os_user: str | None) -> None:
+    """Record the correction in the audit chain (the withdrawn accounts by pseudonym)."""
+    from flockwatch.review import audit
+
+    audit.append(
+        store,
+        actor=actor,
+        os_user=os_user,
+        action="disclose.withdraw",
+        object_ref=f"case:{case_id}",
+        reason=f"correction of release {corr.corrects}",
+        evidence=[{"key_id": key_id, "withdrawn": corr.withdrawn}],
+        after={"accounts": corr.accounts_after, "posts": corr.posts_after, "out_dir": str(corr.out_dir)},
+    )

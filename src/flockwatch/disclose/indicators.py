@@ -9,7 +9,7 @@ Which indicators, from the data: domains and hashtags the disclosed accounts con
 domain everybody shares says nothing), the pseudonyms of the disclosed protected accounts (they join the archive)
 and the handles of disclosed accounts at or above the follower threshold. Every comment carries its evidence
 (counts). Extra indicators can come from a CSV with a ``tlp`` column (an analyst's list, a peer's tip): any marked
-stricter than CLEAR is refused (:class:`~flockwatch.errors.PolicyRefusedError`), or dropped and listed with
+stricter than CLEAR is refused (:class:`~flockwatch.errors.RefusedError` ``TLP_STRICTER_THAN_CLEAR``), or dropped and listed with
 ``drop_restricted``.
 """
 
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import stix2
 
-from flockwatch.errors import InputFileError, PolicyRefusedError
+from flockwatch.errors import InputFileError, RefusedError
 
 if TYPE_CHECKING:
     from flockwatch.disclose.release import Release, _Context
@@ -95,10 +95,11 @@ def enforce_clear(indicators: list[Indicator], drop_restricted: bool) -> tuple[l
     restricted = [x for x in indicators if TLP_ORDER[x.tlp] > 0]
     if restricted and not drop_restricted:
         first = restricted[0]
-        raise PolicyRefusedError(
+        raise RefusedError(
+            "TLP_STRICTER_THAN_CLEAR",
             f"{len(restricted)} indicator(s) came in under a stricter marking than TLP:CLEAR (first: "
             f"{first.indicator_type} {first.indicator_value!r} at TLP:{first.tlp.upper()}); a public release may only "
-            "carry TLP:CLEAR — drop them with --drop-restricted-indicators"
+            "carry TLP:CLEAR — drop them with --drop-restricted-indicators",
         )
     notes = [f"dropped {x.indicator_type} indicator at TLP:{x.tlp.upper()} (stricter than CLEAR)" for x in restricted]
     return [x for x in indicators if TLP_ORDER[x.tlp] == 0], notes

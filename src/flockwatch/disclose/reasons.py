@@ -65,7 +65,9 @@ EEA = [
     "LI",
     "NO",
 ]
-DECISIONS = {"suspend": "DECISION_ACCOUNT_SUSPENDED", "terminate": "DECISION_ACCOUNT_TERMINATED"}
+#: a suspension is permanent (an account terminated, in the database's words); a lock is temporary
+DECISIONS = {"suspend": "DECISION_ACCOUNT_TERMINATED", "lock": "DECISION_ACCOUNT_SUSPENDED"}
+DECISION_WORDS = {"suspend": "permanent suspension of the account", "lock": "temporary lock of the account"}
 CATEGORY = "STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS"
 KEYWORDS = ["KEYWORD_OTHER"]
 KEYWORD_OTHER = "Coordinated inauthentic behaviour (platform manipulation)"
@@ -109,14 +111,16 @@ def write_statements_of_reasons(c: _Context, r: Release) -> list[Path]:
             puid = f"{c.prefix}-{ref}".replace(".", "-")
             lang, first = per_account.get(sub.account_id, (None, None))
             facts = replace_id_tokens(_facts(sub.role, sub.detectors, c.subjects.source, draft), p.by_token) or ""
-            decision = DECISIONS.get(sub.action, DECISIONS["suspend"])
+            decision = DECISIONS.get(sub.action, DECISIONS["lock"])
             when = (sub.decided_at or applied)[:10]
             statement: dict[str, Any] = {
                 "puid": puid,
                 "account": ref,
                 "draft": draft,
                 "decision": (
-                    "none taken (draft)" if draft else f"account {sub.action} ({decision}), indefinitely, worldwide"
+                    "none taken (draft)"
+                    if draft
+                    else f"{DECISION_WORDS.get(sub.action, sub.action)} ({decision}), worldwide"
                 ),
                 "decided_at": None if draft else when,
                 "facts_and_circumstances": facts,

@@ -3,7 +3,7 @@
 Consumes an open workspace, the :class:`~flockwatch.disclose.subjects.Subjects` to disclose and a release key;
 produces the files of :class:`Release` in one directory, a ``manifest.json`` (what was published, when, by whom,
 with which key id — never the key — and each file's SHA-256), and refuses to leave a release whose own leak search
-finds a protected identifier (:class:`~flockwatch.errors.PolicyRefusedError`; the files are removed).
+finds a protected identifier (:class:`~flockwatch.errors.RefusedError` ``PROTECTED_IDENTIFIER``; the files are removed).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from flockwatch.disclose.keys import ReleaseKey
 from flockwatch.disclose.leaks import LeakReport, search_release
 from flockwatch.disclose.pseudonyms import DEFAULT_THRESHOLD_FOLLOWERS
 from flockwatch.disclose.subjects import Subjects, describe
-from flockwatch.errors import PolicyRefusedError
+from flockwatch.errors import RefusedError, ValidationError
 from flockwatch.workspace import Workspace
 
 MANIFEST = "manifest.json"
@@ -77,7 +77,7 @@ def publish(
     say = progress or (lambda _text: None)
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
-        raise PolicyRefusedError(f"{out} is not empty; a release goes into a new directory (nothing was written)")
+        raise ValidationError(f"{out} is not empty; a release goes into a new directory (nothing was written)")
     out.mkdir(parents=True, exist_ok=True)
     when = opt.when or dt.datetime.now(dt.UTC).date()
     prefix = archive_prefix(opt.set_name or subjects.name, when, opt.release_n, subjects.draft)
@@ -117,9 +117,10 @@ def publish(
                 p.unlink()
         first = report.leaks[0] if report.leaks else None
         where = f"; first: {first.value!r} in {first.file} ({first.form})" if first else ""
-        raise PolicyRefusedError(
+        raise RefusedError(
+            "PROTECTED_IDENTIFIER",
             f"the release would expose {len(report.leaks)} protected identifier(s){where}; "
-            f"{'; '.join(report.unreadable)} — nothing was published"
+            f"{'; '.join(report.unreadable)} — nothing was published",
         )
     return release
 
@@ -206,3 +207,27 @@ def _sha256(path: Path) -> str:
 def release_summary(r: Release) -> dict[str, Any]:
     """What the CLI prints."""
     return {"out_dir": str(r.out_dir), "key_id": r.key_id, "draft": r.draft, "archive": asdict(r.archive) | {}}
+
+
+def audit_release(store: Any, release: Release, subjects: Subjects, actor: str, os_user: str | None = None) -> None:
+    """Record the release in the audit chain: who published what, from which case, with which key id (never the
+    key), and each file's SHA-256."""
+    from flockwatch.review import audit
+
+    ref = f"case:{subjects.case_id}" if subjects.case_id else f"draft:{subjects.source}"
+    audit.append(
+        store,
+        actor=actor,
+        os_user=os_user,
+        action="disclose.draft" if subjects.draft else "disclose.release",
+        object_ref=ref,
+        reason=f"public release {release.archive.prefix}",
+        evidence=[{"key_id": release.key_id, "files": release.files}],
+        after={
+            "key_id": release.key_id,
+            "prefix": release.archive.prefix,
+            "accounts": release.archive.accounts,
+            "posts": release.archive.posts,
+            "out_dir": str(release.out_dir),
+        },
+    )

@@ -1,11 +1,14 @@
 """Who a release discloses: the accounts, their role and the decision taken about each.
 
-Consumes an open workspace and a draft reference — a candidate network (``N0001`` or ``<run>/N0001``) or a
-candidate operation (``O001``) — or, once cases exist, a case; produces :class:`Subjects`: the accounts, each with
-its role (``core``: clustered into the network; ``amplifier``: attached or grown onto it afterwards), the action
-and its status, the evidence class that supports it, and whether the release is a draft.
+Consumes an open workspace and either a case (``flockwatch.review.cases``: its snapshot, frozen at open) or a draft
+reference — a candidate network (``N0001`` or ``<run>/N0001``) or a candidate operation (``O0001``); produces
+:class:`Subjects`: the accounts, each with its role (``core``: clustered into the network; ``amplifier``: attached
+or grown onto it afterwards), the action and its status, the evidence class that supports it, and whether the
+release is a draft.
 
-A draft discloses no decision (none was taken): every output it feeds is watermarked as a draft.
+A case discloses only account subjects whose suspension or lock was approved and executed (or upheld on appeal):
+never one that is under appeal, reversed, excluded or not yet executed — those are counted in ``extra`` and named
+nowhere. A draft discloses no decision (none was taken): every output it feeds is watermarked as a draft.
 """
 
 from __future__ import annotations
@@ -83,6 +86,60 @@ def draft_subjects(ws: Workspace, network: str | None = None, operation: str | N
         Subject(a, "core" if core else "amplifier", nid, detectors=detectors.get(a, [])) for a, nid, core in rows
     ]
     return Subjects(name=name, source=source, draft=True, run_id=rid, network_ids=nets, subjects=subjects)
+
+
+#: actions whose executed subjects a release discloses (a label or an ad refusal removes nothing)
+DISCLOSED_ACTIONS = ("suspend", "lock")
+#: subject statuses that may be disclosed: executed, or an appeal that upheld the decision
+DISCLOSED_STATUSES = ("executed", "upheld")
+
+
+def case_subjects(ws: Workspace, case_id: str) -> Subjects:
+    """The executed account subjects of a case (module docstring); a :class:`ValidationError` when there are none."""
+    from flockwatch.review.cases import get_case
+
+    snap = get_case(ws.ops(), case_id)
+    actions = {int(a["action_id"]): a for a in snap.actions}
+    chosen: list[Subject] = []
+    held_back: dict[str, int] = {}
+    for sub in snap.subjects or []:
+        act = actions.get(int(sub.action_id)) if sub.action_id is not None else None
+        kind = act["kind"] if act else None
+        if sub.kind != "account" or sub.status not in DISCLOSED_STATUSES or kind not in DISCLOSED_ACTIONS:
+            key = f"{sub.kind} {sub.status}" + (f" ({kind})" if kind else "")
+            held_back[key] = held_back.get(key, 0) + 1
+            continue
+        ev = sub.evidence or {}
+        chosen.append(
+            Subject(
+                sub.subject_id,
+                "amplifier" if ev.get("joined_by") in ("attach", "grow") else "core",
+                str(ev.get("network_id") or ""),
+                action=str(kind),
+                status=sub.status,
+                decided_at=act.get("approved_at") if act else None,
+            )
+        )
+    if not chosen:
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(held_back.items())) or "no subjects"
+        raise ValidationError(
+            f"case {case_id} has no account whose suspension or lock was executed ({counts}); nothing to disclose"
+        )
+    if snap.run_id:
+        detectors = _detectors(ws, snap.run_id, [c.account_id for c in chosen])
+        for c in chosen:
+            c.detectors = detectors.get(c.account_id, [])
+    reasons = sorted({str(a["reason"]) for a in snap.actions if a["kind"] in DISCLOSED_ACTIONS and a.get("reason")})
+    return Subjects(
+        name=case_id,
+        source=f"case {case_id} ({snap.source_kind} {snap.source_ref})",
+        draft=False,
+        run_id=snap.run_id,
+        network_ids=sorted({c.network_id for c in chosen if c.network_id}),
+        subjects=chosen,
+        case_id=case_id,
+        extra={"held_back": held_back, "action_reasons": reasons, "case_title": snap.title},
+    )
 
 
 def _detectors(ws: Workspace, run_id: str, account_ids: list[str]) -> dict[str, list[str]]:
