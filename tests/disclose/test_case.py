@@ -127,3 +127,32 @@ def test_case_with_nothing_executed_is_refused(scenario, tmp_path):
     args = ["disclose", "archive", "--case", case_id, "--by", "alice", "--workspace", str(ws_dir)]
     assert main([*args, "--key-file", str(key), "--out", str(tmp_path / "r")]) == 2
     assert main([*args, "--key-file", str(key), "--out", str(tmp_path / "r"), "--network", "N0001"]) == 2
+
+
+def test_case_release_without_by_is_audited_under_the_os_login(case_ws, tmp_path):
+    """The interface scripts use: --case, --out, --key-file, --workspace and nothing else."""
+    ws_dir, case_id, _, _, _ = case_ws
+    key = tmp_path / "k.key"
+    assert main(["disclose", "keygen", "--out", str(key)]) == 0
+    out = tmp_path / "release"
+    assert (
+        main(
+            [
+                "disclose",
+                "archive",
+                "--case",
+                case_id,
+                "--out",
+                str(out),
+                "--key-file",
+                str(key),
+                "--workspace",
+                str(ws_dir),
+            ]
+        )
+        == 0
+    )
+    assert (out / "statement.html").exists()
+    with Workspace.open(ws_dir, read_only=True) as ws:
+        entry = audit.entries(ws.ops(), object_ref=f"case:{case_id}")[-1]
+    assert entry.action == "disclose.release" and entry.actor.startswith("os:")

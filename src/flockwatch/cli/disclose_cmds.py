@@ -5,6 +5,7 @@ search over a release directory)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,8 @@ import typer
 from flockwatch.cli.acting import ByOpt, PasswordFileOpt, actor_for
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json, progress_status
 from flockwatch.errors import InputFileError, ValidationError
+from flockwatch.review.audit import os_user
+from flockwatch.store import Store
 
 disclose_app = typer.Typer(
     help="Public disclosure: archives with keyed pseudonyms, statements, indicators, DSA statements of reasons.",
@@ -22,6 +25,16 @@ disclose_app = typer.Typer(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(disclose_app, name="disclose")
+
+
+def _publisher(store: Store, by: str | None, password_file: Path | None) -> tuple[str, str | None]:
+    """(actor, OS user) for the audit entry. A team store needs an authenticated user; on the embedded
+    single-analyst store a release without --by is recorded under the OS login (``os:NAME``)."""
+    if by is None and password_file is None and not os.environ.get("FLOCKWATCH_TOKEN") and not store.is_team:
+        who = os_user()
+        return f"os:{who or 'unknown'}", who
+    actor = actor_for(store, by, password_file)
+    return actor.name, actor.os_user
 
 
 @disclose_app.command("keygen")
@@ -142,8 +155,8 @@ def archive(
         actor = None
         if case is not None or by is not None:
             # who publishes is audited with the key id; a draft without --by is not a publication and is not audited
-            actor = actor_for(ws.ops(), by, password_file)
-            options.published_by = actor.name
+            actor = _publisher(ws.ops(), by, password_file)
+            options.published_by = actor[0]
         if case is not None:
             subjects = case_subjects(ws, case)
         else:
@@ -151,7 +164,7 @@ def archive(
         with progress_status(f"disclosing {len(subjects.subjects):,} accounts") as update:
             release = publish(ws, subjects, key, out, options, progress=update)
         if actor is not None:
-            audit_release(ws.ops(), release, subjects, actor.name, actor.os_user)
+            audit_release(ws.ops(), release, subjects, *actor)
     m = release.manifest
     if json_:
         print_json(m)
@@ -260,9 +273,9 @@ def withdraw_cmd(
         if workspace is None:
             raise ValidationError("--case needs --workspace")
         with open_workspace(workspace, read_only=True) as ws:
-            actor = actor_for(ws.ops(), by, password_file)
+            actor = _publisher(ws.ops(), by, password_file)
             corr = withdraw(release, key, reversed_accounts(ws, str(case)), out)
-            audit_correction(ws.ops(), corr, str(case), key.key_id, actor.name, actor.os_user)
+            audit_correction(ws.ops(), corr, str(case), key.key_id, *actor)
     if json_:
         print_json({k: (str(v) if isinstance(v, Path) else v) for k, v in corr.__dict__.items()})
         return
