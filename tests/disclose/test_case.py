@@ -73,7 +73,7 @@ def test_case_release_discloses_executed_subjects_only_and_is_audited(case_ws, s
     assert pseud.account(subs[2]) in published
     page = (out / "statement.html").read_text(encoding="utf-8")
     assert "We removed" in page and "DRAFT" not in page
-    sor = [json.loads(x) for x in (out / "statements_of_reasons.jsonl").read_text().splitlines()]
+    sor = [json.loads(x) for x in (out / "dsa" / "statements_of_reasons.jsonl").read_text().splitlines()]
     assert all(s["decision"].startswith("permanent suspension") and s["decided_at"] for s in sor)
     with Workspace.open(ws_dir, read_only=True) as ws:
         entry = audit.entries(ws.ops(), object_ref=f"case:{case_id}")[-1]

@@ -38,7 +38,9 @@ def test_keygen_archive_and_check(scenario, tmp_path, capsys):
     assert (out / "manifest.json").exists() and (out / "DRAFT_statement.html").exists()
     assert rotated["key_id"] in (out / "DRAFT_statement.html").read_text()
     secret = json.loads(key.read_text())["secret_hex"]
-    assert all(secret not in p.read_text(errors="replace") for p in out.iterdir() if p.suffix != ".zip")
+    assert all(
+        secret not in p.read_text(errors="replace") for p in out.rglob("*") if p.is_file() and p.suffix != ".zip"
+    )
     assert main(["disclose", "check", str(out), "--workspace", str(scenario.ws_dir)]) == 0
     # a directory with a raw handle of a small account is caught (exit 4, refused by policy)
     leaky = tmp_path / "leaky"

@@ -80,7 +80,10 @@ def test_archive_files_are_named_and_zipped(release):
 def test_archive_reingests_with_the_same_counts(release, tmp_path):
     rel, subjects, n_actions, _ = release
     with Workspace.create(tmp_path / "again", registry=False) as ws:
-        ingest_paths(ws, [rel.archive.users_file, rel.archive.tweets_file])
+        # what a script does: every CSV of the release directory (the archive's two, nothing else)
+        csvs = sorted(rel.out_dir.glob("*.csv"))
+        assert csvs == sorted([rel.archive.users_file, rel.archive.tweets_file])
+        ingest_paths(ws, csvs)
         info = ws.info()["tables"]
         assert info["accounts"] == len(subjects.subjects) == rel.archive.accounts
         assert info["actions"] == n_actions == rel.archive.posts
@@ -142,8 +145,8 @@ def test_statements_of_reasons_and_transparency_export(release):
     import json
 
     rel, subjects, _, _ = release
-    sors = [json.loads(x) for x in (rel.out_dir / "DRAFT_statements_of_reasons.jsonl").read_text().splitlines()]
-    tdb = [json.loads(x) for x in (rel.out_dir / "DRAFT_dsa_tdb_statements.jsonl").read_text().splitlines()]
+    sors = [json.loads(x) for x in (rel.out_dir / "dsa" / "DRAFT_statements_of_reasons.jsonl").read_text().splitlines()]
+    tdb = [json.loads(x) for x in (rel.out_dir / "dsa" / "DRAFT_dsa_tdb_statements.jsonl").read_text().splitlines()]
     assert len(sors) == len(tdb) == len(subjects.subjects)
     required = {
         "decision_ground",
@@ -178,7 +181,7 @@ def test_stix_report_is_tlp_clear(release):
     import stix2
 
     rel, _, _, _ = release
-    bundle = json.loads((rel.out_dir / "DRAFT_indicators.stix.json").read_text())
+    bundle = json.loads((rel.out_dir / "indicators" / "DRAFT_indicators.stix.json").read_text())
     clear = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
     objs = bundle["objects"]
     assert objs[0]["id"] == clear and objs[0]["name"] == "TLP:CLEAR"
@@ -187,7 +190,7 @@ def test_stix_report_is_tlp_clear(release):
     for o in objs[1:]:
         assert o["object_marking_refs"] == [clear]
         stix2.parse(o, allow_custom=False)
-    rows = _rows(rel.out_dir / "DRAFT_indicators.csv")
+    rows = _rows(rel.out_dir / "indicators" / "DRAFT_indicators.csv")
     assert list(rows[0]) == ["indicator_type", "indicator_value", "comment", "ds"]
     assert all(r["comment"].startswith("DRAFT") for r in rows)
 
@@ -205,7 +208,7 @@ def test_restricted_indicators_are_refused_or_dropped(scenario, tmp_path):
             publish(ws, subjects, key, tmp_path / "r1", opts)
         opts.drop_restricted_indicators = True
         rel = publish(ws, subjects, key, tmp_path / "r2", opts)
-    values = [r["indicator_value"] for r in _rows(rel.out_dir / "DRAFT_indicators.csv")]
+    values = [r["indicator_value"] for r in _rows(rel.out_dir / "indicators" / "DRAFT_indicators.csv")]
     assert "ok.example" in values and "bad.example" not in values
     assert any("TLP:AMBER" in n for n in rel.notes)
 

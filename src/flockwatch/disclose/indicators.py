@@ -1,7 +1,7 @@
 """Indicators for peers and researchers: a Meta-style CSV and a STIX 2.1 ``report`` at TLP:CLEAR.
 
-Consumes the release context; produces ``indicators.csv`` (``indicator_type,indicator_value,comment,ds``) and
-``indicators.stix.json`` (a bundle: the TLP:CLEAR marking definition, the publishing identity, one ``indicator`` per
+Consumes the release context; produces ``indicators/indicators.csv`` (``indicator_type,indicator_value,comment,ds``) and
+``indicators/indicators.stix.json`` (a bundle: the TLP:CLEAR marking definition, the publishing identity, one ``indicator`` per
 domain and URL, and a ``report`` that refers to them, every object marked TLP:CLEAR).
 
 Which indicators, from the data: domains and hashtags the disclosed accounts concentrate on (used by at least
@@ -215,7 +215,10 @@ def write_indicators(c: _Context, r: Release) -> tuple[list[Path], list[str]]:
     scrub = c.protection.scrub
     kept = [Indicator(x.indicator_type, scrub(x.indicator_value) or "", scrub(x.comment) or "", x.tlp) for x in kept]
     prefix = "DRAFT_" if c.subjects.draft else ""
-    csv_path = r.out_dir / f"{prefix}indicators.csv"
+    # beside the archive only the archive's CSVs: `flockwatch ingest DIR/*.csv` must read the archive and nothing else
+    folder = r.out_dir / "indicators"
+    folder.mkdir(exist_ok=True)
+    csv_path = folder / f"{prefix}indicators.csv"
     ds = c.when.isoformat()
     with csv_path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -223,6 +226,6 @@ def write_indicators(c: _Context, r: Release) -> tuple[list[Path], list[str]]:
         for x in kept:
             comment = ("DRAFT: " if c.subjects.draft else "") + x.comment
             w.writerow((x.indicator_type, x.indicator_value, comment, ds))
-    stix_path = r.out_dir / f"{prefix}indicators.stix.json"
+    stix_path = folder / f"{prefix}indicators.stix.json"
     stix_path.write_text(json.dumps(stix_bundle(kept, c), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return [csv_path, stix_path], notes

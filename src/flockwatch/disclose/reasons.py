@@ -2,13 +2,13 @@
 (Art. 24(5)).
 
 Consumes the release context; produces
-- ``statements_of_reasons.jsonl``: one statement per actioned account, in words — the decision and its scope, the
+- ``dsa/statements_of_reasons.jsonl``: one statement per actioned account, in words — the decision and its scope, the
   facts and the evidence class relied on (the detectors whose calibrated links tie the account to the network, its
   role), whether automated means were used in detection and in the decision, the contractual ground (the policy
   violated), and the redress open to the account (internal complaint-handling, out-of-court dispute settlement,
   courts). It names the account by its release pseudonym, which the platform (holding the key) maps back when it
   delivers the statement; the public directory carries no raw id;
-- ``dsa_tdb_statements.jsonl``: the same decisions in the Transparency Database's submission fields (API
+- ``dsa/dsa_tdb_statements.jsonl``: the same decisions in the Transparency Database's submission fields (API
   ``POST /api/v1/statements`` takes up to 100 per call as ``{"statements": [...]}``): ``decision_account``,
   ``account_type``, ``decision_ground`` = ``DECISION_GROUND_INCOMPATIBLE_CONTENT`` with
   ``incompatible_content_ground`` / ``_explanation``, ``content_type``, ``category`` (negative effects on civic
@@ -102,8 +102,10 @@ def write_statements_of_reasons(c: _Context, r: Release) -> list[Path]:
     policy = "; ".join(c.options.policies) if c.options.policies else "Platform manipulation and spam policy"
     draft = c.subjects.draft
     prefix = "DRAFT_" if draft else ""
-    sor_path = r.out_dir / f"{prefix}statements_of_reasons.jsonl"
-    tdb_path = r.out_dir / f"{prefix}dsa_tdb_statements.jsonl"
+    folder = r.out_dir / "dsa"
+    folder.mkdir(exist_ok=True)
+    sor_path = folder / f"{prefix}statements_of_reasons.jsonl"
+    tdb_path = folder / f"{prefix}dsa_tdb_statements.jsonl"
     applied = c.when.isoformat()
     with sor_path.open("w", encoding="utf-8") as sor, tdb_path.open("w", encoding="utf-8") as tdb:
         for sub in c.subjects.subjects:

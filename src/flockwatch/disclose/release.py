@@ -105,16 +105,18 @@ def publish(
         for step, fn in _STEPS:
             say(step)
             for path in fn(context, release):
-                release.files[path.name] = _sha256(path)
+                release.files[str(path.relative_to(out))] = _sha256(path)
     say("searching the release for protected identifiers")
     report = search_release(out, protection.protected_ids | protection.protected_handles, opt.n_workers)
     release.leak_report = report
     release.manifest = _manifest(release, subjects, opt, when, protection.n_protected)
     (out / MANIFEST).write_text(json.dumps(release.manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if not report.clean:
-        for p in out.iterdir():
+        for p in sorted(out.rglob("*"), reverse=True):  # files before their folders
             if p.is_file():
                 p.unlink()
+            elif p.is_dir():
+                p.rmdir()
         first = report.leaks[0] if report.leaks else None
         where = f"; first: {first.value!r} in {first.file} ({first.form})" if first else ""
         raise RefusedError(

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from flockwatch.errors import ExternalError
+from flockwatch.errors import ExternalError, FlockwatchError
 from flockwatch.report import charts
 
 if TYPE_CHECKING:
@@ -182,6 +182,7 @@ def collect_statement_data(c: _Context, r: Release) -> dict[str, Any]:
         ],
         "named": [(scrub(h) or "", int(f)) for h, f in named],
         "attribution": att,
+        "decided": sorted({str(x.decided_at)[:10] for x in subj.subjects if x.decided_at}),
         "policies": list(c.options.policies or DEFAULT_POLICIES),
         "threshold": c.options.threshold_followers,
         "protected": p.n_protected,
@@ -207,7 +208,16 @@ def _attribution(c: _Context) -> dict[str, Any] | None:
     if att is None and c.options.compute_attribution:
         from flockwatch.attribute import attribute
 
-        att = attribute(c.ws, c.subjects.account_ids).to_dict()
+        try:
+            att = attribute(c.ws, c.subjects.account_ids).to_dict()
+        except FlockwatchError as exc:  # e.g. no registry: the statement goes out without an assessment, and says so
+            return {
+                "confidence": "none",
+                "wording": "We have not assessed who is behind this activity for this release.",
+                "categories": [],
+                "rationale": "",
+                "unavailable": str(exc),
+            }
     if not att:
         return None
     from flockwatch.policy.countries import country_name
@@ -240,8 +250,13 @@ def write_statement(c: _Context, r: Release) -> tuple[list[Path], list[str]]:
     path.write_text(html, encoding="utf-8")
     paths, notes = [path], []
     want_pdf = c.options.pdf
-    if want_pdf or (want_pdf is None and chromium() is not None):
+    if want_pdf:
         paths.append(print_pdf(path, r.out_dir / f"{name}.pdf"))
+    elif want_pdf is None and chromium() is not None:
+        try:  # asked for nothing in particular: a failed print is a note, not a failed release
+            paths.append(print_pdf(path, r.out_dir / f"{name}.pdf"))
+        except ExternalError as exc:
+            notes.append(f"no PDF: {exc}")
     elif want_pdf is None:
         notes.append("no PDF: Chromium is not installed")
     return paths, notes
