@@ -13,15 +13,16 @@ import getpass
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flockwatch.disclose.archive import ArchiveFiles, archive_prefix, prepare_scope, write_archive
 from flockwatch.disclose.keys import ReleaseKey
 from flockwatch.disclose.leaks import LeakReport, search_release
-from flockwatch.disclose.pseudonyms import DEFAULT_THRESHOLD_FOLLOWERS
+from flockwatch.disclose.pseudonyms import DEFAULT_THRESHOLD_FOLLOWERS, Protection
 from flockwatch.disclose.subjects import Subjects, describe
+from flockwatch.engine import Scratch
 from flockwatch.errors import RefusedError, ValidationError
 from flockwatch.workspace import Workspace
 
@@ -130,9 +131,9 @@ def publish(
 @dataclass
 class _Context:
     ws: Workspace
-    s: Any
+    s: Scratch
     subjects: Subjects
-    protection: Any
+    protection: Protection
     platform: str
     options: ReleaseOptions
     when: dt.date
@@ -204,11 +205,6 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def release_summary(r: Release) -> dict[str, Any]:
-    """What the CLI prints."""
-    return {"out_dir": str(r.out_dir), "key_id": r.key_id, "draft": r.draft, "archive": asdict(r.archive) | {}}
 
 
 def audit_release(store: Any, release: Release, subjects: Subjects, actor: str, os_user: str | None = None) -> None:

@@ -163,7 +163,7 @@ def collect_statement_data(c: _Context, r: Release) -> dict[str, Any]:
         "core": subj.count("core"),
         "amplifiers": subj.count("amplifier"),
         "active_accounts": int(active or 0),
-        "assets": [(k, int(n)) for k, n in assets],
+        "assets": _assets(assets, subj.extra.get("assets") or {}),
         "followers_total": int(prof[0] or 0),
         "followers_median": None if prof[1] is None else int(prof[1]),
         "followers_known": int(prof[2] or 0),
@@ -200,6 +200,14 @@ def collect_statement_data(c: _Context, r: Release) -> dict[str, Any]:
             color="#d9480f",
         ),
     }
+
+
+def _assets(from_table: list[tuple[Any, Any]], from_case: dict[str, int]) -> list[tuple[str, int]]:
+    """Pages, Groups (and other assets) the accounts ran, from the warehouse, or removed with the case if more."""
+    counts = {str(k): int(n) for k, n in from_table}
+    for kind, n in from_case.items():
+        counts[kind] = max(counts.get(kind, 0), int(n))
+    return sorted(counts.items())
 
 
 def _attribution(c: _Context) -> dict[str, Any] | None:

@@ -102,9 +102,12 @@ def case_subjects(ws: Workspace, case_id: str) -> Subjects:
     actions = {int(a["action_id"]): a for a in snap.actions}
     chosen: list[Subject] = []
     held_back: dict[str, int] = {}
+    assets: dict[str, int] = {}
     for sub in snap.subjects or []:
         act = actions.get(int(sub.action_id)) if sub.action_id is not None else None
         kind = act["kind"] if act else None
+        if sub.kind in ("page", "group") and sub.status in DISCLOSED_STATUSES and kind in DISCLOSED_ACTIONS:
+            assets[sub.kind] = assets.get(sub.kind, 0) + 1  # counted in the statement (Pages, Groups removed)
         if sub.kind != "account" or sub.status not in DISCLOSED_STATUSES or kind not in DISCLOSED_ACTIONS:
             key = f"{sub.kind} {sub.status}" + (f" ({kind})" if kind else "")
             held_back[key] = held_back.get(key, 0) + 1
@@ -138,7 +141,7 @@ def case_subjects(ws: Workspace, case_id: str) -> Subjects:
         network_ids=sorted({c.network_id for c in chosen if c.network_id}),
         subjects=chosen,
         case_id=case_id,
-        extra={"held_back": held_back, "action_reasons": reasons, "case_title": snap.title},
+        extra={"held_back": held_back, "action_reasons": reasons, "case_title": snap.title, "assets": assets},
     )
 
 
