@@ -267,3 +267,45 @@ def test_worker_processes_write_the_same_release(scenario, tmp_path):
     (tmp_path / "two" / "leak.txt").write_text(f"x %40{scenario.victim_handle}")
     report = search_release(tmp_path / "two", {scenario.victim_handle}, n_workers=2)
     assert [leak.file for leak in report.leaks] == ["leak.txt"]
+
+
+HOSTILE_CSV_TEXTS = [
+    'quote " and ""double"" , comma',
+    "line1\nline2\r\nline3",
+    "nul\x00byte",
+    "tab\there ; semi",
+    "\ufeffbom start",
+    "emoji 👍🏽 zwj 👨\u200d👩\u200d👧",
+    "rtl \u202eevil\u202c",
+    '"',
+    " ",
+]
+
+
+def test_hostile_text_round_trips_through_the_archive(scenario, tmp_path):
+    """Quotes, newlines, NUL, BOM, bidi controls and emoji sequences survive the CSV writer and the reader."""
+    import datetime as dt
+    import shutil
+
+    ws_dir = tmp_path / "ws"
+    shutil.copytree(scenario.ws_dir, ws_dir)
+    with Workspace.open(ws_dir) as ws:
+        for i, text in enumerate(HOSTILE_CSV_TEXTS):
+            ws.engine.sql(
+                "INSERT INTO actions VALUES ('twitter', ?, ?, 'post', ?, NULL, NULL, ?, 'en', 'x')",
+                [f"7700000000000{i:05d}", scenario.member, dt.datetime(2019, 7, 2, i), text],
+            )
+        subjects = draft_subjects(ws, network="N0001")
+        rel = publish(
+            ws, subjects, load_key(scenario.key_file), tmp_path / "r", ReleaseOptions(pdf=False, statement=False)
+        )
+    with Workspace.create(tmp_path / "again", registry=False) as ws:
+        ingest_paths(ws, sorted(rel.out_dir.glob("*.csv")))
+        assert ws.info()["tables"]["quarantine"] == 0
+        back = [
+            r[0]
+            for r in ws.engine.sql(
+                "SELECT text FROM actions WHERE action_id LIKE '7700000000000%' ORDER BY action_id"
+            ).rows()
+        ]
+    assert back == HOSTILE_CSV_TEXTS
