@@ -309,3 +309,20 @@ def test_hostile_text_round_trips_through_the_archive(scenario, tmp_path):
             ).rows()
         ]
     assert back == HOSTILE_CSV_TEXTS
+
+
+def test_draft_of_a_candidate_operation_discloses_all_its_networks(scenario):
+    from flockwatch.networks import load_operations
+
+    with Workspace.open(scenario.ws_dir, read_only=True) as ws:
+        op = load_operations(ws)[0]
+        subjects = draft_subjects(ws, operation=op.operation_id)
+        members = ws.engine.sql(
+            "SELECT count(DISTINCT account_id) FROM network_members WHERE list_contains(?::VARCHAR[], network_id) "
+            "AND run_id = ?",
+            [op.network_ids, op.run_id],
+        ).scalar()
+        with pytest.raises(ValidationError, match="O9999"):
+            draft_subjects(ws, operation="O9999")
+    assert subjects.draft and subjects.network_ids == op.network_ids and len(subjects.subjects) == members
+    assert {s.network_id for s in subjects.subjects} <= set(op.network_ids)
