@@ -117,3 +117,19 @@ def test_renderings_agree_on_generated_text(text):
     assert sql_tags == [T.hashtag_key(t) for t in T.hashtags_in(text)]
     assert sql_mentions == T.mentions_in(text)
     assert con.execute(f"SELECT {T.normalised_text_sql('?')}", [text]).fetchone()[0] == T.normalise_text(text)
+
+
+def test_identifier_tokens_see_compatibility_forms_and_cjk_neighbours():
+    from flockwatch.core.text import id_token_key, id_tokens
+
+    toks = id_tokens("请看alice的 ＠ＡＬＩＣＥ 𝐚𝐥𝐢𝐜𝐞 x.com/Alice?user_id=123")
+    assert [id_token_key(t) for t in toks] == ["alice", "alice", "alice", "x", "com", "alice", "user_id", "123"]
+
+
+def test_replace_id_tokens_decodes_escapes_and_keeps_the_rest():
+    from flockwatch.core.text import replace_id_tokens
+
+    table = {"alice": "P1", "123": "P2"}
+    assert replace_id_tokens("RT @Alice: hi %61lice &#97;lice user_id=123", table) == "RT @P1: hi P1 P1 user_id=P2"
+    assert replace_id_tokens("alice_b and malice stay", table) == "alice_b and malice stay"
+    assert replace_id_tokens(None, table) is None

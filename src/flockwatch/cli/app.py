@@ -1,7 +1,7 @@
 """The ``flockwatch`` command: a thin Typer shell over the library.
 
 Every command opens a Workspace and calls library functions; library errors become exit codes only here
-(2 = user error, 3 = external failure). Verb groups live one per module in ``cli/``; each module exposes
+(2 = user error, 3 = external failure, 4 = refused by policy). Verb groups live one per module in ``cli/``; each module exposes
 ``register(app)``. Adding a verb group is one module plus one line in ``COMMAND_MODULES``.
 """
 
@@ -41,6 +41,7 @@ COMMAND_MODULES = [
     "flockwatch.cli.tips_cmds",
     "flockwatch.cli.psi_cmds",
     "flockwatch.cli.redteam_cmds",
+    "flockwatch.cli.disclose_cmds",
 ]
 
 app = typer.Typer(

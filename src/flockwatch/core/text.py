@@ -20,11 +20,26 @@ Rules (twitter-text's are the reference, tested against its own extractor in tes
   case, a leading ``rt @x:`` removed, URLs and @mentions removed, ASCII and CJK/general punctuation removed,
   whitespace (ASCII and Unicode spaces) collapsed, trimmed. Letters of every script are kept.
 
+- an **identifier token** (what a handle or a numeric id looks like inside any text: ``@alice``, ``x.com/alice``,
+  ``user_id=123``, ``请看alice``) is a maximal run of characters whose NFKC form is ASCII letters, digits or ``_``
+  — so full-width ``ａｌｉｃｅ``, mathematical ``𝐚𝐥𝐢𝐜𝐞`` and ``alice`` next to CJK text are tokens too; its key is
+  the NFKC form, lower-cased. Disclosure replaces protected tokens by pseudonyms (:func:`replace_id_tokens`), and
+  also a protected ASCII run inside a longer token (``alice_bª`` reads ``alice_b`` + a letter as written).
+- **decoded text** undoes HTML entities and %-escapes (repeatedly, a few rounds), so that ``&#64;alice`` and
+  ``%61lice`` cannot hide a handle from a search (:func:`decode_escapes`).
+
 To change a rule, change the pattern here: both renderings follow, and tests/core/test_text.py says whether they
 still agree.
 """
 
 from __future__ import annotations
+
+import functools
+import html
+import re
+import unicodedata
+import urllib.parse
+from collections.abc import Mapping
 
 import regex
 
@@ -190,3 +205,106 @@ def normalised_text_sql(text_sql: str = "text") -> str:
     for pattern, repl in _NORMALISE_STEPS:
         x = f"regexp_replace({x}, {_lit(pattern)}, {_lit(repl)}, 'g')"
     return f"trim({x})"
+
+
+# -- identifier tokens (disclosure's pseudonymisation and its leak search) ---------------------------------------------
+#: code points searched for compatibility forms of ASCII word characters (BMP, the supplementary planes' mathematical
+#: alphanumerics and enclosed forms); anything above holds none.
+_COMPAT_SCAN_LIMIT = 0x20000
+_ASCII_WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_DECODE_ROUNDS = 3
+
+
+@functools.cache
+def _id_token_rx() -> regex.Pattern[str]:
+    """The identifier-token pattern: built once, on first use (it scans the compatibility forms of Unicode)."""
+    extra = []
+    for cp in range(0x80, _COMPAT_SCAN_LIMIT):
+        ch = chr(cp)
+        folded = unicodedata.normalize("NFKC", ch)
+        if folded and folded != ch and all(c in _ASCII_WORD for c in folded):
+            extra.append(ch)
+    # contiguous code points as ranges: a class of single characters thousands long makes every match slow
+    ranges: list[tuple[int, int]] = []
+    for cp in map(ord, extra):
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1] = (ranges[-1][0], cp)
+        else:
+            ranges.append((cp, cp))
+    cls = "A-Za-z0-9_" + "".join(
+        regex.escape(chr(a)) if a == b else f"{regex.escape(chr(a))}-{regex.escape(chr(b))}" for a, b in ranges
+    )
+    return regex.compile(f"[{cls}]+")
+
+
+def id_token_key(token: str) -> str:
+    """The key of an identifier token: NFKC, lower-cased (``ＡＬＩＣＥ`` → ``alice``)."""
+    return (token if token.isascii() else unicodedata.normalize("NFKC", token)).lower()
+
+
+def id_tokens(text: str | None) -> list[str]:
+    """The identifier tokens of ``text``, as written, in order (module docstring)."""
+    if not text:
+        return []
+    return _id_token_rx().findall(text)
+
+
+def decode_escapes(text: str) -> str:
+    """``text`` with HTML entities and %-escapes undone, until stable (at most a few rounds)."""
+    for _ in range(_DECODE_ROUNDS):
+        if "&" not in text and "%" not in text:
+            break
+        decoded = urllib.parse.unquote(html.unescape(text))
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+_ASCII_TOKEN_RX = re.compile(r"[a-z0-9_]+")  # on case-folded text
+_ASCII_RUN_RX = re.compile(r"[A-Za-z0-9_]+")
+
+
+def replace_id_tokens(text: str | None, pseudonyms: Mapping[str, str]) -> str | None:
+    """``text`` (escapes decoded first: an encoded handle must not survive) with every identifier token whose key is
+    in ``pseudonyms`` replaced by its value; other tokens stay as written.
+
+    Cheapest first, because a release rewrites millions of posts: a set test on the ASCII runs of the text as
+    written and of its NFKC form returns most texts unchanged; plain ASCII runs are replaced with a simple pattern;
+    only text that still holds a protected value in compatibility form goes through the full token pattern."""
+    if not text:
+        return text
+    if "&" in text or "%" in text:
+        text = decode_escapes(text)
+    keys = pseudonyms.keys()
+
+    def hits(t: str) -> bool:
+        if not keys.isdisjoint(_ASCII_TOKEN_RX.findall(t.casefold())):
+            return True
+        return not t.isascii() and not keys.isdisjoint(
+            _ASCII_TOKEN_RX.findall(unicodedata.normalize("NFKC", t).casefold())
+        )
+
+    if not hits(text):
+        return text
+
+    def ascii_run(r: re.Match[str]) -> str:
+        return pseudonyms.get(r.group(0).lower(), r.group(0))
+
+    def token(m: regex.Match[str]) -> str:
+        return pseudonyms.get(id_token_key(m.group(0)), m.group(0))
+
+    # as written, ``alice_bª`` reads ``alice_b`` followed by a letter (NFKC makes it ``alice_ba``): runs first
+    result: str = _ASCII_RUN_RX.sub(ascii_run, text)
+    if not hits(result):
+        return result
+    result = _id_token_rx().sub(token, result)
+    # A character whose compatibility form is punctuation *and* letters (``⒳`` → ``(x)``, ``ß`` → ``ss`` when
+    # case-folded) can still spell a protected value once the text is normalised: then the normalised text is the
+    # one published. Rare, and fidelity gives way.
+    for fold in (False, True):
+        if not hits(result):
+            return result
+        normal = unicodedata.normalize("NFKC", result)
+        result = _ASCII_RUN_RX.sub(ascii_run, _id_token_rx().sub(token, normal.casefold() if fold else normal))
+    return result

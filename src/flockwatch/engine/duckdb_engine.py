@@ -65,7 +65,9 @@ class Result:
     def batches(self, rows_per_batch: int = 100_000) -> Iterator[pa.RecordBatch]:
         # DuckDB 2.0 renamed fetch_record_batch() to to_arrow_reader()
         fetch = getattr(self._cursor, "to_arrow_reader", None) or getattr(self._cursor, "fetch_record_batch")  # noqa: B009
-        reader = fetch(rows_per_batch)
+        with warnings.catch_warnings():  # as in arrow(): 2.0 warns about the one intended copy
+            warnings.simplefilter("ignore", UserWarning)
+            reader = fetch(rows_per_batch)
         yield from reader
 
 
