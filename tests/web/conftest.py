@@ -23,6 +23,13 @@ ARTIFACTS = ROOT / "test-artifacts" / "web"
 CHROMIUM = Path("/usr/bin/chromium")
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing():
+    """The console tests keep the real argon2 parameters. The suite-wide cheap hasher is patched per test, while the
+    console's users and signed-in clients live for a whole session or module: a sign-in inside a test would then
+    find the stored hash in need of a rehash, store a new one, and so end every other session of that user."""
+
+
 @dataclass
 class Server:
     url: str

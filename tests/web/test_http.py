@@ -110,7 +110,7 @@ def test_role_or_password_change_ends_sessions(console):
 
 def test_pages_and_exports_answer(console, ana):
     q = ana.get("/queue")
-    assert q.status_code == 200 and "candidate network(s) match" in q.text
+    assert q.status_code == 200 and "candidate network(s) match" in q.text, (q.status_code, q.headers.get("location"))
     run = re.search(r'href="/runs/([^/"]+)/networks/(N\d+)"', q.text)
     assert run
     rid, nid = run.groups()
@@ -127,7 +127,7 @@ def test_pages_and_exports_answer(console, ana):
     g = ana.get(f"/runs/{rid}/networks/{nid}/graph.json").json()
     assert g["nodes"] and g["members"] >= len(g["nodes"])
     csv_text = ana.get(f"/runs/{rid}/networks/{nid}/export/csv").text
-    assert csv_text.splitlines()[0] == "network_id,account_id,network_score,account_score,joined_by"
+    assert csv_text.splitlines()[0] == "network_id,account_id,network_score,account_score,joined_by,platform,assessment"
     assert len(csv_text.splitlines()) == g["members"] + 1
     assert "<graphml" in ana.get(f"/runs/{rid}/networks/{nid}/export/graphml").text
     report = ana.get(f"/runs/{rid}/networks/{nid}/export/report")
