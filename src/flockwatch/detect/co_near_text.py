@@ -13,7 +13,9 @@ Consumes ``actions`` of kind post, reply or quote with text. Computed inside the
    form a band; the band key ``(band, mins)`` is the target. Two texts of Jaccard similarity J share at least
    one band with probability ~ ``1 - (1 - J**r)**b``; empty bins (very short texts) leave their band out.
 
-The band key is the kernel's target; the post (``action_id``) is the unit, so a near-duplicate pair that shares
+Texts are keyed by a 64-bit hash of the normalised text from step 2 on (grouping millions of shingle rows by the
+text itself hashed the whole string at every step; a collision of two texts, probability ~ texts**2 / 2**65, can at
+most merge their bands). The band key is the kernel's target; the post (``action_id``) is the unit, so a near-duplicate pair that shares
 several bands counts once. A pure-Python MinHash (datasketch) did not finish 200k posts in ten minutes; this runs as
 one aggregation per stage.
 """
@@ -33,19 +35,19 @@ WITH posts AS (
   FROM actions
   WHERE kind IN ('post', 'reply', 'quote') AND text IS NOT NULL AND acted_at IS NOT NULL
 ), texts AS (
-  SELECT DISTINCT nt FROM posts WHERE length(nt) >= {int(p["min_text_chars"])}
+  SELECT hash(nt) AS tid, any_value(nt) AS nt FROM posts WHERE length(nt) >= {int(p["min_text_chars"])} GROUP BY tid
 ), shingles AS (
-  SELECT nt, fw_hash64(substr(nt, i, {k})) AS h
-  FROM (SELECT nt, unnest(range(1, length(nt) - {k} + 2)) AS i FROM texts)
+  SELECT tid, fw_hash64(substr(nt, i, {k})) AS h
+  FROM (SELECT tid, nt, unnest(range(1, length(nt) - {k} + 2)) AS i FROM texts)
 ), mins AS (
-  SELECT nt, CAST(h % {bins} AS BIGINT) AS bin, min(h // {bins}) AS m FROM shingles GROUP BY nt, bin
+  SELECT tid, CAST(h % {bins} AS BIGINT) AS bin, min(h // {bins}) AS m FROM shingles GROUP BY tid, bin
 ), bands AS (
-  SELECT nt, bin // {r} AS band, string_agg(CAST(m AS VARCHAR), ',' ORDER BY bin) AS key, count(*) AS filled
-  FROM mins GROUP BY nt, band
+  SELECT tid, bin // {r} AS band, string_agg(CAST(m AS VARCHAR), ',' ORDER BY bin) AS key, count(*) AS filled
+  FROM mins GROUP BY tid, band
 )
 SELECT posts.account_id, CAST(bands.band AS VARCHAR) || ':' || bands.key AS target,
        posts.action_id AS unit, posts.acted_at_s, posts.action_id
-FROM posts JOIN bands ON posts.nt = bands.nt
+FROM posts JOIN bands ON hash(posts.nt) = bands.tid
 WHERE bands.filled = {r} AND bands.band < {bins // r}"""
 
 

@@ -135,6 +135,7 @@ class SparkEngine:
         self._spark = session
         self._owns = owns_session
         self._persisted: dict[str, DataFrame] = {}
+        self._counts: dict[str, int] = {}  # rows of each persisted view, counted when it was materialised
         self._scratch_serial = itertools.count(1)
 
     @classmethod
@@ -183,7 +184,9 @@ class SparkEngine:
         self.drop_relations([name])
         df = df.persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            df.count()  # materialise now: the statement's errors surface here, and later reads hit the cache
+            # materialise now: the statement's errors surface here, later reads hit the cache, and the count is
+            # kept (the kernel asks for it next; on Spark every count is a job)
+            self._counts[name] = int(df.count())
         except Exception as exc:
             df.unpersist()
             raise ExternalError(f"engine error while building {name}: {exc}") from exc
@@ -231,6 +234,8 @@ class SparkEngine:
         return bool(self._spark.catalog.tableExists(name))
 
     def count(self, name: str) -> int:
+        if name in self._counts:
+            return self._counts[name]
         if not self.table_exists(name):
             raise ExternalError(f"engine error: no table {name!r}")
         return int(self._spark.table(name).count())
@@ -257,6 +262,7 @@ class SparkEngine:
 
     def drop_relations(self, names: Sequence[str]) -> None:
         for name in dict.fromkeys(names):
+            self._counts.pop(name, None)
             df = self._persisted.pop(name, None)
             if df is not None:
                 df.unpersist()
