@@ -10,8 +10,11 @@ Consumes ``actions`` of kind post, reply or quote with text. Computed inside the
    ``bins`` bins by ``hash % bins`` and keep the minimum per bin; this costs one hash per shingle instead of one per
    shingle and permutation;
 4. banded LSH (Leskovec, Rajaraman & Ullman, *Mining of Massive Datasets*, ch. 3): ``rows_per_band`` consecutive bins
-   form a band; the band key ``(band, mins)`` is the target. Two texts of Jaccard similarity J share at least
-   one band with probability ~ ``1 - (1 - J**r)**b``; empty bins (very short texts) leave their band out.
+   form a band; the band key ``(band, its filled bins and their mins)`` is the target. Two texts of Jaccard
+   similarity J share at least one band with probability ~ ``1 - (1 - J**r)**b``. An empty bin (short texts: 30
+   shingles leave each of 16 bins empty with probability 0.14) is part of the key, not a reason to drop the band:
+   near-duplicates share their empty bins, and dropping such bands cost a quarter of the bands of short texts
+   (measured: two of ten near-duplicate pairs of 33-character Chinese posts missed).
 
 Texts are keyed by a 64-bit hash of the normalised text from step 2 on (grouping millions of shingle rows by the
 text itself hashed the whole string at every step; a collision of two texts, probability ~ texts**2 / 2**65, can at
@@ -42,13 +45,13 @@ WITH posts AS (
 ), mins AS (
   SELECT tid, CAST(h % {bins} AS BIGINT) AS bin, min(h // {bins}) AS m FROM shingles GROUP BY tid, bin
 ), bands AS (
-  SELECT tid, bin // {r} AS band, string_agg(CAST(m AS VARCHAR), ',' ORDER BY bin) AS key, count(*) AS filled
+  SELECT tid, bin // {r} AS band, string_agg(CAST(bin AS VARCHAR) || '=' || CAST(m AS VARCHAR), ',' ORDER BY bin) AS key
   FROM mins GROUP BY tid, band
 )
 SELECT posts.account_id, CAST(bands.band AS VARCHAR) || ':' || bands.key AS target,
        posts.action_id AS unit, posts.acted_at_s, posts.action_id
 FROM posts JOIN bands ON hash(posts.nt) = bands.tid
-WHERE bands.filled = {r} AND bands.band < {bins // r}"""
+WHERE bands.band < {bins // r}"""
 
 
 DETECTOR = Detector(
