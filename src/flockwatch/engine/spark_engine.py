@@ -72,7 +72,7 @@ def spark_session(master: str | None = None, app_name: str = "flockwatch", conf:
     settings = dict(SESSION_CONF)
     if master and master.startswith("local"):
         cores = master[len("local[") : -1] if master.startswith("local[") else "1"
-        n = os.cpu_count() or 2 if cores in ("*", "") else int(cores)
+        n = (os.cpu_count() or 2) if cores in ("*", "") else int(cores.split(",")[0])
         settings["spark.sql.shuffle.partitions"] = str(4 * n)
     for key, value in {**settings, **(conf or {})}.items():
         builder = builder.config(key, value)
