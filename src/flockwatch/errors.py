@@ -7,7 +7,9 @@
     │   ├── UnknownNameError             unknown detector / reader / preset / policy name
     │   ├── ValidationError              bad parameters or bad registry input
     │   └── RegistryNotReadyError        the state-media registry cannot answer yet (names the command that fixes it)
-    └── ExternalError                    something outside flockwatch failed (CLI exit code 3)
+    ├── ExternalError                    something outside flockwatch failed (CLI exit code 3)
+    └── RefusedError                     a policy refuses the request: two-person rule, role, sample bound,
+                                         authentication (CLI exit code 4; ``code`` is a stable reason code)
 
 The CLI maps these to exit codes at its edge only (``cli/app.py``); library code raises, never exits.
 """
@@ -31,6 +33,17 @@ class ExternalError(FlockwatchError):
     """A failure outside flockwatch: a peer service, the disk, a third-party tool."""
 
     exit_code = 3
+
+
+class RefusedError(FlockwatchError):
+    """A request that is well-formed but refused by policy. ``code`` is a stable, upper-case reason code that scripts
+    can rely on (``SELF_APPROVAL``, ``ROLE_REQUIRED``, ``SAMPLE_BOUND``, ``NOT_AUTHENTICATED``, ...)."""
+
+    exit_code = 4
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(f"refused ({code}): {message}")
 
 
 class WorkspaceError(UserError):

@@ -2,7 +2,8 @@
 
     DIR/
       warehouse.duckdb   analytic store: canonical tables (schema.py), detection output
-      ops.sqlite         operational state: cases, state-media registry, determinations (opened by those modules)
+      ops.sqlite         operational store (flockwatch.store): registry, users, cases, audit — unless
+                         FLOCKWATCH_OPS_URL names a team database (PostgreSQL); reach it with ``ws.ops()``
       runs/              per-run artefacts (reports, exports)
 
 A new on-disk workspace starts with the shipped state-media registry (State Media Matrix, curated facts and a
@@ -25,6 +26,7 @@ from flockwatch import schema
 from flockwatch.engine import DuckDBEngine, Engine
 from flockwatch.engine.migrations import SCHEMA_VERSION, current_version, migrate
 from flockwatch.errors import UnknownNameError, WorkspaceError
+from flockwatch.store import Store, memory_store, open_store, workspace_url
 
 WAREHOUSE = "warehouse.duckdb"
 OPS = "ops.sqlite"
@@ -43,6 +45,7 @@ class Workspace:
     def __init__(self, path: Path | None, engine: Engine) -> None:
         self.path = path
         self.engine = engine
+        self._ops: Store | None = None
 
     # -- opening ------------------------------------------------------------------------------------------------
     @classmethod
@@ -116,6 +119,14 @@ class Workspace:
     def close(self) -> None:
         self.engine.close()
 
+    def ops(self) -> Store:
+        """The operational store: ``FLOCKWATCH_OPS_URL`` when set, else ``ops.sqlite`` in the workspace (a private
+        in-memory store for an in-memory workspace, which ignores the variable: tests and notebooks stay private)."""
+        if self._ops is None:
+            url = workspace_url(self.path) if self.path is not None else None
+            self._ops = open_store(url) if url else memory_store()
+        return self._ops
+
     def __enter__(self) -> Workspace:
         return self
 
@@ -176,6 +187,17 @@ class Workspace:
             raise UnknownNameError("export format", fmt, list(writers))
         cols = ", ".join(schema.CANONICAL_TABLES[table].column_names)
         return writers[fmt](f"SELECT {cols} FROM {table}", path)
+
+
+def ops_store(path: str | Path) -> Store:
+    """The operational store of the workspace at ``path`` without opening its warehouse (review commands need only
+    the store, and DuckDB allows one writer per file: twenty reviewers approving at once must not contend for it)."""
+    p = Path(path)
+    if not (p / MARKER).exists() and not (p / WAREHOUSE).exists():
+        raise WorkspaceError(f"{p} is not a flockwatch workspace; create one with `flockwatch init {p}`")
+    url = workspace_url(p)
+    assert url is not None
+    return open_store(url)
 
 
 def _newer(p: Path, version: int) -> WorkspaceError:

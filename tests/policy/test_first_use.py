@@ -105,9 +105,16 @@ def test_reopening_never_imports_twice(tmp_path, capsys):
 def test_the_setup_mark_lives_in_the_store(tmp_path):
     """Two handles on one store (two workspaces' views, or two team members on one database): one import."""
     path = tmp_path / "ops.sqlite"
-    from flockwatch.policy import store
+    from flockwatch.store import Store, _make_engine, migrate
+    from flockwatch.store.conn import OpsConnection
 
-    a, b = Registry(store.connect(path)), Registry(store.connect(path))
+    def handle():
+        # two engines on one file, as two processes would have
+        st = Store(f"sqlite:///{path}", _make_engine(f"sqlite:///{path}"))
+        migrate(st)
+        return Registry(OpsConnection(st))
+
+    a, b = handle(), handle()
     assert ensure_shipped_registry(a) == "shipped"
     assert ensure_shipped_registry(b) == "shipped"
     assert b.conn.execute("SELECT count(*) FROM media_imports").fetchone()[0] == 1

@@ -7,8 +7,9 @@ import sqlite3
 import pytest
 
 from flockwatch.errors import ValidationError, WorkspaceError
-from flockwatch.policy import Registry, store
+from flockwatch.policy import Registry
 from flockwatch.policy.countries import country_code
+from flockwatch.store import head_revision
 from flockwatch.workspace import Workspace
 
 from .policy_helpers import fact
@@ -153,12 +154,14 @@ def test_on_disk_store_is_versioned(tmp_path):
         Registry.open(ws).add_outlet("Example News", "GB")
         path = ws.ops_path
     conn = sqlite3.connect(path)
-    names = [r[0] for r in conn.execute("SELECT name FROM policy_schema ORDER BY version")]
-    assert names == [m.name for m in store.MIGRATIONS]
-    conn.execute("INSERT INTO policy_schema VALUES (99, '0099_from_the_future', '2030-01-01')")
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == head_revision()
+    conn.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
     conn.commit()
     conn.close()
-    with Workspace.open(tmp_path / "ws") as ws, pytest.raises(WorkspaceError, match="newer or different flockwatch"):
+    from flockwatch.store import close_store
+
+    close_store(f"sqlite:///{path}")  # a new process would open the store afresh
+    with Workspace.open(tmp_path / "ws") as ws, pytest.raises(WorkspaceError, match="newer flockwatch"):
         Registry.open(ws)
 
 

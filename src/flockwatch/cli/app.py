@@ -32,6 +32,9 @@ COMMAND_MODULES = [
     "flockwatch.cli.expand_cmds",
     "flockwatch.cli.watch_cmds",
     "flockwatch.cli.attribute_cmds",
+    "flockwatch.cli.users_cmds",
+    "flockwatch.cli.case_cmds",
+    "flockwatch.cli.audit_cmds",
 ]
 
 app = typer.Typer(

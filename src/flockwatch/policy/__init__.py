@@ -1,7 +1,7 @@
 """State-media policy: a sourced registry of outlets, policies as versioned data, determinations with history,
 ad eligibility, labels and appeals.
 
-    reg = Registry.open(ws)                     # ops.sqlite in the workspace (in-memory for Workspace.memory())
+    reg = Registry.open(ws)                     # the workspace's operational store (ws.ops())
     ensure_shipped_registry(reg)                # first use: shipped Matrix + curated facts + determinations, once
     import_registry(reg)                        # shipped State Media Matrix (ASD; MJRC typology) + curated facts
     reg = shipped_registry()                    # a private in-memory copy of the shipped registry (no workspace)

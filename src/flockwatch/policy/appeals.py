@@ -12,13 +12,11 @@ outcome, as the reviewer's determination. A rejected appeal changes no fact and 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
 from flockwatch.errors import ValidationError
-from flockwatch.policy import store
 from flockwatch.policy.determinations import (
     Determination,
     _store,
@@ -30,6 +28,8 @@ from flockwatch.policy.determinations import (
 from flockwatch.policy.facts import parse_date, validate_fact
 from flockwatch.policy.registry import Registry
 from flockwatch.policy.rules import Decision, Reason, evaluate, get_policy
+from flockwatch.store import utc_now
+from flockwatch.store.conn import Rec
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Appeal:
         return asdict(self)
 
 
-def _row(r: sqlite3.Row) -> Appeal:
+def _row(r: Rec) -> Appeal:
     return Appeal(
         r["appeal_id"],
         r["determination_id"],
@@ -113,10 +113,10 @@ def file_appeal(
     with reg.transaction():
         cur = reg.conn.execute(
             "INSERT INTO policy_appeals (determination_id, outlet_id, filed_on, filed_by, grounds, "
-            "evidence_fact_ids_json) VALUES (?, ?, ?, ?, ?, '[]')",
+            "evidence_fact_ids_json) VALUES (?, ?, ?, ?, ?, '[]') RETURNING appeal_id",
             (det.determination_id, det.outlet_id, on, filed_by, grounds.strip()),
         )
-        appeal_id = int(cur.lastrowid)
+        appeal_id = int(cur[0][0])
         ids = []
         for fact, sup in checked:
             ids.append(
@@ -154,7 +154,7 @@ def review_appeal(
     with reg.transaction():
         reg.conn.execute(
             "UPDATE policy_appeals SET status = ?, reviewer = ?, review_note = ?, reviewed_at = ? WHERE appeal_id = ?",
-            (decision, reviewer, note, store.utc_now(), appeal_id),
+            (decision, reviewer, note, utc_now(), appeal_id),
         )
         if decision == "upheld":
             # contested facts give way to the evidence that contested them

@@ -16,16 +16,16 @@ command that fixes it.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flockwatch.errors import RegistryNotReadyError, ValidationError
-from flockwatch.policy import store
 from flockwatch.policy.facts import parse_date
 from flockwatch.policy.registry import Outlet, Registry
 from flockwatch.policy.rules import Decision, Policy, Reason, evaluate, get_policy
+from flockwatch.store import utc_now
+from flockwatch.store.conn import Rec
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ _SELECT = (
 )
 
 
-def _row(r: sqlite3.Row) -> Determination:
+def _row(r: Rec) -> Determination:
     return Determination(
         r["determination_id"],
         r["outlet_id"],
@@ -158,7 +158,7 @@ def _store(
         cur = reg.conn.execute(
             "INSERT INTO policy_determinations (outlet_id, policy_id, policy_version, outcome, effects_json, "
             "reasons_json, facts_used_json, facts_ignored_json, effective_on, created_at, decided_by, supersedes, "
-            "appeal_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "appeal_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING determination_id",
             (
                 outlet.outlet_id,
                 policy.id,
@@ -169,13 +169,13 @@ def _store(
                 json.dumps(list(decision.facts_used)),
                 json.dumps(list(decision.facts_ignored)),
                 effective_on,
-                store.utc_now(),
+                utc_now(),
                 decided_by,
                 previous.determination_id if previous else None,
                 appeal_id,
             ),
         )
-        det_id = int(cur.lastrowid)
+        det_id = int(cur[0][0])
         newly_refused = decision.effects.get("ads") == "refuse" and (
             previous is None or previous.effects.get("ads") != "refuse"
         )

@@ -29,7 +29,6 @@ import csv
 import hashlib
 import json
 import re
-import sqlite3
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -37,11 +36,12 @@ from pathlib import Path
 from typing import Any
 
 from flockwatch.errors import InputFileError, ValidationError
-from flockwatch.policy import store
 from flockwatch.policy.countries import country_code
 from flockwatch.policy.facts import parse_date, validate_fact
 from flockwatch.policy.normalise import SOCIAL_HOSTS, host_key, name_key, social_account
 from flockwatch.policy.registry import Registry
+from flockwatch.store import Store, memory_copy, memory_store, utc_now
+from flockwatch.store.conn import OpsConnection
 
 MATRIX_ORIGIN = "state-media-matrix"
 CURATED_ORIGIN = "curated"
@@ -193,7 +193,7 @@ def import_registry(
                 digest,
                 path.name,
                 snapshot,
-                store.utc_now(),
+                utc_now(),
                 "shipped" if shipped else "file",
                 json.dumps(provenance, sort_keys=True),
             ),
@@ -227,28 +227,38 @@ _COPIED_TABLES = (
 
 
 @lru_cache(maxsize=1)
-def _template() -> sqlite3.Connection:
+def _template() -> Store:
     """The shipped registry, imported and decided once per process in a private in-memory store."""
     from flockwatch.policy.determinations import decide
     from flockwatch.policy.rules import policies
 
-    reg = Registry(store.connect(None))
+    reg = Registry(OpsConnection(memory_store()))
     import_registry(reg)
     for pol in policies():
         # effective on the policy's own start date, so that answers for any date it was in force rest on a
         # stored determination (a date before it answers "policy not in force")
         decide(reg, pol, as_of=pol.effective_from, decided_by=SHIPPED_DECIDER)
-    return reg.conn
+    reg.close()
+    return reg.conn.store
 
 
-def _copy_template(conn: sqlite3.Connection) -> None:
-    src = _template()
-    for table in _COPIED_TABLES:
-        cur = src.execute(f"SELECT * FROM {table}")
-        cols = [d[0] for d in cur.description]
-        conn.executemany(
-            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", [tuple(r) for r in cur]
-        )
+def _copy_template(conn: OpsConnection) -> None:
+    src = OpsConnection(_template())
+    try:
+        for table in _COPIED_TABLES:
+            rows = src.execute(f"SELECT * FROM {table}")
+            if not rows:
+                continue
+            cols = rows[0].keys()
+            conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows)
+            if conn.dialect == "postgresql":
+                # explicit ids were copied: move each table's id sequence past them
+                key = cols[0]
+                conn.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', '{key}'), (SELECT max({key}) FROM {table}))"
+                )
+    finally:
+        src.close()
 
 
 def setup_status(reg: Registry) -> str | None:
@@ -283,7 +293,7 @@ def ensure_shipped_registry(reg: Registry) -> str:
         status = "shipped" if pristine else "existing"
         reg.conn.execute(
             "INSERT INTO media_registry_setup (setup_id, status, provenance_json, recorded_at) VALUES (1, ?, ?, ?)",
-            (status, provenance, store.utc_now()),
+            (status, provenance, utc_now()),
         )
     reg._changed()
     return status
@@ -297,7 +307,7 @@ def decline_shipped_registry(reg: Registry) -> str:
             reg.conn.execute(
                 "INSERT INTO media_registry_setup (setup_id, status, provenance_json, recorded_at) "
                 "VALUES (1, 'declined', '{}', ?)",
-                (store.utc_now(),),
+                (utc_now(),),
             )
             status = "declined"
     return status
@@ -308,13 +318,12 @@ def shipped_registry() -> Registry:
 
     Used to answer without a workspace: nothing is written anywhere, and each call gets its own copy, so an
     answer cannot be changed by an earlier caller's writes."""
-    conn = store.connect(None)
-    _template().backup(conn)
-    reg = Registry(conn)
+    reg = Registry(OpsConnection(memory_copy(_template())))
     reg.conn.execute(
-        "INSERT OR IGNORE INTO media_registry_setup (setup_id, status, provenance_json, recorded_at) "
-        "SELECT 1, 'shipped', provenance_json, ? FROM media_imports ORDER BY import_id DESC LIMIT 1",
-        (store.utc_now(),),
+        "INSERT INTO media_registry_setup (setup_id, status, provenance_json, recorded_at) "
+        "SELECT 1, 'shipped', provenance_json, ? FROM media_imports ORDER BY import_id DESC LIMIT 1 "
+        "ON CONFLICT DO NOTHING",
+        (utc_now(),),
     )
     reg.in_memory_copy = True
     return reg
@@ -408,7 +417,7 @@ def _load_matrix(
                 # this snapshot replaces the outlet's classifications from earlier snapshots of the same scheme
                 reg.conn.execute(
                     "UPDATE media_facts SET superseded_by = ? WHERE outlet_id = ? AND kind = 'classification' "
-                    "AND superseded_by IS NULL AND source_date < ? AND json_extract(value_json, '$.scheme') = ?",
+                    f"AND superseded_by IS NULL AND source_date < ? AND {reg.conn.json_field('value_json', 'scheme')} = ?",
                     (fid, outlet_id, snapshot, SCHEME),
                 )
         source = f"State Media Matrix (ASD), line {line}"

@@ -1,7 +1,7 @@
 """The state-media registry: outlets, their assets (domains, accounts, named people) and sourced facts.
 
 Consumes calls (or a JSON document in the curated-facts format, see :meth:`Registry.load`) and produces rows in
-the policy store (``store.py``). Every write is validated first and runs in one transaction: bad input (unknown
+the operational store (:mod:`flockwatch.store`). Every write is validated first and runs in one transaction: bad input (unknown
 country, missing source, duplicate outlet, bad date) raises :class:`~flockwatch.errors.ValidationError` and leaves
 the store as it was. Facts are never edited: :meth:`Registry.change_fact` adds a new fact that supersedes the old,
 so determinations made from the old fact still point at what they used.
@@ -14,16 +14,16 @@ broadcaster's sports channel is not a news outlet.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from flockwatch.errors import ValidationError
-from flockwatch.policy import store
 from flockwatch.policy.countries import country_code, country_name
 from flockwatch.policy.facts import FactInput, validate_fact
 from flockwatch.policy.normalise import handle_key, host_key, name_key
+from flockwatch.store import memory_store, utc_now
+from flockwatch.store.conn import OpsConnection, Rec
 
 OUTLET_KINDS = ("media", "government")
 ASSET_KINDS = ("domain", "account", "person")
@@ -102,7 +102,7 @@ class Fact:
         return d
 
 
-def _fact(row: sqlite3.Row, inherited_from: str | None = None) -> Fact:
+def _fact(row: Rec, inherited_from: str | None = None) -> Fact:
     return Fact(
         row["fact_id"],
         row["outlet_id"],
@@ -119,7 +119,7 @@ def _fact(row: sqlite3.Row, inherited_from: str | None = None) -> Fact:
     )
 
 
-def _outlet(row: sqlite3.Row) -> Outlet:
+def _outlet(row: Rec) -> Outlet:
     return Outlet(
         row["outlet_id"],
         row["name"],
@@ -133,9 +133,9 @@ def _outlet(row: sqlite3.Row) -> Outlet:
 
 
 class Registry:
-    """The registry in a workspace's ``ops.sqlite``. Open with :meth:`open` (or :meth:`memory` for tests)."""
+    """The registry in a workspace's operational store. Open with :meth:`open` (or :meth:`memory` for tests)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: OpsConnection) -> None:
         self.conn = conn
         # bumped on every write so that in-process lookup indexes (ads.py) know when to rebuild
         self.generation = 0
@@ -143,17 +143,18 @@ class Registry:
         self.in_memory_copy = False
 
     @classmethod
-    def open(cls, ws: object) -> Registry:
-        return cls(store.connect_workspace(ws))
+    def open(cls, ws: Any) -> Registry:
+        """The registry in ``ws.ops()`` (the workspace's store, or ``FLOCKWATCH_OPS_URL``)."""
+        return cls(OpsConnection(ws.ops()))
 
     @classmethod
     def memory(cls) -> Registry:
-        return cls(store.connect(None))
+        """An empty registry in a private in-memory store."""
+        return cls(OpsConnection(memory_store()))
 
     def close(self) -> None:
-        """Close an on-disk store (a workspace's in-memory store lives as long as its workspace)."""
-        if self.conn.execute("PRAGMA database_list").fetchone()["file"]:
-            self.conn.close()
+        """Give the connection back (the store itself, in memory or on disk, stays as it is)."""
+        self.conn.close()
 
     def __enter__(self) -> Registry:
         return self
@@ -162,7 +163,7 @@ class Registry:
         self.close()
 
     def transaction(self):
-        return store.transaction(self.conn)
+        return self.conn.transaction()
 
     def _changed(self) -> None:
         self.generation += 1
@@ -197,7 +198,7 @@ class Registry:
         with self.transaction():
             cur = self.conn.execute(
                 "INSERT INTO media_outlets (name, name_key, country_code, kind, parent_id, owner_chain_json, "
-                "aliases_json, origin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "aliases_json, origin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING outlet_id",
                 (
                     name.strip(),
                     key,
@@ -207,11 +208,11 @@ class Registry:
                     json.dumps(chain),
                     json.dumps(alias_list),
                     origin,
-                    store.utc_now(),
+                    utc_now(),
                 ),
             )
         self._changed()
-        return int(cur.lastrowid)
+        return int(cur[0][0])
 
     def add_aliases(self, outlet: int | str, aliases: Iterable[str]) -> None:
         o = self.outlet(outlet)
@@ -315,12 +316,13 @@ class Registry:
             display = ("@" + value.strip().lstrip("@")) if value else person_name.strip()
         with self.transaction():
             cur = self.conn.execute(
-                "INSERT OR IGNORE INTO media_assets (outlet_id, kind, platform, value, display, role, person_name, "
-                "source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (o.outlet_id, kind, platform, key, display, role, person_name, str(source).strip(), store.utc_now()),
+                "INSERT INTO media_assets (outlet_id, kind, platform, value, display, role, person_name, "
+                "source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING asset_id",
+                (o.outlet_id, kind, platform, key, display, role, person_name, str(source).strip(), utc_now()),
             )
         self._changed()
-        return int(cur.lastrowid) if cur.rowcount else None
+        row = cur.fetchone()
+        return int(row[0]) if row else None
 
     def assets(self, outlet: int | str | None = None) -> list[Asset]:
         if outlet is None:
@@ -360,7 +362,7 @@ class Registry:
         with self.transaction():
             cur = self.conn.execute(
                 "INSERT INTO media_facts (outlet_id, kind, value_json, source, source_url, source_date, confidence, "
-                "note, recorded_at, appeal_id, contests_fact_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "note, recorded_at, appeal_id, contests_fact_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING fact_id",
                 (
                     o.outlet_id,
                     f.kind,
@@ -370,13 +372,13 @@ class Registry:
                     f.source_date,
                     f.confidence,
                     f.note,
-                    store.utc_now(),
+                    utc_now(),
                     appeal_id,
                     contests_fact_id,
                 ),
             )
         self._changed()
-        return int(cur.lastrowid)
+        return int(cur[0][0])
 
     def change_fact(self, fact_id: int, fact: dict[str, Any]) -> int:
         """Supersede a fact with a new one of the same kind (the old stays, marked superseded); returns the new id."""
