@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 
 import igraph as ig
@@ -9,7 +10,14 @@ import pytest
 
 from flockwatch.detect import detect
 from flockwatch.evaluate.zipf import generate, load_into
-from flockwatch.networks import build_networks, explain_pair, export_graph, export_members, load_networks
+from flockwatch.networks import (
+    build_networks,
+    explain_pair,
+    export_edges,
+    export_graph,
+    export_members,
+    load_networks,
+)
 from flockwatch.networks.cluster import leiden_communities
 
 from fwtest import read_csv
@@ -81,6 +89,27 @@ def test_exports(built, tmp_path):
     ns = {"g": "http://gexf.net/1.3"}
     assert len(root.findall(".//g:node", ns)) == len(truth)
     assert len(root.findall(".//g:edge", ns)) == g.ecount()
+
+
+def test_edge_export_one_row_per_detector_edge(built, tmp_path, capsys):
+    ws, run, _nets, _truth = built
+    rows = read_csv(export_edges(ws, tmp_path / "edges.csv", run.run_id))
+    assert list(rows[0])[:4] == ["account_a", "account_b", "detector", "weight"]
+    stored = ws.engine.sql(
+        "SELECT detector, account_a, account_b, weight, p_value FROM edges WHERE run_id = ? ORDER BY 1, 2, 3",
+        [run.run_id],
+    ).rows()
+    assert [(r["detector"], r["account_a"], r["account_b"]) for r in rows] == [s[:3] for s in stored]
+    for r, (_, _, _, weight, p) in zip(rows, stored, strict=True):
+        assert float(r["weight"]) == pytest.approx(weight) == pytest.approx(-math.log10(p), abs=1e-6)
+        assert r["account_a"] < r["account_b"]
+
+
+def test_two_runs_on_the_same_data_give_the_same_networks(built):
+    ws, _run, nets, _truth = built
+    again = detect(ws, detectors=["co_repost", "co_hashtag", "co_link"])
+    nets2 = build_networks(ws, again.run_id)
+    assert [(n.members, n.score, n.flagged) for n in nets2] == [(n.members, n.score, n.flagged) for n in nets]
 
 
 def test_cpm_keeps_small_dense_cells_apart():

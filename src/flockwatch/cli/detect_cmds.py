@@ -12,11 +12,14 @@ from rich.table import Table
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json, progress_status
 from flockwatch.detect import DETECTORS, cnt_co_retweet, get
 from flockwatch.detect import detect as run_detect
+from flockwatch.detect.distributed import detect_on_spark
 from flockwatch.detect.run import DEFAULT_FDR, DEFAULT_HOT_CELL_ACTIONS, DEFAULT_MIN_LIFT, new_run_id
 from flockwatch.errors import UnknownNameError, ValidationError
 from flockwatch.networks import build_networks
 from flockwatch.networks.cluster import DEFAULT_RESOLUTION
 from flockwatch.networks.grow import DEFAULT_GROW_MIN_SCORE
+
+ENGINES = ("duckdb", "spark")
 
 
 def register(app: typer.Typer) -> None:
@@ -60,12 +63,29 @@ def detect(
     ] = None,
     min_edge_weight: Annotated[int, typer.Option(help="Parity mode: minimum raw co-retweet count.")] = 1,
     output: Annotated[Path | None, typer.Option(help="Parity mode: write the edge list to this CSV.")] = None,
+    engine: Annotated[
+        str, typer.Option(help="Where co-actions are computed: 'duckdb' (in-process) or 'spark' (pyspark).")
+    ] = "duckdb",
+    master: Annotated[
+        str | None,
+        typer.Option(help="Spark master: local[2], spark://host:7077, yarn (default: spark-submit's, else local[*])."),
+    ] = None,
+    parquet: Annotated[
+        str | None,
+        typer.Option(help="Spark: canonical Parquet folder/URI to read (default: the workspace's tables, exported)."),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Find accounts that act together beyond chance and group them into candidate networks.
 
     Example: flockwatch detect --workspace cases/hk2019 --detector co_repost --detector co_near_text --window-s 60
+
+    Example (Spark, local mode): flockwatch detect --workspace cases/hk2019 --engine spark --master "local[2]"
     """
+    if engine not in ENGINES:
+        raise UnknownNameError("engine", engine, list(ENGINES))
+    if engine != "spark" and (master or parquet):
+        raise ValidationError("--master and --parquet apply to --engine spark only")
     if parity is not None:
         _parity(workspace, parity, window_s if window_s is not None else 60.0, min_edge_weight, output, json_)
         return
@@ -73,8 +93,7 @@ def detect(
     for n in names:
         get(n)
     with open_workspace(workspace) as ws, progress_status("detecting", not json_) as update:
-        run = run_detect(
-            ws,
+        args = dict(
             detectors=names or None,
             window_s=window_s,
             fdr=fdr,
@@ -83,6 +102,10 @@ def detect(
             detector_params=_params(param),
             progress=update,
         )
+        if engine == "spark":
+            run = detect_on_spark(ws, master=master, parquet=parquet, **args)
+        else:
+            run = run_detect(ws, **args)
         networks = []
         if cluster:
             update("clustering candidate networks")

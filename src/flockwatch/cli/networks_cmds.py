@@ -15,6 +15,7 @@ from flockwatch.networks import (
     build_operations,
     explain_member,
     explain_pair,
+    export_edges,
     export_graph,
     export_members,
     export_networks,
@@ -251,6 +252,10 @@ def export(
     members: Annotated[Path | None, typer.Option(help="CSV/Parquet: network_id, account_id, scores.")] = None,
     networks: Annotated[Path | None, typer.Option(help="CSV/Parquet: one row per network.")] = None,
     graph: Annotated[Path | None, typer.Option(help="Graph for Gephi: .graphml or .gexf.")] = None,
+    edges: Annotated[
+        Path | None,
+        typer.Option(help="CSV/Parquet: one row per detector edge: account_a, account_b, detector, weight (-log10 p)."),
+    ] = None,
     operations: Annotated[
         Path | None, typer.Option(help="CSV/Parquet: one row per (candidate operation, network, account).")
     ] = None,
@@ -261,9 +266,11 @@ def export(
     candidate operations.
 
     Example: flockwatch networks export --workspace cases/hk2019 --members members.csv --graph networks.gexf
+
+    Example: flockwatch networks export --workspace cases/hk2019 --edges edges.csv --run RUN_ID
     """
-    if not (members or networks or graph or operations):
-        raise ValidationError("nothing to export: give --members, --networks, --graph and/or --operations")
+    if not (members or networks or graph or operations or edges):
+        raise ValidationError("nothing to export: give --members, --networks, --graph, --edges and/or --operations")
     with open_workspace(workspace, read_only=True) as ws:
         written = []
         if members:
@@ -274,6 +281,8 @@ def export(
             written.append(export_graph(ws, graph, run, include_all=all_))
         if operations:
             written.append(export_operations(ws, operations, run))
+        if edges:
+            written.append(export_edges(ws, edges, run))
     for p in written:
         console.print(f"wrote {p}")
 

@@ -19,9 +19,9 @@ WITH tagged AS (
 SELECT account_id, 'h:' || tag AS target, 'h:' || tag AS unit, acted_at_s, action_id FROM tagged
 UNION ALL
 SELECT account_id, target, target AS unit, acted_at_s, action_id FROM (
-  SELECT account_id, 's:' || string_agg(DISTINCT tag, ' ' ORDER BY tag) AS target, min(acted_at_s) AS acted_at_s,
-         action_id, count(DISTINCT tag) AS n_tags
-  FROM tagged GROUP BY account_id, action_id
+  SELECT account_id, 's:' || string_agg(tag, ' ' ORDER BY tag) AS target, min(acted_at_s) AS acted_at_s,
+         action_id, count(*) AS n_tags
+  FROM (SELECT DISTINCT account_id, tag, acted_at_s, action_id FROM tagged) GROUP BY account_id, action_id
 ) WHERE n_tags >= {int(p["min_set_size"])}"""
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from flockwatch.detect import calibration, kernel
 from flockwatch.detect.registry import DEFAULT_DETECTORS, get
-from flockwatch.engine import Scratch
+from flockwatch.engine import Engine, Scratch
 from flockwatch.errors import ValidationError
 from flockwatch.workspace import Workspace
 
@@ -86,6 +86,7 @@ def detect(
     detector_params: Mapping[str, Mapping[str, Any]] | None = None,
     run_id: str | None = None,
     progress: Callable[[str], None] | None = None,
+    engine: Engine | None = None,
 ) -> DetectionRun:
     """Run ``detectors`` (default: all registered) and store their calibrated edges under a new run id.
 
@@ -118,10 +119,12 @@ def detect(
             "detector_params": {k: dict(v) for k, v in detector_params.items()},
         },
     )
-    e = ws.engine
+    e = engine or ws.engine
+    if e is not ws.engine:
+        run.params["engine"] = e.name
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     t_run = time.perf_counter()
-    e.sql(
+    ws.engine.sql(
         "INSERT INTO detection_runs (run_id, params_json, started_at, detectors, actions_count, status) "
         "VALUES (?, ?, ?, ?, ?, 'running')",
         [run.run_id, json.dumps(run.params), started, ",".join(names), e.count("actions")],
@@ -143,14 +146,14 @@ def detect(
             model = calibration.null_model(e, s, hot)
             n_edges = calibration.significant_pairs(e, s, model, fdr, min_co_actions, min_lift)
             n_cand = e.count(s.cand)
-            _store(ws, run.run_id, det.name, s, evidence_per_edge)
+            _store(ws, e, run.run_id, det.name, s, evidence_per_edge)
         run.results.append(
             DetectorResult(
                 det.name, params, n_rows, n_pairs, n_cand, n_edges, model.to_dict(), round(time.perf_counter() - t0, 3)
             )
         )
     run.seconds = time.perf_counter() - t_run
-    e.sql(
+    ws.engine.sql(
         "UPDATE detection_runs SET finished_at = ?, edges_count = ?, status = 'done', params_json = ? WHERE run_id = ?",
         [
             dt.datetime.now(dt.UTC).replace(tzinfo=None),
@@ -162,28 +165,24 @@ def detect(
     return run
 
 
-def _store(ws: Workspace, run_id: str, detector: str, s: Scratch, evidence_per_edge: int) -> None:
-    e = ws.engine
+def _store(ws: Workspace, e: Engine, run_id: str, detector: str, s: Scratch, evidence_per_edge: int) -> None:
+    """Edges and evidence of one detector into the workspace: one INSERT ... SELECT when ``e`` is the workspace's
+    engine, else the same SELECT fetched from ``e`` as Arrow and appended (edges are few next to the actions)."""
     acc = f"(SELECT DISTINCT acc, account_id FROM {s.rows})"
-    e.sql(
-        f"""
-INSERT INTO edges (run_id, detector, account_a, account_b, co_actions_count, episodes_count,
-                   activity_a_count, activity_b_count, expected_count, p_value, q_value, weight,
-                   first_at, last_at, mean_dt_s)
-SELECT ?, ?, aa.account_id, ab.account_id, x.co_actions, x.k, x.d_a, x.d_b, x.expected, x.p_value, x.q_value,
-       x.weight, make_timestamp(CAST(x.first_t * 1e6 AS BIGINT)), make_timestamp(CAST(x.last_t * 1e6 AS BIGINT)),
-       x.mean_dt_s
-FROM {s.edges} x JOIN {acc} aa ON aa.acc = x.a JOIN {acc} ab ON ab.acc = x.b""",
-        [run_id, detector],
-    )
+    edges_sql = f"""
+SELECT ? AS run_id, ? AS detector, aa.account_id AS account_a, ab.account_id AS account_b,
+       x.co_actions AS co_actions_count, x.k AS episodes_count, x.d_a AS activity_a_count,
+       x.d_b AS activity_b_count, x.expected AS expected_count, x.p_value, x.q_value, x.weight,
+       make_timestamp(CAST(x.first_t * 1e6 AS BIGINT)) AS first_at,
+       make_timestamp(CAST(x.last_t * 1e6 AS BIGINT)) AS last_at, x.mean_dt_s
+FROM {s.edges} x JOIN {acc} aa ON aa.acc = x.a JOIN {acc} ab ON ab.acc = x.b"""
+    _insert(ws, e, "edges", _EDGE_COLUMNS, edges_sql, [run_id, detector])
     if evidence_per_edge <= 0:
         return
-    e.sql(
-        f"""
-INSERT INTO edge_evidence (run_id, detector, account_a, account_b, action_id_a, action_id_b, target, acted_at_a,
-                           dt_s)
-SELECT ?, ?, la.account_id, lb.account_id, la.action_id, lb.action_id, la.target,
-       make_timestamp(CAST(la.t * 1e6 AS BIGINT)), lb.t - la.t
+    evidence_sql = f"""
+SELECT ? AS run_id, ? AS detector, la.account_id AS account_a, lb.account_id AS account_b,
+       la.action_id AS action_id_a, lb.action_id AS action_id_b, la.target,
+       make_timestamp(CAST(la.t * 1e6 AS BIGINT)) AS acted_at_a, lb.t - la.t AS dt_s
 FROM (
   SELECT p.*, row_number() OVER (PARTITION BY least(p.acc_l, p.acc_r), greatest(p.acc_l, p.acc_r)
                                  ORDER BY p.t_l, p.rid_l, p.rid_r) AS rn
@@ -192,6 +191,21 @@ FROM (
 ) s
 JOIN {s.rows} la ON la.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_l ELSE s.rid_r END
 JOIN {s.rows} lb ON lb.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_r ELSE s.rid_l END
-WHERE s.rn <= ?""",
-        [run_id, detector, int(evidence_per_edge)],
-    )
+WHERE s.rn <= ?"""
+    _insert(ws, e, "edge_evidence", _EVIDENCE_COLUMNS, evidence_sql, [run_id, detector, int(evidence_per_edge)])
+
+
+_EDGE_COLUMNS = (
+    "run_id, detector, account_a, account_b, co_actions_count, episodes_count, activity_a_count, activity_b_count, "
+    "expected_count, p_value, q_value, weight, first_at, last_at, mean_dt_s"
+)
+_EVIDENCE_COLUMNS = "run_id, detector, account_a, account_b, action_id_a, action_id_b, target, acted_at_a, dt_s"
+
+
+def _insert(ws: Workspace, e: Engine, table: str, columns: str, select_sql: str, params: list[Any]) -> None:
+    if e is ws.engine:
+        e.sql(f"INSERT INTO {table} ({columns}) {select_sql}", params)
+    else:
+        rows = e.sql(select_sql, params).arrow()
+        if rows.num_rows:
+            ws.engine.insert_arrow(table, rows)

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from flockwatch.core.sql import quote_ident, sql_literal
 from flockwatch.engine.base import Params, Scratch
+from flockwatch.engine.dialect import FW_HASH64_DUCKDB
 from flockwatch.errors import ExternalError, WorkspaceError
 
 __all__ = ["DuckDBEngine", "Result", "sql_literal"]
@@ -91,6 +92,8 @@ class DuckDBEngine:
         limit = os.environ.get("FLOCKWATCH_MEMORY_LIMIT") or _default_memory_limit()
         if limit:
             self._con.execute(f"SET memory_limit={sql_literal(limit)}")
+        # functions defined identically on every engine (dialect.py); temporary, so nothing is stored in the file
+        self._con.execute(f"CREATE OR REPLACE TEMP MACRO fw_hash64(x) AS {FW_HASH64_DUCKDB}")
         self._tx_depth = 0
         self._scratch_serial = itertools.count(1)
         # names a scratch could not drop because the surrounding transaction had failed: dropped once it ends

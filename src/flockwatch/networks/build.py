@@ -156,10 +156,15 @@ def build_networks(
     rid = runs.resolve_run(ws.engine, run_id)
     e = ws.engine
     fuse(ws, rid, saturation)
+    # Deterministic clustering: Leiden's result depends on the order vertices and edges are given in (not only on
+    # the seed), and the fused sums may differ in their last bits between runs and engines (parallel summation
+    # order); sorted input and scores rounded to 1e-9 give the same partition for the same edges.
     fused = e.sql(
-        "SELECT account_a, account_b, score, weight, detectors FROM fused_edges WHERE run_id = ?", [rid]
+        "SELECT account_a, account_b, score, weight, detectors FROM fused_edges WHERE run_id = ? "
+        "ORDER BY account_a, account_b",
+        [rid],
     ).rows()
-    labels = leiden_communities([(a, b, s) for a, b, s, _, _ in fused], resolution=resolution, seed=seed)
+    labels = leiden_communities([(a, b, round(s, 9)) for a, b, s, _, _ in fused], resolution=resolution, seed=seed)
     groups: dict[int, list[str]] = defaultdict(list)
     for acc, c in labels.items():
         groups[c].append(acc)

@@ -4,7 +4,9 @@ Consumes a workspace with built networks; produces files. ``export_members`` wri
 ``network_id, account_id, network_score, account_score, joined_by`` (``cluster``, ``attach`` or ``grow``),
 ``platform`` and ``assessment`` (the member's inauthenticity verdict, ``networks/assessment.py``) with account ids
 exactly as in the source data, flagged networks only unless ``include_all`` (coordinated networks assessed
-``coordinated_authentic`` are never flagged). ``export_operations`` writes
+``coordinated_authentic`` are never flagged). ``export_edges`` writes one row per detector edge: ``account_a,
+account_b, detector, weight`` (``-log10 p``), then its p- and q-value, counts, expectation and time span.
+``export_operations`` writes
 one row per (candidate operation, network, account): ``operation_id, network_id, account_id, account_score,
 joined_by, assessment``. Graphs carry the fused edge
 weight, the detectors that fired and the network of each node; GraphML is written by igraph, GEXF 1.3 by hand
@@ -56,6 +58,30 @@ def export_members(
     if fmt not in writers:
         raise UnknownNameError("export format", fmt, list(writers))
     return writers[fmt](_members_sql(include_all, joined_by=True), out, [rid])
+
+
+#: Columns of an edge export: the first four are the interface scripts rely on (weight = -log10 p).
+EDGE_EXPORT_COLUMNS = (
+    "account_a",
+    "account_b",
+    "detector",
+    "weight",
+    "p_value",
+    "q_value",
+    "co_actions_count",
+    "episodes_count",
+    "expected_count",
+    "first_at",
+    "last_at",
+)
+
+
+def export_edges(ws: Workspace, path: str | Path, run_id: str | None = None) -> Path:
+    """One row per detector edge of the run (``account_a < account_b``), sorted; CSV or Parquet by suffix."""
+    rid = runs.resolve_run(ws.engine, run_id)
+    out = Path(path)
+    sql = f"SELECT {', '.join(EDGE_EXPORT_COLUMNS)} FROM edges WHERE run_id = ? ORDER BY detector, account_a, account_b"
+    return (ws.engine.to_parquet if out.suffix == ".parquet" else ws.engine.to_csv)(sql, out, [rid])
 
 
 def export_networks(ws: Workspace, path: str | Path, run_id: str | None = None, include_all: bool = False) -> Path:

@@ -1,0 +1,302 @@
+"""Apache Spark behind the engine interface: the same DuckDB-dialect SQL, transpiled by SQLGlot, run by Spark SQL.
+
+Consumes SQL text in DuckDB dialect (what every stage writes), canonical tables as Parquet
+(:meth:`SparkEngine.attach_parquet`: one ``<table>.parquet`` file or folder per table) and Arrow tables; produces
+Spark results fetched as Python rows or Arrow tables. It is the only module besides ``duckdb_engine`` that imports
+``pyspark`` (an optional extra: ``pip install 'flockwatch[spark]'``).
+
+How DuckDB statements map onto Spark (everything else goes through :func:`flockwatch.engine.dialect.transpile`):
+
+* ``CREATE [TEMP] TABLE t AS SELECT ...`` → the SELECT as a DataFrame, persisted (memory, then disk) and
+  materialised at once, exposed as the temporary view ``t`` — so a later statement reads it instead of recomputing
+  its lineage (the kernel's rows are read four times);
+* ``DROP TABLE|VIEW [IF EXISTS] t`` → the view dropped and its storage released;
+* values bound with ``?`` travel as Spark's positional parameters (``spark.sql(q, args=[...])``).
+
+Sessions run with ``spark.sql.session.timeZone=UTC`` (naive ``TIMESTAMP`` values are UTC, as on DuckDB) and read
+Parquet timestamps as instants, not as ``TIMESTAMP_NTZ``. No Python UDF runs on executors (``lgamma``, which Spark
+SQL lacks, is SQL arithmetic: dialect.py), so a cluster's workers need no flockwatch installed. In local mode the
+shuffle has ``4 x cores`` partitions instead of Spark's 200: on a laptop, 200 tiny tasks per join cost more than the
+join.
+
+What this engine does not do: transactions (a no-op context; Spark has none, and the workspace store stays on DuckDB),
+unique keys and upserts (operational writes belong to the workspace). Stages that need those run on the workspace's
+DuckDB engine; detection runs here and hands its edges back (``flockwatch.detect.run.detect(..., engine=...)``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from flockwatch.engine.base import Params, Scratch
+from flockwatch.engine.dialect import transpile
+from flockwatch.errors import ExternalError, ValidationError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = ["SparkEngine", "SparkResult", "spark_session"]
+
+_CREATE = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?TABLE\s+(\w+)\s+AS\s+(.*)$", re.I | re.S)
+_DROP = re.compile(r"^\s*DROP\s+(?:TABLE|VIEW)\s+(IF\s+EXISTS\s+)?(\w+)\s*;?\s*$", re.I)
+
+#: Spark settings every flockwatch session gets (a cluster's own settings come on top via spark-submit).
+SESSION_CONF: dict[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    # DuckDB writes naive TIMESTAMP columns; read them as instants in the session zone (UTC), like DuckDB does
+    "spark.sql.parquet.inferTimestampNTZ.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+
+def spark_session(master: str | None = None, app_name: str = "flockwatch", conf: dict[str, str] | None = None) -> Any:
+    """A SparkSession with flockwatch's settings; ``master`` None leaves it to spark-submit (or ``local[*]``)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # the optional extra is missing
+        raise ExternalError("the Spark engine needs pyspark: pip install 'flockwatch[spark]'") from exc
+    # Python workers run the interpreter of this process unless the cluster says otherwise
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName(app_name)
+    if master:
+        builder = builder.master(master)
+    settings = dict(SESSION_CONF)
+    if master and master.startswith("local"):
+        cores = master[len("local[") : -1] if master.startswith("local[") else "1"
+        n = (os.cpu_count() or 2) if cores in ("*", "") else int(cores.split(",")[0])
+        settings["spark.sql.shuffle.partitions"] = str(4 * n)
+    for key, value in {**settings, **(conf or {})}.items():
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # no Java, a master that cannot be reached
+        raise ExternalError(f"cannot start Spark (master {master or 'from spark-submit'}): {exc}") from exc
+    for key, value in settings.items():
+        if not key.startswith("spark.ui"):
+            session.conf.set(key, value)
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+class SparkResult:
+    """The answer of one statement: a Spark DataFrame, fetched in the shape the caller asks for."""
+
+    def __init__(self, df: DataFrame | None) -> None:
+        self._df = df
+
+    @property
+    def columns(self) -> list[str]:
+        return [] if self._df is None else list(self._df.columns)
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        return [] if self._df is None else [tuple(r) for r in self._df.collect()]
+
+    def dicts(self) -> list[dict[str, Any]]:
+        return [] if self._df is None else [r.asDict() for r in self._df.collect()]
+
+    def one(self) -> tuple[Any, ...] | None:
+        rows = self.rows()
+        return rows[0] if rows else None
+
+    def scalar(self) -> Any:
+        row = self.one()
+        return None if row is None else row[0]
+
+    def arrow(self) -> pa.Table:
+        if self._df is None:
+            return pa.table({})
+        table: pa.Table = self._df.toArrow()
+        return table
+
+    def batches(self, rows_per_batch: int = 100_000) -> Iterator[pa.RecordBatch]:
+        yield from self.arrow().to_batches(max_chunksize=rows_per_batch)
+
+
+class SparkEngine:
+    """A Spark session behind the :class:`flockwatch.engine.base.Engine` interface.
+
+    ``SparkEngine(session)`` wraps a session the caller owns (tests share one JVM per run); ``SparkEngine.start(
+    master)`` starts one and stops it on :meth:`close`.
+    """
+
+    name = "spark"
+
+    def __init__(self, session: SparkSession, owns_session: bool = False) -> None:
+        self.path: Path | None = None
+        self._spark = session
+        self._owns = owns_session
+        self._persisted: dict[str, DataFrame] = {}
+        self._counts: dict[str, int] = {}  # rows of each persisted view, counted when it was materialised
+        self._scratch_serial = itertools.count(1)
+
+    @classmethod
+    def start(cls, master: str | None = "local[2]", conf: dict[str, str] | None = None) -> SparkEngine:
+        return cls(spark_session(master, conf=conf), owns_session=True)
+
+    @property
+    def session(self) -> SparkSession:
+        return self._spark
+
+    # -- statements -------------------------------------------------------------------------------------------
+    def sql(self, query: str, params: Params = None) -> SparkResult:
+        drop = _DROP.match(query)
+        if drop:
+            name = drop.group(2)
+            if not drop.group(1) and not self.table_exists(name):
+                raise ExternalError(f"engine error: no table {name!r} to drop")
+            self.drop_relations([name])
+            return SparkResult(None)
+        create = _CREATE.match(query)
+        if create:
+            name, select = create.group(1), create.group(2)
+            df = self._run(select, params)
+            self._materialise(name, df)
+            return SparkResult(None)
+        return SparkResult(self._run(query, params))
+
+    def _run(self, query: str, params: Params) -> DataFrame:
+        try:
+            text = transpile(query, "spark")
+        except Exception as exc:  # SQLGlot cannot read it: a statement only DuckDB accepts
+            raise ExternalError(
+                f"engine error: cannot translate to Spark SQL: {exc}\n-- in statement:\n{query[:2000]}"
+            ) from exc
+        args: Any = None
+        if params is not None:
+            args = dict(params) if isinstance(params, dict) else list(params)
+        try:
+            return self._spark.sql(text, args=args) if args else self._spark.sql(text)
+        except Exception as exc:  # pyspark raises its own AnalysisException / ParseException family
+            raise ExternalError(f"engine error: {exc}\n-- in statement (Spark SQL):\n{text[:2000]}") from exc
+
+    def _materialise(self, name: str, df: DataFrame) -> None:
+        from pyspark import StorageLevel
+
+        self.drop_relations([name])
+        df = df.persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            # materialise now: the statement's errors surface here, later reads hit the cache, and the count is
+            # kept (the kernel asks for it next; on Spark every count is a job)
+            self._counts[name] = int(df.count())
+        except Exception as exc:
+            df.unpersist()
+            raise ExternalError(f"engine error while building {name}: {exc}") from exc
+        df.createOrReplaceTempView(name)
+        self._persisted[name] = df
+
+    def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
+        for row in rows:
+            self.sql(query, list(row))
+
+    def register(self, name: str, table: pa.Table | pa.RecordBatch) -> None:
+        """Expose an Arrow table to SQL under ``name`` (a temporary view over a copy in the session)."""
+        if isinstance(table, pa.RecordBatch):
+            table = pa.Table.from_batches([table])
+        df = self._spark.createDataFrame(table) if table.num_rows else self._empty(table.schema)
+        df.createOrReplaceTempView(name)
+
+    def _empty(self, schema: pa.Schema) -> DataFrame:
+        # createDataFrame cannot infer column types from zero rows: state them
+        types = {
+            pa.int32(): "INT",
+            pa.int64(): "BIGINT",
+            pa.float64(): "DOUBLE",
+            pa.string(): "STRING",
+            pa.bool_(): "BOOLEAN",
+        }
+        cols = ", ".join(f"CAST(NULL AS {types.get(f.type, 'STRING')}) AS `{f.name}`" for f in schema)
+        return self._spark.sql(f"SELECT {cols} WHERE false")
+
+    def unregister(self, name: str) -> None:
+        self._spark.catalog.dropTempView(name)
+
+    def insert_arrow(self, table_name: str, table: pa.Table, columns: Sequence[str] | None = None) -> int:
+        """Append rows to a temporary view (the only tables a Spark session here holds)."""
+        if not self.table_exists(table_name):
+            raise ValidationError(f"no table {table_name!r} in the Spark session")
+        cols = list(columns or table.column_names)
+        current = self._spark.table(table_name)
+        incoming = self._spark.createDataFrame(table.select(cols))
+        self._materialise(table_name, current.unionByName(incoming, allowMissingColumns=True))
+        return int(table.num_rows)
+
+    # -- catalogue ----------------------------------------------------------------------------------------------
+    def table_exists(self, name: str) -> bool:
+        return bool(self._spark.catalog.tableExists(name))
+
+    def count(self, name: str) -> int:
+        if name in self._counts:
+            return self._counts[name]
+        if not self.table_exists(name):
+            raise ExternalError(f"engine error: no table {name!r}")
+        return int(self._spark.table(name).count())
+
+    def attach_parquet(self, folder: str | Path, tables: Sequence[str]) -> list[str]:
+        """Expose ``folder/<table>.parquet`` (a file or a folder of parts, any URI Spark reads) as views; returns the
+        tables found. ``folder`` may be ``hdfs://``, ``s3a://``, ... on a cluster."""
+        found = []
+        base = str(folder).rstrip("/")
+        for table in tables:
+            try:
+                df = self._spark.read.parquet(f"{base}/{table}.parquet")
+            except Exception as exc:
+                if "PATH_NOT_FOUND" in str(exc) or "does not exist" in str(exc):
+                    continue
+                raise ExternalError(f"cannot read {base}/{table}.parquet: {exc}") from exc
+            df.createOrReplaceTempView(table)
+            found.append(table)
+        return found
+
+    # -- scratch namespaces -------------------------------------------------------------------------------------
+    def scratch(self, purpose: str) -> Scratch:
+        return Scratch(self, purpose, next(self._scratch_serial))
+
+    def drop_relations(self, names: Sequence[str]) -> None:
+        for name in dict.fromkeys(names):
+            self._counts.pop(name, None)
+            df = self._persisted.pop(name, None)
+            if df is not None:
+                df.unpersist()
+            self._spark.catalog.dropTempView(name)
+
+    def add_unique_key(self, table: str, columns: Sequence[str], index_name: str) -> None:
+        raise ExternalError("the Spark engine holds no keyed tables: run this stage on the workspace (DuckDB)")
+
+    def upsert(
+        self, table: str, select_sql: str, key: Sequence[str], updates: dict[str, str], params: Params = None
+    ) -> None:
+        raise ExternalError("the Spark engine holds no keyed tables: run this stage on the workspace (DuckDB)")
+
+    # -- transactions -------------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[SparkEngine]:
+        """No-op: Spark has no transactions; what detection stores goes into the workspace in one of its own."""
+        yield self
+
+    # -- files --------------------------------------------------------------------------------------------------
+    def to_parquet(self, relation_sql: str, path: str | Path, params: Params = None) -> Path:
+        """Write a relation as a Parquet *folder* of parts (Spark's layout)."""
+        self._run(relation_sql, params).write.mode("overwrite").parquet(str(path))
+        return Path(path)
+
+    def to_csv(self, relation_sql: str, path: str | Path, params: Params = None) -> Path:
+        """Write a relation as a CSV *folder* of parts with headers (Spark's layout)."""
+        self._run(relation_sql, params).write.mode("overwrite").option("header", "true").csv(str(path))
+        return Path(path)
+
+    def checkpoint(self) -> None:
+        """Nothing to flush: persisted views live until dropped."""
+
+    def close(self) -> None:
+        self.drop_relations(list(self._persisted))
+        if self._owns:
+            self._spark.stop()
