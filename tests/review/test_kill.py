@@ -27,6 +27,16 @@ from flockwatch.review.actor import Actor
 from flockwatch.store import open_store
 from flockwatch.store.users import get_user
 store = open_store(sys.argv[1])
+# an enforcement hand-off takes time per batch: without a pause a fast machine finishes all batches before the kill
+# lands (and on SQLite the watching test may not read between two back-to-back write transactions)
+import contextlib, time
+_begin = store.begin
+@contextlib.contextmanager
+def _paced_begin():
+    with _begin() as conn:
+        yield conn
+    time.sleep(0.02)
+store.begin = _paced_begin
 actions.approve(store, sys.argv[2], Actor(get_user(store, "bob"), None, "embedded"), batch_rows=int(sys.argv[3]))
 """
 
