@@ -2,8 +2,10 @@
 
 import duckdb
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from flockwatch.core.handles import handle_key, handle_shape, handle_shape_sql
+from flockwatch.core.handles import handle_fold, handle_key, handle_shape, handle_shape_sql
 
 
 @pytest.mark.parametrize(
@@ -31,3 +33,17 @@ def test_handle_key():
     assert handle_key("cctv.chinese", "twitter") is None
     assert handle_key("cctv.chinese", "facebook") == "cctv.chinese"
     assert handle_key("way_too_long_for_twitter", "twitter") is None
+
+
+def test_handle_fold_keeps_what_handle_key_rejects():
+    assert handle_fold(" @XHNews ") == "xhnews"
+    assert handle_fold("＠CCTV.Chinese", "twitter") == "cctv.chinese"  # no Twitter handle, still a key
+    assert handle_fold("@Вася_Пупкин") == "вася_пупкин"
+
+
+@given(st.text(max_size=30), st.sampled_from([None, "twitter", "facebook"]))
+def test_handle_fold_agrees_with_handle_key_where_it_answers(text, platform):
+    key = handle_key(text, platform)
+    if key is not None:
+        assert handle_fold(text, platform) == key
+    assert handle_fold(text, platform) == handle_fold("@" + text.strip(), platform)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flockwatch.core.handles import handle_fold
 from flockwatch.core.urls import host
 
 
@@ -49,7 +50,7 @@ def from_lists(
     for item in handles:
         v, cc = split(item.strip())
         if v:
-            h[v.lstrip("@").lower()] = cc
+            h[handle_fold(v)] = cc
     d = {}
     for item in domains:
         v, cc = split(item.strip())
@@ -74,7 +75,7 @@ def from_registry(ws: Any, platform: str = "twitter") -> StateMediaReference:
     for a in reg.assets():
         cc = countries.get(a.outlet_id)
         if a.kind == "account" and (not a.platform or a.platform == platform) and a.value:
-            handles[a.value.lower()] = cc
+            handles[handle_fold(a.value)] = cc
         elif a.kind == "domain" and a.value:
             domains[_host(a.value)] = cc
     return StateMediaReference(handles, domains, "registry" if (handles or domains) else "none")

@@ -39,9 +39,8 @@ from flockwatch.policy.determinations import offboarding_notices, today
 from flockwatch.policy.profile_links import (
     MIN_CONFIDENCE,
     REVIEW_COLUMNS,
-    LinkIndex,
+    propose_for_workspace,
     review_rows,
-    workspace_profiles,
 )
 
 media_app = typer.Typer(
@@ -214,16 +213,8 @@ def link_profiles(
     """
     with open_workspace(workspace) as ws, Registry.open(ws) as reg:
         ensure_shipped_registry(reg)
-        index = LinkIndex.from_registry(reg, platform or "twitter")
-        found, by_handle = [], {}
-        for prof in workspace_profiles(ws, platform):
-            got = index.propose(prof, min_confidence)
-            if got is not None:
-                found.append(got)
-                by_handle[got.handle.lower()] = prof
-        stored, already = store_proposals(
-            reg, found, {h.lstrip("@"): (p.display_name, p.account_id) for h, p in by_handle.items()}
-        )
+        found, by_handle = propose_for_workspace(ws, reg, platform, min_confidence)
+        stored, already = store_proposals(reg, found, {h: (p.display_name, p.account_id) for h, p in by_handle.items()})
         rows = review_rows(found, reg, by_handle, today()) if out is not None else []
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

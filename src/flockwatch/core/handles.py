@@ -4,6 +4,8 @@ Consumes a handle / screen name (Python ``str`` or a SQL expression); produces
 - :func:`handle_key` — ``@XHNews`` → ``xhnews`` (handles compare case-insensitively on every platform we read); None
   when the text cannot be a handle on that platform (Twitter: 1–15 of ``A-Z a-z 0-9 _``; elsewhere also ``.`` and
   ``-``, up to 100).
+- :func:`handle_fold` — the same key for any text said to be a handle, also one :func:`handle_key` rejects (a list's
+  odd entry is compared, never dropped).
 - :func:`handle_shape` / :func:`handle_shape_sql` — the length-coded template: runs of letters become ``L<n>``, runs
   of digits ``D<n>``, anything else stays (``wan83721946`` → ``L3D8``, ``Lina_52`` → ``L4_D2``). Bulk-created
   accounts share shapes (a name plus eight digits is the platform's own suggestion for a taken name), so a shape
@@ -28,6 +30,13 @@ def handle_key(handle: str, platform: str | None = None) -> str | None:
     h = handle.strip().lstrip(_AT)
     pattern = _TWITTER_HANDLE if platform == "twitter" else _HANDLE
     return h.lower() if pattern.match(h) else None
+
+
+def handle_fold(handle: str, platform: str | None = None) -> str:
+    """:func:`handle_key` where the text is a valid handle, else the text folded the same way (trimmed, no leading
+    ``@``, lower case): lookup tables keyed by it never lose an entry a platform's handle rule would reject."""
+    key = handle_key(handle, platform)
+    return key if key is not None else handle.strip().lstrip(_AT).lower()
 
 
 def handle_shape(name: str | None) -> str | None:

@@ -20,6 +20,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from flockwatch.core.handles import handle_fold
 from flockwatch.errors import ValidationError
 from flockwatch.policy.affiliations import AffiliationRow
 from flockwatch.policy.entities import Resolution
@@ -142,7 +143,7 @@ def store_proposals(
     stored = already = 0
     with reg.transaction():
         for p in proposals:
-            key = p.handle.lstrip("@").lower()
+            key = handle_fold(p.handle)
             if reg.conn.execute(
                 "SELECT 1 FROM media_link_proposals WHERE platform = ? AND handle = ? AND outlet_id = ?",
                 (p.platform, key, p.outlet_id),

@@ -38,7 +38,7 @@ from typing import Any
 
 import regex
 
-from flockwatch.core.handles import handle_key
+from flockwatch.core.handles import handle_fold, handle_key
 from flockwatch.core.text import mentions_in, urls_in
 from flockwatch.core.urls import host, registrable_domain
 from flockwatch.policy.normalise import SOCIAL_HOSTS, name_key
@@ -359,6 +359,22 @@ class LinkIndex:
         return [p for p in (self.propose(x, min_confidence) for x in profiles) if p is not None]
 
 
+def propose_for_workspace(
+    ws: Any, reg: Registry, platform: str | None = None, min_confidence: float = MIN_CONFIDENCE
+) -> tuple[list[ProposedLink], dict[str, Profile]]:
+    """Proposed links for the workspace's accounts (of ``platform``, or all), and the profile behind each proposal
+    keyed by :func:`handle_fold` of its handle (what :func:`review_rows` and the proposal store look up)."""
+    index = LinkIndex.from_registry(reg, platform or "twitter")
+    found: list[ProposedLink] = []
+    by_handle: dict[str, Profile] = {}
+    for prof in workspace_profiles(ws, platform):
+        got = index.propose(prof, min_confidence)
+        if got is not None:
+            found.append(got)
+            by_handle[handle_fold(got.handle)] = prof
+    return found, by_handle
+
+
 _JOURNALIST_WORDS = (
     "reporter",
     "correspondent",
@@ -455,7 +471,7 @@ def review_rows(
     out = []
     for p in proposals:
         o = reg.outlet(p.outlet_id)
-        prof = profiles.get(p.handle.lower())
+        prof = profiles.get(handle_fold(p.handle))
         out.append(
             {
                 "platform": p.platform,
