@@ -123,8 +123,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"{e:8} {r['wall_s']:8.1f} {r['export_s']:9.1f} {r['detect_s']:9.1f} {co:12,} {r['edges_count']:8,}"
                 f" {r['peak_rss_mb']:8.0f}"
             )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"detectors": args.detectors, "master": args.master, "results": results}, indent=1))
+        # written after every size, so a later size that fails (memory, time) keeps the earlier ones
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(
+            json.dumps({"detectors": args.detectors, "master": args.master, "results": results}, indent=1)
+        )
     print(f"\nwrote {args.out}")
     return 0
 

@@ -26,3 +26,13 @@ def test_spark_on_an_in_memory_workspace_needs_parquet():
             detect_on_spark(ws, session=object())
     finally:
         ws.close()
+
+
+def test_local_mode_driver_heap_is_sized_for_the_machine(monkeypatch):
+    from flockwatch.engine.spark_engine import DRIVER_MEMORY_ENV, local_driver_memory
+
+    monkeypatch.delenv(DRIVER_MEMORY_ENV, raising=False)
+    got = local_driver_memory()
+    assert got.endswith("m") and 1024 <= int(got[:-1]) <= 8192  # never Spark's 1 GiB default on a real machine
+    monkeypatch.setenv(DRIVER_MEMORY_ENV, "3g")
+    assert local_driver_memory() == "3g"

@@ -58,6 +58,23 @@ SESSION_CONF: dict[str, str] = {
 }
 
 
+#: environment variable overriding the driver heap of local mode (a Spark size such as ``6g``)
+DRIVER_MEMORY_ENV = "FLOCKWATCH_SPARK_DRIVER_MEMORY"
+
+
+def local_driver_memory() -> str:
+    """The driver heap for local mode: ``$FLOCKWATCH_SPARK_DRIVER_MEMORY``, else 40% of physical memory capped at
+    8 GiB (the JVM also needs off-heap room, and DuckDB shares the machine during a run), at least 1 GiB."""
+    configured = os.environ.get(DRIVER_MEMORY_ENV, "").strip()
+    if configured:
+        return configured
+    try:
+        total_mib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (ValueError, OSError, AttributeError):  # no sysconf on this platform: Spark's own default
+        return "1g"
+    return f"{max(1024, min(8192, int(total_mib * 0.4)))}m"
+
+
 def spark_session(master: str | None = None, app_name: str = "flockwatch", conf: dict[str, str] | None = None) -> Any:
     """A SparkSession with flockwatch's settings; ``master`` None leaves it to spark-submit (or ``local[*]``)."""
     try:
@@ -74,6 +91,9 @@ def spark_session(master: str | None = None, app_name: str = "flockwatch", conf:
         cores = master[len("local[") : -1] if master.startswith("local[") else "1"
         n = (os.cpu_count() or 2) if cores in ("*", "") else int(cores.split(",")[0])
         settings["spark.sql.shuffle.partitions"] = str(4 * n)
+        # local mode runs every task inside the driver JVM, whose heap defaults to 1 GiB: a 5M-action co_repost
+        # run dies of OutOfMemoryError there. Give it a share of the machine unless the caller sets it.
+        settings["spark.driver.memory"] = local_driver_memory()
     for key, value in {**settings, **(conf or {})}.items():
         builder = builder.config(key, value)
     try:
@@ -81,7 +101,8 @@ def spark_session(master: str | None = None, app_name: str = "flockwatch", conf:
     except Exception as exc:  # no Java, a master that cannot be reached
         raise ExternalError(f"cannot start Spark (master {master or 'from spark-submit'}): {exc}") from exc
     for key, value in settings.items():
-        if not key.startswith("spark.ui"):
+        # UI and driver settings are fixed when the JVM starts; setting them again on a session is refused
+        if not key.startswith(("spark.ui", "spark.driver.")):
             session.conf.set(key, value)
     session.sparkContext.setLogLevel("ERROR")
     return session
