@@ -73,6 +73,9 @@ def open_(
     run: Annotated[str | None, typer.Option("--run", help="Detection run (default: the latest).")] = None,
     operation: Annotated[str | None, typer.Option("--operation", help="Candidate operation id.")] = None,
     accounts: Annotated[Path | None, typer.Option("--accounts", help="File of account ids, one per line.")] = None,
+    watch_alert: Annotated[
+        str | None, typer.Option("--watch-alert", help="A watch alert id (printed by `flockwatch watch`).")
+    ] = None,
     title: Annotated[str | None, typer.Option("--title", help="Case title (default from the source).")] = None,
     by: ByOpt = None,
     password_file: PasswordFileOpt = None,
@@ -101,6 +104,7 @@ def open_(
             operation=operation,
             accounts=read_account_file(accounts) if accounts is not None else None,
             accounts_ref=accounts.name if accounts is not None else None,
+            alert=watch_alert,
             title=title,
         )
     snap = get_case(store, case_id, with_subjects=False)

@@ -377,3 +377,27 @@ ops_deliveries = Table(
     Index("ops_deliveries_batch", "endpoint", "batch_key"),
     Index("ops_deliveries_due", "status", "next_attempt_at"),
 )
+
+# -- watch alerts (revision 0009) --------------------------------------------------------------------------------------
+ops_watch_alerts = Table(
+    "ops_watch_alerts",
+    metadata,
+    Column("alert_id", String(32), primary_key=True),
+    Column("raised_at", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("seeds_ref", Text, nullable=False),
+    Column("min_score", Float, nullable=False),
+    Column("n_accounts", Integer, nullable=False),
+)
+
+ops_watch_alert_accounts = Table(
+    "ops_watch_alert_accounts",
+    metadata,
+    Column("alert_id", String(32), ForeignKey("ops_watch_alerts.alert_id"), primary_key=True),
+    Column("account_id", Text, primary_key=True),
+    # NULL when the watcher had no calibration to turn evidence into a score (watch --no-expand)
+    Column("score", Float),
+    Column("nats", Float, nullable=False),
+    Column("actions_seen", Integer, nullable=False),
+    Column("evidence_json", Text, nullable=False),
+)
