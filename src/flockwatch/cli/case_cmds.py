@@ -12,7 +12,7 @@ from flockwatch.accountlist import read_account_file
 from flockwatch.cli.acting import ByOpt, PasswordFileOpt, actor_for
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
 from flockwatch.errors import ValidationError
-from flockwatch.review import actions, appeals, audit, sampling
+from flockwatch.review import actions, appeals, audit, label_calibration, sampling
 from flockwatch.review.cases import get_case, list_cases, open_case
 from flockwatch.review.handoff import write_handoff
 from flockwatch.workspace import ops_store
@@ -37,6 +37,7 @@ def register(app: typer.Typer) -> None:
         ("appeal", appeal),
         ("decide-appeal", decide_appeal),
         ("export", export),
+        ("calibration", calibration),
     ):
         case_app.command(name)(fn)
     app.add_typer(case_app, name="case")
@@ -127,13 +128,30 @@ def show(
     store = ops_store(workspace)
     snap = get_case(store, case_id, with_subjects=subjects)
     bounds = [sampling.sample_bound(store, int(a["action_id"])) for a in snap.actions]
+    expectation = label_calibration.case_expectation(store, case_id)
     if json_out:
         d = snap.to_dict(with_subjects=subjects)
         d["samples"] = [b.to_dict() for b in bounds if b.drawn]
+        d["calibration"] = expectation
         print_json(d)
         return
     console.print(f"{snap.case_id}  {snap.status}  {snap.title}")
     console.print("subjects: " + ", ".join(f"{k} {v:,}" for k, v in snap.counts.items()))
+    for b in expectation["bands"]:
+        seen = (
+            "no labels yet"
+            if b["precision"] is None
+            else f"calibrated precision {b['precision']:.1%} (at least {b['precision_lower']:.1%}; "
+            f"{b['labelled']} labelled)"
+        )
+        console.print(f"  score band {b['band']}: {b['subjects']:,} subjects, {seen}")
+    if expectation["bands"] and expectation["subjects_without_calibration"] < sum(
+        b["subjects"] for b in expectation["bands"]
+    ):
+        console.print(
+            f"  expected false positives from past labels: {expectation['expected_false_positives']:,} "
+            f"(up to {expectation['false_positives_upper']:,})"
+        )
     for a in snap.actions:
         console.print(
             f"action {a['action_id']}: {a['kind']} {a['status']} (proposed by {a['proposed_by']}"
@@ -332,3 +350,40 @@ def export(
     """
     n = write_handoff(ops_store(workspace), out, format, case_id)
     console.print(f"wrote {n:,} records to {out}")
+
+
+def calibration(workspace: WorkspaceOpt, json_out: JsonOpt = False) -> None:
+    """What reviewers' sample labels say, per score band: the observed false-positive rate with exact bounds, the
+    calibrated precision, and the sign-off sample size the labels so far suggest.
+
+    Example: flockwatch case calibration --json --workspace cases/hk2019
+    """
+    store = ops_store(workspace)
+    rules = _rules()
+    bands = label_calibration.band_calibration(store, rules.confidence)
+    pooled = label_calibration.pooled(store, rules.confidence)
+    suggested = label_calibration.suggested_sample_size(pooled.fp_rate or 0.0, rules.fp_limit, rules.confidence)
+    if json_out:
+        print_json(
+            {
+                "bands": [b.to_dict() for b in bands],
+                "all": pooled.to_dict(),
+                "fp_limit": rules.fp_limit,
+                "suggested_sample_size": suggested,
+            }
+        )
+        return
+    for b in [*bands, pooled]:
+        if b.fp_rate is None or b.fp_lower is None or b.fp_upper is None:
+            console.print(f"{b.band}	no labels yet")
+        else:
+            console.print(
+                f"{b.band}	{b.false_positives}/{b.labelled} false positives	rate {b.fp_rate:.1%} "
+                f"[{b.fp_lower:.1%}, {b.fp_upper:.1%}]	calibrated precision {1 - b.fp_rate:.1%}"
+            )
+    console.print(
+        f"suggested sign-off sample: {suggested:,} labels"
+        if suggested
+        else "suggested sign-off sample: none "
+        f"reaches the {rules.fp_limit:.0%} limit at the rate seen so far (exclude the weak bands)"
+    )
