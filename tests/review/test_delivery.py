@@ -208,4 +208,6 @@ def test_cli_allow_list_deliver_and_status(review_env, capsys, tmp_path):
     assert env.cli("handoff", "status", "--json") == 0
     [row] = json.loads(capsys.readouterr().out)
     assert (row["host"], row["status"], row["records"]) == ("127.0.0.1", "delivered", 12)
+    assert env.cli("case", "show", case_id, "--json") == 0
+    assert json.loads(capsys.readouterr().out)["handoff"] == {"127.0.0.1": {"delivered": 12}}
     assert env.cli("audit", "verify") == 0

@@ -12,7 +12,7 @@ from flockwatch.accountlist import read_account_file
 from flockwatch.cli.acting import ByOpt, PasswordFileOpt, actor_for
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
 from flockwatch.errors import ValidationError
-from flockwatch.review import actions, appeals, audit, label_calibration, sampling
+from flockwatch.review import actions, appeals, audit, delivery, label_calibration, sampling
 from flockwatch.review.cases import get_case, list_cases, open_case
 from flockwatch.review.handoff import write_handoff
 from flockwatch.workspace import ops_store
@@ -133,6 +133,7 @@ def show(
         d = snap.to_dict(with_subjects=subjects)
         d["samples"] = [b.to_dict() for b in bounds if b.drawn]
         d["calibration"] = expectation
+        d["handoff"] = delivery.case_delivery_counts(store, case_id)
         print_json(d)
         return
     console.print(f"{snap.case_id}  {snap.status}  {snap.title}")
@@ -158,6 +159,8 @@ def show(
             + (f", approved by {a['approved_by']}" if a["approved_by"] else "")
             + ")"
         )
+    for host, counts in delivery.case_delivery_counts(store, case_id).items():
+        console.print(f"hand-off to {host}: " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())))
     for b in bounds:
         if b.drawn:
             bound = "pending" if b.upper_bound is None else f"{b.upper_bound:.2%}"

@@ -10,6 +10,7 @@ Public API:
     deliver(store, url, secret, case_id=None, policy=DeliveryPolicy()) -> DeliveryReport   queue new records, send
     retry_due(store, secret, policy=DeliveryPolicy()) -> list[DeliveryReport]               what `jobs run` calls
     delivery_status(store, url=None) -> list[dict]                                           counts per endpoint/status
+    case_delivery_counts(store, case_id) -> {host: {status: records}}                        shown by `case show`
     sign(secret, body, timestamp_s) / verify_signature(secret, body, header, tolerance_s=300) for receivers
     read_secret(secret_file=None) -> bytes                                                   file or FLOCKWATCH_WEBHOOK_SECRET
 
@@ -33,8 +34,9 @@ connection and again when ``jobs run`` retries; otherwise :class:`RefusedError` 
 secret is never logged, stored or echoed; audit entries name the host, not the URL (a webhook URL may hold a token).
 The allow-list is by name: DNS answers for an allowed name are trusted.
 
-A subject's status in the case is not changed by delivery: ``executed`` records the decision in flockwatch; whether
-the enforcement system has received it is the delivery row's status (``delivered`` on a 2xx).
+A subject's status in the case is not changed by delivery: ``executed`` records the decision in flockwatch (a store
+may hand off to several endpoints, or only by file); whether an enforcement system has received it is the delivery
+row's status per endpoint (``delivered`` only on a 2xx), which ``case show`` reports beside the subject counts.
 """
 
 from __future__ import annotations
@@ -530,6 +532,18 @@ def due_count(store: Store) -> int:
                 select(func.count()).where(d.status.in_(("pending", "failed")), d.next_attempt_at <= utc_now())
             ).scalar_one()
         )
+
+
+def case_delivery_counts(store: Store, case_id: str) -> dict[str, dict[str, int]]:
+    """Per endpoint host, the case's hand-off records by delivery status (what `case show` reports)."""
+    d = ops_deliveries.c
+    out: dict[str, dict[str, int]] = {}
+    with store.connect() as conn:
+        for endpoint, status, n in conn.execute(
+            select(d.endpoint, d.status, func.count()).where(d.case_id == case_id).group_by(d.endpoint, d.status)
+        ):
+            out.setdefault(endpoint_host(endpoint), {})[status] = int(n)
+    return out
 
 
 def delivery_status(store: Store, url: str | None = None) -> list[dict[str, Any]]:
