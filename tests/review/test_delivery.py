@@ -205,9 +205,23 @@ def test_cli_allow_list_deliver_and_status(review_env, capsys, tmp_path):
         assert out["records_delivered"] == 12 and out["records_failed"] == 0
         assert SECRET.decode() not in json.dumps(out)
         assert len(rx.applied) == 12 and all(r.signature_ok for r in rx.requests)
-    assert env.cli("handoff", "status", "--json") == 0
+    assert env.cli("case", "open", "--network", "N0002", "--json", *env.as_user("alice")) == 0
+    second = json.loads(capsys.readouterr().out)["case_id"]
+    assert env.cli("case", "propose", second, "--action", "label", "--reason", "x", *env.as_user("alice")) == 0
+    assert env.cli("case", "approve", second, *env.as_user("bob")) == 0
+    with Receiver(SECRET, ["500"]) as rx3:  # a second endpoint that fails: exit 3, the state kept for jobs run
+        capsys.readouterr()
+        retry = ["handoff", "deliver", "--url", rx3.url(), "--secret-file", str(secret_file), "--max-attempts", "1"]
+        assert env.cli(*retry) == 3
+        assert "not delivered" in capsys.readouterr().err
+    assert env.cli("handoff", "status", "--json", "--url", rx.url()) == 0
     [row] = json.loads(capsys.readouterr().out)
-    assert (row["host"], row["status"], row["records"]) == ("127.0.0.1", "delivered", 12)
+    first = f"127.0.0.1:{rx.port}"
+    assert (row["endpoint"], row["status"], row["records"]) == (first, "delivered", 12)
     assert env.cli("case", "show", case_id, "--json") == 0
-    assert json.loads(capsys.readouterr().out)["handoff"] == {"127.0.0.1": {"delivered": 12}}
+    # the second endpoint got this case's records too (each endpoint is owed every record) and failed them
+    assert json.loads(capsys.readouterr().out)["handoff"] == {
+        first: {"delivered": 12},
+        f"127.0.0.1:{rx3.port}": {"failed": 12},
+    }
     assert env.cli("audit", "verify") == 0

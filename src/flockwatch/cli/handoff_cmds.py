@@ -13,7 +13,7 @@ import typer
 
 from flockwatch.cli.acting import ByOpt, PasswordFileOpt, actor_for
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, print_json
-from flockwatch.errors import RefusedError
+from flockwatch.errors import ExternalError, RefusedError
 from flockwatch.review import delivery
 from flockwatch.store import Store
 from flockwatch.store.users import has_role
@@ -57,7 +57,8 @@ def deliver(
     ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Send executed actions and reversals not yet delivered to URL (exit 4 HOST_NOT_ALLOWED off the allow-list).
+    """Send executed actions and reversals not yet delivered to URL (exit 4 HOST_NOT_ALLOWED off the allow-list;
+    exit 3 when some records could not be delivered).
 
     Example: flockwatch handoff deliver --url https://enforce.example.org/hook --secret-file hook.secret -w ws
     """
@@ -78,7 +79,11 @@ def deliver(
         for f in report.failures[:5]:
             console.print(f"  batch {f['batch']}: {f['error']}")
     if report.records_failed:
-        raise SystemExit(1)
+        # the receiver failed (or refused): something outside flockwatch, exit 3; the state stays for `jobs run`
+        raise ExternalError(
+            f"{report.records_failed:,} record(s) not delivered to {report.endpoint_host}; see `flockwatch handoff "
+            "status` (failed batches are retried by `flockwatch jobs run`)"
+        )
 
 
 def status(
@@ -96,7 +101,7 @@ def status(
         return
     for r in rows:
         console.print(
-            f"{r['host']}\t{r['status']}\t{r['records']:,} records\t{r['batches']:,} batches"
+            f"{r['endpoint']}\t{r['status']}\t{r['records']:,} records\t{r['batches']:,} batches"
             + (f"\t{r['last_error']}" if r["last_error"] else "")
         )
 

@@ -34,6 +34,9 @@ connection and again when ``jobs run`` retries; otherwise :class:`RefusedError` 
 secret is never logged, stored or echoed; audit entries name the host, not the URL (a webhook URL may hold a token).
 The allow-list is by name: DNS answers for an allowed name are trusted.
 
+Two senders at once (a `deliver` while `jobs run` retries) may both send a due batch: it carries the same key both
+times, which is exactly the duplicate a receiver must de-duplicate; the store records one delivery.
+
 A subject's status in the case is not changed by delivery: ``executed`` records the decision in flockwatch (a store
 may hand off to several endpoints, or only by file); whether an enforcement system has received it is the delivery
 row's status per endpoint (``delivered`` only on a 2xx), which ``case show`` reports beside the subject counts.
@@ -55,6 +58,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from flockwatch.errors import InputFileError, RefusedError, ValidationError
 from flockwatch.review import audit
@@ -263,9 +267,14 @@ def queue(store: Store, url: str, case_id: str | None = None, batch_records: int
                     "queued_at": now,
                 }
             )
-    with store.begin() as conn:
-        for i in range(0, len(rows), 5000):
-            conn.execute(insert(ops_deliveries), rows[i : i + 5000])
+    try:
+        with store.begin() as conn:
+            for i in range(0, len(rows), 5000):
+                conn.execute(insert(ops_deliveries), rows[i : i + 5000])
+    except IntegrityError:
+        raise RefusedError(
+            "DELIVERY_BUSY", "another delivery to this endpoint queued the same records meanwhile; run it again"
+        ) from None
     return len(rows)
 
 
@@ -534,20 +543,26 @@ def due_count(store: Store) -> int:
         )
 
 
+def endpoint_label(url: str) -> str:
+    """``host`` or ``host:port`` of an endpoint: names it in reports without its path (which may hold a token)."""
+    u = httpx.URL(url)
+    return f"{endpoint_host(url)}:{u.port}" if u.port else endpoint_host(url)
+
+
 def case_delivery_counts(store: Store, case_id: str) -> dict[str, dict[str, int]]:
-    """Per endpoint host, the case's hand-off records by delivery status (what `case show` reports)."""
+    """Per endpoint (host[:port]), the case's hand-off records by delivery status (what `case show` reports)."""
     d = ops_deliveries.c
     out: dict[str, dict[str, int]] = {}
     with store.connect() as conn:
         for endpoint, status, n in conn.execute(
             select(d.endpoint, d.status, func.count()).where(d.case_id == case_id).group_by(d.endpoint, d.status)
         ):
-            out.setdefault(endpoint_host(endpoint), {})[status] = int(n)
+            out.setdefault(endpoint_label(endpoint), {})[status] = int(n)
     return out
 
 
 def delivery_status(store: Store, url: str | None = None) -> list[dict[str, Any]]:
-    """Per endpoint host and status: records, batches, the most attempts and the last error seen."""
+    """Per endpoint (host[:port]) and status: records, batches, the most attempts and the last error seen."""
     d = ops_deliveries.c
     q = (
         select(
@@ -568,6 +583,6 @@ def delivery_status(store: Store, url: str | None = None) -> list[dict[str, Any]
         out = []
         for r in conn.execute(q):
             row = dict(r._mapping)
-            row["host"] = endpoint_host(row.pop("endpoint"))
+            row["endpoint"] = endpoint_label(row.pop("endpoint"))
             out.append(row)
     return out
