@@ -103,3 +103,24 @@ def test_cli_calibration_and_case_show(ops_store, tmp_path, capsys, monkeypatch)
     assert shown["calibration"]["expected_false_positives"] > 0
     assert main(["case", "show", case_id, "--workspace", str(ws)]) == 0
     assert "calibrated precision" in capsys.readouterr().out
+    if ops_store.dialect == "sqlite":  # the embedded store takes --by without a password
+        subjects = [Subject("account", f"n:{i}", "twitter", None, 0.99) for i in range(300)]
+        new_case = open_case(ops_store, by="alice", subjects=subjects, accounts_ref="next")
+        actions.propose(ops_store, new_case, _actor(ops_store, "alice"), "suspend", "amplifiers")
+        assert main(["case", "sample", new_case, "--by", "carol", "--workspace", str(ws)]) == 0
+        expected, _ = label_calibration.next_sample_size(ops_store)
+        assert f"sample size {expected}:" in capsys.readouterr().out
+        assert sampling.sample_bound(ops_store, 2).drawn == min(expected, 300)  # never more than the action holds
+
+
+def test_next_sample_size_follows_the_labels(ops_store):
+    for name, role in (("alice", "analyst"), ("carol", "reviewer")):
+        add_user(ops_store, name, role)
+    n, why = label_calibration.next_sample_size(ops_store)
+    assert n == 59 and "no labels yet" in why
+    _labelled_action(ops_store, 80, 20, 1, "a")  # one false positive in the sample
+    n1, why1 = label_calibration.next_sample_size(ops_store)
+    assert n1 > 59 and "1/" in why1
+    _labelled_action(ops_store, 0, 100, 50, "b")  # a sample full of false positives: no size is enough
+    n2, why2 = label_calibration.next_sample_size(ops_store, fallback=100)
+    assert n2 == 100 and "exclud" in why2

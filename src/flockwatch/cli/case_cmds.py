@@ -271,7 +271,10 @@ def execute(case_id: CaseArg, workspace: WorkspaceOpt, json_out: JsonOpt = False
 def sample(
     case_id: CaseArg,
     workspace: WorkspaceOpt,
-    size: Annotated[int, typer.Option("--size", help="Subjects to draw (stratified by score band).")] = 100,
+    size: Annotated[
+        int | None,
+        typer.Option("--size", help="Subjects to draw (stratified by score band); default: what past labels suggest."),
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (recorded in the audit log).")] = None,
     by: ByOpt = None,
     password_file: PasswordFileOpt = None,
@@ -282,7 +285,14 @@ def sample(
     Example: flockwatch case sample C20190819-a1b2c3 --size 100 --by bob --workspace cases/hk2019
     """
     store = ops_store(workspace)
-    rows = sampling.draw_sample(store, case_id, actor_for(store, by, password_file), size, seed)
+    actor = actor_for(store, by, password_file)
+    why = None
+    if size is None:
+        rules = _rules()
+        size, why = label_calibration.next_sample_size(store, rules.fp_limit, rules.confidence)
+    rows = sampling.draw_sample(store, case_id, actor, size, seed)
+    if why and not json_out:
+        console.print(f"sample size {size}: {why}")
     if json_out:
         print_json(rows)
         return

@@ -13,7 +13,8 @@ What it is used for:
   estimate; these are the reviewers' observations).
 - ``flockwatch case show`` puts it beside a case's scores: the expected number of false positives among the case's
   subjects (each band's count times its observed rate) and an upper figure (times its upper bound).
-- :func:`suggested_sample_size` turns the pooled observed rate into the prior for the next sign-off sample: the
+- :func:`suggested_sample_size` (through :func:`next_sample_size`, the size ``flockwatch case sample`` draws when
+  ``--size`` is not given) turns the pooled observed rate into the prior for the next sign-off sample: the
   smallest sample whose Clopper–Pearson upper bound would be within the limit if false positives occur at the rate
   seen so far (59 at 5 % and 95 % when nothing was ever a false positive; none when the observed rate is already at
   the limit — then more labels will not help, excluding the weak bands will).
@@ -116,6 +117,23 @@ def suggested_sample_size(
         if clopper_pearson_upper(math.ceil(n * fp_rate - 1e-12), n, confidence) <= fp_limit:
             return n
     return None
+
+
+def next_sample_size(
+    store: Store, fp_limit: float = 0.05, confidence: float = 0.95, fallback: int = 100
+) -> tuple[int, str]:
+    """The sign-off sample size ``flockwatch case sample`` draws when none is given, and why: the suggestion from
+    every label so far (:func:`suggested_sample_size` of the pooled rate), or ``fallback`` when the labels so far
+    show a rate at or above the limit (then no sample size helps; the reviewer should exclude the weak bands)."""
+    p = pooled(store, confidence)
+    n = suggested_sample_size(p.fp_rate or 0.0, fp_limit, confidence)
+    if n is None:
+        return fallback, (
+            f"past labels show a false-positive rate of {p.fp_rate:.1%}, at or above the {fp_limit:.0%} limit: no "
+            f"sample size is enough at that rate; drawing {fallback} (consider excluding the weak score bands)"
+        )
+    seen = "no labels yet" if not p.labelled else f"{p.false_positives}/{p.labelled} false positives in past labels"
+    return n, f"{n} labels bound the rate under {fp_limit:.0%} at the rate seen so far ({seen})"
 
 
 def case_expectation(store: Store, case_id: str, confidence: float = 0.95) -> dict[str, Any]:
