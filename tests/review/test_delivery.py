@@ -225,3 +225,20 @@ def test_cli_allow_list_deliver_and_status(review_env, capsys, tmp_path):
         f"127.0.0.1:{rx3.port}": {"failed": 12},
     }
     assert env.cli("audit", "verify") == 0
+
+
+def test_a_reversal_after_delivery_is_sent_as_one_new_record(ops_store):
+    from flockwatch.review import appeals
+
+    case_id = _approved_case(ops_store)
+    add_user(ops_store, "dan", "reviewer")
+    with Receiver(SECRET) as rx:
+        assert delivery.deliver(ops_store, rx.url(), SECRET, policy=FAST).records_delivered == 3
+        alice, dan = (Actor(get_user(ops_store, n), None, "embedded") for n in ("alice", "dan"))
+        appeals.file_appeal(ops_store, case_id, "tw:2", alice, "hacked")
+        appeals.decide_appeal(ops_store, case_id, "tw:2", dan, "reversed", "owner regained control")
+        report = delivery.deliver(ops_store, rx.url(), SECRET, policy=FAST)
+        assert (report.queued, report.records_delivered, report.requests) == (1, 1, 1)
+        [rec] = json.loads(rx.requests[-1].body)["records"]
+        assert (rec["subject_id"], rec["action"]) == ("tw:2", "reverse")
+        assert len(rx.applied) == 4
