@@ -20,7 +20,11 @@ def test_locks_expire_and_interrupted_actions_resume(ops_store):
     locked = open_case(ops_store, by="alice", accounts=[f"tw:{i}" for i in range(5)], accounts_ref="x")
     actions.propose(ops_store, locked, alice, "lock", "spam burst", until=until)
     actions.approve(ops_store, locked, bob)
-    assert run_jobs(ops_store) == {"actions_resumed": [], "locks_ended": 0}  # not yet
+    assert run_jobs(ops_store) == {
+        "actions_resumed": [],
+        "locks_ended": 0,
+        "deliveries_due_without_secret": 0,
+    }  # not yet
     assert get_case(ops_store, locked, with_subjects=False).counts == {"executed": 5}
 
     # an approved action whose execution never ran (a crash right after approval)
@@ -41,6 +45,6 @@ def test_locks_expire_and_interrupted_actions_resume(ops_store):
     summary = run_jobs(ops_store)
     assert [r["action_id"] for r in summary["actions_resumed"]] == [act]
     assert get_case(ops_store, other, with_subjects=False).counts == {"executed": 2}
-    assert run_jobs(ops_store) == {"actions_resumed": [], "locks_ended": 0}
+    assert run_jobs(ops_store) == {"actions_resumed": [], "locks_ended": 0, "deliveries_due_without_secret": 0}
     assert audit.verify(ops_store).ok
     assert "lock.expire" in [e.action for e in audit.entries(ops_store)]

@@ -12,7 +12,7 @@ from flockwatch.accountlist import read_account_file
 from flockwatch.cli.acting import ByOpt, PasswordFileOpt, actor_for
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
 from flockwatch.errors import ValidationError
-from flockwatch.review import actions, appeals, audit, sampling
+from flockwatch.review import actions, appeals, audit, delivery, label_calibration, sampling
 from flockwatch.review.cases import get_case, list_cases, open_case
 from flockwatch.review.handoff import write_handoff
 from flockwatch.workspace import ops_store
@@ -37,6 +37,7 @@ def register(app: typer.Typer) -> None:
         ("appeal", appeal),
         ("decide-appeal", decide_appeal),
         ("export", export),
+        ("calibration", calibration),
     ):
         case_app.command(name)(fn)
     app.add_typer(case_app, name="case")
@@ -73,6 +74,9 @@ def open_(
     run: Annotated[str | None, typer.Option("--run", help="Detection run (default: the latest).")] = None,
     operation: Annotated[str | None, typer.Option("--operation", help="Candidate operation id.")] = None,
     accounts: Annotated[Path | None, typer.Option("--accounts", help="File of account ids, one per line.")] = None,
+    watch_alert: Annotated[
+        str | None, typer.Option("--watch-alert", help="A watch alert id (printed by `flockwatch watch`).")
+    ] = None,
     title: Annotated[str | None, typer.Option("--title", help="Case title (default from the source).")] = None,
     by: ByOpt = None,
     password_file: PasswordFileOpt = None,
@@ -101,6 +105,7 @@ def open_(
             operation=operation,
             accounts=read_account_file(accounts) if accounts is not None else None,
             accounts_ref=accounts.name if accounts is not None else None,
+            alert=watch_alert,
             title=title,
         )
     snap = get_case(store, case_id, with_subjects=False)
@@ -123,19 +128,39 @@ def show(
     store = ops_store(workspace)
     snap = get_case(store, case_id, with_subjects=subjects)
     bounds = [sampling.sample_bound(store, int(a["action_id"])) for a in snap.actions]
+    expectation = label_calibration.case_expectation(store, case_id)
     if json_out:
         d = snap.to_dict(with_subjects=subjects)
         d["samples"] = [b.to_dict() for b in bounds if b.drawn]
+        d["calibration"] = expectation
+        d["handoff"] = delivery.case_delivery_counts(store, case_id)
         print_json(d)
         return
     console.print(f"{snap.case_id}  {snap.status}  {snap.title}")
     console.print("subjects: " + ", ".join(f"{k} {v:,}" for k, v in snap.counts.items()))
+    for b in expectation["bands"]:
+        seen = (
+            "no labels yet"
+            if b["precision"] is None
+            else f"calibrated precision {b['precision']:.1%} (at least {b['precision_lower']:.1%}; "
+            f"{b['labelled']} labelled)"
+        )
+        console.print(f"  score band {b['band']}: {b['subjects']:,} subjects, {seen}")
+    if expectation["bands"] and expectation["subjects_without_calibration"] < sum(
+        b["subjects"] for b in expectation["bands"]
+    ):
+        console.print(
+            f"  expected false positives from past labels: {expectation['expected_false_positives']:,} "
+            f"(up to {expectation['false_positives_upper']:,})"
+        )
     for a in snap.actions:
         console.print(
             f"action {a['action_id']}: {a['kind']} {a['status']} (proposed by {a['proposed_by']}"
             + (f", approved by {a['approved_by']}" if a["approved_by"] else "")
             + ")"
         )
+    for host, counts in delivery.case_delivery_counts(store, case_id).items():
+        console.print(f"hand-off to {host}: " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())))
     for b in bounds:
         if b.drawn:
             bound = "pending" if b.upper_bound is None else f"{b.upper_bound:.2%}"
@@ -246,7 +271,10 @@ def execute(case_id: CaseArg, workspace: WorkspaceOpt, json_out: JsonOpt = False
 def sample(
     case_id: CaseArg,
     workspace: WorkspaceOpt,
-    size: Annotated[int, typer.Option("--size", help="Subjects to draw (stratified by score band).")] = 100,
+    size: Annotated[
+        int | None,
+        typer.Option("--size", help="Subjects to draw (stratified by score band); default: what past labels suggest."),
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (recorded in the audit log).")] = None,
     by: ByOpt = None,
     password_file: PasswordFileOpt = None,
@@ -257,7 +285,14 @@ def sample(
     Example: flockwatch case sample C20190819-a1b2c3 --size 100 --by bob --workspace cases/hk2019
     """
     store = ops_store(workspace)
-    rows = sampling.draw_sample(store, case_id, actor_for(store, by, password_file), size, seed)
+    actor = actor_for(store, by, password_file)
+    why = None
+    if size is None:
+        rules = _rules()
+        size, why = label_calibration.next_sample_size(store, rules.fp_limit, rules.confidence)
+    rows = sampling.draw_sample(store, case_id, actor, size, seed)
+    if why and not json_out:
+        console.print(f"sample size {size}: {why}")
     if json_out:
         print_json(rows)
         return
@@ -328,3 +363,40 @@ def export(
     """
     n = write_handoff(ops_store(workspace), out, format, case_id)
     console.print(f"wrote {n:,} records to {out}")
+
+
+def calibration(workspace: WorkspaceOpt, json_out: JsonOpt = False) -> None:
+    """What reviewers' sample labels say, per score band: the observed false-positive rate with exact bounds, the
+    calibrated precision, and the sign-off sample size the labels so far suggest.
+
+    Example: flockwatch case calibration --json --workspace cases/hk2019
+    """
+    store = ops_store(workspace)
+    rules = _rules()
+    bands = label_calibration.band_calibration(store, rules.confidence)
+    pooled = label_calibration.pooled(store, rules.confidence)
+    suggested = label_calibration.suggested_sample_size(pooled.fp_rate or 0.0, rules.fp_limit, rules.confidence)
+    if json_out:
+        print_json(
+            {
+                "bands": [b.to_dict() for b in bands],
+                "all": pooled.to_dict(),
+                "fp_limit": rules.fp_limit,
+                "suggested_sample_size": suggested,
+            }
+        )
+        return
+    for b in [*bands, pooled]:
+        if b.fp_rate is None or b.fp_lower is None or b.fp_upper is None:
+            console.print(f"{b.band}	no labels yet")
+        else:
+            console.print(
+                f"{b.band}	{b.false_positives}/{b.labelled} false positives	rate {b.fp_rate:.1%} "
+                f"[{b.fp_lower:.1%}, {b.fp_upper:.1%}]	calibrated precision {1 - b.fp_rate:.1%}"
+            )
+    console.print(
+        f"suggested sign-off sample: {suggested:,} labels"
+        if suggested
+        else "suggested sign-off sample: none "
+        f"reaches the {rules.fp_limit:.0%} limit at the rate seen so far (exclude the weak bands)"
+    )

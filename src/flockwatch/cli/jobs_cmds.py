@@ -1,10 +1,16 @@
-"""`flockwatch jobs run`: periodic review jobs (finish interrupted actions, end expired temporary locks)."""
+"""`flockwatch jobs run`: periodic review jobs (finish interrupted actions, end expired temporary locks, retry
+failed hand-off deliveries)."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, print_json
+from flockwatch.review import delivery
 from flockwatch.review.jobs import run_jobs
 from flockwatch.workspace import ops_store
 
@@ -16,15 +22,35 @@ def register(app: typer.Typer) -> None:
     app.add_typer(jobs_app, name="jobs")
 
 
-def run(workspace: WorkspaceOpt, json_out: JsonOpt = False) -> None:
-    """Finish approved actions a crash interrupted and end temporary locks whose time is up.
+def run(
+    workspace: WorkspaceOpt,
+    secret_file: Annotated[
+        Path | None,
+        typer.Option("--webhook-secret-file", help="Webhook secret, to retry failed hand-off deliveries."),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Finish approved actions a crash interrupted, end temporary locks whose time is up, and retry failed hand-off
+    deliveries (with --webhook-secret-file or FLOCKWATCH_WEBHOOK_SECRET).
 
-    Example: flockwatch jobs run --workspace cases/hk2019
+    Example: flockwatch jobs run --webhook-secret-file /etc/flockwatch/webhook.secret --workspace cases/hk2019
     """
-    summary = run_jobs(ops_store(workspace))
+    secret = None
+    if secret_file is not None or os.environ.get(delivery.SECRET_ENV):
+        secret = delivery.read_secret(secret_file)
+    summary = run_jobs(ops_store(workspace), secret)
     if json_out:
         print_json(summary)
     else:
         console.print(
             f"resumed {len(summary['actions_resumed'])} action(s); ended {summary['locks_ended']} expired lock(s)"
         )
+        for r in summary.get("deliveries", []):
+            console.print(
+                f"hand-off to {r['endpoint_host']}: {r['records_delivered']:,} delivered, {r['records_failed']:,} failed"
+            )
+        if summary.get("deliveries_due_without_secret"):
+            console.print(
+                f"{summary['deliveries_due_without_secret']:,} hand-off record(s) due for a retry: give "
+                "--webhook-secret-file or FLOCKWATCH_WEBHOOK_SECRET"
+            )

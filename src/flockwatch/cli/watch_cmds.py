@@ -12,6 +12,7 @@ import typer
 
 from flockwatch.cli.common import WorkspaceOpt, open_workspace
 from flockwatch.errors import ValidationError
+from flockwatch.expand.alerts import json_default, record_alert
 from flockwatch.expand.watch import DirectoryFeed, Watcher, iter_jsonl_batches, read_batch_file
 
 
@@ -35,6 +36,8 @@ def watch(
 ) -> None:
     """Consume micro-batches of new actions and print (JSONL) each account flagged, with evidence, as soon as its
     first actions tie it to the known network. Existing files are processed first, then new ones as they appear.
+    Each batch that flags accounts raises one alert (its id is in every flag line): open a case on it with
+    `flockwatch case open --watch-alert ID`.
 
     Example: flockwatch watch --workspace cases/hk2019 --seeds core.txt --dir incoming/ --output flags.jsonl
     """
@@ -49,9 +52,16 @@ def watch(
             err=True,
         )
 
-        def emit(flags) -> None:
+        store = ws.ops()
+
+        def emit(flags, source: str) -> None:
+            if not flags:
+                return
+            # one alert per batch that flags accounts: a case can be opened on it (`case open --watch-alert ID`)
+            alert_id = record_alert(store, flags, source, seeds, min_score)
+            typer.echo(f"alert {alert_id}: {len(flags):,} account(s) flagged in {source}", err=True)
             for f in flags:
-                line = json.dumps(f.to_dict(), ensure_ascii=False, default=str)
+                line = json.dumps({**f.to_dict(), "alert_id": alert_id}, ensure_ascii=False, default=json_default)
                 typer.echo(line)
                 if out:
                     out.write(line + "\n")
@@ -63,14 +73,15 @@ def watch(
                     emit(
                         w.process(
                             batch.actions, batch.hashtags, batch.urls, batch.mentions, batch.logins, batch.accounts
-                        )
+                        ),
+                        "stdin",
                     )
             else:
                 feed = DirectoryFeed(dir)
                 while True:
                     for path in feed.new_files():
                         b = read_batch_file(path)
-                        emit(w.process(b.actions, b.hashtags, b.urls, b.mentions, b.logins, b.accounts))
+                        emit(w.process(b.actions, b.hashtags, b.urls, b.mentions, b.logins, b.accounts), path.name)
                         feed.mark(path)
                     if once:
                         break

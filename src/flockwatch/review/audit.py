@@ -9,6 +9,7 @@ Public API (names are stable; the web console, tips and disclosure call them):
     entries(store, object_ref=None, limit=None) -> list[AuditEntry]
     verify(store) -> Verification          names the first edited, deleted or reordered entry
     write_key(path) / anchor(store, key_path, anchors_path) / check_anchors(store, key_path, anchors_path)
+    public_key_pem(key_path) / write_public_key(key_path, out)   the public half, for auditors (check_anchors takes it)
 
 Each entry's ``entry_hash`` is the SHA-256 of its canonical JSON (every field, in a fixed order) together with the
 previous entry's hash; ``seq`` counts 1, 2, 3, ... with no gaps. So editing an entry breaks its own hash, deleting
@@ -316,6 +317,27 @@ def _load_key(path: str | Path) -> Any:
     if not isinstance(key, Ed25519PrivateKey | Ed25519PublicKey):
         raise InputFileError(p, "not an Ed25519 key")
     return key
+
+
+def public_key_pem(key_path: str | Path) -> bytes:
+    """The public half of the anchor key (PEM): what auditors need to check anchors, and all they get."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = _load_key(key_path)
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return bytes(public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+
+
+def write_public_key(key_path: str | Path, out: str | Path) -> Path:
+    """Write the public half of ``key_path`` to ``out`` (mode 0644; rewriting it with the same key is harmless, a
+    different key already there is refused)."""
+    pem = public_key_pem(key_path)
+    p = Path(out)
+    if p.exists() and p.read_bytes() != pem:
+        raise ValidationError(f"{p} holds a different public key; it is not overwritten")
+    p.write_bytes(pem)
+    return p
 
 
 def _anchor_message(seq: int, head_hash: str, at: str) -> bytes:

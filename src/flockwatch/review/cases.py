@@ -8,8 +8,9 @@ later runs never change a case.
 
 Public API (names are stable; the web console, tips and disclosure call them):
 
-    open_case(store, by=, engine=, network=, run=, operation=, accounts=, tip=, subjects=, title=, reason=) -> str
+    open_case(store, by=, engine=, network=, run=, operation=, accounts=, tip=, alert=, subjects=, title=, reason=)
         exactly one source: ``network`` ("N0001" of the latest run, or "RUN/N0001", or ``run`` + "N0001"),
+        ``alert`` (a watch alert's id: its flagged accounts with the watcher's evidence, see expand/alerts.py),
         ``operation`` (with ``run`` or the latest), ``accounts`` (account ids; an account list), ``tip`` (a tip's
         reference, with ``accounts`` or ``subjects``), or ``subjects`` alone (Pages, Groups, domains).
     get_case(store, case_id, with_subjects=True) -> CaseSnapshot
@@ -232,6 +233,35 @@ def _account_subjects(engine: Engine | None, ids: Sequence[str], listed_in: str)
     ]
 
 
+def _alert_subjects(store: Store, engine: Engine | None, alert_id: str) -> tuple[list[Subject], dict[str, Any]]:
+    """A watch alert's accounts with the watcher's evidence (as stored when it was raised) and, where the warehouse
+    knows the account, its profile now."""
+    from flockwatch.expand.alerts import get_alert
+
+    a = get_alert(store, alert_id)
+    profiles = _profiles(engine, [x.account_id for x in a.accounts]) if engine is not None else {}
+    subs = [
+        Subject(
+            "account",
+            x.account_id,
+            profiles.get(x.account_id, {}).get("platform", ""),
+            profiles.get(x.account_id, {}).get("screen_name"),
+            x.score,
+            {
+                "alert_id": a.alert_id,
+                "score": x.score,
+                "nats": x.nats,
+                "actions_seen": x.actions_seen,
+                "watch_evidence": x.evidence,
+                "profile": profiles.get(x.account_id),
+            },
+        )
+        for x in a.accounts
+    ]
+    detail = {"alert": {"raised_at": a.raised_at, "source": a.source, "seeds": a.seeds_ref, "min_score": a.min_score}}
+    return subs, detail
+
+
 # -- opening ------------------------------------------------------------------------------------------------------------
 def open_case(
     store: Store,
@@ -244,15 +274,18 @@ def open_case(
     accounts: Iterable[str] | None = None,
     accounts_ref: str | None = None,
     tip: str | None = None,
+    alert: str | None = None,
     subjects: Iterable[Subject] | None = None,
     title: str | None = None,
     reason: str = "",
     os_user: str | None = None,
 ) -> str:
     """Open a case from exactly one source (see the module docstring); returns its id."""
-    sources = [x for x in (network, operation, tip) if x is not None]
-    if len(sources) > 1 or (not sources and accounts is None and subjects is None):
-        raise ValidationError("open a case from exactly one of: a network, an operation, an account list, a tip")
+    sources = [x for x in (network, operation, tip, alert) if x is not None]
+    if len(sources) > 1 or (not sources and accounts is None and subjects is None) or (alert and accounts):
+        raise ValidationError(
+            "open a case from exactly one of: a network, an operation, an account list, a tip, a watch alert"
+        )
     detail: dict[str, Any] = {}
     run_id: str | None = None
     subs: list[Subject]
@@ -275,6 +308,10 @@ def open_case(
             detail["operation_id"] = operation
             kind, ref = "operation", f"{run_id}/{operation}"
             title = title or f"Candidate operation {operation} of run {run_id} ({len(nids)} networks)"
+    elif alert is not None:
+        subs, detail = _alert_subjects(store, engine, alert)
+        kind, ref = "alert", alert
+        title = title or f"Watch alert {alert} ({len(subs)} flagged accounts)"
     else:
         subs = list(subjects or [])
         ids = list(dict.fromkeys(str(a).strip() for a in (accounts or []) if str(a).strip()))

@@ -7,7 +7,7 @@ or ``reverse`` for a reversal. The key is the SHA-256 of (action id, subject, re
 same keys, so an enforcement system that remembers keys applies each decision once, however often it is sent.
 
 Public API: ``handoff_records(store, case_id=None)``, ``write_handoff(store, path, fmt=None, case_id=None)``.
-(Webhook delivery with signed bodies and retries is not built yet; these files are what it would send.)
+Webhook delivery of the same records (signed, retried, allow-listed hosts) is :mod:`flockwatch.review.delivery`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Periodic review jobs (``flockwatch jobs run``, safe under cron): finish interrupted actions, end expired locks.
+"""Periodic review jobs (``flockwatch jobs run``, safe under cron): finish interrupted actions, end expired locks,
+retry failed hand-off deliveries (when the webhook secret is given; see delivery.py).
 
 Consumes the operational store; produces a summary dict. Idempotent: a second run right after the first changes
 nothing. Two runs at once are safe: execution batches and lock expiry are guarded UPDATEs (``WHERE status = ...``),
@@ -11,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import and_, select, update
 
-from flockwatch.review import actions, audit
+from flockwatch.review import actions, audit, delivery
 from flockwatch.store import Store, utc_now
 from flockwatch.store.tables import ops_actions, ops_case_subjects
 
@@ -48,6 +49,13 @@ def end_expired_locks(store: Store, now: str | None = None) -> int:
     return ended
 
 
-def run_jobs(store: Store) -> dict[str, Any]:
+def run_jobs(store: Store, webhook_secret: bytes | None = None) -> dict[str, Any]:
+    """Run every job once. Deliveries due for a retry are sent only with the webhook secret (without it they are
+    counted, not sent: the secret lives outside the store)."""
     resumed = [actions.execute(store, a) for a in actions.unfinished(store)]
-    return {"actions_resumed": resumed, "locks_ended": end_expired_locks(store)}
+    out: dict[str, Any] = {"actions_resumed": resumed, "locks_ended": end_expired_locks(store)}
+    if webhook_secret is not None:
+        out["deliveries"] = [r.to_dict() for r in delivery.retry_due(store, webhook_secret)]
+    else:
+        out["deliveries_due_without_secret"] = delivery.due_count(store)
+    return out

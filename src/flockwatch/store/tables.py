@@ -345,3 +345,59 @@ media_link_proposals = Table(
     UniqueConstraint("platform", "handle", "outlet_id", name="media_link_proposals_once"),
     CheckConstraint("status IN ('proposed', 'accepted', 'rejected')", name="media_link_proposals_status"),
 )
+
+# -- hand-off delivery to webhooks (revision 0008) -------------------------------------------------------------------
+ops_delivery_hosts = Table(
+    "ops_delivery_hosts",
+    metadata,
+    Column("host", String(255), primary_key=True),
+    Column("added_by", Text, nullable=False),
+    Column("added_at", Text, nullable=False),
+)
+
+ops_deliveries = Table(
+    "ops_deliveries",
+    metadata,
+    Column("endpoint", Text, primary_key=True),
+    Column("idempotency_key", String(64), primary_key=True),
+    # the Idempotency-Key of the batch the record travels in: fixed when queued, so a re-send carries the same key
+    Column("batch_key", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("case_id", String(32), nullable=False),
+    Column("action_id", Integer, nullable=False),
+    Column("record_json", Text, nullable=False),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_http_status", Integer),
+    Column("last_error", Text),
+    Column("next_attempt_at", Text),
+    Column("queued_at", Text, nullable=False),
+    Column("delivered_at", Text),
+    CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="ops_deliveries_status"),
+    Index("ops_deliveries_batch", "endpoint", "batch_key"),
+    Index("ops_deliveries_due", "status", "next_attempt_at"),
+)
+
+# -- watch alerts (revision 0009) --------------------------------------------------------------------------------------
+ops_watch_alerts = Table(
+    "ops_watch_alerts",
+    metadata,
+    Column("alert_id", String(32), primary_key=True),
+    Column("raised_at", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("seeds_ref", Text, nullable=False),
+    Column("min_score", Float, nullable=False),
+    Column("n_accounts", Integer, nullable=False),
+)
+
+ops_watch_alert_accounts = Table(
+    "ops_watch_alert_accounts",
+    metadata,
+    Column("alert_id", String(32), ForeignKey("ops_watch_alerts.alert_id"), primary_key=True),
+    Column("account_id", Text, primary_key=True),
+    # NULL when the watcher had no calibration to turn evidence into a score (watch --no-expand)
+    Column("score", Float),
+    Column("nats", Float, nullable=False),
+    Column("actions_seen", Integer, nullable=False),
+    Column("evidence_json", Text, nullable=False),
+)
