@@ -1,4 +1,4 @@
-"""`flockwatch case open|show|list|propose|exclude|approve|execute`: review cases and their actions."""
+"""`flockwatch case open|show|list|propose|exclude|approve|execute|hold|release-hold`: review cases and their actions."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flockwatch.accountlist import read_account_file
 from flockwatch.cli.acting import ByOpt, PasswordFileOpt, actor_for
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
 from flockwatch.errors import ValidationError
-from flockwatch.review import actions, appeals, audit, sampling
+from flockwatch.review import actions, appeals, audit, holds, sampling
 from flockwatch.review.cases import get_case, list_cases, open_case
 from flockwatch.review.handoff import write_handoff
 from flockwatch.workspace import ops_store
@@ -37,6 +37,8 @@ def register(app: typer.Typer) -> None:
         ("appeal", appeal),
         ("decide-appeal", decide_appeal),
         ("export", export),
+        ("hold", hold),
+        ("release-hold", release_hold),
     ):
         case_app.command(name)(fn)
     app.add_typer(case_app, name="case")
@@ -328,3 +330,36 @@ def export(
     """
     n = write_handoff(ops_store(workspace), out, format, case_id)
     console.print(f"wrote {n:,} records to {out}")
+
+
+def hold(
+    case_id: CaseArg,
+    workspace: WorkspaceOpt,
+    reason: Annotated[str, typer.Option("--reason", help="Why the evidence must be kept (recorded in the audit log).")],
+    by: ByOpt = None,
+    password_file: PasswordFileOpt = None,
+) -> None:
+    """Place a legal hold: the case's frozen evidence is kept whatever retention or a deletion request would remove
+    (a reviewer or admin; exit 4 ALREADY_HELD when it is held already).
+
+    Example: flockwatch case hold C20190819-a1b2c3 --by bob --reason "litigation notice 2019-114" -w cases/hk2019
+    """
+    store = ops_store(workspace)
+    holds.place_hold(store, case_id, actor_for(store, by, password_file), reason)
+    console.print(f"{case_id} is under legal hold")
+
+
+def release_hold(
+    case_id: CaseArg,
+    workspace: WorkspaceOpt,
+    reason: Annotated[str, typer.Option("--reason", help="Why the hold ends (recorded in the audit log).")],
+    by: ByOpt = None,
+    password_file: PasswordFileOpt = None,
+) -> None:
+    """Release a legal hold (a reviewer or admin; exit 4 NOT_HELD when the case is not held).
+
+    Example: flockwatch case release-hold C20190819-a1b2c3 --by bob --reason "matter closed" -w cases/hk2019
+    """
+    store = ops_store(workspace)
+    holds.release_hold(store, case_id, actor_for(store, by, password_file), reason)
+    console.print(f"{case_id}: legal hold released")

@@ -101,6 +101,8 @@ class CaseSnapshot:
     counts: dict[str, int]
     actions: list[dict[str, Any]]
     subjects: list[SubjectState] | None = None
+    #: who placed the legal hold, when and why (None while the case is not held)
+    hold: dict[str, Any] | None = None
 
     @property
     def n_subjects(self) -> int:
@@ -115,6 +117,7 @@ class CaseSnapshot:
             "opened_by": self.opened_by,
             "opened_at": self.opened_at,
             "legal_hold": self.legal_hold,
+            "hold": self.hold,
             "subjects": dict(self.counts),
             "n_subjects": self.n_subjects,
             "actions": self.actions,
@@ -411,6 +414,9 @@ def get_case(store: Store, case_id: str, with_subjects: bool = True) -> CaseSnap
             _counts(conn, case_id),
             _actions(conn, case_id),
             subjects,
+            {"by": row.legal_hold_by, "at": row.legal_hold_at, "reason": row.legal_hold_reason}
+            if row.legal_hold
+            else None,
         )
 
 

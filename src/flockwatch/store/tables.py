@@ -194,6 +194,10 @@ ops_cases = Table(
     Column("opened_at", Text, nullable=False),
     Column("detail_json", Text, nullable=False, server_default="{}"),
     Column("legal_hold", Integer, nullable=False, server_default="0"),
+    # who placed the hold, when and why (revision 0008); NULL while no hold is in force
+    Column("legal_hold_by", Text),
+    Column("legal_hold_at", Text),
+    Column("legal_hold_reason", Text),
     CheckConstraint(
         "source_kind IN ('network', 'operation', 'accounts', 'tip', 'alert')", name="ops_cases_source_kind"
     ),
