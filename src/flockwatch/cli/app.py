@@ -38,6 +38,7 @@ COMMAND_MODULES = [
     "flockwatch.cli.audit_cmds",
     "flockwatch.cli.store_cmds",
     "flockwatch.cli.jobs_cmds",
+    "flockwatch.cli.retention_cmds",
     "flockwatch.cli.tips_cmds",
     "flockwatch.cli.psi_cmds",
     "flockwatch.cli.redteam_cmds",
