@@ -74,7 +74,13 @@ def open_(
     ] = None,
     run: Annotated[str | None, typer.Option("--run", help="Detection run (default: the latest).")] = None,
     operation: Annotated[str | None, typer.Option("--operation", help="Candidate operation id.")] = None,
-    accounts: Annotated[Path | None, typer.Option("--accounts", help="File of account ids, one per line.")] = None,
+    accounts: Annotated[
+        Path | None,
+        typer.Option("--accounts", help="File of account ids, one per line (page:ID / group:ID name Pages, Groups)."),
+    ] = None,
+    with_assets: Annotated[
+        bool, typer.Option("--with-assets", help="Add the Pages and Groups the case's accounts administer.")
+    ] = False,
     title: Annotated[str | None, typer.Option("--title", help="Case title (default from the source).")] = None,
     by: ByOpt = None,
     password_file: PasswordFileOpt = None,
@@ -104,6 +110,7 @@ def open_(
             accounts=read_account_file(accounts) if accounts is not None else None,
             accounts_ref=accounts.name if accounts is not None else None,
             title=title,
+            with_assets=with_assets,
         )
     snap = get_case(store, case_id, with_subjects=False)
     if json_out:

@@ -127,6 +127,11 @@ def _0008_privacy_ledger(engine: Engine) -> None:
     )
 
 
+def _0009_asset_followers(engine: Engine) -> None:
+    """Followers (Pages) or members (Groups) of an asset, as the platform_assets reader reads them."""
+    engine.sql("ALTER TABLE assets ADD COLUMN IF NOT EXISTS follower_count BIGINT")
+
+
 MIGRATIONS: list[Migration] = [
     Migration("0001_canonical_tables", _0001_canonical_tables),
     Migration("0002_detection", _0002_detection),
@@ -136,6 +141,7 @@ MIGRATIONS: list[Migration] = [
     Migration("0006_text_fingerprints", _0006_text_fingerprints),
     Migration("0007_assessment", _0007_assessment),
     Migration("0008_privacy_ledger", _0008_privacy_ledger),
+    Migration("0009_asset_followers", _0009_asset_followers),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
