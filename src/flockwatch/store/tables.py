@@ -163,6 +163,8 @@ ops_users = Table(
     Column("name", String(64), nullable=False, unique=True),
     Column("role", String(16), nullable=False),
     Column("password_hash", Text),
+    # when the password was last set (revision 0010): the session stamp's basis; a rehash on sign-in leaves it
+    Column("password_changed_at", Text),
     Column("created_at", Text, nullable=False),
     Column("disabled_at", Text),
     CheckConstraint("role IN ('analyst', 'reviewer', 'admin')", name="ops_users_role"),
