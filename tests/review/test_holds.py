@@ -34,6 +34,8 @@ def test_hold_and_release(review_env, capsys):
     shown = _json(capsys)
     assert shown["legal_hold"] is True
     assert shown["hold"]["by"] == "bob" and shown["hold"]["reason"] == "litigation notice" and shown["hold"]["at"]
+    assert env.cli("case", "show", case_id) == 0
+    assert "legal hold: placed by bob" in capsys.readouterr().out
 
     assert env.cli("case", "release-hold", case_id, "--reason", "matter closed", *env.as_user("carol")) == 4
     capsys.readouterr()

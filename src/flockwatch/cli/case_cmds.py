@@ -138,6 +138,8 @@ def show(
         print_json(d)
         return
     console.print(f"{snap.case_id}  {snap.status}  {snap.title}")
+    if snap.hold:
+        console.print(f"legal hold: placed by {snap.hold['by']} at {snap.hold['at']} ({snap.hold['reason']})")
     console.print("subjects: " + ", ".join(f"{k} {v:,}" for k, v in snap.counts.items()))
     for a in snap.actions:
         console.print(

@@ -21,6 +21,9 @@ What each kind removes (the record that something happened stays; the personal d
 Legal holds: a held case's subjects keep their evidence; its accounts (subjects, and admins of its Page/Group
 subjects) keep their login IPs and profile text; access records made for a held case stay.
 
+Holds are read when a run starts: in the store they are re-checked inside its transaction, in the warehouse a hold
+placed while a run is under way applies from the next run.
+
 Idempotent: a second run finds nothing due and changes nothing (and writes no audit entry). Crash-safe: the warehouse
 removals commit in one transaction with their ledger row, the store's removals in one transaction with the audit
 entry (:mod:`flockwatch.privacy.ledger` finishes the audit after a crash between the two).
@@ -267,7 +270,10 @@ def apply_retention(
                 action="retention.apply",
                 object_ref="retention",
                 reason=f"retention limits ({policy.source})",
-                evidence=[ledger.evidence_ref(entry_id), {"limits_days": policy.limits()}],
+                evidence=[
+                    *([ledger.evidence_ref(entry_id)] if any(removed[k.kind] for k in _WAREHOUSE_KINDS) else []),
+                    {"limits_days": policy.limits()},
+                ],
                 after={
                     "removed": removed,
                     "kept_under_hold": kept,
