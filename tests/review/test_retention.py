@@ -176,3 +176,19 @@ def test_policy_file(tmp_path):
         (tmp_path / "retention.toml").write_text(bad)
         with pytest.raises(InputFileError, match=r"retention\.toml"):
             load_policy(tmp_path)
+
+
+def test_on_postgresql_access_records_expire_only_through_the_guarded_function(ops_store):
+    if ops_store.dialect != "postgresql":
+        pytest.skip("the application role's grants exist on PostgreSQL only")
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with ops_store.begin() as conn:
+        conn.execute(insert(ops_access_log).values(at="2019-01-01T00:00:00+00:00", actor="eve", account_id="tw:1"))
+    audit.log_access(ops_store, actor="eve", account_id="tw:2")  # today
+    with pytest.raises(DBAPIError, match="permission denied"), ops_store.begin() as conn:
+        conn.execute(text("DELETE FROM ops_access_log"))
+    with ops_store.begin() as conn:  # a cutoff in the future still spares the record younger than 30 days
+        assert conn.execute(text("SELECT ops_access_log_expire('9999-01-01')")).scalar_one() == 1
+    assert [r["account_id"] for r in audit.accesses(ops_store)] == ["tw:2"]
