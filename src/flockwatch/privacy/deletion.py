@@ -20,7 +20,8 @@ the author's words, and a half-deleted post would still feed detection):
   action taken stay: they are the record of a decision, which an appeal or a regulator may ask for.
 
 What stays: evidence of held cases (reported, per case; a later run after the hold is released removes it); other
-accounts' actions that repost, reply to or mention this account (their data, not its); the audit chain and the
+accounts' actions that repost, reply to or mention this account (their data, not its); the account's id where it
+appears inside other subjects' evidence (an admin of a Page subject, a neighbour in join evidence); the audit chain and the
 access log (who did what and who viewed what: security records, which hold ids, not content); quarantined raw lines.
 
 Re-running is a no-op: with nothing left to remove, nothing changes and no audit entry is written. Crash-safe as
