@@ -111,10 +111,11 @@ ASSETS = _t(
     "Pages, groups, channels.",
     ("platform", "VARCHAR"),
     ("asset_id", "VARCHAR"),
-    ("kind", "VARCHAR"),
+    ("kind", "VARCHAR", "page or group (channel where a source has them)"),
     ("name", "VARCHAR"),
     ("created_at", "TIMESTAMP"),
     ("description", "VARCHAR"),
+    ("follower_count", "BIGINT", "followers or members, as the source reports them"),
 )
 
 ASSET_ADMINS = _t(

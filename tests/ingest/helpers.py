@@ -23,6 +23,7 @@ READER_FIXTURES: dict[str, list[Path]] = {
     "cnt_csv": [FIX / "cnt_csv" / "messages.csv"],
     "ira_csv": [FIX / "ira_csv" / f for f in ("ACCOUNT1.csv", "full538.csv")],
     "login_events": [FIX / "login_events" / "logins.csv"],
+    "platform_assets": [FIX / "platform_assets" / "assets.jsonl"],
     "canonical": [FIX / "canonical" / "actions.csv"],
 }
 
@@ -34,6 +35,7 @@ UNIT_TABLE: dict[str, str] = {
     "cnt_csv": "actions",
     "ira_csv": "actions",
     "login_events": "infrastructure",
+    "platform_assets": "assets",
     "canonical": "actions",
 }
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from flockwatch.store.tables import ops_users
-from flockwatch.store.users import add_user, set_role
+from flockwatch.store.users import add_user, set_password, set_role
 from flockwatch.web.security import CSP
 from flockwatch.workspace import ops_store
 
@@ -103,9 +103,13 @@ def test_role_or_password_change_ends_sessions(console):
         assert c.get("/queue").status_code == 303
     with closing(sign_in(console.url, "tmp", "first-pass")) as c:
         assert c.get("/queue").status_code == 200
-        with store.begin() as conn:  # a password change (a new argon2 hash), as a password reset writes it
-            conn.execute(update(ops_users).where(ops_users.c.name == "tmp").values(password_hash="$argon2id$new"))
+        set_password(store, "tmp", "second-pass")  # a password change moves password_changed_at
         assert c.get("/queue").status_code == 303
+    with closing(sign_in(console.url, "tmp", "second-pass")) as c:
+        assert c.get("/queue").status_code == 200
+        with store.begin() as conn:  # a rehash (new argon2 parameters, same password) is not a password change
+            conn.execute(update(ops_users).where(ops_users.c.name == "tmp").values(password_hash="$argon2id$rehash"))
+        assert c.get("/queue").status_code == 200
 
 
 def test_pages_and_exports_answer(console, ana):

@@ -39,6 +39,8 @@ COMMAND_MODULES = [
     "flockwatch.cli.store_cmds",
     "flockwatch.cli.jobs_cmds",
     "flockwatch.cli.handoff_cmds",
+    "flockwatch.cli.retention_cmds",
+    "flockwatch.cli.privacy_cmds",
     "flockwatch.cli.tips_cmds",
     "flockwatch.cli.psi_cmds",
     "flockwatch.cli.redteam_cmds",

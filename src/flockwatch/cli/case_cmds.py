@@ -1,4 +1,4 @@
-"""`flockwatch case open|show|list|propose|exclude|approve|execute`: review cases and their actions."""
+"""`flockwatch case open|show|list|propose|exclude|approve|execute|hold|release-hold`: review cases and their actions."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flockwatch.accountlist import read_account_file
 from flockwatch.cli.acting import ByOpt, PasswordFileOpt, actor_for
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
 from flockwatch.errors import ValidationError
-from flockwatch.review import actions, appeals, audit, delivery, label_calibration, sampling
+from flockwatch.review import actions, appeals, audit, delivery, holds, label_calibration, sampling
 from flockwatch.review.cases import get_case, list_cases, open_case
 from flockwatch.review.handoff import write_handoff
 from flockwatch.workspace import ops_store
@@ -38,6 +38,8 @@ def register(app: typer.Typer) -> None:
         ("decide-appeal", decide_appeal),
         ("export", export),
         ("calibration", calibration),
+        ("hold", hold),
+        ("release-hold", release_hold),
     ):
         case_app.command(name)(fn)
     app.add_typer(case_app, name="case")
@@ -73,7 +75,13 @@ def open_(
     ] = None,
     run: Annotated[str | None, typer.Option("--run", help="Detection run (default: the latest).")] = None,
     operation: Annotated[str | None, typer.Option("--operation", help="Candidate operation id.")] = None,
-    accounts: Annotated[Path | None, typer.Option("--accounts", help="File of account ids, one per line.")] = None,
+    accounts: Annotated[
+        Path | None,
+        typer.Option("--accounts", help="File of account ids, one per line (page:ID / group:ID name Pages, Groups)."),
+    ] = None,
+    with_assets: Annotated[
+        bool, typer.Option("--with-assets", help="Add the Pages and Groups the case's accounts administer.")
+    ] = False,
     watch_alert: Annotated[
         str | None, typer.Option("--watch-alert", help="A watch alert id (printed by `flockwatch watch`).")
     ] = None,
@@ -107,6 +115,7 @@ def open_(
             accounts_ref=accounts.name if accounts is not None else None,
             alert=watch_alert,
             title=title,
+            with_assets=with_assets,
         )
     snap = get_case(store, case_id, with_subjects=False)
     if json_out:
@@ -137,6 +146,8 @@ def show(
         print_json(d)
         return
     console.print(f"{snap.case_id}  {snap.status}  {snap.title}")
+    if snap.hold:
+        console.print(f"legal hold: placed by {snap.hold['by']} at {snap.hold['at']} ({snap.hold['reason']})")
     console.print("subjects: " + ", ".join(f"{k} {v:,}" for k, v in snap.counts.items()))
     for b in expectation["bands"]:
         seen = (
@@ -400,3 +411,36 @@ def calibration(workspace: WorkspaceOpt, json_out: JsonOpt = False) -> None:
         else "suggested sign-off sample: none "
         f"reaches the {rules.fp_limit:.0%} limit at the rate seen so far (exclude the weak bands)"
     )
+
+
+def hold(
+    case_id: CaseArg,
+    workspace: WorkspaceOpt,
+    reason: Annotated[str, typer.Option("--reason", help="Why the evidence must be kept (recorded in the audit log).")],
+    by: ByOpt = None,
+    password_file: PasswordFileOpt = None,
+) -> None:
+    """Place a legal hold: the case's frozen evidence is kept whatever retention or a deletion request would remove
+    (a reviewer or admin; exit 4 ALREADY_HELD when it is held already).
+
+    Example: flockwatch case hold C20190819-a1b2c3 --by bob --reason "litigation notice 2019-114" -w cases/hk2019
+    """
+    store = ops_store(workspace)
+    holds.place_hold(store, case_id, actor_for(store, by, password_file), reason)
+    console.print(f"{case_id} is under legal hold")
+
+
+def release_hold(
+    case_id: CaseArg,
+    workspace: WorkspaceOpt,
+    reason: Annotated[str, typer.Option("--reason", help="Why the hold ends (recorded in the audit log).")],
+    by: ByOpt = None,
+    password_file: PasswordFileOpt = None,
+) -> None:
+    """Release a legal hold (a reviewer or admin; exit 4 NOT_HELD when the case is not held).
+
+    Example: flockwatch case release-hold C20190819-a1b2c3 --by bob --reason "matter closed" -w cases/hk2019
+    """
+    store = ops_store(workspace)
+    holds.release_hold(store, case_id, actor_for(store, by, password_file), reason)
+    console.print(f"{case_id}: legal hold released")

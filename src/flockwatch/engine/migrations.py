@@ -116,6 +116,22 @@ def _0007_assessment(engine: Engine) -> None:
         engine.sql(stmt)
 
 
+def _0008_privacy_ledger(engine: Engine) -> None:
+    """Removals made in the warehouse by retention or a deletion request (flockwatch.privacy.ledger): one row per run
+    with its counts (never the removed content), written in the same transaction as the removal and marked audited
+    once the operational store's audit entry for it has committed, so a crash between the two stores is finished
+    (audited exactly once) by the next run."""
+    engine.sql(
+        """CREATE TABLE IF NOT EXISTS privacy_ledger (
+          entry_id VARCHAR PRIMARY KEY, kind VARCHAR, recorded_at TIMESTAMP, detail_json VARCHAR, audited BOOLEAN)"""
+    )
+
+
+def _0009_asset_followers(engine: Engine) -> None:
+    """Followers (Pages) or members (Groups) of an asset, as the platform_assets reader reads them."""
+    engine.sql("ALTER TABLE assets ADD COLUMN IF NOT EXISTS follower_count BIGINT")
+
+
 MIGRATIONS: list[Migration] = [
     Migration("0001_canonical_tables", _0001_canonical_tables),
     Migration("0002_detection", _0002_detection),
@@ -124,6 +140,8 @@ MIGRATIONS: list[Migration] = [
     Migration("0005_account_handles", _0005_account_handles),
     Migration("0006_text_fingerprints", _0006_text_fingerprints),
     Migration("0007_assessment", _0007_assessment),
+    Migration("0008_privacy_ledger", _0008_privacy_ledger),
+    Migration("0009_asset_followers", _0009_asset_followers),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,11 +8,15 @@ later runs never change a case.
 
 Public API (names are stable; the web console, tips and disclosure call them):
 
-    open_case(store, by=, engine=, network=, run=, operation=, accounts=, tip=, alert=, subjects=, title=, reason=)
+    open_case(store, by=, engine=, network=, run=, operation=, accounts=, tip=, alert=, subjects=, title=, reason=,
+              with_assets=False) -> str
         exactly one source: ``network`` ("N0001" of the latest run, or "RUN/N0001", or ``run`` + "N0001"),
         ``alert`` (a watch alert's id: its flagged accounts with the watcher's evidence, see expand/alerts.py),
-        ``operation`` (with ``run`` or the latest), ``accounts`` (account ids; an account list), ``tip`` (a tip's
-        reference, with ``accounts`` or ``subjects``), or ``subjects`` alone (Pages, Groups, domains).
+        ``operation`` (with ``run`` or the latest), ``accounts`` (account ids; an account list, whose lines may
+        also name ``page:ID`` / ``group:ID``), ``tip`` (a tip's reference, with ``accounts`` or ``subjects``), or
+        ``subjects`` alone (Pages, Groups, domains). ``with_assets`` adds the Pages and Groups (warehouse
+        ``assets`` / ``asset_admins``, e.g. from the platform_assets reader) that the case's accounts administer,
+        each with its evidence: the asset as it is now and its admins (``admin_in_case`` marks the case's own).
     get_case(store, case_id, with_subjects=True) -> CaseSnapshot
         .status, .subjects (kind account/page/group/domain, id, screen name, evidence at open, status, action),
         .counts (subjects per status), .actions
@@ -102,6 +106,8 @@ class CaseSnapshot:
     counts: dict[str, int]
     actions: list[dict[str, Any]]
     subjects: list[SubjectState] | None = None
+    #: who placed the legal hold, when and why (None while the case is not held)
+    hold: dict[str, Any] | None = None
 
     @property
     def n_subjects(self) -> int:
@@ -116,6 +122,7 @@ class CaseSnapshot:
             "opened_by": self.opened_by,
             "opened_at": self.opened_at,
             "legal_hold": self.legal_hold,
+            "hold": self.hold,
             "subjects": dict(self.counts),
             "n_subjects": self.n_subjects,
             "actions": self.actions,
@@ -218,6 +225,75 @@ def _operation_networks(engine: Engine, run_id: str, operation_id: str) -> list[
     return [r[0] for r in rows]
 
 
+#: account-list prefixes that name an asset instead of an account
+ASSET_PREFIXES = ("page:", "group:")
+
+
+def _asset_info(engine: Engine, keys: pa.Table) -> dict[tuple[str, str], dict[str, Any]]:
+    """(platform, asset_id) → the asset (Page/Group) and all its admins, for the assets in ``keys``."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    with engine.scratch("caseassets") as s:
+        name = s.register("keys", keys)
+        rows = engine.sql(
+            f"SELECT a.platform, a.asset_id, a.kind, a.name, a.created_at, a.follower_count, a.description, "
+            f"d.account_id, d.role FROM assets a JOIN (SELECT DISTINCT asset_id FROM {name}) k USING (asset_id) "
+            f"LEFT JOIN asset_admins d ON d.platform = a.platform AND d.asset_id = a.asset_id "
+            f"WHERE a.kind IN ('page', 'group') ORDER BY a.platform, a.asset_id, d.account_id"
+        ).rows()
+    for platform, asset_id, kind, aname, created, followers, desc, admin, role in rows:
+        info = out.setdefault(
+            (platform or "", asset_id),
+            {
+                "kind": kind,
+                "asset": {
+                    "name": aname,
+                    "created_at": created.isoformat() if hasattr(created, "isoformat") else created,
+                    "follower_count": followers,
+                    "description": desc,
+                },
+                "admins": [],
+            },
+        )
+        if admin is not None:
+            info["admins"].append({"account_id": admin, "role": role})
+    return out
+
+
+def _asset_subject(key: tuple[str, str], info: dict[str, Any], case_ids: set[str], extra: dict[str, Any]) -> Subject:
+    admins = [{**a, "admin_in_case": a["account_id"] in case_ids} for a in info["admins"]]
+    return Subject(
+        info["kind"], key[1], key[0], info["asset"]["name"], None, {**extra, "asset": info["asset"], "admins": admins}
+    )
+
+
+def _administered_assets(engine: Engine, subs: Sequence[Subject]) -> list[Subject]:
+    """The Pages and Groups that the case's accounts administer (evidence: the asset and its admins)."""
+    ids = sorted({s.subject_id for s in subs if s.kind == "account"})
+    if not ids:
+        return []
+    with engine.scratch("caseadmins") as s:
+        name = s.register("ids", pa.table({"account_id": pa.array(ids, pa.string())}))
+        found = engine.sql(f"SELECT DISTINCT d.asset_id FROM asset_admins d JOIN {name} i USING (account_id)").arrow()
+    infos = _asset_info(engine, found)
+    joined = {"joined_by": "administered by a case account"}
+    return [_asset_subject(k, v, set(ids), joined) for k, v in sorted(infos.items())]
+
+
+def _listed_assets(engine: Engine | None, refs: Sequence[str], listed_in: str) -> list[Subject]:
+    """Subjects for ``page:ID`` / ``group:ID`` lines of an account list (the asset as the warehouse has it)."""
+    wanted = [(r.split(":", 1)[0], r.split(":", 1)[1].strip()) for r in refs]
+    infos = {}
+    if engine is not None:
+        infos = _asset_info(engine, pa.table({"asset_id": pa.array([i for _, i in wanted], pa.string())}))
+    out = []
+    for kind, asset_id in wanted:
+        matches = [(k, v) for k, v in infos.items() if k[1] == asset_id and v["kind"] == kind]
+        if not matches:  # not (yet) in the warehouse: still a subject, with what the list said
+            out.append(Subject(kind, asset_id, "", None, None, {"listed_in": listed_in, "asset": None, "admins": []}))
+        out += [_asset_subject(k, v, set(), {"listed_in": listed_in}) for k, v in matches]
+    return out
+
+
 def _account_subjects(engine: Engine | None, ids: Sequence[str], listed_in: str) -> list[Subject]:
     profiles = _profiles(engine, ids) if engine is not None else {}
     return [
@@ -279,6 +355,7 @@ def open_case(
     title: str | None = None,
     reason: str = "",
     os_user: str | None = None,
+    with_assets: bool = False,
 ) -> str:
     """Open a case from exactly one source (see the module docstring); returns its id."""
     sources = [x for x in (network, operation, tip, alert) if x is not None]
@@ -314,12 +391,20 @@ def open_case(
         title = title or f"Watch alert {alert} ({len(subs)} flagged accounts)"
     else:
         subs = list(subjects or [])
-        ids = list(dict.fromkeys(str(a).strip() for a in (accounts or []) if str(a).strip()))
+        listed = list(dict.fromkeys(str(a).strip() for a in (accounts or []) if str(a).strip()))
+        ids = [a for a in listed if not a.startswith(ASSET_PREFIXES)]
         listed_in = tip or accounts_ref or "account list"
         subs += _account_subjects(engine, ids, listed_in)
+        subs += _listed_assets(engine, [a for a in listed if a.startswith(ASSET_PREFIXES)], listed_in)
         kind = "tip" if tip is not None else "accounts"
         ref = tip or accounts_ref or "account list"
         title = title or (f"Tip {tip}" if tip is not None else f"Accounts from {ref}")
+    if with_assets:
+        if engine is None:
+            raise ValidationError("adding administered Pages and Groups needs the workspace's warehouse")
+        assets = _administered_assets(engine, subs)
+        detail["with_assets"] = len(assets)
+        subs += assets
     subs = _checked(subs)
     if not subs:
         raise ValidationError(f"the {kind} {ref!r} has no subjects to open a case on")
@@ -448,6 +533,9 @@ def get_case(store: Store, case_id: str, with_subjects: bool = True) -> CaseSnap
             _counts(conn, case_id),
             _actions(conn, case_id),
             subjects,
+            {"by": row.legal_hold_by, "at": row.legal_hold_at, "reason": row.legal_hold_reason}
+            if row.legal_hold
+            else None,
         )
 
 

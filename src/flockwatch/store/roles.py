@@ -4,6 +4,8 @@ Consumes a :class:`~flockwatch.store.Store` opened as the database owner (the ro
 name of the application role; produces the grants. The application role gets SELECT/INSERT/UPDATE/DELETE on every
 operational table and the sequences behind their ids, but only SELECT and INSERT on ``ops_audit``: it can append to
 the audit log and read it, never change or delete an entry, and, not owning the table, cannot drop its guard trigger.
+The access log is append-only for it too, except through ``ops_access_log_expire`` (records past retention, at least
+30 days old, not under legal hold; revision 0009).
 
 Run it after every migration (``flockwatch store grant --app-role NAME`` with the owner's URL); it is idempotent.
 """
@@ -35,6 +37,8 @@ def grant_app_role(store: Store, app_role: str) -> list[str]:
         stmts.append(f"REVOKE ALL ON {t} FROM {app_role}")
         verbs = "SELECT, INSERT" if t in APPEND_ONLY else "SELECT, INSERT, UPDATE, DELETE"
         stmts.append(f"GRANT {verbs} ON {t} TO {app_role}")
+    # retention may delete access records only through this guarded function (revision 0009)
+    stmts.append(f"GRANT EXECUTE ON FUNCTION ops_access_log_expire(text) TO {app_role}")
     # UPDATE: setval after the shipped registry is copied in with its ids
     stmts.append(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {app_role}")
     with store.begin() as conn:

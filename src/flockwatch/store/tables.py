@@ -163,6 +163,8 @@ ops_users = Table(
     Column("name", String(64), nullable=False, unique=True),
     Column("role", String(16), nullable=False),
     Column("password_hash", Text),
+    # when the password was last set (revision 0010): the session stamp's basis; a rehash on sign-in leaves it
+    Column("password_changed_at", Text),
     Column("created_at", Text, nullable=False),
     Column("disabled_at", Text),
     CheckConstraint("role IN ('analyst', 'reviewer', 'admin')", name="ops_users_role"),
@@ -194,6 +196,10 @@ ops_cases = Table(
     Column("opened_at", Text, nullable=False),
     Column("detail_json", Text, nullable=False, server_default="{}"),
     Column("legal_hold", Integer, nullable=False, server_default="0"),
+    # who placed the hold, when and why (revision 0008); NULL while no hold is in force
+    Column("legal_hold_by", Text),
+    Column("legal_hold_at", Text),
+    Column("legal_hold_reason", Text),
     CheckConstraint(
         "source_kind IN ('network', 'operation', 'accounts', 'tip', 'alert')", name="ops_cases_source_kind"
     ),

@@ -6,6 +6,7 @@ console and every acting command; names are stable):
     add_user(store, name, role, password=None, by=None) -> User      role: analyst | reviewer | admin
     issue_token(store, name, label="") -> str                          the token, shown once; only its sha256 is kept
     revoke_token(store, token) -> None
+    set_password(store, name, password) -> User                       moves password_changed_at (ends console sessions)
     authenticate_password(store, name, password) -> User              RefusedError(NOT_AUTHENTICATED) otherwise
     authenticate_token(store, token) -> User
     get_user(store, name) -> User                                      ValidationError when there is none
@@ -26,6 +27,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -87,9 +89,14 @@ def add_user(store: Store, name: str, role: str, password: str | None = None) ->
     if password is not None and len(password) < 8:
         raise ValidationError("a password needs at least 8 characters")
     digest = _HASHER.hash(password) if password is not None else None
+    changed = _changed_at() if password is not None else None
     try:
         with store.begin() as conn:
-            conn.execute(insert(ops_users).values(name=name, role=role, password_hash=digest, created_at=utc_now()))
+            conn.execute(
+                insert(ops_users).values(
+                    name=name, role=role, password_hash=digest, password_changed_at=changed, created_at=utc_now()
+                )
+            )
     except IntegrityError:
         raise ValidationError(f"user {name!r} already exists") from None
     return get_user(store, name)
@@ -118,6 +125,26 @@ def set_role(store: Store, name: str, role: str) -> User:
     return get_user(store, name)
 
 
+def _changed_at() -> str:
+    """Now, UTC, to the microsecond: two password changes within one second still give two credential stamps."""
+    return datetime.now(UTC).isoformat()
+
+
+def set_password(store: Store, name: str, password: str) -> User:
+    """Set a user's password (argon2id); ``password_changed_at`` moves, which ends the user's console sessions."""
+    if password is None or len(password) < 8:
+        raise ValidationError("a password needs at least 8 characters")
+    with store.begin() as conn:
+        n = conn.execute(
+            update(ops_users)
+            .where(ops_users.c.name == name)
+            .values(password_hash=_HASHER.hash(password), password_changed_at=_changed_at())
+        ).rowcount
+    if not n:
+        raise ValidationError(f"no user {name!r} in this store")
+    return get_user(store, name)
+
+
 def authenticate_password(store: Store, name: str, password: str) -> User:
     """The user whose argon2 hash matches ``password``; :class:`RefusedError` (NOT_AUTHENTICATED) otherwise."""
     with store.connect() as conn:
@@ -131,6 +158,7 @@ def authenticate_password(store: Store, name: str, password: str) -> User:
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         raise RefusedError("NOT_AUTHENTICATED", f"user {name!r} and this password do not match") from None
     if _HASHER.check_needs_rehash(row.password_hash):
+        # same password, new parameters: password_changed_at stays, so the user's other sessions go on
         with store.begin() as conn:
             conn.execute(
                 update(ops_users).where(ops_users.c.user_id == row.user_id).values(password_hash=_HASHER.hash(password))

@@ -10,6 +10,7 @@ from flockwatch.ingest.readers import (
     coortweet_share_log,
     ira_csv,
     login_events,
+    platform_assets,
     twarc2_jsonl,
     twitter_io_archive,
 )
@@ -18,6 +19,7 @@ from flockwatch.ingest.registry import register
 register(twitter_io_archive.READER)
 register(twarc2_jsonl.READER)
 register(login_events.READER)
+register(platform_assets.READER)
 register(coortweet_share_log.READER)
 register(cnt_csv.READER)
 register(ira_csv.READER)

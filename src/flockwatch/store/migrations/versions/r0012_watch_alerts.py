@@ -1,4 +1,4 @@
-"""0009 watch alerts: each batch of `flockwatch watch` that flags accounts raises one alert, kept in the operational
+"""0012 watch alerts: each batch of `flockwatch watch` that flags accounts raises one alert, kept in the operational
 store so that a case can be opened from it (``flockwatch case open --watch-alert ID``) with the accounts and the
 evidence as they were when the alert was raised."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_watch_alerts"
-down_revision = "0008_handoff_deliveries"
+revision = "0012_watch_alerts"
+down_revision = "0011_handoff_deliveries"
 branch_labels = None
 depends_on = None
 

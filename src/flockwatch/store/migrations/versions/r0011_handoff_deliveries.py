@@ -1,4 +1,4 @@
-"""0008 hand-off deliveries: the hosts a webhook may be on, and one row per record handed to a webhook.
+"""0011 hand-off deliveries: the hosts a webhook may be on, and one row per record handed to a webhook.
 
 ``ops_delivery_hosts`` is the allow-list (per store): a delivery URL whose host is not listed is refused before any
 connection. ``ops_deliveries`` keeps, per endpoint and idempotency key, the record as sent, the batch it travels in
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_handoff_deliveries"
-down_revision = "0007_affiliations"
+revision = "0011_handoff_deliveries"
+down_revision = "0010_password_changed_at"
 branch_labels = None
 depends_on = None
 
