@@ -331,7 +331,9 @@ def _backoff_s(policy: DeliveryPolicy, attempt: int, rng: random.Random) -> floa
 
 
 def _later(seconds: float) -> str:
-    return (datetime.now(UTC) + timedelta(seconds=seconds)).replace(microsecond=0).isoformat()
+    """Now + ``seconds``, rounded UP to a whole second (rounding down could make a retry due at once)."""
+    t = datetime.now(UTC) + timedelta(seconds=seconds)
+    return (t.replace(microsecond=0) + timedelta(seconds=1 if t.microsecond else 0)).isoformat()
 
 
 def _send_batch(
