@@ -225,3 +225,40 @@ def test_prefixes_match_inside_and_around(receiver):
     result = intake.match_tip(receiver, json.loads(stix2.v21.Bundle(objects=objs).serialize()), trust=1.0)
     got = {(m.subject_id, e.value) for m in result.matches for e in m.evidence}
     assert got == {("r1", "198.51.0.0/16"), ("r2", "192.0.2.77/32")}
+
+
+def test_each_content_and_infrastructure_lookup_finds_its_accounts_with_specificity():
+    """Domain, URL, hashtag, ASN and exact text each go through the one table-driven lookup: every kind finds the
+    20 members who share it (and no background account), its strength scaled by ``SPECIFIC_ACCOUNTS / 20``."""
+    ws = Workspace.memory()
+    sc.build_sender(ws)
+    intake.update_text_index(ws)
+    (digest,) = ws.engine.sql(
+        "SELECT t.exact_sha256 FROM text_exact t JOIN actions a ON a.platform = t.platform AND a.action_id = t.action_id"
+        " WHERE a.account_id = 'm0' AND a.action_id = 'a-m0-0'"
+    ).rows()[0]
+    patterns = {
+        "domain": f"[domain-name:value = 'www.{sc.FAKE_SITE}']",
+        "url": f"[url:value = 'HTTPS://{sc.FAKE_SITE}/p/1']",
+        "hashtag": f"[{stix_export.HASHTAG_TYPE}:value = '#HKRiots']",
+        "asn": f"[autonomous-system:number = {sc.VPN_ASN}]",
+        "text": f"[{stix_export.TEXT_TYPE}:normalised_sha256 = '{digest.upper()}']",
+    }
+    bundle = {
+        "type": "bundle",
+        "id": "bundle--00000000-0000-4000-8000-000000000000",
+        "objects": [
+            {"type": "indicator", "id": f"indicator--{kind}", "pattern": p, "pattern_type": "stix"}
+            for kind, p in patterns.items()
+        ],
+    }
+    try:
+        result = intake.match_tip(ws, bundle, trust=1.0, min_score=0.0)
+    finally:
+        ws.close()
+    spec = min(1.0, intake.SPECIFIC_ACCOUNTS / len(sc.MEMBERS))
+    for kind in patterns:
+        found = {m.subject_id: e for m in result.matches for e in m.evidence if e.kind == kind}
+        assert set(found) == set(sc.MEMBERS), kind
+        assert all(e.strength == round(intake.STRENGTH[kind] * spec, 4) for e in found.values()), kind
+        assert all(f"({len(sc.MEMBERS)} local account(s) match)" in e.detail for e in found.values()), kind

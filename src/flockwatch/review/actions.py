@@ -40,6 +40,7 @@ from flockwatch.errors import RefusedError, ValidationError
 from flockwatch.review import audit
 from flockwatch.review.actor import Actor
 from flockwatch.review.cases import set_case_status
+from flockwatch.review.decisions import decide_once
 from flockwatch.review.sampling import check_sample
 from flockwatch.store import Store, utc_now
 from flockwatch.store.tables import ops_actions, ops_case_subjects, ops_cases
@@ -239,17 +240,17 @@ def approve(
             raise RefusedError("ROLE_REQUIRED", f"{why} needs a reviewer; {actor.name} is an {actor.user.role}")
         check_sample(conn, act, rules.sample_over_n, rules.fp_limit, rules.confidence)
         now = utc_now()
-        won = conn.execute(
+        decide_once(
+            conn,
             update(ops_actions)
             .where(
                 ops_actions.c.action_id == act.action_id,
                 ops_actions.c.status == "proposed",
                 ops_actions.c.proposed_by != actor.name,
             )
-            .values(status="approved", approved_by=actor.name, approved_at=now)
-        ).rowcount
-        if won != 1:
-            raise RefusedError("ALREADY_DECIDED", f"action {act.action_id} was decided by someone else meanwhile")
+            .values(status="approved", approved_by=actor.name, approved_at=now),
+            f"action {act.action_id}",
+        )
         s = ops_case_subjects.c
         conn.execute(
             update(ops_case_subjects)

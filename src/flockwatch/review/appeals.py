@@ -23,6 +23,7 @@ from flockwatch.errors import RefusedError, ValidationError
 from flockwatch.review import audit
 from flockwatch.review.actor import Actor
 from flockwatch.review.cases import set_case_status
+from flockwatch.review.decisions import decide_once
 from flockwatch.store import Store, utc_now
 from flockwatch.store.tables import ops_actions, ops_case_subjects, ops_cases
 from flockwatch.store.users import has_role
@@ -92,13 +93,13 @@ def decide_appeal(store: Store, case_id: str, subject_id: str, actor: Actor, dec
             raise RefusedError(
                 "SELF_REVIEW", f"{actor.name} took part in action {act.action_id}; another reviewer decides its appeal"
             )
-        n = conn.execute(
+        decide_once(
+            conn,
             update(ops_case_subjects)
             .where(_where(case_id, subject_id, "appealed"))
-            .values(status=decision, updated_at=utc_now())
-        ).rowcount
-        if n != 1:
-            raise RefusedError("ALREADY_DECIDED", f"the appeal of {subject_id} was decided by someone else meanwhile")
+            .values(status=decision, updated_at=utc_now()),
+            f"the appeal of {subject_id}",
+        )
         open_appeals = conn.execute(
             select(func.count()).where(ops_case_subjects.c.case_id == case_id, ops_case_subjects.c.status == "appealed")
         ).scalar_one()

@@ -47,6 +47,7 @@ import json
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ import pyarrow as pa
 from flockwatch.core.fingerprints import MINHASH_BINS, decode_minhash, minhash_sql
 from flockwatch.core.handles import handle_key
 from flockwatch.core.text import hashtag_key
-from flockwatch.core.urls import host, normalise_url
+from flockwatch.core.urls import host, normalise_url, normalised_url_sql
 from flockwatch.errors import InputFileError, ValidationError
 from flockwatch.share.agreement import Pseudonymiser
 from flockwatch.share.stix_export import HASHTAG_TYPE, TEXT_TYPE
@@ -354,6 +355,67 @@ def _network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None
         return None
 
 
+@dataclass(frozen=True)
+class _Lookup:
+    """A content or infrastructure indicator kind matched by one query: ``key`` turns a peer's value into the form
+    local data is kept in (``None`` or empty: nothing to look up), ``sql`` returns ``(key, account_id)`` rows for
+    the keys bound as ``{q}`` (column ``q``), and ``label`` says in the evidence what the account did."""
+
+    kind: str
+    key: Callable[[str], str | None]
+    sql: str
+    label: str
+
+
+def _asn_key(value: str) -> str | None:
+    return str(int(value)) if value.strip().isdigit() else None
+
+
+_LOOKUPS = (
+    _Lookup(
+        "domain",
+        host,
+        """WITH d AS (SELECT DISTINCT domain FROM action_urls WHERE domain IS NOT NULL),
+                -- every parent of a local host (a.b.example.com -> b.example.com, example.com, com): an
+                -- equality join, not a LIKE per pair
+                s AS (SELECT domain, array_to_string(string_split(domain, '.')[i:], '.') AS parent
+                      FROM (SELECT domain, unnest(range(1, len(string_split(domain, '.')) + 1)) AS i FROM d)),
+                m AS (SELECT DISTINCT s.domain, q.q FROM s JOIN {q} q ON s.parent = q.q)
+           SELECT DISTINCT m.q, a.account_id FROM m JOIN action_urls u ON u.domain = m.domain
+           JOIN actions a ON a.platform = u.platform AND a.action_id = u.action_id""",
+        "links this domain",
+    ),
+    _Lookup(
+        "url",
+        normalise_url,
+        f"""SELECT DISTINCT q.q, a.account_id FROM action_urls u JOIN actions a ON a.platform = u.platform AND a.action_id = u.action_id
+           JOIN {{q}} q ON {normalised_url_sql("u.url")} = q.q""",
+        "linked this URL",
+    ),
+    _Lookup(
+        "hashtag",
+        hashtag_key,
+        """SELECT DISTINCT h.hashtag, a.account_id FROM action_hashtags h JOIN actions a ON a.platform = h.platform AND a.action_id = h.action_id
+           WHERE h.hashtag IN (SELECT q FROM {q})""",
+        "used this hashtag",
+    ),
+    _Lookup(
+        "asn",
+        _asn_key,
+        "SELECT DISTINCT CAST(asn AS VARCHAR), account_id FROM infrastructure WHERE CAST(asn AS VARCHAR) IN (SELECT q FROM {q})",
+        "logged in from this ASN",
+    ),
+    _Lookup(
+        "text",
+        str.lower,  # the peer sends the SHA-256 of the normalised text; hex digests compare in lower case
+        """SELECT DISTINCT t.exact_sha256, a.account_id FROM text_exact t
+           JOIN actions a ON a.platform = t.platform AND a.action_id = t.action_id
+           WHERE t.exact_sha256 IN (SELECT q FROM {q})""",
+        "posted this text (normalised)",
+    ),
+)
+
+
 def match_tip(
     ws: Workspace,
     bundle: dict[str, Any],
@@ -454,81 +516,24 @@ def match_tip(
                 for aid in accounts:
                     add(kind, ind, ("account", aid), STRENGTH[kind] * spec, f"{label} ({n} local account(s) match)")
 
-    def grouped(rows: list[tuple[Any, ...]]) -> dict[str, list[str]]:
-        g: dict[str, list[str]] = defaultdict(list)
-        for v, aid in rows:
-            g[v].append(aid)
-        return g
+    def lookup(m: _Lookup) -> None:
+        index: dict[str, list[TipIndicator]] = defaultdict(list)
+        for ind in by_kind[m.kind]:
+            k = m.key(ind.value)
+            if k:
+                index[k].append(ind)
+        if index:
+            found: dict[str, list[str]] = defaultdict(list)
+            for v, aid in run(index, m.sql):
+                found[v].append(aid)
+            specific(m.kind, found, index, m.label)
 
-    domains: dict[str, list[TipIndicator]] = defaultdict(list)
-    for ind in by_kind["domain"]:
-        h = host(ind.value)
-        if h:
-            domains[h].append(ind)
-    if domains:
-        rows = run(
-            domains,
-            """WITH d AS (SELECT DISTINCT domain FROM action_urls WHERE domain IS NOT NULL),
-                    -- every parent of a local host (a.b.example.com -> b.example.com, example.com, com): an
-                    -- equality join, not a LIKE per pair
-                    s AS (SELECT domain, array_to_string(string_split(domain, '.')[i:], '.') AS parent
-                          FROM (SELECT domain, unnest(range(1, len(string_split(domain, '.')) + 1)) AS i FROM d)),
-                    m AS (SELECT DISTINCT s.domain, q.q FROM s JOIN {q} q ON s.parent = q.q)
-               SELECT DISTINCT m.q, a.account_id FROM m JOIN action_urls u ON u.domain = m.domain
-               JOIN actions a ON a.platform = u.platform AND a.action_id = u.action_id""",
-        )
-        specific("domain", grouped(rows), domains, "links this domain")
-    urls: dict[str, list[TipIndicator]] = defaultdict(list)
-    for ind in by_kind["url"]:
-        nu = normalise_url(ind.value)
-        if nu:
-            urls[nu].append(ind)
-    if urls:
-        from flockwatch.core.urls import normalised_url_sql
-
-        rows = run(
-            urls,
-            f"""SELECT DISTINCT q.q, a.account_id FROM action_urls u JOIN actions a ON a.platform = u.platform AND a.action_id = u.action_id
-               JOIN {{q}} q ON {normalised_url_sql("u.url")} = q.q""",
-        )
-        specific("url", grouped(rows), urls, "linked this URL")
-    tags: dict[str, list[TipIndicator]] = defaultdict(list)
-    for ind in by_kind["hashtag"]:
-        k = hashtag_key(ind.value)
-        if k:
-            tags[k].append(ind)
-    if tags:
-        rows = run(
-            tags,
-            """SELECT DISTINCT h.hashtag, a.account_id FROM action_hashtags h JOIN actions a ON a.platform = h.platform AND a.action_id = h.action_id
-               WHERE h.hashtag IN (SELECT q FROM {q})""",
-        )
-        specific("hashtag", grouped(rows), tags, "used this hashtag")
-    asns: dict[str, list[TipIndicator]] = defaultdict(list)
-    for ind in by_kind["asn"]:
-        if ind.value.strip().isdigit():
-            asns[str(int(ind.value))].append(ind)
-    if asns:
-        rows = run(
-            asns,
-            "SELECT DISTINCT CAST(asn AS VARCHAR), account_id FROM infrastructure WHERE CAST(asn AS VARCHAR) IN (SELECT q FROM {q})",
-        )
-        specific("asn", grouped(rows), asns, "logged in from this ASN")
+    if by_kind["text"] or by_kind["near_text"]:
+        update_text_index(ws)  # the exact-text lookup and the near-text match read it
+    for m in _LOOKUPS:
+        lookup(m)
     if by_kind["ip_prefix"]:
         _match_prefixes(ws, by_kind["ip_prefix"], specific)
-    texts: dict[str, list[TipIndicator]] = defaultdict(list)
-    for ind in by_kind["text"]:
-        texts[ind.value.lower()].append(ind)
-    if texts or by_kind["near_text"]:
-        update_text_index(ws)
-    if texts:
-        rows = run(
-            texts,
-            """SELECT DISTINCT t.exact_sha256, a.account_id FROM text_exact t
-               JOIN actions a ON a.platform = t.platform AND a.action_id = t.action_id
-               WHERE t.exact_sha256 IN (SELECT q FROM {q})""",
-        )
-        specific("text", grouped(rows), texts, "posted this text (normalised)")
     if by_kind["near_text"]:
         _match_near_text(ws, by_kind["near_text"], add)
 

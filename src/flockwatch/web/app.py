@@ -337,6 +337,14 @@ def create_app(
             raise _BadCsrf("the form's security token is missing or expired; reload the page and try again")
         return {k: str(v) for k, v in form.items()}
 
+    async def signed_in_form(request: Request, role: str) -> tuple[Ctx, dict[str, str]]:
+        """A state-changing form's gate, in this order: signed in (else to the sign-in page), a valid CSRF token,
+        then the role the form needs."""
+        ctx = signed_in(request)
+        form = await form_with_csrf(request)
+        require_role(ctx.user, role)
+        return ctx, form
+
     def set_session_cookie(response: Response, session: Session) -> None:
         response.set_cookie(
             SESSION_COOKIE,
@@ -687,9 +695,7 @@ def create_app(
     # -- cases --------------------------------------------------------------------------------------------------
     @app.post("/runs/{run_id}/networks/{network_id}/cases")
     async def open_network_case(request: Request, run_id: str, network_id: str) -> Response:
-        ctx = signed_in(request)
-        form = await form_with_csrf(request)
-        require_role(ctx.user, "analyst")
+        ctx, form = await signed_in_form(request, "analyst")
         kind, reason = form.get("kind", ""), form.get("reason", "").strip()
         if kind not in ACTION_KINDS:
             raise ValidationError(f"unknown action {kind!r}; use one of {', '.join(ACTION_KINDS)}")
@@ -745,32 +751,24 @@ def create_app(
 
     @app.post("/cases/{case_id}/propose")
     async def case_propose(request: Request, case_id: str) -> Response:
-        ctx = signed_in(request)
-        form = await form_with_csrf(request)
-        require_role(ctx.user, "analyst")
-        try:
-            propose(
+        ctx, form = await signed_in_form(request, "analyst")
+        return _case_step(
+            case_id,
+            lambda: propose(
                 console.store,
                 case_id,
                 console.directory.actor(ctx.user),
                 form.get("kind", ""),
                 form.get("reason", "").strip(),
                 form.get("until") or None,
-            )
-        except (RefusedError, ValidationError) as exc:
-            return _back_to_case(case_id, str(exc))
-        return _back_to_case(case_id)
+            ),
+        )
 
     @app.post("/cases/{case_id}/approve")
     async def case_approve(request: Request, case_id: str) -> Response:
-        ctx = signed_in(request)
-        await form_with_csrf(request)
-        require_role(ctx.user, "analyst")  # approve() itself enforces the two-person rule and the reviewer role
-        try:
-            approve(console.store, case_id, console.directory.actor(ctx.user))
-        except (RefusedError, ValidationError) as exc:
-            return _back_to_case(case_id, str(exc))
-        return _back_to_case(case_id)
+        # approve() itself enforces the two-person rule and the reviewer role
+        ctx, _form = await signed_in_form(request, "analyst")
+        return _case_step(case_id, lambda: approve(console.store, case_id, console.directory.actor(ctx.user)))
 
     # -- background jobs ----------------------------------------------------------------------------------------
     @app.get("/jobs")
@@ -780,9 +778,7 @@ def create_app(
 
     @app.post("/jobs")
     async def start_job(request: Request) -> Response:
-        ctx = signed_in(request)
-        form = await form_with_csrf(request)
-        require_role(ctx.user, "analyst")
+        ctx, form = await signed_in_form(request, "analyst")
         job = console.jobs.start(form.get("kind", ""), ctx.user.name)
         return RedirectResponse(f"/jobs/{job.job_id}", status_code=303)
 
@@ -831,6 +827,16 @@ def create_app(
 
 def _op_priority(op: Operation) -> tuple[float, int, str]:
     return (-op.score, -op.n_members, op.operation_id)
+
+
+def _case_step(case_id: str, step: Callable[[], object]) -> Response:
+    """Run one review step on a case and go back to the case's page; a refusal (two-person rule, role, a decision
+    taken meanwhile) or bad input is shown there, next to the form, rather than on an error page."""
+    try:
+        step()
+    except (RefusedError, ValidationError) as exc:
+        return _back_to_case(case_id, str(exc))
+    return _back_to_case(case_id)
 
 
 def _back_to_case(case_id: str, error: str = "") -> Response:
