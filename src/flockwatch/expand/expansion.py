@@ -17,10 +17,12 @@ tail is scaled to all candidates: at a threshold ``s`` the estimated false disco
 ``(pool decoy hits >= s + 1) * (candidates / pool size) / (candidates >= s)``; ``score = 1 - q`` where ``q`` is the
 monotone q-value. The estimate is made separately per activity stratum (``floor(log2(actions + 1))``, small strata
 pooled; :func:`stratified_q_values`): very active ordinary accounts collect far more chance evidence than an account
-with one action can, and a pooled null would let their tail set the bar for the operation's one-action accounts. Drawing decoys from unlinked accounts keeps an operation that
-is a large share of the accounts from becoming its own null model (decoys from the operation make every score look
-like chance); its cost is a mildly optimistic estimate where the background is itself tightly knit, and with few
-candidates the ``+ 1`` keeps scores modest (a list of 5 cannot be estimated better than 80% precise).
+with one action can, and a pooled null would let their tail set the bar for the operation's one-action accounts;
+each account takes the better of the pooled and the stratified estimate. Drawing decoys from unlinked accounts keeps
+an operation that is a large share of the accounts from becoming its own null model (decoys from the operation make
+every score look like chance); its cost is a mildly optimistic estimate where the background is itself tightly
+knit, and with few candidates the ``+ 1`` keeps scores modest (a list of 5 cannot be estimated better than 80%
+precise). Taking the better of two estimates is itself mildly optimistic: read scores as confidence, not proof.
 
 Expansion runs in ``rounds``: after round 1, accounts with ``score >= snowball_min_score`` join the anchors and
 round 2 scores the rest against the grown set (amplifiers of core accounts that were not among the seeds are found
