@@ -18,7 +18,8 @@ tail is scaled to all candidates: at a threshold ``s`` the estimated false disco
 monotone q-value. The estimate is made separately per activity stratum (``floor(log2(actions + 1))``, small strata
 pooled; :func:`stratified_q_values`): very active ordinary accounts collect far more chance evidence than an account
 with one action can, and a pooled null would let their tail set the bar for the operation's one-action accounts;
-each account takes the better of the pooled and the stratified estimate. Drawing decoys from unlinked accounts keeps
+each account with at least ``CORROBORATION_MIN_NATS`` of evidence takes the better of the pooled and the stratified
+estimate. Drawing decoys from unlinked accounts keeps
 an operation that is a large share of the accounts from becoming its own null model (decoys from the operation make
 every score look like chance); its cost is a mildly optimistic estimate where the background is itself tightly
 knit, and with few candidates the ``+ 1`` keeps scores modest (a list of 5 cannot be estimated better than 80%
@@ -338,7 +339,7 @@ def _score_round(
     pool = non_anchor.copy()
     pool[linked_ids] = False
     pool[decoy_ids] = False
-    # Both estimates are kept, the account taking the better one: the pooled estimate favours very active members of
+    # Both estimates are kept, the account taking the better one (with at least CORROBORATION_MIN_NATS): the pooled estimate favours very active members of
     # a large operation (they rank high among all candidates), the stratified one the one-action accounts whose
     # evidence is far beyond any decoy of their own activity level (see stratified_q_values).
     n_pool_all = max(int(pool.sum()), 1)
@@ -351,7 +352,10 @@ def _score_round(
         np.bincount(stratum_of[non_anchor], minlength=STRATA_MAX + 1),
         np.bincount(stratum_of[pool], minlength=STRATA_MAX + 1),
     )
-    q = np.minimum(q, pooled)
+    # only for accounts with real behavioural or infrastructure evidence (the corroboration bar): in a stratum whose
+    # decoys collect almost nothing, a block of accounts tied on a fraction of a nat (a national ISP, one repost of a
+    # viral post) would otherwise pass on the pseudo-count alone
+    q = np.where(total >= CORROBORATION_MIN_NATS, np.minimum(q, pooled), pooled)
     score = np.where(total > 0, 1.0 - q, 0.0)
     rows = real.to_pylist()
     out = []
