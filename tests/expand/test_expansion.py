@@ -3,7 +3,7 @@ import json
 import numpy as np
 
 from flockwatch.expand import ExpansionParams, expand
-from flockwatch.expand.expansion import q_values
+from flockwatch.expand.expansion import q_values, stratified_q_values
 
 from expand_scenario import T0, build_scenario, insert_accounts, insert_infra
 from fwtest import read_csv
@@ -112,3 +112,31 @@ def test_q_values_follow_decoys():
     assert (np.diff(q_none[np.argsort(-real)]) >= 0).all()  # monotone in the score
     q_same = q_values(real, real.copy())
     assert (q_same >= 0.99).all()  # decoys as strong as reals: nothing is trustworthy
+
+
+def test_stratified_q_values_keep_active_accounts_chance_evidence_in_their_stratum():
+    # 300 one-action candidates (stratum 1) with 6 nats each; 300 very active ones (stratum 10) with 6-20 nats
+    real = np.concatenate([np.full(300, 6.0), np.linspace(6.0, 20.0, 300)])
+    real_stratum = np.concatenate([np.full(300, 1), np.full(300, 10)])
+    # decoys: one-action ones collect at most 2 nats; active ones reach 30 by chance (overdispersed amplification)
+    decoy = np.concatenate([np.full(300, 2.0), np.linspace(0.0, 30.0, 300)])
+    decoy_stratum = real_stratum.copy()
+    accounts = np.zeros(13, dtype=int)
+    accounts[[1, 10]] = 1000
+    pool = accounts.copy()
+    q = stratified_q_values(real, real_stratum, decoy, decoy_stratum, accounts, pool)
+    pooled = q_values(real, decoy)
+    # pooled, the active decoys' tail sinks the one-action accounts; stratified, no one-action decoy comes close
+    assert pooled[:300].min() > 0.3
+    assert q[:300].max() < 0.05
+    # the active stratum is judged against its own heavy tail: no better than pooled at the top
+    assert q[300:].min() >= 0.2
+
+
+def test_stratified_q_values_pool_small_strata():
+    # 10 candidates per stratum: below min_candidates, all strata form one group, the same as the pooled estimate
+    real = np.linspace(1.0, 10.0, 30)
+    strata = np.repeat([1, 2, 3], 10)
+    counts = np.full(13, 100)
+    q = stratified_q_values(real, strata, real[::3] - 0.5, strata[::3], counts, counts, min_candidates=50)
+    assert np.allclose(q, q_values(real, real[::3] - 0.5))

@@ -208,3 +208,29 @@ def test_simulated_fandom_and_syndication_are_listed_not_flagged(tmp_path):
     with out.open() as fh:
         rows = list(csv.DictReader(fh))
     assert rows and {r["assessment"] for r in rows} == {INAUTHENTIC} and not {r["account_id"] for r in rows} & negatives
+
+
+def test_history_discontinuity_supports_a_renamed_operation(platform):
+    ws, fans, op = platform
+    # most operation members were seen under an earlier handle (bought accounts renamed to fit the persona); two fans
+    # renamed themselves too, as people do
+    ws.engine.sql(
+        "INSERT INTO account_handles (platform, account_id, screen_name) SELECT platform, account_id, screen_name "
+        "FROM accounts WHERE screen_name IS NOT NULL"
+    )
+    for aid in op[:30] + fans[:2]:
+        ws.engine.sql(
+            "INSERT INTO account_handles (platform, account_id, screen_name) VALUES ('t', ?, ?)", [aid, f"old_{aid}"]
+        )
+    got = assess_groups(ws, {"op": op, "fans": fans}, {}, background_exclude=op + fans)
+    row = {r["family"]: r for r in got["op"].rows}["history_discontinuity"]
+    assert row["supports"] and row["members_showing"] >= 30
+    assert "history_discontinuity" not in got["fans"].supporting()
+    assert "history_discontinuity" in got["op"].member_indicators["op0"]
+    # with the family removed the verdict stands on the others (no single family carries it)
+    assert (
+        assess_groups(ws, {"op": op}, {}, background_exclude=op + fans, drop_families=["history_discontinuity"])[
+            "op"
+        ].assessment
+        == INAUTHENTIC
+    )

@@ -164,3 +164,44 @@ def test_registry_runs_every_family_on_an_empty_workspace(ws):
 def test_unknown_family(ws):
     with pytest.raises(UnknownNameError):
         compute_signals(ws, families=["astrology"])
+
+
+def test_history_discontinuity_dormant_language_switch_and_renamed(ws):
+    t0 = dt.datetime(2019, 1, 1)
+    daily = [t0 + dt.timedelta(days=i) for i in range(20)]
+    # woke up: 5 actions, 60 days of silence, then 5 more
+    woke = daily[:5] + [t0 + dt.timedelta(days=65 + i) for i in range(5)]
+    insert(ws, "actions", actions_for("woke", woke, language="en"))
+    insert(ws, "actions", actions_for("steady", daily, language="en"))
+    # first half Russian, second half English: repurposed for another audience
+    insert(
+        ws,
+        "actions",
+        actions_for("switch", daily[:10], language="ru")
+        + [{**a, "action_id": a["action_id"] + "b"} for a in actions_for("switch", daily[10:], language="en")],
+    )
+    # bilingual throughout: no switch
+    insert(ws, "actions", actions_for("bilingual", daily, language=None))
+    ws.engine.sql(
+        "UPDATE actions SET language = CASE WHEN hash(action_id) % 2 = 0 THEN 'en' ELSE 'es' END "
+        "WHERE account_id = 'bilingual'"
+    )
+    _accounts(ws, [{"account_id": "renamed", "screen_name": "hk_patriot_88"}])
+    # every handle an account was seen under (ingest adds a row when a later file shows a new screen name)
+    for acc, handle in (
+        ("steady", "Steady"),
+        ("renamed", "hk_patriot_88"),
+        ("renamed", "cryptodeals2017"),
+        ("renamed", "CRYPTODEALS2017"),
+    ):
+        ws.engine.sql(
+            "INSERT INTO account_handles (platform, account_id, screen_name) VALUES ('t', ?, ?)", [acc, handle]
+        )
+    got = _rows(compute_signals(ws, families=["history_discontinuity"]), "history_discontinuity")
+    assert got["woke"][0] == 1.0 and got["woke"][1]["dormant_then_active"]
+    assert got["woke"][1]["longest_silence_days"] == pytest.approx(61.0)
+    assert got["switch"][0] == 1.0 and got["switch"][1]["language_switch"]
+    assert (got["switch"][1]["language_before"], got["switch"][1]["language_after"]) == ("ru", "en")
+    assert got["renamed"][0] == 1.0 and sorted(got["renamed"][1]["handles"]) == ["cryptodeals2017", "hk_patriot_88"]
+    assert got["steady"][0] == 0.0 and not got["steady"][1]["renamed"]
+    assert got["bilingual"][0] == 0.0

@@ -246,3 +246,26 @@ def test_hk2019_preset_plants_the_2019_shape(tmp_path):
 def test_too_few_actions_for_the_fresh_swarm_is_a_user_error():
     with pytest.raises(ValidationError, match="fresh amplifiers"):
         build_config("hk2019", n_actions=50_000, amplifier_factor=200)
+
+
+def test_organic_filler_adds_ordinary_actions_aimed_at_ordinary_posts(tmp_path, small_run):
+    filled = run_small(
+        tmp_path / "filled",
+        seed=3,
+        operation={"tactics": {"organic_filler": {"enabled": True, "actions_per_day": 6.0}}},
+    )
+    base_op = len(small_run.op_tweets())
+    op_rows = filled.op_tweets()
+    assert len(op_rows) > base_op + 500  # 6 a day per active member
+    # the filler is aimed at ordinary posts: reposts/replies of posts by accounts outside the operation
+    targets = [
+        filled.by_id[t["retweet_tweetid"] or t["in_reply_to_tweetid"]]
+        for t in op_rows
+        if (t["retweet_tweetid"] or t["in_reply_to_tweetid"]) in filled.by_id
+    ]
+    organic_targets = sum(1 for t in targets if t["userid"] not in filled.planted)
+    assert organic_targets > 300
+    # the ground truth names the tactic for the members that used it
+    assert sum("organic_filler" in r["tactics"] for r in filled.truth) > len(filled.truth) / 2
+    # off by default: the plain run has none
+    assert not any("organic_filler" in r["tactics"] for r in small_run.truth)

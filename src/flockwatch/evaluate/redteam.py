@@ -17,7 +17,9 @@ Transforms (level 0..3; what an operator would do to hide):
   (share kept 100% / 50% / 10% / 0%, templated names dropped at level 3);
 * ``small_cells`` — mobilise fewer members per burst (at most 30% / 15% / 8% / 4% of those active);
 * ``fewer_shared_ips`` — more VPN exits and fewer mainland slips, at level 3 home-like logins (no shared
-  infrastructure at all).
+  infrastructure at all);
+* ``organic_filler`` — members also repost and reply to ordinary posts, one at a time at any hour (2 / 6 / 20 such
+  actions per active member and day), which dilutes their co-action rates.
 
 Tune on some seeds, report on others: the default report seeds differ from the seed the thresholds were tuned on
 (see the README).
@@ -103,6 +105,13 @@ def _ips(level: int, op: Any) -> dict[str, Any]:
     return {"operation": {"tactics": {"infra": {"n_vpn_exits": exits, "mainland_frac": mainland}}}}
 
 
+def _filler(level: int, op: Any) -> dict[str, Any]:
+    per_day = (None, 2.0, 6.0, 20.0)[level]
+    if per_day is None:
+        return {}
+    return {"operation": {"tactics": {"organic_filler": {"enabled": True, "actions_per_day": per_day}}}}
+
+
 #: transform name → (what a level means, overrides builder ``(level, operation config) -> build_config overrides``)
 TRANSFORMS: dict[str, tuple[str, Callable[[int, Any], dict[str, Any]]]] = {
     "timing_jitter": ("burst spread 3 / 10 / 30 / 90 minutes", _jitter),
@@ -110,6 +119,7 @@ TRANSFORMS: dict[str, tuple[str, Callable[[int, Any], dict[str, Any]]]] = {
     "aged_accounts": ("bulk creation and fresh accounts kept 100% / 50% / 10% / 0%", _aged),
     "small_cells": ("members per burst at most 30% / 15% / 8% / 4%", _cells),
     "fewer_shared_ips": ("VPN exits 6 / 10 / 10 / none, mainland slips 25% / 10% / 0% / -", _ips),
+    "organic_filler": ("ordinary reposts/replies per active member and day 0 / 2 / 6 / 20", _filler),
 }
 
 

@@ -15,14 +15,21 @@ link to the seeds (< ``DECOY_MAX_NATS``) — which shows how much evidence unrel
 unrelated set of the same size. The decoy run's candidates are likewise restricted to that unlinked pool, and its
 tail is scaled to all candidates: at a threshold ``s`` the estimated false discovery rate is
 ``(pool decoy hits >= s + 1) * (candidates / pool size) / (candidates >= s)``; ``score = 1 - q`` where ``q`` is the
-monotone q-value. Drawing decoys from unlinked accounts keeps an operation that
-is a large share of the accounts from becoming its own null model (decoys from the operation make every score look
-like chance); its cost is a mildly optimistic estimate where the background is itself tightly knit, and with few
-candidates the ``+ 1`` keeps scores modest (a list of 5 cannot be estimated better than 80% precise).
+monotone q-value. The estimate is made separately per activity stratum (``floor(log2(actions + 1))``, small strata
+pooled; :func:`stratified_q_values`): very active ordinary accounts collect far more chance evidence than an account
+with one action can, and a pooled null would let their tail set the bar for the operation's one-action accounts;
+each account with at least ``CORROBORATION_MIN_NATS`` of evidence takes the better of the pooled and the stratified
+estimate. Drawing decoys from unlinked accounts keeps
+an operation that is a large share of the accounts from becoming its own null model (decoys from the operation make
+every score look like chance); its cost is a mildly optimistic estimate where the background is itself tightly
+knit, and with few candidates the ``+ 1`` keeps scores modest (a list of 5 cannot be estimated better than 80%
+precise). Taking the better of two estimates is itself mildly optimistic: read scores as confidence, not proof.
 
 Expansion runs in ``rounds``: after round 1, accounts with ``score >= snowball_min_score`` join the anchors and
 round 2 scores the rest against the grown set (amplifiers of core accounts that were not among the seeds are found
-this way). Accounts added in an earlier round keep their earlier score and evidence.
+this way). Accounts added in an earlier round keep their earlier score and evidence; the others keep the best of
+their rounds' scores (a later round, against an anchor set that may be most of the operation, has few unlinked
+accounts left to draw decoys from and scores conservatively).
 """
 
 from __future__ import annotations
@@ -131,21 +138,27 @@ def run_expansion(engine: Engine, s: Scratch, seed_set: SeedSet, params: Expansi
     stats: dict[str, Any] = {"prepared": links.prepare(engine, s, min_text_chars=p.min_text_chars)}
     _anchor_table(engine, s, s.anchor_ids, seed_set.account_ids)
     done: dict[str, tuple[float, float, int, dict[str, Any]]] = {}
+    # best earlier-round result of accounts not yet fixed: a later round scores them against a larger anchor set
+    # that may be most of the operation, where few unlinked accounts are left to draw decoys from and scores drop;
+    # such an account keeps the better of its calibrated results
+    earlier: dict[str, tuple[float, float, int, dict[str, Any]]] = {}
     for rnd in range(1, p.rounds + 1):
         scored = _score_round(engine, s, s.anchor_ids, p, rnd)
         new_anchors = []
         for acc, score, raw, ev in scored:
             if acc in done:
                 continue
-            if rnd == p.rounds or score >= p.snowball_min_score:
+            prev = earlier.get(acc)
+            if prev is None or score > prev[0]:
+                earlier[acc] = (score, raw, rnd, ev)
+            if score >= p.snowball_min_score:
                 done[acc] = (score, raw, rnd, ev)
-                if score >= p.snowball_min_score:
-                    new_anchors.append(acc)
+                new_anchors.append(acc)
         stats[f"round_{rnd}"] = {"linked": len(scored), "added_to_anchors": len(new_anchors)}
         if rnd == p.rounds or not new_anchors:
-            # candidates of this round that were not yet fixed keep this round's score
-            for acc, score, raw, ev in scored:
-                done.setdefault(acc, (score, raw, rnd, ev))
+            # candidates not yet fixed keep their best round's score and evidence
+            for acc, result in earlier.items():
+                done.setdefault(acc, result)
             break
         _anchor_table(engine, s, s.anchor_ids, new_anchors, append=True)
     order = sorted(done, key=lambda a: (-done[a][0], -done[a][1], a))
@@ -224,6 +237,70 @@ def q_values(real: np.ndarray, decoy: np.ndarray, decoy_scale: float = 1.0) -> n
     return q
 
 
+#: Activity strata are ``floor(log2(actions + 1))``, the last one open-ended.
+STRATA_MAX = 12
+
+#: A stratum with fewer real candidates than this is pooled with the next more active one (so that the ``+ 1`` of a
+#: tiny stratum does not cap its scores).
+MIN_STRATUM_CANDIDATES = 200
+
+
+def _activity_strata(engine: Engine, s: Scratch) -> np.ndarray:
+    """``stratum[acct]`` for every account id of the scratch (``floor(log2(actions + 1))``, capped)."""
+    rows = engine.sql(
+        f"""SELECT m.acct, least(CAST(floor(log2(coalesce(n.n_actions, 0) + 1)) AS INTEGER), {STRATA_MAX})
+              FROM {s.acct} m LEFT JOIN {s.nact} n USING (acct)"""
+    ).arrow()
+    acct = rows.column(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    out = np.zeros(int(acct.max()) + 1 if len(acct) else 1, dtype=np.int64)
+    out[acct] = rows.column(1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return out
+
+
+def stratified_q_values(
+    real: np.ndarray,
+    real_stratum: np.ndarray,
+    decoy: np.ndarray,
+    decoy_stratum: np.ndarray,
+    accounts_per_stratum: np.ndarray,
+    pool_per_stratum: np.ndarray,
+    min_candidates: int = MIN_STRATUM_CANDIDATES,
+) -> np.ndarray:
+    """Target-decoy q-values computed separately per activity stratum (the separate-class model of Efron, 2008).
+
+    Why: the null is not the same at every activity level. A very active ordinary account that reposts a few
+    popular accounts, logs in from several networks and joins many hashtags collects tens of nats against any large
+    account set by chance (its amplification of a decoy set that happens to hold accounts it follows is 1.5x the
+    platform rate over hundreds of actions), while an account with one action can collect only what its one action
+    and its logins give. Pooled, the active accounts' tail sets the bar for everyone, and a one-action account whose
+    only evidence is the operation's login prefix (5-6 nats, far beyond any one-action decoy) is scored as chance.
+    Strata with fewer than ``min_candidates`` real candidates are pooled with the next more active stratum (the last
+    group absorbs the rest). ``accounts_per_stratum`` counts the non-anchor accounts, ``pool_per_stratum`` the
+    accounts the decoy candidates were drawn from; their ratio scales the decoy tail within each group.
+    """
+    real = np.asarray(real, dtype=float)
+    q = np.ones(len(real), dtype=float)
+    n_strata = len(accounts_per_stratum)
+    groups: list[list[int]] = [[]]
+    for st in range(n_strata):
+        groups[-1].append(st)
+        if int(np.isin(real_stratum, groups[-1]).sum()) >= min_candidates and st < n_strata - 1:
+            groups.append([])
+    if not groups[-1] and len(groups) > 1:
+        groups.pop()
+    elif len(groups) > 1 and int(np.isin(real_stratum, groups[-1]).sum()) < min_candidates:
+        groups[-2].extend(groups.pop())
+    for g in groups:
+        in_r = np.isin(real_stratum, g)
+        if not in_r.any():
+            continue
+        in_d = np.isin(decoy_stratum, g)
+        n_acc = float(accounts_per_stratum[g].sum())
+        n_pool = max(float(pool_per_stratum[g].sum()), 1.0)
+        q[in_r] = q_values(real[in_r], decoy[in_d], decoy_scale=n_acc / n_pool)
+    return q
+
+
 def _score_round(
     engine: Engine, s: Scratch, anchors: str, p: ExpansionParams, rnd: int
 ) -> list[tuple[str, float, float, dict]]:
@@ -245,17 +322,40 @@ def _score_round(
         s.unregister(linked_t)
     decoy = links.anchor_links(engine, s, s.decoy, window_s=p.window_s, creation_window_days=p.creation_window_days)
     # The decoy run's candidates stand for the unrelated accounts: keep out the real anchors and every account that
-    # shows evidence against them, then scale the decoy tail from that pool to all candidates.
+    # shows evidence against them, then scale the decoy tail from that pool to all candidates -- within each
+    # activity stratum (see stratified_q_values).
     anchor_ids = np.array([r[0] for r in engine.sql(f"SELECT acct FROM {anchors}").rows()], dtype=np.int64)
     linked_ids = linked.column("acct").to_numpy(zero_copy_only=False).astype(np.int64)
-    n_accounts = engine.count(s.acct)
-    n_decoys = engine.count(s.decoy)
+    decoy_ids = np.array([r[0] for r in engine.sql(f"SELECT acct FROM {s.decoy}").rows()], dtype=np.int64)
+    stratum_of = _activity_strata(engine, s)
     decoy_acct = decoy.column("acct").to_numpy(zero_copy_only=False).astype(np.int64)
     keep = ~np.isin(decoy_acct, np.concatenate([anchor_ids, linked_ids]))
     decoy_total = evidence_nats(decoy)["total"][keep]
-    n_pool = max(n_accounts - len(anchor_ids) - len(linked_ids) - n_decoys, 1)
     total = real_nats["total"]
-    q = q_values(total, decoy_total, decoy_scale=(n_accounts - len(anchor_ids)) / n_pool)
+    real_acct = real.column("acct").to_numpy(zero_copy_only=False).astype(np.int64)
+    non_anchor = np.ones(len(stratum_of), bool)
+    non_anchor[anchor_ids] = False
+    non_anchor[0] = False  # acct ids start at 1
+    pool = non_anchor.copy()
+    pool[linked_ids] = False
+    pool[decoy_ids] = False
+    # Both estimates are kept, the account taking the better one (with at least CORROBORATION_MIN_NATS): the pooled estimate favours very active members of
+    # a large operation (they rank high among all candidates), the stratified one the one-action accounts whose
+    # evidence is far beyond any decoy of their own activity level (see stratified_q_values).
+    n_pool_all = max(int(pool.sum()), 1)
+    pooled = q_values(total, decoy_total, decoy_scale=float(non_anchor.sum()) / n_pool_all)
+    q = stratified_q_values(
+        total,
+        stratum_of[real_acct],
+        decoy_total,
+        stratum_of[decoy_acct[keep]],
+        np.bincount(stratum_of[non_anchor], minlength=STRATA_MAX + 1),
+        np.bincount(stratum_of[pool], minlength=STRATA_MAX + 1),
+    )
+    # only for accounts with real behavioural or infrastructure evidence (the corroboration bar): in a stratum whose
+    # decoys collect almost nothing, a block of accounts tied on a fraction of a nat (a national ISP, one repost of a
+    # viral post) would otherwise pass on the pseudo-count alone
+    q = np.where(total >= CORROBORATION_MIN_NATS, np.minimum(q, pooled), pooled)
     score = np.where(total > 0, 1.0 - q, 0.0)
     rows = real.to_pylist()
     out = []

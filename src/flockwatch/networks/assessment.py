@@ -23,6 +23,8 @@ infrastructure      vpn_use (>= 0.5) or              mostly logs in through VPN 
 location_login      location_login_mismatch (>=0.5)  claims a place it does not log in from (the 2019 case)
 automation          automation_cadence (>= 0.5)      scheduler-regular timing
 follower_anomaly    follower_anomaly (>= 0.5)        at most 9 followers
+history_            history_discontinuity (>= 0.5)   dormant 30+ days then active, switched its dominant language,
+discontinuity                                        or seen under two or more handles
 ==================  ===============================  ==============================================================
 
 Per family and network: ``k`` of the ``n`` members with data show it; the background rate ``p0`` is the share among
@@ -86,6 +88,7 @@ FAMILIES: dict[str, tuple[tuple[str, ...], float | None]] = {
     "location_login": (("location_login_mismatch",), 0.5),
     "automation": (("automation_cadence",), 0.5),
     "follower_anomaly": (("follower_anomaly",), 0.5),
+    "history_discontinuity": (("history_discontinuity",), 0.5),
 }
 #: signal families (``signals/registry.py``) computed for the assessment
 SIGNAL_FAMILIES = (
@@ -97,6 +100,7 @@ SIGNAL_FAMILIES = (
     "location_login",
     "automation_cadence",
     "follower_anomaly",
+    "history_discontinuity",
 )
 _INFRA_CUTS = {"vpn_use": 0.5, "shared_infrastructure": 0.95}
 

@@ -18,6 +18,7 @@ from flockwatch.signals import (
     automation_cadence,
     creation_bursts,
     follower_anomaly,
+    history_discontinuity,
     infrastructure,
     language_location,
     location_login,
@@ -41,6 +42,7 @@ SIGNAL_FAMILIES: dict[str, Callable[..., pa.Table]] = {
     "account_age": account_age.compute,
     "follower_anomaly": follower_anomaly.compute,
     "location_login": location_login.compute,
+    "history_discontinuity": history_discontinuity.compute,
 }
 
 

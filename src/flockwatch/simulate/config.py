@@ -32,6 +32,7 @@ TACTIC_NAMES = (
     "office_hours",
     "infra",
     "amplify_state_media",
+    "organic_filler",
 )
 
 
@@ -138,6 +139,19 @@ class Infra:
 
 
 @dataclass
+class OrganicFiller:
+    """Members also act like ordinary users: reposts of and replies to the day's ordinary posts, spread over the
+    day, each on its own (no burst). It dilutes their co-action rates; off unless asked for (the red team's
+    ``organic_filler`` transform)."""
+
+    enabled: bool = False
+    actions_per_day: float = 2.0
+    """Mean ordinary actions per active member per active day (Poisson)."""
+    repost_frac: float = 0.6
+    """Share of filler actions that are reposts; the rest are replies."""
+
+
+@dataclass
 class TacticSet:
     co_repost: CoRepost = field(default_factory=CoRepost)
     copy_paste: CopyPaste = field(default_factory=CopyPaste)
@@ -149,6 +163,7 @@ class TacticSet:
     office_hours: OfficeHours = field(default_factory=OfficeHours)
     infra: Infra = field(default_factory=Infra)
     amplify_state_media: AmplifyStateMedia = field(default_factory=AmplifyStateMedia)
+    organic_filler: OrganicFiller = field(default_factory=OrganicFiller)
 
     def enabled_names(self) -> list[str]:
         return [n for n in TACTIC_NAMES if getattr(self, n).enabled]

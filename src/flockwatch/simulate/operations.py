@@ -185,6 +185,8 @@ class OperationGenerator:
                 if who.size:
                     getattr(self, f"_tactic_{name}")(batch, tactic, who, int(t0), core, rng)
         self._fresh_first_actions(batch, local_mid, rng)
+        if op.tactics.organic_filler.enabled:
+            self._organic_filler(batch, active, local_mid, rng)
 
     def _participants(self, active: np.ndarray, tactic: BurstTactic, t0: int, rng: np.random.Generator):
         frac = rng.uniform(tactic.participation_min_frac, tactic.participation_max_frac)
@@ -345,6 +347,30 @@ class OperationGenerator:
             rng,
             target=np.full(who.size, row),
         )
+
+    def _organic_filler(self, batch: Batch, active: np.ndarray, local_mid: int, rng: np.random.Generator) -> None:
+        """Ordinary activity of the day's active members: each reposts or replies to random ordinary posts of the
+        day (the organic rows of this batch) at its own time, any hour of the day, so that it co-acts with nobody in
+        particular and its share of coordinated actions falls."""
+        f = self.op.tactics.organic_filler
+        k = rng.poisson(f.actions_per_day, active.size)
+        who = np.repeat(active, k)
+        organic_posts = np.flatnonzero((batch.column("kind") == POST) & (batch.column("tactic") < 0))
+        if who.size == 0 or organic_posts.size == 0:
+            return
+        # members that exist by then and are inside their active window: the day's local hours
+        t = local_mid + diurnal_seconds(who.size, rng)
+        ok = (self.pop.created_s[who] < t) & (self.m.active_to_s[who - self.m.core_start] > t)
+        who, t = who[ok], t[ok]
+        if who.size == 0:
+            return
+        target = organic_posts[rng.integers(0, organic_posts.size, who.size)]
+        is_repost = rng.random(who.size) < f.repost_frac
+        code = TACTIC_CODE["organic_filler"]
+        if is_repost.any():
+            self._add(batch, who[is_repost], t[is_repost], REPOST, code, rng, target=target[is_repost])
+        if (~is_repost).any():
+            self._add(batch, who[~is_repost], t[~is_repost], REPLY, code, rng, target=target[~is_repost])
 
     def _fresh_first_actions(self, batch: Batch, local_mid: int, rng: np.random.Generator) -> None:
         """A brand-new amplifier repeats core content within hours of its creation (if no burst used it yet)."""
