@@ -41,3 +41,25 @@ def test_user_error_exit_code_2(tmp_path, capsys):
 
 def test_unknown_option_is_usage_error():
     assert main(["info", "--no-such-option"]) == 2
+
+
+def test_command_index_matches_modules():
+    """`main` imports only the verb group it runs, found through COMMAND_MODULES: the index must be exact."""
+    import importlib
+
+    from flockwatch.cli.app import COMMAND_MODULES
+
+    for module, names in COMMAND_MODULES.items():
+        one = typer.Typer()
+        importlib.import_module(module).register(one)
+        registered = [c.name or c.callback.__name__ for c in one.registered_commands]
+        registered += [g.name for g in one.registered_groups]
+        assert sorted(registered) == sorted(names), module
+
+
+def test_one_verb_group_runs_like_the_full_app(tmp_path, capsys):
+    """`flockwatch init` through the one-group app: the command word is kept and the workspace is made."""
+    assert main(["init", str(tmp_path / "ws"), "--no-registry"]) == 0
+    assert (tmp_path / "ws").exists()
+    assert main(["info", "--workspace", str(tmp_path / "ws")]) == 0
+    assert main(["no-such-command"]) == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Iterable, Sequence
 
 import typer
 from rich.console import Console
@@ -16,56 +17,90 @@ from rich.markup import escape
 
 from flockwatch.errors import FlockwatchError
 
-COMMAND_MODULES = [
-    "flockwatch.cli.demo_cmds",
-    "flockwatch.cli.workspace_cmds",
-    "flockwatch.cli.ingest_cmds",
-    "flockwatch.cli.detect_cmds",
-    "flockwatch.cli.networks_cmds",
-    "flockwatch.cli.evaluate_cmds",
-    "flockwatch.cli.signals_cmds",
-    "flockwatch.cli.report_cmds",
-    "flockwatch.cli.media_cmds",
-    "flockwatch.cli.ads_cmds",
-    "flockwatch.cli.labels_cmds",
-    "flockwatch.cli.simulate_cmds",
-    "flockwatch.cli.expand_cmds",
-    "flockwatch.cli.watch_cmds",
-    "flockwatch.cli.attribute_cmds",
-    "flockwatch.cli.serve_cmds",
-    "flockwatch.cli.users_cmds",
-    "flockwatch.cli.case_cmds",
-    "flockwatch.cli.audit_cmds",
-    "flockwatch.cli.store_cmds",
-    "flockwatch.cli.jobs_cmds",
-    "flockwatch.cli.handoff_cmds",
-    "flockwatch.cli.retention_cmds",
-    "flockwatch.cli.privacy_cmds",
-    "flockwatch.cli.tips_cmds",
-    "flockwatch.cli.psi_cmds",
-    "flockwatch.cli.redteam_cmds",
-    "flockwatch.cli.disclose_cmds",
-]
+#: verb-group module -> the top-level commands it registers. ``main`` imports only the module of the command it runs
+#: (importing all of them costs about as much start-up again as the workspace itself: scipy, the web console, the
+#: ops store); tests/test_cli_help.py checks that every module registers exactly the names listed here.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "flockwatch.cli.demo_cmds": ("demo",),
+    "flockwatch.cli.workspace_cmds": ("init", "info", "migrate", "export"),
+    "flockwatch.cli.ingest_cmds": ("ingest",),
+    "flockwatch.cli.detect_cmds": ("detect",),
+    "flockwatch.cli.networks_cmds": ("networks",),
+    "flockwatch.cli.evaluate_cmds": ("evaluate",),
+    "flockwatch.cli.signals_cmds": ("signals", "working-hours"),
+    "flockwatch.cli.report_cmds": ("report", "narratives"),
+    "flockwatch.cli.media_cmds": ("media",),
+    "flockwatch.cli.ads_cmds": ("ads",),
+    "flockwatch.cli.labels_cmds": ("labels",),
+    "flockwatch.cli.simulate_cmds": ("simulate",),
+    "flockwatch.cli.expand_cmds": ("expand",),
+    "flockwatch.cli.watch_cmds": ("watch",),
+    "flockwatch.cli.attribute_cmds": ("attribute",),
+    "flockwatch.cli.serve_cmds": ("serve",),
+    "flockwatch.cli.users_cmds": ("users",),
+    "flockwatch.cli.case_cmds": ("case",),
+    "flockwatch.cli.audit_cmds": ("audit",),
+    "flockwatch.cli.store_cmds": ("store",),
+    "flockwatch.cli.jobs_cmds": ("jobs",),
+    "flockwatch.cli.handoff_cmds": ("handoff",),
+    "flockwatch.cli.retention_cmds": ("retention",),
+    "flockwatch.cli.privacy_cmds": ("privacy",),
+    "flockwatch.cli.tips_cmds": ("tips",),
+    "flockwatch.cli.psi_cmds": ("psi",),
+    "flockwatch.cli.redteam_cmds": ("redteam",),
+    "flockwatch.cli.disclose_cmds": ("disclose",),
+}
 
-app = typer.Typer(
-    name="flockwatch",
-    help="Find, attribute and act on coordinated information operations.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
+_MODULE_OF = {name: module for module, names in COMMAND_MODULES.items() for name in names}
+HELP = "Find, attribute and act on coordinated information operations."
 
 err_console = Console(stderr=True)
 
-for _module in COMMAND_MODULES:
-    importlib.import_module(_module).register(app)
+
+def build_app(modules: Iterable[str] = COMMAND_MODULES) -> typer.Typer:
+    """A Typer app with the verb groups of ``modules`` registered (all of them by default)."""
+    built = typer.Typer(
+        name="flockwatch",
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode="rich",
+    )
+    for module in modules:
+        importlib.import_module(module).register(built)
+    return built
+
+
+def _app_for(args: Sequence[str]) -> typer.Typer:
+    """The app that runs ``args``: one verb group when the first word names a command, else all (help, typos)."""
+    module = _MODULE_OF.get(args[0]) if args else None
+    if module is None:
+        return __getattr__("app")
+    one = build_app([module])
+    # with a single command Typer would drop the command word; a group callback keeps `flockwatch NAME ...` a group
+
+    @one.callback()
+    def _group() -> None:
+        pass
+
+    return one
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``app`` (every verb group) is built on first use, for tests and help; ``main`` builds only what it runs."""
+    if name != "app":
+        raise AttributeError(name)
+    full = build_app()
+    globals()["app"] = full
+    return full
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; maps flockwatch errors to exit codes."""
     try:
-        app(args=argv, standalone_mode=False)
+        args = list(sys.argv[1:] if argv is None else argv)
+        _app_for(args)(args=args, standalone_mode=False, prog_name="flockwatch")
     except FlockwatchError as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         code = exc.exit_code

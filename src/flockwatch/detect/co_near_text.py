@@ -32,6 +32,14 @@ def _sql(p):
     k = int(p["shingle_chars"])
     bins = int(p["bins"])
     r = int(p["rows_per_band"])
+    # per band, the min of each of its r bins (NULL: empty bin) in one aggregation, then the key "bin=min,..." of
+    # the filled bins in bin order (concat_ws skips NULLs): the same key a string_agg over (tid, bin) minima gives,
+    # without a second grouping and an ordered string aggregate
+    band_mins = ", ".join(f"min(CASE WHEN bin % {r} = {j} THEN m END) AS m{j}" for j in range(r))
+    key_parts = ", ".join(
+        f"CASE WHEN m{j} IS NOT NULL THEN CAST(band * {r} + {j} AS VARCHAR) || '=' || CAST(m{j} AS VARCHAR) END"
+        for j in range(r)
+    )
     return f"""
 WITH posts AS (
   SELECT account_id, {norm} AS nt, {epoch_s()} AS acted_at_s, action_id
@@ -39,14 +47,18 @@ WITH posts AS (
   WHERE kind IN ('post', 'reply', 'quote') AND text IS NOT NULL AND acted_at IS NOT NULL
 ), texts AS (
   SELECT hash(nt) AS tid, any_value(nt) AS nt FROM posts WHERE length(nt) >= {int(p["min_text_chars"])} GROUP BY tid
-), shingles AS (
-  SELECT tid, fw_hash64(substr(nt, i, {k})) AS h
+), cut AS (
+  SELECT tid, substr(nt, i, {k}) AS sh
   FROM (SELECT tid, nt, unnest(range(1, length(nt) - {k} + 2)) AS i FROM texts)
-), mins AS (
-  SELECT tid, CAST(h % {bins} AS BIGINT) AS bin, min(h // {bins}) AS m FROM shingles GROUP BY tid, bin
+), sh_hash AS (
+  SELECT sh, fw_hash64(sh) AS h FROM (SELECT DISTINCT sh FROM cut)
+), shingles AS (
+  SELECT cut.tid, CAST(sh_hash.h % {bins} AS BIGINT) AS bin, sh_hash.h // {bins} AS m
+  FROM cut JOIN sh_hash ON cut.sh = sh_hash.sh
+), band_mins AS (
+  SELECT tid, bin // {r} AS band, {band_mins} FROM shingles GROUP BY tid, bin // {r}
 ), bands AS (
-  SELECT tid, bin // {r} AS band, string_agg(CAST(bin AS VARCHAR) || '=' || CAST(m AS VARCHAR), ',' ORDER BY bin) AS key
-  FROM mins GROUP BY tid, band
+  SELECT tid, band, concat_ws(',', {key_parts}) AS key FROM band_mins
 )
 SELECT posts.account_id, CAST(bands.band AS VARCHAR) || ':' || bands.key AS target,
        posts.action_id AS unit, posts.acted_at_s, posts.action_id

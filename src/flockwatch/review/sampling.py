@@ -25,7 +25,6 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from scipy.stats import beta
 from sqlalchemy import Connection, func, insert, select, update
 
 from flockwatch.errors import RefusedError, ValidationError
@@ -65,6 +64,8 @@ def clopper_pearson_upper(x: int, n: int, confidence: float = 0.95) -> float:
         raise ValueError(f"need 0 <= x <= n and n > 0, got x={x} n={n}")
     if x == n:
         return 1.0
+    from scipy.stats import beta  # on first use: importing scipy.stats costs ~1 s of every CLI command's start-up
+
     return float(beta.ppf(confidence, x + 1, n - x))
 
 

@@ -1,0 +1,192 @@
+"""Side by side, as command-line processes: flockwatch vs coordination-network-toolkit on one retweet CSV.
+
+The comparison a user makes: the same CSV in coordination-network-toolkit's (CNT) own format, each tool through its
+CLI, start-up included, one after the other in the same run (so both see the same machine load):
+
+* **peer** — ``python -m coordination_network_toolkit DB preprocess --format csv FILE`` then
+  ``compute co_retweet --time_window 60 --n_cpus 2``;
+* **ours** — ``flockwatch ingest FILE --workspace WS`` then ``flockwatch detect --workspace WS --detector
+  co_repost`` (the default detect: calibrated edges, evidence, candidate networks, growth);
+* optionally (``--default-set``) **ours, default detectors** — the canonical tables of the same generated data
+  (with texts, hashtags, links and mentions) loaded into a workspace, then ``flockwatch detect --workspace WS``
+  with its defaults (nine detectors); the load is not timed, the detect process is.
+
+Each process is timed on its own: wall seconds, CPU seconds (user + system of the child: on a shared machine
+the wall time carries other processes' load, the CPU time much less) and peak RSS (``VmHWM`` sampled from /proc).
+``uptime``'s load averages are recorded before and after each process. Data comes from ``--csv FILE`` or is
+generated (``flockwatch.evaluate.zipf``, ``--rows``, ``--seed``). Prints a table and writes
+``bench/results/cnt_cli.json`` (``--out``).
+
+    .venv/bin/python bench/cnt_cli.py --rows 5000000 --default-set
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from coordination import GEN, _child
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+LOAD_PARQUET = r"""
+import json, sys
+import pyarrow.parquet as pq
+from flockwatch.workspace import Workspace
+data, wsdir = sys.argv[1], sys.argv[2]
+ws = Workspace.create(wsdir)
+for name in ("accounts", "actions", "action_hashtags", "action_urls", "action_mentions"):
+    ws.engine.insert_arrow(name, pq.read_table(f"{data}/{name}.parquet"))
+ws.close()
+print(json.dumps({"loaded": True}))
+"""
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def _vm_hwm_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_timed(label: str, cmd: list[str]) -> dict:
+    """Run ``cmd``; its wall and CPU seconds, peak RSS and the load averages around it."""
+    load_before = _load()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    peak = [0]
+
+    def sample() -> None:  # the kernel's high-water mark of this process, read until it exits
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _vm_hwm_kib(proc.pid))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{label} failed ({proc.returncode}):\n{err.decode()[-3000:]}")
+    return {
+        "step": label,
+        "wall_s": round(wall, 2),
+        "peak_rss_mb": round(peak[0] / 1024, 1),
+        "load_before": load_before,
+        "load_after": _load(),
+        "stdout": out.decode(),
+    }
+
+
+def run_step(label: str, cmd: list[str]) -> dict:
+    import resource
+
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    res = run_timed(label, cmd)
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    res["cpu_s"] = round(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime, 2)
+    print(f"  {label}: {res['wall_s']} s wall, {res['cpu_s']} s CPU, load {res['load_before']}", flush=True)
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--csv", type=Path, help="an existing CNT CSV (default: generate one)")
+    ap.add_argument("--data", type=Path, help="a folder written by the generator (cnt.csv + canonical Parquet)")
+    ap.add_argument("--rows", type=int, default=5_000_000)
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--threads", default="2", help="the peer's --n_cpus")
+    ap.add_argument("--default-set", action="store_true", help="also time `flockwatch detect` with its defaults")
+    ap.add_argument("--skip-peer", action="store_true")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "cnt_cli.json")
+    args = ap.parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="fw-cnt-cli-"))
+    try:
+        data = args.data
+        if args.csv is None and data is None:
+            data = tmp / "data"
+            data.mkdir()
+            print(f"generating {args.rows:,} rows", flush=True)
+            _child(GEN, str(args.rows), str(args.seed), str(data), "1" if args.default_set else "0")
+        csv = args.csv or data / "cnt.csv"
+        with open(csv, "rb") as fh:
+            rows = sum(1 for _ in fh) - 1
+        steps: list[dict] = []
+        fw = str(BIN / "flockwatch")
+        if not args.skip_peer:
+            peer = [sys.executable, "-m", "coordination_network_toolkit", str(tmp / "cnt.db")]
+            steps.append(run_step("peer preprocess", [*peer, "preprocess", "--format", "csv", str(csv)]))
+            steps.append(
+                run_step(
+                    "peer co_retweet",
+                    [*peer, "compute", "co_retweet", "--time_window", "60", "--n_cpus", args.threads],
+                )
+            )
+        ws = tmp / "ws"
+        steps.append(run_step("flockwatch ingest", [fw, "ingest", str(csv), "--workspace", str(ws), "--json"]))
+        det = run_step(
+            "flockwatch detect co_repost", [fw, "detect", "--workspace", str(ws), "-d", "co_repost", "--json"]
+        )
+        steps.append(det)
+        if args.default_set and data is not None:
+            ws_all = tmp / "ws-all"
+            _child(LOAD_PARQUET, str(data), str(ws_all))
+            steps.append(run_step("flockwatch detect (defaults)", [fw, "detect", "--workspace", str(ws_all), "--json"]))
+        _report(steps, rows, args.out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def _report(steps: list[dict], rows: int, out: Path) -> None:
+    by = {s["step"]: s for s in steps}
+    summary: dict = {"rows": rows}
+    for s in steps:
+        if s["step"].startswith("flockwatch detect"):
+            d = json.loads(s["stdout"])
+            s["per_detector_s"] = {r["detector"]: r["seconds"] for r in d["detectors"]}
+            s["edges"] = d["edges"]
+            s["networks_flagged"] = d["networks_flagged"]
+        s.pop("stdout", None)
+    ours = [by.get("flockwatch ingest"), by.get("flockwatch detect co_repost")]
+    peer = [by.get("peer preprocess"), by.get("peer co_retweet")]
+    for key in ("wall_s", "cpu_s"):
+        if all(ours):
+            summary[f"ours_{key}"] = round(sum(s[key] for s in ours if s), 2)
+        if all(peer):
+            summary[f"peer_{key}"] = round(sum(s[key] for s in peer if s), 2)
+        if all(ours) and all(peer):
+            summary[f"speedup_{key}"] = round(summary[f"peer_{key}"] / summary[f"ours_{key}"], 2)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"cpus": os.cpu_count(), "python": sys.version.split()[0], "at": time.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    out.write_text(json.dumps({"meta": meta, "summary": summary, "steps": steps}, indent=2) + "\n")
+    cols = ["step", "wall_s", "cpu_s", "peak_rss_mb", "load_before", "load_after"]
+    widths = [max(len(c), *(len(str(s.get(c, ""))) for s in steps)) for c in cols]
+    print(" | ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
+    print("-+-".join("-" * w for w in widths))
+    for s in steps:
+        print(" | ".join(str(s.get(c, "")).ljust(w) for c, w in zip(cols, widths, strict=True)))
+        if "per_detector_s" in s:
+            print("    per detector (s): " + ", ".join(f"{k} {v}" for k, v in s["per_detector_s"].items()))
+    print(json.dumps(summary))
+    print(f"wrote {out}", flush=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
