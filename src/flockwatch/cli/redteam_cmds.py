@@ -28,7 +28,7 @@ def redteam(
         list[str] | None,
         typer.Option(
             help="Transform to apply (repeatable; default all): timing_jitter, near_duplicate_text, "
-            "aged_accounts, small_cells, fewer_shared_ips."
+            "aged_accounts, small_cells, fewer_shared_ips, organic_filler."
         ),
     ] = None,
     level: Annotated[list[int] | None, typer.Option(help="Strength level 0-3 (repeatable; default all).")] = None,
