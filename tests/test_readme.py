@@ -3,6 +3,7 @@ README's first screen has exactly the two set-up commands."""
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 
@@ -19,8 +20,14 @@ def _blocks(lang: str) -> list[str]:
     return re.findall(rf"```{lang}\n(.*?)```", README, flags=re.S)
 
 
+@functools.cache
+def _root():
+    # converting the whole Typer app to Click commands costs a second or more; once per test session is enough
+    return typer.main.get_command(app)
+
+
 def _resolve(argv: list[str]):
-    cmd = typer.main.get_command(app)
+    cmd = _root()
     rest = list(argv)
     while rest and hasattr(cmd, "commands") and rest[0] in cmd.commands:
         cmd = cmd.commands[rest.pop(0)]
