@@ -19,7 +19,7 @@ from functools import cache
 
 import pytest
 
-from flockwatch.store import close_store, open_store
+from flockwatch.store import close_store, open_store, workspace_url
 from flockwatch.store.roles import grant_app_role
 
 __all__ = ["close_store"]
@@ -117,3 +117,22 @@ def drop_templates() -> None:
     if unavailable() is None and _template.cache_info().currsize:
         with _admin() as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {_template()} WITH (FORCE)")
+
+
+@contextlib.contextmanager
+def workspace_backend(backend: str, monkeypatch: pytest.MonkeyPatch, workspace: os.PathLike[str] | str):
+    """For one test: point ``FLOCKWATCH_OPS_URL`` at a fresh PostgreSQL database, or unset it so that ``workspace``
+    keeps its SQLite store; afterwards drop that database, or close the workspace's SQLite engine."""
+    db = None
+    if backend == "postgresql":
+        db = create_database()
+        monkeypatch.setenv("FLOCKWATCH_OPS_URL", app_url(db))
+    else:
+        monkeypatch.delenv("FLOCKWATCH_OPS_URL", raising=False)
+    try:
+        yield
+    finally:
+        if db is not None:
+            drop_database(db)
+        elif url := workspace_url(workspace):
+            close_store(url)

@@ -11,7 +11,6 @@ import pytest
 from flockwatch.cli.app import main
 from flockwatch.expand.alerts import get_alert
 from flockwatch.review.cases import get_case
-from flockwatch.store import close_store, workspace_url
 from flockwatch.workspace import Workspace, ops_store
 
 import opsdb
@@ -20,26 +19,19 @@ from expand_scenario import at, build_scenario
 
 @pytest.fixture(params=opsdb.BACKENDS)
 def alert_ws(request, tmp_path, monkeypatch):
-    db = None
-    if request.param == "postgresql":
-        db = opsdb.create_database()
-        monkeypatch.setenv("FLOCKWATCH_OPS_URL", opsdb.app_url(db))
-    else:
-        monkeypatch.delenv("FLOCKWATCH_OPS_URL", raising=False)
     path = tmp_path / "ws"
-    with Workspace.create(path, registry=False) as ws:
-        sc = build_scenario(ws)
-    seeds = tmp_path / "seeds.txt"
-    seeds.write_text("\n".join(sc["seeds"]) + "\n")
-    pw = tmp_path / "admin.pw"
-    pw.write_text("admin-correct-horse\n")
-    assert main(["users", "add", "admin", "--role", "admin", "--password-file", str(pw), "--workspace", str(path)]) == 0
-    yield path, seeds, pw
-    url = workspace_url(path)
-    if db is not None:
-        opsdb.drop_database(db)
-    elif url:
-        close_store(url)
+    with opsdb.workspace_backend(request.param, monkeypatch, path):
+        with Workspace.create(path, registry=False) as ws:
+            sc = build_scenario(ws)
+        seeds = tmp_path / "seeds.txt"
+        seeds.write_text("\n".join(sc["seeds"]) + "\n")
+        pw = tmp_path / "admin.pw"
+        pw.write_text("admin-correct-horse\n")
+        assert (
+            main(["users", "add", "admin", "--role", "admin", "--password-file", str(pw), "--workspace", str(path)])
+            == 0
+        )
+        yield path, seeds, pw
 
 
 def _reposts(account: str, n: int) -> list[dict]:

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from flockwatch.cli.app import main
-from flockwatch.store import close_store, workspace_url
 from flockwatch.workspace import Workspace, ops_store
 
 import opsdb
@@ -72,28 +71,18 @@ class ReviewEnv:
 
 @pytest.fixture(params=opsdb.BACKENDS)
 def review_env(request, tmp_path, monkeypatch):
-    db = None
-    if request.param == "postgresql":
-        db = opsdb.create_database()
-        monkeypatch.setenv("FLOCKWATCH_OPS_URL", opsdb.app_url(db))
-    else:
-        monkeypatch.delenv("FLOCKWATCH_OPS_URL", raising=False)
     path = tmp_path / "ws"
-    with Workspace.create(path, registry=False) as ws:
-        make_run(ws)
-    passwords = {}
-    for name in ("admin", "alice", "bob", "carol"):
-        pw = tmp_path / f"{name}.pw"
-        pw.write_text(f"{name}-correct-horse\n")
-        passwords[name] = pw
-    env = ReviewEnv(path, request.param, passwords)
-    roles = {"admin": "admin", "alice": "analyst", "bob": "reviewer", "carol": "analyst"}
-    for name, role in roles.items():
-        extra = [] if name == "admin" else ["--by", "admin", "--by-password-file", str(passwords["admin"])]
-        assert env.cli("users", "add", name, "--role", role, "--password-file", str(passwords[name]), *extra) == 0
-    yield env
-    url = workspace_url(path)
-    if db is not None:
-        opsdb.drop_database(db)
-    elif url:
-        close_store(url)
+    with opsdb.workspace_backend(request.param, monkeypatch, path):
+        with Workspace.create(path, registry=False) as ws:
+            make_run(ws)
+        passwords = {}
+        for name in ("admin", "alice", "bob", "carol"):
+            pw = tmp_path / f"{name}.pw"
+            pw.write_text(f"{name}-correct-horse\n")
+            passwords[name] = pw
+        env = ReviewEnv(path, request.param, passwords)
+        roles = {"admin": "admin", "alice": "analyst", "bob": "reviewer", "carol": "analyst"}
+        for name, role in roles.items():
+            extra = [] if name == "admin" else ["--by", "admin", "--by-password-file", str(passwords["admin"])]
+            assert env.cli("users", "add", name, "--role", role, "--password-file", str(passwords[name]), *extra) == 0
+        yield env
