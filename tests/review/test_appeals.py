@@ -49,3 +49,30 @@ def test_appeal_reversed_and_upheld(ops_store):
     trail = [e.action for e in audit.entries(ops_store, object_ref=f"case:{case_id}")]
     assert trail[-4:] == ["appeal.file", "appeal.file", "appeal.reverse", "appeal.uphold"]
     assert audit.verify(ops_store).ok
+
+
+def test_appeal_filed_on_a_stale_read_is_refused(ops_store, monkeypatch):
+    """Two appeals filed at once both read the subject as executed before either commits. The second one's guarded
+    UPDATE then changes no row: it must be refused, not audited a second time. The stale read is reproduced by
+    replaying the first read's row."""
+    add_user(ops_store, "alice", "analyst")
+    add_user(ops_store, "bob", "reviewer")
+    case_id = open_case(ops_store, by="alice", accounts=["tw:1"], accounts_ref="x")
+    actions.propose(ops_store, case_id, _a(ops_store, "alice"), "suspend", "fake accounts")
+    actions.approve(ops_store, case_id, _a(ops_store, "bob"))
+    first_read = []
+    real_subject = appeals._subject
+
+    def replay_first_read(*args):
+        if not first_read:
+            first_read.append(real_subject(*args))
+        return first_read[0]
+
+    monkeypatch.setattr(appeals, "_subject", replay_first_read)
+
+    appeals.file_appeal(ops_store, case_id, "tw:1", _a(ops_store, "alice"), "I am a journalist")
+    with pytest.raises(RefusedError) as info:
+        appeals.file_appeal(ops_store, case_id, "tw:1", _a(ops_store, "alice"), "same appeal, sent twice")
+    assert info.value.code == "ALREADY_DECIDED"
+    filed = [e for e in audit.entries(ops_store, object_ref=f"case:{case_id}") if e.action == "appeal.file"]
+    assert len(filed) == 1

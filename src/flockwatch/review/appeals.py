@@ -55,10 +55,14 @@ def file_appeal(store: Store, case_id: str, subject_id: str, actor: Actor, groun
         sub = _subject(conn, case_id, subject_id)
         if sub.status != "executed":
             raise ValidationError(f"{subject_id} is {sub.status}; only an executed action can be appealed")
-        conn.execute(
+        # Two appeals filed at once both read "executed"; the guarded UPDATE lets exactly one through, so the
+        # subject is appealed (and audited) once.
+        decide_once(
+            conn,
             update(ops_case_subjects)
             .where(_where(case_id, subject_id, "executed"))
-            .values(status="appealed", updated_at=utc_now())
+            .values(status="appealed", updated_at=utc_now()),
+            f"the action on {subject_id}",
         )
         set_case_status(conn, case_id, "appealed")
         audit.append(
