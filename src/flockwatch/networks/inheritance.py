@@ -14,19 +14,23 @@ also repost ordinary popular posts) showed the failure: ~20 hyperactive ordinary
 co-reposts of popular ordinary posts, formed a small coordinated cluster; growth then joined hundreds of planted
 amplifiers to it (their filler reposts co-act with those hyperactive accounts more than with anyone), the grown
 majority made the network ``coordinated_inauthentic``, and every ordinary member inherited the flag — 65 of 70 false
-positives at strength 2 on hk2019 (seed 1), none of them showing any evidence family of the network.
+positives at strength 2 on hk2019 (seed 1), most of them showing no evidence family of the network. The same
+happens to a fandom (seed 2, strength 1): the operation's filler reposts of the star's posts grow planted
+amplifiers into the fans' network, and 49 fans were flagged.
 
 A member of a ``coordinated_inauthentic`` network does **not** carry the flag when both hold:
 
 1. **no own evidence** — it shows none of the network's *supporting* evidence families, while it has data for at
    least one of them (missing data never clears anyone: a member without profiles or logins keeps the flag);
 2. **no specific tie** —
-   * joined at clustering: every co-action it shares with another member (``edge_evidence`` of the run) is on an
-     *ordinary post*: a post (the target of a repost, fast repost or reply) whose author is not a flagged member
-     with evidence of its own (in no flagged network, or itself a member without own evidence: an ordinary account
-     swept into the network does not make its posts the operation's content). Popular ordinary posts collect
-     co-actions from many unrelated accounts; a co-action on the operation's own posts, on a copied text, a
-     hashtag, a link or a mentioned account is specific and keeps the flag;
+   * joined at clustering: none of the co-actions it shares with other members (``edge_evidence`` of the run) is
+     with an *anchor* — a member showing at least ``min_families`` (2) of the network's supporting families, the
+     bar a whole network needs — or on a post (the target of a repost, fast repost or reply) an anchor wrote. Its
+     ties then run only among ordinary accounts — co-reposts of popular ordinary posts, a fandom's same-minute
+     reactions to its star — which is what put it in the network, and they say nothing about the inauthentic part.
+     One family is not enough for an anchor: in a fandom swept into an operation's network, two fans who log in
+     through VPNs would otherwise carry the flag to every fan they co-reposted with (red team, organic_filler at
+     strength 1, seed 2: 49 fans);
    * joined by growth: its behavioural evidence against the flagged members (co-actions plus amplification, in
      nats) is below ``expansion.CORROBORATION_MIN_NATS``, the expansion's own bar for behaviour: it was added on
      shared login networks (ASNs, a prefix) and corroborating signals only;
@@ -60,7 +64,7 @@ def mark_weak_members(
 ) -> dict[str, int]:
     """Mark the members of ``coordinated_inauthentic`` networks that do not carry the flag (see the module
     docstring); returns counts by how the marked members joined."""
-    from flockwatch.networks.assessment import INAUTHENTIC
+    from flockwatch.networks.assessment import DEFAULT_MIN_FAMILIES, INAUTHENTIC
 
     flagged = [n for n in networks if n.flagged and n.assessment == INAUTHENTIC]
     # step 1: members with data for a supporting family but showing none
@@ -80,10 +84,16 @@ def mark_weak_members(
     if not candidates:
         return {}
     cluster = [m for m, (net, _) in candidates.items() if net.joined_by.get(m, "cluster") == "cluster"]
-    # authors whose posts are the operation's own content: flagged members other than those without own evidence
-    # (an ordinary account does not make its posts the network's content by being swept into the network itself)
-    content_authors = sorted({m for n in networks if n.flagged for m in n.members} - set(candidates))
-    specific = _specific_cluster_ties(ws, run_id, cluster, networks, content_authors) if cluster else set()
+    # anchors: members whose own evidence would carry a verdict (at least ``DEFAULT_MIN_FAMILIES`` of their network's
+    # supporting families, the bar a network needs: one family shown by chance — a fan on a VPN — anchors nothing)
+    anchors = sorted(
+        m
+        for n in flagged
+        for m in n.members
+        if len(set(n.member_indicators.get(m, [])) & set(n.assessment_detail.get("supporting_families", [])))
+        >= DEFAULT_MIN_FAMILIES
+    )
+    specific = _specific_cluster_ties(ws, run_id, cluster, networks, anchors) if cluster else set()
     counts: dict[str, int] = {}
     for m, (net, supporting) in candidates.items():
         how = net.joined_by.get(m, "cluster")
@@ -91,9 +101,9 @@ def mark_weak_members(
             if m in specific:
                 continue
             reason = (
-                "linked to the network only through co-reposts or replies of popular ordinary posts (by accounts in "
-                "no flagged network, which many unrelated accounts also acted on); no own evidence: shows none of "
-                "the network's evidence families (" + ", ".join(supporting) + ")"
+                "linked only through popular posts: its co-actions in the network are with ordinary members (none "
+                "showing evidence of its own) and on their posts, such as co-reposts of popular ordinary posts; no "
+                "own evidence: shows none of the network's evidence families (" + ", ".join(supporting) + ")"
             )
             detail: dict[str, Any] = {}
         else:
@@ -123,10 +133,10 @@ def _specific_cluster_ties(
     run_id: str,
     accounts: list[str],
     networks: Sequence[CandidateNetwork],
-    content_authors: list[str],
+    anchors: list[str],
 ) -> set[str]:
-    """Of ``accounts`` (clustered members), those with at least one co-action with a fellow member that is not on an
-    ordinary post (a post whose author is not in ``content_authors``)."""
+    """Of ``accounts`` (clustered members), those with at least one co-action with a fellow member in
+    ``anchors`` or on a post one of them wrote."""
     e = ws.engine
     member_of = {m: n.network_id or f"tmp{i}" for i, n in enumerate(networks) for m in n.members}
     with e.scratch("inherit") as s:
@@ -143,23 +153,23 @@ def _specific_cluster_ties(
             "members",
             pa.table({"account_id": pa.array(list(member_of), pa.string()), "nid": pa.array(list(member_of.values()))}),
         )
-        flagged_t = s.register("authors", pa.table({"account_id": pa.array(content_authors, pa.string())}))
+        flagged_t = s.register("authors", pa.table({"account_id": pa.array(anchors, pa.string())}))
         dets = ", ".join(f"'{d}'" for d in POST_TARGET_DETECTORS)
         rows = e.sql(
             f"""
 WITH ties AS (
-  SELECT c.account_id, ev.detector, ev.target FROM edge_evidence ev
+  SELECT c.account_id, o.account_id AS other, ev.detector, ev.target FROM edge_evidence ev
   JOIN {cand_t} c ON c.account_id = ev.account_a JOIN {members_t} o ON o.account_id = ev.account_b AND o.nid = c.nid
   WHERE ev.run_id = ?
   UNION ALL
-  SELECT c.account_id, ev.detector, ev.target FROM edge_evidence ev
+  SELECT c.account_id, o.account_id AS other, ev.detector, ev.target FROM edge_evidence ev
   JOIN {cand_t} c ON c.account_id = ev.account_b JOIN {members_t} o ON o.account_id = ev.account_a AND o.nid = c.nid
   WHERE ev.run_id = ?),
 authors AS (
   SELECT p.action_id, any_value(p.account_id) AS author FROM actions p
   WHERE p.action_id IN (SELECT target FROM ties WHERE detector IN ({dets})) GROUP BY 1)
 SELECT DISTINCT t.account_id FROM ties t LEFT JOIN authors a ON a.action_id = t.target
-WHERE t.detector NOT IN ({dets}) OR a.author IS NULL OR a.author IN (SELECT account_id FROM {flagged_t})""",
+WHERE t.other IN (SELECT account_id FROM {flagged_t}) OR a.author IN (SELECT account_id FROM {flagged_t})""",
             [run_id, run_id],
         ).rows()
     return {r[0] for r in rows}
