@@ -82,12 +82,16 @@ def main() -> None:
 
 
 def ablation(ws, run_id: str, data: Path) -> dict:
-    """Each evidence family removed in turn: the verdicts of the run's coordinated networks re-assessed without it
-    (members as built with every family; growth and attachment are not re-run), flagged-account precision and
-    recall and hard-negative accounts flagged."""
+    """Each evidence family removed in turn: the verdicts of the run's coordinated networks re-assessed without it,
+    and which members carry the flag decided again (``networks/inheritance.py``; members as built with every family,
+    growth and attachment are not re-run): flagged-account precision and recall and hard-negative accounts
+    flagged."""
+    import dataclasses
+
     from flockwatch.evaluate.metrics import read_truth
     from flockwatch.networks import load_networks
     from flockwatch.networks.assessment import AUTHENTIC, FAMILIES, assess_groups, collect
+    from flockwatch.networks.inheritance import mark_weak_members
 
     truth = set(read_truth(data / "truth.csv"))
     negatives = set()
@@ -107,25 +111,41 @@ def ablation(ws, run_id: str, data: Path) -> dict:
             background_exclude=members,
             drop_families=[dropped] if dropped else [],
         )
-        flagged = {m for nid, a in got.items() if a.assessment != AUTHENTIC for m in groups[nid]}
+        redone = [
+            dataclasses.replace(
+                n,
+                flagged=got[n.network_id].assessment != AUTHENTIC,
+                assessment=got[n.network_id].assessment,
+                assessment_detail=got[n.network_id].to_dict(),
+                member_indicators=got[n.network_id].member_indicators,
+                member_assessment=dict(got[n.network_id].member_assessment),
+                member_evidence=dict(n.member_evidence),
+            )
+            for n in nets
+        ]
+        weak = mark_weak_members(ws, run_id, redone, ev)
+        flagged = {m for n in redone for m in n.flagged_members}
         out[dropped or "none"] = {
             "precision": round(len(flagged & truth) / len(flagged), 4) if flagged else None,
             "recall": round(len(flagged & truth) / len(truth), 4),
             "hard_negatives_flagged": len(flagged & negatives),
             "networks_authentic": sum(1 for a in got.values() if a.assessment == AUTHENTIC),
+            "weakly_linked_members": weak,
         }
         print("ablation", dropped, out[dropped or "none"], flush=True)
     return out
 
 
 def hard_negative_report(ws, data: Path, run_id: str) -> dict:
+    from flockwatch.core.runs import flagged_member_sql
+
     truth = json.loads((data / "truth.json").read_text())
     groups = truth.get("hard_negatives", {})
     flagged = {
         acc
         for (acc,) in ws.engine.sql(
             "SELECT m.account_id FROM network_members m JOIN networks n USING (run_id, network_id) "
-            "WHERE m.run_id = ? AND n.flagged",
+            "WHERE m.run_id = ? AND " + flagged_member_sql("m", "n"),
             [run_id],
         ).rows()
     }

@@ -8,6 +8,11 @@ produces run ids and member lists, or a :class:`~flockwatch.errors.ValidationErr
 - a **network reference** is ``<run_id>/<network_id>`` or a bare ``<network_id>``; a bare one means that network
   of the latest run. Network ids are renumbered by every run, so a bare id never falls back to an older run that
   happens to use the same id: a network that is not in the latest run is an error naming the run to use.
+- a **flagged member** is a member of a flagged network whose own verdict (``network_members.assessment``) is not
+  :data:`WEAKLY_LINKED`: a member tied to the network only through ordinary popular content or growth evidence, and
+  showing none of the network's inauthenticity evidence itself, stays visible as a member but does not carry the
+  network's flag (``flockwatch.networks.inheritance``). Every reader of "the flagged accounts" uses
+  :func:`flagged_member_sql`.
 """
 
 from __future__ import annotations
@@ -19,8 +24,17 @@ from flockwatch.errors import ValidationError
 if TYPE_CHECKING:
     from flockwatch.engine import Engine
 
+#: a member's own verdict when it does not carry its flagged network's flag (``networks/inheritance.py``)
+WEAKLY_LINKED = "weakly_linked"
+
 #: how a network is named on the command line: ``network:N0001`` or ``network:<run>/N0001``
 NETWORK_PREFIX = "network:"
+
+
+def flagged_member_sql(member: str = "m", network: str = "n") -> str:
+    """SQL condition on ``network_members`` (alias ``member``) joined to ``networks`` (alias ``network``): the member
+    carries the network's flag."""
+    return f"({network}.flagged AND coalesce({member}.assessment, '') <> '{WEAKLY_LINKED}')"
 
 
 def latest_run(engine: Engine) -> str | None:

@@ -57,7 +57,8 @@ def compare_with_categories(
     membership = dict(
         ws.engine.sql(
             """SELECT m.account_id, m.network_id FROM network_members m JOIN networks n
-           ON n.run_id = m.run_id AND n.network_id = m.network_id WHERE m.run_id = ? AND n.flagged""",
+           ON n.run_id = m.run_id AND n.network_id = m.network_id WHERE m.run_id = ? AND """
+            + runs.flagged_member_sql("m", "n"),
             [rid],
         ).rows()
     )

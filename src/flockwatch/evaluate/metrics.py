@@ -85,7 +85,8 @@ def evaluate(ws: Workspace, truth: dict[str, str] | str | Path, run_id: str | No
     rows = e.sql(
         """SELECT m.network_id, m.account_id, coalesce(m.joined_by, 'cluster') FROM network_members m
                     JOIN networks n ON n.run_id = m.run_id AND n.network_id = m.network_id
-                    WHERE m.run_id = ? AND n.flagged""",
+                    WHERE m.run_id = ? AND """
+        + runs.flagged_member_sql("m", "n"),
         [rid],
     ).rows()
     members = [(nid, acc) for nid, acc, _ in rows]

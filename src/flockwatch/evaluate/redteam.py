@@ -135,6 +135,11 @@ class Trial:
     flagged_accounts: int
     hard_negatives_flagged: int
     seconds: float
+    #: members of flagged networks that do not carry the flag (``networks/inheritance.py``), and the precision and
+    #: hard negatives flagged had every member of a flagged network carried it (the figures before that rule)
+    weakly_linked: int = 0
+    precision_all_members: float | None = None
+    hard_negatives_all_members: int = 0
 
 
 @dataclass
@@ -166,7 +171,10 @@ class RedTeamResult:
             "seeds": self.seeds,
             "transforms": {name: desc for name, (desc, _) in TRANSFORMS.items()},
             "curves": {
-                name: {m: self.curve(name, m) for m in ("precision", "recall", "recall_coordinated")}
+                name: {
+                    m: self.curve(name, m)
+                    for m in ("precision", "recall", "recall_coordinated", "precision_all_members")
+                }
                 for name in sorted({t.transform for t in self.trials if t.level > 0})
             },
             "trials": [dataclasses.asdict(t) for t in self.trials],
@@ -257,7 +265,8 @@ def _trial(
         ingest_paths(ws, files)
         run = detect(ws)
         nets = build_networks(ws, run.run_id)
-    flagged = {m for n in nets if n.flagged for m in n.members}
+    flagged = {m for n in nets for m in n.flagged_members}
+    in_flagged = {m for n in nets if n.flagged for m in n.members}
     coordinated = {m for n in nets if n.coordinated for m in n.members}
     return Trial(
         transform=name,
@@ -270,6 +279,9 @@ def _trial(
         flagged_accounts=len(flagged),
         hard_negatives_flagged=len(flagged & negatives),
         seconds=round(time.perf_counter() - began, 1),
+        weakly_linked=len(in_flagged - flagged),
+        precision_all_members=round(len(in_flagged & truth) / len(in_flagged), 4) if in_flagged else None,
+        hard_negatives_all_members=len(in_flagged & negatives),
     )
 
 
@@ -289,6 +301,7 @@ def write_report(result: RedTeamResult, out_dir: str | Path) -> tuple[Path, Path
                 "precision": curves["precision"],
                 "recall": curves["recall"],
                 "recall before assessment": curves["recall_coordinated"],
+                "precision, all members": curves.get("precision_all_members", []),
             },
             f"{name}: precision and recall by strength",
             x_label=f"strength ({doc['transforms'][name]})",
@@ -303,6 +316,8 @@ def write_report(result: RedTeamResult, out_dir: str | Path) -> tuple[Path, Path
         "recall before assessment",
         "flagged networks",
         "hard negatives flagged",
+        "weakly linked members",
+        "precision, every member flagged",
     )
     rows = "".join(
         "<tr>"
@@ -317,6 +332,8 @@ def write_report(result: RedTeamResult, out_dir: str | Path) -> tuple[Path, Path
                 t["recall_coordinated"],
                 t["flagged_networks"],
                 t["hard_negatives_flagged"],
+                t.get("weakly_linked", 0),
+                t.get("precision_all_members"),
             )
         )
         + "</tr>"
@@ -333,7 +350,10 @@ def write_report(result: RedTeamResult, out_dir: str | Path) -> tuple[Path, Path
         f"<code>detect</code> + <code>networks build</code> with their defaults, mean over seeds "
         f"{escape(', '.join(map(str, result.seeds)))}. Strength 0 is the unchanged operation. "
         "'Recall before assessment' counts planted accounts in coordinated networks, whatever their "
-        "inauthenticity assessment.</p>"
+        "inauthenticity assessment. 'Precision, every member flagged' is what precision would be if every member of "
+        "a flagged network carried its flag; members linked only through popular ordinary posts (or grown without a "
+        "behavioural tie) and showing none of the network's evidence families stay members but are not flagged."
+        "</p>"
         + "".join(sections)
         + "<h2>Every trial</h2><table><tr>"
         + "".join(f"<th>{escape(h)}</th>" for h in head)

@@ -19,7 +19,9 @@ coordinated network is then assessed for inauthenticity (``assessment.py``): ``c
 ``coordinated_authentic`` (genuine people acting together: a fandom, an event hashtag, syndicated news) or
 ``insufficient_evidence`` (no profiles or logins). A network is *flagged* when it is coordinated and not assessed
 authentic; exports write flagged networks unless asked for all. Networks are numbered in queue order: flagged first,
-then by priority (coordination x inauthenticity x reach).
+then by priority (coordination x inauthenticity x reach). A member of a ``coordinated_inauthentic`` network carries
+the flag only with evidence of its own or a specific tie to the network (``inheritance.py``); the others stay members,
+marked ``weakly_linked`` with the reason.
 
 After flagging, growth (``grow.py``, on unless ``grow=False``) runs the seed-anchored expansion once from all flagged
 members and adds each account scoring at least ``grow_min_score`` to the flagged network its evidence links it to
@@ -96,6 +98,14 @@ class CandidateNetwork:
     def size(self) -> int:
         return len(self.members)
 
+    @property
+    def flagged_members(self) -> list[str]:
+        """The members that carry the flag: none unless the network is flagged; never a ``weakly_linked`` member
+        (``inheritance.py``, ``core.runs.flagged_member_sql``)."""
+        if not self.flagged:
+            return []
+        return [m for m in self.members if self.member_assessment.get(m) != runs.WEAKLY_LINKED]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
@@ -138,6 +148,7 @@ def build_networks(
     operations_fdr: float = DEFAULT_OPERATIONS_FDR,
     assess: bool = True,
     drop_families: Sequence[str] = (),
+    inherit: bool = True,
 ) -> list[CandidateNetwork]:
     """Fuse, cluster (Leiden/CPM), score, attach, explain and store the candidate networks of a run.
 
@@ -150,6 +161,8 @@ def build_networks(
     ``assess``: assess coordinated networks for inauthenticity (``assessment.py``) and flag only those not assessed
     ``coordinated_authentic``; off, every coordinated network is flagged and none carries an assessment.
     ``drop_families``: inauthenticity evidence families to ignore (the ablation).
+    ``inherit``: members of ``coordinated_inauthentic`` networks carry the flag only with evidence of their own or a
+    specific tie (``inheritance.py``); off, every member of a flagged network is flagged.
     """
     if not 0.0 < grow_min_score <= 1.0:
         raise ValidationError(f"grow_min_score must be in (0, 1], got {grow_min_score}")
@@ -210,6 +223,7 @@ def build_networks(
     # precision (1.000) and no hard negative flagged either way, so growth starts from every coordinated network.
     evidence = None
     collect_s = None
+    weakly_linked: dict[str, int] = {}
     if assess:
         from flockwatch.networks.assessment import collect
 
@@ -217,6 +231,10 @@ def build_networks(
         evidence = collect(ws)
         collect_s = round(time.perf_counter() - t_collect, 2)
         _assess(ws, networks, drop_families, evidence)
+        if inherit:
+            from flockwatch.networks.inheritance import mark_weak_members
+
+            weakly_linked = mark_weak_members(ws, rid, networks, evidence)
     else:
         for net in networks:
             net.coordinated = net.flagged
@@ -239,6 +257,8 @@ def build_networks(
             "assess": assess,
             "drop_families": list(drop_families),
             "assessment_evidence_s": collect_s,
+            "inherit": inherit,
+            "weakly_linked_members": weakly_linked,
         },
     )
     # the coarser level: flagged networks tied beyond chance form candidate operations (replaces the run's rows);
@@ -437,6 +457,12 @@ def _explain(net: CandidateNetwork) -> str:
         )
     if net.assessment:
         text += f" Assessment: {net.assessment.replace('_', ' ')}. {net.assessment_detail.get('reason', '')}"
+    weak = sum(1 for v in net.member_assessment.values() if v == runs.WEAKLY_LINKED)
+    if weak:
+        text += (
+            f" {weak} member(s) do not carry the flag: linked only through popular ordinary posts or growth without "
+            "a behavioural tie, and showing none of the network's evidence families themselves (see each member)."
+        )
     if net.signals.get("grown"):
         text += (
             f" {net.signals['grown']} low-activity account(s) were added by growth: their co-actions with, "
@@ -619,7 +645,7 @@ def explain_member(ws: Workspace, account_id: str, run_id: str | None = None) ->
     clustering, the stored evidence (which members it co-acted with, action ids, shared login prefixes)."""
     rid = runs.resolve_run(ws.engine, run_id)
     rows = ws.engine.sql(
-        """SELECT m.network_id, m.account_score, m.joined_by, m.evidence_json, n.flagged
+        """SELECT m.network_id, m.account_score, m.joined_by, m.evidence_json, n.flagged, m.assessment
                             FROM network_members m JOIN networks n USING (run_id, network_id)
                             WHERE m.run_id = ? AND m.account_id = ?""",
         [rid, account_id],
@@ -632,7 +658,7 @@ def explain_member(ws: Workspace, account_id: str, run_id: str | None = None) ->
             "evidence": None,
             "explanation": f"{account_id} is in no candidate network of run {rid}.",
         }
-    nid, score, how, ev_json, flagged = rows[0]
+    nid, score, how, ev_json, flagged, verdict = rows[0]
     how = how or "cluster"
     ev = json.loads(ev_json) if ev_json else None
     kind = "candidate network" if flagged else "candidate network (below the flagging threshold)"
@@ -650,6 +676,8 @@ def explain_member(ws: Workspace, account_id: str, run_id: str | None = None) ->
         )
     else:
         text += "It was added by growth from the flagged members: " + _growth_reasons(ev or {}) + "."
+    if verdict == runs.WEAKLY_LINKED and ev and "not_flagged" in ev:
+        text += f" It does not carry the network's flag: {ev['not_flagged']['reason']}."
     return {
         "run_id": rid,
         "account_id": account_id,

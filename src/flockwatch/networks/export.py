@@ -26,7 +26,7 @@ from flockwatch.workspace import Workspace
 
 
 def _members_sql(include_all: bool, joined_by: bool = False, one_network: bool = False) -> str:
-    flag = "" if include_all else " AND n.flagged"
+    flag = "" if include_all else f" AND {runs.flagged_member_sql('m', 'n')}"
     if one_network:
         flag += " AND m.network_id = ?"
     how = (

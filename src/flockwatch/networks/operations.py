@@ -223,7 +223,8 @@ def _members(ws: Workspace, rid: str) -> pa.Table:
         """SELECT m.network_id, m.account_id, coalesce(m.joined_by, 'cluster') AS joined_by,
                                    m.evidence_json
                             FROM network_members m JOIN networks n USING (run_id, network_id)
-                            WHERE m.run_id = ? AND n.flagged""",
+                            WHERE m.run_id = ? AND """
+        + runs.flagged_member_sql("m", "n"),
         [rid],
     ).arrow()
 

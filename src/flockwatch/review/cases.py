@@ -179,14 +179,15 @@ def _network_subjects(engine: Engine, run_id: str, network_ids: Sequence[str]) -
         rows += [
             (nid, *r)
             for r in engine.sql(
-                "SELECT account_id, account_score, degree, strength, joined_by, evidence_json FROM network_members "
+                "SELECT account_id, account_score, degree, strength, joined_by, evidence_json, assessment "
+                "FROM network_members "
                 "WHERE run_id = ? AND network_id = ? ORDER BY account_id",
                 [run_id, nid],
             ).rows()
         ]
     profiles = _profiles(engine, sorted({r[1] for r in rows}))
     seen: set[str] = set()
-    for nid, aid, score, degree, strength, joined_by, ev in rows:
+    for nid, aid, score, degree, strength, joined_by, ev, verdict in rows:
         if aid in seen:
             continue
         seen.add(aid)
@@ -206,6 +207,8 @@ def _network_subjects(engine: Engine, run_id: str, network_ids: Sequence[str]) -
                     "strength": strength,
                     "joined_by": joined_by,
                     "join_evidence": json.loads(ev) if ev else None,
+                    # ``weakly_linked``: a member that does not carry its network's flag (networks/inheritance.py)
+                    "member_assessment": verdict,
                     "profile": prof or None,
                 },
             )
