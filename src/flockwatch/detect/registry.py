@@ -18,6 +18,7 @@ from flockwatch.detect import (
     co_theme,
     fast_repost,
     sync_post,
+    theme_profile,
 )
 from flockwatch.detect.base import Detector
 from flockwatch.errors import UnknownNameError
@@ -36,6 +37,7 @@ DETECTORS: dict[str, Detector] = {
         fast_repost,
         sync_post,
         co_theme,
+        theme_profile,
     )
 }
 
@@ -46,7 +48,7 @@ DETECTORS: dict[str, Detector] = {
 #: — instant reposting — is an account property, read by ``flockwatch.signals`` (automation cadence).
 #: ``co_theme`` (thematic coordination over six hours) is on request too until its effect on the default pipeline is
 #: measured on every bench (README: thematic coordination).
-OPT_IN_DETECTORS: frozenset[str] = frozenset({"fast_repost", "co_theme"})
+OPT_IN_DETECTORS: frozenset[str] = frozenset({"fast_repost", "co_theme", "theme_profile"})
 
 DEFAULT_DETECTORS: tuple[str, ...] = tuple(n for n in DETECTORS if n not in OPT_IN_DETECTORS)
 

@@ -18,7 +18,8 @@ An organic account that sometimes reposts the same viral post as members is not 
 dominated by members, and a few hits among many episodes is what ``pi`` predicts.
 
 Cost: only the kernel rows are rebuilt, not the pairs. By default ``co_near_text`` (a row per LSH band) and
-``sync_post`` (a row per action) are left out; pass ``detectors`` to include them.
+``sync_post`` (a row per action) are left out; pass ``detectors`` to include them. Detectors with their own edge
+path (``theme_profile``: profile similarity, no co-action cells) are never used here.
 """
 
 from __future__ import annotations
@@ -55,7 +56,11 @@ def attach(
     params = json.loads(e.sql("SELECT params_json FROM detection_runs WHERE run_id = ?", [run_id]).scalar() or "{}")
     hot = int(params.get("hot_cell_actions", 50))
     results = {r["detector"]: r["params"] for r in params.get("results", [])}
-    names = [d for d in (detectors or [r for r in results if r not in EXPENSIVE]) if d in results]
+    names = [
+        d
+        for d in (detectors or [r for r in results if r not in EXPENSIVE])
+        if d in results and get(d).edge_builder is None
+    ]
     totals: list[pa.Table] = []
     by_network: list[pa.Table] = []
     accounts = set()
