@@ -1,9 +1,11 @@
 """``theme_profile``: accounts whose whole theme profiles — hashtags, linked domains, amplified accounts — are alike.
 
 Consumes the theme tokens of ``co_theme`` (:func:`~flockwatch.detect.co_theme.theme_tokens_sql`: ``h:`` hashtags,
-``d:`` linked domains without shorteners, ``rt:`` reposted accounts; here with the hashtags of reposted posts too,
-since a profile is what an account pushes, written or amplified); produces calibrated, evidence-carrying edges
-through its own edge builder (:func:`profile_edges`), not the co-action kernel: there is no time window. The
+``d:`` linked domains without the shorteners of ``co_domain``, ``rt:`` reposted accounts; here with the hashtags of
+reposted posts and ``m:`` mentioned accounts too, since a profile is everything an account pushes, written or
+amplified — and archives such as the IRA tweets do not record a retweet's source, so the accounts a post names are
+the nearest trace); produces calibrated, evidence-carrying edges through its own edge builder
+(:func:`profile_edges`), not the co-action kernel: there is no time window. The
 Internet Research Agency's topical teams (Linvill & Warren's LeftTroll, RightTroll, NonEnglish ...) worked the same
 themes for months, but rarely in the same minute or even the same shift.
 
@@ -296,12 +298,19 @@ JOIN {s.inc} ia ON ia.acc = x.a AND ia.th = va.th JOIN {s.inc} ib ON ib.acc = x.
 
 
 def _empty(e: Engine, s: Scratch) -> None:
+    """No candidates: empty ``s.edges`` and ``s.ev`` (CREATE ... AS SELECT, which every engine runs)."""
     e.sql(f"""
-CREATE TEMP TABLE {s.edges} (a INTEGER, b INTEGER, cos DOUBLE, k BIGINT, d_a BIGINT, d_b BIGINT, expected DOUBLE,
-                             p_value DOUBLE, q_value DOUBLE, weight DOUBLE)""")
+CREATE TEMP TABLE {s.edges} AS
+SELECT CAST(NULL AS INTEGER) AS a, CAST(NULL AS INTEGER) AS b, CAST(NULL AS DOUBLE) AS cos, CAST(NULL AS BIGINT) AS k,
+       CAST(NULL AS BIGINT) AS d_a, CAST(NULL AS BIGINT) AS d_b, CAST(NULL AS DOUBLE) AS expected,
+       CAST(NULL AS DOUBLE) AS p_value, CAST(NULL AS DOUBLE) AS q_value, CAST(NULL AS DOUBLE) AS weight
+WHERE false""")
     e.sql(f"""
-CREATE TEMP TABLE {s.ev} (a INTEGER, b INTEGER, target VARCHAR, action_id_a VARCHAR, action_id_b VARCHAR,
-                          t_a DOUBLE, t_b DOUBLE, rn BIGINT)""")
+CREATE TEMP TABLE {s.ev} AS
+SELECT CAST(NULL AS INTEGER) AS a, CAST(NULL AS INTEGER) AS b, CAST(NULL AS VARCHAR) AS target,
+       CAST(NULL AS VARCHAR) AS action_id_a, CAST(NULL AS VARCHAR) AS action_id_b, CAST(NULL AS DOUBLE) AS t_a,
+       CAST(NULL AS DOUBLE) AS t_b, CAST(NULL AS BIGINT) AS rn
+WHERE false""")
 
 
 def _tables(
@@ -325,7 +334,7 @@ WHERE ev.rn <= {int(evidence)}"""
 
 DETECTOR = Detector(
     name="theme_profile",
-    description="Whole theme profiles (hashtags, linked domains, amplified accounts) far more alike than chance.",
+    description="Theme profiles (hashtags, domains, reposted and mentioned accounts) far more alike than chance.",
     build_sql=_sql,
     default_params={
         "window_s": 86400.0,

@@ -18,8 +18,10 @@ An organic account that sometimes reposts the same viral post as members is not 
 dominated by members, and a few hits among many episodes is what ``pi`` predicts.
 
 Cost: only the kernel rows are rebuilt, not the pairs. By default ``co_near_text`` (a row per LSH band) and
-``sync_post`` (a row per action) are left out; pass ``detectors`` to include them. Detectors with their own edge
-path (``theme_profile``: profile similarity, no co-action cells) are never used here.
+``sync_post`` (a row per action) are left out; pass ``detectors`` to include them. A detector with its own edge path
+takes part through its rows all the same: ``theme_profile``'s rows are theme tokens, its cells (token, day) — an
+account whose theme-days concentrate on a network's theme-days is attached (measured on the IRA dev data: ARI 0.396
+without these cells, 0.406 with them).
 """
 
 from __future__ import annotations
@@ -56,11 +58,7 @@ def attach(
     params = json.loads(e.sql("SELECT params_json FROM detection_runs WHERE run_id = ?", [run_id]).scalar() or "{}")
     hot = int(params.get("hot_cell_actions", 50))
     results = {r["detector"]: r["params"] for r in params.get("results", [])}
-    names = [
-        d
-        for d in (detectors or [r for r in results if r not in EXPENSIVE])
-        if d in results and get(d).edge_builder is None
-    ]
+    names = [d for d in (detectors or [r for r in results if r not in EXPENSIVE]) if d in results]
     totals: list[pa.Table] = []
     by_network: list[pa.Table] = []
     accounts = set()
