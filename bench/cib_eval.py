@@ -6,6 +6,7 @@ each hard-negative community (``truth.json``) ended in a flagged network, and (`
 each inauthenticity evidence family removed in turn. Writes JSON under bench/results/.
 
 Run: .venv/bin/python bench/cib_eval.py --preset hk2019 --actions 1000000 --seed 0 [--ablation]
+     [--add DETECTOR ...] [--drop DETECTOR ...]   (the default detector set with these added / removed)
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--ablation", action="store_true")
     p.add_argument("--workdir", default=None)
+    p.add_argument("--add", nargs="*", default=[], help="detectors to run besides the default set")
+    p.add_argument("--drop", nargs="*", default=[], help="default detectors to leave out")
     p.add_argument("--out", default=None)
     a = p.parse_args()
-    from flockwatch.detect import detect
+    from flockwatch.detect import DEFAULT_DETECTORS, detect
     from flockwatch.evaluate import evaluate
     from flockwatch.ingest import ingest_paths
     from flockwatch.networks import build_networks
@@ -48,7 +51,8 @@ def main() -> None:
             ingest_paths(ws, sorted(data.glob("sim_*_csv_*.csv")) + [data / "logins.csv"])
             t["ingest_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        run = detect(ws)
+        detectors = [d for d in DEFAULT_DETECTORS if d not in a.drop] + [d for d in a.add if d not in DEFAULT_DETECTORS]
+        run = detect(ws, detectors=detectors)
         t["detect_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         nets = build_networks(ws, run.run_id)
@@ -58,6 +62,7 @@ def main() -> None:
             "preset": a.preset,
             "actions": a.actions,
             "seed": a.seed,
+            "detectors": detectors,
             "timings_s": t,
             "fused": m["fused"],
             "networks_flagged": m["networks_flagged"],

@@ -1,10 +1,13 @@
-"""IRA dev data: agreement of flagged networks with Linvill & Warren's categories, default detectors vs. default
-detectors plus ``co_theme`` (thematic coordination over hours).
+"""IRA dev data: agreement of flagged networks with Linvill & Warren's categories, the same-minute detectors alone
+vs. with ``theme_profile`` (account-profile similarity) and/or ``co_theme`` (thematic coordination over hours).
 
 Consumes ../shared/data/ira (per-author CSVs, ``authors.csv``); produces a printed summary (ARI, flagged accounts,
 networks, the confusion table) and bench/results/ira_theme.json.
 
 Run: .venv/bin/python bench/ira_theme.py [--data ../shared/data/ira] [--workspace /tmp/ira-theme-ws]
+     [--theme-window-s 21600 ...] [--profile] [--skip-baseline]
+``--theme-window-s`` adds a variant with ``co_theme`` per window (none: ``--theme-window-s`` with no value),
+``--profile`` a variant with ``theme_profile`` (and one with both when windows are given).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ def main() -> None:
     ap.add_argument("--workspace", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ira_theme.json")
     ap.add_argument("--theme-window-s", type=float, nargs="*", default=[21600.0], help="co_theme windows to try")
+    ap.add_argument("--profile", action="store_true", help="add variants with theme_profile")
     ap.add_argument("--skip-baseline", action="store_true")
     args = ap.parse_args()
     wdir = args.workspace or Path(tempfile.mkdtemp(prefix="ira-theme-")) / "ws"
@@ -40,9 +44,15 @@ def main() -> None:
     with Workspace.open(wdir, create=True) as ws:
         if fresh:
             ingest_paths(ws, sorted((args.data / "tweets").glob("*.csv")), format="ira_csv")
-        base = [d for d in DEFAULT_DETECTORS if d != "co_theme"]
-        variants = [] if args.skip_baseline else [("default_without_co_theme", base, None)]
-        variants += [(f"default_with_co_theme_{int(w)}s", [*base, "co_theme"], w) for w in args.theme_window_s]
+        base = [d for d in DEFAULT_DETECTORS if d not in ("co_theme", "theme_profile")]
+        variants = [] if args.skip_baseline else [("same_minute_detectors", base, None)]
+        variants += [(f"with_co_theme_{int(w)}s", [*base, "co_theme"], w) for w in args.theme_window_s]
+        if args.profile:
+            variants.append(("with_theme_profile", [*base, "theme_profile"], None))
+            variants += [
+                (f"with_theme_profile_and_co_theme_{int(w)}s", [*base, "theme_profile", "co_theme"], w)
+                for w in args.theme_window_s
+            ]
         for name, dets, window_s in variants:
             t0 = time.perf_counter()
             params = {"co_theme": {"window_s": window_s}} if window_s else None

@@ -93,7 +93,7 @@ def render(detector: str, events: list[tuple[str, str, float]]) -> dict[str, pa.
             urls.append((aid, f"https://www.site.example/story/{key}?utm_source={acc}", "www.site.example"))
         elif detector == "co_domain":
             urls.append((aid, f"https://{key}.example/x/{i}", f"{key}.example"))
-        elif detector in ("co_hashtag", "co_theme"):
+        elif detector in ("co_hashtag", "co_theme", "theme_profile"):
             hashtags.append((aid, f"tag{key}"))
         elif detector == "co_mention":
             mentions.append((aid, f"user-{key}"))

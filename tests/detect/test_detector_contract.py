@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 import sqlglot
 from sqlglot import exp
 
-from flockwatch.detect import DETECTOR_COLUMNS, DETECTORS, get
+from flockwatch.detect import DETECTOR_COLUMNS, DETECTORS, detect, get
 from flockwatch.engine.dialect import DUCKDB_ONLY_NODES, transpile
 from flockwatch.errors import UnknownNameError, ValidationError
 
@@ -30,6 +31,7 @@ def test_registry_has_the_stable_names():
         "fast_repost",
         "sync_post",
         "co_theme",
+        "theme_profile",
     }
     with pytest.raises(UnknownNameError):
         get("co_nothing")
@@ -106,6 +108,42 @@ def test_the_check_catches_duckdb_only_constructs():
     ):
         assert _duckdb_only(sqlglot.parse_one(duckdb_sql, read="duckdb")), duckdb_sql
     assert _duckdb_only(sqlglot.parse_one(transpile("SELECT epoch_ns(ts) FROM t", "spark"), read="spark"))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_edge_path_stores_nothing_on_an_empty_workspace(ws, name):
+    # every edge builder (the co-action kernel's or a detector's own) copes with no rows and leaves a valid run
+    run = detect(ws, detectors=[name])
+    assert run.results[0].edges_count == 0 and run.results[0].rows_count == 0
+    assert ws.engine.sql("SELECT count(*) FROM edges WHERE run_id = ?", [run.run_id]).scalar() == 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_edges_have_the_stored_columns_and_evidence(ws, name):
+    # whatever its edge builder, a detector's edges land in the same columns, ordered account_a < account_b, with
+    # p in (0, 1], weight = -log10 p, and evidence rows whose actions belong to the edge's two accounts
+    events = sync_events() if name == "sync_post" else standard_events()
+    load(ws, render(name, events))
+    run = detect(ws, detectors=[name])
+    rows = ws.engine.sql(
+        "SELECT account_a, account_b, p_value, weight, co_actions_count, expected_count FROM edges WHERE run_id = ?",
+        [run.run_id],
+    ).rows()
+    assert rows, f"{name}: the planted group gives edges"
+    for a, b, p, weight, co_actions, expected in rows:
+        assert a < b and 0 < p <= 1 and co_actions >= 1 and expected >= 0
+        assert weight == pytest.approx(min(-math.log10(p), 300.0), rel=1e-6, abs=1e-9)
+    wrong = ws.engine.sql(
+        """SELECT count(*) FROM edge_evidence ev
+           JOIN actions x ON x.action_id = ev.action_id_a JOIN actions y ON y.action_id = ev.action_id_b
+           WHERE ev.run_id = ? AND (x.account_id <> ev.account_a OR y.account_id <> ev.account_b)""",
+        [run.run_id],
+    ).scalar()
+    assert wrong == 0
+    with_evidence = ws.engine.sql(
+        "SELECT count(DISTINCT (account_a, account_b)) FROM edge_evidence WHERE run_id = ?", [run.run_id]
+    ).scalar()
+    assert with_evidence == len(rows)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -11,7 +11,11 @@ tables (DuckDB dialect, transpilable by SQLGlot: no Python UDFs) producing exact
     acted_at_s   DOUBLE   seconds since the Unix epoch (UTC)
     action_id    VARCHAR  the action that justifies the row (evidence)
 
-The shared kernel (``kernel.py``) turns those rows into account pairs; calibration (``calibration.py``) weighs them.
+The shared kernel (``kernel.py``) turns those rows into account pairs; calibration (``calibration.py``) weighs them
+(``coaction.py`` is that edge path). A detector whose edges are not co-actions in a window — an account-profile
+similarity (``theme_profile``) — brings its own ``edge_builder``: it receives the same rows' SQL and the run's
+settings (:class:`EdgeRequest`) and leaves edges and evidence in the run's scratch (:class:`EdgeTables`) in the
+columns every detector stores, so storage, networks, ``explain`` and ``networks export --edges`` read it unchanged.
 To add a detector: write one module with a ``DETECTOR = Detector(...)`` and add one line to ``registry.py``; the
 contract suite (tests/detect/test_detector_contract.py) then runs against it.
 """
@@ -20,11 +24,64 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flockwatch.errors import ValidationError
 
+if TYPE_CHECKING:
+    from flockwatch.engine import Engine, Scratch
+
 DETECTOR_COLUMNS = ("account_id", "target", "unit", "acted_at_s", "action_id")
+
+#: What an edge builder's ``edges_sql`` selects, in order (after the run id and detector name, which storage adds).
+EDGE_COLUMNS = (
+    "account_a",
+    "account_b",
+    "co_actions_count",
+    "episodes_count",
+    "activity_a_count",
+    "activity_b_count",
+    "expected_count",
+    "p_value",
+    "q_value",
+    "weight",
+    "first_at",
+    "last_at",
+    "mean_dt_s",
+)
+#: What an edge builder's ``evidence_sql`` selects, in order (at most ``evidence_per_edge`` rows per edge).
+EVIDENCE_COLUMNS = ("account_a", "account_b", "action_id_a", "action_id_b", "target", "acted_at_a", "dt_s")
+
+
+@dataclass(frozen=True)
+class EdgeRequest:
+    """What an edge builder gets: the detector's rows (``detector_sql``), its parameters and the run's settings."""
+
+    engine: Engine
+    scratch: Scratch
+    detector_sql: str
+    params: Mapping[str, Any]
+    fdr: float
+    hot_cell_actions: int
+    min_co_actions: int
+    min_lift: float
+    evidence_per_edge: int
+
+
+@dataclass(frozen=True)
+class EdgeTables:
+    """What an edge builder leaves: SELECTs over its scratch (``account_a < account_b``) and its statistics."""
+
+    edges_sql: str
+    evidence_sql: str
+    rows_count: int
+    co_actions_count: int
+    candidate_pairs_count: int
+    edges_count: int
+    null_model: dict[str, float]
+
+
+EdgeBuilder = Callable[[EdgeRequest], EdgeTables]
 
 
 @dataclass(frozen=True)
@@ -33,6 +90,7 @@ class Detector:
 
     ``window_s`` in ``default_params`` is the co-action window this detector uses when the run does not fix one;
     ``fixed_window`` detectors (``sync_post``) define the window as part of their target and ignore the run's.
+    ``edge_builder``: how the rows become edges; ``None`` is the shared co-action kernel (``coaction.py``).
     """
 
     name: str
@@ -40,6 +98,7 @@ class Detector:
     build_sql: Callable[[Mapping[str, Any]], str]
     default_params: Mapping[str, Any] = field(default_factory=dict)
     fixed_window: bool = False
+    edge_builder: EdgeBuilder | None = None
 
     def params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         merged = dict(self.default_params)

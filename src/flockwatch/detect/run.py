@@ -4,9 +4,11 @@ Consumes an open :class:`~flockwatch.workspace.Workspace` (canonical tables fill
 ``detection_runs``, the significant account pairs per detector in ``edges`` and a bounded sample of their
 co-actions in ``edge_evidence`` (migration ``0002_detection``), and returns a :class:`DetectionRun`.
 
-Per detector: detector SQL -> kernel rows and co-action pairs (``kernel.py``) -> null model and Benjamini–Hochberg
-threshold (``calibration.py``) -> stored edges + evidence. Each detector works in its own engine scratch, dropped
-after it, so that peak memory is one detector's pairs, not all of them.
+Per detector: detector SQL -> its edge builder -> stored edges + evidence. The builder is the co-action path
+(``coaction.py``: kernel rows and pairs, null model, Benjamini–Hochberg threshold) unless the detector brings its own
+(``Detector.edge_builder``, e.g. ``theme_profile``'s account-profile similarity); every builder leaves its edges in
+the same columns (``base.EDGE_COLUMNS``). Each detector works in its own engine scratch, dropped after it, so that
+peak memory is one detector's pairs, not all of them.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flockwatch.detect import calibration, kernel
+from flockwatch.detect.base import EDGE_COLUMNS, EVIDENCE_COLUMNS, EdgeRequest, EdgeTables
+from flockwatch.detect.coaction import coaction_edges
 from flockwatch.detect.registry import DEFAULT_DETECTORS, get
-from flockwatch.engine import Engine, Scratch
+from flockwatch.engine import Engine
 from flockwatch.errors import ValidationError
 from flockwatch.workspace import Workspace
 
@@ -136,20 +139,25 @@ def detect(
         if progress:
             progress(f"{det.name}: co-actions")
         t0 = time.perf_counter()
-        # a detector may carry its own hot-cell limit (sync_post); otherwise the run's applies
-        hot = int(params.get("hot_cell_actions", hot_cell_actions))
+        build = det.edge_builder or coaction_edges
         with e.scratch("detect") as s:
-            n_rows = kernel.build_rows(e, det.build_sql(params), params["window_s"], hot, s)
-            n_pairs = kernel.build_pairs(e, params["window_s"], hot, s)
+            req = EdgeRequest(
+                e, s, det.build_sql(params), params, fdr, hot_cell_actions, min_co_actions, min_lift, evidence_per_edge
+            )
+            out = build(req)
             if progress:
-                progress(f"{det.name}: calibrating {n_pairs:,} co-actions")
-            model = calibration.null_model(e, s, hot)
-            n_edges = calibration.significant_pairs(e, s, model, fdr, min_co_actions, min_lift)
-            n_cand = e.count(s.cand)
-            _store(ws, e, run.run_id, det.name, s, evidence_per_edge)
+                progress(f"{det.name}: {out.edges_count:,} edges from {out.co_actions_count:,} co-actions")
+            _store(ws, e, run.run_id, det.name, out, evidence_per_edge)
         run.results.append(
             DetectorResult(
-                det.name, params, n_rows, n_pairs, n_cand, n_edges, model.to_dict(), round(time.perf_counter() - t0, 3)
+                det.name,
+                params,
+                out.rows_count,
+                out.co_actions_count,
+                out.candidate_pairs_count,
+                out.edges_count,
+                out.null_model,
+                round(time.perf_counter() - t0, 3),
             )
         )
     run.seconds = time.perf_counter() - t_run
@@ -165,41 +173,19 @@ def detect(
     return run
 
 
-def _store(ws: Workspace, e: Engine, run_id: str, detector: str, s: Scratch, evidence_per_edge: int) -> None:
+def _store(ws: Workspace, e: Engine, run_id: str, detector: str, out: EdgeTables, evidence_per_edge: int) -> None:
     """Edges and evidence of one detector into the workspace: one INSERT ... SELECT when ``e`` is the workspace's
     engine, else the same SELECT fetched from ``e`` as Arrow and appended (edges are few next to the actions)."""
-    acc = f"(SELECT DISTINCT acc, account_id FROM {s.rows})"
-    edges_sql = f"""
-SELECT ? AS run_id, ? AS detector, aa.account_id AS account_a, ab.account_id AS account_b,
-       x.co_actions AS co_actions_count, x.k AS episodes_count, x.d_a AS activity_a_count,
-       x.d_b AS activity_b_count, x.expected AS expected_count, x.p_value, x.q_value, x.weight,
-       make_timestamp(CAST(x.first_t * 1e6 AS BIGINT)) AS first_at,
-       make_timestamp(CAST(x.last_t * 1e6 AS BIGINT)) AS last_at, x.mean_dt_s
-FROM {s.edges} x JOIN {acc} aa ON aa.acc = x.a JOIN {acc} ab ON ab.acc = x.b"""
+    edges_sql = f"SELECT ? AS run_id, ? AS detector, {', '.join(EDGE_COLUMNS)} FROM ({out.edges_sql}) x"
     _insert(ws, e, "edges", _EDGE_COLUMNS, edges_sql, [run_id, detector])
     if evidence_per_edge <= 0:
         return
-    evidence_sql = f"""
-SELECT ? AS run_id, ? AS detector, la.account_id AS account_a, lb.account_id AS account_b,
-       la.action_id AS action_id_a, lb.action_id AS action_id_b, la.target,
-       make_timestamp(CAST(la.t * 1e6 AS BIGINT)) AS acted_at_a, lb.t - la.t AS dt_s
-FROM (
-  SELECT p.*, row_number() OVER (PARTITION BY least(p.acc_l, p.acc_r), greatest(p.acc_l, p.acc_r)
-                                 ORDER BY p.t_l, p.rid_l, p.rid_r) AS rn
-  FROM {s.pairs} p
-  SEMI JOIN {s.edges} x ON x.a = least(p.acc_l, p.acc_r) AND x.b = greatest(p.acc_l, p.acc_r)
-) s
-JOIN {s.rows} la ON la.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_l ELSE s.rid_r END
-JOIN {s.rows} lb ON lb.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_r ELSE s.rid_l END
-WHERE s.rn <= ?"""
-    _insert(ws, e, "edge_evidence", _EVIDENCE_COLUMNS, evidence_sql, [run_id, detector, int(evidence_per_edge)])
+    evidence_sql = f"SELECT ? AS run_id, ? AS detector, {', '.join(EVIDENCE_COLUMNS)} FROM ({out.evidence_sql}) x"
+    _insert(ws, e, "edge_evidence", _EVIDENCE_COLUMNS, evidence_sql, [run_id, detector])
 
 
-_EDGE_COLUMNS = (
-    "run_id, detector, account_a, account_b, co_actions_count, episodes_count, activity_a_count, activity_b_count, "
-    "expected_count, p_value, q_value, weight, first_at, last_at, mean_dt_s"
-)
-_EVIDENCE_COLUMNS = "run_id, detector, account_a, account_b, action_id_a, action_id_b, target, acted_at_a, dt_s"
+_EDGE_COLUMNS = "run_id, detector, " + ", ".join(EDGE_COLUMNS)
+_EVIDENCE_COLUMNS = "run_id, detector, " + ", ".join(EVIDENCE_COLUMNS)
 
 
 def _insert(ws: Workspace, e: Engine, table: str, columns: str, select_sql: str, params: list[Any]) -> None:

@@ -18,7 +18,10 @@ An organic account that sometimes reposts the same viral post as members is not 
 dominated by members, and a few hits among many episodes is what ``pi`` predicts.
 
 Cost: only the kernel rows are rebuilt, not the pairs. By default ``co_near_text`` (a row per LSH band) and
-``sync_post`` (a row per action) are left out; pass ``detectors`` to include them.
+``sync_post`` (a row per action) are left out; pass ``detectors`` to include them. A detector with its own edge path
+takes part through its rows all the same: ``theme_profile``'s rows are theme tokens, its cells (token, day) — an
+account whose theme-days concentrate on a network's theme-days is attached (measured on the IRA dev data: ARI 0.396
+without these cells, 0.406 with them).
 """
 
 from __future__ import annotations

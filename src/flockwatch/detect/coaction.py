@@ -1,0 +1,45 @@
+"""The co-action edge path: detector rows -> kernel co-actions -> calibrated edges, with their evidence.
+
+Consumes an :class:`~flockwatch.detect.base.EdgeRequest` (a detector's SQL, its parameters, the run's settings and
+scratch); produces :class:`~flockwatch.detect.base.EdgeTables`: the significant pairs (``calibration.py``) of the
+co-actions the kernel enumerated (``kernel.py``) and a bounded sample of those co-actions per edge as evidence.
+This is the edge builder of every detector that does not bring its own (``Detector.edge_builder is None``).
+"""
+
+from __future__ import annotations
+
+from flockwatch.detect import calibration, kernel
+from flockwatch.detect.base import EdgeRequest, EdgeTables
+
+
+def coaction_edges(req: EdgeRequest) -> EdgeTables:
+    """Kernel rows and pairs, null model, Benjamini–Hochberg threshold; edges and evidence left in ``req.scratch``."""
+    e, s, params = req.engine, req.scratch, req.params
+    # a detector may carry its own hot-cell limit (sync_post); otherwise the run's applies
+    hot = int(params.get("hot_cell_actions", req.hot_cell_actions))
+    n_rows = kernel.build_rows(e, req.detector_sql, params["window_s"], hot, s)
+    n_pairs = kernel.build_pairs(e, params["window_s"], hot, s)
+    model = calibration.null_model(e, s, hot)
+    n_edges = calibration.significant_pairs(e, s, model, req.fdr, req.min_co_actions, req.min_lift)
+    acc = f"(SELECT DISTINCT acc, account_id FROM {s.rows})"
+    edges_sql = f"""
+SELECT aa.account_id AS account_a, ab.account_id AS account_b,
+       x.co_actions AS co_actions_count, x.k AS episodes_count, x.d_a AS activity_a_count,
+       x.d_b AS activity_b_count, x.expected AS expected_count, x.p_value, x.q_value, x.weight,
+       make_timestamp(CAST(x.first_t * 1e6 AS BIGINT)) AS first_at,
+       make_timestamp(CAST(x.last_t * 1e6 AS BIGINT)) AS last_at, x.mean_dt_s
+FROM {s.edges} x JOIN {acc} aa ON aa.acc = x.a JOIN {acc} ab ON ab.acc = x.b"""
+    evidence_sql = f"""
+SELECT la.account_id AS account_a, lb.account_id AS account_b,
+       la.action_id AS action_id_a, lb.action_id AS action_id_b, la.target,
+       make_timestamp(CAST(la.t * 1e6 AS BIGINT)) AS acted_at_a, lb.t - la.t AS dt_s
+FROM (
+  SELECT p.*, row_number() OVER (PARTITION BY least(p.acc_l, p.acc_r), greatest(p.acc_l, p.acc_r)
+                                 ORDER BY p.t_l, p.rid_l, p.rid_r) AS rn
+  FROM {s.pairs} p
+  SEMI JOIN {s.edges} x ON x.a = least(p.acc_l, p.acc_r) AND x.b = greatest(p.acc_l, p.acc_r)
+) s
+JOIN {s.rows} la ON la.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_l ELSE s.rid_r END
+JOIN {s.rows} lb ON lb.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_r ELSE s.rid_l END
+WHERE s.rn <= {int(req.evidence_per_edge)}"""
+    return EdgeTables(edges_sql, evidence_sql, n_rows, n_pairs, e.count(s.cand), n_edges, model.to_dict())

@@ -1,0 +1,348 @@
+"""``theme_profile``: accounts whose whole theme profiles — hashtags, linked domains, amplified accounts — are alike.
+
+Consumes the theme tokens of ``co_theme`` (:func:`~flockwatch.detect.co_theme.theme_tokens_sql`: ``h:`` hashtags,
+``d:`` linked domains without the shorteners of ``co_domain``, ``rt:`` reposted accounts; here with the hashtags of
+reposted posts and ``m:`` mentioned accounts too, since a profile is everything an account pushes, written or
+amplified — and archives such as the IRA tweets do not record a retweet's source, so the accounts a post names are
+the nearest trace); produces calibrated, evidence-carrying edges through its own edge builder
+(:func:`profile_edges`), not the co-action kernel: there is no time window. The
+Internet Research Agency's topical teams (Linvill & Warren's LeftTroll, RightTroll, NonEnglish ...) worked the same
+themes for months, but rarely in the same minute or even the same shift.
+
+Steps (relational, on the engine, except the vectorised p-values of candidate pairs; Pacheco et al., ICWSM 2021, build
+account x hashtag / URL / retweet-source profiles and compare them by TF-IDF cosine):
+
+1. **Profiles.** ``tf`` = the number of distinct ``window_s`` buckets (days by default) in which an account used the
+   token — a burst of fifty reposts of one hashtag in an afternoon is one day of that theme — and the TF-IDF weight
+   ``(1 + ln tf) * ln(A / df)`` (``A`` accounts with a token, ``df`` accounts using it), L2-normalised over *all* the
+   account's tokens.
+2. **Sparse candidates (blocking).** Only *joinable* tokens are joined: ``2 <= df <= min(max_token_accounts,
+   max_token_share * A)``. A token nobody else used links no one; one used by more accounts is a popular theme, not
+   a team's (its IDF is small, and its ``df**2`` pairs would dominate the cost). Pairs come from one join on the
+   token per chunk of accounts and need ``min_co_actions`` shared tokens (one shared hashtag is never an edge). Never
+   all pairs. Per pair: the cosine (the sum of ``x_a * x_b`` over the shared joinable tokens, a lower bound of the
+   full cosine) and the shared tokens per *rarity class* ``floor(log2 df)``.
+3. **Null model** (:class:`RarityClassNull`): the Chung–Lu / SDSM null of ``calibration.py`` on the account x token
+   bipartite graph — every account keeps its number of joinable tokens and every token its number of accounts in
+   expectation (the degree-preserving configuration null) — per rarity class, Poisson tails combined by Fisher's
+   method. Sharing nine tokens that six accounts use is far more surprising than sharing nine that a hundred use:
+   IDF as a test. (A null of degree-preserving *shuffles* compared on the cosine itself was tried first: its
+   empirical tail cannot reach the p ~ 1e-9 that Benjamini–Hochberg over all pairs needs, and extrapolating it
+   conservatively left a planted 8-account cell sharing ten niche themes per pair unlinked; the analytic null has
+   no such floor.)
+4. **Test.** Benjamini–Hochberg at the run's ``fdr`` over all ``A (A - 1) / 2`` account pairs, as in
+   ``calibration.py``, and an effect size: observed / expected shared tokens in the pair's most surprising class at
+   least ``min_lift`` (guards against overdispersion among popular themes, as there). Weight ``-log10 p``, comparable
+   with every other detector; ``expected_count`` is the Chung–Lu expectation of shared joinable tokens,
+   ``dc_a * dc_b * Q`` (``Q = sum n_t (n_t - 1) / N**2``). Then **top-k** (Pacheco et al.'s similarity): an edge is
+   kept when it is among the ``top_k`` most similar (cosine) significant neighbours of either account, which bounds
+   the edges by ``A * top_k``.
+
+Edges carry evidence like the kernel's: per shared token (the largest cosine contribution first), the first action
+of each account on it (``target`` = the token, ``dt_s`` = the time between them — days or months here, not seconds);
+``co_actions_count`` and ``episodes_count`` are the shared joinable tokens, ``activity_*_count`` the accounts'
+token counts.
+
+Memory and time (the 1M-account argument): incidences ``N`` (account, token) are at most the rows; the join of
+step 2 produces ``sum over joinable tokens df (df - 1) / 2 <= N * cap / 2`` pair rows, but never holds them at once:
+accounts are split into ``ceil(pair rows / pair_rows_per_chunk)`` chunks, each chunk's pairs are aggregated and
+scored alone (in batches of ``BATCH_ROWS``), and only pairs with ``p <= fdr`` are kept. Peak memory is one chunk's
+distinct pairs (``pair_rows_per_chunk`` x ~60 bytes: ~1.2 GB at the default, spilled by DuckDB beyond its limit)
+plus the incidences (~60 bytes each: 20 tokens per account at 1M accounts ~ 1.2 GB) plus the pairs with
+``p <= fdr`` (then at most ``A * top_k`` edges). Time is linear in the pair rows.
+
+False-positive risks: genuine communities share themes for months (sports fans, a fandom, local news outlets); their
+most common tokens are not joinable, and the inauthenticity assessment
+(``networks/assessment.py``) is what separates the rest from operations.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from flockwatch.core.stats import bh_log_q, neg_log10, poisson_log_sf
+from flockwatch.detect.base import Detector, EdgeRequest, EdgeTables
+from flockwatch.detect.calibration import MAX_WEIGHT
+from flockwatch.detect.co_theme import theme_tokens_sql
+from flockwatch.engine import Engine, Scratch
+from flockwatch.errors import ValidationError
+
+#: Candidate pairs scored per batch (memory of the scoring step: ~100 bytes a pair).
+BATCH_ROWS = 1_000_000
+#: Rarity classes of tokens: floor(log2(accounts on the token)), 1 (2-3 accounts) up to this (open-ended).
+RARITY_CLASSES = 10
+
+
+def _sql(p):
+    return theme_tokens_sql(reposted_hashtags=True, mentions=True)
+
+
+def profile_edges(req: EdgeRequest) -> EdgeTables:
+    """Significant overlaps of theme profiles, the most similar (TF-IDF cosine) per account; edges and evidence left
+    in the scratch."""
+    e, s, p = req.engine, req.scratch, req.params
+    if (
+        int(p["max_token_accounts"]) < 2
+        or not 0 < float(p["max_token_share"]) <= 1
+        or int(p["top_k"]) < 1
+        or int(p["pair_rows_per_chunk"]) < 1
+    ):
+        raise ValidationError(
+            "theme_profile needs max_token_accounts >= 2, 0 < max_token_share <= 1, top_k >= 1, pair_rows_per_chunk >= 1"
+        )
+    min_k = max(1, int(req.min_co_actions))
+    n_rows = _incidences(e, s, req.detector_sql, float(p["window_s"]))
+    accounts = int(e.sql(f"SELECT count(*) FROM {s.acc}").scalar() or 0)
+    # a theme used by more than max_token_accounts accounts, or by more than max_token_share of them, is popular,
+    # not a team's: it is not joined (cost) and two accounts sharing it are not compared through it (see above)
+    cap = min(int(p["max_token_accounts"]), max(2, int(float(p["max_token_share"]) * accounts)))
+    e.sql(f"CREATE TEMP TABLE {s.tokdf} AS SELECT th, count(*) AS df FROM {s.inc} GROUP BY th")
+    pair_rows, q = _vectors(e, s.inc, s.vec, s.deg, cap, accounts)
+    tests = max(1.0, accounts * (accounts - 1) / 2)
+    chunks = max(1, math.ceil(pair_rows / int(p["pair_rows_per_chunk"])))
+    model: dict[str, float] = {
+        "accounts": accounts,
+        "incidences": int(e.count(s.inc)),
+        "joinable_tokens_max_accounts": cap,
+        "Q": q,
+        "tests": tests,
+        "chunks": chunks,
+    }
+    if accounts < 2 or pair_rows == 0:
+        _empty(e, s)
+        return _tables(s, n_rows, 0, 0, 0, model, req.evidence_per_edge)
+    null = RarityClassNull.fit(e, s.vec)
+    classes = ", ".join(f"p.k{c}" for c in range(1, RARITY_CLASSES + 1))
+    sig: list[pa.Table] = []
+    candidates = 0
+    for c in range(chunks):
+        for batch in e.sql(f"""
+SELECT p.a, p.b, p.cos, p.k, {classes}, da.d AS d_a, db.d AS d_b, da.dc AS dc_a, db.dc AS dc_b
+FROM ({_pairs_sql(s.vec, c, chunks, min_k)}) p JOIN {s.deg} da ON da.acc = p.a JOIN {s.deg} db ON db.acc = p.b""").batches(
+            BATCH_ROWS
+        ):
+            candidates += batch.num_rows
+            t = pa.Table.from_batches([batch])
+            shared = np.column_stack([t.column(f"k{c}").to_numpy().astype(float) for c in range(1, RARITY_CLASSES + 1)])
+            lam = t.column("dc_a").to_numpy() * t.column("dc_b").to_numpy().astype(float)
+            log_p, lift = null.score(shared, lam)
+            t = t.drop_columns([f"k{c}" for c in range(1, RARITY_CLASSES + 1)])
+            t = t.append_column("lift", pa.array(lift, pa.float64()))
+            # a pair whose p already exceeds fdr cannot pass Benjamini–Hochberg over any number of tests
+            live = log_p <= math.log(req.fdr)
+            if live.any():
+                sig.append(t.filter(pa.array(live)).append_column("log_p", pa.array(log_p[live], pa.float64())))
+    n_edges = _test(e, s, sig, tests, q, req.fdr, req.min_lift, int(p["top_k"]))
+    return _tables(s, n_rows, pair_rows, candidates, n_edges, model, req.evidence_per_edge)
+
+
+@dataclass(frozen=True)
+class RarityClassNull:
+    """The Chung–Lu null of ``calibration.py``, per popularity class of tokens, combined by Fisher's method.
+
+    Account ``a`` holds joinable token ``t`` with probability ``dc_a * n_t / N`` (``dc_a``: its joinable tokens,
+    ``n_t``: accounts on ``t``, ``N = sum n_t``), so a pair shares ``t`` with probability ``dc_a * dc_b * q_t``,
+    ``q_t = n_t (n_t - 1) / N**2``. Tokens are grouped by rarity — class ``floor(log2 n_t)`` — and in each class the
+    number of shared tokens is Poisson with mean ``dc_a * dc_b * Q_c`` (``Q_c`` = the class's ``q_t`` summed), as
+    in SDSM. Sharing nine tokens that six accounts use is then far more surprising than sharing nine that a hundred
+    use — the IDF idea, as a test — while a single count over all tokens would drown rare tokens in popular ones.
+    The classes' tail probabilities are combined by Fisher's method (``-2 sum ln p_c ~ chi2(2C)``; conservative for
+    discrete p-values, which are super-uniform).
+    """
+
+    q_class: np.ndarray
+
+    @classmethod
+    def fit(cls, e: Engine, vec: str) -> RarityClassNull:
+        rows = e.sql(
+            f"SELECT df, count(*) AS tokens FROM (SELECT th, any_value(df) AS df FROM {vec} GROUP BY th) GROUP BY df"
+        ).rows()
+        n_t = np.array([r[0] for r in rows], dtype=np.float64)
+        tokens = np.array([r[1] for r in rows], dtype=np.float64)
+        total = float((n_t * tokens).sum())
+        q_class = np.zeros(RARITY_CLASSES)
+        np.add.at(
+            q_class,
+            np.minimum(np.floor(np.log2(n_t)).astype(int), RARITY_CLASSES) - 1,
+            tokens * n_t * (n_t - 1) / (total * total),
+        )
+        return cls(q_class)
+
+    def score(self, shared: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(ln p, lift)`` for pairs with ``shared[:, c]`` shared tokens of class ``c`` and ``dc_a * dc_b = lam``.
+
+        The lift (effect size) is observed / expected shared tokens in the pair's most surprising class: a pair of
+        accounts sharing nine tokens that few others use has a lift in the hundreds, while mild overdispersion
+        among popular themes (54 shared where 18 are expected: p ~ 1e-12, lift 3) stays below ``min_lift``.
+        """
+        from scipy.stats import chi2
+
+        used = self.q_class > 0
+        mean = lam[:, None] * self.q_class[None, used]
+        k = shared[:, used]
+        log_pc = poisson_log_sf(k, mean)
+        log_p = np.minimum(np.asarray(chi2.logsf(-2.0 * log_pc.sum(axis=1), 2 * int(used.sum())), dtype=float), 0.0)
+        top = np.argmin(log_pc, axis=1)
+        rows = np.arange(len(top))
+        lift = k[rows, top] / np.maximum(mean[rows, top], 1e-300)
+        return log_p, np.asarray(lift, dtype=float)
+
+
+def _incidences(e: Engine, s: Scratch, detector_sql: str, window_s: float) -> int:
+    """``s.acc`` (acc, account_id) and ``s.inc`` (acc, th, tf, target, action_id, t: the first action on the token)."""
+    if window_s <= 0:
+        raise ValidationError(f"window_s must be > 0, got {window_s}")
+    e.sql(f"""
+CREATE TEMP TABLE {s.rows} AS
+SELECT account_id, target, hash(target) AS th, acted_at_s AS t, action_id,
+       CAST(floor(acted_at_s / {float(window_s)!r}) AS BIGINT) AS b
+FROM ({detector_sql}) src
+WHERE account_id IS NOT NULL AND target IS NOT NULL AND acted_at_s IS NOT NULL""")
+    n_rows = e.count(s.rows)
+    e.sql(f"""
+CREATE TEMP TABLE {s.acc} AS
+SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acc
+FROM (SELECT DISTINCT account_id FROM {s.rows})""")
+    e.sql(f"""
+CREATE TEMP TABLE {s.inc} AS
+SELECT acc.acc, r.th, count(DISTINCT r.b) AS tf, min(r.target) AS target,
+       arg_min(r.action_id, (r.t, r.action_id)) AS action_id, min(r.t) AS t
+FROM {s.rows} r JOIN {s.acc} acc USING (account_id) GROUP BY acc.acc, r.th""")
+    e.drop_relations([s.rows])
+    return n_rows
+
+
+def _vectors(e: Engine, inc: str, vec: str, deg: str, cap: int, accounts: int) -> tuple[int, float]:
+    """Normalised TF-IDF weights of the joinable tokens (``vec``: acc, th, x) and token counts per account (``deg``:
+    acc, d = all tokens, dc = joinable tokens); returns (pair rows the join will produce, Chung–Lu ``Q``)."""
+    e.drop_relations([vec, deg])
+    e.sql(f"""
+CREATE TEMP TABLE {vec} AS
+WITH df AS (SELECT th, count(*) AS df FROM {inc} GROUP BY th),
+w AS (
+  SELECT i.acc, i.th, df.df, (1 + ln(i.tf)) * ln({float(max(accounts, 1))!r} / df.df) AS w
+  FROM {inc} i JOIN df USING (th)
+), n AS (SELECT acc, sqrt(sum(w * w)) AS norm, count(*) AS d FROM w GROUP BY acc)
+SELECT w.acc, w.th, w.df, w.w / n.norm AS x, CAST(least(floor(log2(w.df)), {RARITY_CLASSES}) AS INTEGER) AS cls
+FROM w JOIN n USING (acc) WHERE n.norm > 0 AND w.df BETWEEN 2 AND {int(cap)} AND w.w > 0""")
+    e.sql(f"""
+CREATE TEMP TABLE {deg} AS
+SELECT i.acc, count(*) AS d, count(v.th) AS dc FROM {inc} i LEFT JOIN {vec} v USING (acc, th) GROUP BY i.acc""")
+    res = e.sql(f"""
+SELECT sum(df * (df - 1)) / 2, sum(CAST(df AS DOUBLE) * (df - 1)), sum(df)
+FROM (SELECT th, count(*) AS df FROM {vec} GROUP BY th)""").one()
+    assert res is not None
+    pair_rows, same, n_inc = int(res[0] or 0), float(res[1] or 0.0), float(res[2] or 0.0)
+    return pair_rows, (same / (n_inc * n_inc) if n_inc else 0.0)
+
+
+def _pairs_sql(vec: str, chunk: int, chunks: int, min_k: int) -> str:
+    """Pairs (a < b, a in this chunk) sharing at least ``min_k`` joinable tokens, with their cosine and their shared
+    tokens per rarity class (``k1`` ... : tokens of 2-3, 4-7, ... accounts)."""
+    per_class = ", ".join(f"count(*) FILTER (WHERE L.cls = {c}) AS k{c}" for c in range(1, RARITY_CLASSES + 1))
+    return f"""
+SELECT L.acc AS a, R.acc AS b, sum(L.x * R.x) AS cos, count(*) AS k, {per_class}
+FROM (SELECT acc, th, x, cls FROM {vec} WHERE acc % {int(chunks)} = {int(chunk)}) L
+JOIN {vec} R ON R.th = L.th AND R.acc > L.acc
+GROUP BY L.acc, R.acc HAVING count(*) >= {int(min_k)}"""
+
+
+def _test(
+    e: Engine, s: Scratch, parts: list[pa.Table], tests: float, q: float, fdr: float, min_lift: float, top_k: int
+) -> int:
+    """Benjamini–Hochberg over all pairs, the lift, then the top-k most similar (cosine) per account: ``s.edges``;
+    returns its size."""
+    if not parts:
+        _empty(e, s)
+        return 0
+    sig = pa.concat_tables(parts)
+    log_p = sig.column("log_p").to_numpy()
+    log_q = bh_log_q(log_p, tests)
+    expected = sig.column("dc_a").to_numpy().astype(np.float64) * sig.column("dc_b").to_numpy() * q
+    keep = (log_q <= math.log(fdr)) & (sig.column("lift").to_numpy() >= min_lift)
+    kept = pa.table(
+        {
+            "a": sig.column("a").filter(pa.array(keep)),
+            "b": sig.column("b").filter(pa.array(keep)),
+            "cos": sig.column("cos").filter(pa.array(keep)),
+            "k": sig.column("k").filter(pa.array(keep)),
+            "d_a": sig.column("d_a").filter(pa.array(keep)),
+            "d_b": sig.column("d_b").filter(pa.array(keep)),
+            "expected": pa.array(expected[keep], pa.float64()),
+            "p_value": pa.array(np.exp(log_p[keep]), pa.float64()),
+            "q_value": pa.array(np.exp(log_q[keep]), pa.float64()),
+            "weight": pa.array(neg_log10(log_p[keep], MAX_WEIGHT), pa.float64()),
+        }
+    )
+    name = s.register("kept", kept)
+    e.sql(f"""
+CREATE TEMP TABLE {s.edges} AS
+WITH ends AS (
+  SELECT a AS acc, a, b, weight, cos FROM {name} UNION ALL SELECT b AS acc, a, b, weight, cos FROM {name}
+), ranked AS (
+  SELECT a, b, row_number() OVER (PARTITION BY acc ORDER BY cos DESC, weight DESC, a, b) AS r FROM ends
+)
+SELECT k.* FROM {name} k SEMI JOIN (SELECT DISTINCT a, b FROM ranked WHERE r <= {int(top_k)}) t USING (a, b)""")
+    s.unregister(name)
+    e.sql(f"""
+CREATE TEMP TABLE {s.ev} AS
+SELECT x.a, x.b, ia.target, ia.action_id AS action_id_a, ib.action_id AS action_id_b, ia.t AS t_a, ib.t AS t_b,
+       row_number() OVER (PARTITION BY x.a, x.b ORDER BY va.x * vb.x DESC, ia.target) AS rn
+FROM {s.edges} x JOIN {s.vec} va ON va.acc = x.a JOIN {s.vec} vb ON vb.acc = x.b AND vb.th = va.th
+JOIN {s.inc} ia ON ia.acc = x.a AND ia.th = va.th JOIN {s.inc} ib ON ib.acc = x.b AND ib.th = va.th""")
+    return e.count(s.edges)
+
+
+def _empty(e: Engine, s: Scratch) -> None:
+    """No candidates: empty ``s.edges`` and ``s.ev`` (CREATE ... AS SELECT, which every engine runs)."""
+    e.sql(f"""
+CREATE TEMP TABLE {s.edges} AS
+SELECT CAST(NULL AS INTEGER) AS a, CAST(NULL AS INTEGER) AS b, CAST(NULL AS DOUBLE) AS cos, CAST(NULL AS BIGINT) AS k,
+       CAST(NULL AS BIGINT) AS d_a, CAST(NULL AS BIGINT) AS d_b, CAST(NULL AS DOUBLE) AS expected,
+       CAST(NULL AS DOUBLE) AS p_value, CAST(NULL AS DOUBLE) AS q_value, CAST(NULL AS DOUBLE) AS weight
+WHERE false""")
+    e.sql(f"""
+CREATE TEMP TABLE {s.ev} AS
+SELECT CAST(NULL AS INTEGER) AS a, CAST(NULL AS INTEGER) AS b, CAST(NULL AS VARCHAR) AS target,
+       CAST(NULL AS VARCHAR) AS action_id_a, CAST(NULL AS VARCHAR) AS action_id_b, CAST(NULL AS DOUBLE) AS t_a,
+       CAST(NULL AS DOUBLE) AS t_b, CAST(NULL AS BIGINT) AS rn
+WHERE false""")
+
+
+def _tables(
+    s: Scratch, n_rows: int, pair_rows: int, candidates: int, n_edges: int, model: dict[str, float], evidence: int
+) -> EdgeTables:
+    edges_sql = f"""
+SELECT aa.account_id AS account_a, ab.account_id AS account_b, x.k AS co_actions_count, x.k AS episodes_count,
+       x.d_a AS activity_a_count, x.d_b AS activity_b_count, x.expected AS expected_count, x.p_value, x.q_value,
+       x.weight, make_timestamp(CAST(ev.first_t * 1e6 AS BIGINT)) AS first_at,
+       make_timestamp(CAST(ev.last_t * 1e6 AS BIGINT)) AS last_at, ev.mean_dt_s
+FROM {s.edges} x JOIN {s.acc} aa ON aa.acc = x.a JOIN {s.acc} ab ON ab.acc = x.b
+LEFT JOIN (SELECT a, b, min(least(t_a, t_b)) AS first_t, max(greatest(t_a, t_b)) AS last_t,
+                  avg(abs(t_b - t_a)) AS mean_dt_s FROM {s.ev} GROUP BY a, b) ev ON ev.a = x.a AND ev.b = x.b"""
+    evidence_sql = f"""
+SELECT aa.account_id AS account_a, ab.account_id AS account_b, ev.action_id_a, ev.action_id_b, ev.target,
+       make_timestamp(CAST(ev.t_a * 1e6 AS BIGINT)) AS acted_at_a, ev.t_b - ev.t_a AS dt_s
+FROM {s.ev} ev JOIN {s.acc} aa ON aa.acc = ev.a JOIN {s.acc} ab ON ab.acc = ev.b
+WHERE ev.rn <= {int(evidence)}"""
+    return EdgeTables(edges_sql, evidence_sql, n_rows, pair_rows, candidates, n_edges, model)
+
+
+DETECTOR = Detector(
+    name="theme_profile",
+    description="Theme profiles (hashtags, domains, reposted and mentioned accounts) far more alike than chance.",
+    build_sql=_sql,
+    default_params={
+        "window_s": 86400.0,
+        "max_token_accounts": 500,
+        "max_token_share": 0.2,
+        "top_k": 20,
+        "pair_rows_per_chunk": 20_000_000,
+    },
+    fixed_window=True,
+    edge_builder=profile_edges,
+)

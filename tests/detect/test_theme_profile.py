@@ -1,0 +1,153 @@
+"""theme_profile: a topical cell that works the same niche hashtags, outlets and amplified accounts on different days
+is linked (no same-window detector sees it); ordinary accounts with popular and long-tail themes are not; the null
+model keeps a platform without a cell free of edges; chunking and top-k change cost, not the answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+import random
+
+import pyarrow as pa
+import pytest
+
+from flockwatch import schema
+from flockwatch.detect import detect
+
+T0 = dt.datetime(2016, 9, 1)
+CELL = [f"cell{i}" for i in range(8)]
+CELL_PAIRS = {tuple(sorted(p)) for p in itertools.combinations(CELL, 2)}
+#: the cell's themes: niche hashtags, two outlets and three accounts it amplifies
+CELL_THEMES = [("h", f"blacktruth{i}") for i in range(11)] + [
+    ("d", "bluelivesnews.example"),
+    ("d", "usapatriot.example"),
+]
+CELL_THEMES += [("rt", f"amplified{i}") for i in range(3)]
+
+
+def _insert(ws, name, rows):
+    cols = schema.CANONICAL_TABLES[name].column_names
+    ws.engine.insert_arrow(name, pa.Table.from_pylist([{c: r.get(c) for c in cols} for r in rows]))
+
+
+def _platform(ws, seed=3, cell=True):
+    """500 ordinary accounts (a Zipf-like hashtag vocabulary, a few very popular tags, popular outlets, reposts of
+    popular accounts) and, if ``cell``, 8 accounts that each work 12 of the cell's 16 themes on random days
+    over two months, never within hours of each other, besides ordinary activity of their own."""
+    rng = random.Random(seed)
+    actions, tags, urls = [], [], []
+
+    def act(acc, kind, value, t):
+        aid = f"a{len(actions)}"
+        row = {"platform": "t", "action_id": aid, "account_id": acc, "kind": "post", "acted_at": t}
+        if kind == "h":
+            tags.append({"platform": "t", "action_id": aid, "hashtag": value})
+        elif kind == "d":
+            urls.append({"platform": "t", "action_id": aid, "url": f"https://{value}/s/{aid}", "domain": value})
+        else:
+            row.update(kind="repost", target_account_id=value, target_action_id=f"p-{value}-{aid}")
+        actions.append(row)
+
+    def ordinary(acc, n):
+        for _ in range(n):
+            t = T0 + dt.timedelta(seconds=rng.uniform(0, 60 * 86400))
+            r = rng.random()
+            if r < 0.25:
+                act(acc, "h", rng.choice(["maga", "news", "nfl", "love"]), t)
+            elif r < 0.6:
+                act(acc, "h", f"tag{int(rng.paretovariate(1.1)) % 3000}", t)
+            elif r < 0.8:
+                act(acc, "d", rng.choice(["cnn.com", "foxnews.com", "nytimes.com", f"blog{rng.randrange(400)}.net"]), t)
+            else:
+                act(acc, "rt", f"star{int(rng.paretovariate(1.2)) % 200}", t)
+
+    for i in range(500):
+        ordinary(f"bg{i}", rng.randint(5, 40))
+    if cell:
+        for acc in CELL:
+            ordinary(acc, 15)
+            for kind, value in rng.sample(CELL_THEMES, 12):
+                for _ in range(rng.randint(1, 4)):
+                    act(acc, kind, value, T0 + dt.timedelta(days=rng.randrange(60), hours=rng.uniform(0, 24)))
+    _insert(ws, "actions", actions)
+    _insert(ws, "action_hashtags", tags)
+    _insert(ws, "action_urls", urls)
+
+
+def _edges(ws, run_id):
+    return {
+        (a, b)
+        for a, b in ws.engine.sql(
+            "SELECT account_a, account_b FROM edges WHERE run_id = ? AND detector = 'theme_profile'", [run_id]
+        ).rows()
+    }
+
+
+def test_thematic_cell_is_linked_and_ordinary_accounts_are_not(ws):
+    _platform(ws)
+    run = detect(ws, detectors=["theme_profile", "co_hashtag", "co_theme"])
+    edges = _edges(ws, run.run_id)
+    # most pairs (a pair sharing fewer than half the cell's themes may not reach significance) and every member
+    assert len(edges & CELL_PAIRS) >= 0.6 * len(CELL_PAIRS), sorted(CELL_PAIRS - edges)
+    assert {a for pair in edges & CELL_PAIRS for a in pair} == set(CELL)
+    assert not edges - CELL_PAIRS, sorted(edges - CELL_PAIRS)[:5]
+    # the same-window detectors do not see the cell: it never acts within hours
+    same_window = {
+        (a, b)
+        for a, b in ws.engine.sql(
+            "SELECT account_a, account_b FROM edges WHERE run_id = ? AND detector <> 'theme_profile'", [run.run_id]
+        ).rows()
+    }
+    assert len(same_window & CELL_PAIRS) < len(edges & CELL_PAIRS)
+
+
+def test_edges_carry_shared_themes_as_evidence(ws):
+    _platform(ws)
+    run = detect(ws, detectors=["theme_profile"], evidence_per_edge=3)
+    rows = ws.engine.sql(
+        """SELECT e.account_a, e.account_b, e.co_actions_count, e.expected_count, e.weight, e.p_value,
+                  count(ev.target), count(DISTINCT ev.target)
+           FROM edges e LEFT JOIN edge_evidence ev USING (run_id, detector, account_a, account_b)
+           WHERE e.run_id = ? GROUP BY ALL""",
+        [run.run_id],
+    ).rows()
+    assert rows
+    for a, b, shared, expected, weight, p, n_ev, n_targets in rows:
+        assert a < b and shared >= 2 and 0 < expected < shared
+        assert weight == pytest.approx(-math.log10(p), rel=1e-6)
+        assert n_ev == n_targets == min(3, shared)  # one row per shared theme, the strongest first
+    wrong = ws.engine.sql(
+        """SELECT count(*) FROM edge_evidence ev
+           JOIN actions x ON x.action_id = ev.action_id_a JOIN actions y ON y.action_id = ev.action_id_b
+           WHERE ev.run_id = ? AND (x.account_id <> ev.account_a OR y.account_id <> ev.account_b
+                 OR ev.target NOT IN (SELECT target FROM (SELECT 'h:' || hashtag AS target FROM action_hashtags
+                                      UNION ALL SELECT 'd:' || domain FROM action_urls
+                                      UNION ALL SELECT 'rt:' || target_account_id FROM actions)))""",
+        [run.run_id],
+    ).scalar()
+    assert wrong == 0
+
+
+def test_no_cell_no_edges(ws):
+    _platform(ws, seed=11, cell=False)
+    run = detect(ws, detectors=["theme_profile"])
+    res = run.results[0]
+    assert res.candidate_pairs_count > 100  # ordinary accounts do share themes ...
+    assert _edges(ws, run.run_id) == set()  # ... about as much as the null predicts
+
+
+def test_chunks_and_top_k_change_cost_not_answer(ws):
+    _platform(ws)
+    whole = detect(ws, detectors=["theme_profile"])
+    chunked = detect(ws, detectors=["theme_profile"], detector_params={"theme_profile": {"pair_rows_per_chunk": 500}})
+    assert chunked.results[0].null_model["chunks"] > 3
+    assert _edges(ws, chunked.run_id) == _edges(ws, whole.run_id)
+    top2 = detect(ws, detectors=["theme_profile"], detector_params={"theme_profile": {"top_k": 2}})
+    kept = _edges(ws, top2.run_id)
+    assert kept and kept < _edges(ws, whole.run_id)
+    linked = {a for pair in _edges(ws, whole.run_id) for a in pair}
+    # top-k bounds the edges per account (each edge is in the top 2 of one of its accounts) and never isolates an
+    # account that had a significant neighbour (its most similar one stays)
+    assert len(kept) <= 2 * len(linked)
+    assert {a for pair in kept for a in pair} == linked
