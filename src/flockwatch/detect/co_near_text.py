@@ -16,11 +16,12 @@ Consumes ``actions`` of kind post, reply or quote with text. Computed inside the
    near-duplicates share their empty bins, and dropping such bands cost a quarter of the bands of short texts
    (measured: two of ten near-duplicate pairs of 33-character Chinese posts missed).
 
-Texts are keyed by a 64-bit hash of the normalised text from step 2 on (grouping millions of shingle rows by the
-text itself hashed the whole string at every step; a collision of two texts, probability ~ texts**2 / 2**65, can at
-most merge their bands). The band key is the kernel's target; the post (``action_id``) is the unit, so a near-duplicate pair that shares
-several bands counts once. A pure-Python MinHash (datasketch) did not finish 200k posts in ten minutes; this runs as
-one aggregation per stage.
+Step 1 runs once per distinct raw text (posts repeat their text, and the regular expressions of the normalisation
+cost more than joining the posts back on the raw text). Texts are keyed by a 64-bit hash of the normalised text from
+step 2 on (grouping millions of shingle rows by the text itself hashed the whole string at every step; a collision of
+two texts, probability ~ texts**2 / 2**65, can at most merge their bands). The band key is the kernel's target; the
+post (``action_id``) is the unit, so a near-duplicate pair that shares several bands counts once. A pure-Python
+MinHash (datasketch) did not finish 200k posts in ten minutes; this runs as one aggregation per stage.
 """
 
 from flockwatch.core.text import normalised_text_sql
@@ -42,11 +43,14 @@ def _sql(p):
     )
     return f"""
 WITH posts AS (
-  SELECT account_id, {norm} AS nt, {epoch_s()} AS acted_at_s, action_id
+  SELECT account_id, text, {epoch_s()} AS acted_at_s, action_id
   FROM actions
   WHERE kind IN ('post', 'reply', 'quote') AND text IS NOT NULL AND acted_at IS NOT NULL
+), keyed AS (
+  SELECT text, hash(nt) AS tid, nt FROM (SELECT text, {norm} AS nt FROM (SELECT DISTINCT text FROM posts))
+  WHERE length(nt) >= {int(p["min_text_chars"])}
 ), texts AS (
-  SELECT hash(nt) AS tid, any_value(nt) AS nt FROM posts WHERE length(nt) >= {int(p["min_text_chars"])} GROUP BY tid
+  SELECT tid, any_value(nt) AS nt FROM keyed GROUP BY tid
 ), cut AS (
   SELECT tid, substr(nt, i, {k}) AS sh
   FROM (SELECT tid, nt, unnest(range(1, length(nt) - {k} + 2)) AS i FROM texts)
@@ -62,7 +66,7 @@ WITH posts AS (
 )
 SELECT posts.account_id, CAST(bands.band AS VARCHAR) || ':' || bands.key AS target,
        posts.action_id AS unit, posts.acted_at_s, posts.action_id
-FROM posts JOIN bands ON hash(posts.nt) = bands.tid
+FROM posts JOIN keyed ON posts.text = keyed.text JOIN bands ON keyed.tid = bands.tid
 WHERE bands.band < {bins // r}"""
 
 
