@@ -65,7 +65,9 @@ class StageClock:
         return timed
 
 
-def run(workspace: Path, label: str, detectors: list[str] | None, cluster: bool) -> dict[str, Any]:
+def run(
+    workspace: Path, label: str, detectors: list[str] | None, cluster: bool, partial: Path | None = None
+) -> dict[str, Any]:
     from flockwatch.detect import calibration, kernel
     from flockwatch.detect import run as detect_run
     from flockwatch.detect.registry import DEFAULT_DETECTORS
@@ -80,7 +82,11 @@ def run(workspace: Path, label: str, detectors: list[str] | None, cluster: bool)
     detect_run._store = clock.wrap("store", detect_run._store)  # type: ignore[attr-defined]
 
     def progress(message: str) -> None:
-        clock.current = message.split(":", 1)[0]
+        name = message.split(":", 1)[0]
+        if partial is not None and name != clock.current:
+            # a long run killed at a deadline still leaves the stages of the detectors it finished
+            partial.write_text(json.dumps({"label": label, "partial": True, "stages": clock.stages}, indent=2) + "\n")
+        clock.current = name
 
     names = detectors or list(DEFAULT_DETECTORS)
     w0, c0 = time.perf_counter(), time.process_time()
@@ -183,11 +189,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.workspace is None:
         ap.error("--workspace is required unless --table is given")
-    res = run(args.workspace, args.label or args.workspace.name, args.detector, not args.no_cluster)
+    partial = args.out.with_suffix(".partial.json") if args.out else None
+    res = run(args.workspace, args.label or args.workspace.name, args.detector, not args.no_cluster, partial)
     print(table([res]))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(res, indent=2) + "\n")
+        if partial is not None:
+            partial.unlink(missing_ok=True)
     return 0
 
 
