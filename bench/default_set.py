@@ -158,14 +158,14 @@ def table(results: list[dict[str, Any]]) -> str:
         )
         head = f"{'detector':<14}{'rows':>12}{'co-actions':>13}{'edges':>10}{'wall s':>9}{'cpu s':>9}{'rss MB':>9}"
         # stages in CPU seconds: on a shared machine their wall time says more about the neighbours than about the stage
-        head += "".join(f"{s + ' cpu':>11}" for s in STAGES)
+        head += "".join(f"{s + ' cpu':>14}" for s in STAGES)
         lines.append(head)
         for d in res["per_detector"]:
             row = (
                 f"{d['detector']:<14}{d['rows']:>12,}{d['co_actions']:>13,}{d['edges']:>10,}"
                 f"{d['wall_s']:>9.1f}{d['cpu_s']:>9.1f}{d['peak_rss_mb']:>9.0f}"
             )
-            row += "".join(f"{d['stages'].get(s, {}).get('cpu_s', 0.0):>11.1f}" for s in STAGES)
+            row += "".join(f"{d['stages'].get(s, {}).get('cpu_s', 0.0):>14.1f}" for s in STAGES)
             lines.append(row)
         lines.append(
             f"{'detect total':<49}{res['detect_wall_s']:>9.1f}{res['detect_cpu_s']:>9.1f}"
