@@ -176,6 +176,40 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def extrapolate(results: list[dict[str, Any]], actions: int) -> dict[str, Any]:
+    """CPU seconds at ``actions`` from a power law ``cpu = c * n**alpha`` per detector (and for the network build),
+    fitted to the two largest measured sizes that have it. An extrapolation, not a measurement: it assumes the
+    shape of the data (accounts, texts, bursts per action) stays that of the simulation."""
+    import math
+
+    def fit(points: list[tuple[int, float]]) -> dict[str, float] | None:
+        pts = sorted({n: c for n, c in points if c > 0}.items())[-2:]
+        if len(pts) < 2:
+            return None
+        (n0, c0), (n1, c1) = pts
+        alpha = math.log(c1 / c0) / math.log(n1 / n0)
+        return {
+            "from_actions": n0,
+            "to_actions": n1,
+            "alpha": round(alpha, 3),
+            "cpu_s": round(c1 * (actions / n1) ** alpha, 1),
+        }
+
+    per: dict[str, list[tuple[int, float]]] = {}
+    for res in results:
+        for d in res["per_detector"]:
+            per.setdefault(d["detector"], []).append((res["actions"], d["cpu_s"]))
+    out: dict[str, Any] = {"actions": actions, "detectors": {}}
+    for name, pts in per.items():
+        out["detectors"][name] = fit(pts)
+    out["networks"] = fit([(r["actions"], r["networks_cpu_s"]) for r in results])
+    parts = [v["cpu_s"] for v in out["detectors"].values() if v] + (
+        [out["networks"]["cpu_s"]] if out["networks"] else []
+    )
+    out["total_cpu_s"] = round(sum(parts), 1)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workspace", type=Path, help="workspace with canonical tables filled")
@@ -184,9 +218,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-cluster", action="store_true", help="skip the network build")
     ap.add_argument("--out", type=Path, help="write the result JSON here")
     ap.add_argument("--table", type=Path, nargs="+", help="print the table of these result files and exit")
+    ap.add_argument(
+        "--extrapolate", type=int, metavar="ACTIONS", help="with --table: power-law CPU-s at ACTIONS from those files"
+    )
     args = ap.parse_args(argv)
     if args.table:
-        print(table([json.loads(p.read_text()) for p in args.table]))
+        results = [json.loads(p.read_text()) for p in args.table]
+        print(table(results))
+        if args.extrapolate:
+            ext = extrapolate(results, args.extrapolate)
+            print(f"\nextrapolated to {args.extrapolate:,} actions (power law on the two largest sizes measured):")
+            for name, v in [*ext["detectors"].items(), ("networks", ext["networks"])]:
+                if v:
+                    print(
+                        f"{name:<14}alpha {v['alpha']:5.2f} ({v['from_actions']:,}->{v['to_actions']:,})  {v['cpu_s']:>9.0f} cpu s"
+                    )
+            print(f"{'total':<14}{ext['total_cpu_s']:>48.0f} cpu s")
+            if args.out:
+                args.out.write_text(json.dumps(ext, indent=2) + "\n")
         return 0
     if args.workspace is None:
         ap.error("--workspace is required unless --table is given")
