@@ -35,6 +35,14 @@ def test_count_distinct_of_a_pair():
     assert "COUNT(DISTINCT th, b)" in _spark("SELECT count(DISTINCT (th, b)) FROM t")
 
 
+def test_materialized_cte_hint_is_dropped_for_spark():
+    sql = "WITH a AS MATERIALIZED (SELECT lower(x) AS y FROM t), b AS (SELECT y FROM a) SELECT * FROM b"
+    out = transpile(sql, "spark")
+    assert "MATERIALIZED" not in out.upper()
+    assert out.startswith("WITH a AS (SELECT LOWER(x) AS y FROM t), b AS (SELECT y FROM a)")
+    sqlglot.parse_one(out, read="spark")
+
+
 def test_regexp_backreferences_use_java_syntax():
     out = _spark(r"SELECT regexp_replace(u, '([?&])utm_[^&]*', '\1', 'g') FROM t")
     assert "'$1'" in out

@@ -16,11 +16,14 @@ Consumes ``actions`` of kind post, reply or quote with text. Computed inside the
    near-duplicates share their empty bins, and dropping such bands cost a quarter of the bands of short texts
    (measured: two of ten near-duplicate pairs of 33-character Chinese posts missed).
 
-Texts are keyed by a 64-bit hash of the normalised text from step 2 on (grouping millions of shingle rows by the
-text itself hashed the whole string at every step; a collision of two texts, probability ~ texts**2 / 2**65, can at
-most merge their bands). The band key is the kernel's target; the post (``action_id``) is the unit, so a near-duplicate pair that shares
-several bands counts once. A pure-Python MinHash (datasketch) did not finish 200k posts in ten minutes; this runs as
-one aggregation per stage.
+Step 1 runs once per distinct raw text (posts repeat their text, and the regular expressions of the normalisation
+cost more than joining the posts back on the raw text); its result and the shingle hashes are ``MATERIALIZED`` CTEs,
+because DuckDB otherwise inlines the expression into each use of the column (the normalisation ran once for the
+length filter and again for the key; MD5 once for the bin and again for the minimum). Spark drops the hint. Texts are keyed by a 64-bit hash of the normalised text from
+step 2 on (grouping millions of shingle rows by the text itself hashed the whole string at every step; a collision of
+two texts, probability ~ texts**2 / 2**65, can at most merge their bands). The band key is the kernel's target; the
+post (``action_id``) is the unit, so a near-duplicate pair that shares several bands counts once. A pure-Python
+MinHash (datasketch) did not finish 200k posts in ten minutes; this runs as one aggregation per stage.
 """
 
 from flockwatch.core.text import normalised_text_sql
@@ -42,28 +45,31 @@ def _sql(p):
     )
     return f"""
 WITH posts AS (
-  SELECT account_id, {norm} AS nt, {epoch_s()} AS acted_at_s, action_id
+  SELECT account_id, text, {epoch_s()} AS acted_at_s, action_id
   FROM actions
   WHERE kind IN ('post', 'reply', 'quote') AND text IS NOT NULL AND acted_at IS NOT NULL
+), normed AS MATERIALIZED (
+  SELECT text, {norm} AS nt FROM (SELECT DISTINCT text FROM posts)
+), keyed AS (
+  SELECT text, hash(nt) AS tid, nt FROM normed WHERE length(nt) >= {int(p["min_text_chars"])}
 ), texts AS (
-  SELECT hash(nt) AS tid, any_value(nt) AS nt FROM posts WHERE length(nt) >= {int(p["min_text_chars"])} GROUP BY tid
+  SELECT tid, any_value(nt) AS nt FROM keyed GROUP BY tid
 ), cut AS (
   SELECT tid, substr(nt, i, {k}) AS sh
   FROM (SELECT tid, nt, unnest(range(1, length(nt) - {k} + 2)) AS i FROM texts)
-), sh_hash AS (
+), sh_hash AS MATERIALIZED (
   SELECT sh, fw_hash64(sh) AS h FROM (SELECT DISTINCT sh FROM cut)
 ), shingles AS (
   SELECT cut.tid, CAST(sh_hash.h % {bins} AS BIGINT) AS bin, sh_hash.h // {bins} AS m
   FROM cut JOIN sh_hash ON cut.sh = sh_hash.sh
 ), band_mins AS (
   SELECT tid, bin // {r} AS band, {band_mins} FROM shingles GROUP BY tid, bin // {r}
-), bands AS (
-  SELECT tid, band, concat_ws(',', {key_parts}) AS key FROM band_mins
+), bands AS MATERIALIZED (
+  SELECT tid, CAST(band AS VARCHAR) || ':' || concat_ws(',', {key_parts}) AS target
+  FROM band_mins WHERE band < {bins // r}
 )
-SELECT posts.account_id, CAST(bands.band AS VARCHAR) || ':' || bands.key AS target,
-       posts.action_id AS unit, posts.acted_at_s, posts.action_id
-FROM posts JOIN bands ON hash(posts.nt) = bands.tid
-WHERE bands.band < {bins // r}"""
+SELECT posts.account_id, bands.target, posts.action_id AS unit, posts.acted_at_s, posts.action_id
+FROM posts JOIN keyed ON posts.text = keyed.text JOIN bands ON keyed.tid = bands.tid"""
 
 
 DETECTOR = Detector(

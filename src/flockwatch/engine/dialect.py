@@ -19,6 +19,8 @@ For Spark, :func:`transpile` also rewrites what SQLGlot carries over literally b
 * ``lgamma(x)`` → Stirling's series in SQL arithmetic (Spark has no lgamma; within 1e-11 of DuckDB's for x >= 1,
   which is where calibration uses it).
 * ``regexp_replace`` back-references ``\\1`` → ``$1`` (Java's replacement syntax; a literal ``$`` is escaped).
+* ``WITH x AS MATERIALIZED (...)`` → ``WITH x AS (...)``: a DuckDB planning hint (compute the CTE once instead of
+  inlining its expressions wherever a column is used) that Spark's parser rejects; Spark plans the CTE itself.
 
 Extending: when a detector needs another DuckDB function, map it here and the detector contract suite checks that
 its Spark form is valid; the Spark parity suite (tests/engine/test_spark_parity.py) checks that it means the same.
@@ -65,6 +67,9 @@ def _spark_node(node: Any) -> Any:
             hexpart = exp.Substring(this=exp.MD5(this=arg), start=exp.Literal.number(1), length=exp.Literal.number(15))
             conv = exp.Anonymous(this="CONV", expressions=[hexpart, exp.Literal.number(16), exp.Literal.number(10)])
             return exp.Cast(this=conv, to=exp.DataType.build("BIGINT"))
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+        node.set("materialized", None)
+        return node
     if isinstance(node, exp.Count) and isinstance(node.this, exp.Distinct):
         items = node.this.expressions
         if len(items) == 1 and isinstance(items[0], exp.Tuple):
