@@ -8,6 +8,7 @@ import json
 import pytest
 
 from flockwatch.cli.app import main
+from flockwatch.detect import DEFAULT_DETECTORS
 from flockwatch.errors import InputFileError
 from flockwatch.evaluate import evaluate, read_truth
 from flockwatch.evaluate.metrics import _prf
@@ -47,7 +48,7 @@ def test_cli_detect_export_evaluate(tmp_path, capsys):
             w.writerow([a, "op1", r])
     assert main(["detect", "--workspace", str(wdir), "--json"]) == 0
     run = json.loads(capsys.readouterr().out)
-    assert run["networks_flagged"] >= 1 and len(run["detectors"]) == 9
+    assert run["networks_flagged"] >= 1 and len(run["detectors"]) == len(DEFAULT_DETECTORS) == 10
     members = tmp_path / "members.csv"
     assert main(["networks", "export", "--workspace", str(wdir), "--members", str(members)]) == 0
     rows = read_csv(members)
