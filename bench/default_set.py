@@ -150,6 +150,11 @@ def run(
     }
 
 
+def _count(n: int | None, width: int) -> str:
+    """A count right-aligned in ``width``; ``-`` where a run killed at a deadline left it unknown."""
+    return f"{n:>{width},}" if n is not None else f"{'-':>{width}}"
+
+
 def table(results: list[dict[str, Any]]) -> str:
     lines = []
     for res in results:
@@ -162,7 +167,7 @@ def table(results: list[dict[str, Any]]) -> str:
         lines.append(head)
         for d in res["per_detector"]:
             row = (
-                f"{d['detector']:<14}{d['rows']:>12,}{d['co_actions']:>13,}{d['edges']:>10,}"
+                f"{d['detector']:<14}{_count(d['rows'], 12)}{_count(d['co_actions'], 13)}{_count(d['edges'], 10)}"
                 f"{d['wall_s']:>9.1f}{d['cpu_s']:>9.1f}{d['peak_rss_mb']:>9.0f}"
             )
             row += "".join(f"{d['stages'].get(s, {}).get('cpu_s', 0.0):>14.1f}" for s in STAGES)
