@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flockwatch.core.timing import Stages
 from flockwatch.detect import calibration, kernel
 from flockwatch.detect.registry import DEFAULT_DETECTORS, get
 from flockwatch.engine import Engine, Scratch
@@ -45,6 +46,8 @@ class DetectorResult:
     edges_count: int
     null_model: dict[str, float]
     seconds: float
+    #: wall and CPU seconds per stage (``core.timing``)
+    stages_s: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -138,18 +141,41 @@ def detect(
         t0 = time.perf_counter()
         # a detector may carry its own hot-cell limit (sync_post); otherwise the run's applies
         hot = int(params.get("hot_cell_actions", hot_cell_actions))
+        stages = Stages(f"{det.name}: ")
         with e.scratch("detect") as s:
-            n_rows = kernel.build_rows(e, det.build_sql(params), params["window_s"], hot, s)
-            n_pairs = kernel.build_pairs(e, params["window_s"], hot, s)
+            with stages("kernel rows"):
+                n_rows = kernel.build_rows(e, det.build_sql(params), params["window_s"], hot, s)
             if progress:
-                progress(f"{det.name}: calibrating {n_pairs:,} co-actions")
-            model = calibration.null_model(e, s, hot)
-            n_edges = calibration.significant_pairs(e, s, model, fdr, min_co_actions, min_lift)
-            n_cand = e.count(s.cand)
-            _store(ws, e, run.run_id, det.name, s, evidence_per_edge)
+                progress(f"{det.name}: calibrating co-actions of {n_rows:,} rows")
+            with stages("null model"):
+                model = calibration.null_model(e, s, hot)
+            # co-actions are aggregated into candidate pairs as they are joined, never stored all at once
+            counts: dict[str, int] = {}
+            n_edges = calibration.significant_pairs(
+                e,
+                s,
+                model,
+                fdr,
+                min_co_actions,
+                min_lift,
+                pairs_sql=kernel.pairs_sql(s.rows, params["window_s"], hot),
+                stages=stages,
+                counts=counts,
+            )
+            n_pairs, n_cand = counts["co_actions"], counts["candidates"]
+            with stages("store"):
+                _store(ws, e, run.run_id, det.name, s, evidence_per_edge)
         run.results.append(
             DetectorResult(
-                det.name, params, n_rows, n_pairs, n_cand, n_edges, model.to_dict(), round(time.perf_counter() - t0, 3)
+                det.name,
+                params,
+                n_rows,
+                n_pairs,
+                n_cand,
+                n_edges,
+                model.to_dict(),
+                round(time.perf_counter() - t0, 3),
+                stages.to_dict(),
             )
         )
     run.seconds = time.perf_counter() - t_run
@@ -186,7 +212,7 @@ SELECT ? AS run_id, ? AS detector, la.account_id AS account_a, lb.account_id AS 
 FROM (
   SELECT p.*, row_number() OVER (PARTITION BY least(p.acc_l, p.acc_r), greatest(p.acc_l, p.acc_r)
                                  ORDER BY p.t_l, p.rid_l, p.rid_r) AS rn
-  FROM {s.pairs} p
+  FROM {s.pairs_live} p
   SEMI JOIN {s.edges} x ON x.a = least(p.acc_l, p.acc_r) AND x.b = greatest(p.acc_l, p.acc_r)
 ) s
 JOIN {s.rows} la ON la.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_l ELSE s.rid_r END
