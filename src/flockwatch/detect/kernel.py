@@ -75,8 +75,9 @@ def build_rows(engine: Engine, detector_sql: str, window_s: float, hot_cell_acti
     engine.sql(f"DROP TABLE IF EXISTS {s.rows}")
     engine.sql(f"CREATE TEMP TABLE {s.src} AS {_src_sql(detector_sql, window_s)}")
     hot = f"c > {int(hot_cell_actions)}" if hot_cell_actions > 0 else "false"
-    # rid orders rows by (target, time, action, account); r, the rank on the target in the same order, is rid minus
-    # the target's first rid (one sort instead of a second, per-target ordered window)
+    # rid orders rows by (target, time, action, account); r is the rank on the target in the same order. rid is
+    # the target's offset (rows on smaller target hashes, a running sum over the distinct targets) plus r: the same
+    # numbers as a global row_number(), without a global sort of every row on text keys
     engine.sql(f"""
 CREATE TEMP TABLE {s.rows} AS
 WITH acc AS (
@@ -84,12 +85,16 @@ WITH acc AS (
   FROM (SELECT DISTINCT account_id FROM {s.src})
 ), cells AS (
   SELECT th, b, count(*) AS c FROM {s.src} GROUP BY th, b
+), offsets AS (
+  SELECT th, CAST(sum(n) OVER (ORDER BY th ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - n AS BIGINT) AS off
+  FROM (SELECT th, CAST(sum(c) AS BIGINT) AS n FROM cells GROUP BY th) t
 ), o AS (
-  SELECT row_number() OVER (ORDER BY s.th, s.t, s.action_id, s.account_id) AS rid, acc.acc, s.account_id,
-         s.target, s.th, s.uh, s.t, s.action_id, s.b, ({hot}) AS hot
+  SELECT acc.acc, s.account_id, s.target, s.th, s.uh, s.t, s.action_id, s.b, ({hot}) AS hot,
+         row_number() OVER (PARTITION BY s.th ORDER BY s.t, s.action_id, s.account_id) AS r
   FROM {s.src} s JOIN acc USING (account_id) JOIN cells USING (th, b)
 )
-SELECT *, rid - min(rid) OVER (PARTITION BY th) + 1 AS r FROM o""")
+SELECT offsets.off + o.r AS rid, o.acc, o.account_id, o.target, o.th, o.uh, o.t, o.action_id, o.b, o.hot, o.r
+FROM o JOIN offsets USING (th)""")
     engine.sql(f"DROP TABLE {s.src}")
     return engine.count(s.rows)
 
