@@ -148,7 +148,7 @@ def significant_pairs(
     """
     st = stages or Stages()
     pairs = f"({pairs_sql})" if pairs_sql else s.pairs
-    for t in (s.cand, s.edges, s.pairs_live):
+    for t in (s.cand, s.edges, s.pairs_live, s.sides):
         engine.sql(f"DROP TABLE IF EXISTS {t}")
     # Stage 1 (one hash aggregate on a packed pair key, straight from the join): most account pairs co-act once; a
     # pair with fewer than min_co_actions co-actions can never reach min_co_actions episodes, so it is not tested
@@ -199,17 +199,21 @@ SELECT p.* FROM {pairs} p SEMI JOIN {s.live} l ON l.key = {_pair_key("p.acc_l", 
     # Stage 3: distinct episodes per side (a burst of reposts of one post is one episode), for the live pairs only;
     # then the same point-probability filter with the real k.
     with st("episodes"):
-        tbl = engine.sql(f"""
+        # per live pair: distinct episodes of each side and the co-actions' span (first, last, mean gap) in one pass
+        engine.sql(f"""
+CREATE TEMP TABLE {s.sides} AS
 WITH p AS (
   SELECT least(acc_l, acc_r) AS a, greatest(acc_l, acc_r) AS b,
          CASE WHEN acc_l < acc_r THEN uh_l ELSE uh_r END AS uh_a,
-         CASE WHEN acc_l < acc_r THEN uh_r ELSE uh_l END AS uh_b
+         CASE WHEN acc_l < acc_r THEN uh_r ELSE uh_l END AS uh_b, t_l, dt_s
   FROM {s.pairs_live}
-), sides AS (
-  SELECT p.a, p.b, count(DISTINCT p.uh_a) AS ka, count(DISTINCT p.uh_b) AS kb FROM p GROUP BY p.a, p.b
 )
+SELECT a, b, count(DISTINCT uh_a) AS ka, count(DISTINCT uh_b) AS kb, min(t_l - dt_s) AS first_t, max(t_l) AS last_t,
+       avg(dt_s) AS mean_dt_s
+FROM p GROUP BY a, b""")
+        tbl = engine.sql(f"""
 SELECT l.a, l.b, least(s.ka, s.kb) AS k, l.d_a, l.d_b, l.expected
-FROM {s.live} l JOIN sides s USING (a, b)
+FROM {s.live} l JOIN {s.sides} s USING (a, b)
 WHERE least(s.ka, s.kb) >= {int(min_co_actions)}
   AND -l.expected + least(s.ka, s.kb) * ln(l.expected) - lgamma(least(s.ka, s.kb) + 1) <= {log_cut!r}""").arrow()
         engine.sql(f"DROP TABLE IF EXISTS {s.live}")
@@ -225,18 +229,11 @@ WHERE least(s.ka, s.kb) >= {int(min_co_actions)}
             )
         sig_in = s.register("sig_in", kept)
         try:
-            # the edges' co-action summary (first and last time, mean gap) from their own co-actions
             engine.sql(f"""
 CREATE TEMP TABLE {s.edges} AS
-WITH span AS (
-  SELECT least(acc_l, acc_r) AS a, greatest(acc_l, acc_r) AS b, min(t_l - dt_s) AS first_t, max(t_l) AS last_t,
-         avg(dt_s) AS mean_dt_s
-  FROM {s.pairs_live} p SEMI JOIN {sig_in} x ON x.a = least(p.acc_l, p.acc_r) AND x.b = greatest(p.acc_l, p.acc_r)
-  GROUP BY 1, 2
-)
 SELECT c.a, c.b, c.co_actions, span.first_t, span.last_t, span.mean_dt_s, s.k, s.expected, s.p_value, s.q_value,
        s.weight, s.d_a, s.d_b
-FROM {s.cand} c JOIN {sig_in} s ON s.a = c.a AND s.b = c.b JOIN span ON span.a = c.a AND span.b = c.b""")
+FROM {s.cand} c JOIN {sig_in} s ON s.a = c.a AND s.b = c.b JOIN {s.sides} span ON span.a = c.a AND span.b = c.b""")
         finally:
             s.unregister(sig_in)
     return engine.count(s.edges)
