@@ -14,10 +14,19 @@ CLI, start-up included, one after the other in the same run (so both see the sam
 Each process is timed on its own: wall seconds, CPU seconds (user + system of the child: on a shared machine
 the wall time carries other processes' load, the CPU time much less) and peak RSS (``VmHWM`` sampled from /proc).
 ``uptime``'s load averages are recorded before and after each process. Data comes from ``--csv FILE`` or is
-generated (``flockwatch.evaluate.zipf``, ``--rows``, ``--seed``). Prints a table and writes
-``bench/results/cnt_cli.json`` (``--out``).
+generated (``--rows``, ``--seed``) in one of two shapes (``--shape``):
 
-    .venv/bin/python bench/cnt_cli.py --rows 5000000 --default-set
+* ``retweet-log`` (default; ``flockwatch.evaluate.retweet_log``): a platform's retweet collection — Zipf-popular
+  tweets with bounded cascades (``max_cascade`` retweets each) spread over hours, a planted operation; the shape
+  the co-retweet tools are run on, where the peer's exact count finishes in minutes;
+* ``viral`` (``flockwatch.evaluate.zipf``): the most popular posts draw their reposts within a minute — the load
+  that makes exact co-retweet counting quadratic (the peer ran > 700 CPU-s at 5M rows without finishing).
+
+With ``--default-set`` the retweet-log shape times ``flockwatch detect`` with its defaults on a copy of the
+ingested workspace. Prints a table and writes ``bench/results/cnt_cli.json`` (``--out``).
+
+    .venv/bin/python bench/cnt_cli.py --rows 5000000
+    .venv/bin/python bench/cnt_cli.py --rows 5000000 --shape viral --default-set
 """
 
 from __future__ import annotations
@@ -36,6 +45,15 @@ from pathlib import Path
 from coordination import GEN, _child
 
 ROOT = Path(__file__).resolve().parents[1]
+
+GEN_LOG = r"""
+import json, sys
+from flockwatch.evaluate.retweet_log import generate, write_csv
+n, seed, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+log = generate(n, seed=seed)
+write_csv(log, f"{out}/cnt.csv")
+print(json.dumps({"rows": log.table.num_rows, "planted": len(log.planted)}))
+"""
 BIN = Path(sys.executable).parent
 
 LOAD_PARQUET = r"""
@@ -111,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, help="a folder written by the generator (cnt.csv + canonical Parquet)")
     ap.add_argument("--rows", type=int, default=5_000_000)
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--shape", choices=("retweet-log", "viral"), default="retweet-log", help="generated data shape")
     ap.add_argument("--threads", default="2", help="the peer's --n_cpus")
     ap.add_argument("--default-set", action="store_true", help="also time `flockwatch detect` with its defaults")
     ap.add_argument("--skip-peer", action="store_true")
@@ -122,8 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.csv is None and data is None:
             data = tmp / "data"
             data.mkdir()
-            print(f"generating {args.rows:,} rows", flush=True)
-            _child(GEN, str(args.rows), str(args.seed), str(data), "1" if args.default_set else "0")
+            print(f"generating {args.rows:,} rows ({args.shape})", flush=True)
+            if args.shape == "viral":
+                _child(GEN, str(args.rows), str(args.seed), str(data), "1" if args.default_set else "0")
+            else:
+                _child(GEN_LOG, str(args.rows), str(args.seed), str(data))
         csv = args.csv or data / "cnt.csv"
         with open(csv, "rb") as fh:
             rows = sum(1 for _ in fh) - 1
@@ -140,29 +162,36 @@ def main(argv: list[str] | None = None) -> int:
             )
         ws = tmp / "ws"
         steps.append(run_step("flockwatch ingest", [fw, "ingest", str(csv), "--workspace", str(ws), "--json"]))
+        ws_before = tmp / "ws-ingested"
+        if args.default_set:
+            shutil.copytree(ws, ws_before)
         det = run_step(
             "flockwatch detect co_repost", [fw, "detect", "--workspace", str(ws), "-d", "co_repost", "--json"]
         )
         steps.append(det)
         if args.default_set and data is not None:
             ws_all = tmp / "ws-all"
-            _child(LOAD_PARQUET, str(data), str(ws_all))
+            if (data / "actions.parquet").exists():
+                _child(LOAD_PARQUET, str(data), str(ws_all))
+            else:  # a retweet log: the ingested workspace before its co_repost run
+                shutil.copytree(ws_before, ws_all)
             steps.append(run_step("flockwatch detect (defaults)", [fw, "detect", "--workspace", str(ws_all), "--json"]))
-        _report(steps, rows, args.out)
+        _report(steps, rows, args.out, {"shape": "csv" if args.csv else args.shape, "seed": args.seed})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
-def _report(steps: list[dict], rows: int, out: Path) -> None:
+def _report(steps: list[dict], rows: int, out: Path, data: dict) -> None:
     by = {s["step"]: s for s in steps}
-    summary: dict = {"rows": rows}
+    summary: dict = {"rows": rows, **data}
     for s in steps:
         if s["step"].startswith("flockwatch detect"):
             d = json.loads(s["stdout"])
             s["per_detector_s"] = {r["detector"]: r["seconds"] for r in d["detectors"]}
             s["edges"] = d["edges"]
             s["networks_flagged"] = d["networks_flagged"]
+            s["stages_s"] = {r["detector"]: r.get("stages_s", {}) for r in d["detectors"]}
         s.pop("stdout", None)
     ours = [by.get("flockwatch ingest"), by.get("flockwatch detect co_repost")]
     peer = [by.get("peer preprocess"), by.get("peer co_retweet")]

@@ -20,13 +20,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flockwatch import schema
 from flockwatch.engine import DuckDBEngine, Engine
 from flockwatch.engine.migrations import SCHEMA_VERSION, current_version, migrate
 from flockwatch.errors import UnknownNameError, WorkspaceError
-from flockwatch.store import Store, memory_store, open_store, workspace_url
+
+if TYPE_CHECKING:  # the operational store (SQLAlchemy) is imported when first used: detection never needs it
+    from flockwatch.store import Store
 
 WAREHOUSE = "warehouse.duckdb"
 OPS = "ops.sqlite"
@@ -123,6 +125,8 @@ class Workspace:
         """The operational store: ``FLOCKWATCH_OPS_URL`` when set, else ``ops.sqlite`` in the workspace (a private
         in-memory store for an in-memory workspace, which ignores the variable: tests and notebooks stay private)."""
         if self._ops is None:
+            from flockwatch.store import memory_store, open_store, workspace_url
+
             url = workspace_url(self.path) if self.path is not None else None
             self._ops = open_store(url) if url else memory_store()
         return self._ops
@@ -192,6 +196,8 @@ class Workspace:
 def ops_store(path: str | Path) -> Store:
     """The operational store of the workspace at ``path`` without opening its warehouse (review commands need only
     the store, and DuckDB allows one writer per file: twenty reviewers approving at once must not contend for it)."""
+    from flockwatch.store import open_store, workspace_url
+
     p = Path(path)
     if not (p / MARKER).exists() and not (p / WAREHOUSE).exists():
         raise WorkspaceError(f"{p} is not a flockwatch workspace; create one with `flockwatch init {p}`")

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from flockwatch.core.timing import Stages
 from flockwatch.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -66,6 +67,8 @@ class EdgeRequest:
     min_co_actions: int
     min_lift: float
     evidence_per_edge: int
+    #: where the builder records its stages' wall and CPU seconds (the run's ``stages_s``)
+    stages: Stages = field(default_factory=Stages)
 
 
 @dataclass(frozen=True)

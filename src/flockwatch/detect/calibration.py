@@ -56,6 +56,7 @@ import numpy as np
 import pyarrow as pa
 
 from flockwatch.core.stats import bh_log_q, neg_log10, poisson_log_sf
+from flockwatch.core.timing import Stages
 from flockwatch.engine import Engine, Scratch
 
 MAX_WEIGHT = 300.0
@@ -114,34 +115,69 @@ FROM lagged""").one()
     return NullModel(accounts, n_inc, q, max(1.0, accounts * (accounts - 1) / 2))
 
 
+#: Account pairs are aggregated on one BIGINT key ``a * PAIR_KEY_BASE + b`` (account ids are INTEGER interned by
+#: the kernel, so ``b < PAIR_KEY_BASE``): one 8-byte hash key instead of two columns.
+PAIR_KEY_BASE = 2147483648
+
+
+def _pair_key(left: str, right: str) -> str:
+    return f"CAST(least({left}, {right}) AS BIGINT) * {PAIR_KEY_BASE} + greatest({left}, {right})"
+
+
 def significant_pairs(
-    engine: Engine, s: Scratch, model: NullModel, fdr: float, min_co_actions: int = 1, min_lift: float = 1.0
+    engine: Engine,
+    s: Scratch,
+    model: NullModel,
+    fdr: float,
+    min_co_actions: int = 1,
+    min_lift: float = 1.0,
+    pairs_sql: str | None = None,
+    stages: Stages | None = None,
+    counts: dict[str, int] | None = None,
 ) -> int:
     """Aggregate co-actions per pair, test them against ``model``, keep q <= ``fdr`` in ``s.edges``.
 
     ``min_lift``: an edge also needs an effect size — its episodes at least ``min_lift`` times their expectation
     (see the module docstring, *Effect size*). Pairs below it are still counted as tests.
 
-    ``s.cand`` holds every pair with at least ``min_co_actions`` co-actions (the candidates, counted in the
-    run's statistics); episodes are counted only for the candidates that can still pass (see the stages below).
+    ``pairs_sql``: the co-actions (``kernel.pairs_sql``), aggregated as they are joined; default: the table
+    ``s.pairs``. ``s.cand`` holds every pair with at least ``min_co_actions`` co-actions (the candidates, counted in
+    the run's statistics); episodes are counted only for the candidates that can still pass (see the stages
+    below), from ``s.pairs_live``: the co-actions of those pairs only (also the edges' evidence). ``counts``, when
+    given, receives ``co_actions`` (all co-actions) and ``candidates``.
     """
-    pairs = s.pairs
-    engine.sql(f"DROP TABLE IF EXISTS {s.cand}")
-    engine.sql(f"DROP TABLE IF EXISTS {s.edges}")
-    # Stage 1 (one hash aggregate): most account pairs co-act once; a pair with fewer than min_co_actions
-    # co-actions can never reach min_co_actions episodes, so it is not tested (p = 1), which can only make the
-    # Benjamini–Hochberg cut stricter for the others.
-    engine.sql(f"""
+    st = stages or Stages()
+    pairs = f"({pairs_sql})" if pairs_sql else s.pairs
+    for t in (s.cand, s.edges, s.pairs_live, s.sides):
+        engine.sql(f"DROP TABLE IF EXISTS {t}")
+    # Stage 1 (one hash aggregate on a packed pair key, straight from the join): most account pairs co-act once; a
+    # pair with fewer than min_co_actions co-actions can never reach min_co_actions episodes, so it is not tested
+    # (p = 1), which can only make the Benjamini–Hochberg cut stricter for the others. The grand total (the
+    # co-action count of the run) comes from the same pass as an extra grouping set.
+    with st("candidates"):
+        engine.sql(f"""
+CREATE TEMP TABLE {s.cand_all} AS
+SELECT k, count(*) AS co_actions, grouping(k) AS g
+FROM (SELECT {_pair_key("acc_l", "acc_r")} AS k FROM {pairs} p)
+GROUP BY GROUPING SETS ((k), ())
+HAVING count(*) >= {int(min_co_actions)} OR grouping(k) = 1""")
+        total = engine.sql(f"SELECT max(co_actions) FROM {s.cand_all} WHERE g = 1").scalar()
+        engine.sql(f"""
 CREATE TEMP TABLE {s.cand} AS
-SELECT least(acc_l, acc_r) AS a, greatest(acc_l, acc_r) AS b, count(*) AS co_actions, min(t_l - dt_s) AS first_t,
-       max(t_l) AS last_t, avg(dt_s) AS mean_dt_s
-FROM {pairs} GROUP BY ALL HAVING count(*) >= {int(min_co_actions)}""")
+SELECT CAST(k // {PAIR_KEY_BASE} AS INTEGER) AS a, CAST(k % {PAIR_KEY_BASE} AS INTEGER) AS b, k, co_actions
+FROM {s.cand_all} WHERE g = 0""")
+        engine.sql(f"DROP TABLE {s.cand_all}")
     candidates = engine.count(s.cand)
+    if counts is not None:
+        counts["co_actions"] = int(total or 0)
+        counts["candidates"] = candidates
     if candidates == 0 or model.q <= 0:
         engine.sql(
-            f"CREATE TEMP TABLE {s.edges} AS SELECT *, 0 AS k, 0.0 AS expected, 0.0 AS p_value, "
-            f"0.0 AS q_value, 0.0 AS weight, 0 AS d_a, 0 AS d_b FROM {s.cand} WHERE false"
+            f"CREATE TEMP TABLE {s.edges} AS SELECT a, b, co_actions, 0.0 AS first_t, 0.0 AS last_t, "
+            f"0.0 AS mean_dt_s, 0 AS k, 0.0 AS expected, 0.0 AS p_value, 0.0 AS q_value, 0.0 AS weight, 0 AS d_a, "
+            f"0 AS d_b FROM {s.cand} WHERE false"
         )
+        engine.sql(f"CREATE TEMP TABLE {s.pairs_live} AS SELECT * FROM {pairs} p WHERE false")
         return 0
     # Loosest BH cut any candidate could meet: p <= fdr * R / m with R <= number of candidates.
     log_cut = math.log(fdr) + math.log(candidates) - math.log(model.tests_count)
@@ -149,46 +185,57 @@ FROM {pairs} GROUP BY ALL HAVING count(*) >= {int(min_co_actions)}""")
     # Stage 2 (sound filter, before the costly episode count): the episodes k of a pair are at most its co-actions
     # K, and P(X >= k) >= P(X >= K) >= P(X = K); a pair whose point probability at K is already above the loosest
     # cut cannot pass with any k <= K. On a 5M-row co_repost run this leaves ~1 in 10 candidates.
-    engine.sql(f"DROP TABLE IF EXISTS {s.live}")
-    engine.sql(f"""
+    with st("live filter"):
+        engine.sql(f"DROP TABLE IF EXISTS {s.live}")
+        engine.sql(f"""
 CREATE TEMP TABLE {s.live} AS
-SELECT c.a, c.b, da.d AS d_a, db.d AS d_b, {lam} AS expected
+SELECT c.a, c.b, c.k AS key, da.d AS d_a, db.d AS d_b, {lam} AS expected
 FROM {s.cand} c JOIN {s.activity} da ON da.acc = c.a JOIN {s.activity} db ON db.acc = c.b
 WHERE -{lam} + c.co_actions * ln({lam}) - lgamma(c.co_actions + 1) <= {log_cut!r}""")
+        # the co-actions of the live pairs only: the join again, filtered before it is stored
+        engine.sql(f"""
+CREATE TEMP TABLE {s.pairs_live} AS
+SELECT p.* FROM {pairs} p SEMI JOIN {s.live} l ON l.key = {_pair_key("p.acc_l", "p.acc_r")}""")
     # Stage 3: distinct episodes per side (a burst of reposts of one post is one episode), for the live pairs only;
     # then the same point-probability filter with the real k.
-    tbl = engine.sql(f"""
+    with st("episodes"):
+        # per live pair: distinct episodes of each side and the co-actions' span (first, last, mean gap) in one pass
+        engine.sql(f"""
+CREATE TEMP TABLE {s.sides} AS
 WITH p AS (
   SELECT least(acc_l, acc_r) AS a, greatest(acc_l, acc_r) AS b,
          CASE WHEN acc_l < acc_r THEN uh_l ELSE uh_r END AS uh_a,
-         CASE WHEN acc_l < acc_r THEN uh_r ELSE uh_l END AS uh_b
-  FROM {pairs}
-), sides AS (
-  SELECT p.a, p.b, count(DISTINCT p.uh_a) AS ka, count(DISTINCT p.uh_b) AS kb
-  FROM p SEMI JOIN {s.live} l ON l.a = p.a AND l.b = p.b GROUP BY p.a, p.b
+         CASE WHEN acc_l < acc_r THEN uh_r ELSE uh_l END AS uh_b, t_l, dt_s
+  FROM {s.pairs_live}
 )
+SELECT a, b, count(DISTINCT uh_a) AS ka, count(DISTINCT uh_b) AS kb, min(t_l - dt_s) AS first_t, max(t_l) AS last_t,
+       avg(dt_s) AS mean_dt_s
+FROM p GROUP BY a, b""")
+        tbl = engine.sql(f"""
 SELECT l.a, l.b, least(s.ka, s.kb) AS k, l.d_a, l.d_b, l.expected
-FROM {s.live} l JOIN sides s USING (a, b)
+FROM {s.live} l JOIN {s.sides} s USING (a, b)
 WHERE least(s.ka, s.kb) >= {int(min_co_actions)}
   AND -l.expected + least(s.ka, s.kb) * ln(l.expected) - lgamma(least(s.ka, s.kb) + 1) <= {log_cut!r}""").arrow()
-    engine.sql(f"DROP TABLE IF EXISTS {s.live}")
-    kept = _bh(tbl, model.tests_count, fdr)
-    if min_lift > 1.0 and kept.num_rows:
-        import pyarrow.compute as pc
+        engine.sql(f"DROP TABLE IF EXISTS {s.live}")
+    with st("test"):
+        kept = _bh(tbl, model.tests_count, fdr)
+        if min_lift > 1.0 and kept.num_rows:
+            import pyarrow.compute as pc
 
-        kept = kept.filter(
-            pc.greater_equal(
-                pc.cast(kept.column("k"), pa.float64()), pc.multiply(kept.column("expected"), float(min_lift))
+            kept = kept.filter(
+                pc.greater_equal(
+                    pc.cast(kept.column("k"), pa.float64()), pc.multiply(kept.column("expected"), float(min_lift))
+                )
             )
-        )
-    sig_in = s.register("sig_in", kept)
-    try:
-        engine.sql(f"""
+        sig_in = s.register("sig_in", kept)
+        try:
+            engine.sql(f"""
 CREATE TEMP TABLE {s.edges} AS
-SELECT c.*, s.k, s.expected, s.p_value, s.q_value, s.weight, s.d_a, s.d_b
-FROM {s.cand} c JOIN {sig_in} s ON s.a = c.a AND s.b = c.b""")
-    finally:
-        s.unregister(sig_in)
+SELECT c.a, c.b, c.co_actions, span.first_t, span.last_t, span.mean_dt_s, s.k, s.expected, s.p_value, s.q_value,
+       s.weight, s.d_a, s.d_b
+FROM {s.cand} c JOIN {sig_in} s ON s.a = c.a AND s.b = c.b JOIN {s.sides} span ON span.a = c.a AND span.b = c.b""")
+        finally:
+            s.unregister(sig_in)
     return engine.count(s.edges)
 
 

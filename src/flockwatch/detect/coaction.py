@@ -14,13 +14,27 @@ from flockwatch.detect.base import EdgeRequest, EdgeTables
 
 def coaction_edges(req: EdgeRequest) -> EdgeTables:
     """Kernel rows and pairs, null model, Benjamini–Hochberg threshold; edges and evidence left in ``req.scratch``."""
-    e, s, params = req.engine, req.scratch, req.params
+    e, s, params, stages = req.engine, req.scratch, req.params, req.stages
     # a detector may carry its own hot-cell limit (sync_post); otherwise the run's applies
     hot = int(params.get("hot_cell_actions", req.hot_cell_actions))
-    n_rows = kernel.build_rows(e, req.detector_sql, params["window_s"], hot, s)
-    n_pairs = kernel.build_pairs(e, params["window_s"], hot, s)
-    model = calibration.null_model(e, s, hot)
-    n_edges = calibration.significant_pairs(e, s, model, req.fdr, req.min_co_actions, req.min_lift)
+    with stages("kernel rows"):
+        n_rows = kernel.build_rows(e, req.detector_sql, params["window_s"], hot, s)
+    with stages("null model"):
+        model = calibration.null_model(e, s, hot)
+    # co-actions are aggregated into candidate pairs as they are joined, never stored all at once; only the
+    # co-actions of pairs that can still pass are kept (s.pairs_live) for episodes, time span and evidence
+    counts: dict[str, int] = {}
+    n_edges = calibration.significant_pairs(
+        e,
+        s,
+        model,
+        req.fdr,
+        req.min_co_actions,
+        req.min_lift,
+        pairs_sql=kernel.pairs_sql(s.rows, params["window_s"], hot),
+        stages=stages,
+        counts=counts,
+    )
     acc = f"(SELECT DISTINCT acc, account_id FROM {s.rows})"
     edges_sql = f"""
 SELECT aa.account_id AS account_a, ab.account_id AS account_b,
@@ -36,10 +50,12 @@ SELECT la.account_id AS account_a, lb.account_id AS account_b,
 FROM (
   SELECT p.*, row_number() OVER (PARTITION BY least(p.acc_l, p.acc_r), greatest(p.acc_l, p.acc_r)
                                  ORDER BY p.t_l, p.rid_l, p.rid_r) AS rn
-  FROM {s.pairs} p
+  FROM {s.pairs_live} p
   SEMI JOIN {s.edges} x ON x.a = least(p.acc_l, p.acc_r) AND x.b = greatest(p.acc_l, p.acc_r)
 ) s
 JOIN {s.rows} la ON la.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_l ELSE s.rid_r END
 JOIN {s.rows} lb ON lb.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_r ELSE s.rid_l END
 WHERE s.rn <= {int(req.evidence_per_edge)}"""
-    return EdgeTables(edges_sql, evidence_sql, n_rows, n_pairs, e.count(s.cand), n_edges, model.to_dict())
+    return EdgeTables(
+        edges_sql, evidence_sql, n_rows, counts["co_actions"], counts["candidates"], n_edges, model.to_dict()
+    )

@@ -6,6 +6,10 @@ Consumes a detector's SELECT (``base.DETECTOR_COLUMNS``), an :class:`~flockwatch
     s.rows   rid, acc, account_id, target, th, uh, t, action_id, b, hot, r   (one per detector row)
     s.pairs  rid_l, rid_r, acc_l, acc_r, th, uh_l, uh_r, t_l, dt_s            (one per co-action)
 
+``s.pairs`` is materialised only by :func:`build_pairs` (tests, small data); detection aggregates the SELECT of
+:func:`pairs_sql` straight into candidate pairs (``calibration.significant_pairs``) and materialises the co-actions
+of the few pairs that can still pass its threshold, never all of them.
+
 A co-action is two rows of *different* accounts with the same target and ``|t_l - t_r| <= window_s``; ``rid_r`` is
 the earlier row (by time, then row id), so every unordered co-action appears once.
 
@@ -44,21 +48,36 @@ from flockwatch.engine import Engine, Scratch
 from flockwatch.errors import ValidationError
 
 
-def build_rows(engine: Engine, detector_sql: str, window_s: float, hot_cell_actions: int, s: Scratch) -> int:
-    """Materialise ``s.rows``; returns its row count."""
-    if window_s <= 0:
-        raise ValidationError(f"window_s must be > 0, got {window_s}")
+def _src_sql(detector_sql: str, window_s: float) -> str:
+    """A detector's rows keyed for the kernel: target hash ``th``, episode hash ``uh``, time bucket ``b``."""
     w = float(window_s)
-    engine.sql(f"DROP TABLE IF EXISTS {s.src}")
-    engine.sql(f"DROP TABLE IF EXISTS {s.rows}")
-    engine.sql(f"""
-CREATE TEMP TABLE {s.src} AS
+    return f"""
 SELECT account_id, target, unit, acted_at_s AS t, action_id,
        hash(target) AS th, hash(unit, CAST(floor(acted_at_s / {w}) AS BIGINT)) AS uh,
        CAST(floor(acted_at_s / {w}) AS BIGINT) AS b
 FROM ({detector_sql}) src
-WHERE account_id IS NOT NULL AND target IS NOT NULL AND acted_at_s IS NOT NULL""")
+WHERE account_id IS NOT NULL AND target IS NOT NULL AND acted_at_s IS NOT NULL"""
+
+
+def cell_visits_sql(detector_sql: str, window_s: float) -> str:
+    """SELECT of the distinct ``(account_id, th, b)`` cell visits of a detector's rows — the kernel's cells without
+    its row numbering (what the null model's incidences and ``networks.attach`` count)."""
+    if window_s <= 0:
+        raise ValidationError(f"window_s must be > 0, got {window_s}")
+    return f"SELECT DISTINCT account_id, th, b FROM ({_src_sql(detector_sql, window_s)}) v"
+
+
+def build_rows(engine: Engine, detector_sql: str, window_s: float, hot_cell_actions: int, s: Scratch) -> int:
+    """Materialise ``s.rows``; returns its row count."""
+    if window_s <= 0:
+        raise ValidationError(f"window_s must be > 0, got {window_s}")
+    engine.sql(f"DROP TABLE IF EXISTS {s.src}")
+    engine.sql(f"DROP TABLE IF EXISTS {s.rows}")
+    engine.sql(f"CREATE TEMP TABLE {s.src} AS {_src_sql(detector_sql, window_s)}")
     hot = f"c > {int(hot_cell_actions)}" if hot_cell_actions > 0 else "false"
+    # rid orders rows by (target, time, action, account); r is the rank on the target in the same order. rid is
+    # the target's offset (rows on smaller target hashes, a running sum over the distinct targets) plus r: the same
+    # numbers as a global row_number(), without a global sort of every row on text keys
     engine.sql(f"""
 CREATE TEMP TABLE {s.rows} AS
 WITH acc AS (
@@ -66,20 +85,24 @@ WITH acc AS (
   FROM (SELECT DISTINCT account_id FROM {s.src})
 ), cells AS (
   SELECT th, b, count(*) AS c FROM {s.src} GROUP BY th, b
+), offsets AS (
+  SELECT th, CAST(sum(n) OVER (ORDER BY th ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - n AS BIGINT) AS off
+  FROM (SELECT th, CAST(sum(c) AS BIGINT) AS n FROM cells GROUP BY th) t
+), o AS (
+  SELECT acc.acc, s.account_id, s.target, s.th, s.uh, s.t, s.action_id, s.b, ({hot}) AS hot,
+         row_number() OVER (PARTITION BY s.th ORDER BY s.t, s.action_id, s.account_id) AS r
+  FROM {s.src} s JOIN acc USING (account_id) JOIN cells USING (th, b)
 )
-SELECT row_number() OVER (ORDER BY s.th, s.t, s.action_id, s.account_id) AS rid, acc.acc, s.account_id, s.target,
-       s.th, s.uh, s.t, s.action_id, s.b, ({hot}) AS hot,
-       row_number() OVER (PARTITION BY s.th ORDER BY s.t, s.action_id, s.account_id) AS r
-FROM {s.src} s JOIN acc USING (account_id) JOIN cells USING (th, b)""")
+SELECT offsets.off + o.r AS rid, o.acc, o.account_id, o.target, o.th, o.uh, o.t, o.action_id, o.b, o.hot, o.r
+FROM o JOIN offsets USING (th)""")
     engine.sql(f"DROP TABLE {s.src}")
     return engine.count(s.rows)
 
 
-def build_pairs(engine: Engine, window_s: float, hot_cell_actions: int, s: Scratch) -> int:
-    """Materialise ``s.pairs`` from ``s.rows``; returns the number of co-actions."""
+def pairs_sql(rows: str, window_s: float, hot_cell_actions: int) -> str:
+    """The SELECT of every co-action (the columns of ``s.pairs``) over kernel rows ``rows``."""
     w = float(window_s)
     k = int(hot_cell_actions)
-    rows = s.rows
     cols = (
         "L.rid AS rid_l, R.rid AS rid_r, L.acc AS acc_l, R.acc AS acc_r, L.th, L.uh AS uh_l, R.uh AS uh_r, "
         "L.t AS t_l, L.t - R.t AS dt_s"
@@ -108,11 +131,16 @@ def build_pairs(engine: Engine, window_s: float, hot_cell_actions: int, s: Scrat
             f"SELECT {cols} FROM {hot_rows} L JOIN {hot_shifted} R ON L.th = R.th AND L.rb = R.jrb "
             f"WHERE {cond} AND L.r - R.r <= {k}"
         )
+    return " UNION ALL ".join(parts)
+
+
+def build_pairs(engine: Engine, window_s: float, hot_cell_actions: int, s: Scratch) -> int:
+    """Materialise ``s.pairs`` (every co-action) from ``s.rows``; returns the number of co-actions."""
     engine.sql(f"DROP TABLE IF EXISTS {s.pairs}")
-    engine.sql(f"CREATE TEMP TABLE {s.pairs} AS " + " UNION ALL ".join(parts))
+    engine.sql(f"CREATE TEMP TABLE {s.pairs} AS " + pairs_sql(s.rows, window_s, hot_cell_actions))
     return engine.count(s.pairs)
 
 
 def drop(engine: Engine, s: Scratch) -> None:
     """Drop the kernel's tables early (peak memory); the scratch drops whatever is left when it closes."""
-    engine.drop_relations([s.src, s.rows, s.pairs])
+    engine.drop_relations([s.src, s.rows, s.pairs, s.pairs_live])

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flockwatch.core.timing import Stages
 from flockwatch.detect.base import EDGE_COLUMNS, EVIDENCE_COLUMNS, EdgeRequest, EdgeTables
 from flockwatch.detect.coaction import coaction_edges
 from flockwatch.detect.registry import DEFAULT_DETECTORS, get
@@ -48,6 +49,8 @@ class DetectorResult:
     edges_count: int
     null_model: dict[str, float]
     seconds: float
+    #: wall and CPU seconds per stage (``core.timing``)
+    stages_s: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -140,14 +143,25 @@ def detect(
             progress(f"{det.name}: co-actions")
         t0 = time.perf_counter()
         build = det.edge_builder or coaction_edges
+        stages = Stages(f"{det.name}: ")
         with e.scratch("detect") as s:
             req = EdgeRequest(
-                e, s, det.build_sql(params), params, fdr, hot_cell_actions, min_co_actions, min_lift, evidence_per_edge
+                e,
+                s,
+                det.build_sql(params),
+                params,
+                fdr,
+                hot_cell_actions,
+                min_co_actions,
+                min_lift,
+                evidence_per_edge,
+                stages,
             )
             out = build(req)
             if progress:
                 progress(f"{det.name}: {out.edges_count:,} edges from {out.co_actions_count:,} co-actions")
-            _store(ws, e, run.run_id, det.name, out, evidence_per_edge)
+            with stages("store"):
+                _store(ws, e, run.run_id, det.name, out, evidence_per_edge)
         run.results.append(
             DetectorResult(
                 det.name,
@@ -158,6 +172,7 @@ def detect(
                 out.edges_count,
                 out.null_model,
                 round(time.perf_counter() - t0, 3),
+                stages.to_dict(),
             )
         )
     run.seconds = time.perf_counter() - t_run

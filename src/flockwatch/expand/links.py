@@ -207,12 +207,23 @@ def anchor_links(
         f"""CREATE OR REPLACE TEMP TABLE {s.co} AS
            WITH lam AS (SELECT ce.acct, sum(tp.p_hit) AS co_expected, count(*) AS co_events
                           FROM {s.ce} ce JOIN {s.tp} tp USING (target) GROUP BY ce.acct),
-                hit AS (SELECT h.acct, count(*) AS co_hits,
-                               list({{'action': h.action_id, 'seed_action': h.rep_action,
-                                     'seed': s.account_id, 'via': h.tk}} ORDER BY h.action_id)
-                                   AS co_examples,
-                               list(DISTINCT s.account_id) AS co_seeds
-                          FROM {s.hits} h JOIN {s.acct} s ON s.acct = h.rep_acct GROUP BY h.acct)
+                -- examples: the first ``examples`` hits by action id, seeds: the first by account id; top-n
+                -- aggregates on integer account ids, resolved to their text afterwards (no list of every hit, no
+                -- string in the big aggregate)
+                agg AS (SELECT acct, count(*) AS co_hits,
+                               arg_min({{'action': action_id, 'seed_action': rep_action, 'seed': rep_acct,
+                                        'via': tk}}, action_id, {int(examples)}) AS ex
+                          FROM {s.hits} GROUP BY acct),
+                ex AS (SELECT u.acct, list({{'action': u.x.action, 'seed_action': u.x.seed_action,
+                                            'seed': m.account_id, 'via': u.x.via}} ORDER BY u.i) AS co_examples
+                         FROM (SELECT acct, unnest(ex) AS x, generate_subscripts(ex, 1) AS i FROM agg) u
+                         JOIN {s.acct} m ON m.acct = u.x.seed GROUP BY u.acct),
+                sd AS (SELECT u.acct, list(m.account_id ORDER BY u.a) AS co_seeds
+                         FROM (SELECT acct, unnest(min(rep_acct, {int(examples)})) AS a
+                                 FROM (SELECT DISTINCT acct, rep_acct FROM {s.hits}) GROUP BY acct) u
+                         JOIN {s.acct} m ON m.acct = u.a GROUP BY u.acct),
+                hit AS (SELECT agg.acct, agg.co_hits, ex.co_examples, sd.co_seeds
+                          FROM agg LEFT JOIN ex USING (acct) LEFT JOIN sd USING (acct))
            SELECT lam.acct, lam.co_events, lam.co_expected, coalesce(hit.co_hits, 0) AS co_hits,
                   hit.co_examples, hit.co_seeds
              FROM lam LEFT JOIN hit USING (acct)"""

@@ -69,7 +69,9 @@ class ReadContext:
         source = f"({select_sql})"
         key = ", ".join(t.key)
         dedup = "__dedup_rows"
-        if not unique_keys and e.sql(f"SELECT count(*) - count(DISTINCT ({key})) FROM {source}").scalar():
+        # Repeated keys are looked for on a 64-bit hash of the key (a distinct count of one integer, not of a
+        # struct): a hash collision only sends the rows through the exact (slower) path below, never loses one.
+        if not unique_keys and e.sql(f"SELECT count(*) - count(DISTINCT hash({key})) FROM {source}").scalar():
             # Rare (a file repeating a key): materialise once so rowid is the select's order, keep the first.
             e.sql(f"CREATE OR REPLACE TEMP TABLE {dedup} AS SELECT {col_sql} FROM {source}")
             source = (

@@ -156,9 +156,38 @@ class AccountEvidence:
     followers: dict[str, int]
 
 
+#: signal family → SQL that is true when the workspace holds the input the family reads; a family without it
+#: yields no rows (its signal joins on or filters by that input), so it is not computed at all. Share logs
+#: (coordination-network-toolkit, CooRTweet files) hold no profiles, logins or follower counts.
+_SIGNAL_INPUTS = {
+    "creation_burst": "EXISTS (SELECT 1 FROM accounts WHERE created_at IS NOT NULL)",
+    "account_age": "EXISTS (SELECT 1 FROM accounts WHERE created_at IS NOT NULL)",
+    "follower_anomaly": "EXISTS (SELECT 1 FROM accounts WHERE follower_count IS NOT NULL)",
+    "infrastructure": "EXISTS (SELECT 1 FROM infrastructure)",
+    "location_login": "EXISTS (SELECT 1 FROM infrastructure) AND EXISTS (SELECT 1 FROM accounts "
+    "WHERE reported_location IS NOT NULL)",
+}
+
+
+def _signal_families_with_input(ws: Workspace) -> list[str]:
+    """The assessment's signal families whose input the workspace holds (see ``_SIGNAL_INPUTS``)."""
+    inputs = dict(_SIGNAL_INPUTS)
+    avatar = ws.engine.sql(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'avatar_hash'"
+    ).scalar()
+    if not avatar:  # profile_reuse reads descriptions, profile URLs and (where the column exists) avatar hashes
+        inputs["profile_reuse"] = (
+            "EXISTS (SELECT 1 FROM accounts WHERE description IS NOT NULL OR profile_url IS NOT NULL)"
+        )
+    names = [f for f in SIGNAL_FAMILIES if f in inputs]
+    checks = ws.engine.sql("SELECT " + ", ".join(inputs[f] for f in names)).one() or ()
+    missing = {f for f, ok in zip(names, checks, strict=True) if not ok}
+    return [f for f in SIGNAL_FAMILIES if f not in missing]
+
+
 def collect(ws: Workspace, families: Sequence[str] | None = None) -> AccountEvidence:
     """Every account's family indicators (one pass over the platform; the signals run with no account list)."""
-    table = compute_signals(ws, None, families=list(SIGNAL_FAMILIES))
+    table = compute_signals(ws, None, families=_signal_families_with_input(ws))
     accs = table.column("account_id").to_pylist()
     sigs = table.column("signal").to_pylist()
     vals = table.column("value").to_pylist()

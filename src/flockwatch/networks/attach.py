@@ -17,11 +17,11 @@ accounts x cells (cells = (target, time bucket), as in the kernel):
 An organic account that sometimes reposts the same viral post as members is not attached: viral cells are not
 dominated by members, and a few hits among many episodes is what ``pi`` predicts.
 
-Cost: only the kernel rows are rebuilt, not the pairs. By default ``co_near_text`` (a row per LSH band) and
-``sync_post`` (a row per action) are left out; pass ``detectors`` to include them. A detector with its own edge path
-takes part through its rows all the same: ``theme_profile``'s rows are theme tokens, its cells (token, day) — an
-account whose theme-days concentrate on a network's theme-days is attached (measured on the IRA dev data: ARI 0.396
-without these cells, 0.406 with them).
+Cost: only the detectors' distinct cell visits are read again (``kernel.cell_visits_sql``), not their pairs. By
+default ``co_near_text`` (a row per LSH band) and ``sync_post`` (a row per action) are left out; pass ``detectors``
+to include them. A detector with its own edge path takes part through its rows all the same: ``theme_profile``'s
+rows are theme tokens, its cells (token, day) — an account whose theme-days concentrate on a network's theme-days
+is attached (measured on the IRA dev data: ARI 0.396 without these cells, 0.406 with them).
 """
 
 from __future__ import annotations
@@ -56,7 +56,6 @@ def attach(
         return {}
     e = ws.engine
     params = json.loads(e.sql("SELECT params_json FROM detection_runs WHERE run_id = ?", [run_id]).scalar() or "{}")
-    hot = int(params.get("hot_cell_actions", 50))
     results = {r["detector"]: r["params"] for r in params.get("results", [])}
     names = [d for d in (detectors or [r for r in results if r not in EXPENSIVE]) if d in results]
     totals: list[pa.Table] = []
@@ -69,12 +68,11 @@ def attach(
         for name in names:
             p = dict(results[name])
             with e.scratch("attach") as s:
-                cell_limit = int(p.get("hot_cell_actions", hot))
-                kernel.build_rows(e, get(name).build_sql(p), p["window_s"], cell_limit, s)
+                visits = kernel.cell_visits_sql(get(name).build_sql(p), p["window_s"])
                 e.sql(f"""
 CREATE OR REPLACE TEMP TABLE {s.inc} AS
-SELECT DISTINCT r.account_id, r.th, r.b, m.network_id
-FROM {s.rows} r LEFT JOIN {members_t} m USING (account_id)""")
+SELECT r.account_id, r.th, r.b, m.network_id
+FROM ({visits}) r LEFT JOIN {members_t} m USING (account_id)""")
                 e.sql(
                     f"""
 CREATE OR REPLACE TEMP TABLE {s.opcells} AS

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flockwatch.core import runs
+from flockwatch.core.timing import Stages
 from flockwatch.errors import ValidationError
 from flockwatch.networks.cluster import DEFAULT_RESOLUTION, leiden_communities
 from flockwatch.networks.fuse import DEFAULT_SATURATION, fuse
@@ -168,16 +169,19 @@ def build_networks(
         raise ValidationError(f"grow_min_score must be in (0, 1], got {grow_min_score}")
     rid = runs.resolve_run(ws.engine, run_id)
     e = ws.engine
-    fuse(ws, rid, saturation)
+    stages = Stages("networks: ")
+    with stages("fuse"):
+        fuse(ws, rid, saturation)
     # Deterministic clustering: Leiden's result depends on the order vertices and edges are given in (not only on
     # the seed), and the fused sums may differ in their last bits between runs and engines (parallel summation
     # order); sorted input and scores rounded to 1e-9 give the same partition for the same edges.
-    fused = e.sql(
-        "SELECT account_a, account_b, score, weight, detectors FROM fused_edges WHERE run_id = ? "
-        "ORDER BY account_a, account_b",
-        [rid],
-    ).rows()
-    labels = leiden_communities([(a, b, round(s, 9)) for a, b, s, _, _ in fused], resolution=resolution, seed=seed)
+    with stages("leiden"):
+        fused = e.sql(
+            "SELECT account_a, account_b, score, weight, detectors FROM fused_edges WHERE run_id = ? "
+            "ORDER BY account_a, account_b",
+            [rid],
+        ).rows()
+        labels = leiden_communities([(a, b, round(s, 9)) for a, b, s, _, _ in fused], resolution=resolution, seed=seed)
     groups: dict[int, list[str]] = defaultdict(list)
     for acc, c in labels.items():
         groups[c].append(acc)
@@ -213,11 +217,13 @@ def build_networks(
             )
         )
     if attach_fdr:
-        _attach(ws, rid, networks, attach_fdr, saturation, min_size, min_score)
+        with stages("attach"):
+            _attach(ws, rid, networks, attach_fdr, saturation, min_size, min_score)
     growth_stats: dict[str, Any] = {"enabled": False}
     grown_into: dict[str, CandidateNetwork] = {}
     if grow:
-        growth_stats, grown_into = _grow(ws, networks, grow_min_score, min_size, min_score)
+        with stages("grow"):
+            growth_stats, grown_into = _grow(ws, networks, grow_min_score, min_size, min_score)
     # Assessed once, on the final members. Assessing before attachment and growth too (so that genuine communities
     # never seed them) was measured on hk2019 at 1M actions: planted recall fell from 0.960 to 0.900 at the same
     # precision (1.000) and no hard negative flagged either way, so growth starts from every coordinated network.
@@ -228,13 +234,16 @@ def build_networks(
         from flockwatch.networks.assessment import collect
 
         t_collect = time.perf_counter()
-        evidence = collect(ws)
+        with stages("assessment evidence"):
+            evidence = collect(ws)
         collect_s = round(time.perf_counter() - t_collect, 2)
-        _assess(ws, networks, drop_families, evidence)
+        with stages("assess"):
+            _assess(ws, networks, drop_families, evidence)
         if inherit:
             from flockwatch.networks.inheritance import mark_weak_members
 
-            weakly_linked = mark_weak_members(ws, rid, networks, evidence)
+            with stages("inherit"):
+                weakly_linked = mark_weak_members(ws, rid, networks, evidence)
     else:
         for net in networks:
             net.coordinated = net.flagged
@@ -242,30 +251,29 @@ def build_networks(
     for i, net in enumerate(networks, 1):
         net.network_id = f"N{i:04d}"
     _name_votes(networks, grown_into)
-    _describe(ws, rid, networks)
-    _store(
-        ws,
-        rid,
-        networks,
-        {
-            "resolution": resolution,
-            "saturation": saturation,
-            "min_size": min_size,
-            "min_score": min_score,
-            "attach_fdr": attach_fdr,
-            "growth": growth_stats,
-            "assess": assess,
-            "drop_families": list(drop_families),
-            "assessment_evidence_s": collect_s,
-            "inherit": inherit,
-            "weakly_linked_members": weakly_linked,
-        },
-    )
+    with stages("describe"):
+        _describe(ws, rid, networks)
+    params: dict[str, Any] = {
+        "resolution": resolution,
+        "saturation": saturation,
+        "min_size": min_size,
+        "min_score": min_score,
+        "attach_fdr": attach_fdr,
+        "growth": growth_stats,
+        "assess": assess,
+        "drop_families": list(drop_families),
+        "assessment_evidence_s": collect_s,
+        "inherit": inherit,
+        "weakly_linked_members": weakly_linked,
+    }
+    with stages("store"):
+        _store(ws, rid, networks, params)
     # the coarser level: flagged networks tied beyond chance form candidate operations (replaces the run's rows);
     # imported here because operations.py imports this module
     from flockwatch.networks.operations import build_operations
 
-    build_operations(ws, rid, fdr=operations_fdr)
+    with stages("operations"):
+        build_operations(ws, rid, fdr=operations_fdr)
     return networks
 
 

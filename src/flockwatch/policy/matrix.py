@@ -19,8 +19,11 @@ First use: :func:`ensure_shipped_registry` gives a store that was never set up t
 determination per outlet under every shipped policy, effective on the policy's own start date) exactly once; the
 "already set up" mark is a row in the store itself (``media_registry_setup``), written in the same transaction as
 the data. :func:`shipped_registry` gives a private in-memory copy for answers without a workspace. Both copy rows
-from one template built per process (about 0.4 s to build, a few milliseconds to copy), so that creating many
-workspaces (the test suite does) does not re-parse the Matrix each time.
+from one template built per process (3-4 CPU-seconds to build: every outlet decided under every policy), so that
+creating many workspaces (the test suite does) does not re-parse the Matrix each time; a new workspace copies the
+template's rows from a cache file shared between processes (``FLOCKWATCH_CACHE_DIR``, default
+``~/.cache/flockwatch``), keyed by a digest of the policy package, the store schema and the version, so that a
+one-shot command such as ``flockwatch ingest FILE --workspace NEW`` does not pay for the build either.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
+import tempfile
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -242,12 +247,91 @@ def _template() -> Store:
     return reg.conn.store
 
 
-def _copy_template(conn: OpsConnection) -> None:
+#: Where the shipped template's rows are cached between processes (``$XDG_CACHE_HOME/flockwatch``, else
+#: ``~/.cache/flockwatch``); ``FLOCKWATCH_CACHE_DIR`` overrides it, an empty value turns the cache off.
+CACHE_ENV = "FLOCKWATCH_CACHE_DIR"
+
+
+def _cache_dir() -> Path | None:
+    env = os.environ.get(CACHE_ENV)
+    if env is not None:
+        return Path(env) if env.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "flockwatch"
+
+
+@lru_cache(maxsize=1)
+def _template_key() -> str:
+    """A digest of everything the template's rows depend on: flockwatch's version, the policy package (code and
+    data: the Matrix, curated facts, rules, how determinations are made) and the store's schema."""
+    import flockwatch
+    from flockwatch import store
+
+    h = hashlib.sha256(flockwatch.__version__.encode())
+    roots = (Path(__file__).parent, Path(store.__file__).parent)
+    for root in roots:
+        for f in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            h.update(str(f.relative_to(root)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:32]
+
+
+@lru_cache(maxsize=1)
+def _template_rows() -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
+    """The template's rows per copied table, from the cross-process cache when it matches :func:`_template_key`.
+
+    Building the template imports the Matrix and decides every outlet under every policy (seconds of CPU, paid by
+    every process that creates a workspace); the rows are the same for the same code and data, so the first
+    process stores them and later ones read them back. A missing, stale or unreadable cache file is rebuilt."""
+    import pickle
+
+    folder = _cache_dir()
+    path = folder / f"registry-template-{_template_key()}.pickle" if folder is not None else None
+    if path is not None and path.exists():
+        try:
+            with path.open("rb") as fh:
+                cached = pickle.load(fh)
+            if isinstance(cached, dict) and set(cached) == set(_COPIED_TABLES):
+                return cached
+        except Exception:  # a damaged cache is rebuilt, never trusted
+            pass
     src = OpsConnection(_template())
     try:
-        copy_registry(src, conn)
+        rows: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
+        for table in _COPIED_TABLES:
+            got = src.execute(f"SELECT * FROM {table}")
+            rows[table] = (list(got[0].keys()) if got else [], [tuple(r) for r in got])
     finally:
         src.close()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(rows, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the whole new one
+        except OSError:
+            pass  # no writable cache: the next process builds the template again
+    return rows
+
+
+def _copy_template(conn: OpsConnection) -> None:
+    _insert_rows(conn, _template_rows())
+
+
+def _insert_rows(dst: OpsConnection, rows: dict[str, tuple[list[str], list[tuple[Any, ...]]]]) -> None:
+    """Insert cached registry rows (ids kept) into an empty store, in :data:`_COPIED_TABLES` order."""
+    with dst.transaction():
+        for table in _COPIED_TABLES:
+            cols, values = rows[table]
+            if not values:
+                continue
+            dst.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values)
+            if dst.dialect == "postgresql":
+                key = cols[0]
+                dst.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', '{key}'), (SELECT max({key}) FROM {table}))"
+                )
 
 
 def copy_registry(src: OpsConnection, dst: OpsConnection, tables: tuple[str, ...] = _COPIED_TABLES) -> None:
