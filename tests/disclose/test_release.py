@@ -333,3 +333,23 @@ def test_draft_of_a_candidate_operation_discloses_all_its_networks(scenario):
             draft_subjects(ws, operation="O9999")
     assert subjects.draft and subjects.network_ids == op.network_ids and len(subjects.subjects) == members
     assert {s.network_id for s in subjects.subjects} <= set(op.network_ids)
+
+
+def test_weakly_linked_members_are_not_subjects_of_a_draft(scenario, tmp_path):
+    """A member marked weakly_linked (no own evidence, tied only through ordinary popular content) is not named in a
+    draft release; the other members are."""
+    import shutil
+
+    from flockwatch.core.runs import WEAKLY_LINKED, latest_run
+
+    copy = tmp_path / "ws"
+    shutil.copytree(scenario.ws_dir, copy)
+    with Workspace.open(copy) as ws:
+        before = draft_subjects(ws, network="N0001").account_ids
+        weak = before[-1]
+        ws.engine.sql(
+            "UPDATE network_members SET assessment = ? WHERE run_id = ? AND network_id = 'N0001' AND account_id = ?",
+            [WEAKLY_LINKED, latest_run(ws.engine), weak],
+        )
+        after = draft_subjects(ws, network="N0001").account_ids
+    assert after == [a for a in before if a != weak]

@@ -34,7 +34,13 @@ NETWORK_PREFIX = "network:"
 def flagged_member_sql(member: str = "m", network: str = "n") -> str:
     """SQL condition on ``network_members`` (alias ``member``) joined to ``networks`` (alias ``network``): the member
     carries the network's flag."""
-    return f"({network}.flagged AND coalesce({member}.assessment, '') <> '{WEAKLY_LINKED}')"
+    return f"({network}.flagged AND {not_weak_sql(member)})"
+
+
+def not_weak_sql(member: str = "") -> str:
+    """SQL condition on ``network_members`` (optionally aliased ``member``): not marked :data:`WEAKLY_LINKED`."""
+    col = f"{member}.assessment" if member else "assessment"
+    return f"coalesce({col}, '') <> '{WEAKLY_LINKED}'"
 
 
 def latest_run(engine: Engine) -> str | None:
@@ -82,10 +88,14 @@ def resolve_network(engine: Engine, ref: str) -> tuple[str, str]:
     return rid, nid
 
 
-def network_members(engine: Engine, ref: str) -> tuple[str, str, list[str]]:
-    """``(run_id, network_id, sorted member account ids)`` of a network reference."""
+def network_members(engine: Engine, ref: str, without_weak: bool = False) -> tuple[str, str, list[str]]:
+    """``(run_id, network_id, sorted member account ids)`` of a network reference; ``without_weak`` leaves out the
+    members marked :data:`WEAKLY_LINKED` (what is sent to peers or published names only accounts that carry the
+    network's verdict)."""
     rid, nid = resolve_network(engine, ref)
     rows = engine.sql(
-        "SELECT DISTINCT account_id FROM network_members WHERE run_id = ? AND network_id = ? ORDER BY 1", [rid, nid]
+        f"""SELECT DISTINCT account_id FROM network_members WHERE run_id = ? AND network_id = ?
+            {"AND " + not_weak_sql() if without_weak else ""} ORDER BY 1""",
+        [rid, nid],
     ).rows()
     return rid, nid, [r[0] for r in rows]

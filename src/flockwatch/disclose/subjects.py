@@ -75,9 +75,12 @@ def draft_subjects(ws: Workspace, network: str | None = None, operation: str | N
             raise ValidationError(f"no candidate operation {operation!r} in detection run {rid}")
         nets = list(op.network_ids)
         name, source = op.operation_id, f"candidate operation {rid}/{op.operation_id} ({', '.join(nets)})"
+    # a weakly linked member (no own evidence, tied only through ordinary popular content) is not a subject of a
+    # release: a draft names only the accounts that carry the network's verdict
     rows = e.sql(
-        """SELECT account_id, min(network_id), bool_or(coalesce(joined_by, 'cluster') = 'cluster')
+        f"""SELECT account_id, min(network_id), bool_or(coalesce(joined_by, 'cluster') = 'cluster')
            FROM network_members WHERE run_id = ? AND list_contains(?::VARCHAR[], network_id)
+             AND {runs.not_weak_sql()}
            GROUP BY account_id ORDER BY account_id""",
         [rid, nets],
     ).rows()

@@ -43,7 +43,8 @@ def _confidence(score: float | None) -> int:
 
 def from_network(ws: Workspace, ref: str) -> TipSubject:
     """A candidate network (``N0001`` of the latest run, or ``<run>/N0001``)."""
-    rid, nid, members = runs.network_members(ws.engine, ref)
+    # weakly linked members (no own evidence, tied only through ordinary popular content) are not named to peers
+    rid, nid, members = runs.network_members(ws.engine, ref, without_weak=True)
     row = ws.engine.sql(
         "SELECT score, flagged, signals, first_at, last_at, explanation FROM networks WHERE run_id = ? AND network_id = ?",
         [rid, nid],
@@ -88,9 +89,9 @@ def from_operation(ws: Workspace, ref: str) -> TipSubject:
     members = [
         r[0]
         for r in ws.engine.sql(
-            """SELECT DISTINCT m.account_id FROM network_members m JOIN operation_networks o
+            f"""SELECT DISTINCT m.account_id FROM network_members m JOIN operation_networks o
                ON m.run_id = o.run_id AND m.network_id = o.network_id
-               WHERE o.run_id = ? AND o.operation_id = ? ORDER BY 1""",
+               WHERE o.run_id = ? AND o.operation_id = ? AND {runs.not_weak_sql("m")} ORDER BY 1""",
             [rid, oid],
         ).rows()
     ]
