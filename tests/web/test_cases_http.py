@@ -35,7 +35,7 @@ def _approve(c: httpx.Client, case: str) -> str:
     return c.get(r.headers["location"]).text
 
 
-def test_two_person_rule_and_reviewer_role_hold_on_the_server(console):
+def test_two_person_rule_and_reviewer_role_hold_on_the_server(console, monkeypatch):
     with (
         closing(sign_in(console.url, "ana", PASSWORDS["ana"])) as ana,
         closing(sign_in(console.url, "ana2", PASSWORDS["ana2"])) as ana2,
@@ -50,8 +50,12 @@ def test_two_person_rule_and_reviewer_role_hold_on_the_server(console):
         assert "SELF_APPROVAL" not in done and "ROLE_REQUIRED" not in done
         assert re.search(r'class="action-status">(approved|executed)<', done)
         assert "action.approve" in done and "case.open" in done and "action.propose" in done
-        # a label can be approved by a second analyst
+        # a label on more subjects than the team's bulk limit needs a reviewer; under it, a second analyst will do
+        # (the console reads the team's rules, FLOCKWATCH_REVIEWER_OVER_N, as the CLI does)
         label = _propose(ana, "label")
+        monkeypatch.setenv("FLOCKWATCH_REVIEWER_OVER_N", "1")
+        assert re.search(r"ROLE_REQUIRED.*an action on \d+ subjects needs a reviewer", _approve(ana2, label))
+        monkeypatch.setenv("FLOCKWATCH_REVIEWER_OVER_N", "100000")
         assert re.search(r'class="action-status">(approved|executed)<', _approve(ana2, label))
         assert case.rsplit("/", 1)[1] in ana.get("/cases").text
 

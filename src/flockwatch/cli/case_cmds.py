@@ -11,7 +11,6 @@ import typer
 from flockwatch.accountlist import read_account_file
 from flockwatch.cli.acting import ByOpt, PasswordFileOpt, actor_for
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
-from flockwatch.errors import ValidationError
 from flockwatch.review import actions, appeals, audit, delivery, holds, label_calibration, sampling
 from flockwatch.review.cases import get_case, list_cases, open_case
 from flockwatch.review.handoff import write_handoff
@@ -45,27 +44,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(case_app, name="case")
 
 
-def _env_number(name: str, default: float, whole: bool) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw) if whole else float(raw)
-    except ValueError:
-        raise ValidationError(f"{name}={raw!r} is not a {'whole ' if whole else ''}number") from None
-    if value < 0:
-        raise ValidationError(f"{name}={raw!r} must not be negative")
-    return value
-
-
 def _rules() -> actions.ReviewRules:
-    """The team's review rules: FLOCKWATCH_REVIEWER_OVER_N, FLOCKWATCH_SAMPLE_OVER_N, FLOCKWATCH_FP_LIMIT."""
-    d = actions.ReviewRules()
-    return actions.ReviewRules(
-        reviewer_over_n=int(_env_number("FLOCKWATCH_REVIEWER_OVER_N", d.reviewer_over_n, True)),
-        sample_over_n=int(_env_number("FLOCKWATCH_SAMPLE_OVER_N", d.sample_over_n, True)),
-        fp_limit=_env_number("FLOCKWATCH_FP_LIMIT", d.fp_limit, False),
-    )
+    return actions.ReviewRules.from_env()
 
 
 def open_(

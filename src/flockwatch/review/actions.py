@@ -29,6 +29,7 @@ running ``execute`` again (or ``flockwatch jobs run``) finishes it.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -61,6 +62,30 @@ class ReviewRules:
     fp_limit: float = 0.05
     #: confidence of that (one-sided, exact Clopper–Pearson) upper bound
     confidence: float = 0.95
+
+    @classmethod
+    def from_env(cls) -> ReviewRules:
+        """The team's rules: ``FLOCKWATCH_REVIEWER_OVER_N``, ``FLOCKWATCH_SAMPLE_OVER_N``, ``FLOCKWATCH_FP_LIMIT``
+        (unset: the defaults). The CLI and the console read them here, so both enforce the same rules."""
+        d = cls()
+        return cls(
+            reviewer_over_n=int(_env_number("FLOCKWATCH_REVIEWER_OVER_N", d.reviewer_over_n, True)),
+            sample_over_n=int(_env_number("FLOCKWATCH_SAMPLE_OVER_N", d.sample_over_n, True)),
+            fp_limit=_env_number("FLOCKWATCH_FP_LIMIT", d.fp_limit, False),
+        )
+
+
+def _env_number(name: str, default: float, whole: bool) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        raise ValidationError(f"{name}={raw!r} is not a {'whole ' if whole else ''}number") from None
+    if value < 0:
+        raise ValidationError(f"{name}={raw!r} must not be negative")
+    return value
 
 
 def _case(conn: Connection, case_id: str, lock: bool = False) -> Any:

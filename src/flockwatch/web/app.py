@@ -48,7 +48,7 @@ from flockwatch.networks.queue import SEARCH_KINDS, QueueQuery, network_queue, n
 from flockwatch.policy import Registry, appeals, determinations
 from flockwatch.report import build_report, collect_report_data, stored_network_edges
 from flockwatch.review import audit
-from flockwatch.review.actions import ACTION_KINDS, approve, propose
+from flockwatch.review.actions import ACTION_KINDS, ReviewRules, approve, propose
 from flockwatch.review.cases import CASE_STATUSES, get_case, list_cases, open_case
 from flockwatch.review.subjects import cases_of_subject
 from flockwatch.signals import compute_signals
@@ -768,7 +768,10 @@ def create_app(
     async def case_approve(request: Request, case_id: str) -> Response:
         # approve() itself enforces the two-person rule and the reviewer role
         ctx, _form = await signed_in_form(request, "analyst")
-        return _case_step(case_id, lambda: approve(console.store, case_id, console.directory.actor(ctx.user)))
+        return _case_step(
+            case_id,
+            lambda: approve(console.store, case_id, console.directory.actor(ctx.user), ReviewRules.from_env()),
+        )
 
     # -- background jobs ----------------------------------------------------------------------------------------
     @app.get("/jobs")
