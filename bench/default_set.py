@@ -5,9 +5,10 @@ runs, in this process, ``detect`` with the default detector set (``registry.DEFA
 network build (Leiden, growth), timing each stage of each detector:
 
     rows        detector SQL -> kernel rows      (kernel.build_rows)
-    pairs       co-action enumeration            (kernel.build_pairs)
     null        null model                       (calibration.null_model)
-    threshold   p-values, BH threshold -> edges  (calibration.significant_pairs)
+    threshold   co-actions enumerated and aggregated into candidate pairs, p-values, BH threshold -> edges
+                (calibration.significant_pairs; ``pairs`` appears only in results of earlier code, which
+                materialised every co-action first)
     store       edges + evidence into the workspace (run._store)
 
 For every stage: wall seconds, CPU seconds of this process (all threads: DuckDB's workers included) and the peak
@@ -76,7 +77,6 @@ def run(
 
     clock = StageClock()
     kernel.build_rows = clock.wrap("rows", kernel.build_rows)  # type: ignore[method-assign]
-    kernel.build_pairs = clock.wrap("pairs", kernel.build_pairs)  # type: ignore[method-assign]
     calibration.null_model = clock.wrap("null", calibration.null_model)  # type: ignore[method-assign]
     calibration.significant_pairs = clock.wrap("threshold", calibration.significant_pairs)  # type: ignore[method-assign]
     detect_run._store = clock.wrap("store", detect_run._store)  # type: ignore[attr-defined]
