@@ -319,14 +319,16 @@ def test_hostile_text_round_trips_through_the_archive(scenario, tmp_path):
 
 
 def test_draft_of_a_candidate_operation_discloses_all_its_networks(scenario):
+    from flockwatch.core.runs import not_weak_sql
     from flockwatch.networks import load_operations
 
     with Workspace.open(scenario.ws_dir, read_only=True) as ws:
         op = load_operations(ws)[0]
         subjects = draft_subjects(ws, operation=op.operation_id)
+        # every member that carries the flag (weakly linked members are not named: test below)
         members = ws.engine.sql(
             "SELECT count(DISTINCT account_id) FROM network_members WHERE list_contains(?::VARCHAR[], network_id) "
-            "AND run_id = ?",
+            f"AND run_id = ? AND {not_weak_sql()}",
             [op.network_ids, op.run_id],
         ).scalar()
         with pytest.raises(ValidationError, match="O9999"):

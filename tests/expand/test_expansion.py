@@ -140,3 +140,23 @@ def test_stratified_q_values_pool_small_strata():
     counts = np.full(13, 100)
     q = stratified_q_values(real, strata, real[::3] - 0.5, strata[::3], counts, counts, min_candidates=50)
     assert np.allclose(q, q_values(real, real[::3] - 0.5))
+
+
+def test_anchor_links_without_examples_keeps_every_count(ws, scenario):
+    """A decoy run asks for no example lists: the counts and nats it is scored on are those of the full run."""
+    from flockwatch.expand import links
+
+    with ws.engine.scratch("t") as s:
+        links.prepare(ws.engine, s)
+        ids = list(scenario["seeds"])
+        ws.engine.sql(
+            f"CREATE TEMP TABLE {s.anchors} AS SELECT acct FROM {s.acct} WHERE account_id IN ({', '.join('?' * len(ids))})",
+            ids,
+        )
+        full = links.anchor_links(ws.engine, s, s.anchors, window_s=600).sort_by("account_id")
+        bare = links.anchor_links(ws.engine, s, s.anchors, window_s=600, examples=0).sort_by("account_id")
+    counts = ["account_id", "n_actions", "co_hits", "co_expected", "amp_hits", "amp_expected", "infra_nats"]
+    assert full.num_rows > 0 and full.select(counts).equals(bare.select(counts))
+    assert any(v for v in full.column("co_examples").to_pylist())
+    for col in ("co_examples", "co_seeds", "amp_actions", "amp_seeds", "shared_prefixes"):
+        assert bare.column(col).null_count == bare.num_rows

@@ -234,3 +234,28 @@ def test_history_discontinuity_supports_a_renamed_operation(platform):
         ].assessment
         == INAUTHENTIC
     )
+
+
+def test_sampled_background_reads_members_and_a_stable_sample(platform):
+    """On a platform larger than the sample, collect() reads the members plus a hash-chosen sample of the
+    background: every member's indicators are kept, the sample is the same on every call, and the verdicts match
+    the census."""
+    ws, fans, op = platform
+    full = collect(ws)
+    sampled = collect(ws, members=op + fans, background_sample=200)
+    again = collect(ws, members=op + fans, background_sample=200)
+    assert full.background_accounts == full.platform_accounts and not full.sampled
+    assert sampled.sampled and sampled.platform_accounts == full.platform_accounts
+    # a share of the hash space: near the requested size, not exact
+    assert 120 <= sampled.background_accounts <= 300
+    assert sampled.has_data == again.has_data and sampled.shows == again.shows
+    for fam, accounts in full.has_data.items():
+        assert set(op + fans) & accounts <= sampled.has_data.get(fam, set())
+    for fam, accounts in full.shows.items():
+        assert set(op + fans) & accounts == set(op + fans) & sampled.shows.get(fam, set())
+        # members show the same, the background only within the sample
+        assert sampled.shows.get(fam, set()) <= accounts
+    got = assess_groups(ws, {"op": op, "fans": fans}, {}, evidence=sampled, background_exclude=op + fans)
+    assert got["op"].assessment == INAUTHENTIC and got["fans"].assessment == AUTHENTIC
+    # no members: the census, whatever the platform's size
+    assert not collect(ws, background_sample=200).sampled

@@ -320,7 +320,10 @@ def _score_round(
         _decoys(engine, s, anchors, p.decoy_salt + rnd, linked_t)
     finally:
         s.unregister(linked_t)
-    decoy = links.anchor_links(engine, s, s.decoy, window_s=p.window_s, creation_window_days=p.creation_window_days)
+    # only the decoys' evidence totals are read: no example lists
+    decoy = links.anchor_links(
+        engine, s, s.decoy, window_s=p.window_s, creation_window_days=p.creation_window_days, examples=0
+    )
     # The decoy run's candidates stand for the unrelated accounts: keep out the real anchors and every account that
     # shows evidence against them, then scale the decoy tail from that pool to all candidates -- within each
     # activity stratum (see stratified_q_values).

@@ -54,7 +54,8 @@ def events_sql(
     ``act``: ``key, action_id, t (epoch s), kind, target_action_id``; ``texts``: ``key, action_id, t, kind, text``;
     entity relations: ``action_id`` plus ``hashtag`` / ``url`` / ``mentioned_account_id``. ``target`` is a 64-bit
     hash of ``kind:value`` so the join keys stay small at platform scale. Normalised texts shorter than
-    ``min_text_chars`` are not a target.
+    ``min_text_chars`` are not a target. Texts are normalised once per distinct raw text (posts repeat their text;
+    the regular expressions cost more than the join back), as in ``detect/co_text.py``.
     """
     return rf"""
 SELECT {key}, action_id, t, 'rp' AS tk, hash('rp:' || target_action_id) AS target
@@ -66,11 +67,14 @@ UNION ALL
 SELECT {key}, action_id, t, 're', hash('re:' || target_action_id)
   FROM {act} WHERE kind = 'reply' AND target_action_id IS NOT NULL
 UNION ALL
-SELECT {key}, action_id, t, 'tx', hash('tx:' || norm)
-  FROM (SELECT {key}, action_id, t,
-               {normalised_text_sql("text")} AS norm
-          FROM {texts} WHERE kind IN ('post', 'reply', 'quote') AND text IS NOT NULL)
- WHERE length(norm) >= {int(min_text_chars)}
+SELECT x.{key}, x.action_id, x.t, 'tx', n.target
+  FROM {texts} x
+  JOIN (WITH normed AS MATERIALIZED (
+          SELECT text, {normalised_text_sql("text")} AS norm
+            FROM (SELECT DISTINCT text FROM {texts} WHERE kind IN ('post', 'reply', 'quote') AND text IS NOT NULL))
+        SELECT text, hash('tx:' || norm) AS target FROM normed WHERE length(norm) >= {int(min_text_chars)}) n
+    ON x.text = n.text
+ WHERE x.kind IN ('post', 'reply', 'quote')
 UNION ALL
 SELECT x.{key}, x.action_id, x.t, 'ht', hash('ht:' || h.hashtag) FROM {hashtags} h JOIN {act} x USING (action_id)
 UNION ALL
@@ -148,6 +152,8 @@ def anchor_links(
 
     Requires :func:`prepare` in the same scratch ``s`` (this call replaces its per-anchor-set tables there).
     ``window_s``: two events on one target within this many seconds are a co-action.
+    ``examples``: evidence lists (co-action examples, linked seeds, amplified seeds, shared prefixes) keep this many
+    items; 0 leaves them NULL and skips building them (a decoy run, of which only the counts are read).
     """
     e = engine
     w = int(window_s)
@@ -203,31 +209,7 @@ def anchor_links(
                    any_value(rep_acct) AS rep_acct
               FROM j GROUP BY acct, action_id, tk, target"""
     )
-    e.sql(
-        f"""CREATE OR REPLACE TEMP TABLE {s.co} AS
-           WITH lam AS (SELECT ce.acct, sum(tp.p_hit) AS co_expected, count(*) AS co_events
-                          FROM {s.ce} ce JOIN {s.tp} tp USING (target) GROUP BY ce.acct),
-                -- examples: the first ``examples`` hits by action id, seeds: the first by account id; top-n
-                -- aggregates on integer account ids, resolved to their text afterwards (no list of every hit, no
-                -- string in the big aggregate)
-                agg AS (SELECT acct, count(*) AS co_hits,
-                               arg_min({{'action': action_id, 'seed_action': rep_action, 'seed': rep_acct,
-                                        'via': tk}}, action_id, {int(examples)}) AS ex
-                          FROM {s.hits} GROUP BY acct),
-                ex AS (SELECT u.acct, list({{'action': u.x.action, 'seed_action': u.x.seed_action,
-                                            'seed': m.account_id, 'via': u.x.via}} ORDER BY u.i) AS co_examples
-                         FROM (SELECT acct, unnest(ex) AS x, generate_subscripts(ex, 1) AS i FROM agg) u
-                         JOIN {s.acct} m ON m.acct = u.x.seed GROUP BY u.acct),
-                sd AS (SELECT u.acct, list(m.account_id ORDER BY u.a) AS co_seeds
-                         FROM (SELECT acct, unnest(min(rep_acct, {int(examples)})) AS a
-                                 FROM (SELECT DISTINCT acct, rep_acct FROM {s.hits}) GROUP BY acct) u
-                         JOIN {s.acct} m ON m.acct = u.a GROUP BY u.acct),
-                hit AS (SELECT agg.acct, agg.co_hits, ex.co_examples, sd.co_seeds
-                          FROM agg LEFT JOIN ex USING (acct) LEFT JOIN sd USING (acct))
-           SELECT lam.acct, lam.co_events, lam.co_expected, coalesce(hit.co_hits, 0) AS co_hits,
-                  hit.co_examples, hit.co_seeds
-             FROM lam LEFT JOIN hit USING (acct)"""
-    )
+    e.sql(_co_sql(s, examples))
     # Amplification: actions aimed at an anchor (its post, its account, a mention of it).
     e.sql(
         f"""CREATE OR REPLACE TEMP TABLE {s.amp_rows} AS
@@ -242,10 +224,15 @@ def anchor_links(
            SELECT x.acct, x.action_id, mt.mentioned_account_id FROM action_mentions mt JOIN {s.act} x USING (action_id)
             WHERE mt.mentioned_account_id IN (SELECT account_id FROM anc_ids)"""
     )
+    amp_lists = (
+        "list(DISTINCT r.action_id ORDER BY r.action_id) AS amp_actions, list(DISTINCT r.seed) AS amp_seeds"
+        if examples
+        else "CAST(NULL AS VARCHAR[]) AS amp_actions, CAST(NULL AS VARCHAR[]) AS amp_seeds"
+    )
     e.sql(
         f"""CREATE OR REPLACE TEMP TABLE {s.amp} AS
            SELECT r.acct, count(DISTINCT r.action_id) AS amp_hits,
-                  list(DISTINCT r.action_id ORDER BY r.action_id) AS amp_actions, list(DISTINCT r.seed) AS amp_seeds
+                  {amp_lists}
              FROM {s.amp_rows} r WHERE r.acct NOT IN (SELECT acct FROM {s.anc}) GROUP BY r.acct"""
     )
     total_nonanchor = e.sql(
@@ -266,6 +253,12 @@ def anchor_links(
     n_vpn = e.sql(f"SELECT count(DISTINCT acct) FROM {s.infra} WHERE via_vpn").scalar() or 0
     vpn_nats = 0.5 * _ln_ratio(n_infra, n_vpn) if vpn_anchor_share >= 0.5 and n_vpn else 0.0
     prefix_weights(e, s, s.anc, s.pw)
+    infra_lists = (
+        "list(DISTINCT CASE WHEN k = 'p' THEN v END) FILTER (WHERE k = 'p') AS shared_prefixes, "
+        "list(DISTINCT v) FILTER (WHERE k = 'a') AS shared_asns"
+        if examples
+        else "CAST(NULL AS VARCHAR[]) AS shared_prefixes, CAST(NULL AS VARCHAR[]) AS shared_asns"
+    )
     e.sql(
         f"""CREATE OR REPLACE TEMP TABLE {s.inf} AS
             WITH cp AS (SELECT acct, 'p' AS k, ip_prefix AS v FROM {s.infra} WHERE ip_prefix IS NOT NULL
@@ -275,8 +268,7 @@ def anchor_links(
                  vpn AS (SELECT acct, bool_or(via_vpn) AS vpn FROM {s.infra} GROUP BY acct)
             SELECT s.acct,
                    sum(s.weight) + CASE WHEN any_value(vpn.vpn) THEN {vpn_nats} ELSE 0 END AS infra_nats,
-                   list(DISTINCT CASE WHEN k = 'p' THEN v END) FILTER (WHERE k = 'p') AS shared_prefixes,
-                   list(DISTINCT v) FILTER (WHERE k = 'a') AS shared_asns
+                   {infra_lists}
               FROM shared s LEFT JOIN vpn USING (acct) GROUP BY s.acct"""
     )
     # Account-creation and name-template likelihood ratios against all accounts.
@@ -312,10 +304,10 @@ def anchor_links(
                    coalesce(amp.amp_hits, 0) AS amp_hits, CAST(coalesce(n.n_actions, 0) AS DOUBLE) * CAST({amp_rate!r} AS DOUBLE) AS amp_expected,
                    coalesce(inf.infra_nats, 0.0) AS infra_nats,
                    coalesce(sig.created_llr, 0.0) AS created_llr, coalesce(sig.template_llr, 0.0) AS template_llr,
-                   co.co_examples[1:{int(examples)}] AS co_examples, co.co_seeds[1:{int(examples)}] AS co_seeds,
-                   amp.amp_actions[1:{int(examples)}] AS amp_actions, amp.amp_seeds[1:{int(examples)}] AS amp_seeds,
-                   inf.shared_prefixes[1:{int(examples)}] AS shared_prefixes,
-                   inf.shared_asns[1:{int(examples)}] AS shared_asns,
+                   co.co_examples[1:{max(int(examples), 1)}] AS co_examples, co.co_seeds[1:{max(int(examples), 1)}] AS co_seeds,
+                   amp.amp_actions[1:{max(int(examples), 1)}] AS amp_actions, amp.amp_seeds[1:{max(int(examples), 1)}] AS amp_seeds,
+                   inf.shared_prefixes[1:{max(int(examples), 1)}] AS shared_prefixes,
+                   inf.shared_asns[1:{max(int(examples), 1)}] AS shared_asns,
                    CAST(sig.created_day AS VARCHAR) AS created_day, sig.tmpl AS name_template
               FROM linked l JOIN {s.acct} m USING (acct)
               LEFT JOIN {s.nact} n USING (acct) LEFT JOIN {s.co} co USING (acct) LEFT JOIN {s.amp} amp USING (acct)
@@ -323,6 +315,43 @@ def anchor_links(
              WHERE l.acct NOT IN (SELECT acct FROM {s.anc})"""
     )
     return fetch_arrow(table)
+
+
+def _co_sql(s: Scratch, examples: int) -> str:
+    """``s.co``: per candidate, its events on anchor targets, their chance expectation and its hits, with the first
+    ``examples`` hits and linked seeds as evidence (none when ``examples`` is 0)."""
+    lam = f"""lam AS (SELECT ce.acct, sum(tp.p_hit) AS co_expected, count(*) AS co_events
+                          FROM {s.ce} ce JOIN {s.tp} tp USING (target) GROUP BY ce.acct)"""
+    if not examples:
+        return f"""CREATE OR REPLACE TEMP TABLE {s.co} AS
+           WITH {lam}, hit AS (SELECT acct, count(*) AS co_hits FROM {s.hits} GROUP BY acct)
+           SELECT lam.acct, lam.co_events, lam.co_expected, coalesce(hit.co_hits, 0) AS co_hits,
+                  CAST(NULL AS STRUCT(action VARCHAR, seed_action VARCHAR, seed VARCHAR, via VARCHAR)[])
+                    AS co_examples,
+                  CAST(NULL AS VARCHAR[]) AS co_seeds
+             FROM lam LEFT JOIN hit USING (acct)"""
+    return f"""CREATE OR REPLACE TEMP TABLE {s.co} AS
+           WITH {lam},
+                -- examples: the first ``examples`` hits by action id, seeds: the first by account id; top-n
+                -- aggregates on integer account ids, resolved to their text afterwards (no list of every hit, no
+                -- string in the big aggregate)
+                agg AS (SELECT acct, count(*) AS co_hits,
+                               arg_min({{'action': action_id, 'seed_action': rep_action, 'seed': rep_acct,
+                                        'via': tk}}, action_id, {int(examples)}) AS ex
+                          FROM {s.hits} GROUP BY acct),
+                ex AS (SELECT u.acct, list({{'action': u.x.action, 'seed_action': u.x.seed_action,
+                                            'seed': m.account_id, 'via': u.x.via}} ORDER BY u.i) AS co_examples
+                         FROM (SELECT acct, unnest(ex) AS x, generate_subscripts(ex, 1) AS i FROM agg) u
+                         JOIN {s.acct} m ON m.acct = u.x.seed GROUP BY u.acct),
+                sd AS (SELECT u.acct, list(m.account_id ORDER BY u.a) AS co_seeds
+                         FROM (SELECT acct, unnest(min(rep_acct, {int(examples)})) AS a
+                                 FROM (SELECT DISTINCT acct, rep_acct FROM {s.hits}) GROUP BY acct) u
+                         JOIN {s.acct} m ON m.acct = u.a GROUP BY u.acct),
+                hit AS (SELECT agg.acct, agg.co_hits, ex.co_examples, sd.co_seeds
+                          FROM agg LEFT JOIN ex USING (acct) LEFT JOIN sd USING (acct))
+           SELECT lam.acct, lam.co_events, lam.co_expected, coalesce(hit.co_hits, 0) AS co_hits,
+                  hit.co_examples, hit.co_seeds
+             FROM lam LEFT JOIN hit USING (acct)"""
 
 
 def prefix_weights(engine: Engine, s: Scratch, anchors: str, out: str) -> None:

@@ -235,7 +235,8 @@ def build_networks(
 
         t_collect = time.perf_counter()
         with stages("assessment evidence"):
-            evidence = collect(ws)
+            # members of every network: the assessed ones and the background's exclusions (assess_groups)
+            evidence = collect(ws, members={m for net in networks for m in net.members})
         collect_s = round(time.perf_counter() - t_collect, 2)
         with stages("assess"):
             _assess(ws, networks, drop_families, evidence)
@@ -263,6 +264,9 @@ def build_networks(
         "assess": assess,
         "drop_families": list(drop_families),
         "assessment_evidence_s": collect_s,
+        "assessment_background": None
+        if evidence is None
+        else {"accounts": evidence.background_accounts, "platform_accounts": evidence.platform_accounts},
         "inherit": inherit,
         "weakly_linked_members": weakly_linked,
     }
@@ -412,30 +416,32 @@ def _describe(ws: Workspace, rid: str, networks: list[CandidateNetwork]) -> None
         members_t = s.register(
             "members", pa.table({"network_id": [x for x, _ in membership], "account_id": [m for _, m in membership]})
         )
-        base = f"""
-FROM edge_evidence ev JOIN {members_t} ma ON ma.account_id = ev.account_a
-JOIN {members_t} mb ON mb.account_id = ev.account_b AND mb.network_id = ma.network_id
-WHERE ev.run_id = ?"""
+        # the internal edges' evidence, joined once and read by the three summaries below (each join of the run's
+        # evidence to the members cost as much as all three aggregates together)
+        e.sql(
+            f"""CREATE OR REPLACE TEMP TABLE {s.internal} AS
+                SELECT ma.network_id, ev.detector, ev.target, ev.acted_at_a
+                  FROM edge_evidence ev JOIN {members_t} ma ON ma.account_id = ev.account_a
+                  JOIN {members_t} mb ON mb.account_id = ev.account_b AND mb.network_id = ma.network_id
+                 WHERE ev.run_id = ?""",
+            [rid],
+        )
         span = {
             r[0]: (r[1], r[2])
-            for r in e.sql(
-                f"SELECT ma.network_id, min(ev.acted_at_a), max(ev.acted_at_a) {base} GROUP BY 1", [rid]
-            ).rows()
+            for r in e.sql(f"SELECT network_id, min(acted_at_a), max(acted_at_a) FROM {s.internal} GROUP BY 1").rows()
         }
         targets: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for nid, det, target, cnt in e.sql(
             f"""
 SELECT network_id, detector, target, cnt FROM (
-  SELECT ma.network_id, ev.detector, ev.target, count(*) AS cnt,
-         row_number() OVER (PARTITION BY ma.network_id ORDER BY count(*) DESC, ev.target) AS rn
-  {base} GROUP BY 1, 2, 3) WHERE rn <= 5 ORDER BY network_id, cnt DESC""",
-            [rid],
+  SELECT network_id, detector, target, count(*) AS cnt,
+         row_number() OVER (PARTITION BY network_id ORDER BY count(*) DESC, target) AS rn
+    FROM {s.internal} GROUP BY 1, 2, 3) WHERE rn <= 5 ORDER BY network_id, cnt DESC"""
         ).rows():
             targets[nid].append({"detector": det, "target": target, "co_actions": cnt})
         timeline: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for nid, day, cnt in e.sql(
-            f"SELECT ma.network_id, CAST(ev.acted_at_a AS DATE) AS day, count(*) {base} GROUP BY 1, 2 ORDER BY 1, 2",
-            [rid],
+            f"SELECT network_id, CAST(acted_at_a AS DATE) AS day, count(*) FROM {s.internal} GROUP BY 1, 2 ORDER BY 1, 2"
         ).rows():
             timeline[nid].append({"day": day.isoformat(), "co_actions": cnt})
     for net in networks:
