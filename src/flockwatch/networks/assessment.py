@@ -209,7 +209,7 @@ def collect(
 ) -> AccountEvidence:
     """Family indicators of the accounts the assessment reads: every account (one pass over the platform) unless
     ``members`` is given and the platform has more than ``background_sample`` accounts; then ``members`` plus a
-    deterministic sample of ``background_sample`` accounts (``fw_hash64`` of the id: the same accounts on every
+    deterministic sample of ``background_sample`` accounts (DuckDB's ``hash`` of the id: the same accounts on every
     run of the same data), whose shares stand for the platform's."""
     scope, n_background, n_all = _evidence_scope(ws, members, background_sample)
     table = compute_signals(ws, scope, families=_signal_families_with_input(ws))
@@ -257,10 +257,7 @@ def _evidence_scope(
     # a share of the hash space, so the sample is the same set of accounts whatever order the data came in
     per_million = max(1, math.ceil(1_000_000 * background_sample / n_all))
     sample = [
-        a
-        for (a,) in e.sql(
-            f"SELECT account_id FROM {every} WHERE fw_hash64(account_id) % 1000000 < {per_million}"
-        ).rows()
+        a for (a,) in e.sql(f"SELECT account_id FROM {every} WHERE hash(account_id) % 1000000 < {per_million}").rows()
     ]
     return sorted(set(sample) | set(members)), len(sample), n_all
 
