@@ -96,12 +96,16 @@ WHERE i.network_id IS NULL GROUP BY i.account_id HAVING count(o.th) > 0""",
                         [float(share)],
                     ).arrow()
                 )
+                # members met: per operation cell and network the members there, summed over the account's cells
+                # (the same count as joining every member incidence, without the members x accounts rows)
                 by_network.append(
                     e.sql(f"""
-SELECT x.account_id, m.network_id, count(*) AS c
-FROM {s.inc} x JOIN {s.opcells} o USING (th, b)
-JOIN {s.inc} m ON m.th = x.th AND m.b = x.b AND m.network_id IS NOT NULL
-WHERE x.network_id IS NULL GROUP BY 1, 2""").arrow()
+WITH cn AS (
+  SELECT i.th, i.b, i.network_id, count(*) AS n FROM {s.inc} i SEMI JOIN {s.opcells} o USING (th, b)
+  WHERE i.network_id IS NOT NULL GROUP BY ALL
+)
+SELECT x.account_id, cn.network_id, CAST(sum(cn.n) AS BIGINT) AS c
+FROM {s.inc} x JOIN cn USING (th, b) WHERE x.network_id IS NULL GROUP BY 1, 2""").arrow()
                 )
     totals = [t for t in totals if t.num_rows]
     if not totals:
