@@ -79,3 +79,23 @@ def test_hot_cells_subset_and_neighbours_kept():
         if acc1 != acc2:
             assert frozenset((a1, a2)) in capped
     assert len(capped) < len(exact)
+
+
+def test_detection_keeps_the_runs_cell_visits_for_attach(ws):
+    """A kernel detector's run leaves its distinct cell visits on the connection, equal to what cell_visits_sql
+    computes from the detector's SQL; a later run replaces them (one run's visits held at a time)."""
+    from flockwatch.detect import detect, get
+
+    from scenario import load, render, standard_events
+
+    load(ws, render("co_repost", standard_events()))
+    first = detect(ws, detectors=["co_repost"])
+    kept = kernel.kept_cell_visits(ws.engine, first.run_id, "co_repost")
+    assert kept is not None
+    params = first.results[0].params
+    fresh = kernel.cell_visits_sql(get("co_repost").build_sql(params), params["window_s"])
+    got = sorted(ws.engine.sql(f"SELECT account_id, th, b FROM {kept}").rows())
+    assert got and got == sorted(ws.engine.sql(fresh).rows())
+    second = detect(ws, detectors=["co_repost"])
+    assert kernel.kept_cell_visits(ws.engine, second.run_id, "co_repost") is not None
+    assert kernel.kept_cell_visits(ws.engine, first.run_id, "co_repost") is None

@@ -44,6 +44,8 @@ Targets are joined on a 64-bit hash (``th``); two different targets collide with
 
 from __future__ import annotations
 
+import hashlib
+
 from flockwatch.engine import Engine, Scratch
 from flockwatch.errors import ValidationError
 
@@ -65,6 +67,43 @@ def cell_visits_sql(detector_sql: str, window_s: float) -> str:
     if window_s <= 0:
         raise ValidationError(f"window_s must be > 0, got {window_s}")
     return f"SELECT DISTINCT account_id, th, b FROM ({_src_sql(detector_sql, window_s)}) v"
+
+
+#: Prefix of the per-run cell-visit tables :func:`keep_cell_visits` leaves on a connection.
+_VISITS_PREFIX = "fw_cell_visits_"
+
+
+def _visits_run_prefix(run_id: str) -> str:
+    return _VISITS_PREFIX + hashlib.md5(run_id.encode()).hexdigest()[:12] + "_"
+
+
+def _visits_table(run_id: str, detector: str) -> str:
+    return _visits_run_prefix(run_id) + "".join(c if c.isalnum() else "_" for c in detector.lower())
+
+
+def keep_cell_visits(engine: Engine, s: Scratch, run_id: str, detector: str) -> None:
+    """Keep the distinct ``(account_id, th, b)`` of ``s.rows`` as the run's cell visits of ``detector`` for the rest
+    of this connection: what :func:`cell_visits_sql` would compute again from the detector's SQL, which the network
+    build's ``attach`` reads right after detection (re-running the detectors' SQL was most of its cost). Visits of
+    other runs are dropped first, so a long-lived process holds one run's."""
+    mine = _visits_run_prefix(run_id)
+    for (name,) in engine.sql(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, ?) "
+        "AND NOT starts_with(table_name, ?)",
+        [_VISITS_PREFIX, mine],
+    ).rows():
+        engine.sql(f"DROP TABLE IF EXISTS temp.{name}")
+    engine.sql(
+        f"CREATE OR REPLACE TEMP TABLE {_visits_table(run_id, detector)} AS SELECT DISTINCT account_id, th, b "
+        f"FROM {s.rows}"
+    )
+
+
+def kept_cell_visits(engine: Engine, run_id: str, detector: str) -> str | None:
+    """The table :func:`keep_cell_visits` left for ``(run_id, detector)`` on this connection, or None."""
+    name = _visits_table(run_id, detector)
+    found = engine.sql("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [name]).scalar()
+    return name if found else None
 
 
 def build_rows(engine: Engine, detector_sql: str, window_s: float, hot_cell_actions: int, s: Scratch) -> int:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flockwatch.core.timing import Stages
+from flockwatch.detect import kernel
 from flockwatch.detect.base import EDGE_COLUMNS, EVIDENCE_COLUMNS, EdgeRequest, EdgeTables
 from flockwatch.detect.coaction import coaction_edges
 from flockwatch.detect.registry import DEFAULT_DETECTORS, get
@@ -162,6 +163,9 @@ def detect(
                 progress(f"{det.name}: {out.edges_count:,} edges from {out.co_actions_count:,} co-actions")
             with stages("store"):
                 _store(ws, e, run.run_id, det.name, out, evidence_per_edge)
+                if det.edge_builder is None and e is ws.engine:
+                    # the network build's attach step reads the run's cell visits next (same connection)
+                    kernel.keep_cell_visits(e, s, run.run_id, det.name)
         run.results.append(
             DetectorResult(
                 det.name,

@@ -17,7 +17,9 @@ accounts x cells (cells = (target, time bucket), as in the kernel):
 An organic account that sometimes reposts the same viral post as members is not attached: viral cells are not
 dominated by members, and a few hits among many episodes is what ``pi`` predicts.
 
-Cost: only the detectors' distinct cell visits are read again (``kernel.cell_visits_sql``), not their pairs. By
+Cost: only the detectors' distinct cell visits are read again, not their pairs: those detection kept on the same
+connection (``kernel.keep_cell_visits``, the usual ``flockwatch detect``), else computed again from the detector's
+SQL (``kernel.cell_visits_sql``; a network build in another process). By
 default ``co_near_text`` (a row per LSH band) and ``sync_post`` (a row per action) are left out; pass ``detectors``
 to include them. A detector with its own edge path takes part through its rows all the same: ``theme_profile``'s
 rows are theme tokens, its cells (token, day) — an account whose theme-days concentrate on a network's theme-days
@@ -68,7 +70,10 @@ def attach(
         for name in names:
             p = dict(results[name])
             with e.scratch("attach") as s:
-                visits = kernel.cell_visits_sql(get(name).build_sql(p), p["window_s"])
+                kept = kernel.kept_cell_visits(e, run_id, name)
+                visits = (
+                    f"SELECT * FROM {kept}" if kept else kernel.cell_visits_sql(get(name).build_sql(p), p["window_s"])
+                )
                 e.sql(f"""
 CREATE OR REPLACE TEMP TABLE {s.inc} AS
 SELECT r.account_id, r.th, r.b, m.network_id
