@@ -22,15 +22,15 @@ because DuckDB otherwise inlines the expression into each use of the column (the
 length filter and again for the key; MD5 once for the bin and again for the minimum). Spark drops the hint. Texts are keyed by a 64-bit hash of the normalised text from
 step 2 on (grouping millions of shingle rows by the text itself hashed the whole string at every step; a collision of
 two texts, probability ~ texts**2 / 2**65, can at most merge their bands). The band key is the kernel's target; the
-post (``action_id``) is the unit, so a near-duplicate pair that shares several bands counts once.
+post (``action_id``) is the unit, so a near-duplicate pair that shares several bands counts once. A pure-Python
+MinHash (datasketch) did not finish 200k posts in ten minutes; this runs as one aggregation per stage.
 
 The target is the band key's ``fw_hash64`` written in decimal (at most 19 characters), not the key itself
 ("3:6=<min>,7=<min>", ~40 characters): the kernel copies, hashes and stores the target once per row (8 rows per
 post); the hash is the same on every engine, so Spark finds the same targets, and two band keys collide with
 probability ~ keys**2 / 2**61. Posts are joined to their text id first and to the bands on that integer: joining
 the bands to the raw text first built a hash table of (raw text x 8 bands) rows on long string keys. Together these
-took the SELECT from 13.0 to 9.9 CPU-s at 5M actions (hk2019 simulation), with the same edges. A pure-Python
-MinHash (datasketch) did not finish 200k posts in ten minutes; this runs as one aggregation per stage.
+took the SELECT from 13.0 to 9.9 CPU-s at 5M actions (hk2019 simulation), with the same edges.
 """
 
 from flockwatch.core.text import normalised_text_sql
