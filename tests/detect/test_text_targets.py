@@ -89,3 +89,38 @@ def test_co_near_text_gives_every_post_all_its_bands(ws):
     same = [a for a in want if normalise_text(texts[a]) == normalise_text(LONG)]
     assert len(same) >= 4
     assert len({frozenset(by_action[a]) for a in same}) == 1
+
+
+def _fw_hash64(x: str) -> int:
+    """``fw_hash64`` (engine.dialect) in Python: the first 15 hex digits of MD5 of the UTF-8 bytes."""
+    import hashlib
+
+    return int(hashlib.md5(x.encode("utf-8")).hexdigest()[:15], 16)
+
+
+def test_co_near_text_targets_are_the_portable_hash_of_the_band_keys(ws):
+    """The band target is ``fw_hash64("<band>:<bin>=<min>,...")`` over the filled bins of the one-permutation
+    MinHash of the normalised text, computed here in Python: a value every engine reproduces."""
+    actions = _actions()
+    load(ws, {"actions": actions})
+    det = get("co_near_text")
+    p = det.default_params
+    k, bins, r = p["shingle_chars"], p["bins"], p["rows_per_band"]
+    got: dict[str, set[str]] = {}
+    for action_id, target in ws.engine.sql(f"SELECT action_id, target FROM ({det.sql()})").rows():
+        got.setdefault(action_id, set()).add(target)
+    texts = dict(zip(actions.column("action_id").to_pylist(), actions.column("text").to_pylist(), strict=True))
+    assert got
+    for action_id, targets in got.items():
+        nt = normalise_text(texts[action_id])
+        mins: list[int | None] = [None] * bins
+        for i in range(len(nt) - k + 1):
+            h = _fw_hash64(nt[i : i + k])
+            b, m = h % bins, h // bins
+            cur = mins[b]
+            mins[b] = m if cur is None else min(cur, m)
+        want = set()
+        for band in range(bins // r):
+            filled = [f"{j}={mins[j]}" for j in range(band * r, band * r + r) if mins[j] is not None]
+            want.add(str(_fw_hash64(f"{band}:" + ",".join(filled))))
+        assert targets == want
