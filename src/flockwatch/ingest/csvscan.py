@@ -422,45 +422,29 @@ def explode_text_entities(
     it would from the platform's own entities.
     """
     platform = sql_literal(ctx.platform)
-    if hashtags:
+    # per entity table: a cheap LIKE prefilter on the raw text, then the entities of each distinct text (``e.v``)
+    marked = (
+        (hashtags, "action_hashtags", "hashtag", ("#", "＃"), hashtag_matches_sql, hashtag_from_match_sql),
+        (mentions, "action_mentions", "mentioned_account_id", ("@", "＠"), mention_matches_sql, mention_from_match_sql),
+    )
+    for wanted, table, column, marks, matches_sql, from_match_sql in marked:
+        if not wanted:
+            continue
+        like = " OR ".join(f"{text} LIKE '%{m}%'" for m in marks)
+        entities = f"""SELECT __t, {from_match_sql("m")} AS v FROM (
+                           SELECT __t, unnest({matches_sql("__t")}) AS m FROM __texts)
+                       WHERE {entity_match_ok_sql("m")}"""
+        select = f"{platform} AS platform, s.action_id, e.v AS {column}"
         ctx.insert(
-            "action_hashtags",
-            _per_distinct_text(
-                valid,
-                text,
-                f"({where}) AND ({text} LIKE '%#%' OR {text} LIKE '%＃%')",
-                f"""SELECT __t, {hashtag_from_match_sql("m")} AS v FROM (
-                        SELECT __t, unnest({hashtag_matches_sql("__t")}) AS m FROM __texts)
-                    WHERE {entity_match_ok_sql("m")}""",
-                f"{platform} AS platform, s.action_id, e.v AS hashtag",
-            ),
-            unique_keys=True,
+            table, _per_distinct_text(valid, text, f"({where}) AND ({like})", entities, select), unique_keys=True
         )
     if urls:
+        entities = f"""SELECT __t, v, {host_sql("v")} AS domain FROM (
+                           SELECT __t, {url_trim_sql(f"unnest({urls_in_sql('__t')})")} AS v FROM __texts)"""
+        select = f"{platform} AS platform, s.action_id, e.v AS url, e.domain"
         ctx.insert(
             "action_urls",
-            _per_distinct_text(
-                valid,
-                text,
-                f"({where}) AND {text} LIKE '%http%'",
-                f"""SELECT __t, v, {host_sql("v")} AS domain FROM (
-                        SELECT __t, {url_trim_sql(f"unnest({urls_in_sql('__t')})")} AS v FROM __texts)""",
-                f"{platform} AS platform, s.action_id, e.v AS url, e.domain",
-            ),
-            unique_keys=True,
-        )
-    if mentions:
-        ctx.insert(
-            "action_mentions",
-            _per_distinct_text(
-                valid,
-                text,
-                f"({where}) AND ({text} LIKE '%@%' OR {text} LIKE '%＠%')",
-                f"""SELECT __t, {mention_from_match_sql("m")} AS v FROM (
-                        SELECT __t, unnest({mention_matches_sql("__t")}) AS m FROM __texts)
-                    WHERE {entity_match_ok_sql("m")}""",
-                f"{platform} AS platform, s.action_id, e.v AS mentioned_account_id",
-            ),
+            _per_distinct_text(valid, text, f"({where}) AND {text} LIKE '%http%'", entities, select),
             unique_keys=True,
         )
 
