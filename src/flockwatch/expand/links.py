@@ -295,6 +295,7 @@ def anchor_links(
               FROM {s.profile} p LEFT JOIN win ON win.d = p.created_day LEFT JOIN tm USING (tmpl)
              WHERE p.acct NOT IN (SELECT acct FROM {s.anc})"""
     )
+    keep = max(int(examples), 1)  # list slice bound (the lists are NULL when examples is 0)
     table = e.sql(
         f"""WITH linked AS (SELECT acct FROM {s.co} WHERE co_hits > 0 UNION SELECT acct FROM {s.amp}
                             UNION SELECT acct FROM {s.inf}
@@ -304,10 +305,10 @@ def anchor_links(
                    coalesce(amp.amp_hits, 0) AS amp_hits, CAST(coalesce(n.n_actions, 0) AS DOUBLE) * CAST({amp_rate!r} AS DOUBLE) AS amp_expected,
                    coalesce(inf.infra_nats, 0.0) AS infra_nats,
                    coalesce(sig.created_llr, 0.0) AS created_llr, coalesce(sig.template_llr, 0.0) AS template_llr,
-                   co.co_examples[1:{max(int(examples), 1)}] AS co_examples, co.co_seeds[1:{max(int(examples), 1)}] AS co_seeds,
-                   amp.amp_actions[1:{max(int(examples), 1)}] AS amp_actions, amp.amp_seeds[1:{max(int(examples), 1)}] AS amp_seeds,
-                   inf.shared_prefixes[1:{max(int(examples), 1)}] AS shared_prefixes,
-                   inf.shared_asns[1:{max(int(examples), 1)}] AS shared_asns,
+                   co.co_examples[1:{keep}] AS co_examples, co.co_seeds[1:{keep}] AS co_seeds,
+                   amp.amp_actions[1:{keep}] AS amp_actions, amp.amp_seeds[1:{keep}] AS amp_seeds,
+                   inf.shared_prefixes[1:{keep}] AS shared_prefixes,
+                   inf.shared_asns[1:{keep}] AS shared_asns,
                    CAST(sig.created_day AS VARCHAR) AS created_day, sig.tmpl AS name_template
               FROM linked l JOIN {s.acct} m USING (acct)
               LEFT JOIN {s.nact} n USING (acct) LEFT JOIN {s.co} co USING (acct) LEFT JOIN {s.amp} amp USING (acct)

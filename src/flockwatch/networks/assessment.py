@@ -32,12 +32,12 @@ the platform's *uncoordinated* accounts (in no candidate network of ``min_size``
 is empty, e.g. a takedown archive), with a +1/+2 prior. On a platform of more than ``BACKGROUND_SAMPLE_ACCOUNTS``
 accounts the background is a deterministic sample of that many accounts (by a hash of the id), the members always
 in: a share estimated on 50,000 accounts is within ~0.1 percentage point of the census (binomial standard error at
-p0 = 1%: 0.045 points), and the signals then read the sample's actions instead of every account's. The family **supports** inauthenticity when the members'
-share ``k / n`` is at least ``min_share`` and at least ``min_lift`` times ``p0`` (or, near-unanimous, at least
-``NEAR_UNANIMOUS_SHARE`` and ``NEAR_UNANIMOUS_MIN_LIFT`` times ``p0`` — added after the red team showed aged accounts
-evading: a location contradicted by every member's logins is strong evidence even where half of ordinary accounts
-show some mismatch), and the Poisson tail
-``P(K >= k | n p0)`` is at most ``max_p`` (a conservative stand-in for the binomial tail when ``p0`` is small). For
+p0 = 1%: 0.045 points), and the signals then read the sample's actions instead of every account's. The family
+**supports** inauthenticity when the members' share ``k / n`` is at least ``min_share`` and at least ``min_lift``
+times ``p0`` (or, near-unanimous, at least ``NEAR_UNANIMOUS_SHARE`` and ``NEAR_UNANIMOUS_MIN_LIFT`` times ``p0`` —
+added after the red team showed aged accounts evading: a location contradicted by every member's logins is strong
+evidence even where half of ordinary accounts show some mismatch), and the Poisson tail ``P(K >= k | n p0)`` is at
+most ``max_p`` (a conservative stand-in for the binomial tail when ``p0`` is small). For
 ``name_template`` the shape tested is the members' most over-represented one, ``p0`` that shape's background share.
 
 Verdict:
@@ -73,6 +73,7 @@ import numpy as np
 
 from flockwatch.core.stats import poisson_log_sf
 from flockwatch.errors import UnknownNameError
+from flockwatch.signals.base import account_scope
 from flockwatch.signals.registry import compute_signals
 from flockwatch.workspace import Workspace
 
@@ -250,15 +251,17 @@ def _evidence_scope(
 ) -> tuple[list[str] | None, int, int]:
     """``(account ids or None for all, background accounts read, platform accounts)`` for :func:`collect`."""
     e = ws.engine
-    every = "(SELECT account_id FROM accounts UNION SELECT account_id FROM actions UNION SELECT account_id FROM infrastructure)"
-    n_all = int(e.sql(f"SELECT count(*) FROM {every}").scalar() or 0)
-    if members is None or background_sample is None or n_all <= background_sample:
-        return None, n_all, n_all
-    # a share of the hash space, so the sample is the same set of accounts whatever order the data came in
-    per_million = max(1, math.ceil(1_000_000 * background_sample / n_all))
-    sample = [
-        a for (a,) in e.sql(f"SELECT account_id FROM {every} WHERE hash(account_id) % 1000000 < {per_million}").rows()
-    ]
+    with account_scope(e) as everyone:  # the signals' own definition of "every account"
+        every = f"(SELECT DISTINCT account_id FROM {everyone.accounts_sql})"
+        n_all = int(e.sql(f"SELECT count(*) FROM {every}").scalar() or 0)
+        if members is None or background_sample is None or n_all <= background_sample:
+            return None, n_all, n_all
+        # a share of the hash space, so the sample is the same set of accounts whatever order the data came in
+        per_million = max(1, math.ceil(1_000_000 * background_sample / n_all))
+        sample = [
+            a
+            for (a,) in e.sql(f"SELECT account_id FROM {every} WHERE hash(account_id) % 1000000 < {per_million}").rows()
+        ]
     return sorted(set(sample) | set(members)), len(sample), n_all
 
 

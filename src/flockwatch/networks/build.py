@@ -416,8 +416,7 @@ def _describe(ws: Workspace, rid: str, networks: list[CandidateNetwork]) -> None
         members_t = s.register(
             "members", pa.table({"network_id": [x for x, _ in membership], "account_id": [m for _, m in membership]})
         )
-        # the internal edges' evidence, joined once and read by the three summaries below (each join of the run's
-        # evidence to the members cost as much as all three aggregates together)
+        # the internal edges' evidence, joined to the members once and read by the three summaries below
         e.sql(
             f"""CREATE OR REPLACE TEMP TABLE {s.internal} AS
                 SELECT ma.network_id, ev.detector, ev.target, ev.acted_at_a
