@@ -9,8 +9,11 @@ import itertools
 import math
 import random
 
+import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flockwatch import schema
 from flockwatch.detect import detect
@@ -133,7 +136,7 @@ def test_no_cell_no_edges(ws):
     _platform(ws, seed=11, cell=False)
     run = detect(ws, detectors=["theme_profile"])
     res = run.results[0]
-    assert res.candidate_pairs_count > 100  # ordinary accounts do share themes ...
+    assert res.co_actions_count > 100  # ordinary accounts do share themes (pair rows of the token join) ...
     assert _edges(ws, run.run_id) == set()  # ... about as much as the null predicts
 
 
@@ -151,3 +154,45 @@ def test_chunks_and_top_k_change_cost_not_answer(ws):
     # account that had a significant neighbour (its most similar one stays)
     assert len(kept) <= 2 * len(linked)
     assert {a for pair in kept for a in pair} == linked
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    q=st.lists(st.floats(1e-9, 1e-3), min_size=3, max_size=3),
+    pairs=st.lists(
+        st.tuples(st.integers(2, 60), st.integers(2, 60), st.lists(st.integers(0, 6), min_size=3, max_size=3)),
+        min_size=1,
+        max_size=40,
+    ),
+    log_cut=st.floats(-30.0, -3.0),
+)
+def test_engine_bound_never_drops_a_pair_the_score_would_pass(q, pairs, log_cut):
+    """The filter the engine applies before scoring is sound: a pair it drops has a combined p above the cut."""
+    from flockwatch.detect.theme_profile import RARITY_CLASSES, RarityClassNull
+    from flockwatch.engine import DuckDBEngine
+
+    null = RarityClassNull(np.array(q + [0.0] * (RARITY_CLASSES - 3)))
+    e = DuckDBEngine.memory()
+    cols = {f"k{c}": [p[2][c - 1] if c <= 3 else 0 for p in pairs] for c in range(1, RARITY_CLASSES + 1)}
+    table = pa.table({"dc_a": [p[0] for p in pairs], "dc_b": [p[1] for p in pairs], **cols})
+    e.register("p", table)
+    kept = [r[0] for r in e.sql(f"SELECT {null.can_pass_sql('dc_a', 'dc_b', 'k', log_cut)} FROM p").rows()]
+    shared = np.column_stack([np.array(cols[f"k{c}"], dtype=float) for c in range(1, RARITY_CLASSES + 1)])
+    lam = np.array([p[0] * p[1] for p in pairs], dtype=float)
+    log_p, _ = null.score(shared, lam)
+    for keep, lp in zip(kept, log_p, strict=True):
+        assert keep or lp > log_cut
+
+
+def test_engine_bound_drops_weak_pairs_and_keeps_strong_ones():
+    from flockwatch.detect.theme_profile import RARITY_CLASSES, RarityClassNull
+    from flockwatch.engine import DuckDBEngine
+
+    null = RarityClassNull(np.array([1e-5, 1e-4] + [0.0] * (RARITY_CLASSES - 2)))
+    e = DuckDBEngine.memory()
+    zeros = {f"k{c}": [0, 0] for c in range(3, RARITY_CLASSES + 1)}
+    e.register("p", pa.table({"dc_a": [20, 20], "dc_b": [20, 20], "k1": [2, 9], "k2": [0, 3], **zeros}))
+    assert [r[0] for r in e.sql(f"SELECT {null.can_pass_sql('dc_a', 'dc_b', 'k', -12.0)} FROM p").rows()] == [
+        False,
+        True,
+    ]

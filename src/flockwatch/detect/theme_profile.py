@@ -37,7 +37,11 @@ account x hashtag / URL / retweet-source profiles and compare them by TF-IDF cos
    with every other detector; ``expected_count`` is the Chung–Lu expectation of shared joinable tokens,
    ``dc_a * dc_b * Q`` (``Q = sum n_t (n_t - 1) / N**2``). Then **top-k** (Pacheco et al.'s similarity): an edge is
    kept when it is among the ``top_k`` most similar (cosine) significant neighbours of either account, which bounds
-   the edges by ``A * top_k``.
+   the edges by ``A * top_k``. Before any pair leaves the engine, a sound bound drops the pairs whose p-value is
+   certainly above the loosest cut Benjamini–Hochberg could apply (:meth:`RarityClassNull.can_pass_sql`): on the
+   hk2019 simulation, 3.6M pairs sharing two or more tokens at 1M actions -> 1,854 scored (12.3 -> 8.3 s) and
+   19.5M -> 23k at 5M (70 -> 54 s, on a loaded machine), with the same edges. ``candidate_pairs_count`` counts the
+   pairs scored.
 
 Edges carry evidence like the kernel's: per shared token (the largest cosine contribution first), the first action
 of each account on it (``target`` = the token, ``dt_s`` = the time between them — days or months here, not seconds);
@@ -118,14 +122,17 @@ def profile_edges(req: EdgeRequest) -> EdgeTables:
         return _tables(s, n_rows, 0, 0, 0, model, req.evidence_per_edge)
     null = RarityClassNull.fit(e, s.vec)
     classes = ", ".join(f"p.k{c}" for c in range(1, RARITY_CLASSES + 1))
+    # Benjamini–Hochberg passes a pair only if p <= fdr * R / m with R <= the pairs sharing a token <= pair_rows:
+    # pairs whose p-value is bounded above that cut never leave the engine (most pairs share two common-ish tokens)
+    log_cut = min(math.log(req.fdr), math.log(req.fdr) + math.log(pair_rows) - math.log(tests))
+    bound = null.can_pass_sql("da.dc", "db.dc", "p.k", log_cut)
     sig: list[pa.Table] = []
     candidates = 0
     for c in range(chunks):
         for batch in e.sql(f"""
 SELECT p.a, p.b, p.cos, p.k, {classes}, da.d AS d_a, db.d AS d_b, da.dc AS dc_a, db.dc AS dc_b
-FROM ({_pairs_sql(s.vec, c, chunks, min_k)}) p JOIN {s.deg} da ON da.acc = p.a JOIN {s.deg} db ON db.acc = p.b""").batches(
-            BATCH_ROWS
-        ):
+FROM ({_pairs_sql(s.vec, c, chunks, min_k)}) p JOIN {s.deg} da ON da.acc = p.a JOIN {s.deg} db ON db.acc = p.b
+WHERE {bound}""").batches(BATCH_ROWS):
             candidates += batch.num_rows
             t = pa.Table.from_batches([batch])
             shared = np.column_stack([t.column(f"k{c}").to_numpy().astype(float) for c in range(1, RARITY_CLASSES + 1)])
@@ -172,6 +179,30 @@ class RarityClassNull:
             tokens * n_t * (n_t - 1) / (total * total),
         )
         return cls(q_class)
+
+    def can_pass_sql(self, dc_a: str, dc_b: str, k_prefix: str, log_cut: float) -> str:
+        """SQL condition, false only for pairs whose combined p-value is certainly above ``exp(log_cut)``.
+
+        A sound filter run in the engine before :meth:`score`: each class's tail ``P(X >= k_c)`` is at least the
+        point probability ``P(X = k_c)``, so Fisher's statistic ``-2 sum ln p_c`` is at most
+        ``2 sum (mu_c - k_c ln mu_c + lgamma(k_c + 1))`` over classes with ``k_c > 0``; a pair whose bound stays
+        below the statistic the cut needs (``chi2.isf(cut, 2C)``) cannot reach it. ``k_prefix``: the pair's
+        per-class count columns (``{k_prefix}1`` ...), ``dc_a`` / ``dc_b``: the accounts' joinable tokens.
+        """
+        from scipy.stats import chi2
+
+        used = np.flatnonzero(self.q_class > 0)
+        if len(used) == 0:
+            return "true"
+        # a hair below the needed statistic: the bound is computed in another arithmetic than the score
+        needed = float(chi2.isf(math.exp(log_cut), 2 * len(used))) * (1.0 - 1e-9) - 1e-9
+        lam = f"(CAST({dc_a} AS DOUBLE) * {dc_b})"
+        terms = []
+        for i in used:
+            k = f"{k_prefix}{i + 1}"
+            mu = f"({lam} * {float(self.q_class[i])!r})"
+            terms.append(f"CASE WHEN {k} > 0 THEN 2.0 * ({mu} - {k} * ln({mu}) + lgamma({k} + 1)) ELSE 0.0 END")
+        return f"({' + '.join(terms)}) >= {needed!r}"
 
     def score(self, shared: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(ln p, lift)`` for pairs with ``shared[:, c]`` shared tokens of class ``c`` and ``dc_a * dc_b = lam``.
