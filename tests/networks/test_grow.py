@@ -195,3 +195,15 @@ def test_votes_follow_linked_seeds_and_split_prefixes():
     votes = _votes(ev, network_of, prefixes)
     assert votes["A"] == 2.25 and votes["B"] == 0.75
     assert _votes({"seeds": ["nobody"]}, network_of, prefixes) == Counter()
+
+
+def test_two_growths_from_the_same_members_are_identical(grown):
+    """Same members, same data: the same accounts join the same networks with the same evidence (representative
+    anchor actions, example lists and their order are chosen by id, never by hash-table order)."""
+    from flockwatch.networks.grow import grow
+
+    ws, _run, nets, _truth, _planted = grown
+    members = {m: n.network_id for n in nets if n.flagged for m in n.members if n.joined_by.get(m) != "grow"}
+    first, second = grow(ws, members), grow(ws, members)
+    assert first.joins
+    assert json.dumps(first.joins, sort_keys=True, default=str) == json.dumps(second.joins, sort_keys=True, default=str)

@@ -127,15 +127,17 @@ FROM {s.inc} x JOIN cn USING (th, b) WHERE x.network_id IS NULL GROUP BY 1, 2"""
     keep = {accs[i]: float(-log_p[i] / math.log(10)) for i in np.flatnonzero(log_q <= math.log(fdr))}
     if not keep:
         return {}
+    # members met per (account, network), summed over detectors, for the attached accounts only (the tables hold
+    # every non-member that met a member on an operation cell: far more rows than accounts attached)
+    met = pa.concat_tables(by_network)
+    met = met.filter(pc.is_in(met.column("account_id"), value_set=pa.array(list(keep), pa.string())))
+    met = met.group_by(["account_id", "network_id"]).aggregate([("c", "sum")])
     counts: dict[str, dict[str, int]] = {}
-    for tbl in by_network:
-        for a, n, c in zip(
-            tbl.column("account_id").to_pylist(),
-            tbl.column("network_id").to_pylist(),
-            tbl.column("c").to_pylist(),
-            strict=False,
-        ):
-            if a in keep:
-                counts.setdefault(a, {})
-                counts[a][n] = counts[a].get(n, 0) + c
+    for a, n, c in zip(
+        met.column("account_id").to_pylist(),
+        met.column("network_id").to_pylist(),
+        met.column("c_sum").to_pylist(),
+        strict=True,
+    ):
+        counts.setdefault(a, {})[n] = c
     return {a: (max(sorted(counts[a]), key=lambda n: counts[a][n]), w) for a, w in keep.items() if a in counts}
