@@ -99,3 +99,17 @@ def test_detection_keeps_the_runs_cell_visits_for_attach(ws):
     second = detect(ws, detectors=["co_repost"])
     assert kernel.kept_cell_visits(ws.engine, second.run_id, "co_repost") is not None
     assert kernel.kept_cell_visits(ws.engine, first.run_id, "co_repost") is None
+
+
+def test_detection_keeps_visits_only_of_detectors_attach_reads(ws):
+    """Visits are kept for the network build's attach step only where it reads them (``Detector.attach_cells``):
+    ``sync_post``'s time slots are left out."""
+    from flockwatch.detect import detect, get
+
+    from scenario import load, render, standard_events
+
+    load(ws, render("co_repost", standard_events()))
+    run = detect(ws, detectors=["co_repost", "sync_post"])
+    assert get("co_repost").attach_cells and not get("sync_post").attach_cells
+    assert kernel.kept_cell_visits(ws.engine, run.run_id, "co_repost") is not None
+    assert kernel.kept_cell_visits(ws.engine, run.run_id, "sync_post") is None

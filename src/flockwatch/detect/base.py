@@ -94,6 +94,9 @@ class Detector:
     ``window_s`` in ``default_params`` is the co-action window this detector uses when the run does not fix one;
     ``fixed_window`` detectors (``sync_post``) define the window as part of their target and ignore the run's.
     ``edge_builder``: how the rows become edges; ``None`` is the shared co-action kernel (``coaction.py``).
+    ``attach_cells``: whether the network build's attach test (``networks/attach.py``) reads this detector's cell
+    visits; off for detectors whose rows are many per action (a row per LSH band) or whose cells are time slots
+    that every active account visits (``sync_post``), where the visits cost more than they add.
     """
 
     name: str
@@ -102,6 +105,7 @@ class Detector:
     default_params: Mapping[str, Any] = field(default_factory=dict)
     fixed_window: bool = False
     edge_builder: EdgeBuilder | None = None
+    attach_cells: bool = True
 
     def params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         merged = dict(self.default_params)

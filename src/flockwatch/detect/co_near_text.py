@@ -93,4 +93,5 @@ DETECTOR = Detector(
         "bins": 16,
         "rows_per_band": 2,
     },
+    attach_cells=False,
 )

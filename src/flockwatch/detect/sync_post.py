@@ -29,4 +29,5 @@ DETECTOR = Detector(
     # limit keeps this detector's pairs linear in the number of actions (kernel.py).
     default_params={"window_s": 2.0, "slot_s": 2.0, "hot_cell_actions": 10},
     fixed_window=True,
+    attach_cells=False,
 )

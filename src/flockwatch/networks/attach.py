@@ -20,8 +20,8 @@ dominated by members, and a few hits among many episodes is what ``pi`` predicts
 Cost: only the detectors' distinct cell visits are read again, not their pairs: those detection kept on the same
 connection (``kernel.keep_cell_visits``, the usual ``flockwatch detect``), else computed again from the detector's
 SQL (``kernel.cell_visits_sql``; a network build in another process). By
-default ``co_near_text`` (a row per LSH band) and ``sync_post`` (a row per action) are left out; pass ``detectors``
-to include them. A detector with its own edge path takes part through its rows all the same: ``theme_profile``'s
+default detectors declared without ``attach_cells`` (``co_near_text``: a row per LSH band; ``sync_post``: a row per
+action, on time slots) are left out, and detection keeps no visits for them; pass ``detectors`` to include them. A detector with its own edge path takes part through its rows all the same: ``theme_profile``'s
 rows are theme tokens, its cells (token, day) — an account whose theme-days concentrate on a network's theme-days
 is attached (measured on the IRA dev data: ARI 0.396 without these cells, 0.406 with them).
 """
@@ -40,9 +40,6 @@ from flockwatch.detect import kernel
 from flockwatch.detect.registry import get
 from flockwatch.workspace import Workspace
 
-#: Detectors the attach step leaves out unless asked (cost, see above).
-EXPENSIVE = ("co_near_text", "sync_post")
-
 
 def attach(
     ws: Workspace,
@@ -59,7 +56,7 @@ def attach(
     e = ws.engine
     params = json.loads(e.sql("SELECT params_json FROM detection_runs WHERE run_id = ?", [run_id]).scalar() or "{}")
     results = {r["detector"]: r["params"] for r in params.get("results", [])}
-    names = [d for d in (detectors or [r for r in results if r not in EXPENSIVE]) if d in results]
+    names = [d for d in (detectors or [r for r in results if get(r).attach_cells]) if d in results]
     totals: list[pa.Table] = []
     by_network: list[pa.Table] = []
     accounts = set()
