@@ -9,7 +9,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from flockwatch.detect import DETECTOR_COLUMNS, DETECTORS, detect, get
+from flockwatch.detect import DETECTOR_COLUMNS, DETECTORS, SLOT_COLUMNS, detect, get
 from flockwatch.engine.dialect import DUCKDB_ONLY_NODES, transpile
 from flockwatch.errors import UnknownNameError, ValidationError
 
@@ -47,13 +47,20 @@ def test_identity_and_parameters(name):
         det.params({"no_such_param": 1})
 
 
+def _columns(name: str) -> tuple[str, ...]:
+    """The columns a detector's SELECT must have, in order (the slot columns only where it declares them)."""
+    return DETECTOR_COLUMNS + (SLOT_COLUMNS if DETECTORS[name].first_shared_slot else ())
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_sql_has_the_contract_columns_on_an_empty_workspace(ws, name):
     res = ws.engine.sql(f"SELECT * FROM ({DETECTORS[name].sql()}) LIMIT 0")
-    assert tuple(res.columns) == DETECTOR_COLUMNS
+    assert tuple(res.columns) == _columns(name)
     types = {r[0]: r[1] for r in ws.engine.sql(f"DESCRIBE SELECT * FROM ({DETECTORS[name].sql()})").rows()}
     assert types["acted_at_s"] == "DOUBLE"
     assert types["target"] == "VARCHAR" and types["account_id"] == "VARCHAR"
+    if DETECTORS[name].first_shared_slot:
+        assert types["slot"] == "INTEGER" and types["slot_sig"] == types["slot_sig2"] == "BIGINT"
 
 
 #: Functions SQLGlot does not model but Spark SQL has (they round-trip as ``Anonymous`` nodes).
@@ -88,7 +95,7 @@ def test_sql_is_transpilable_to_spark_without_duckdb_only_constructs(name):
     assert isinstance(tree, exp.Query)
     assert _duckdb_only(tree) == [], spark
     # the contract columns survive the translation, in order
-    assert [s.alias_or_name for s in tree.selects] == list(DETECTOR_COLUMNS)
+    assert [s.alias_or_name for s in tree.selects] == list(_columns(name))
 
 
 def test_co_repost_spark_sql_matches_the_golden_file():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import random
 
@@ -113,3 +114,176 @@ def test_detection_keeps_visits_only_of_detectors_attach_reads(ws):
     assert get("co_repost").attach_cells and not get("sync_post").attach_cells
     assert kernel.kept_cell_visits(ws.engine, run.run_id, "co_repost") is not None
     assert kernel.kept_cell_visits(ws.engine, run.run_id, "sync_post") is None
+
+
+# -- first shared slot: units with several targets (co_near_text's posts and bands) co-act once per unit pair --
+
+SLOTS = kernel.SLOT_FINGERPRINTS + 1
+
+
+def _fingerprint(target: str) -> tuple[int, int]:
+    """A target's two slot fingerprints as the detectors build them (``slot_fingerprint_sql`` over ``fw_hash64``)."""
+    h = int(hashlib.md5(target.encode("utf-8")).hexdigest()[:15], 16)
+    return h % 511 + 1, h % 509 + 1
+
+
+def _slot_target(slot: int, value: int) -> str:
+    return f"s{slot}:{value}"
+
+
+def _slotted(units, window_s, hot, first_shared):
+    """Co-actions as ``(unit pair, slot)`` of ``units`` — ``(account, time, [value or None per slot])``, one row per
+    slot with a value, target ``s<slot>:<value>`` (a string value is the target itself) — with or without the
+    first-shared-slot rule."""
+    rows = [
+        (f"u{acc}", v if isinstance(v, str) else _slot_target(k, v), f"m{i}", float(t), k)
+        for i, (acc, t, values) in enumerate(units)
+        for k, v in enumerate(values)
+        if v is not None
+    ]
+    e = DuckDBEngine.memory()
+    s = e.scratch("test")
+    e.register(
+        "src",
+        pa.table(
+            {
+                "account_id": pa.array([r[0] for r in rows], pa.string()),
+                "target": pa.array([r[1] for r in rows], pa.string()),
+                "unit": pa.array([r[2] for r in rows], pa.string()),
+                "acted_at_s": pa.array([r[3] for r in rows], pa.float64()),
+                "action_id": pa.array([r[2] for r in rows], pa.string()),
+                "slot": pa.array([r[4] for r in rows], pa.int32()),
+            }
+        ),
+    )
+    # the unit's signature: the sum of its targets' fingerprint terms, as a detector builds it
+    sigs = ", ".join(
+        f"CAST(sum({kernel.slot_fingerprint_sql('fw_hash64(target)', 'slot', c)}) AS BIGINT) AS {c}"
+        for c in kernel.SLOT_SIG_MODULI
+    )
+    detector_sql = (
+        "SELECT src.*, sig.slot_sig, sig.slot_sig2 FROM src JOIN "
+        f"(SELECT unit, {sigs} FROM src GROUP BY unit) sig USING (unit)"
+    )
+    kernel.build_rows(e, detector_sql if first_shared else "SELECT * FROM src", window_s, hot, s, first_shared)
+    kernel.build_pairs(e, window_s, hot, s, first_shared)
+    got = e.sql(
+        f"SELECT l.action_id, r.action_id, l.target FROM {s.pairs} p JOIN {s.rows} l ON l.rid = p.rid_l "
+        f"JOIN {s.rows} r ON r.rid = p.rid_r"
+    ).rows()
+    s.close()
+    e.close()
+    slot_of = {target: k for _, target, _, _, k in rows}
+    out = [(frozenset((a, b)), slot_of[target]) for a, b, target in got]
+    assert len(set(out)) == len(out), "each co-action exactly once"
+    return set(out)
+
+
+def _first_shared(units, window_s):
+    """Brute force: one co-action per unit pair of different accounts within the window, on the first slot on which
+    both have the same target."""
+    out = set()
+    for i, (a, t, xs) in enumerate(units):
+        for j in range(i + 1, len(units)):
+            b, u, ys = units[j]
+            shared = [k for k, (x, y) in enumerate(zip(xs, ys, strict=True)) if x is not None and x == y]
+            if a != b and abs(t - u) <= window_s and shared:
+                out.add((frozenset((f"m{i}", f"m{j}")), shared[0]))
+    return out
+
+
+def test_slot_values_have_distinct_fingerprints():
+    # the property test below compares with exact target equality: its targets must not collide (the collision test below)
+    for k in range(SLOTS):
+        assert _fingerprint(_slot_target(k, 0)) != _fingerprint(_slot_target(k, 1))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5),
+            st.floats(0, 300, allow_nan=False),
+            st.lists(st.sampled_from([None, 0, 1]), min_size=SLOTS, max_size=SLOTS),
+        ),
+        min_size=0,
+        max_size=30,
+    ),
+    st.sampled_from([0, 2]),
+)
+def test_first_shared_slot_counts_each_unit_pair_once(units, hot):
+    window_s = 60.0
+    every = _slotted(units, window_s, hot, first_shared=False)
+    got = _slotted(units, window_s, hot, first_shared=True)
+    first = _first_shared(units, window_s)
+    if hot == 0:
+        # exact: a unit pair sharing several targets co-acts once, on its first shared slot
+        assert every == {(pair, k) for pair, _ in first for k in range(SLOTS) if _shares(units, pair, k)}
+        assert got == first
+    else:
+        # the hot-cell rule drops some co-actions; the unit pairs that co-act are still exactly those of the kernel
+        # without the rule, each on the first slot the kernel joins it on, and a pair counts on a later slot only
+        # after a shared slot on which a row of it is hot
+        assert got <= every
+        firsts = {}
+        for pair, k in every:
+            firsts[pair] = min(k, firsts.get(pair, k))
+        assert {(pair, min(k for p, k in got if p == pair)) for pair, _ in got} == set(firsts.items())
+        hot_slots = _hot_slots(units, window_s, hot)
+        for pair, k in got:
+            if k != firsts[pair]:
+                assert any(_shares(units, pair, i) and {(m, i) for m in pair} & hot_slots for i in range(k))
+
+
+def _hot_slots(units, window_s, hot):
+    """``(unit, slot)`` whose row is in a hot cell: more than ``hot`` rows on its target and time bucket."""
+    cells: dict[tuple[str, int], list[str]] = {}
+    for i, (_acc, t, values) in enumerate(units):
+        for k, v in enumerate(values):
+            if v is not None:
+                cells.setdefault((_slot_target(k, v), int(t // window_s)), []).append((f"m{i}", k))
+    return {row for rows in cells.values() if len(rows) > hot for row in rows}
+
+
+def _shares(units, pair, k):
+    i, j = (int(m[1:]) for m in pair)
+    x, y = units[i][2][k], units[j][2][k]
+    return x is not None and x == y
+
+
+def test_first_shared_slot_two_units_sharing_every_target_co_act_once_and_a_later_slot_still_counts():
+    all_slots = [0] * SLOTS
+    later = [1, None, 0, 0] + [1] * (SLOTS - 4)  # shares slots 2 and 3 (and none before) with all_slots
+    units = [(1, 0.0, all_slots), (2, 10.0, all_slots), (3, 20.0, later)]
+    assert _slotted(units, 60.0, 0, first_shared=False) == {(frozenset(("m0", "m1")), k) for k in range(SLOTS)} | {
+        (frozenset((m, "m2")), k) for m in ("m0", "m1") for k in (2, 3)
+    }
+    assert _slotted(units, 60.0, 0, first_shared=True) == {
+        (frozenset(("m0", "m1")), 0),
+        (frozenset(("m0", "m2")), 2),
+        (frozenset(("m1", "m2")), 2),
+    }
+
+
+def _colliding(prefix: str, same: int) -> tuple[str, str]:
+    """Two targets whose first ``same`` fingerprints (1: ``slot_sig``; 2: both) are equal, the other not."""
+    seen: dict[tuple[int, ...], str] = {}
+    for n in itertools.count():
+        target = f"{prefix}{n}"
+        fp = _fingerprint(target)
+        if (fp[:same] in seen and _fingerprint(seen[fp[:same]]) != fp) or (same == 2 and fp in seen):
+            return seen[fp[:same]], target
+        seen[fp[:same]] = target
+    raise AssertionError("unreachable")
+
+
+def test_first_shared_slot_fingerprint_collision_is_the_documented_loss():
+    """Two different targets on an earlier slot with both fingerprints equal hide the later shared slot (kernel.py,
+    *First shared slot*: probability at most ``j / 260,099`` per unit pair); one equal fingerprint does not."""
+    a, b = _colliding("c", 2)
+    units = [(1, 0.0, [a, "x"]), (2, 5.0, [b, "x"]), (3, 9.0, ["other", "x"])]
+    got = _slotted(units, 60.0, 0, first_shared=True)
+    assert got == {(frozenset(("m0", "m2")), 1), (frozenset(("m1", "m2")), 1)}  # m0-m1 lost to the collision
+    a, b = _colliding("d", 1)
+    units = [(1, 0.0, [a, "x"]), (2, 5.0, [b, "x"])]
+    assert _slotted(units, 60.0, 0, first_shared=True) == {(frozenset(("m0", "m1")), 1)}

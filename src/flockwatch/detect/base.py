@@ -11,6 +11,11 @@ tables (DuckDB dialect, transpilable by SQLGlot: no Python UDFs) producing exact
     acted_at_s   DOUBLE   seconds since the Unix epoch (UTC)
     action_id    VARCHAR  the action that justifies the row (evidence)
 
+A detector that gives one unit several targets (``co_near_text``: a post's LSH bands) declares
+``first_shared_slot=True`` and selects :data:`SLOT_COLUMNS` after those: ``slot`` (INTEGER, which of the unit's
+targets the row is), ``slot_sig`` and ``slot_sig2`` (BIGINT, fingerprints of the unit's targets); the kernel then counts two units
+once, on the first target they share (``kernel.py``, *First shared slot*).
+
 The shared kernel (``kernel.py``) turns those rows into account pairs; calibration (``calibration.py``) weighs them
 (``coaction.py`` is that edge path). A detector whose edges are not co-actions in a window — an account-profile
 similarity (``theme_profile``) — brings its own ``edge_builder``: it receives the same rows' SQL and the run's
@@ -33,6 +38,8 @@ if TYPE_CHECKING:
     from flockwatch.engine import Engine, Scratch
 
 DETECTOR_COLUMNS = ("account_id", "target", "unit", "acted_at_s", "action_id")
+#: Optional columns after :data:`DETECTOR_COLUMNS`, selected exactly when ``Detector.first_shared_slot``.
+SLOT_COLUMNS = ("slot", "slot_sig", "slot_sig2")
 
 #: What an edge builder's ``edges_sql`` selects, in order (after the run id and detector name, which storage adds).
 EDGE_COLUMNS = (
@@ -69,6 +76,8 @@ class EdgeRequest:
     evidence_per_edge: int
     #: where the builder records its stages' wall and CPU seconds (the run's ``stages_s``)
     stages: Stages = field(default_factory=Stages)
+    #: the rows also carry :data:`SLOT_COLUMNS` (``Detector.first_shared_slot``)
+    first_shared_slot: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,8 @@ class Detector:
     ``attach_cells``: whether the network build's attach test (``networks/attach.py``) reads this detector's cell
     visits; off for detectors whose rows are many per action (a row per LSH band) or whose cells are time slots
     that every active account visits (``sync_post``), where the visits cost more than they add.
+    ``first_shared_slot``: the SQL also selects :data:`SLOT_COLUMNS`, and two units co-act once, on the first of
+    their targets they share, instead of once per shared target.
     """
 
     name: str
@@ -106,6 +117,7 @@ class Detector:
     fixed_window: bool = False
     edge_builder: EdgeBuilder | None = None
     attach_cells: bool = True
+    first_shared_slot: bool = False
 
     def params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         merged = dict(self.default_params)
@@ -118,7 +130,8 @@ class Detector:
         return merged
 
     def sql(self, overrides: Mapping[str, Any] | None = None) -> str:
-        """The SELECT producing :data:`DETECTOR_COLUMNS` for these parameters."""
+        """The SELECT producing :data:`DETECTOR_COLUMNS` (and :data:`SLOT_COLUMNS` under ``first_shared_slot``) for
+        these parameters."""
         return self.build_sql(self.params(overrides))
 
 

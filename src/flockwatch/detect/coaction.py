@@ -18,7 +18,7 @@ def coaction_edges(req: EdgeRequest) -> EdgeTables:
     # a detector may carry its own hot-cell limit (sync_post); otherwise the run's applies
     hot = int(params.get("hot_cell_actions", req.hot_cell_actions))
     with stages("kernel rows"):
-        n_rows = kernel.build_rows(e, req.detector_sql, params["window_s"], hot, s)
+        n_rows = kernel.build_rows(e, req.detector_sql, params["window_s"], hot, s, req.first_shared_slot)
     with stages("null model"):
         model = calibration.null_model(e, s, hot)
     # co-actions are aggregated into candidate pairs as they are joined, never stored all at once; only the
@@ -31,7 +31,7 @@ def coaction_edges(req: EdgeRequest) -> EdgeTables:
         req.fdr,
         req.min_co_actions,
         req.min_lift,
-        pairs_sql=kernel.pairs_sql(s.rows, params["window_s"], hot),
+        pairs_sql=kernel.pairs_sql(s.rows, params["window_s"], hot, req.first_shared_slot),
         stages=stages,
         counts=counts,
     )

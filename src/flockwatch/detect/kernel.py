@@ -3,7 +3,8 @@
 Consumes a detector's SELECT (``base.DETECTOR_COLUMNS``), an :class:`~flockwatch.engine.Engine` and the caller's
 :class:`~flockwatch.engine.Scratch` ``s``; produces two temporary tables in that scratch:
 
-    s.rows   rid, acc, account_id, target, th, uh, t, action_id, b, hot, r   (one per detector row)
+    s.rows   rid, acc, account_id, target, th, uh, t, action_id, b, hot, r   (one per detector row;
+             also slot_sig, slot_sig2, slot_skip under first_shared_slot)
     s.pairs  rid_l, rid_r, acc_l, acc_r, th, uh_l, uh_r, t_l, dt_s            (one per co-action)
 
 ``s.pairs`` is materialised only by :func:`build_pairs` (tests, small data); detection aggregates the SELECT of
@@ -40,6 +41,36 @@ separate bursts is fifty.
 
 Targets are joined on a 64-bit hash (``th``); two different targets collide with probability about
 ``targets**2 / 2**65`` (1e-6 at five million targets), which can add at most a co-action.
+
+**First shared slot** (optional, ``first_shared_slot=True``; ``Detector.first_shared_slot``). A detector that gives
+one unit several targets (``co_near_text``: a post and its LSH bands) makes two units co-act once per target they
+share. Such a detector also selects ``slot`` (INTEGER: which of the unit's targets the row is, ``0..n-1`` in a fixed
+order, ``n <= SLOT_FINGERPRINTS + 1``) and ``slot_sig``, ``slot_sig2`` (BIGINT: :func:`slot_fingerprint_sql` of the
+unit's targets at slots ``0..SLOT_FINGERPRINTS - 1``, summed); all rows of a unit must have one account and one
+time, so whether two units are in the window, and which of them is the later one (``L``), do not depend on the
+slot. A co-action on slot ``j`` is then kept only if, for every ``i < j``, the two units' fingerprints at ``i``
+differ, or ``L`` has no target at ``i`` (fingerprint 0), or ``L``'s row at ``i`` is in a hot cell. Both rows of a
+co-action are on one target, hence on one slot; the same 9-bit fields are compared on both sides, all seven at once
+(:func:`_first_shared_slot_sql`), and the slots a row skips as ``L`` are one per-row column (``slot_skip``).
+
+So a unit pair co-acts once, on the first slot it shares, where that slot's cell is ordinary for the later unit.
+The hot clause keeps a pair that the hot-cell rule drops on its first shared slot (both rows hot and more than
+``hot_cell_actions`` rows apart) on its next shared slot, so the unit pairs that co-act — hence the episodes, the
+test statistic — are exactly those without the rule. Its price: a pair that is joined on such a slot anyway (the
+earlier row ordinary, or a rank neighbour) counts there and again on its next shared slot; asking for both rows hot
+would count fewer (6.02M instead of 6.22M below) but carry a hot mask on both sides of the join (measured: each
+BIGINT carried costs ~6% of the join). ``co_actions_count`` and ``mean_dt_s`` are therefore per unit pair except
+where the later unit's row is hot. Measured on co_near_text, hk2019 simulation at 1M actions: the 12.09M co-actions
+(one per shared band; 4.71M of them between two hot rows) of 2.89M co-acting post pairs became 6.22M, for the same
+2.89M post pairs and the same edges. The null model still counts targets (``calibration.py``).
+
+Documented, bounded effect of the fingerprints: a target's fingerprints are its hash modulo 511 and modulo 509 (plus
+one), not the target itself (seven 64-bit hashes would widen every row the join carries and hashes). A unit pair
+whose first shared slot is ``j`` loses its co-action only when, at an earlier slot where ``L``'s row is not hot, two
+*different* targets have both fingerprints equal: probability at most ``j / 260,099`` per pair of targets. The loss
+is correlated — every unit pair of the same two texts shares it — which is why there are two fingerprints: with
+``slot_sig`` alone (``j / 511``) 951 of the 2.89M post pairs at 1M actions were lost, and at 5M actions 62 of
+17,222 edges, where two campaign texts' first bands collided. The rule never adds a co-action.
 """
 
 from __future__ import annotations
@@ -49,12 +80,70 @@ import hashlib
 from flockwatch.engine import Engine, Scratch
 from flockwatch.errors import ValidationError
 
+#: Fingerprints each of ``slot_sig`` and ``slot_sig2`` holds (slots ``0..SLOT_FINGERPRINTS - 1``,
+#: ``SLOT_FINGERPRINT_BITS`` bits each): a unit has at most ``SLOT_FINGERPRINTS + 1`` slots (the last one is never an
+#: *earlier* slot, so it needs none).
+SLOT_FINGERPRINTS = 7
+SLOT_FINGERPRINT_BITS = 9
+_FP_MASK = (1 << SLOT_FINGERPRINT_BITS) - 1
+#: The two fingerprints of a target: its hash modulo 511 and modulo 509 (coprime, so together the hash modulo
+#: 511 * 509 = 260,099), plus one, so that 0 stays "no target at this slot".
+SLOT_SIG_MODULI = {"slot_sig": 511, "slot_sig2": 509}
 
-def _src_sql(detector_sql: str, window_s: float) -> str:
-    """A detector's rows keyed for the kernel: target hash ``th``, episode hash ``uh``, time bucket ``b``."""
+
+def slot_fingerprint_sql(hash_expr: str, slot_expr: str, column: str = "slot_sig") -> str:
+    """The term of ``column`` (``slot_sig`` or ``slot_sig2``) for one target: its 64-bit non-negative hash
+    ``hash_expr`` folded to ``1..SLOT_SIG_MODULI[column]`` and shifted to the bits of slot ``slot_expr`` (0 for slots
+    beyond the fingerprinted ones). A detector sums these terms over a unit's targets (disjoint bits: the sum is
+    their union); a slot without a target stays 0."""
+    b = SLOT_FINGERPRINT_BITS
+    return (
+        f"(CASE WHEN {slot_expr} < {SLOT_FINGERPRINTS} "
+        f"THEN ({hash_expr} % {SLOT_SIG_MODULI[column]} + 1) << CAST({b} * ({slot_expr}) AS INTEGER) ELSE 0 END)"
+    )
+
+
+#: One bit at the bottom (``_ONES``) and at the top (``_HIGHS``) of each fingerprint of ``slot_sig``.
+_ONES = sum(1 << (SLOT_FINGERPRINT_BITS * i) for i in range(SLOT_FINGERPRINTS))
+_HIGHS = _ONES << (SLOT_FINGERPRINT_BITS - 1)
+
+
+def _slot_skip_sql(slot: str, sig: str) -> str:
+    """Per row: the top bit of every fingerprint of ``slot_sig`` that the row, as the left one, does not compare —
+    the slots from its own on, and the slots where its unit has no target (fingerprint 0); :func:`build_rows` adds
+    the slots where its unit's row is hot."""
+    b = SLOT_FINGERPRINT_BITS
+    from_slot = " ".join(f"WHEN {j} THEN {_HIGHS & ~((1 << (b * j)) - 1)}" for j in range(SLOT_FINGERPRINTS))
+    empty = " + ".join(
+        f"CASE WHEN (({sig} >> {b * i}) & {_FP_MASK}) = 0 THEN {1 << (b * i + b - 1)} ELSE 0 END"
+        for i in range(SLOT_FINGERPRINTS)
+    )
+    return f"(CAST(CASE {slot} {from_slot} ELSE 0 END AS BIGINT) | ({empty}))"
+
+
+def _first_shared_slot_sql() -> str:
+    """Join condition of the first-shared-slot rule (module docstring), all seven slots at once (SWAR): ``x`` has a
+    9-bit field equal to 0 exactly where both fingerprints of the two units are equal (``(a | b) - (a & b)`` is
+    their xor, written without an xor operator, which DuckDB and Spark spell differently; or-ing the two xors
+    leaves a field 0 only where both are) on a slot the left row does not skip; ``(x - ONES) & ~x & HIGHS`` is
+    non-zero exactly when some field of ``x`` is 0 (the has-zero-byte test, with 9-bit bytes). Seven per-slot
+    comparisons cost more than the rule saved: at 5M actions the two joins over the co-actions (candidates, live
+    filter) took 51.7 CPU-s with them (48.4 without the rule), 34.9 with this form (one fingerprint column; hk2019
+    simulation, on a shared, loaded machine)."""
+    x = (
+        "((L.slot_sig | R.slot_sig) - (L.slot_sig & R.slot_sig)) | "
+        "((L.slot_sig2 | R.slot_sig2) - (L.slot_sig2 & R.slot_sig2)) | L.slot_skip"
+    )
+    return f"((({x}) - {_ONES}) & ~({x}) & {_HIGHS}) = 0"
+
+
+def _src_sql(detector_sql: str, window_s: float, first_shared_slot: bool = False) -> str:
+    """A detector's rows keyed for the kernel: target hash ``th``, episode hash ``uh``, time bucket ``b`` (and the
+    detector's ``slot``, ``slot_sig``, ``slot_sig2`` under ``first_shared_slot``)."""
     w = float(window_s)
+    slots = "slot, slot_sig, slot_sig2, " if first_shared_slot else ""
     return f"""
-SELECT account_id, target, unit, acted_at_s AS t, action_id,
+SELECT account_id, target, unit, acted_at_s AS t, action_id, {slots}
        hash(target) AS th, hash(unit, CAST(floor(acted_at_s / {w}) AS BIGINT)) AS uh,
        CAST(floor(acted_at_s / {w}) AS BIGINT) AS b
 FROM ({detector_sql}) src
@@ -106,14 +195,43 @@ def kept_cell_visits(engine: Engine, run_id: str, detector: str) -> str | None:
     return name if found else None
 
 
-def build_rows(engine: Engine, detector_sql: str, window_s: float, hot_cell_actions: int, s: Scratch) -> int:
-    """Materialise ``s.rows``; returns its row count."""
+def build_rows(
+    engine: Engine,
+    detector_sql: str,
+    window_s: float,
+    hot_cell_actions: int,
+    s: Scratch,
+    first_shared_slot: bool = False,
+) -> int:
+    """Materialise ``s.rows``; returns its row count. ``first_shared_slot``: the detector's SELECT also has ``slot``
+    ``slot_sig`` and ``slot_sig2``; ``s.rows`` keeps the two and ``slot_skip`` (the top bit of each fingerprint the
+    row does not compare as the later row of a co-action: its own slot and later ones, slots where its unit has no
+    target, slots where its unit's row is in a hot cell) for :func:`pairs_sql` (module docstring, *First shared
+    slot*)."""
     if window_s <= 0:
         raise ValidationError(f"window_s must be > 0, got {window_s}")
     engine.sql(f"DROP TABLE IF EXISTS {s.src}")
     engine.sql(f"DROP TABLE IF EXISTS {s.rows}")
-    engine.sql(f"CREATE TEMP TABLE {s.src} AS {_src_sql(detector_sql, window_s)}")
+    engine.sql(f"CREATE TEMP TABLE {s.src} AS {_src_sql(detector_sql, window_s, first_shared_slot)}")
     hot = f"c > {int(hot_cell_actions)}" if hot_cell_actions > 0 else "false"
+    slots = "s.slot, s.slot_sig, s.slot_sig2, " if first_shared_slot else ""
+    o_slots = (
+        f"o.slot_sig, o.slot_sig2, {_slot_skip_sql('o.slot', 'o.slot_sig')} | coalesce(hs.slot_hot, 0) AS slot_skip, "
+        if first_shared_slot
+        else ""
+    )
+    # a unit's rows share its time, hence its episode hash uh: the hot-slot mask (the top bit of the fingerprint of
+    # each slot whose row is hot) is grouped on that integer; units without a hot row join nothing and add 0
+    bits = SLOT_FINGERPRINT_BITS
+    hot_slots = (
+        f""", hs AS (
+  SELECT s.uh, bit_or(CAST(1 AS BIGINT) << ({bits} * s.slot + {bits - 1})) AS slot_hot
+  FROM {s.src} s JOIN cells USING (th, b) WHERE {hot} AND s.slot < {SLOT_FINGERPRINTS} GROUP BY s.uh
+)"""
+        if first_shared_slot
+        else ""
+    )
+    hot_join = "LEFT JOIN hs USING (uh)" if first_shared_slot else ""
     # rid orders rows by (target, time, action, account); r is the rank on the target in the same order. rid is
     # the target's offset (rows on smaller target hashes, a running sum over the distinct targets) plus r: the same
     # numbers as a global row_number(), without a global sort of every row on text keys
@@ -128,29 +246,35 @@ WITH acc AS (
   SELECT th, CAST(sum(n) OVER (ORDER BY th ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - n AS BIGINT) AS off
   FROM (SELECT th, CAST(sum(c) AS BIGINT) AS n FROM cells GROUP BY th) t
 ), o AS (
-  SELECT acc.acc, s.account_id, s.target, s.th, s.uh, s.t, s.action_id, s.b, ({hot}) AS hot,
+  SELECT acc.acc, s.account_id, s.target, s.th, s.uh, s.t, s.action_id, s.b, {slots}({hot}) AS hot,
          row_number() OVER (PARTITION BY s.th ORDER BY s.t, s.action_id, s.account_id) AS r
   FROM {s.src} s JOIN acc USING (account_id) JOIN cells USING (th, b)
-)
-SELECT offsets.off + o.r AS rid, o.acc, o.account_id, o.target, o.th, o.uh, o.t, o.action_id, o.b, o.hot, o.r
-FROM o JOIN offsets USING (th)""")
+){hot_slots}
+SELECT offsets.off + o.r AS rid, o.acc, o.account_id, o.target, o.th, o.uh, o.t, o.action_id, o.b, {o_slots}o.hot, o.r
+FROM o JOIN offsets USING (th) {hot_join}""")
     engine.sql(f"DROP TABLE {s.src}")
     return engine.count(s.rows)
 
 
-def pairs_sql(rows: str, window_s: float, hot_cell_actions: int) -> str:
-    """The SELECT of every co-action (the columns of ``s.pairs``) over kernel rows ``rows``."""
+def pairs_sql(rows: str, window_s: float, hot_cell_actions: int, first_shared_slot: bool = False) -> str:
+    """The SELECT of every co-action (the columns of ``s.pairs``) over kernel rows ``rows``; under
+    ``first_shared_slot`` (rows built with it) one per unit pair, on the first slot the two units share."""
     w = float(window_s)
     k = int(hot_cell_actions)
+    # the rule reads both rows' fingerprints and the left row's skipped slots
+    sig = ", slot_sig, slot_sig2" if first_shared_slot else ""
+    slot = ", slot_sig, slot_sig2, slot_skip" if first_shared_slot else ""
     cols = (
         "L.rid AS rid_l, R.rid AS rid_r, L.acc AS acc_l, R.acc AS acc_r, L.th, L.uh AS uh_l, R.uh AS uh_r, "
         "L.t AS t_l, L.t - R.t AS dt_s"
     )
     # R is the earlier row of the pair: (R.t, R.rid) < (L.t, L.rid) is exactly R.r < L.r on one target.
     cond = f"R.r < L.r AND L.t - R.t <= {w} AND L.acc <> R.acc"
+    if first_shared_slot:
+        cond += " AND " + _first_shared_slot_sql()
     right_shifted = (
-        f"(SELECT rid, acc, th, uh, t, r, hot, b AS jb FROM {rows} UNION ALL "
-        f"SELECT rid, acc, th, uh, t, r, hot, b + 1 AS jb FROM {rows})"
+        f"(SELECT rid, acc, th, uh, t, r, hot{sig}, b AS jb FROM {rows} UNION ALL "
+        f"SELECT rid, acc, th, uh, t, r, hot{sig}, b + 1 AS jb FROM {rows})"
     )
     parts = [
         # left row in an ordinary cell: at most hot_cell_actions rows on its side of each bucket pair
@@ -161,10 +285,10 @@ def pairs_sql(rows: str, window_s: float, hot_cell_actions: int) -> str:
         f"JOIN (SELECT * FROM {right_shifted} WHERE NOT hot) R ON L.th = R.th AND L.b = R.jb WHERE {cond}",
     ]
     if k > 0:
-        hot_rows = f"(SELECT rid, acc, th, uh, t, r, r // {k} AS rb FROM {rows} WHERE hot)"
+        hot_rows = f"(SELECT rid, acc, th, uh, t, r{slot}, r // {k} AS rb FROM {rows} WHERE hot)"
         hot_shifted = (
-            f"(SELECT rid, acc, th, uh, t, r, r // {k} AS jrb FROM {rows} WHERE hot UNION ALL "
-            f"SELECT rid, acc, th, uh, t, r, r // {k} + 1 AS jrb FROM {rows} WHERE hot)"
+            f"(SELECT rid, acc, th, uh, t, r{sig}, r // {k} AS jrb FROM {rows} WHERE hot UNION ALL "
+            f"SELECT rid, acc, th, uh, t, r{sig}, r // {k} + 1 AS jrb FROM {rows} WHERE hot)"
         )
         parts.append(
             f"SELECT {cols} FROM {hot_rows} L JOIN {hot_shifted} R ON L.th = R.th AND L.rb = R.jrb "
@@ -173,10 +297,12 @@ def pairs_sql(rows: str, window_s: float, hot_cell_actions: int) -> str:
     return " UNION ALL ".join(parts)
 
 
-def build_pairs(engine: Engine, window_s: float, hot_cell_actions: int, s: Scratch) -> int:
+def build_pairs(
+    engine: Engine, window_s: float, hot_cell_actions: int, s: Scratch, first_shared_slot: bool = False
+) -> int:
     """Materialise ``s.pairs`` (every co-action) from ``s.rows``; returns the number of co-actions."""
     engine.sql(f"DROP TABLE IF EXISTS {s.pairs}")
-    engine.sql(f"CREATE TEMP TABLE {s.pairs} AS " + pairs_sql(s.rows, window_s, hot_cell_actions))
+    engine.sql(f"CREATE TEMP TABLE {s.pairs} AS " + pairs_sql(s.rows, window_s, hot_cell_actions, first_shared_slot))
     return engine.count(s.pairs)
 
 

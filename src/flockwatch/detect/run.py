@@ -157,6 +157,7 @@ def detect(
                 min_lift,
                 evidence_per_edge,
                 stages,
+                det.first_shared_slot,
             )
             out = build(req)
             if progress:
