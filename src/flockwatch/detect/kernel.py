@@ -58,8 +58,8 @@ The hot clause keeps a pair that the hot-cell rule drops on its first shared slo
 ``hot_cell_actions`` rows apart) on its next shared slot, so the unit pairs that co-act — hence the episodes, the
 test statistic — are exactly those without the rule. Its price: a pair that is joined on such a slot anyway (the
 earlier row ordinary, or a rank neighbour) counts there and again on its next shared slot; asking for both rows hot
-would count fewer (6.02M instead of 6.22M below) but carry a hot mask on both sides of the join (measured: each
-BIGINT carried costs ~6% of the join). ``co_actions_count`` and ``mean_dt_s`` are therefore per unit pair except
+would count fewer (6.02M instead of 6.22M below) but carry a hot mask on both sides of the join (at 1M actions each
+BIGINT the join carries on both sides added 5-10% to its CPU). ``co_actions_count`` and ``mean_dt_s`` are therefore per unit pair except
 where the later unit's row is hot. Measured on co_near_text, hk2019 simulation at 1M actions: the 12.09M co-actions
 (one per shared band; 4.71M of them between two hot rows) of 2.89M co-acting post pairs became 6.22M, for the same
 2.89M post pairs and the same edges. The null model still counts targets (``calibration.py``).
@@ -262,8 +262,8 @@ def pairs_sql(rows: str, window_s: float, hot_cell_actions: int, first_shared_sl
     w = float(window_s)
     k = int(hot_cell_actions)
     # the rule reads both rows' fingerprints and the left row's skipped slots
-    sig = ", slot_sig, slot_sig2" if first_shared_slot else ""
-    slot = ", slot_sig, slot_sig2, slot_skip" if first_shared_slot else ""
+    right_slots = ", slot_sig, slot_sig2" if first_shared_slot else ""
+    left_slots = ", slot_sig, slot_sig2, slot_skip" if first_shared_slot else ""
     cols = (
         "L.rid AS rid_l, R.rid AS rid_r, L.acc AS acc_l, R.acc AS acc_r, L.th, L.uh AS uh_l, R.uh AS uh_r, "
         "L.t AS t_l, L.t - R.t AS dt_s"
@@ -273,8 +273,8 @@ def pairs_sql(rows: str, window_s: float, hot_cell_actions: int, first_shared_sl
     if first_shared_slot:
         cond += " AND " + _first_shared_slot_sql()
     right_shifted = (
-        f"(SELECT rid, acc, th, uh, t, r, hot{sig}, b AS jb FROM {rows} UNION ALL "
-        f"SELECT rid, acc, th, uh, t, r, hot{sig}, b + 1 AS jb FROM {rows})"
+        f"(SELECT rid, acc, th, uh, t, r, hot{right_slots}, b AS jb FROM {rows} UNION ALL "
+        f"SELECT rid, acc, th, uh, t, r, hot{right_slots}, b + 1 AS jb FROM {rows})"
     )
     parts = [
         # left row in an ordinary cell: at most hot_cell_actions rows on its side of each bucket pair
@@ -285,10 +285,10 @@ def pairs_sql(rows: str, window_s: float, hot_cell_actions: int, first_shared_sl
         f"JOIN (SELECT * FROM {right_shifted} WHERE NOT hot) R ON L.th = R.th AND L.b = R.jb WHERE {cond}",
     ]
     if k > 0:
-        hot_rows = f"(SELECT rid, acc, th, uh, t, r{slot}, r // {k} AS rb FROM {rows} WHERE hot)"
+        hot_rows = f"(SELECT rid, acc, th, uh, t, r{left_slots}, r // {k} AS rb FROM {rows} WHERE hot)"
         hot_shifted = (
-            f"(SELECT rid, acc, th, uh, t, r{sig}, r // {k} AS jrb FROM {rows} WHERE hot UNION ALL "
-            f"SELECT rid, acc, th, uh, t, r{sig}, r // {k} + 1 AS jrb FROM {rows} WHERE hot)"
+            f"(SELECT rid, acc, th, uh, t, r{right_slots}, r // {k} AS jrb FROM {rows} WHERE hot UNION ALL "
+            f"SELECT rid, acc, th, uh, t, r{right_slots}, r // {k} + 1 AS jrb FROM {rows} WHERE hot)"
         )
         parts.append(
             f"SELECT {cols} FROM {hot_rows} L JOIN {hot_shifted} R ON L.th = R.th AND L.rb = R.jrb "
