@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import random
 
 import pyarrow as pa
@@ -287,3 +288,66 @@ def test_first_shared_slot_fingerprint_collision_is_the_documented_loss():
     a, b = _colliding("d", 1)
     units = [(1, 0.0, [a, "x"]), (2, 5.0, [b, "x"])]
     assert _slotted(units, 60.0, 0, first_shared=True) == {(frozenset(("m0", "m1")), 1)}
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 9), st.floats(0, 300, allow_nan=False)), min_size=0, max_size=60),
+    st.sampled_from([2.0, 7.5]),
+    st.sampled_from([0, 3]),
+)
+def test_targets_within_one_bucket_need_no_shifted_join(raw, window_s, hot):
+    """Where every target's rows lie in one bucket (a time-slot target, as sync_post's), the null model says so
+    (no adjacent pairs) and the join without the next-bucket copy finds the same co-actions."""
+    from flockwatch.detect.calibration import null_model
+
+    rows = [(f"u{a}", f"slot{math.floor(t / window_s)}", t, f"m{i}") for i, (a, t) in enumerate(raw)]
+    e = DuckDBEngine.memory()
+    s = e.scratch("test")
+    e.register(
+        "src",
+        pa.table(
+            {
+                "account_id": [r[0] for r in rows],
+                "target": [r[1] for r in rows],
+                "unit": [r[1] for r in rows],
+                "acted_at_s": [float(r[2]) for r in rows],
+                "action_id": [r[3] for r in rows],
+            }
+        ),
+    )
+    kernel.build_rows(e, "SELECT * FROM src", window_s, hot, s)
+    assert null_model(e, s, hot).adjacent_pairs == 0
+    both = [
+        sorted(e.sql(kernel.pairs_sql(s.rows, window_s, hot, adjacent_buckets=adjacent)).rows())
+        for adjacent in (True, False)
+    ]
+    assert both[0] == both[1]
+    s.close()
+    e.close()
+
+
+def test_null_model_counts_adjacent_pairs_where_targets_span_buckets():
+    from flockwatch.detect.calibration import null_model
+
+    e = DuckDBEngine.memory()
+    s = e.scratch("test")
+    e.register(
+        "src",
+        pa.table(
+            {
+                "account_id": ["a", "b", "c"],
+                "target": ["x", "x", "y"],
+                "unit": ["x", "x", "y"],
+                "acted_at_s": [59.0, 61.0, 10.0],
+                "action_id": ["1", "2", "3"],
+            }
+        ),
+    )
+    kernel.build_rows(e, "SELECT * FROM src", 60.0, 0, s)
+    assert null_model(e, s, 0).adjacent_pairs == 1.0  # a (bucket 0) and b (bucket 1) on target x
+    # and the shifted join is what finds them
+    assert len(e.sql(kernel.pairs_sql(s.rows, 60.0, 0)).rows()) == 1
+    assert len(e.sql(kernel.pairs_sql(s.rows, 60.0, 0, adjacent_buckets=False)).rows()) == 0
+    s.close()
+    e.close()

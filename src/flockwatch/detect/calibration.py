@@ -68,6 +68,10 @@ class NullModel:
     incidences_count: int  # N
     q: float  # Q
     tests_count: float  # m
+    #: observable ordered pairs between neighbouring buckets of one target (the second sum of ``Q``'s numerator);
+    #: 0 means no target has rows in two neighbouring buckets, so the kernel needs no shifted join
+    #: (``kernel.pairs_sql(adjacent_buckets=False)``); None: not known
+    adjacent_pairs: float | None = None
 
     def to_dict(self) -> dict[str, float]:
         return {
@@ -106,13 +110,14 @@ WITH cells AS (
          CASE WHEN lag(b) OVER w = b - 1 THEN lag(n) OVER w END AS prev_n
   FROM cells WINDOW w AS (PARTITION BY th ORDER BY b)
 )
-SELECT sum(n), sum({cap_same}) + sum(coalesce({cap_next}, 0)), (SELECT count(DISTINCT acc) FROM {rows})
+SELECT sum(n), sum({cap_same}), sum(coalesce({cap_next}, 0)), (SELECT count(DISTINCT acc) FROM {rows})
 FROM lagged""").one()
     assert res is not None  # an aggregate without GROUP BY always returns one row
     n_inc = int(res[0] or 0)
-    accounts = int(res[2] or 0)
-    q = float(res[1] or 0.0) / (float(n_inc) * n_inc) if n_inc else 0.0
-    return NullModel(accounts, n_inc, q, max(1.0, accounts * (accounts - 1) / 2))
+    adjacent = float(res[2] or 0.0)
+    accounts = int(res[3] or 0)
+    q = (float(res[1] or 0.0) + adjacent) / (float(n_inc) * n_inc) if n_inc else 0.0
+    return NullModel(accounts, n_inc, q, max(1.0, accounts * (accounts - 1) / 2), adjacent)
 
 
 #: Account pairs are aggregated on one BIGINT key ``a * PAIR_KEY_BASE + b`` (account ids are INTEGER interned by

@@ -31,7 +31,9 @@ def coaction_edges(req: EdgeRequest) -> EdgeTables:
         req.fdr,
         req.min_co_actions,
         req.min_lift,
-        pairs_sql=kernel.pairs_sql(s.rows, params["window_s"], hot, req.first_shared_slot),
+        pairs_sql=kernel.pairs_sql(
+            s.rows, params["window_s"], hot, req.first_shared_slot, adjacent_buckets=model.adjacent_pairs != 0
+        ),
         stages=stages,
         counts=counts,
     )

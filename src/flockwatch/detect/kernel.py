@@ -19,7 +19,9 @@ How it avoids the per-target cartesian product (the step that makes CooRTweet ru
 * **Bucketed equi-join.** Rows are keyed by ``(target, b = floor(t / window_s))``. Each right row is emitted for its
   own bucket and the next one, so a left row meets exactly the rows of its bucket and the previous bucket — every
   pair within the window and nothing more than one bucket away — then an exact ``l.t - r.t <= window_s`` filter.
-  Plain equi-joins run on any engine (DuckDB, Spark, Polars) without range-join support.
+  Plain equi-joins run on any engine (DuckDB, Spark, Polars) without range-join support. Where no target has rows
+  in two neighbouring buckets (the null model's ``adjacent_pairs`` is 0: ``sync_post``, whose target is its slot)
+  the shifted copy is left out, since it could meet nothing.
 * **Hot cells.** A ``(target, bucket)`` cell with more than ``hot_cell_actions`` rows (a viral post's first
   minute) would still be quadratic. Pairs with at least one side in an ordinary cell are joined exactly (their cost
   is bounded by ``hot_cell_actions`` per row). Between two hot rows, each row is paired only with the
@@ -256,9 +258,15 @@ FROM o JOIN offsets USING (th) {hot_join}""")
     return engine.count(s.rows)
 
 
-def pairs_sql(rows: str, window_s: float, hot_cell_actions: int, first_shared_slot: bool = False) -> str:
+def pairs_sql(
+    rows: str, window_s: float, hot_cell_actions: int, first_shared_slot: bool = False, adjacent_buckets: bool = True
+) -> str:
     """The SELECT of every co-action (the columns of ``s.pairs``) over kernel rows ``rows``; under
-    ``first_shared_slot`` (rows built with it) one per unit pair, on the first slot the two units share."""
+    ``first_shared_slot`` (rows built with it) one per unit pair, on the first slot the two units share.
+
+    ``adjacent_buckets=False`` is the caller's knowledge that no target has rows in two neighbouring buckets (the
+    null model's ``adjacent_pairs`` is 0: ``sync_post``, whose target is its time slot): the copy of every row
+    shifted to the next bucket could then meet nothing, and is left out of the join."""
     w = float(window_s)
     k = int(hot_cell_actions)
     # the rule reads both rows' fingerprints and the left row's skipped slots
@@ -272,9 +280,10 @@ def pairs_sql(rows: str, window_s: float, hot_cell_actions: int, first_shared_sl
     cond = f"R.r < L.r AND L.t - R.t <= {w} AND L.acc <> R.acc"
     if first_shared_slot:
         cond += " AND " + _first_shared_slot_sql()
-    right_shifted = (
-        f"(SELECT rid, acc, th, uh, t, r, hot{right_slots}, b AS jb FROM {rows} UNION ALL "
-        f"SELECT rid, acc, th, uh, t, r, hot{right_slots}, b + 1 AS jb FROM {rows})"
+    right_shifted = f"(SELECT rid, acc, th, uh, t, r, hot{right_slots}, b AS jb FROM {rows}" + (
+        f" UNION ALL SELECT rid, acc, th, uh, t, r, hot{right_slots}, b + 1 AS jb FROM {rows})"
+        if adjacent_buckets
+        else ")"
     )
     parts = [
         # left row in an ordinary cell: at most hot_cell_actions rows on its side of each bucket pair
