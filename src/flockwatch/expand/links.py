@@ -186,9 +186,12 @@ def anchor_links(
     )
     e.sql(
         f"""CREATE OR REPLACE TEMP TABLE {s.ab} AS
-            SELECT target, t // {w} AS b, min(t) AS t0, max(t) AS t1,
-                   arg_min(action_id, (t, action_id)) AS rep_action, arg_min(acct, (t, action_id)) AS rep_acct
-              FROM {s.ae} GROUP BY target, t // {w}"""
+            SELECT target, b, t0, t1, rep.a AS rep_action, rep.c AS rep_acct
+              FROM (SELECT target, t // {w} AS b, min(t) AS t0, max(t) AS t1,
+                           -- the earliest event, ties broken by action id (a struct compares field by field):
+                           -- as cheap as arg_min on t, whose pick among ties depends on the thread schedule
+                           min({{'t': t, 'a': action_id, 'c': acct}}) AS rep
+                      FROM {s.ae} GROUP BY target, t // {w})"""
     )
     e.sql(
         f"""CREATE OR REPLACE TEMP TABLE {s.hits} AS
@@ -198,9 +201,9 @@ def anchor_links(
                          FROM {s.ce} ce JOIN ab3 ON ce.target = ab3.target AND ce.t // {w} = ab3.jb
                         WHERE ab3.d = 0 OR (ab3.d = 1 AND ab3.t1 >= ce.t - {w})
                                         OR (ab3.d = -1 AND ab3.t0 <= ce.t + {w}))
-            SELECT acct, action_id, tk, target, min(rep_action) AS rep_action,
-                   arg_min(rep_acct, rep_action) AS rep_acct
-              FROM j GROUP BY acct, action_id, tk, target"""
+            SELECT acct, action_id, tk, target, rep.a AS rep_action, rep.c AS rep_acct
+              FROM (SELECT acct, action_id, tk, target, min({{'a': rep_action, 'c': rep_acct}}) AS rep
+                      FROM j GROUP BY acct, action_id, tk, target)"""
     )
     e.sql(_co_sql(s, examples))
     # Amplification: actions aimed at an anchor (its post, its account, a mention of it).
@@ -356,8 +359,8 @@ def _co_sql(s: Scratch, examples: int) -> str:
                 -- aggregates on integer account ids, resolved to their text afterwards (no list of every hit, no
                 -- string in the big aggregate)
                 agg AS (SELECT acct, count(*) AS co_hits,
-                               arg_min({{'action': action_id, 'seed_action': rep_action, 'seed': rep_acct,
-                                        'via': tk}}, (action_id, tk, target), {int(examples)}) AS ex
+                               min({{'action': action_id, 'via': tk, 'target': target, 'seed_action': rep_action,
+                                    'seed': rep_acct}}, {int(examples)}) AS ex
                           FROM {s.hits} GROUP BY acct),
                 ex AS (SELECT u.acct, list({{'action': u.x.action, 'seed_action': u.x.seed_action,
                                             'seed': m.account_id, 'via': u.x.via}} ORDER BY u.i) AS co_examples
