@@ -24,7 +24,9 @@ def _brute(rows, window_s):
     return out
 
 
-def _kernel(rows, window_s, hot):
+def _with_rows(rows, window_s, hot):
+    """An in-memory engine, a scratch and the kernel rows of ``rows`` ((account, target, time, action) tuples; the
+    target is the unit)."""
     e = DuckDBEngine.memory()
     s = e.scratch("test")
     e.register(
@@ -40,6 +42,11 @@ def _kernel(rows, window_s, hot):
         ),
     )
     kernel.build_rows(e, "SELECT * FROM src", window_s, hot, s)
+    return e, s
+
+
+def _kernel(rows, window_s, hot):
+    e, s = _with_rows(rows, window_s, hot)
     kernel.build_pairs(e, window_s, hot, s)
     got = e.sql(
         f"SELECT l.action_id, r.action_id FROM {s.pairs} p JOIN {s.rows} l ON l.rid = p.rid_l "
@@ -302,21 +309,7 @@ def test_targets_within_one_bucket_need_no_shifted_join(raw, window_s, hot):
     from flockwatch.detect.calibration import null_model
 
     rows = [(f"u{a}", f"slot{math.floor(t / window_s)}", t, f"m{i}") for i, (a, t) in enumerate(raw)]
-    e = DuckDBEngine.memory()
-    s = e.scratch("test")
-    e.register(
-        "src",
-        pa.table(
-            {
-                "account_id": [r[0] for r in rows],
-                "target": [r[1] for r in rows],
-                "unit": [r[1] for r in rows],
-                "acted_at_s": [float(r[2]) for r in rows],
-                "action_id": [r[3] for r in rows],
-            }
-        ),
-    )
-    kernel.build_rows(e, "SELECT * FROM src", window_s, hot, s)
+    e, s = _with_rows(rows, window_s, hot)
     assert null_model(e, s, hot).adjacent_pairs == 0
     both = [
         sorted(e.sql(kernel.pairs_sql(s.rows, window_s, hot, adjacent_buckets=adjacent)).rows())
@@ -330,21 +323,7 @@ def test_targets_within_one_bucket_need_no_shifted_join(raw, window_s, hot):
 def test_null_model_counts_adjacent_pairs_where_targets_span_buckets():
     from flockwatch.detect.calibration import null_model
 
-    e = DuckDBEngine.memory()
-    s = e.scratch("test")
-    e.register(
-        "src",
-        pa.table(
-            {
-                "account_id": ["a", "b", "c"],
-                "target": ["x", "x", "y"],
-                "unit": ["x", "x", "y"],
-                "acted_at_s": [59.0, 61.0, 10.0],
-                "action_id": ["1", "2", "3"],
-            }
-        ),
-    )
-    kernel.build_rows(e, "SELECT * FROM src", 60.0, 0, s)
+    e, s = _with_rows([("a", "x", 59.0, "1"), ("b", "x", 61.0, "2"), ("c", "y", 10.0, "3")], 60.0, 0)
     assert null_model(e, s, 0).adjacent_pairs == 1.0  # a (bucket 0) and b (bucket 1) on target x
     # and the shifted join is what finds them
     assert len(e.sql(kernel.pairs_sql(s.rows, 60.0, 0)).rows()) == 1
