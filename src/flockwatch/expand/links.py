@@ -111,9 +111,6 @@ def prepare(engine: Engine, s: Scratch, min_text_chars: int = 20) -> dict[str, i
         s.act, _ws_texts(s.acct), "action_hashtags", "action_urls", "action_mentions", min_text_chars=min_text_chars
     )
     e.sql(f"CREATE OR REPLACE TEMP TABLE {s.events} AS {body}")
-    # per-target statistics of earlier events tables in this scratch are stale now (_target_stats)
-    stale = s.name("target_stats_")
-    e.drop_relations([n for n in s.handed_out() if n.startswith(stale) and n != stale])
     e.sql(f"CREATE OR REPLACE TEMP TABLE {s.nact} AS SELECT acct, count(*) AS n_actions FROM {s.act} GROUP BY acct")
     e.sql(
         f"""CREATE OR REPLACE TEMP TABLE {s.infra} AS
@@ -174,15 +171,25 @@ def anchor_links(
     #   joining a cascade everyone joins within minutes (a viral post, a trending hashtag hour) is what chance
     #   predicts: p = 1 - (1 - c_T)^n_anchor.
     # Co-action evidence therefore comes from repeated meetings on targets that are *not* bursty for everyone.
-    # The span and c_T read every event on T, whoever the anchors are: computed once per window (_target_stats).
-    stats = _target_stats(e, s, w)
     e.sql(
         f"""CREATE OR REPLACE TEMP TABLE {s.tp} AS
-            WITH a AS (SELECT target, count(*) AS n_anchor FROM {s.ae} GROUP BY target)
+            WITH a AS (SELECT target, count(*) AS n_anchor, min(t) AS a0, max(t) AS a1 FROM {s.ae} GROUP BY target),
+                 c AS (SELECT target, min(t) AS c0, max(t) AS c1 FROM {s.ce} GROUP BY target),
+                 b AS (SELECT target, t // {w} AS b, count(*) AS n
+                         FROM (SELECT target, t FROM {s.ae} UNION ALL SELECT target, t FROM {s.ce}) GROUP BY ALL),
+                 conc AS (SELECT target,
+                                 sum(n * (n - 1) + n * (CASE WHEN gap_prev = 1 THEN n_prev ELSE 0 END
+                                                        + CASE WHEN gap_next = 1 THEN n_next ELSE 0 END))
+                                   / nullif(sum(n) * (sum(n) - 1), 0) AS c_t
+                            FROM (SELECT target, n, lag(n) OVER w AS n_prev, lead(n) OVER w AS n_next,
+                                         b - lag(b) OVER w AS gap_prev, lead(b) OVER w - b AS gap_next
+                                    FROM b WINDOW w AS (PARTITION BY target ORDER BY b))
+                           GROUP BY target)
             SELECT a.target, greatest(
-                     1 - exp(-2.0 * {w} * a.n_anchor / (ts.t1 - ts.t0 + 2.0 * {w})),
-                     1 - pow(1 - least(coalesce(ts.c_t, 0.0), 1.0), a.n_anchor)) AS p_hit
-              FROM a JOIN {stats} ts USING (target)"""
+                     1 - exp(-2.0 * {w} * a.n_anchor
+                             / (greatest(a1, coalesce(c1, a1)) - least(a0, coalesce(c0, a0)) + 2.0 * {w})),
+                     1 - pow(1 - least(coalesce(conc.c_t, 0.0), 1.0), a.n_anchor)) AS p_hit
+              FROM a LEFT JOIN c USING (target) LEFT JOIN conc USING (target)"""
     )
     e.sql(
         f"""CREATE OR REPLACE TEMP TABLE {s.ab} AS
@@ -197,13 +204,14 @@ def anchor_links(
         f"""CREATE OR REPLACE TEMP TABLE {s.hits} AS
             WITH ab3 AS (SELECT ab.*, ab.b + d.d AS jb, d.d FROM {s.ab} ab,
                                 (VALUES (-1), (0), (1)) d(d)),
-                 j AS (SELECT ce.acct, ce.action_id, ce.tk, ce.target, ce.t, ab3.rep_action, ab3.rep_acct
+                 j AS (SELECT ce.acct, ce.action_id, ce.tk, ce.target, ce.t, ab3.rep_action, ab3.rep_acct, ab3.d
                          FROM {s.ce} ce JOIN ab3 ON ce.target = ab3.target AND ce.t // {w} = ab3.jb
                         WHERE ab3.d = 0 OR (ab3.d = 1 AND ab3.t1 >= ce.t - {w})
                                         OR (ab3.d = -1 AND ab3.t0 <= ce.t + {w}))
-            SELECT acct, action_id, tk, target, rep.a AS rep_action, rep.c AS rep_acct
-              FROM (SELECT acct, action_id, tk, target, min({{'a': rep_action, 'c': rep_acct}}) AS rep
-                      FROM j GROUP BY acct, action_id, tk, target)"""
+            -- an event meets each of its three anchor buckets at most once: the earliest bucket's representative
+            -- (d is unique in the group, so the pick does not depend on the thread schedule)
+            SELECT acct, action_id, tk, target, arg_min(rep_action, d) AS rep_action, arg_min(rep_acct, d) AS rep_acct
+              FROM j GROUP BY acct, action_id, tk, target"""
     )
     e.sql(_co_sql(s, examples))
     # Amplification: actions aimed at an anchor (its post, its account, a mention of it).
@@ -312,32 +320,6 @@ def anchor_links(
              WHERE l.acct NOT IN (SELECT acct FROM {s.anc})"""
     )
     return fetch_arrow(table)
-
-
-def _target_stats(engine: Engine, s: Scratch, window_s: int) -> str:
-    """Per target over all events of :func:`prepare` (every account's): first and last event time (``t0``, ``t1``)
-    and ``c_t``, the share of ordered pairs of its events in the same or a neighbouring ``window_s`` bucket (NULL
-    for a target with one event). Built once per window in scratch ``s`` and returned by name: each
-    :func:`anchor_links` call (the real and decoy anchor sets of every round) reads the same numbers, since the
-    events on an anchor target are the anchors' plus everyone else's."""
-    w = int(window_s)
-    name = s.name(f"target_stats_{w}")
-    if engine.sql("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [name]).scalar():
-        return name
-    engine.sql(
-        f"""CREATE TEMP TABLE {name} AS
-            WITH b AS (SELECT target, t // {w} AS b, count(*) AS n, min(t) AS t0, max(t) AS t1
-                         FROM {s.events} GROUP BY ALL)
-            SELECT target, min(t0) AS t0, max(t1) AS t1,
-                   sum(n * (n - 1) + n * (CASE WHEN gap_prev = 1 THEN n_prev ELSE 0 END
-                                          + CASE WHEN gap_next = 1 THEN n_next ELSE 0 END))
-                     / nullif(sum(n) * (sum(n) - 1), 0) AS c_t
-              FROM (SELECT target, n, t0, t1, lag(n) OVER w AS n_prev, lead(n) OVER w AS n_next,
-                           b - lag(b) OVER w AS gap_prev, lead(b) OVER w - b AS gap_next
-                      FROM b WINDOW w AS (PARTITION BY target ORDER BY b))
-             GROUP BY target"""
-    )
-    return name
 
 
 def _co_sql(s: Scratch, examples: int) -> str:
