@@ -13,8 +13,8 @@ tables (DuckDB dialect, transpilable by SQLGlot: no Python UDFs) producing exact
 
 A detector that gives one unit several targets (``co_near_text``: a post's LSH bands) declares
 ``first_shared_slot=True`` and selects :data:`SLOT_COLUMNS` after those: ``slot`` (INTEGER, which of the unit's
-targets the row is), ``slot_sig`` and ``slot_sig2`` (BIGINT, fingerprints of the unit's targets); the kernel then counts two units
-once, on the first target they share (``kernel.py``, *First shared slot*).
+targets the row is), ``slot_sig`` and ``slot_sig2`` (BIGINT, fingerprints of the unit's targets); the kernel then
+counts two units once, on the first target they share (``kernel.py``, *First shared slot*).
 
 The shared kernel (``kernel.py``) turns those rows into account pairs; calibration (``calibration.py``) weighs them
 (``coaction.py`` is that edge path). A detector whose edges are not co-actions in a window — an account-profile

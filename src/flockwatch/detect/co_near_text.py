@@ -27,11 +27,12 @@ MinHash (datasketch) did not finish 200k posts in ten minutes; this runs as one 
 
 A post pair is also one *co-action* (``first_shared_slot``, kernel.py): each row carries its band number as
 ``slot`` and two 9-bit fingerprints of each of its text's bands 0..6 in ``slot_sig`` and ``slot_sig2``, and the
-kernel keeps a co-action on band ``j`` only if ``j`` is the first band the two posts share (bands whose cells are
-hot on both sides aside, where the hot-cell rule may have dropped the pair). Without it two posts co-acted once per
-shared band: on the hk2019 simulation at 1M actions 12.09M co-actions for 2.89M post pairs, 6.84M of them between
-identical normalised texts (all 8 bands shared); with it 6.02M for the same post pairs and the same edges.
-``co_actions_count`` and ``mean_dt_s`` of an edge are therefore per post pair (except on hot-hot bands, kernel.py);
+kernel keeps a co-action on band ``j`` only if ``j`` is the first band the two posts share (earlier bands where the
+later post's row is in a hot cell aside, where the hot-cell rule may have dropped the pair). Without it two posts
+co-acted once per shared band: on the hk2019 simulation at 1M actions 12.09M co-actions for 2.89M post pairs, 6.84M
+of them between identical normalised texts (all 8 bands shared); with it 6.22M for the same post pairs and the same
+edges. ``co_actions_count`` and ``mean_dt_s`` of an edge are therefore per post pair (except where the later post's
+row is hot, kernel.py);
 its episodes (distinct posts per side) are unchanged. The null model still counts band keys (calibration.py).
 Documented, bounded effect: fingerprints are not the band key, so a post pair whose first shared band is ``j`` is
 lost when at an earlier band its two different keys have both fingerprints equal, probability at most

@@ -40,7 +40,7 @@ account x hashtag / URL / retweet-source profiles and compare them by TF-IDF cos
    the edges by ``A * top_k``. Before any pair leaves the engine, a sound bound drops the pairs whose p-value is
    certainly above the loosest cut Benjamini–Hochberg could apply (:meth:`RarityClassNull.can_pass_sql`): on the
    hk2019 simulation, 3.6M pairs sharing two or more tokens at 1M actions -> 1,854 scored (12.3 -> 8.3 s) and
-   19.5M -> 23k at 5M (70 -> 54 s, on a loaded machine), with the same edges. ``candidate_pairs_count`` counts the
+   19.5M -> 23k at 5M (55 -> 38 s in the default set, quiet machine), with the same edges. ``candidate_pairs_count`` counts the
    pairs scored.
 
 Edges carry evidence like the kernel's: per shared token (the largest cosine contribution first), the first action

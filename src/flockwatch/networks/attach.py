@@ -19,11 +19,12 @@ dominated by members, and a few hits among many episodes is what ``pi`` predicts
 
 Cost: only the detectors' distinct cell visits are read again, not their pairs: those detection kept on the same
 connection (``kernel.keep_cell_visits``, the usual ``flockwatch detect``), else computed again from the detector's
-SQL (``kernel.cell_visits_sql``; a network build in another process). By
-default detectors declared without ``attach_cells`` (``co_near_text``: a row per LSH band; ``sync_post``: a row per
-action, on time slots) are left out, and detection keeps no visits for them; pass ``detectors`` to include them. A detector with its own edge path takes part through its rows all the same: ``theme_profile``'s
-rows are theme tokens, its cells (token, day) — an account whose theme-days concentrate on a network's theme-days
-is attached (measured on the IRA dev data: ARI 0.396 without these cells, 0.406 with them).
+SQL (``kernel.cell_visits_sql``; a network build in another process). By default detectors declared without
+``attach_cells`` (``co_near_text``: a row per LSH band; ``sync_post``: a row per action, on time slots) are left
+out, and detection keeps no visits for them; pass ``detectors`` to include them. A detector with its own edge path
+takes part through its rows all the same: ``theme_profile``'s rows are theme tokens, its cells (token, day) — an
+account whose theme-days concentrate on a network's theme-days is attached (measured on the IRA dev data: ARI 0.396
+without these cells, 0.406 with them).
 """
 
 from __future__ import annotations
