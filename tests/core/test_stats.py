@@ -3,11 +3,21 @@
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from flockwatch.core.stats import bh_discoveries, bh_log_q, neg_log10, poisson_log_sf, poisson_surprise
+from flockwatch.core.stats import (
+    bh_discoveries,
+    bh_log_q,
+    chi2_isf,
+    chi2_log_sf,
+    chi2_ppf,
+    neg_log10,
+    poisson_log_sf,
+    poisson_surprise,
+)
 
 
 def test_poisson_tail_matches_the_textbook_formula():
@@ -15,6 +25,30 @@ def test_poisson_tail_matches_the_textbook_formula():
     assert math.isclose(poisson_log_sf(1, 0.1), math.log(1 - math.exp(-0.1)), rel_tol=1e-12)
     assert poisson_log_sf(0, 3.0) == 0.0
     assert math.isclose(float(poisson_log_sf(5, 2.0)), math.log(sps.poisson.sf(4, 2.0)), rel_tol=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 500), min_size=1, max_size=30),
+    st.lists(st.floats(1e-12, 1e3), min_size=1, max_size=30),
+)
+def test_poisson_tail_equals_scipy_stats_where_it_is_finite(ks, lams):
+    # built on scipy.special for start-up time; the numbers must be scipy.stats' own
+    n = min(len(ks), len(lams))
+    k, lam = np.array(ks[:n], dtype=float), np.array(lams[:n])
+    ref = np.minimum(sps.poisson.logsf(k - 1, lam), 0.0)
+    ref[k <= 0] = 0.0
+    ours = poisson_log_sf(k, lam)
+    finite = np.isfinite(ref) & (ref >= -700.0)
+    assert np.array_equal(ours[finite], ref[finite])
+
+
+@pytest.mark.parametrize("df", [2, 6, 40])
+def test_chi2_helpers_agree_with_scipy_stats(df):
+    x = np.linspace(0.0, 400.0, 801)
+    assert np.allclose(chi2_log_sf(x, df), sps.chi2.logsf(x, df), rtol=1e-12, atol=1e-300)
+    assert math.isclose(chi2_isf(1e-9, df), sps.chi2.isf(1e-9, df), rel_tol=1e-12)
+    assert math.isclose(chi2_ppf(0.95, df), sps.chi2.ppf(0.95, df), rel_tol=1e-12)
 
 
 def test_poisson_tail_does_not_underflow():

@@ -69,7 +69,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from flockwatch.core.stats import bh_log_q, neg_log10, poisson_log_sf
+from flockwatch.core.stats import bh_log_q, chi2_isf, chi2_log_sf, neg_log10, poisson_log_sf
 from flockwatch.detect.base import Detector, EdgeRequest, EdgeTables
 from flockwatch.detect.calibration import MAX_WEIGHT
 from flockwatch.detect.co_theme import theme_tokens_sql
@@ -189,13 +189,11 @@ class RarityClassNull:
         below the statistic the cut needs (``chi2.isf(cut, 2C)``) cannot reach it. ``k_prefix``: the pair's
         per-class count columns (``{k_prefix}1`` ...), ``dc_a`` / ``dc_b``: the accounts' joinable tokens.
         """
-        from scipy.stats import chi2
-
         used = np.flatnonzero(self.q_class > 0)
         if len(used) == 0:
             return "true"
         # a hair below the needed statistic: the bound is computed in another arithmetic than the score
-        needed = float(chi2.isf(math.exp(log_cut), 2 * len(used))) * (1.0 - 1e-9) - 1e-9
+        needed = chi2_isf(math.exp(log_cut), 2 * len(used)) * (1.0 - 1e-9) - 1e-9
         lam = f"(CAST({dc_a} AS DOUBLE) * {dc_b})"
         terms = []
         for i in used:
@@ -211,13 +209,11 @@ class RarityClassNull:
         accounts sharing nine tokens that few others use has a lift in the hundreds, while mild overdispersion
         among popular themes (54 shared where 18 are expected: p ~ 1e-12, lift 3) stays below ``min_lift``.
         """
-        from scipy.stats import chi2
-
         used = self.q_class > 0
         mean = lam[:, None] * self.q_class[None, used]
         k = shared[:, used]
         log_pc = poisson_log_sf(k, mean)
-        log_p = np.minimum(np.asarray(chi2.logsf(-2.0 * log_pc.sum(axis=1), 2 * int(used.sum())), dtype=float), 0.0)
+        log_p = np.minimum(chi2_log_sf(-2.0 * log_pc.sum(axis=1), 2 * int(used.sum())), 0.0)
         top = np.argmin(log_pc, axis=1)
         rows = np.arange(len(top))
         lift = k[rows, top] / np.maximum(mean[rows, top], 1e-300)

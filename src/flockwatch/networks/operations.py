@@ -71,7 +71,7 @@ import numpy as np
 import pyarrow as pa
 
 from flockwatch.core import runs
-from flockwatch.core.stats import bh_discoveries, poisson_log_sf
+from flockwatch.core.stats import bh_discoveries, chi2_ppf, poisson_log_sf
 from flockwatch.errors import ValidationError
 from flockwatch.networks.build import DEFAULT_OPERATIONS_FDR
 from flockwatch.workspace import Workspace
@@ -288,9 +288,7 @@ WHERE f.run_id = ? AND ((ma.account_id IS NULL) <> (mb.account_id IS NULL))""",
     )
     # the background count is often tiny (hk2019-like at 5M actions: 2 links leave the flagged networks), so the
     # rate is taken at its one-sided 95% upper confidence bound, not at the point estimate: a conservative bar
-    from scipy.stats import chi2
-
-    rho0 = float(chi2.ppf(0.95, 2 * (outside + 1))) / 2 / (n_flagged * n_out)
+    rho0 = chi2_ppf(0.95, 2 * (outside + 1)) / 2 / (n_flagged * n_out)
     rows = e.sql(
         f"""
 WITH x AS (
