@@ -271,7 +271,7 @@ def anchor_links(
                              WHERE cp.acct NOT IN (SELECT acct FROM {s.anc})),
                  vpn AS (SELECT acct, bool_or(via_vpn) AS vpn FROM {s.infra} GROUP BY acct)
             SELECT s.acct,
-                   sum(s.weight) + CASE WHEN any_value(vpn.vpn) THEN {vpn_nats} ELSE 0 END AS infra_nats,
+                   {exact_sum("s.weight")} + CASE WHEN any_value(vpn.vpn) THEN {vpn_nats} ELSE 0 END AS infra_nats,
                    {infra_lists}
               FROM shared s LEFT JOIN vpn USING (acct) GROUP BY s.acct"""
     )
@@ -325,7 +325,7 @@ def anchor_links(
 def _co_sql(s: Scratch, examples: int) -> str:
     """``s.co``: per candidate, its events on anchor targets, their chance expectation and its hits, with the first
     ``examples`` hits and linked seeds as evidence (none when ``examples`` is 0)."""
-    lam = f"""lam AS (SELECT ce.acct, sum(tp.p_hit) AS co_expected, count(*) AS co_events
+    lam = f"""lam AS (SELECT ce.acct, {exact_sum("tp.p_hit")} AS co_expected, count(*) AS co_events
                           FROM {s.ce} ce JOIN {s.tp} tp USING (target) GROUP BY ce.acct)"""
     if not examples:
         return f"""CREATE OR REPLACE TEMP TABLE {s.co} AS
@@ -418,6 +418,17 @@ def prefix_weights(engine: Engine, s: Scratch, anchors: str, out: str) -> None:
         engine.sql(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM {pw_in}")
     finally:
         s.unregister(pw_in)
+
+
+#: fixed-point scale of :func:`exact_sum` (1e-12 of a nat or of an expected hit is far below any decision)
+EXACT_SUM_SCALE = 10**12
+
+
+def exact_sum(expr: str) -> str:
+    """SQL ``sum(expr)`` of doubles that does not depend on the order rows arrive in: the values are rounded to
+    ``1 / EXACT_SUM_SCALE`` and summed as integers (exact). A parallel floating-point sum differs in its last bits
+    from run to run, which reorders accounts tied to the last bit and makes two expansions of the same data differ."""
+    return f"(sum(CAST(round(({expr}) * {EXACT_SUM_SCALE}) AS BIGINT)) / {float(EXACT_SUM_SCALE)!r})"
 
 
 def fetch_arrow(result) -> pa.Table:
