@@ -6,9 +6,9 @@ import random
 import numpy as np
 import pyarrow as pa
 
+from flockwatch.core.sql import exact_sum
 from flockwatch.engine import DuckDBEngine
 from flockwatch.expand.expansion import _final_results, _Round
-from flockwatch.expand.links import exact_sum
 
 
 def _round(ids, scores, totals):

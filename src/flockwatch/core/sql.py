@@ -2,7 +2,8 @@
 
 Consumes names and values; produces SQL text. Values that come from a user are *bound* (``engine.sql(q, [v])``);
 only what cannot be bound — table and column names, and literals inside DDL or table functions such as
-``COPY ... TO 'path'`` and ``read_csv('path', ...)`` — goes through these helpers.
+``COPY ... TO 'path'`` and ``read_csv('path', ...)`` — goes through these helpers. :func:`exact_sum` is the one
+expression helper: a sum of doubles whose result does not depend on the order the engine's threads deliver rows.
 """
 
 from __future__ import annotations
@@ -30,3 +31,14 @@ def sql_str(value: str) -> str:
 def sql_literal(value: str) -> str:
     """Quote a Python string as a SQL string literal."""
     return "'" + sql_str(value) + "'"
+
+
+#: fixed-point scale of :func:`exact_sum` (1e-12 of a nat or of an expected hit is far below any decision)
+EXACT_SUM_SCALE = 10**12
+
+
+def exact_sum(expr: str) -> str:
+    """SQL ``sum(expr)`` of doubles that does not depend on the order rows arrive in: the values are rounded to
+    ``1 / EXACT_SUM_SCALE`` and summed as integers (exact). A parallel floating-point sum differs in its last bits
+    from run to run, which reorders accounts tied to the last bit and makes two expansions of the same data differ."""
+    return f"(sum(CAST(round(({expr}) * {EXACT_SUM_SCALE}) AS BIGINT)) / {float(EXACT_SUM_SCALE)!r})"

@@ -64,11 +64,14 @@ def chi2_log_sf(x: Any, df: Any) -> FloatArray:
     """``ln P(X >= x)`` for ``X ~ chi2(df)``, element-wise (``-inf`` where the tail underflows)."""
     from scipy import special
 
-    x_arr = np.maximum(np.asarray(x, dtype=np.float64), 0.0)
-    sf = special.chdtrc(df, x_arr)
+    x_arr, df_arr = np.broadcast_arrays(np.maximum(np.asarray(x, dtype=np.float64), 0.0), np.asarray(df, np.float64))
+    sf = np.asarray(special.chdtrc(df_arr, x_arr), dtype=np.float64)
     with np.errstate(divide="ignore"):
-        # near sf = 1 the log of the complement keeps the digits that ln(sf) rounds away
-        return np.asarray(np.where(sf > 0.5, np.log1p(-special.chdtr(df, x_arr)), np.log(sf)), np.float64)
+        out = np.log(sf)
+    # near sf = 1 the log of the complement keeps the digits that ln(sf) rounds away
+    near_one = sf > 0.5
+    out[near_one] = np.log1p(-special.chdtr(df_arr[near_one], x_arr[near_one]))
+    return out
 
 
 def chi2_isf(p: float, df: float) -> float:

@@ -151,13 +151,14 @@ def run_expansion(engine: Engine, s: Scratch, seed_set: SeedSet, params: Expansi
             break
         _anchor_table(engine, s, s.anchor_ids, new_anchors, append=True)
     pick = _final_results(rounds, p.snowball_min_score)
+    round_no = pick.column("round").to_numpy().astype(int)
     return Expansion(
         seeds=seed_set,
         account_ids=pick.column("account_id").to_pylist(),
         scores=pick.column("score").to_numpy(),
         raw_nats=pick.column("raw").to_numpy(),
-        rounds=pick.column("round").to_numpy().astype(int),
-        evidence=LazyEvidence(rounds, pick.column("round").to_numpy() - 1, pick.column("row").to_numpy()),
+        rounds=round_no,
+        evidence=LazyEvidence(rounds, round_no - 1, pick.column("row").to_numpy()),
         params=p,
         stats=stats,
     )
@@ -180,30 +181,21 @@ def _final_results(rounds: list[_Round], snowball_min_score: float) -> pa.Table:
                 "raw": pa.array(r.total, pa.float64()),
                 "round": pa.array(np.full(len(r.score), i + 1, np.int64)),
                 "row": pa.array(np.arange(len(r.score), dtype=np.int64)),
-                # reached rows first, then the best score, then the earliest round; 0 for reached rows leaves their
-                # order to the round
-                "not_reached": pa.array(r.score < snowball_min_score),
-                "rank_score": pa.array(np.where(r.score >= snowball_min_score, 0.0, -r.score), pa.float64()),
+                # per account, ascending: the row that reached the snowball score (there is at most one), else
+                # the best score; ties go to the earliest round
+                "rank": pa.array(np.where(r.score >= snowball_min_score, -np.inf, -r.score), pa.float64()),
             }
         )
         for i, r in enumerate(rounds)
     ]
     all_rows = pa.concat_tables(parts)
-    if all_rows.num_rows == 0:
-        return all_rows
     by_account = all_rows.take(
         pc.sort_indices(
-            all_rows,
-            sort_keys=[
-                ("account_id", "ascending"),
-                ("not_reached", "ascending"),
-                ("rank_score", "ascending"),
-                ("round", "ascending"),
-            ],
+            all_rows, sort_keys=[("account_id", "ascending"), ("rank", "ascending"), ("round", "ascending")]
         )
     )
     ids = by_account.column("account_id").combine_chunks()
-    first = np.ones(len(ids), bool)
+    first = np.ones(len(ids), bool)  # the first row of each account
     if len(ids) > 1:
         first[1:] = pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1)).to_numpy(zero_copy_only=False)
     best = by_account.filter(pa.array(first))

@@ -32,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 
 from flockwatch.core.handles import handle_shape_sql
+from flockwatch.core.sql import exact_sum
 from flockwatch.core.text import normalised_text_sql
 from flockwatch.engine import Engine, Scratch
 
@@ -418,17 +419,6 @@ def prefix_weights(engine: Engine, s: Scratch, anchors: str, out: str) -> None:
         engine.sql(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM {pw_in}")
     finally:
         s.unregister(pw_in)
-
-
-#: fixed-point scale of :func:`exact_sum` (1e-12 of a nat or of an expected hit is far below any decision)
-EXACT_SUM_SCALE = 10**12
-
-
-def exact_sum(expr: str) -> str:
-    """SQL ``sum(expr)`` of doubles that does not depend on the order rows arrive in: the values are rounded to
-    ``1 / EXACT_SUM_SCALE`` and summed as integers (exact). A parallel floating-point sum differs in its last bits
-    from run to run, which reorders accounts tied to the last bit and makes two expansions of the same data differ."""
-    return f"(sum(CAST(round(({expr}) * {EXACT_SUM_SCALE}) AS BIGINT)) / {float(EXACT_SUM_SCALE)!r})"
 
 
 def fetch_arrow(result) -> pa.Table:
