@@ -11,7 +11,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flockwatch.detect import kernel
+from flockwatch.detect import calibration, kernel
 from flockwatch.engine import DuckDBEngine
 
 
@@ -328,5 +328,101 @@ def test_null_model_counts_adjacent_pairs_where_targets_span_buckets():
     # and the shifted join is what finds them
     assert len(e.sql(kernel.pairs_sql(s.rows, 60.0, 0)).rows()) == 1
     assert len(e.sql(kernel.pairs_sql(s.rows, 60.0, 0, adjacent_buckets=False)).rows()) == 0
+    s.close()
+    e.close()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 7), st.integers(0, 3), st.floats(0, 200, allow_nan=False)), max_size=60),
+    st.sets(st.integers(0, 7)),
+    st.sampled_from([0, 2]),
+)
+def test_co_actions_among_some_accounts_are_the_full_join_restricted_to_them(raw, among, hot):
+    """``pairs_sql`` over ``build_rows_among`` (the live-pair stage of calibration) finds exactly the co-actions of
+    the full join whose two accounts are both in the relation: same row ids, same order fields, hot cells included."""
+    window_s = 60.0
+    rows = [(f"u{a}", f"x{x}", t, f"m{i}") for i, (a, x, t) in enumerate(raw)]
+    e, s = _with_rows(rows, window_s, hot)
+    e.sql(
+        f"CREATE TEMP TABLE {s.among} AS SELECT acc FROM (SELECT DISTINCT acc, account_id FROM {s.rows}) "
+        f"WHERE list_contains(?, account_id)",
+        [[f"u{a}" for a in among]],
+    )
+    kept = {r[0] for r in e.sql(f"SELECT acc FROM {s.among}").rows()}
+    every = e.sql(kernel.pairs_sql(s.rows, window_s, hot)).rows()
+    got = e.sql(kernel.pairs_sql(kernel.build_rows_among(e, s, s.among), window_s, hot)).rows()
+    assert sorted(got) == sorted(p for p in every if p[2] in kept and p[3] in kept)
+    s.close()
+    e.close()
+
+
+def _direct(rows, window_s, hot):
+    """(accounts, incidences N, Q, per-account distinct cells) counted cell by cell, as the module docstring says."""
+    cells: dict[tuple[str, int], list[str]] = {}
+    for acc, target, t, _aid in rows:
+        cells.setdefault((target, math.floor(t / window_s)), []).append(acc)
+    n = {cell: len(set(accs)) for cell, accs in cells.items()}
+    c = {cell: len(accs) for cell, accs in cells.items()}
+
+    def capped_same(cell):
+        if hot and c[cell] > hot:
+            return n[cell] * min(n[cell] - 1, 2.0 * hot)
+        return n[cell] * (n[cell] - 1)
+
+    def capped_next(cell, prev):
+        if hot and c[cell] > hot and c[prev] > hot:
+            return min(n[cell] * n[prev], float(hot * hot))
+        return n[cell] * n[prev]
+
+    same = sum(capped_same(cell) for cell in cells)
+    adjacent = sum(capped_next(cell, (cell[0], cell[1] - 1)) for cell in cells if (cell[0], cell[1] - 1) in cells)
+    incidences = sum(n.values())
+    activity: dict[str, int] = {}
+    for accs in cells.values():
+        for acc in set(accs):
+            activity[acc] = activity.get(acc, 0) + 1
+    q = (same + adjacent) / incidences**2 if incidences else 0.0
+    return len(activity), incidences, q, adjacent, activity
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 6), st.integers(0, 3), st.floats(0, 400, allow_nan=False)), min_size=0, max_size=80
+    ),
+    st.sampled_from([30.0, 90.0]),
+    st.sampled_from([0, 2, 5]),
+)
+def test_null_model_equals_a_direct_count_of_cells(raw, window_s, hot):
+    rows = [(f"u{a}", f"x{x}", t, f"m{i}") for i, (a, x, t) in enumerate(raw)]
+    accounts, incidences, q, adjacent, activity = _direct(rows, window_s, hot)
+    e, s = _with_rows(rows, window_s, hot)
+    model = calibration.null_model(e, s, hot)
+    assert model.accounts_count == accounts
+    assert model.incidences_count == incidences
+    assert math.isclose(model.q, q, rel_tol=1e-12, abs_tol=0.0)
+    assert model.adjacent_pairs == adjacent
+    assert model.tests_count == max(1.0, accounts * (accounts - 1) / 2)
+    got = dict(
+        e.sql(
+            f"SELECT a.account_id, d.d FROM {s.activity} d JOIN (SELECT DISTINCT acc, account_id FROM {s.rows}) a USING (acc)"
+        ).rows()
+    )
+    assert got == activity
+    s.close()
+    e.close()
+
+
+def test_null_model_of_no_rows_is_empty():
+    e = DuckDBEngine.memory()
+    s = e.scratch("test")
+    e.sql(
+        "CREATE TEMP TABLE src AS SELECT 'a' AS account_id, 'x' AS target, 'x' AS unit, 0.0 AS acted_at_s, "
+        "'1' AS action_id WHERE false"
+    )
+    kernel.build_rows(e, "SELECT * FROM src", 60.0, 0, s)
+    model = calibration.null_model(e, s, 0)
+    assert (model.accounts_count, model.incidences_count, model.q, model.tests_count) == (0, 0, 0.0, 1.0)
     s.close()
     e.close()

@@ -31,8 +31,12 @@ def coaction_edges(req: EdgeRequest) -> EdgeTables:
         req.fdr,
         req.min_co_actions,
         req.min_lift,
-        pairs_sql=kernel.pairs_sql(
-            s.rows, params["window_s"], hot, req.first_shared_slot, adjacent_buckets=model.adjacent_pairs != 0
+        pairs_among=lambda accounts: kernel.pairs_sql(
+            s.rows if accounts is None else kernel.build_rows_among(e, s, accounts, req.first_shared_slot),
+            params["window_s"],
+            hot,
+            req.first_shared_slot,
+            adjacent_buckets=model.adjacent_pairs != 0,
         ),
         stages=stages,
         counts=counts,

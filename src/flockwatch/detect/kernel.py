@@ -306,6 +306,19 @@ def pairs_sql(
     return " UNION ALL ".join(parts)
 
 
+def build_rows_among(engine: Engine, s: Scratch, accounts: str, first_shared_slot: bool = False) -> str:
+    """Materialise ``s.rows_among``: the rows of ``s.rows`` of the accounts in relation ``accounts`` (column ``acc``),
+    with the columns :func:`pairs_sql` reads; returns its name. The rows keep their ids, ranks and hot flags, so
+    :func:`pairs_sql` over it finds exactly the co-actions between those accounts that it finds over ``s.rows``.
+    A plain table rather than a filter inside :func:`pairs_sql`, which reads its rows five times."""
+    slots = ", slot_sig, slot_sig2, slot_skip" if first_shared_slot else ""
+    engine.sql(f"DROP TABLE IF EXISTS {s.rows_among}")
+    engine.sql(f"""
+CREATE TEMP TABLE {s.rows_among} AS
+SELECT rid, acc, th, uh, t, b, hot, r{slots} FROM {s.rows} WHERE acc IN (SELECT acc FROM {accounts})""")
+    return s.rows_among
+
+
 def build_pairs(
     engine: Engine, window_s: float, hot_cell_actions: int, s: Scratch, first_shared_slot: bool = False
 ) -> int:
@@ -317,4 +330,4 @@ def build_pairs(
 
 def drop(engine: Engine, s: Scratch) -> None:
     """Drop the kernel's tables early (peak memory); the scratch drops whatever is left when it closes."""
-    engine.drop_relations([s.src, s.rows, s.pairs, s.pairs_live])
+    engine.drop_relations([s.src, s.rows, s.rows_among, s.pairs, s.pairs_live])
