@@ -75,6 +75,12 @@ def _plant(ws, truth: set[str]) -> dict[str, list[str]]:
     infra = [(a, RARE_PREFIX, 64500, "US", True) for a in core + amps]
     infra += [(a, ISP_PREFIX, 4760, "HK", False) for a in organic]
     infra += [(f"u{i}", ISP_PREFIX, 4760, "HK", False) for i in range(300)]
+    _insert_logins(e, infra)
+    return {"amplifiers": amps, "organic": organic}
+
+
+def _insert_logins(e, infra) -> None:
+    """``infra``: (account, ip prefix, asn, country, via_vpn) seen on 2019-08-02."""
     e.insert_arrow(
         "infrastructure",
         pa.table(
@@ -89,7 +95,6 @@ def _plant(ws, truth: set[str]) -> dict[str, list[str]]:
             }
         ),
     )
-    return {"amplifiers": amps, "organic": organic}
 
 
 @pytest.fixture
@@ -186,7 +191,7 @@ def test_votes_follow_linked_seeds_and_split_prefixes():
 
     network_of = {"s1": "A", "s2": "A", "t1": "B"}
     # a prefix that many members of B use is one vote split by share, not one vote per member
-    prefixes = {"10.0.0.0/24": Counter({"B": 300, "A": 100})}
+    prefixes = {"10.0.0.0/24": [("B", 0.75), ("A", 0.25)]}  # as _prefix_members splits 300 and 100 members
     ev = {
         "seeds": ["s1", "s2"],
         "co_action": {"examples": [{"seed": "s1"}]},
@@ -195,6 +200,16 @@ def test_votes_follow_linked_seeds_and_split_prefixes():
     votes = _votes(ev, network_of, prefixes)
     assert votes["A"] == 2.25 and votes["B"] == 0.75
     assert _votes({"seeds": ["nobody"]}, network_of, prefixes) == Counter()
+
+
+def test_prefix_votes_are_each_networks_share_of_the_members_seen_on_the_prefix(ws):
+    from flockwatch.networks.grow import _prefix_members
+
+    seen = [("b1", RARE_PREFIX), ("b2", RARE_PREFIX), ("b3", RARE_PREFIX), ("a1", RARE_PREFIX), ("a1", ISP_PREFIX)]
+    seen += [("b1", RARE_PREFIX), ("x9", RARE_PREFIX)]  # a member seen twice counts once; non-members not at all
+    _insert_logins(ws.engine, [(a, prefix, 64500, "US", False) for a, prefix in seen])
+    got = _prefix_members(ws, {"a1": "A", "b1": "B", "b2": "B", "b3": "B"})
+    assert {p: sorted(v) for p, v in got.items()} == {RARE_PREFIX: [("A", 0.25), ("B", 0.75)], ISP_PREFIX: [("A", 1.0)]}
 
 
 def test_two_growths_from_the_same_members_are_identical(grown):

@@ -77,7 +77,8 @@ def grow(
         if not votes:
             unassigned += 1
             continue
-        key = max(sorted(votes), key=lambda k: votes[k])
+        best = max(votes.values())
+        key = min(k for k, v in votes.items() if v == best)  # ties: the smallest key
         network_of[acc] = key
         growth.joins[acc] = (key, round(float(x.scores[i]), 4), _record(x, i, votes))
     growth.stats = {
@@ -91,7 +92,9 @@ def grow(
     return growth
 
 
-def _votes(ev: dict[str, Any], network_of: dict[str, str], prefix_votes: dict[str, Counter[str]]) -> Counter[str]:
+def _votes(
+    ev: dict[str, Any], network_of: dict[str, str], prefix_votes: dict[str, list[tuple[str, float]]]
+) -> Counter[str]:
     linked = set(ev.get("seeds") or [])
     linked.update(e.get("seed") for e in ev.get("co_action", {}).get("examples", []))
     linked.update(ev.get("amplification", {}).get("seeds", []))
@@ -99,11 +102,8 @@ def _votes(ev: dict[str, Any], network_of: dict[str, str], prefix_votes: dict[st
     # a shared prefix is one vote, split by how many members of each network were seen on it (so a prefix that
     # hundreds of members of one network use does not outvote the seeds the account actually co-acted with)
     for prefix in ev.get("infrastructure", {}).get("shared_prefixes", []):
-        seen = prefix_votes.get(prefix)
-        if seen:
-            total = sum(seen.values())
-            for key, n in seen.items():
-                votes[key] += n / total
+        for key, share in prefix_votes.get(prefix, ()):
+            votes[key] += share
     return votes
 
 
@@ -121,8 +121,9 @@ def _record(x: Expansion, i: int, votes: Counter[str]) -> dict[str, Any]:
     }
 
 
-def _prefix_members(ws: Workspace, members: dict[str, str]) -> dict[str, Counter[str]]:
-    """``{ip_prefix: Counter(network key -> flagged members seen on it)}`` (empty without login data)."""
+def _prefix_members(ws: Workspace, members: dict[str, str]) -> dict[str, list[tuple[str, float]]]:
+    """``{ip_prefix: [(network key, its share of the flagged members seen on the prefix)]}`` (empty without login
+    data): one vote per prefix, split once here rather than for every account that shares the prefix."""
     e = ws.engine
     if not e.table_exists("infrastructure") or not e.count("infrastructure"):
         return {}
@@ -139,7 +140,11 @@ def _prefix_members(ws: Workspace, members: dict[str, str]) -> dict[str, Counter
         rows = e.sql(f"""SELECT i.ip_prefix, m.network_key, count(DISTINCT i.account_id)
                          FROM infrastructure i JOIN {members_t} m USING (account_id)
                          WHERE i.ip_prefix IS NOT NULL GROUP BY 1, 2""").rows()
-    out: dict[str, Counter[str]] = {}
+    seen: dict[str, Counter[str]] = {}
     for prefix, key, n in rows:
-        out.setdefault(prefix, Counter())[key] = n
+        seen.setdefault(prefix, Counter())[key] = n
+    out: dict[str, list[tuple[str, float]]] = {}
+    for prefix, by_key in seen.items():
+        total = sum(by_key.values())
+        out[prefix] = [(key, n / total) for key, n in by_key.items()]
     return out
