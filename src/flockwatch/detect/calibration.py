@@ -157,8 +157,8 @@ def significant_pairs(
     between the live pairs' accounts only; default: the table ``s.pairs``. ``s.cand`` holds every pair with at least
     ``min_co_actions`` co-actions (the candidates, counted in the run's statistics); episodes are counted only for
     the candidates that can still pass (see the stages below), from ``s.pairs_live``: the co-actions of those pairs
-    only (also the edges' evidence). ``counts``, when
-    given, receives ``co_actions`` (all co-actions) and ``candidates``.
+    only (also the edges' evidence). ``counts``, when given, receives ``co_actions`` (all co-actions) and
+    ``candidates``.
     """
     st = stages or Stages()
     pairs = f"({pairs_among(None)})" if pairs_among else s.pairs
