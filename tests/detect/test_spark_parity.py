@@ -130,3 +130,53 @@ def test_simulated_platform_same_edges_and_networks_on_spark(spark, tmp_path):
         assert any(flagged for _, _, flagged in nets[duck.run_id])
     finally:
         ws.close()
+
+
+def _optimized_plan(engine, query: str) -> str:
+    return str(engine.sql(query)._df._jdf.queryExecution().optimizedPlan().toString())
+
+
+def test_created_tables_are_leaves_of_later_plans_and_appends_keep_their_rows(spark):
+    from flockwatch.engine.spark_engine import SparkEngine
+
+    e = SparkEngine(spark)
+    try:
+        e.register("base", pa.table({"x": list(range(100))}))
+        e.sql("CREATE TEMP TABLE t1 AS SELECT x, x % 7 AS k FROM base")
+        e.sql("CREATE TEMP TABLE t2 AS SELECT k, count(*) AS n FROM t1 GROUP BY k")
+        # t2 is read as stored rows: the plan over it names neither t1's projection nor t2's aggregation
+        plan = _optimized_plan(e, "SELECT sum(n) FROM t2")
+        assert "LogicalRDD" in plan and "LocalRelation" not in plan, plan
+        assert plan.count("Aggregate") == 1, plan  # the query's own sum only
+        assert e.count("t2") == 7
+        # dropping a table t2 was built from does not take t2's rows with it
+        e.sql("DROP TABLE t1")
+        assert e.sql("SELECT sum(n) FROM t2").scalar() == 100
+        # an append re-materialises the table from its own rows plus the new ones
+        e.insert_arrow("t2", pa.table({"k": [7], "n": [5]}))
+        assert e.count("t2") == 8
+        assert e.sql("SELECT sum(n) FROM t2").scalar() == 105
+    finally:
+        e.drop_relations(["t1", "t2"])
+        e.unregister("base")
+
+
+def test_tables_are_reliable_checkpoints_where_the_context_has_a_checkpoint_directory(spark, tmp_path):
+    from flockwatch.engine.spark_engine import SparkEngine
+
+    sc = spark.sparkContext
+    sc.setCheckpointDir(str(tmp_path / "checkpoints"))
+    e = SparkEngine(spark)
+    try:
+        e.register("base", pa.table({"x": list(range(50))}))
+        e.sql("CREATE TEMP TABLE t3 AS SELECT x * 2 AS y FROM base WHERE x >= 10")
+        assert e.count("t3") == 40
+        assert e.sql("SELECT sum(y) FROM t3").scalar() == 2 * sum(range(10, 50))
+        # the rows were written under the checkpoint directory (a cluster keeps them when an executor goes)
+        assert any(p.is_file() for p in (tmp_path / "checkpoints").rglob("part-*"))
+    finally:
+        e.drop_relations(["t3"])
+        e.unregister("base")
+        # back to local checkpoints for whatever shares this session
+        getattr(sc._jsc.sc(), "checkpointDir_$eq")(sc._jvm.scala.Option.apply(None))
+        assert sc.getCheckpointDir() is None
