@@ -60,6 +60,12 @@ def detect_on_spark(
         progress("starting Spark")
     owns = session is None
     engine = SparkEngine(session if session is not None else spark_session(master, conf=conf), owns_session=owns)
+    sc = engine.session.sparkContext
+    if progress and not sc.master.startswith("local") and not sc.getCheckpointDir():
+        progress(
+            "no spark.checkpoint.dir: intermediate tables are local checkpoints, and an executor lost mid-run "
+            "fails the run (docs/spark.md)"
+        )
     try:
         found = engine.attach_parquet(parquet, DETECTION_TABLES)
         if "actions" not in found:
