@@ -61,7 +61,7 @@ def detect_on_spark(
     owns = session is None
     engine = SparkEngine(session if session is not None else spark_session(master, conf=conf), owns_session=owns)
     sc = engine.session.sparkContext
-    if progress and not sc.master.startswith("local") and not sc.getCheckpointDir():
+    if progress and not (sc.master or "").startswith("local") and not sc.getCheckpointDir():
         progress(
             "no spark.checkpoint.dir: intermediate tables are local checkpoints, and an executor lost mid-run "
             "fails the run (docs/spark.md)"
