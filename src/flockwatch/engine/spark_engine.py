@@ -161,6 +161,7 @@ class SparkEngine:
         self._spark = session
         self._owns = owns_session
         self._stored: dict[str, DataFrame] = {}  # the checkpointed DataFrame behind each created view
+        self._dropped: list[DataFrame] = []  # dropped views whose stored rows are not released yet
         self._counts: dict[str, int] = {}  # rows of each created view, counted when it was materialised
         self._scratch_serial = itertools.count(1)
 
@@ -295,8 +296,25 @@ class SparkEngine:
             self._counts.pop(name, None)
             df = self._stored.pop(name, None)
             if df is not None:
-                _release(df)
+                self._dropped.append(df)
             self._spark.catalog.dropTempView(name)
+        self._release_dropped()
+
+    def _release_dropped(self, force: bool = False) -> None:
+        """Free the stored rows of dropped views once no Spark job runs.
+
+        A statement returns when its answer is known, but adaptive execution may leave a stage of it running (the
+        other side of a join it found empty; SPARK-37043): freed rows under that stage fail it with
+        ``CHECKPOINT_RDD_BLOCK_ID_NOT_FOUND`` in the log, though no answer depends on it. Rows stay until a later
+        drop finds Spark idle, or the engine closes.
+        """
+        if not self._dropped:
+            return
+        if not force and self._spark.sparkContext.statusTracker().getActiveJobsIds():
+            return
+        for df in self._dropped:
+            _release(df)
+        self._dropped.clear()
 
     def add_unique_key(self, table: str, columns: Sequence[str], index_name: str) -> None:
         raise ExternalError("the Spark engine holds no keyed tables: run this stage on the workspace (DuckDB)")
@@ -328,6 +346,7 @@ class SparkEngine:
 
     def close(self) -> None:
         self.drop_relations(list(self._stored))
+        self._release_dropped(force=True)
         if self._owns:
             self._spark.stop()
 
