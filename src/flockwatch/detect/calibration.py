@@ -211,9 +211,10 @@ WHERE -{lam} + c.co_actions * ln({lam}) - lgamma(c.co_actions + 1) <= {log_cut!r
         # simulation those accounts hold about half of co_near_text's rows and a tenth of sync_post's.
         live_pairs = pairs
         if pairs_among:
-            # the accounts come back as a small Arrow table (ints, at most one per account): on Spark a statement
-            # over a relation derived from the live pairs re-plans their whole lineage (the golden co_repost scenario
-            # took twice as long), a registered table is a leaf
+            # the accounts come back as a small Arrow table (ints, at most one per account), registered as a leaf.
+            # Chosen when Spark still cached its tables and a relation derived from the live pairs re-planned their
+            # lineage (golden co_repost scenario twice as long); Spark now checkpoints them, so an IN-subquery on
+            # s.live would be a leaf too — not re-measured, kept as it is
             accounts = engine.sql(f"SELECT a AS acc FROM {s.live} UNION SELECT b FROM {s.live}").arrow()
             live_pairs = f"({pairs_among(s.register('live_accounts', accounts))})"
         engine.sql(f"""
