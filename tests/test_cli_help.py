@@ -63,3 +63,24 @@ def test_one_verb_group_runs_like_the_full_app(tmp_path, capsys):
     assert (tmp_path / "ws").exists()
     assert main(["info", "--workspace", str(tmp_path / "ws")]) == 0
     assert main(["no-such-command"]) == 2
+
+
+def _typer_tree(t: typer.Typer) -> list[tuple[str, ...]]:
+    """Every command name a Typer holds, with its sub-groups' names as prefixes (duplicates kept)."""
+    names = [(c.name or c.callback.__name__,) for c in t.registered_commands]
+    for g in t.registered_groups:
+        names += [(g.name, *n) for n in _typer_tree(g.typer_instance)]
+    return names
+
+
+def test_registering_a_verb_group_again_does_not_grow_it():
+    """`main` builds the app of the verb group it runs on every call: a long-lived caller (the tests, a notebook)
+    calls it thousands of times, and a group that kept its commands between builds grew each time (one suite's
+    calls got slower and slower as Typer re-read every copy's signature)."""
+    from flockwatch.cli.app import COMMAND_MODULES, build_app
+
+    for module in COMMAND_MODULES:
+        first = _typer_tree(build_app([module]))
+        again = _typer_tree(build_app([module]))
+        assert again == first, module
+        assert len(set(again)) == len(again), f"{module} registers a command twice"

@@ -23,10 +23,9 @@ from flockwatch.policy import Registry, shipped_registry
 from flockwatch.policy.ads import ad_index
 from flockwatch.policy.facts import parse_date
 
-ads_app = typer.Typer(help="Advertising eligibility of state media under a policy.", no_args_is_help=True)
-
 
 def register(app: typer.Typer) -> None:
+    ads_app = typer.Typer(help="Advertising eligibility of state media under a policy.", no_args_is_help=True)
     ads_app.command("check")(check)
     app.add_typer(ads_app, name="ads")
 

@@ -12,7 +12,6 @@ from flockwatch.errors import ValidationError
 from flockwatch.review import audit
 from flockwatch.workspace import ops_store
 
-audit_app = typer.Typer(help="The tamper-evident audit log: verify, anchor, show.", no_args_is_help=True)
 KeyOpt = Annotated[Path, typer.Option("--key-file", help="Ed25519 key (PEM) kept OUTSIDE the database.")]
 AnchorsOpt = Annotated[
     Path | None, typer.Option("--anchors", help="Signed chain heads (JSONL; default: the key file + .anchors).")
@@ -20,6 +19,7 @@ AnchorsOpt = Annotated[
 
 
 def register(app: typer.Typer) -> None:
+    audit_app = typer.Typer(help="The tamper-evident audit log: verify, anchor, show.", no_args_is_help=True)
     audit_app.command("verify")(verify)
     audit_app.command("show")(show)
     audit_app.command("keygen")(keygen)

@@ -16,13 +16,13 @@ from flockwatch.review.cases import get_case, list_cases, open_case
 from flockwatch.review.handoff import write_handoff
 from flockwatch.workspace import ops_store
 
-case_app = typer.Typer(
-    help="Review cases: open, propose an action, approve (two-person rule), show.", no_args_is_help=True
-)
 CaseArg = Annotated[str, typer.Argument(help="Case id (C<date>-<hex>).")]
 
 
 def register(app: typer.Typer) -> None:
+    case_app = typer.Typer(
+        help="Review cases: open, propose an action, approve (two-person rule), show.", no_args_is_help=True
+    )
     for name, fn in (
         ("open", open_),
         ("show", show),

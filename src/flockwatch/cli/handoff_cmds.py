@@ -19,10 +19,6 @@ from flockwatch.store import Store
 from flockwatch.store.users import has_role
 from flockwatch.workspace import ops_store
 
-handoff_app = typer.Typer(
-    help="Deliver approved actions to an enforcement system's webhook (signed, retried, allow-listed hosts).",
-    no_args_is_help=True,
-)
 SecretFileOpt = Annotated[
     Path | None,
     typer.Option(
@@ -33,6 +29,10 @@ HostArg = Annotated[str, typer.Argument(help="Host name, exactly as in the webho
 
 
 def register(app: typer.Typer) -> None:
+    handoff_app = typer.Typer(
+        help="Deliver approved actions to an enforcement system's webhook (signed, retried, allow-listed hosts).",
+        no_args_is_help=True,
+    )
     for name, fn in (
         ("deliver", deliver),
         ("status", status),

@@ -17,10 +17,11 @@ from flockwatch.review import delivery
 from flockwatch.review.jobs import run_jobs
 from flockwatch.workspace import ops_store
 
-jobs_app = typer.Typer(help="Periodic jobs of the review store (idempotent; safe under cron).", no_args_is_help=True)
-
 
 def register(app: typer.Typer) -> None:
+    jobs_app = typer.Typer(
+        help="Periodic jobs of the review store (idempotent; safe under cron).", no_args_is_help=True
+    )
     jobs_app.command("run")(run)
     app.add_typer(jobs_app, name="jobs")
 

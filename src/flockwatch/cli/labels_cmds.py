@@ -12,10 +12,9 @@ from flockwatch.cli.media_cmds import registry_at
 from flockwatch.policy import export_labels
 from flockwatch.policy.labels import write_labels
 
-labels_app = typer.Typer(help="Labels for state-affiliated media accounts.", no_args_is_help=True)
-
 
 def register(app: typer.Typer) -> None:
+    labels_app = typer.Typer(help="Labels for state-affiliated media accounts.", no_args_is_help=True)
     labels_app.command("export")(export)
     app.add_typer(labels_app, name="labels")
 

@@ -43,10 +43,6 @@ from flockwatch.policy.profile_links import (
     review_rows,
 )
 
-media_app = typer.Typer(
-    help="State-media registry: outlets, sourced facts, policy determinations, appeals.", no_args_is_help=True
-)
-appeal_app = typer.Typer(help="Appeals against determinations.", no_args_is_help=True)
 PolicyOpt = Annotated[str, typer.Option("--policy", "-p", help="Policy id (optionally id@vN).")]
 
 
@@ -63,6 +59,10 @@ def registry_at(workspace: Path, create: bool = False) -> Iterator[Registry]:
 
 
 def register(app: typer.Typer) -> None:
+    media_app = typer.Typer(
+        help="State-media registry: outlets, sourced facts, policy determinations, appeals.", no_args_is_help=True
+    )
+    appeal_app = typer.Typer(help="Appeals against determinations.", no_args_is_help=True)
     media_app.command("import")(import_)
     media_app.command("import-affiliations")(import_affiliations)
     media_app.command("link-profiles")(link_profiles)

@@ -10,12 +10,11 @@ from flockwatch.cli.acting import ByOpt, PasswordFileOpt, actor_for
 from flockwatch.cli.common import JsonOpt, WorkspaceOpt, console, open_workspace, print_json
 from flockwatch.privacy.deletion import delete_account
 
-privacy_app = typer.Typer(
-    help="Data protection: deletion requests (see also `flockwatch retention`).", no_args_is_help=True
-)
-
 
 def register(app: typer.Typer) -> None:
+    privacy_app = typer.Typer(
+        help="Data protection: deletion requests (see also `flockwatch retention`).", no_args_is_help=True
+    )
     privacy_app.command("delete-account")(delete_account_cmd)
     app.add_typer(privacy_app, name="privacy")
 

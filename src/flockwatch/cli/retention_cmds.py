@@ -12,10 +12,6 @@ from flockwatch.errors import ValidationError
 from flockwatch.privacy.policy import load_policy
 from flockwatch.privacy.retention import RetentionReport, apply_retention, retention_due
 
-retention_app = typer.Typer(
-    help="Retention limits: login IPs, profile text, case evidence, access logs (legal holds are kept).",
-    no_args_is_help=True,
-)
 AsOfOpt = Annotated[
     str | None,
     typer.Option("--as-of", help="Judge ages as of this UTC date/time, YYYY-MM-DD[THH:MM] (default: now)."),
@@ -23,6 +19,10 @@ AsOfOpt = Annotated[
 
 
 def register(app: typer.Typer) -> None:
+    retention_app = typer.Typer(
+        help="Retention limits: login IPs, profile text, case evidence, access logs (legal holds are kept).",
+        no_args_is_help=True,
+    )
     retention_app.command("show")(show)
     retention_app.command("apply")(apply)
     app.add_typer(retention_app, name="retention")

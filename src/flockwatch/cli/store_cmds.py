@@ -11,10 +11,11 @@ from flockwatch.store import current_revision, head_revision, safe_url
 from flockwatch.store.roles import grant_app_role
 from flockwatch.workspace import ops_store
 
-store_app = typer.Typer(help="The operational store: where it is, its migrations, team roles.", no_args_is_help=True)
-
 
 def register(app: typer.Typer) -> None:
+    store_app = typer.Typer(
+        help="The operational store: where it is, its migrations, team roles.", no_args_is_help=True
+    )
     store_app.command("info")(info)
     store_app.command("grant")(grant)
     app.add_typer(store_app, name="store")

@@ -15,10 +15,9 @@ from flockwatch.review.actor import read_password_file
 from flockwatch.store.users import add_user, count_users, has_role, issue_token, list_users
 from flockwatch.workspace import ops_store
 
-users_app = typer.Typer(help="Users of the operational store (analysts, reviewers, admins).", no_args_is_help=True)
-
 
 def register(app: typer.Typer) -> None:
+    users_app = typer.Typer(help="Users of the operational store (analysts, reviewers, admins).", no_args_is_help=True)
     users_app.command("add")(add)
     users_app.command("list")(list_)
     users_app.command("token")(token)
