@@ -196,3 +196,16 @@ def test_engine_bound_drops_weak_pairs_and_keeps_strong_ones():
         False,
         True,
     ]
+
+
+def test_pairs_count_only_the_classes_that_hold_tokens():
+    """A class no joinable token falls in counts 0 for every pair: the pair statement leaves it out (one aggregate
+    less over every pair row), and the bound reads only the classes it counts."""
+    from flockwatch.detect.theme_profile import RARITY_CLASSES, RarityClassNull, _pairs_sql
+
+    null = RarityClassNull(np.array([1e-5, 0.0, 3e-4] + [0.0] * (RARITY_CLASSES - 3)))
+    assert null.used_classes() == [1, 3]
+    sql = _pairs_sql("vec", 0, 1, 2, null.used_classes())
+    assert "AS k1" in sql and "AS k3" in sql and "AS k2" not in sql
+    bound = null.can_pass_sql("da", "db", "p.k", -12.0)
+    assert "p.k1" in bound and "p.k3" in bound and "p.k2" not in bound

@@ -64,6 +64,7 @@ most common tokens are not joinable, and the inauthenticity assessment
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,7 +122,11 @@ def profile_edges(req: EdgeRequest) -> EdgeTables:
         _empty(e, s)
         return _tables(s, n_rows, 0, 0, 0, model, req.evidence_per_edge)
     null = RarityClassNull.fit(e, s.vec)
-    classes = ", ".join(f"p.k{c}" for c in range(1, RARITY_CLASSES + 1))
+    # only the classes that hold a joinable token are counted: a class no token falls in (with the default cap of
+    # 200 accounts, classes 8 to 10) counts 0 for every pair, and each count is one more aggregate over every pair
+    # row (at 5M actions on the hk2019 simulation, 65M pair rows: 25.1 -> 20.9 s for the pair statements)
+    used = null.used_classes()
+    classes = "".join(f", p.k{c}" for c in used)
     # Benjamini–Hochberg passes a pair only if p <= fdr * R / m with R <= the pairs sharing a token <= pair_rows:
     # pairs whose p-value is bounded above that cut never leave the engine (most pairs share two common-ish tokens)
     log_cut = min(math.log(req.fdr), math.log(req.fdr) + math.log(pair_rows) - math.log(tests))
@@ -130,15 +135,17 @@ def profile_edges(req: EdgeRequest) -> EdgeTables:
     candidates = 0
     for c in range(chunks):
         for batch in e.sql(f"""
-SELECT p.a, p.b, p.cos, p.k, {classes}, da.d AS d_a, db.d AS d_b, da.dc AS dc_a, db.dc AS dc_b
-FROM ({_pairs_sql(s.vec, c, chunks, min_k)}) p JOIN {s.deg} da ON da.acc = p.a JOIN {s.deg} db ON db.acc = p.b
+SELECT p.a, p.b, p.cos, p.k{classes}, da.d AS d_a, db.d AS d_b, da.dc AS dc_a, db.dc AS dc_b
+FROM ({_pairs_sql(s.vec, c, chunks, min_k, used)}) p JOIN {s.deg} da ON da.acc = p.a JOIN {s.deg} db ON db.acc = p.b
 WHERE {bound}""").batches(BATCH_ROWS):
             candidates += batch.num_rows
             t = pa.Table.from_batches([batch])
-            shared = np.column_stack([t.column(f"k{c}").to_numpy().astype(float) for c in range(1, RARITY_CLASSES + 1)])
+            shared = np.zeros((t.num_rows, RARITY_CLASSES))
+            for c in used:
+                shared[:, c - 1] = t.column(f"k{c}").to_numpy()
             lam = t.column("dc_a").to_numpy() * t.column("dc_b").to_numpy().astype(float)
             log_p, lift = null.score(shared, lam)
-            t = t.drop_columns([f"k{c}" for c in range(1, RARITY_CLASSES + 1)])
+            t = t.drop_columns([f"k{c}" for c in used])
             t = t.append_column("lift", pa.array(lift, pa.float64()))
             # a pair whose p already exceeds fdr cannot pass Benjamini–Hochberg over any number of tests
             live = log_p <= math.log(req.fdr)
@@ -180,6 +187,10 @@ class RarityClassNull:
         )
         return cls(q_class)
 
+    def used_classes(self) -> list[int]:
+        """The classes (1-based) that hold at least one joinable token: the only ones a pair can share tokens in."""
+        return [int(i) + 1 for i in np.flatnonzero(self.q_class > 0)]
+
     def can_pass_sql(self, dc_a: str, dc_b: str, k_prefix: str, log_cut: float) -> str:
         """SQL condition, false only for pairs whose combined p-value is certainly above ``exp(log_cut)``.
 
@@ -189,16 +200,16 @@ class RarityClassNull:
         below the statistic the cut needs (``chi2.isf(cut, 2C)``) cannot reach it. ``k_prefix``: the pair's
         per-class count columns (``{k_prefix}1`` ...), ``dc_a`` / ``dc_b``: the accounts' joinable tokens.
         """
-        used = np.flatnonzero(self.q_class > 0)
-        if len(used) == 0:
+        used = self.used_classes()
+        if not used:
             return "true"
         # a hair below the needed statistic: the bound is computed in another arithmetic than the score
         needed = chi2_isf(math.exp(log_cut), 2 * len(used)) * (1.0 - 1e-9) - 1e-9
         lam = f"(CAST({dc_a} AS DOUBLE) * {dc_b})"
         terms = []
-        for i in used:
-            k = f"{k_prefix}{i + 1}"
-            mu = f"({lam} * {float(self.q_class[i])!r})"
+        for c in used:
+            k = f"{k_prefix}{c}"
+            mu = f"({lam} * {float(self.q_class[c - 1])!r})"
             terms.append(f"CASE WHEN {k} > 0 THEN 2.0 * ({mu} - {k} * ln({mu}) + lgamma({k} + 1)) ELSE 0.0 END")
         return f"({' + '.join(terms)}) >= {needed!r}"
 
@@ -268,12 +279,12 @@ FROM (SELECT th, count(*) AS df FROM {vec} GROUP BY th)""").one()
     return pair_rows, (same / (n_inc * n_inc) if n_inc else 0.0)
 
 
-def _pairs_sql(vec: str, chunk: int, chunks: int, min_k: int) -> str:
+def _pairs_sql(vec: str, chunk: int, chunks: int, min_k: int, classes: Sequence[int]) -> str:
     """Pairs (a < b, a in this chunk) sharing at least ``min_k`` joinable tokens, with their cosine and their shared
-    tokens per rarity class (``k1`` ... : tokens of 2-3, 4-7, ... accounts)."""
-    per_class = ", ".join(f"count(*) FILTER (WHERE L.cls = {c}) AS k{c}" for c in range(1, RARITY_CLASSES + 1))
+    tokens per rarity class ``c`` in ``classes`` (``k{c}``: ``k1`` tokens of 2-3 accounts, ``k2`` of 4-7, ...)."""
+    per_class = "".join(f", count(*) FILTER (WHERE L.cls = {int(c)}) AS k{int(c)}" for c in classes)
     return f"""
-SELECT L.acc AS a, R.acc AS b, sum(L.x * R.x) AS cos, count(*) AS k, {per_class}
+SELECT L.acc AS a, R.acc AS b, sum(L.x * R.x) AS cos, count(*) AS k{per_class}
 FROM (SELECT acc, th, x, cls FROM {vec} WHERE acc % {int(chunks)} = {int(chunk)}) L
 JOIN {vec} R ON R.th = L.th AND R.acc > L.acc
 GROUP BY L.acc, R.acc HAVING count(*) >= {int(min_k)}"""
