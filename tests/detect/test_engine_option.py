@@ -36,3 +36,16 @@ def test_local_mode_driver_heap_is_sized_for_the_machine(monkeypatch):
     assert got.endswith("m") and 1024 <= int(got[:-1]) <= 8192  # never Spark's 1 GiB default on a real machine
     monkeypatch.setenv(DRIVER_MEMORY_ENV, "3g")
     assert local_driver_memory() == "3g"
+
+
+def test_a_cluster_without_a_checkpoint_directory_is_warned_local_mode_is_not():
+    """Local checkpoints live on the executor that made them: harmless in local mode (the driver is the executor),
+    a lost run on a cluster whose executors come and go; a checkpoint directory makes them reliable."""
+    from flockwatch.detect.distributed import checkpoint_warning
+
+    assert checkpoint_warning("local[2]", None) is None
+    assert checkpoint_warning("local[*]", "") is None
+    for master in ("spark://host:7077", "yarn", "k8s://https://api:6443", None):
+        warning = checkpoint_warning(master, None)
+        assert warning is not None and "spark.checkpoint.dir" in warning, master
+        assert checkpoint_warning(master, "hdfs:///checkpoints/flockwatch") is None

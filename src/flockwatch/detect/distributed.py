@@ -33,6 +33,20 @@ def export_canonical(ws: Workspace, folder: str | Path) -> Path:
     return out
 
 
+def checkpoint_warning(master: str | None, checkpoint_dir: str | None) -> str | None:
+    """The warning a run on ``master`` gets when its SparkContext has no checkpoint directory, else None.
+
+    Without ``spark.checkpoint.dir`` the engine's intermediate tables are *local* checkpoints, kept by the executor
+    that computed them: in local mode that is the driver itself, but on a cluster an executor lost mid-run (a
+    preempted node, dynamic allocation) takes rows a later statement needs with it, and the run fails."""
+    if checkpoint_dir or (master or "").startswith("local"):
+        return None
+    return (
+        "no spark.checkpoint.dir: intermediate tables are local checkpoints, and an executor lost mid-run "
+        "fails the run (docs/spark.md)"
+    )
+
+
 def detect_on_spark(
     ws: Workspace,
     master: str | None = "local[2]",
@@ -61,11 +75,9 @@ def detect_on_spark(
     owns = session is None
     engine = SparkEngine(session if session is not None else spark_session(master, conf=conf), owns_session=owns)
     sc = engine.session.sparkContext
-    if progress and not (sc.master or "").startswith("local") and not sc.getCheckpointDir():
-        progress(
-            "no spark.checkpoint.dir: intermediate tables are local checkpoints, and an executor lost mid-run "
-            "fails the run (docs/spark.md)"
-        )
+    warning = checkpoint_warning(sc.master, sc.getCheckpointDir())
+    if progress and warning:
+        progress(warning)
     try:
         found = engine.attach_parquet(parquet, DETECTION_TABLES)
         if "actions" not in found:
