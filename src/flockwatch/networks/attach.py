@@ -59,57 +59,81 @@ def attach(
     results = {r["detector"]: r["params"] for r in params.get("results", [])}
     names = [d for d in (detectors or [r for r in results if get(r).attach_cells]) if d in results]
     totals: list[pa.Table] = []
-    by_network: list[pa.Table] = []
     accounts = set()
-    with e.scratch("attach") as outer:
-        members_t = outer.register(
-            "members", pa.table({"account_id": list(members), "network_id": list(members.values())})
-        )
-        for name in names:
+    with e.scratch("attach") as s:
+        members_t = s.register("members", pa.table({"account_id": list(members), "network_id": list(members.values())}))
+        # per detector: its incidences with the member's network (NULL: not a member) and its operation cells; both
+        # stay until the attached accounts are known, whose members met are counted from them at the end
+        cells: list[tuple[str, str]] = []
+        for i, name in enumerate(names):
             p = dict(results[name])
-            with e.scratch("attach") as s:
-                kept = kernel.kept_cell_visits(e, run_id, name)
-                visits = (
-                    f"SELECT * FROM {kept}" if kept else kernel.cell_visits_sql(get(name).build_sql(p), p["window_s"])
-                )
-                e.sql(f"""
-CREATE OR REPLACE TEMP TABLE {s.inc} AS
+            inc, opcells = s.name(f"inc_{i}"), s.name(f"opcells_{i}")
+            cells.append((inc, opcells))
+            kept = kernel.kept_cell_visits(e, run_id, name)
+            visits = f"SELECT * FROM {kept}" if kept else kernel.cell_visits_sql(get(name).build_sql(p), p["window_s"])
+            e.sql(f"""
+CREATE OR REPLACE TEMP TABLE {inc} AS
 SELECT r.account_id, r.th, r.b, m.network_id
 FROM ({visits}) r LEFT JOIN {members_t} m USING (account_id)""")
+            e.sql(
+                f"""
+CREATE OR REPLACE TEMP TABLE {opcells} AS
+SELECT th, b, count(*) AS n FROM {inc} GROUP BY th, b
+HAVING count(network_id) >= ? AND count(network_id) * 2 >= count(*)""",
+                [int(min_members_in_cell)],
+            )
+            share = e.sql(
+                f"SELECT CAST((SELECT coalesce(sum(n), 0) FROM {opcells}) AS DOUBLE) / "
+                f"greatest(1, (SELECT count(*) FROM {inc}))"
+            ).scalar()
+            accounts.update(
+                a for (a,) in e.sql(f"SELECT DISTINCT account_id FROM {inc} WHERE network_id IS NULL").rows()
+            )
+            totals.append(
                 e.sql(
                     f"""
-CREATE OR REPLACE TEMP TABLE {s.opcells} AS
-SELECT th, b, count(*) AS n FROM {s.inc} GROUP BY th, b
-HAVING count(network_id) >= ? AND count(network_id) * 2 >= count(*)""",
-                    [int(min_members_in_cell)],
-                )
-                share = e.sql(
-                    f"SELECT CAST((SELECT coalesce(sum(n), 0) FROM {s.opcells}) AS DOUBLE) / "
-                    f"greatest(1, (SELECT count(*) FROM {s.inc}))"
-                ).scalar()
-                accounts.update(
-                    a for (a,) in e.sql(f"SELECT DISTINCT account_id FROM {s.inc} WHERE network_id IS NULL").rows()
-                )
-                totals.append(
-                    e.sql(
-                        f"""
 SELECT i.account_id, count(o.th) AS k, CAST(count(*) AS DOUBLE) * CAST(? AS DOUBLE) AS expected
-FROM {s.inc} i LEFT JOIN {s.opcells} o USING (th, b)
+FROM {inc} i LEFT JOIN {opcells} o USING (th, b)
 WHERE i.network_id IS NULL GROUP BY i.account_id HAVING count(o.th) > 0""",
-                        [float(share)],
-                    ).arrow()
-                )
-                # members met: per operation cell and network the members there, summed over the account's cells
-                # (the same count as joining every member incidence, without the members x accounts rows)
-                by_network.append(
-                    e.sql(f"""
+                    [float(share)],
+                ).arrow()
+            )
+        keep = _significant(totals, accounts, fdr, min_episodes)
+        if not keep:
+            return {}
+        # members met: per operation cell and network the members there, summed over the attached account's cells
+        # (the same count as joining every member incidence, without the members x accounts rows). Counted for the
+        # attached accounts only: every non-member that met a member on an operation cell is far more rows (at 5M
+        # actions on the hk2019 simulation, most of the attach step's time)
+        attached = s.register("attached", pa.table({"account_id": pa.array(list(keep), pa.string())}))
+        met = pa.concat_tables(
+            [
+                e.sql(f"""
 WITH cn AS (
-  SELECT i.th, i.b, i.network_id, count(*) AS n FROM {s.inc} i SEMI JOIN {s.opcells} o USING (th, b)
+  SELECT i.th, i.b, i.network_id, count(*) AS n FROM {inc} i SEMI JOIN {opcells} o USING (th, b)
   WHERE i.network_id IS NOT NULL GROUP BY ALL
 )
 SELECT x.account_id, cn.network_id, CAST(sum(cn.n) AS BIGINT) AS c
-FROM {s.inc} x JOIN cn USING (th, b) WHERE x.network_id IS NULL GROUP BY 1, 2""").arrow()
-                )
+FROM {inc} x SEMI JOIN {attached} USING (account_id) JOIN cn USING (th, b)
+WHERE x.network_id IS NULL GROUP BY 1, 2""").arrow()
+                for inc, opcells in cells
+            ]
+        )
+    met = met.group_by(["account_id", "network_id"]).aggregate([("c", "sum")])
+    counts: dict[str, dict[str, int]] = {}
+    for a, n, c in zip(
+        met.column("account_id").to_pylist(),
+        met.column("network_id").to_pylist(),
+        met.column("c_sum").to_pylist(),
+        strict=True,
+    ):
+        counts.setdefault(a, {})[n] = c
+    return {a: (max(sorted(counts[a]), key=lambda n: counts[a][n]), w) for a, w in keep.items() if a in counts}
+
+
+def _significant(totals: list[pa.Table], accounts: set[str], fdr: float, min_episodes: int) -> dict[str, float]:
+    """``{account_id: -log10 p}`` of the non-members whose episodes on operation cells (``k``, summed over
+    detectors) exceed their expectation beyond chance: Poisson tails, Benjamini–Hochberg over ``accounts``."""
     totals = [t for t in totals if t.num_rows]
     if not totals:
         return {}
@@ -122,20 +146,4 @@ FROM {s.inc} x JOIN cn USING (th, b) WHERE x.network_id IS NULL GROUP BY 1, 2"""
     log_p = poisson_log_sf(k, lam)
     log_q = bh_log_q(log_p, max(1, len(accounts)))
     accs = t.column("account_id").to_pylist()
-    keep = {accs[i]: float(-log_p[i] / math.log(10)) for i in np.flatnonzero(log_q <= math.log(fdr))}
-    if not keep:
-        return {}
-    # members met per (account, network), summed over detectors, for the attached accounts only (the tables hold
-    # every non-member that met a member on an operation cell: far more rows than accounts attached)
-    met = pa.concat_tables(by_network)
-    met = met.filter(pc.is_in(met.column("account_id"), value_set=pa.array(list(keep), pa.string())))
-    met = met.group_by(["account_id", "network_id"]).aggregate([("c", "sum")])
-    counts: dict[str, dict[str, int]] = {}
-    for a, n, c in zip(
-        met.column("account_id").to_pylist(),
-        met.column("network_id").to_pylist(),
-        met.column("c_sum").to_pylist(),
-        strict=True,
-    ):
-        counts.setdefault(a, {})[n] = c
-    return {a: (max(sorted(counts[a]), key=lambda n: counts[a][n]), w) for a, w in keep.items() if a in counts}
+    return {accs[i]: float(-log_p[i] / math.log(10)) for i in np.flatnonzero(log_q <= math.log(fdr))}
