@@ -141,11 +141,11 @@ WHERE {bound}""").batches(BATCH_ROWS):
             candidates += batch.num_rows
             t = pa.Table.from_batches([batch])
             shared = np.zeros((t.num_rows, RARITY_CLASSES))
-            for c in used:
-                shared[:, c - 1] = t.column(f"k{c}").to_numpy()
+            for cls in used:
+                shared[:, cls - 1] = t.column(f"k{cls}").to_numpy()
             lam = t.column("dc_a").to_numpy() * t.column("dc_b").to_numpy().astype(float)
             log_p, lift = null.score(shared, lam)
-            t = t.drop_columns([f"k{c}" for c in used])
+            t = t.drop_columns([f"k{cls}" for cls in used])
             t = t.append_column("lift", pa.array(lift, pa.float64()))
             # a pair whose p already exceeds fdr cannot pass Benjamini–Hochberg over any number of tests
             live = log_p <= math.log(req.fdr)
