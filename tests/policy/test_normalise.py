@@ -54,4 +54,14 @@ def test_every_spelling_of_a_url_gives_the_same_host(labels, tld, scheme, www, p
     text = f"{scheme}{'www.' if www else ''}{host}{path}"
     assert host_key(text.upper() if upper else text) == host
     kind, _, key = parse_advertiser(text)
-    assert (kind, key) == ("domain", host)
+    social = social_account(text)
+    if social:  # a path on a social platform's host names an account there: x.com/news/a.html is @news on twitter
+        assert (kind, key) == ("handle", social[1])
+    else:
+        assert (kind, key) == ("domain", host)
+
+
+def test_a_url_on_a_social_platform_names_the_account_not_the_domain():
+    assert parse_advertiser("http://x.com/news/a.html") == ("handle", "twitter", "news")
+    assert parse_advertiser("x.com") == ("domain", None, "x.com")  # no path: the site itself
+    assert parse_advertiser("https://www.example.com/news/a.html") == ("domain", None, "example.com")
