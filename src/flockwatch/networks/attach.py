@@ -62,61 +62,67 @@ def attach(
     accounts = set()
     with e.scratch("attach") as s:
         members_t = s.register("members", pa.table({"account_id": list(members), "network_id": list(members.values())}))
-        # per detector: its incidences with the member's network (NULL: not a member) and its operation cells; both
-        # stay until the attached accounts are known, whose members met are counted from them at the end
+        # per detector, kept until the attached accounts are known: the members per operation cell and network
+        # (cn) and the non-members' incidences on operation cells (hits) -- what counting the members an attached
+        # account met needs, a small part of all incidences
         cells: list[tuple[str, str]] = []
         for i, name in enumerate(names):
             p = dict(results[name])
-            inc, opcells = s.name(f"inc_{i}"), s.name(f"opcells_{i}")
-            cells.append((inc, opcells))
-            kept = kernel.kept_cell_visits(e, run_id, name)
-            visits = f"SELECT * FROM {kept}" if kept else kernel.cell_visits_sql(get(name).build_sql(p), p["window_s"])
-            e.sql(f"""
-CREATE OR REPLACE TEMP TABLE {inc} AS
+            cn, hits = s.name(f"cn_{i}"), s.name(f"hits_{i}")
+            cells.append((cn, hits))
+            with e.scratch("attach") as d:
+                kept = kernel.kept_cell_visits(e, run_id, name)
+                visits = (
+                    f"SELECT * FROM {kept}" if kept else kernel.cell_visits_sql(get(name).build_sql(p), p["window_s"])
+                )
+                e.sql(f"""
+CREATE OR REPLACE TEMP TABLE {d.inc} AS
 SELECT r.account_id, r.th, r.b, m.network_id
 FROM ({visits}) r LEFT JOIN {members_t} m USING (account_id)""")
-            e.sql(
-                f"""
-CREATE OR REPLACE TEMP TABLE {opcells} AS
-SELECT th, b, count(*) AS n FROM {inc} GROUP BY th, b
-HAVING count(network_id) >= ? AND count(network_id) * 2 >= count(*)""",
-                [int(min_members_in_cell)],
-            )
-            share = e.sql(
-                f"SELECT CAST((SELECT coalesce(sum(n), 0) FROM {opcells}) AS DOUBLE) / "
-                f"greatest(1, (SELECT count(*) FROM {inc}))"
-            ).scalar()
-            accounts.update(
-                a for (a,) in e.sql(f"SELECT DISTINCT account_id FROM {inc} WHERE network_id IS NULL").rows()
-            )
-            totals.append(
                 e.sql(
                     f"""
+CREATE OR REPLACE TEMP TABLE {d.opcells} AS
+SELECT th, b, count(*) AS n FROM {d.inc} GROUP BY th, b
+HAVING count(network_id) >= ? AND count(network_id) * 2 >= count(*)""",
+                    [int(min_members_in_cell)],
+                )
+                share = e.sql(
+                    f"SELECT CAST((SELECT coalesce(sum(n), 0) FROM {d.opcells}) AS DOUBLE) / "
+                    f"greatest(1, (SELECT count(*) FROM {d.inc}))"
+                ).scalar()
+                accounts.update(
+                    a for (a,) in e.sql(f"SELECT DISTINCT account_id FROM {d.inc} WHERE network_id IS NULL").rows()
+                )
+                totals.append(
+                    e.sql(
+                        f"""
 SELECT i.account_id, count(o.th) AS k, CAST(count(*) AS DOUBLE) * CAST(? AS DOUBLE) AS expected
-FROM {inc} i LEFT JOIN {opcells} o USING (th, b)
+FROM {d.inc} i LEFT JOIN {d.opcells} o USING (th, b)
 WHERE i.network_id IS NULL GROUP BY i.account_id HAVING count(o.th) > 0""",
-                    [float(share)],
-                ).arrow()
-            )
+                        [float(share)],
+                    ).arrow()
+                )
+                e.sql(f"""
+CREATE OR REPLACE TEMP TABLE {cn} AS
+SELECT i.th, i.b, i.network_id, count(*) AS n FROM {d.inc} i SEMI JOIN {d.opcells} o USING (th, b)
+WHERE i.network_id IS NOT NULL GROUP BY ALL""")
+                e.sql(f"""
+CREATE OR REPLACE TEMP TABLE {hits} AS
+SELECT i.account_id, i.th, i.b FROM {d.inc} i SEMI JOIN {d.opcells} o USING (th, b) WHERE i.network_id IS NULL""")
         keep = _significant(totals, accounts, fdr, min_episodes)
         if not keep:
             return {}
         # members met: per operation cell and network the members there, summed over the attached account's cells
-        # (the same count as joining every member incidence, without the members x accounts rows). Counted for the
-        # attached accounts only: every non-member that met a member on an operation cell is far more rows (at 5M
-        # actions on the hk2019 simulation, most of the attach step's time)
+        # (the same count as joining every member incidence, without the members x accounts rows), for the attached
+        # accounts only: every non-member that met a member on an operation cell is far more rows (at 5M actions on
+        # the hk2019 simulation, that query was most of the attach step's time)
         attached = s.register("attached", pa.table({"account_id": pa.array(list(keep), pa.string())}))
         met = pa.concat_tables(
             [
                 e.sql(f"""
-WITH cn AS (
-  SELECT i.th, i.b, i.network_id, count(*) AS n FROM {inc} i SEMI JOIN {opcells} o USING (th, b)
-  WHERE i.network_id IS NOT NULL GROUP BY ALL
-)
 SELECT x.account_id, cn.network_id, CAST(sum(cn.n) AS BIGINT) AS c
-FROM {inc} x SEMI JOIN {attached} USING (account_id) JOIN cn USING (th, b)
-WHERE x.network_id IS NULL GROUP BY 1, 2""").arrow()
-                for inc, opcells in cells
+FROM {hits} x SEMI JOIN {attached} USING (account_id) JOIN {cn} cn USING (th, b) GROUP BY 1, 2""").arrow()
+                for cn, hits in cells
             ]
         )
     met = met.group_by(["account_id", "network_id"]).aggregate([("c", "sum")])
