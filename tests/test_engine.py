@@ -79,3 +79,27 @@ def test_upsert_merges_on_the_key(engine):
     engine.upsert("t", "SELECT ?, ?", ["k"], {"n": "t.n + excluded.n"}, ["a", 5])
     engine.upsert("t", "SELECT 'b', 100", ["k"], {})
     assert engine.sql("SELECT k, n FROM t ORDER BY k").rows() == [("a", 6), ("b", 2)]
+
+
+def _insertion_order(e: DuckDBEngine) -> bool:
+    return bool(e.sql("SELECT current_setting('preserve_insertion_order')").scalar())
+
+
+def test_append_adds_the_rows_and_keeps_the_connection_setting(engine):
+    engine.sql("CREATE TABLE t (k INTEGER, v VARCHAR)")
+    engine.append("t", ["v", "k"], "SELECT 'x' || i, i FROM range(300000) r(i)")
+    assert engine.sql("SELECT count(*), sum(k), count(DISTINCT v) FROM t").one() == (300000, 44999850000, 300000)
+    assert engine.sql("SELECT v FROM t WHERE k = 7").scalar() == "x7"
+    # the order is given up for that one statement only
+    assert _insertion_order(engine) is True
+
+
+def test_append_puts_the_setting_back_after_a_failed_transaction(engine):
+    engine.sql("CREATE TABLE u (k INTEGER PRIMARY KEY)")
+    with pytest.raises(ExternalError), engine.transaction():
+        engine.append("u", ["k"], "SELECT 1 UNION ALL SELECT 1")
+    # the failed statement aborted the transaction (even SET was refused until it rolled back)
+    assert _insertion_order(engine) is True
+    assert engine.count("u") == 0
+    engine.append("u", ["k"], "SELECT 2")
+    assert engine.sql("SELECT k FROM u").rows() == [(2,)]

@@ -156,6 +156,10 @@ def test_created_tables_are_leaves_of_later_plans_and_appends_keep_their_rows(sp
         e.insert_arrow("t2", pa.table({"k": [7], "n": [5]}))
         assert e.count("t2") == 8
         assert e.sql("SELECT sum(n) FROM t2").scalar() == 105
+        # so does an append of a SELECT's rows (columns named in the SELECT's order)
+        e.append("t2", ["n", "k"], "SELECT 10 AS a, 8 AS b UNION ALL SELECT 1, 9")
+        assert e.count("t2") == 10
+        assert e.sql("SELECT sum(n), sum(k) FROM t2").one() == (116, sum(range(7)) + 7 + 8 + 9)
     finally:
         e.drop_relations(["t1", "t2"])
         e.unregister("base")

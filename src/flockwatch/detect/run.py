@@ -204,13 +204,13 @@ def _store(ws: Workspace, e: Engine, run_id: str, detector: str, out: EdgeTables
     _insert(ws, e, "edge_evidence", _EVIDENCE_COLUMNS, evidence_sql, [run_id, detector])
 
 
-_EDGE_COLUMNS = "run_id, detector, " + ", ".join(EDGE_COLUMNS)
-_EVIDENCE_COLUMNS = "run_id, detector, " + ", ".join(EVIDENCE_COLUMNS)
+_EDGE_COLUMNS = ["run_id", "detector", *EDGE_COLUMNS]
+_EVIDENCE_COLUMNS = ["run_id", "detector", *EVIDENCE_COLUMNS]
 
 
-def _insert(ws: Workspace, e: Engine, table: str, columns: str, select_sql: str, params: list[Any]) -> None:
+def _insert(ws: Workspace, e: Engine, table: str, columns: list[str], select_sql: str, params: list[Any]) -> None:
     if e is ws.engine:
-        e.sql(f"INSERT INTO {table} ({columns}) {select_sql}", params)
+        e.append(table, columns, select_sql, params)
     else:
         rows = e.sql(select_sql, params).arrow()
         if rows.num_rows:

@@ -98,6 +98,8 @@ class DuckDBEngine:
         self._scratch_serial = itertools.count(1)
         # names a scratch could not drop because the surrounding transaction had failed: dropped once it ends
         self._pending_drops: list[str] = []
+        # the insertion-order setting append() must still put back (None: nothing pending)
+        self._insertion_order: bool | None = None
 
     @classmethod
     def memory(cls) -> DuckDBEngine:
@@ -138,6 +140,33 @@ class DuckDBEngine:
             col_sql = ", ".join(quote_ident(c) for c in cols)
             self._con.execute(f"INSERT INTO {quote_ident(table_name)} ({col_sql}) SELECT {col_sql} FROM {tmp}")
         return int(table.num_rows)
+
+    def append(self, table: str, columns: Sequence[str], select_sql: str, params: Params = None) -> None:
+        """``INSERT INTO table (columns) select_sql`` with ``preserve_insertion_order`` off for that statement.
+
+        Why: keeping the order makes DuckDB collect a large insert in the transaction's own storage and compress it
+        into the file at the next checkpoint (on one thread, at close). Without it, each thread compresses and
+        writes its row groups straight to the file as it goes. Measured on 5M CNT actions: insert + close took
+        6.0 s with the order kept and 3.3 s without, and the file was half the size (213 MB against 106 MB)."""
+        col_sql = ", ".join(quote_ident(c) for c in columns)
+        before = self._con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+        self._con.execute("SET preserve_insertion_order = false")
+        try:
+            self.sql(f"INSERT INTO {quote_ident(table)} ({col_sql}) {select_sql}", params)
+        finally:
+            self._insertion_order = bool(before[0]) if before else True
+            self._restore_insertion_order()
+
+    def _restore_insertion_order(self) -> None:
+        if self._insertion_order is None:
+            return
+        try:
+            self._con.execute(f"SET preserve_insertion_order = {str(self._insertion_order).lower()}")
+        except duckdb.Error:
+            # a failed statement aborted the surrounding transaction, which refuses even SET until it rolls back:
+            # the setting is put back once it ends (transaction())
+            return
+        self._insertion_order = None
 
     # -- catalogue ----------------------------------------------------------------------------------------------
     def table_exists(self, name: str) -> bool:
@@ -219,6 +248,7 @@ class DuckDBEngine:
             self._con.execute("COMMIT")
         finally:
             self._tx_depth = 0
+            self._restore_insertion_order()
             self._drain_pending_drops()
 
     # -- files --------------------------------------------------------------------------------------------------

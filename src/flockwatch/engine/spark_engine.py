@@ -260,6 +260,13 @@ class SparkEngine:
         self._materialise(table_name, current.unionByName(incoming, allowMissingColumns=True))
         return int(table.num_rows)
 
+    def append(self, table: str, columns: Sequence[str], select_sql: str, params: Params = None) -> None:
+        """Append the rows of ``select_sql`` to a temporary view (as :meth:`insert_arrow`)."""
+        if not self.table_exists(table):
+            raise ValidationError(f"no table {table!r} in the Spark session")
+        incoming = self._run(select_sql, params).toDF(*columns)
+        self._materialise(table, self._spark.table(table).unionByName(incoming, allowMissingColumns=True))
+
     # -- catalogue ----------------------------------------------------------------------------------------------
     def table_exists(self, name: str) -> bool:
         return bool(self._spark.catalog.tableExists(name))

@@ -81,7 +81,8 @@ class ReadContext:
         # Into an empty table (a first ingest) there is nothing to anti-join against.
         on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM w.{k}" for k in t.key)
         new_only = f"WHERE NOT EXISTS (SELECT 1 FROM {table} w WHERE {on})" if before else ""
-        e.sql(f"INSERT INTO {table} ({col_sql}) SELECT {col_sql} FROM {source} s {new_only}")
+        # in no particular order: the first row per key was picked above, and readers of the table say ORDER BY
+        e.append(table, cols, f"SELECT {col_sql} FROM {source} s {new_only}")
         if table == "accounts" and "screen_name" in cols:
             # ``accounts`` keeps an account's first row; a new handle of a known account goes to its history
             e.sql(

@@ -20,9 +20,10 @@ def fuse(ws: Workspace, run_id: str, saturation: float = DEFAULT_SATURATION) -> 
     e = ws.engine
     with e.transaction():
         e.sql("DELETE FROM fused_edges WHERE run_id = ?", [run_id])
-        e.sql(
+        e.append(
+            "fused_edges",
+            ["run_id", "account_a", "account_b", "weight", "score", "detectors", "components_json"],
             f"""
-INSERT INTO fused_edges (run_id, account_a, account_b, weight, score, detectors, components_json)
 SELECT run_id, account_a, account_b, sum(weight), least(1.0, sum(weight) / {float(saturation)!r}),
        string_agg(detector, ',' ORDER BY detector),
        to_json(map(list(detector ORDER BY detector), list(round(weight, 3) ORDER BY detector)))::VARCHAR
