@@ -104,6 +104,44 @@ def test_normalised_text_sql_agrees_with_python(con, text):
     assert sql == T.normalise_text(text)
 
 
+# The rules of normalised text as four passes (core/text.py does them in one): the reference the one pass must meet.
+_FOUR_PASSES = (
+    (r"^rt @[^ :]+:?", ""),
+    (r"https?://[^" + T._SPACE + r"]+", " "),
+    (r"[" + T._AT + r"][^" + T._SPACE + r"]+", " "),
+    (r"[" + T._ASCII_PUNCT + T._WIDE_PUNCT + r"]", " "),
+    (r"[" + T._SPACE + r"]+", " "),
+)
+
+
+def _normalised_in_four_passes(text: str) -> str:
+    import regex
+
+    x = text.lower()
+    for pattern, repl in _FOUR_PASSES:
+        x = regex.sub(pattern, repl, x)
+    return x.strip(" ")
+
+
+#: pieces whose neighbours make the overlaps: a URL inside a mention, a mention inside a URL, punctuation around both
+_PIECES = [*"ab_ @＠.:/!,#h", "http://", "https://", "rt @", "\u3000", "\u00a0", "\t", "。", "—", "香"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=16).map("".join))
+def test_one_pass_normalisation_meets_the_four_pass_rules(text):
+    assert T.normalise_text(text) == _normalised_in_four_passes(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["@foohttp://x bar", "(http://a.b/c) d", "@http://x", "a@ b", "rt @x: http://y @z, w", "x＠ y", "http:// x"],
+)
+def test_one_pass_normalisation_meets_the_four_pass_rules_on_overlaps(con, text):
+    assert T.normalise_text(text) == _normalised_in_four_passes(text)
+    assert con.execute(f"SELECT {T.normalised_text_sql('?')}", [text]).fetchone()[0] == T.normalise_text(text)
+
+
 def test_normalised_text():
     assert T.normalise_text("RT @abc: Hello,   WORLD!! https://t.co/x @d 你好。") == "hello world 你好"
     assert T.normalise_text("Привет, МИР!") == "привет мир"

@@ -78,12 +78,19 @@ _HASHTAG_RX = regex.compile(HASHTAG_PATTERN)
 _MENTION_RX = regex.compile(MENTION_PATTERN)
 _ENTITY_MARKED = rf"[{_HASH}{_AT}][{_HASHTAG_CHARS}]+"
 
+#: Normalisation after lower-casing: the ``rt @x:`` prefix goes, then one pass turns every run of URLs, @mentions,
+#: punctuation and spaces into one space (then trim). The rules read as four passes (URLs, then mentions, then
+#: punctuation become a space; runs of spaces collapse), and one pass is the same: every rule replaces with a space
+#: and spaces then collapse, so the result only depends on which characters end up blanked, and the alternation
+#: blanks the same ones (a URL is tried before a mention, and a mention before punctuation, which includes ``@``;
+#: the four-pass form is kept in tests/core/test_text.py as the reference). One regular expression pass instead of
+#: four: on 1.5M distinct texts of the hk2019 simulation 4.5 -> 3.4 s in DuckDB.
 _NORMALISE_STEPS: tuple[tuple[str, str], ...] = (
     (r"^rt @[^ :]+:?", ""),
-    (r"https?://[^" + _SPACE + r"]+", " "),
-    (r"[" + _AT + r"][^" + _SPACE + r"]+", " "),
-    (r"[" + _ASCII_PUNCT + _WIDE_PUNCT + r"]", " "),
-    (r"[" + _SPACE + r"]+", " "),
+    (
+        rf"(?:https?://[^{_SPACE}]+|[{_AT}][^{_SPACE}]+|[{_ASCII_PUNCT}{_WIDE_PUNCT}]|[{_SPACE}])+",
+        " ",
+    ),
 )
 _NORMALISE_RX = tuple((regex.compile(p), r) for p, r in _NORMALISE_STEPS)
 
