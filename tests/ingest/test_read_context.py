@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flockwatch.ingest import ReadContext, ReadResult, Sniff, ingest_file
+from flockwatch.ingest import ReadContext, ReadResult, Sniff, ingest_file, ingest_paths
 
 
 class _ScriptedReader:
@@ -114,3 +114,33 @@ def test_a_reader_failing_after_writes_leaves_the_workspace_unchanged(ws, tmp_pa
 
     s = ingest_file(ws, _file(tmp_path, "fail"), _ScriptedReader(ok))
     assert s.status == "loaded" and s.added == {"accounts": 1}
+
+
+def test_an_activity_file_records_each_account_under_its_first_handle(ws, tmp_path):
+    """Accounts known only from activity (a CNT CSV): one row per account with the handle of its first row in the
+    file; the handle history holds that handle, and a later file's new handle is added to the history only."""
+    one = tmp_path / "one.csv"
+    one.write_text(
+        "message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n"
+        "m1,u2,,,,hello there,1564617600,\n"
+        "m2,u1,alice,,,x,1564617601,\n"
+        "m3,u1,alice_renamed,m1,,,1564617602,\n"
+        "m4,u2,bob,m1,,,1564617603,\n"
+    )
+    ingest_paths(ws, [one])
+    got = ws.engine.sql("SELECT account_id, screen_name FROM accounts ORDER BY 1").rows()
+    assert got == [("u1", "alice"), ("u2", None)]
+    assert ws.engine.sql("SELECT account_id, screen_name FROM account_handles ORDER BY 1").rows() == [("u1", "alice")]
+    two = tmp_path / "two.csv"
+    two.write_text(
+        "message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n"
+        "m5,u1,alice_new,,,y,1564617700,\nm6,u3,carol,,,z,1564617701,\n"
+    )
+    ingest_paths(ws, [two])
+    assert ws.engine.sql("SELECT account_id, screen_name FROM accounts ORDER BY 1").rows() == [
+        ("u1", "alice"),
+        ("u2", None),
+        ("u3", "carol"),
+    ]
+    handles = ws.engine.sql("SELECT account_id, screen_name FROM account_handles ORDER BY 1, 2").rows()
+    assert handles == [("u1", "alice"), ("u1", "alice_new"), ("u3", "carol")]

@@ -78,6 +78,11 @@ class ReadContext:
                 f"(SELECT * FROM {dedup} SEMI JOIN (SELECT min(rowid) AS __r FROM {dedup} GROUP BY {key})"
                 f" k ON {dedup}.rowid = k.__r)"
             )
+        if table == "accounts" and "screen_name" in cols and source == f"({select_sql})":
+            # read twice below (the accounts, then their handles): computed once (a reader's select of the first row
+            # per account runs over every row of the file)
+            e.sql(f"CREATE OR REPLACE TEMP TABLE {dedup} AS SELECT {col_sql} FROM {source}")
+            source = dedup
         # Into an empty table (a first ingest) there is nothing to anti-join against.
         on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM w.{k}" for k in t.key)
         new_only = f"WHERE NOT EXISTS (SELECT 1 FROM {table} w WHERE {on})" if before else ""

@@ -470,11 +470,12 @@ def insert_min_accounts(
     """Accounts known only by id (and maybe handle) from an activity file: one row per id, first row wins."""
     ctx.insert(
         "accounts",
-        f"""SELECT {sql_literal(ctx.platform)} AS platform, a AS account_id, s AS screen_name,
+        # the first row per account: the smallest (line, handle) struct (structs compare field by field), one hash
+        # aggregation rather than a window sorted per account
+        f"""SELECT {sql_literal(ctx.platform)} AS platform, a AS account_id, first.s AS screen_name,
                    {sql_pseudonymised("a")} AS id_is_pseudonymised FROM (
-                SELECT {account_id} AS a, {screen_name} AS s, __line FROM {valid}
-                QUALIFY row_number() OVER (PARTITION BY {account_id} ORDER BY __line) = 1)
-            ORDER BY __line""",
+                SELECT {account_id} AS a, min({{'l': __line, 's': {screen_name}}}) AS first FROM {valid}
+                GROUP BY {account_id})""",
         ["platform", "account_id", "screen_name", "id_is_pseudonymised"],
         unique_keys=True,
     )
