@@ -192,28 +192,41 @@ def anchor_links(
                      1 - pow(1 - least(coalesce(conc.c_t, 0.0), 1.0), a.n_anchor)) AS p_hit
               FROM a LEFT JOIN c USING (target) LEFT JOIN conc USING (target)"""
     )
+    # the anchors' events per (target, window bucket); with examples, the earliest one too: ties broken by action
+    # id (a struct compares field by field), as cheap as arg_min on t, whose pick among ties depends on the thread
+    # schedule
+    earliest = ", min({'t': t, 'a': action_id, 'c': acct}) AS rep" if examples else ""
+    rep_cols = ", rep.a AS rep_action, rep.c AS rep_acct" if examples else ""
     e.sql(
         f"""CREATE OR REPLACE TEMP TABLE {s.ab} AS
-            SELECT target, b, t0, t1, rep.a AS rep_action, rep.c AS rep_acct
-              FROM (SELECT target, t // {w} AS b, min(t) AS t0, max(t) AS t1,
-                           -- the earliest event, ties broken by action id (a struct compares field by field):
-                           -- as cheap as arg_min on t, whose pick among ties depends on the thread schedule
-                           min({{'t': t, 'a': action_id, 'c': acct}}) AS rep
+            SELECT target, b, t0, t1{rep_cols}
+              FROM (SELECT target, t // {w} AS b, min(t) AS t0, max(t) AS t1{earliest}
                       FROM {s.ae} GROUP BY target, t // {w})"""
     )
-    e.sql(
-        f"""CREATE OR REPLACE TEMP TABLE {s.hits} AS
-            WITH ab3 AS (SELECT ab.*, ab.b + d.d AS jb, d.d FROM {s.ab} ab,
-                                (VALUES (-1), (0), (1)) d(d)),
-                 j AS (SELECT ce.acct, ce.action_id, ce.tk, ce.target, ce.t, ab3.rep_action, ab3.rep_acct, ab3.d
-                         FROM {s.ce} ce JOIN ab3 ON ce.target = ab3.target AND ce.t // {w} = ab3.jb
-                        WHERE ab3.d = 0 OR (ab3.d = 1 AND ab3.t1 >= ce.t - {w})
-                                        OR (ab3.d = -1 AND ab3.t0 <= ce.t + {w}))
-            -- an event meets each of its three anchor buckets at most once: the earliest bucket's representative
-            -- (d is unique in the group, so the pick does not depend on the thread schedule)
-            SELECT acct, action_id, tk, target, arg_min(rep_action, d) AS rep_action, arg_min(rep_acct, d) AS rep_acct
-              FROM j GROUP BY acct, action_id, tk, target"""
-    )
+    # A candidate's event is a hit when an anchor acted on its target within the window: in its own bucket or, on the
+    # near side, in a neighbouring one.
+    meets = f"""ce.target = ab3.target AND ce.t // {w} = ab3.jb
+                AND (ab3.d = 0 OR (ab3.d = 1 AND ab3.t1 >= ce.t - {w}) OR (ab3.d = -1 AND ab3.t0 <= ce.t + {w}))"""
+    ab3 = f"ab3 AS (SELECT ab.*, ab.b + d.d AS jb, d.d FROM {s.ab} ab, (VALUES (-1), (0), (1)) d(d))"
+    if examples:
+        # an event meets each of its three anchor buckets at most once: the earliest bucket's representative
+        # (d is unique in the group, so the pick does not depend on the thread schedule)
+        e.sql(
+            f"""CREATE OR REPLACE TEMP TABLE {s.hits} AS
+                WITH {ab3},
+                     j AS (SELECT ce.acct, ce.action_id, ce.tk, ce.target, ab3.rep_action, ab3.rep_acct, ab3.d
+                             FROM {s.ce} ce JOIN ab3 ON {meets})
+                SELECT acct, action_id, tk, target, arg_min(rep_action, d) AS rep_action,
+                       arg_min(rep_acct, d) AS rep_acct
+                  FROM j GROUP BY acct, action_id, tk, target"""
+        )
+    else:
+        # counts only (a decoy run): whether an event meets some anchor bucket, not which
+        e.sql(
+            f"""CREATE OR REPLACE TEMP TABLE {s.hits} AS
+                WITH {ab3}
+                SELECT DISTINCT ce.acct, ce.action_id, ce.tk, ce.target FROM {s.ce} ce SEMI JOIN ab3 ON {meets}"""
+        )
     e.sql(_co_sql(s, examples))
     # Amplification: actions aimed at an anchor (its post, its account, a mention of it).
     e.sql(
