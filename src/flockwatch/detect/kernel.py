@@ -236,7 +236,8 @@ def build_rows(
     hot_join = "LEFT JOIN hs USING (uh)" if first_shared_slot else ""
     # rid orders rows by (target, time, action, account); r is the rank on the target in the same order. rid is
     # the target's offset (rows on smaller target hashes, a running sum over the distinct targets) plus r: the same
-    # numbers as a global row_number(), without a global sort of every row on text keys
+    # numbers as a global row_number(), without a global sort of every row on text keys. The account is ranked by
+    # acc, its number in account-id order: the same order as the id's text, one integer less to sort on
     engine.sql(f"""
 CREATE TEMP TABLE {s.rows} AS
 WITH acc AS (
@@ -249,7 +250,7 @@ WITH acc AS (
   FROM (SELECT th, CAST(sum(c) AS BIGINT) AS n FROM cells GROUP BY th) t
 ), o AS (
   SELECT acc.acc, s.account_id, s.target, s.th, s.uh, s.t, s.action_id, s.b, {slots}({hot}) AS hot,
-         row_number() OVER (PARTITION BY s.th ORDER BY s.t, s.action_id, s.account_id) AS r
+         row_number() OVER (PARTITION BY s.th ORDER BY s.t, s.action_id, acc.acc) AS r
   FROM {s.src} s JOIN acc USING (account_id) JOIN cells USING (th, b)
 ){hot_slots}
 SELECT offsets.off + o.r AS rid, o.acc, o.account_id, o.target, o.th, o.uh, o.t, o.action_id, o.b, {o_slots}o.hot, o.r
