@@ -236,8 +236,8 @@ def build_rows(
     hot_join = "LEFT JOIN hs USING (uh)" if first_shared_slot else ""
     # rid orders rows by (target, time, action, account); r is the rank on the target in the same order. rid is
     # the target's offset (rows on smaller target hashes, a running sum over the distinct targets) plus r: the same
-    # numbers as a global row_number(), without a global sort of every row on text keys. The account is ranked by
-    # acc, its number in account-id order: the same order as the id's text, one integer less to sort on
+    # numbers as a global row_number(), without a global sort of every row on text keys. Ties are broken by acc,
+    # the account's number in account-id order: the same order as the id's text, on an integer instead of a string
     engine.sql(f"""
 CREATE TEMP TABLE {s.rows} AS
 WITH acc AS (
