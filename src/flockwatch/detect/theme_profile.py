@@ -101,13 +101,15 @@ def profile_edges(req: EdgeRequest) -> EdgeTables:
             "theme_profile needs max_token_accounts >= 2, 0 < max_token_share <= 1, top_k >= 1, pair_rows_per_chunk >= 1"
         )
     min_k = max(1, int(req.min_co_actions))
-    n_rows = _incidences(e, s, req.detector_sql, float(p["window_s"]))
+    with req.stages("profiles"):
+        n_rows = _incidences(e, s, req.detector_sql, float(p["window_s"]))
     accounts = int(e.sql(f"SELECT count(*) FROM {s.acc}").scalar() or 0)
     # a theme used by more than max_token_accounts accounts, or by more than max_token_share of them, is popular,
     # not a team's: it is not joined (cost) and two accounts sharing it are not compared through it (see above)
     cap = min(int(p["max_token_accounts"]), max(2, int(float(p["max_token_share"]) * accounts)))
     e.sql(f"CREATE TEMP TABLE {s.tokdf} AS SELECT th, count(*) AS df FROM {s.inc} GROUP BY th")
-    pair_rows, q = _vectors(e, s.inc, s.vec, s.deg, cap, accounts)
+    with req.stages("profiles"):
+        pair_rows, q = _vectors(e, s.inc, s.vec, s.deg, cap, accounts)
     tests = max(1.0, accounts * (accounts - 1) / 2)
     chunks = max(1, math.ceil(pair_rows / int(p["pair_rows_per_chunk"])))
     model: dict[str, float] = {
@@ -121,7 +123,8 @@ def profile_edges(req: EdgeRequest) -> EdgeTables:
     if accounts < 2 or pair_rows == 0:
         _empty(e, s)
         return _tables(s, n_rows, 0, 0, 0, model, req.evidence_per_edge)
-    null = RarityClassNull.fit(e, s.vec)
+    with req.stages("profiles"):
+        null = RarityClassNull.fit(e, s.vec)
     # only the classes that hold a joinable token are counted: a class no token falls in (with the default cap of
     # 200 accounts, classes 8 to 10) counts 0 for every pair, and each count is one more aggregate over every pair
     # row (at 5M actions on the hk2019 simulation, 65M pair rows: 25.1 -> 20.9 s for the pair statements)
@@ -133,25 +136,28 @@ def profile_edges(req: EdgeRequest) -> EdgeTables:
     bound = null.can_pass_sql("da.dc", "db.dc", "p.k", log_cut)
     sig: list[pa.Table] = []
     candidates = 0
-    for c in range(chunks):
-        for batch in e.sql(f"""
-SELECT p.a, p.b, p.cos, p.k{classes}, da.d AS d_a, db.d AS d_b, da.dc AS dc_a, db.dc AS dc_b
-FROM ({_pairs_sql(s.vec, c, chunks, min_k, used)}) p JOIN {s.deg} da ON da.acc = p.a JOIN {s.deg} db ON db.acc = p.b
-WHERE {bound}""").batches(BATCH_ROWS):
-            candidates += batch.num_rows
-            t = pa.Table.from_batches([batch])
-            shared = np.zeros((t.num_rows, RARITY_CLASSES))
-            for cls in used:
-                shared[:, cls - 1] = t.column(f"k{cls}").to_numpy()
-            lam = t.column("dc_a").to_numpy() * t.column("dc_b").to_numpy().astype(float)
-            log_p, lift = null.score(shared, lam)
-            t = t.drop_columns([f"k{cls}" for cls in used])
-            t = t.append_column("lift", pa.array(lift, pa.float64()))
-            # a pair whose p already exceeds fdr cannot pass Benjamini–Hochberg over any number of tests
-            live = log_p <= math.log(req.fdr)
-            if live.any():
-                sig.append(t.filter(pa.array(live)).append_column("log_p", pa.array(log_p[live], pa.float64())))
-    n_edges = _test(e, s, sig, tests, q, req.fdr, req.min_lift, int(p["top_k"]))
+    # the pairs of every chunk: enumerated, bounded and scored (the detector's main cost)
+    with req.stages("candidates"):
+        for c in range(chunks):
+            for batch in e.sql(f"""
+    SELECT p.a, p.b, p.cos, p.k{classes}, da.d AS d_a, db.d AS d_b, da.dc AS dc_a, db.dc AS dc_b
+    FROM ({_pairs_sql(s.vec, c, chunks, min_k, used)}) p JOIN {s.deg} da ON da.acc = p.a JOIN {s.deg} db ON db.acc = p.b
+    WHERE {bound}""").batches(BATCH_ROWS):
+                candidates += batch.num_rows
+                t = pa.Table.from_batches([batch])
+                shared = np.zeros((t.num_rows, RARITY_CLASSES))
+                for cls in used:
+                    shared[:, cls - 1] = t.column(f"k{cls}").to_numpy()
+                lam = t.column("dc_a").to_numpy() * t.column("dc_b").to_numpy().astype(float)
+                log_p, lift = null.score(shared, lam)
+                t = t.drop_columns([f"k{cls}" for cls in used])
+                t = t.append_column("lift", pa.array(lift, pa.float64()))
+                # a pair whose p already exceeds fdr cannot pass Benjamini–Hochberg over any number of tests
+                live = log_p <= math.log(req.fdr)
+                if live.any():
+                    sig.append(t.filter(pa.array(live)).append_column("log_p", pa.array(log_p[live], pa.float64())))
+    with req.stages("test"):
+        n_edges = _test(e, s, sig, tests, q, req.fdr, req.min_lift, int(p["top_k"]))
     return _tables(s, n_rows, pair_rows, candidates, n_edges, model, req.evidence_per_edge)
 
 
