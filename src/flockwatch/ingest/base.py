@@ -69,6 +69,8 @@ class ReadContext:
         source = f"({select_sql})"
         key = ", ".join(t.key)
         dedup = "__dedup_rows"
+        # ``accounts`` keeps an account's first row; a new handle of a known account goes to its history
+        handles = table == "accounts" and "screen_name" in cols
         # Repeated keys are looked for on a 64-bit hash of the key (a distinct count of one integer, not of a
         # struct): a hash collision only sends the rows through the exact (slower) path below, never loses one.
         if not unique_keys and e.sql(f"SELECT count(*) - count(DISTINCT hash({key})) FROM {source}").scalar():
@@ -78,7 +80,7 @@ class ReadContext:
                 f"(SELECT * FROM {dedup} SEMI JOIN (SELECT min(rowid) AS __r FROM {dedup} GROUP BY {key})"
                 f" k ON {dedup}.rowid = k.__r)"
             )
-        if table == "accounts" and "screen_name" in cols and source == f"({select_sql})":
+        elif handles:
             # read twice below (the accounts, then their handles): computed once (a reader's select of the first row
             # per account runs over every row of the file)
             e.sql(f"CREATE OR REPLACE TEMP TABLE {dedup} AS SELECT {col_sql} FROM {source}")
@@ -88,8 +90,7 @@ class ReadContext:
         new_only = f"WHERE NOT EXISTS (SELECT 1 FROM {table} w WHERE {on})" if before else ""
         # in no particular order: the first row per key was picked above, and readers of the table say ORDER BY
         e.append(table, cols, f"SELECT {col_sql} FROM {source} s {new_only}")
-        if table == "accounts" and "screen_name" in cols:
-            # ``accounts`` keeps an account's first row; a new handle of a known account goes to its history
+        if handles:
             e.sql(
                 f"""INSERT INTO account_handles
                     SELECT DISTINCT s.platform, s.account_id, s.screen_name, now(), {sql_literal(self.ingest_id)}
