@@ -166,3 +166,41 @@ def test_rows_refer_to_real_actions(ws, name):
         f"SELECT count(*) FROM ({DETECTORS[name].sql()}) d ANTI JOIN actions a ON a.action_id = d.action_id"
     ).scalar()
     assert orphans == 0
+
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_evidence_keeps_the_first_co_actions_of_each_edge(ws, name):
+    # every edge keeps min(co-actions, evidence_per_edge) evidence rows: all of them when it has no more than the
+    # bound, the earliest (by the later action's time) when it has more; always a subset of its full evidence
+    events = sync_events() if name == "sync_post" else standard_events()
+    load(ws, render(name, events))
+
+    def evidence(run_id: str) -> dict[tuple[str, str], set[tuple]]:
+        out: dict[tuple[str, str], set[tuple]] = {}
+        for a, b, x, y, t, dt in ws.engine.sql(
+            "SELECT account_a, account_b, action_id_a, action_id_b, epoch(acted_at_a), dt_s FROM edge_evidence "
+            "WHERE run_id = ?",
+            [run_id],
+        ).rows():
+            out.setdefault((a, b), set()).add((x, y, round(t + max(dt, 0.0), 6)))
+        return out
+
+    every = detect(ws, detectors=[name], evidence_per_edge=100_000)
+    counts = {
+        (a, b): n
+        for a, b, n in ws.engine.sql(
+            "SELECT account_a, account_b, co_actions_count FROM edges WHERE run_id = ?", [every.run_id]
+        ).rows()
+    }
+    full = evidence(every.run_id)
+    assert counts and set(full) == set(counts)
+    assert all(len(full[p]) == n for p, n in counts.items()), f"{name}: a large bound keeps every co-action"
+    # one bound just below the fewest co-actions (every edge ranked), one at the most (none ranked)
+    for bound in (max(1, min(counts.values()) - 1), max(counts.values())):
+        kept = evidence(detect(ws, detectors=[name], evidence_per_edge=bound).run_id)
+        assert set(kept) == set(counts)
+        for pair, n in counts.items():
+            assert len(kept[pair]) == min(n, bound) and kept[pair] <= full[pair], (name, bound, pair)
+            if n > bound:
+                assert max(t for _, _, t in kept[pair]) <= min(t for _, _, t in full[pair] - kept[pair])

@@ -345,8 +345,7 @@ def test_co_actions_among_some_accounts_are_the_full_join_restricted_to_them(raw
     rows = [(f"u{a}", f"x{x}", t, f"m{i}") for i, (a, x, t) in enumerate(raw)]
     e, s = _with_rows(rows, window_s, hot)
     e.sql(
-        f"CREATE TEMP TABLE {s.among} AS SELECT acc FROM (SELECT DISTINCT acc, account_id FROM {s.rows}) "
-        f"WHERE list_contains(?, account_id)",
+        f"CREATE TEMP TABLE {s.among} AS SELECT acc FROM {s.accounts} WHERE list_contains(?, account_id)",
         [[f"u{a}" for a in among]],
     )
     kept = {r[0] for r in e.sql(f"SELECT acc FROM {s.among}").rows()}
@@ -404,11 +403,7 @@ def test_null_model_equals_a_direct_count_of_cells(raw, window_s, hot):
     assert math.isclose(model.q, q, rel_tol=1e-12, abs_tol=0.0)
     assert model.adjacent_pairs == adjacent
     assert model.tests_count == max(1.0, accounts * (accounts - 1) / 2)
-    got = dict(
-        e.sql(
-            f"SELECT a.account_id, d.d FROM {s.activity} d JOIN (SELECT DISTINCT acc, account_id FROM {s.rows}) a USING (acc)"
-        ).rows()
-    )
+    got = dict(e.sql(f"SELECT a.account_id, d.d FROM {s.activity} d JOIN {s.accounts} a USING (acc)").rows())
     assert got == activity
     s.close()
     e.close()

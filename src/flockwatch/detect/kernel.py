@@ -1,11 +1,12 @@
 """The co-action kernel: account pairs that act on the same target within ``window_s`` seconds.
 
 Consumes a detector's SELECT (``base.DETECTOR_COLUMNS``), an :class:`~flockwatch.engine.Engine` and the caller's
-:class:`~flockwatch.engine.Scratch` ``s``; produces two temporary tables in that scratch:
+:class:`~flockwatch.engine.Scratch` ``s``; produces three temporary tables in that scratch:
 
-    s.rows   rid, acc, account_id, target, th, uh, t, action_id, b, hot, r   (one per detector row;
-             also slot_sig, slot_sig2, slot_skip under first_shared_slot)
-    s.pairs  rid_l, rid_r, acc_l, acc_r, th, uh_l, uh_r, t_l, dt_s            (one per co-action)
+    s.accounts  account_id, acc                                            (one per account: its number)
+    s.rows      rid, acc, target, th, uh, t, action_id, b, hot, r         (one per detector row;
+                also slot_sig, slot_sig2, slot_skip under first_shared_slot)
+    s.pairs     rid_l, rid_r, acc_l, acc_r, th, uh_l, uh_r, t_l, dt_s      (one per co-action)
 
 ``s.pairs`` is materialised only by :func:`build_pairs` (tests, small data); detection aggregates the SELECT of
 :func:`pairs_sql` straight into candidate pairs (``calibration.significant_pairs``) and materialises the co-actions
@@ -141,11 +142,13 @@ def _first_shared_slot_sql() -> str:
 
 def _src_sql(detector_sql: str, window_s: float, first_shared_slot: bool = False) -> str:
     """A detector's rows keyed for the kernel: target hash ``th``, episode hash ``uh``, time bucket ``b`` (and the
-    detector's ``slot``, ``slot_sig``, ``slot_sig2`` under ``first_shared_slot``)."""
+    detector's ``slot``, ``slot_sig``, ``slot_sig2`` under ``first_shared_slot``). The unit itself is not kept: only
+    its hash ``uh`` is read (a second string per row for nothing, often a copy of the target or the action id; at
+    5M actions its copy took 0.3-0.45 of the 1.2-1.7 s co_repost's rows took to store)."""
     w = float(window_s)
     slots = "slot, slot_sig, slot_sig2, " if first_shared_slot else ""
     return f"""
-SELECT account_id, target, unit, acted_at_s AS t, action_id, {slots}
+SELECT account_id, target, acted_at_s AS t, action_id, {slots}
        hash(target) AS th, hash(unit, CAST(floor(acted_at_s / {w}) AS BIGINT)) AS uh,
        CAST(floor(acted_at_s / {w}) AS BIGINT) AS b
 FROM ({detector_sql}) src
@@ -185,8 +188,8 @@ def keep_cell_visits(engine: Engine, s: Scratch, run_id: str, detector: str) -> 
     ).rows():
         engine.sql(f"DROP TABLE IF EXISTS temp.{name}")
     engine.sql(
-        f"CREATE OR REPLACE TEMP TABLE {_visits_table(run_id, detector)} AS SELECT DISTINCT account_id, th, b "
-        f"FROM {s.rows}"
+        f"CREATE OR REPLACE TEMP TABLE {_visits_table(run_id, detector)} AS SELECT a.account_id, v.th, v.b "
+        f"FROM (SELECT DISTINCT acc, th, b FROM {s.rows}) v JOIN {s.accounts} a USING (acc)"
     )
 
 
@@ -205,7 +208,8 @@ def build_rows(
     s: Scratch,
     first_shared_slot: bool = False,
 ) -> int:
-    """Materialise ``s.rows``; returns its row count. ``first_shared_slot``: the detector's SELECT also has ``slot``
+    """Materialise ``s.accounts`` and ``s.rows``; returns the row count. Rows name their account by number
+    (``acc``) only, one string fewer in the window that ranks them. ``first_shared_slot``: the detector's SELECT also has ``slot``
     ``slot_sig`` and ``slot_sig2``; ``s.rows`` keeps the two and ``slot_skip`` (the top bit of each fingerprint the
     row does not compare as the later row of a co-action: its own slot and later ones, slots where its unit has no
     target, slots where its unit's row is in a hot cell) for :func:`pairs_sql` (module docstring, *First shared
@@ -214,7 +218,14 @@ def build_rows(
         raise ValidationError(f"window_s must be > 0, got {window_s}")
     engine.sql(f"DROP TABLE IF EXISTS {s.src}")
     engine.sql(f"DROP TABLE IF EXISTS {s.rows}")
+    engine.sql(f"DROP TABLE IF EXISTS {s.accounts}")
     engine.sql(f"CREATE TEMP TABLE {s.src} AS {_src_sql(detector_sql, window_s, first_shared_slot)}")
+    # the accounts' numbers, kept: the edges and the cell visits name accounts by id (a DISTINCT over every row
+    # each time they were read from s.rows)
+    engine.sql(f"""
+CREATE TEMP TABLE {s.accounts} AS
+SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acc
+FROM (SELECT DISTINCT account_id FROM {s.src})""")
     hot = f"c > {int(hot_cell_actions)}" if hot_cell_actions > 0 else "false"
     slots = "s.slot, s.slot_sig, s.slot_sig2, " if first_shared_slot else ""
     o_slots = (
@@ -240,20 +251,17 @@ def build_rows(
     # the account's number in account-id order: the same order as the id's text, on an integer instead of a string
     engine.sql(f"""
 CREATE TEMP TABLE {s.rows} AS
-WITH acc AS (
-  SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acc
-  FROM (SELECT DISTINCT account_id FROM {s.src})
-), cells AS (
+WITH cells AS (
   SELECT th, b, count(*) AS c FROM {s.src} GROUP BY th, b
 ), offsets AS (
   SELECT th, CAST(sum(n) OVER (ORDER BY th ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - n AS BIGINT) AS off
   FROM (SELECT th, CAST(sum(c) AS BIGINT) AS n FROM cells GROUP BY th) t
 ), o AS (
-  SELECT acc.acc, s.account_id, s.target, s.th, s.uh, s.t, s.action_id, s.b, {slots}({hot}) AS hot,
+  SELECT acc.acc, s.target, s.th, s.uh, s.t, s.action_id, s.b, {slots}({hot}) AS hot,
          row_number() OVER (PARTITION BY s.th ORDER BY s.t, s.action_id, acc.acc) AS r
-  FROM {s.src} s JOIN acc USING (account_id) JOIN cells USING (th, b)
+  FROM {s.src} s JOIN {s.accounts} acc USING (account_id) JOIN cells USING (th, b)
 ){hot_slots}
-SELECT offsets.off + o.r AS rid, o.acc, o.account_id, o.target, o.th, o.uh, o.t, o.action_id, o.b, {o_slots}o.hot, o.r
+SELECT offsets.off + o.r AS rid, o.acc, o.target, o.th, o.uh, o.t, o.action_id, o.b, {o_slots}o.hot, o.r
 FROM o JOIN offsets USING (th) {hot_join}""")
     engine.sql(f"DROP TABLE {s.src}")
     return engine.count(s.rows)
@@ -331,4 +339,4 @@ def build_pairs(
 
 def drop(engine: Engine, s: Scratch) -> None:
     """Drop the kernel's tables early (peak memory); the scratch drops whatever is left when it closes."""
-    engine.drop_relations([s.src, s.rows, s.rows_among, s.pairs, s.pairs_live])
+    engine.drop_relations([s.src, s.accounts, s.rows, s.rows_among, s.pairs, s.pairs_live])

@@ -251,17 +251,18 @@ def _evidence_scope(
 ) -> tuple[list[str] | None, int, int]:
     """``(account ids or None for all, background accounts read, platform accounts)`` for :func:`collect`."""
     e = ws.engine
-    with account_scope(e) as everyone:  # the signals' own definition of "every account"
-        every = f"(SELECT DISTINCT account_id FROM {everyone.accounts_sql})"
-        n_all = int(e.sql(f"SELECT count(*) FROM {every}").scalar() or 0)
+    with account_scope(e) as everyone, e.scratch("evidencescope") as s:  # the signals' own "every account"
+        # the distinct accounts once (a pass over every action), then counted and sampled
+        e.sql(
+            f"CREATE TEMP TABLE {s.every} AS SELECT account_id, hash(account_id) % 1000000 AS h "
+            f"FROM (SELECT DISTINCT account_id FROM {everyone.accounts_sql})"
+        )
+        n_all = e.count(s.every)
         if members is None or background_sample is None or n_all <= background_sample:
             return None, n_all, n_all
         # a share of the hash space, so the sample is the same set of accounts whatever order the data came in
         per_million = max(1, math.ceil(1_000_000 * background_sample / n_all))
-        sample = [
-            a
-            for (a,) in e.sql(f"SELECT account_id FROM {every} WHERE hash(account_id) % 1000000 < {per_million}").rows()
-        ]
+        sample = [a for (a,) in e.sql(f"SELECT account_id FROM {s.every} WHERE h < {per_million}").rows()]
     return sorted(set(sample) | set(members)), len(sample), n_all
 
 
