@@ -168,7 +168,6 @@ def test_rows_refer_to_real_actions(ws, name):
     assert orphans == 0
 
 
-
 @pytest.mark.parametrize("name", NAMES)
 def test_evidence_keeps_the_first_co_actions_of_each_edge(ws, name):
     # every edge keeps min(co-actions, evidence_per_edge) evidence rows: all of them when it has no more than the
