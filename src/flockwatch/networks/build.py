@@ -41,10 +41,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from flockwatch.core import runs
 from flockwatch.core.timing import Stages
 from flockwatch.errors import ValidationError
-from flockwatch.networks.cluster import DEFAULT_RESOLUTION, leiden_communities
+from flockwatch.networks.cluster import DEFAULT_RESOLUTION, Partition, leiden_partition
 from flockwatch.networks.fuse import DEFAULT_SATURATION, fuse
 from flockwatch.networks.grow import DEFAULT_GROW_MIN_SCORE
 from flockwatch.workspace import Workspace
@@ -177,45 +181,19 @@ def build_networks(
     # order); sorted input and scores rounded to 1e-9 give the same partition for the same edges.
     with stages("leiden"):
         fused = e.sql(
-            "SELECT account_a, account_b, score, weight, detectors FROM fused_edges WHERE run_id = ? "
+            "SELECT account_a, account_b, score, detectors FROM fused_edges WHERE run_id = ? "
             "ORDER BY account_a, account_b",
             [rid],
-        ).rows()
-        labels = leiden_communities([(a, b, round(s, 9)) for a, b, s, _, _ in fused], resolution=resolution, seed=seed)
-    groups: dict[int, list[str]] = defaultdict(list)
-    for acc, c in labels.items():
-        groups[c].append(acc)
-    miss: dict[str, float] = defaultdict(lambda: 1.0)  # prod(1 - s) over internal links
-    internal: dict[int, list[tuple[str, str, float, str]]] = defaultdict(list)
-    for a, b, s, _w, dets in fused:
-        if labels[a] == labels[b]:
-            miss[a] *= 1.0 - min(s, 1.0)
-            miss[b] *= 1.0 - min(s, 1.0)
-            internal[labels[a]].append((a, b, s, dets))
-    networks: list[CandidateNetwork] = []
-    for c, members in groups.items():
-        if len(members) < 2:
-            continue
-        n = len(members)
-        pairs_possible = n * (n - 1) / 2
-        density = len(internal[c]) / pairs_possible
-        account_scores = {m: round(1.0 - miss[m], 4) for m in members}
-        score = round(sum(account_scores.values()) / n, 4)
-        signals: Counter[str] = Counter()
-        for _, _, _, dets in internal[c]:
-            signals.update(dets.split(","))
-        networks.append(
-            CandidateNetwork(
-                run_id=rid,
-                network_id="",
-                members=sorted(members),
-                score=score,
-                flagged=n >= min_size and score >= min_score,
-                density=round(density, 4),
-                signals=dict(signals.most_common()),
-                account_scores=account_scores,
-            )
+        ).arrow()
+        scores = fused.column("score").to_numpy()
+        part = leiden_partition(
+            fused.column("account_a"),
+            fused.column("account_b"),
+            np.array([round(x, 9) for x in scores.tolist()], np.float64),
+            resolution=resolution,
+            seed=seed,
         )
+        networks = _communities(rid, part, scores, fused.column("detectors"), min_size, min_score)
     if attach_fdr:
         with stages("attach"):
             _attach(ws, rid, networks, attach_fdr, saturation, min_size, min_score)
@@ -278,6 +256,62 @@ def build_networks(
 
     with stages("operations"):
         build_operations(ws, rid, fdr=operations_fdr)
+    return networks
+
+
+def _communities(
+    rid: str,
+    part: Partition,
+    scores: np.ndarray,
+    detectors: pa.ChunkedArray,
+    min_size: int,
+    min_score: float,
+) -> list[CandidateNetwork]:
+    """Candidate networks of Leiden's communities (two members or more, largest first): each member's score is
+    ``1 - prod(1 - min(s, 1))`` over its links inside the community, the network's the mean; density and the
+    detectors that fired count the internal links. Columnar over the links (a million at 5M actions)."""
+    label = part.label
+    k = int(label.max()) + 1 if len(label) else 0
+    inside = label[part.edge_a] == label[part.edge_b]
+    # multiplied link by link in the links' order, a then b, as a loop over the links would: the same floats
+    miss = np.ones(len(part.names))
+    ends = np.column_stack((part.edge_a[inside], part.edge_b[inside])).ravel()
+    np.multiply.at(miss, ends, np.repeat(1.0 - np.minimum(scores[inside], 1.0), 2))
+    internal = np.bincount(label[part.edge_a[inside]], minlength=k)
+    # detectors per community: each distinct (community, detectors) once, in order of first appearance, so that
+    # ties in the counts keep the order in which the detectors were first seen
+    encoded = pc.dictionary_encode(detectors.combine_chunks() if isinstance(detectors, pa.ChunkedArray) else detectors)
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    names = encoded.dictionary.to_pylist()
+    keys = label[part.edge_a[inside]] * max(len(names), 1) + codes[inside]
+    uniq, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    signals: list[Counter[str]] = [Counter() for _ in range(k)]
+    for i in np.argsort(first, kind="stable").tolist():
+        c, code = divmod(int(uniq[i]), max(len(names), 1))
+        for d in names[code].split(","):
+            signals[c][d] += int(counts[i])
+    members_of: list[list[int]] = [[] for _ in range(k)]
+    for v, c in enumerate(label.tolist()):
+        members_of[c].append(v)
+    networks: list[CandidateNetwork] = []
+    for c, vertices in enumerate(members_of):
+        n = len(vertices)
+        if n < 2:
+            continue
+        account_scores = {part.names[v]: round(1.0 - float(miss[v]), 4) for v in vertices}
+        score = round(sum(account_scores.values()) / n, 4)
+        networks.append(
+            CandidateNetwork(
+                run_id=rid,
+                network_id="",
+                members=sorted(account_scores),
+                score=score,
+                flagged=n >= min_size and score >= min_score,
+                density=round(int(internal[c]) / (n * (n - 1) / 2), 4),
+                signals=dict(signals[c].most_common()),
+                account_scores=account_scores,
+            )
+        )
     return networks
 
 

@@ -16,10 +16,80 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import igraph as ig
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 DEFAULT_RESOLUTION = 0.05
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Leiden's communities over a graph's vertices: ``names[v]`` is vertex ``v``'s account id, ``label[v]`` its
+    community (numbered by decreasing size, ties by first vertex); vertices are numbered in order of first
+    appearance in the edge list (``a`` then ``b`` of each edge), and ``edge_a`` / ``edge_b`` are the edges' vertices."""
+
+    names: list[str]
+    label: np.ndarray
+    edge_a: np.ndarray
+    edge_b: np.ndarray
+
+    def as_dict(self) -> dict[str, int]:
+        """Account id -> community, by community then vertex."""
+        order = np.lexsort((np.arange(len(self.label)), self.label))
+        return {self.names[v]: int(self.label[v]) for v in order.tolist()}
+
+
+def leiden_partition(
+    account_a: pa.Array | pa.ChunkedArray,
+    account_b: pa.Array | pa.ChunkedArray,
+    weights: np.ndarray,
+    resolution: float = DEFAULT_RESOLUTION,
+    seed: int = 42,
+) -> Partition:
+    """Leiden/CPM communities of the graph whose edges are ``(account_a[i], account_b[i])`` with ``weights[i]``,
+    columnar (a fused graph holds a million edges at 5M actions: Python tuples and dicts per edge cost seconds)."""
+    m = len(account_a)
+    if m == 0:
+        empty = np.zeros(0, np.int64)
+        return Partition([], empty, empty, empty)
+    # a0, b0, a1, b1...: dictionary encoding numbers values in order of first appearance, the vertex order the
+    # partition depends on
+    ends = pa.concat_arrays([_flat(account_a).cast(pa.string()), _flat(account_b).cast(pa.string())])
+    interleave = np.empty(2 * m, np.int64)
+    interleave[0::2] = np.arange(m)
+    interleave[1::2] = np.arange(m, 2 * m)
+    encoded = pc.dictionary_encode(ends.take(pa.array(interleave)))
+    ids = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    names = encoded.dictionary.to_pylist()
+    edge_a, edge_b = ids[0::2], ids[1::2]
+    g = ig.Graph(n=len(names), edges=np.column_stack((edge_a, edge_b)).tolist(), directed=False)
+    g.es["weight"] = np.asarray(weights, np.float64).tolist()
+    # igraph draws from one process-wide generator (the ``random`` module unless set); a private one seeded here
+    # makes the partition independent of whatever else drew random numbers before
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        clustering = g.community_leiden(
+            objective_function="CPM", weights="weight", resolution=resolution, n_iterations=-1
+        )
+    finally:
+        ig.set_random_number_generator(random)
+    membership = np.asarray(clustering.membership, np.int64)
+    # communities by decreasing size, then by their first vertex
+    size = np.bincount(membership)
+    first = np.full(len(size), len(membership), np.int64)
+    np.minimum.at(first, membership, np.arange(len(membership)))
+    order = np.lexsort((first, -size))
+    rank = np.empty(len(size), np.int64)
+    rank[order] = np.arange(len(size))
+    return Partition(names, rank[membership], edge_a, edge_b)
+
+
+def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def leiden_communities(
@@ -30,28 +100,8 @@ def leiden_communities(
     """Map account id -> community index (communities numbered by decreasing size, ties by first vertex)."""
     if not edges:
         return {}
-    names: dict[str, int] = {}
-    pairs = []
-    weights = []
-    for a, b, w in edges:
-        ia = names.setdefault(a, len(names))
-        ib = names.setdefault(b, len(names))
-        pairs.append((ia, ib))
-        weights.append(float(w))
-    g = ig.Graph(n=len(names), edges=pairs, directed=False)
-    g.es["weight"] = weights
-    # igraph draws from one process-wide generator (the ``random`` module unless set); a private one seeded here
-    # makes the partition independent of whatever else drew random numbers before
-    ig.set_random_number_generator(random.Random(seed))
-    try:
-        clustering = g.community_leiden(
-            objective_function="CPM", weights="weight", resolution=resolution, n_iterations=-1
-        )
-    finally:
-        ig.set_random_number_generator(random)
-    groups: dict[int, list[int]] = {}
-    for v, c in enumerate(clustering.membership):
-        groups.setdefault(c, []).append(v)
-    ordered = sorted(groups.values(), key=lambda vs: (-len(vs), vs[0]))
-    inv = {i: n for n, i in names.items()}
-    return {inv[v]: c for c, members in enumerate(ordered) for v in members}
+    a, b, w = zip(*edges, strict=True)
+    part = leiden_partition(
+        pa.array(a, pa.string()), pa.array(b, pa.string()), np.asarray(w, np.float64), resolution, seed
+    )
+    return part.as_dict()
