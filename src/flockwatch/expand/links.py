@@ -48,7 +48,14 @@ TARGET_KINDS = {
 
 
 def events_sql(
-    act: str, texts: str, hashtags: str, urls: str, mentions: str, key: str = "acct", min_text_chars: int = 20
+    act: str,
+    texts: str,
+    hashtags: str,
+    urls: str,
+    mentions: str,
+    key: str = "acct",
+    min_text_chars: int = 20,
+    text_source: str | None = None,
 ) -> str:
     """SELECT of target events ``(key, action_id, t, tk, target)`` from action-shaped relations.
 
@@ -56,8 +63,11 @@ def events_sql(
     entity relations: ``action_id`` plus ``hashtag`` / ``url`` / ``mentioned_account_id``. ``target`` is a 64-bit
     hash of ``kind:value`` so the join keys stay small at platform scale. Normalised texts shorter than
     ``min_text_chars`` are not a target. Texts are normalised once per distinct raw text (posts repeat their text;
-    the regular expressions cost more than the join back), as in ``detect/co_text.py``.
+    the regular expressions cost more than the join back), as in ``detect/co_text.py``; ``text_source`` (default
+    ``texts``): a relation with ``kind`` and ``text`` whose distinct texts are normalised, when a cheaper one than
+    ``texts`` holds every text of ``texts`` (the workspace's ``actions``, where ``texts`` is a join).
     """
+    text_source = text_source or texts
     return rf"""
 SELECT {key}, action_id, t, 'rp' AS tk, hash('rp:' || target_action_id) AS target
   FROM {act} WHERE kind IN ('repost', 'share', 'quote') AND target_action_id IS NOT NULL
@@ -72,7 +82,7 @@ SELECT x.{key}, x.action_id, x.t, 'tx', n.target
   FROM {texts} x
   JOIN (WITH normed AS MATERIALIZED (
           SELECT text, {normalised_text_sql("text")} AS norm
-            FROM (SELECT DISTINCT text FROM {texts} WHERE kind IN ('post', 'reply', 'quote') AND text IS NOT NULL))
+            FROM (SELECT DISTINCT text FROM {text_source} WHERE kind IN ('post', 'reply', 'quote') AND text IS NOT NULL))
         SELECT text, hash('tx:' || norm) AS target FROM normed WHERE length(norm) >= {int(min_text_chars)}) n
     ON x.text = n.text
  WHERE x.kind IN ('post', 'reply', 'quote')
@@ -108,8 +118,16 @@ def prepare(engine: Engine, s: Scratch, min_text_chars: int = 20) -> dict[str, i
                   a.target_account_id
              FROM actions a JOIN {s.acct} m USING (account_id)"""
     )
+    # the distinct texts straight from actions, not through the join with the account numbers (5M actions:
+    # 4.8 -> 4.2 s for the text events)
     body = events_sql(
-        s.act, _ws_texts(s.acct), "action_hashtags", "action_urls", "action_mentions", min_text_chars=min_text_chars
+        s.act,
+        _ws_texts(s.acct),
+        "action_hashtags",
+        "action_urls",
+        "action_mentions",
+        min_text_chars=min_text_chars,
+        text_source="actions",
     )
     e.sql(f"CREATE OR REPLACE TEMP TABLE {s.events} AS {body}")
     e.sql(f"CREATE OR REPLACE TEMP TABLE {s.nact} AS SELECT acct, count(*) AS n_actions FROM {s.act} GROUP BY acct")
