@@ -53,20 +53,19 @@ FROM {s.edges} x JOIN {s.accounts} aa ON aa.acc = x.a JOIN {s.accounts} ab ON ab
     # only the edges with more are ranked: on a 5M-row co_repost run every edge had at most 20 co-actions, and the
     # window over their 2.1M co-actions was half of the evidence statement
     n = int(req.evidence_per_edge)
+    on_edge = "x.a = least(p.acc_l, p.acc_r) AND x.b = greatest(p.acc_l, p.acc_r)"
     evidence_sql = f"""
 SELECT aa.account_id AS account_a, ab.account_id AS account_b,
        la.action_id AS action_id_a, lb.action_id AS action_id_b, la.target,
        make_timestamp(CAST(la.t * 1e6 AS BIGINT)) AS acted_at_a, lb.t - la.t AS dt_s
 FROM (
   SELECT p.*, 1 AS rn FROM {s.pairs_live} p
-  SEMI JOIN (SELECT a, b FROM {s.edges} WHERE co_actions <= {n}) x
-    ON x.a = least(p.acc_l, p.acc_r) AND x.b = greatest(p.acc_l, p.acc_r)
+  SEMI JOIN (SELECT a, b FROM {s.edges} WHERE co_actions <= {n}) x ON {on_edge}
   UNION ALL
   SELECT p.*, row_number() OVER (PARTITION BY least(p.acc_l, p.acc_r), greatest(p.acc_l, p.acc_r)
                                  ORDER BY p.t_l, p.rid_l, p.rid_r) AS rn
   FROM {s.pairs_live} p
-  SEMI JOIN (SELECT a, b FROM {s.edges} WHERE co_actions > {n}) x
-    ON x.a = least(p.acc_l, p.acc_r) AND x.b = greatest(p.acc_l, p.acc_r)
+  SEMI JOIN (SELECT a, b FROM {s.edges} WHERE co_actions > {n}) x ON {on_edge}
 ) s
 JOIN {s.rows} la ON la.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_l ELSE s.rid_r END
 JOIN {s.rows} lb ON lb.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_r ELSE s.rid_l END

@@ -209,8 +209,8 @@ def build_rows(
     first_shared_slot: bool = False,
 ) -> int:
     """Materialise ``s.accounts`` and ``s.rows``; returns the row count. Rows name their account by number
-    (``acc``) only, one string fewer in the window that ranks them. ``first_shared_slot``: the detector's SELECT also has ``slot``
-    ``slot_sig`` and ``slot_sig2``; ``s.rows`` keeps the two and ``slot_skip`` (the top bit of each fingerprint the
+    (``acc``) only, one string fewer in the window that ranks them. ``first_shared_slot``: the detector's SELECT
+    also has ``slot``, ``slot_sig`` and ``slot_sig2``; ``s.rows`` keeps the two and ``slot_skip`` (the top bit of each fingerprint the
     row does not compare as the later row of a co-action: its own slot and later ones, slots where its unit has no
     target, slots where its unit's row is in a hot cell) for :func:`pairs_sql` (module docstring, *First shared
     slot*)."""
@@ -335,8 +335,3 @@ def build_pairs(
     engine.sql(f"DROP TABLE IF EXISTS {s.pairs}")
     engine.sql(f"CREATE TEMP TABLE {s.pairs} AS " + pairs_sql(s.rows, window_s, hot_cell_actions, first_shared_slot))
     return engine.count(s.pairs)
-
-
-def drop(engine: Engine, s: Scratch) -> None:
-    """Drop the kernel's tables early (peak memory); the scratch drops whatever is left when it closes."""
-    engine.drop_relations([s.src, s.accounts, s.rows, s.rows_among, s.pairs, s.pairs_live])

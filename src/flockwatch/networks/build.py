@@ -277,17 +277,18 @@ def _communities(
     miss = np.ones(len(part.names))
     ends = np.column_stack((part.edge_a[inside], part.edge_b[inside])).ravel()
     np.multiply.at(miss, ends, np.repeat(1.0 - np.minimum(scores[inside], 1.0), 2))
-    internal = np.bincount(label[part.edge_a[inside]], minlength=k)
+    inner = label[part.edge_a[inside]]  # the community of each internal link
+    internal = np.bincount(inner, minlength=k)
     # detectors per community: each distinct (community, detectors) once, in order of first appearance, so that
     # ties in the counts keep the order in which the detectors were first seen
-    encoded = pc.dictionary_encode(detectors.combine_chunks() if isinstance(detectors, pa.ChunkedArray) else detectors)
+    encoded = pc.dictionary_encode(detectors.combine_chunks())
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     names = encoded.dictionary.to_pylist()
-    keys = label[part.edge_a[inside]] * max(len(names), 1) + codes[inside]
-    uniq, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    width = max(len(names), 1)
+    uniq, first, counts = np.unique(inner * width + codes[inside], return_index=True, return_counts=True)
     signals: list[Counter[str]] = [Counter() for _ in range(k)]
     for i in np.argsort(first, kind="stable").tolist():
-        c, code = divmod(int(uniq[i]), max(len(names), 1))
+        c, code = divmod(int(uniq[i]), width)
         for d in names[code].split(","):
             signals[c][d] += int(counts[i])
     members_of: list[list[int]] = [[] for _ in range(k)]
