@@ -199,13 +199,57 @@ def test_engine_bound_drops_weak_pairs_and_keeps_strong_ones():
 
 
 def test_pairs_count_only_the_classes_that_hold_tokens():
-    """A class no joinable token falls in counts 0 for every pair: the pair statement leaves it out (one aggregate
-    less over every pair row), and the bound reads only the classes it counts."""
-    from flockwatch.detect.theme_profile import RARITY_CLASSES, RarityClassNull, _pairs_sql
+    """A class no joinable token falls in counts 0 for every pair: the class counts leave it out (one aggregate
+    less), and both bounds read only the classes that hold tokens."""
+    from flockwatch.detect.theme_profile import RARITY_CLASSES, RarityClassNull, _class_counts_sql
 
     null = RarityClassNull(np.array([1e-5, 0.0, 3e-4] + [0.0] * (RARITY_CLASSES - 3)))
     assert null.used_classes() == [1, 3]
-    sql = _pairs_sql("vec", 0, 1, 2, null.used_classes())
+    sql = _class_counts_sql("cand", "vec", null.used_classes())
     assert "AS k1" in sql and "AS k3" in sql and "AS k2" not in sql
     bound = null.can_pass_sql("da", "db", "p.k", -12.0)
     assert "p.k1" in bound and "p.k3" in bound and "p.k2" not in bound
+    assert "WHEN 1 " in null.ln_q_sql("cls") and "WHEN 2 " not in null.ln_q_sql("cls")
+    loose = null.may_pass_sql("lam", "k", "slq", -12.0)
+    assert repr(1e-5 + 3e-4) in loose
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    q=st.lists(st.one_of(st.just(0.0), st.floats(1e-9, 1e-3)), min_size=4, max_size=4),
+    pairs=st.lists(
+        st.tuples(st.integers(1, 300), st.integers(1, 300), st.lists(st.integers(0, 9), min_size=4, max_size=4)),
+        min_size=1,
+        max_size=40,
+    ),
+    log_cut=st.floats(-40.0, -3.0),
+)
+def test_loose_bound_keeps_every_pair_the_exact_bound_keeps(q, pairs, log_cut):
+    """may_pass_sql (totals only, applied in the pair join) never drops a pair can_pass_sql (per-class counts)
+    keeps, so the candidates scored are the same with or without it."""
+    from flockwatch.detect.theme_profile import RARITY_CLASSES, RarityClassNull
+    from flockwatch.engine import DuckDBEngine
+
+    null = RarityClassNull(np.array(q + [0.0] * (RARITY_CLASSES - 4)))
+    used = null.used_classes()
+    # a pair shares tokens only in classes that hold some, at least one of them, and at most dc_a, dc_b of them
+    ks = [[k if c + 1 in used else 0 for c, k in enumerate(p[2])] for p in pairs]
+    rows = [(p[0], p[1], k) for p, k in zip(pairs, ks, strict=True) if 0 < sum(k) <= min(p[0], p[1])]
+    if not used or not rows:
+        return
+    e = DuckDBEngine.memory()
+    cols = {f"k{c}": [r[2][c - 1] if c <= 4 else 0 for r in rows] for c in range(1, RARITY_CLASSES + 1)}
+    table = pa.table(
+        {
+            "dc_a": [r[0] for r in rows],
+            "dc_b": [r[1] for r in rows],
+            "k": [sum(r[2]) for r in rows],
+            "slq": [sum(k * math.log(q[c]) for c, k in enumerate(r[2]) if k) for r in rows],
+            **cols,
+        }
+    )
+    e.register("p", table)
+    exact = null.can_pass_sql("dc_a", "dc_b", "k", log_cut)
+    loose = null.may_pass_sql("(CAST(dc_a AS DOUBLE) * dc_b)", "k", "slq", log_cut)
+    for keep_exact, keep_loose in e.sql(f"SELECT {exact}, {loose} FROM p").rows():
+        assert keep_loose or not keep_exact
