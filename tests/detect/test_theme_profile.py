@@ -156,14 +156,16 @@ def test_chunks_and_top_k_change_cost_not_answer(ws):
     assert {a for pair in kept for a in pair} == linked
 
 
+def _pairs(classes: int, dc: tuple[int, int], k_max: int) -> st.SearchStrategy:
+    """Up to 40 pairs ``(dc_a, dc_b, [shared tokens per class])``."""
+    counts = st.lists(st.integers(0, k_max), min_size=classes, max_size=classes)
+    return st.lists(st.tuples(st.integers(*dc), st.integers(*dc), counts), min_size=1, max_size=40)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     q=st.lists(st.floats(1e-9, 1e-3), min_size=3, max_size=3),
-    pairs=st.lists(
-        st.tuples(st.integers(2, 60), st.integers(2, 60), st.lists(st.integers(0, 6), min_size=3, max_size=3)),
-        min_size=1,
-        max_size=40,
-    ),
+    pairs=_pairs(3, (2, 60), 6),
     log_cut=st.floats(-30.0, -3.0),
 )
 def test_engine_bound_never_drops_a_pair_the_score_would_pass(q, pairs, log_cut):
@@ -217,11 +219,7 @@ def test_pairs_count_only_the_classes_that_hold_tokens():
 @settings(max_examples=80, deadline=None)
 @given(
     q=st.lists(st.one_of(st.just(0.0), st.floats(1e-9, 1e-3)), min_size=4, max_size=4),
-    pairs=st.lists(
-        st.tuples(st.integers(1, 300), st.integers(1, 300), st.lists(st.integers(0, 9), min_size=4, max_size=4)),
-        min_size=1,
-        max_size=40,
-    ),
+    pairs=_pairs(4, (1, 300), 9),
     log_cut=st.floats(-40.0, -3.0),
 )
 def test_loose_bound_keeps_every_pair_the_exact_bound_keeps(q, pairs, log_cut):
