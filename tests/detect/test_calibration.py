@@ -62,3 +62,27 @@ def test_candidates_below_min_co_actions_are_not_edges(engine):
     model = NullModel(accounts_count=100, incidences_count=10_000, q=Q, tests_count=4950)
     assert significant_pairs(*engine, model, fdr=1e-3, min_co_actions=6, min_lift=1.0) == 1
     assert _edges(engine) == {(1, 2)}
+
+
+def test_single_episode_test_drops_only_pairs_that_cannot_reach_two_episodes():
+    """A side with one episode (one post near-duplicating eight posts of the other account) caps the pair's episodes
+    at 1: with the test, such a pair is dropped before episodes are counted, and the edges are the same."""
+    pairs = [(1, 2, 54), (3, 4, 5), (5, 6, 8)]
+    model = NullModel(accounts_count=100, incidences_count=10_000, q=Q, tests_count=4950)
+    sides: dict[tuple[bool, int], set[tuple[int, int]]] = {}
+    edges: dict[tuple[bool, int], set[tuple[int, int]]] = {}
+    for test in (False, True):
+        for min_k in (1, 2):
+            e, s = _engine(pairs, {1: 431, 2: 431, 3: 10, 4: 10, 5: 10, 6: 10})
+            # account 5's side of every co-action is one episode
+            e.sql(f"UPDATE {s.pairs} SET uh_l = 5000 WHERE acc_l = 5")
+            significant_pairs(e, s, model, fdr=1e-3, min_co_actions=min_k, single_episode_test=test)
+            sides[test, min_k] = {(a, b) for a, b in e.sql(f"SELECT a, b FROM {s.sides}").rows()}
+            edges[test, min_k] = {(a, b) for a, b in e.sql(f"SELECT a, b FROM {s.edges}").rows()}
+            s.close()
+            e.close()
+    assert (5, 6) in sides[False, 2] and (5, 6) not in sides[True, 2]
+    # with min_co_actions 1 one episode may be enough: the test does not apply
+    assert (5, 6) in sides[True, 1]
+    assert edges[True, 2] == edges[False, 2] == {(1, 2), (3, 4)}
+    assert edges[True, 1] == edges[False, 1]

@@ -40,6 +40,7 @@ def coaction_edges(req: EdgeRequest) -> EdgeTables:
         ),
         stages=stages,
         counts=counts,
+        single_episode_test=req.first_shared_slot,
     )
     edges_sql = f"""
 SELECT aa.account_id AS account_a, ab.account_id AS account_b,
