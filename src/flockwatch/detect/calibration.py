@@ -180,7 +180,7 @@ def significant_pairs(
     # co_near_text's 3.80M live pairs had a side of one episode (k = 1), against <= 0.2% for co_repost, co_hashtag
     # and sync_post, so the test is asked for only there (two aggregates per side over every co-action).
     test_sides = single_episode_test and min_co_actions >= 2
-    sides_sql = (
+    episode_cols = (
         ", CASE WHEN acc_l < acc_r THEN uh_l ELSE uh_r END AS ua, CASE WHEN acc_l < acc_r THEN uh_r ELSE uh_l END AS ub"
         if test_sides
         else ""
@@ -190,7 +190,7 @@ def significant_pairs(
         engine.sql(f"""
 CREATE TEMP TABLE {s.cand_all} AS
 SELECT k, count(*) AS co_actions, grouping(k) AS g, {multi} AS multi
-FROM (SELECT {_pair_key("acc_l", "acc_r")} AS k{sides_sql} FROM {pairs} p)
+FROM (SELECT {_pair_key("acc_l", "acc_r")} AS k{episode_cols} FROM {pairs} p)
 GROUP BY GROUPING SETS ((k), ())
 HAVING count(*) >= {int(min_co_actions)} OR grouping(k) = 1""")
         total = engine.sql(f"SELECT max(co_actions) FROM {s.cand_all} WHERE g = 1").scalar()

@@ -242,7 +242,7 @@ class RarityClassNull:
         ``2 (sum_{k_c > 0} mu_c - k ln lam - sum_lnq + sum_c lgamma(k_c + 1))``; this one counts ``mu_c`` of every
         used class and ``lgamma(k + 1) >= sum_c lgamma(k_c + 1)`` (a multinomial coefficient is at least 1), so it
         is never smaller, and a pair it drops the exact bound drops. Why: it needs no per-class counts, so the pair
-        join aggregates four columns, not one per class, and the exact bound reads only the pairs left.
+        join aggregates three columns, not one per class, and the exact bound reads only the pairs left.
         """
         if not self.used_classes():
             return "true"
