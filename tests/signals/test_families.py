@@ -205,3 +205,50 @@ def test_history_discontinuity_dormant_language_switch_and_renamed(ws):
     assert got["renamed"][0] == 1.0 and sorted(got["renamed"][1]["handles"]) == ["cryptodeals2017", "hk_patriot_88"]
     assert got["steady"][0] == 0.0 and not got["steady"][1]["renamed"]
     assert got["bilingual"][0] == 0.0
+
+
+def test_history_discontinuity_breaks_ties_the_same_way_every_run(ws):
+    # two silences of exactly 40 days: the first one is reported, with the 8 actions that followed it
+    t0 = dt.datetime(2019, 1, 1)
+    times = [t0, t0 + dt.timedelta(days=40)] + [t0 + dt.timedelta(days=40, hours=h) for h in range(1, 4)]
+    times += [times[-1] + dt.timedelta(days=40)] + [times[-1] + dt.timedelta(days=40, hours=h) for h in range(1, 3)]
+    acts = actions_for("twice", times)
+    # both halves split evenly between two languages: the dominant one named is the first by code, 'en'
+    for a, lang in zip(acts, ["sv", "en", "sv", "en"] + ["zh", "en", "zh", "en"], strict=True):
+        a["language"] = lang
+    insert(ws, "actions", acts)
+    seen = set()
+    for _ in range(5):
+        got = _rows(compute_signals(ws, families=["history_discontinuity"]), "history_discontinuity")["twice"][1]
+        seen.add((got["resumed_at"], got["language_before"], got["language_after"]))
+    assert seen == {("2019-02-10T00:00:00", "en", "en")}
+    assert got["dormant_then_active"] and got["longest_silence_days"] == pytest.approx(40.0)
+
+
+def test_rhythm_signals_read_one_shared_timeline_equal_to_reading_the_actions(ws, monkeypatch):
+    from flockwatch.signals import base
+
+    rng = np.random.default_rng(3)
+    start = dt.datetime(2019, 6, 1)
+    for i in range(6):
+        times = list(
+            start + np.cumsum(rng.exponential(3600 * (i + 1), 30)).astype("timedelta64[s]").astype(dt.timedelta)
+        )
+        times += [None, times[3]]  # an untimed action and a repeated second: sorted last / a zero gap
+        acts = actions_for(f"a{i}", times, language=["en", "es"][i % 2], client="web")
+        insert(ws, "actions", acts)
+    families = ["history_discontinuity", "automation_cadence"]
+    built: list[str] = []
+    real_sql = base.Timeline.sql
+
+    def counting(self):
+        built.append(self._name)
+        return real_sql(self)
+
+    monkeypatch.setattr(base.Timeline, "sql", counting)
+    shared = compute_signals(ws, families=families).sort_by([("account_id", "ascending"), ("signal", "ascending")])
+    assert len(built) == 2 and len(set(built)) == 1  # both signals, one scope: one table
+    assert ws.engine.sql(f"SELECT count(*) FROM duckdb_tables() WHERE table_name = '{built[0]}'").scalar() == 0
+    monkeypatch.setattr(base.Timeline, "sql", lambda self: f"({base.Timeline.select_sql(self._actions_sql)})")
+    inline = compute_signals(ws, families=families).sort_by([("account_id", "ascending"), ("signal", "ascending")])
+    assert shared.num_rows == 12 and shared.to_pylist() == inline.to_pylist()

@@ -1,7 +1,8 @@
 """Automation cadence: how regular an account's timing is, and which client it posts from.
 
-Consumes ``actions(account_id, acted_at, client)``; produces ``automation_cadence`` rows for scoped accounts with at
-least ``min_actions`` actions.
+Consumes ``actions(account_id, acted_at, client)`` through the scope's timeline (``signals/base.py``: the gaps
+between an account's actions, shared with ``history_discontinuity``); produces ``automation_cadence`` rows for
+scoped accounts with at least ``min_actions`` actions.
 
 What it measures: the gaps between consecutive actions of the account (zero gaps — several actions in the same
 second — are kept out, they are batch uploads, not cadence). ``cv`` = standard deviation / mean of the gaps. A
@@ -33,10 +34,8 @@ def compute(engine: Engine, scope: Scope, min_actions: int = 10) -> pa.Table:
         engine,
         f"""
         WITH a AS (
-          SELECT platform, account_id, acted_at, client,
-            epoch(acted_at) - epoch(lag(acted_at) OVER (PARTITION BY platform, account_id ORDER BY acted_at))
-              AS gap_s
-          FROM {scope.actions_sql} WHERE acted_at IS NOT NULL
+          -- untimed actions sort last in the timeline: the gaps of the timed ones are theirs alone
+          SELECT platform, account_id, acted_at, client, gap_s FROM {scope.timeline_sql()} WHERE acted_at IS NOT NULL
         ), g AS (
           SELECT platform, account_id, count(*) AS n_actions,
             count(gap_s) FILTER (WHERE gap_s > 0) AS n_gaps,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
@@ -35,19 +35,62 @@ SIGNAL_SCHEMA = pa.schema(
 )
 
 
+class Timeline:
+    """The scope's actions of each account in time order, materialised on first use and read by every signal of
+    the scope that looks at an account's rhythm (``history_discontinuity``, ``automation_cadence``): one window
+    over the scope's actions instead of one per signal.
+
+    Columns ``platform, account_id, action_id, acted_at, language, client`` and
+    ``gap_s`` — seconds since the account's previous action (NULL for its first action and where a time is missing),
+    ``i`` — the action's rank (1-based; ties on the time broken by action id), ``n`` — the account's actions.
+    Actions without a time sort after the timed ones, so the gaps between timed actions are those of the timed
+    actions alone.
+    """
+
+    def __init__(self, engine: Engine, name: str, actions_sql: str) -> None:
+        self._engine = engine
+        self._name = name
+        self._actions_sql = actions_sql
+        self._built = False
+
+    @staticmethod
+    def select_sql(actions_sql: str) -> str:
+        """The SELECT of the timeline of the actions in relation ``actions_sql``."""
+        return f"""SELECT platform, account_id, action_id, acted_at, language, client,
+                          epoch(acted_at) - epoch(lag(acted_at) OVER w) AS gap_s, row_number() OVER w AS i,
+                          count(*) OVER (PARTITION BY platform, account_id) AS n
+                     FROM {actions_sql}
+                   WINDOW w AS (PARTITION BY platform, account_id ORDER BY acted_at, action_id)"""
+
+    def sql(self) -> str:
+        """The relation's name (built on the first call)."""
+        if not self._built:
+            self._engine.sql(f"CREATE TEMP TABLE {self._name} AS {self.select_sql(self._actions_sql)}")
+            self._built = True
+        return self._name
+
+
 @dataclass(frozen=True)
 class Scope:
     """The accounts a computation covers.
 
     ``accounts_sql`` is a relation with columns ``(platform, account_id)``; ``actions_sql`` the actions of those
-    accounts. ``is_all`` is true when no account list was given (every account in the workspace), in which case
-    the scope and the platform background are the same thing.
+    accounts; ``timeline`` those actions per account in time order with the gaps between them (:class:`Timeline`).
+    ``is_all`` is true when no account list was given (every account in the workspace), in which case the scope and
+    the platform background are the same thing.
     """
 
     accounts_sql: str
     actions_sql: str
     is_all: bool
     platform: str | None = None
+    timeline: Timeline | None = field(default=None, compare=False, repr=False)
+
+    def timeline_sql(self) -> str:
+        """The :class:`Timeline` relation of this scope (a scope built without one reads its actions directly)."""
+        if self.timeline is None:
+            return f"({Timeline.select_sql(self.actions_sql)})"
+        return self.timeline.sql()
 
 
 @contextlib.contextmanager
@@ -71,7 +114,8 @@ def account_scope(
                 f"UNION ALL SELECT platform, account_id FROM actions{plat_filter} "
                 f"UNION ALL SELECT platform, account_id FROM infrastructure{plat_filter}))"
             )
-            yield Scope(accounts_sql, f"(SELECT * FROM actions{plat_filter})", True, platform)
+            actions_sql = f"(SELECT * FROM actions{plat_filter})"
+            yield Scope(accounts_sql, actions_sql, True, platform, Timeline(engine, s.timeline, actions_sql))
             return
         ids = pa.table({"account_id": pa.array(sorted(set(map(str, account_ids))), pa.string())})
         name = s.register("ids", ids)
@@ -82,7 +126,7 @@ def account_scope(
         )
         accounts_sql = f"(SELECT DISTINCT k.platform, k.account_id FROM {known} k JOIN {name} s USING (account_id))"
         actions_sql = f"(SELECT a.* FROM actions a SEMI JOIN {name} s ON a.account_id = s.account_id{plat_and})"
-        yield Scope(accounts_sql, actions_sql, False, platform)
+        yield Scope(accounts_sql, actions_sql, False, platform, Timeline(engine, s.timeline, actions_sql))
 
 
 def platform_filter(scope: Scope, keyword: str = "AND") -> tuple[str, list[str]]:

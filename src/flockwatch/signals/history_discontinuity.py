@@ -1,8 +1,9 @@
 """History discontinuity: accounts whose past does not fit their present — dormant then active, a language switch,
 renamed handles.
 
-Consumes ``actions`` (``acted_at``, ``language``) and ``account_handles`` (every handle an account has been seen
-under); produces ``history_discontinuity`` rows for scoped accounts with at least one action or handle.
+Consumes ``actions`` (``acted_at``, ``language``; through the scope's timeline, ``signals/base.py``) and
+``account_handles`` (every handle an account has been seen under); produces ``history_discontinuity`` rows for scoped
+accounts with at least one action or handle.
 
 What it measures, three indicators (each 0 or 1); ``value`` is the largest:
 
@@ -53,14 +54,13 @@ def compute(
         engine,
         f"""
         WITH acts AS (
-          SELECT platform, account_id, acted_at, language,
-                 epoch(acted_at) - epoch(lag(acted_at) OVER w) AS gap_s,
-                 row_number() OVER w AS i, count(*) OVER (PARTITION BY platform, account_id) AS n
-            FROM {scope.actions_sql}
-          WINDOW w AS (PARTITION BY platform, account_id ORDER BY acted_at, action_id)
+          SELECT platform, account_id, acted_at, language, gap_s, i, n FROM {scope.timeline_sql()}
         ), gaps AS (
-          SELECT platform, account_id, any_value(n) AS n_actions,
-                 max(gap_s) AS max_gap_s, arg_max(acted_at, gap_s) AS resumed_at, arg_max(n - i + 1, gap_s) AS after
+          -- the longest silence: of equal ones the first (ties broken by rank: the same on every run, and when
+          -- activity resumed and how many actions followed come from the same silence)
+          SELECT platform, account_id, any_value(n) AS n_actions, max(gap_s) AS max_gap_s,
+                 arg_max(acted_at, (gap_s, -i)) FILTER (WHERE gap_s IS NOT NULL) AS resumed_at,
+                 arg_max(n - i + 1, (gap_s, -i)) FILTER (WHERE gap_s IS NOT NULL) AS after
             FROM acts GROUP BY ALL
         ), halves AS (
           SELECT platform, account_id, second, language, count(*) AS c,
@@ -69,7 +69,9 @@ def compute(
                    WHERE language IS NOT NULL AND language <> '')
            GROUP BY platform, account_id, second, language
         ), dominant AS (
-          SELECT platform, account_id, second, arg_max(language, c) AS lang, max(c) / any_value(half_n) AS share,
+          -- the most used language; of equally used ones the first by code (the same on every run)
+          SELECT platform, account_id, second, arg_min(language, (-c, language)) AS lang,
+                 max(c) / any_value(half_n) AS share,
                  any_value(half_n) AS half_n
             FROM halves GROUP BY ALL
         ), switch AS (
