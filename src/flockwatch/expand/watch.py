@@ -180,8 +180,9 @@ class Watcher:
                  SELECT ev.target, ev.t, ev.action_id, m.account_id FROM {x.events} ev JOIN {x.acct} m USING (acct)
                   WHERE ev.acct IN (SELECT acct FROM {s.anchor_tbl})""")
         e.sql(f"""CREATE OR REPLACE TEMP TABLE {s.ab} AS
-                  SELECT target, t // {w} AS b, min(t) AS t0, max(t) AS t1, arg_min(action_id, t) AS rep_action,
-                         arg_min(account_id, t) AS rep_account
+                  SELECT target, t // {w} AS b, min(t) AS t0, max(t) AS t1,
+                         arg_min(action_id, (t, action_id)) AS rep_action,
+                         arg_min(account_id, (t, action_id)) AS rep_account
                     FROM {s.ae} GROUP BY ALL""")
         e.add_unique_key(s.ab, ["target", "b"], s.ab_key)
         # p_static: the expansion's chance estimate for targets the history knows (bursty targets stay cheap);
@@ -279,8 +280,8 @@ class Watcher:
         e.sql(f"INSERT INTO {s.ae} SELECT * FROM {s.b_ae}")
         e.upsert(
             s.ab,
-            f"""SELECT target, t // {w}, min(t), max(t), arg_min(action_id, t),
-                                  arg_min(account_id, t) FROM {s.b_ae} GROUP BY ALL""",
+            f"""SELECT target, t // {w}, min(t), max(t), arg_min(action_id, (t, action_id)),
+                                  arg_min(account_id, (t, action_id)) FROM {s.b_ae} GROUP BY ALL""",
             ["target", "b"],
             {"t0": f"least({s.ab}.t0, excluded.t0)", "t1": f"greatest({s.ab}.t1, excluded.t1)"},
         )
@@ -316,8 +317,11 @@ class Watcher:
                          WHERE ev.account_id IN (SELECT account_id FROM cand)),
                  ab3 AS (SELECT ab.*, ab.b + d.d AS jb, d.d FROM {s.ab} ab, (VALUES (-1), (0), (1)) d(d)
                           WHERE ab.target IN (SELECT target FROM ce)),
+                 -- an event meets up to three anchor buckets: one bucket's representative, picked by its offset
+                 -- d, so the same on every run and action and account from one row (as links.anchor_links)
                  hits AS (SELECT ce.account_id, ce.action_id, ce.tk, ce.target,
-                                 any_value(ab3.rep_action) AS rep_action, any_value(ab3.rep_account) AS rep_account
+                                 arg_min(ab3.rep_action, ab3.d) AS rep_action,
+                                 arg_min(ab3.rep_account, ab3.d) AS rep_account
                             FROM ce JOIN ab3 ON ce.target = ab3.target AND ce.t // {w} = ab3.jb
                            WHERE ab3.d = 0 OR (ab3.d = 1 AND ab3.t1 >= ce.t - {w})
                                            OR (ab3.d = -1 AND ab3.t0 <= ce.t + {w})

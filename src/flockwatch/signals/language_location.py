@@ -138,9 +138,10 @@ def compute(engine: Engine, scope: Scope, min_actions: int = 5) -> pa.Table:
               SELECT platform, account_id, {language_code_sql("language")} AS lang, count(*) AS n
               FROM {scope.actions_sql} GROUP BY ALL
             ), per AS (
+              -- the dominant language: of equally used ones the first by code (the same on every run)
               SELECT l.platform, l.account_id, sum(g.n) AS n_tagged,
                 sum(g.n) FILTER (WHERE NOT list_contains(l.languages, g.lang)) AS n_foreign,
-                arg_max(g.lang, g.n) AS dominant, max(g.n) AS dominant_n
+                arg_min(g.lang, (-g.n, g.lang)) AS dominant, max(g.n) AS dominant_n
               FROM loc l JOIN langs g USING (platform, account_id)
               WHERE l.rk = 1 AND g.lang IS NOT NULL GROUP BY ALL HAVING sum(g.n) >= {int(min_actions)}
             )
