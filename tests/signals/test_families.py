@@ -121,6 +121,22 @@ def test_language_location_mismatch(ws):
     assert "nowhere" not in got
 
 
+def test_language_location_names_the_same_dominant_language_every_run(ws):
+    _accounts(ws, [{"account_id": "even", "reported_location": "Columbus, Ohio"}])
+    t0 = dt.datetime(2019, 1, 1)
+    acts = actions_for("even", [t0 + dt.timedelta(hours=i) for i in range(20)])
+    for i, a in enumerate(acts):  # ten Russian, ten German: a tie
+        a["language"] = ["ru", "de"][i % 2]
+    insert(ws, "actions", acts)
+    named = {
+        _rows(compute_signals(ws, families=["language_location"]), "language_location_mismatch")["even"][1][
+            "dominant_language"
+        ]
+        for _ in range(5)
+    }
+    assert named == {"de"}
+
+
 def test_infrastructure_concentration(ws):
     t0 = dt.datetime(2019, 8, 1)
     obs = [
