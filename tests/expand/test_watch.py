@@ -198,3 +198,34 @@ def test_stream_logins_add_infrastructure_evidence(ws, scenario):
     w.process(b.actions, b.hashtags, b.urls, b.mentions, b.logins)
     with_login = w.trajectory_table().column("nats").to_pylist()[-1]
     assert with_login > base + 2.0  # a prefix only the seeds use is strong evidence
+
+
+def test_anchor_posts_in_the_same_second_give_one_representative(ws, scenario):
+    # two seeds post the same new text in the same second; a newcomer copies it a minute later: its example names
+    # one of the two posts with that post's own author (the smaller action id of the tied ones), on every run
+    t = T0 + dt.timedelta(days=3)
+    text = "the same brand new talking point about the riots, word for word"
+    seeds_posts = [
+        {"action_id": aid, "account_id": acc, "kind": "post", "acted_at": t.isoformat(), "text": text}
+        for aid, acc in (("z_s1_copy", "s1"), ("a_s2_copy", "s2"))
+    ]
+    copies = [
+        {
+            "action_id": f"copy{k}",
+            "account_id": "copier",
+            "kind": "post",
+            "acted_at": (t + dt.timedelta(seconds=60 + k)).isoformat(),
+            "text": text,
+        }
+        for k in range(3)
+    ]
+    seen = set()
+    for _ in range(3):
+        w = _watcher(ws, scenario)
+        for recs in (seeds_posts, copies):
+            b = batch_from_records(recs)
+            w.process(b.actions, b.hashtags, b.urls, b.mentions)
+        rows = w.e.sql(f"SELECT examples FROM {w.s.state} WHERE account_id = 'copier'").scalar()
+        w.close()
+        seen.update((x.split("~")[1], x.split("~")[2]) for x in rows if x.split("~")[3] == "tx")
+    assert seen == {("a_s2_copy", "s2")}
