@@ -69,3 +69,37 @@ def test_forced_format_with_wrong_columns_exits_2(tmp_path, capsys):
     src = READER_FIXTURES["login_events"][0]
     assert main(["ingest", str(src), "--format", "coortweet_share_log", "--workspace", str(tmp_path / "ws")]) == 2
     assert "missing required column" in _flat(capsys.readouterr().err)
+
+
+def test_cnt_csv_with_its_own_header_names_is_read_by_position_like_cnt(tmp_path, capsys):
+    """coordination-network-toolkit skips the header and reads eight columns by position, so its users' files
+    carry any header; with --format cnt_csv such a file loads exactly as the same rows under the documented names."""
+    good = READER_FIXTURES["cnt_csv"][0]
+    header, body = good.read_text().split("\n", 1)
+    assert len(header.split(",")) == 8
+    renamed = tmp_path / "own_names.csv"
+    renamed.write_text("tweet,author,handle,rt_of,reply_to,body,epoch,links\n" + body)
+    by_name, by_position = tmp_path / "a", tmp_path / "b"
+    assert main(["ingest", str(good), "--workspace", str(by_name), "--json"]) == 0
+    [named] = _json(capsys)
+    assert main(["ingest", str(renamed), "--format", "cnt_csv", "--workspace", str(by_position), "--json"]) == 0
+    [positional] = _json(capsys)
+    assert positional["rows_loaded"] == named["rows_loaded"] > 0 and positional["added"] == named["added"]
+    assert any("by position" in n for n in positional["notes"]) and not named["notes"]
+
+    from flockwatch.workspace import Workspace
+
+    def rows(ws_dir):
+        ws = Workspace.open(ws_dir)
+        try:
+            return {
+                t: ws.engine.sql(f"SELECT * FROM {t} ORDER BY ALL").rows()
+                for t in ("accounts", "actions", "action_urls", "action_hashtags", "action_mentions")
+            }
+        finally:
+            ws.close()
+
+    assert rows(by_position) == rows(by_name)
+    # without --format the header cannot name the format: the error says which to pass
+    assert main(["ingest", str(renamed), "--workspace", str(tmp_path / "c")]) == 2
+    assert "cnt_csv" in _flat(capsys.readouterr().err)

@@ -80,17 +80,24 @@ def local_driver_memory() -> str:
     return f"{max(1024, min(8192, int(total_mib * 0.4)))}m"
 
 
-def spark_session(master: str | None = None, app_name: str = "flockwatch", conf: dict[str, str] | None = None) -> Any:
-    """A SparkSession with flockwatch's settings; ``master`` None leaves it to spark-submit (or ``local[*]``)."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError as exc:  # the optional extra is missing
-        raise ExternalError("the Spark engine needs pyspark: pip install 'flockwatch[spark]'") from exc
-    # Python workers run the interpreter of this process unless the cluster says otherwise
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = SparkSession.builder.appName(app_name)
+#: set by spark-submit for the Python driver it launches (PySpark then joins that JVM instead of starting one)
+SPARK_SUBMIT_GATEWAY_ENV = "PYSPARK_GATEWAY_PORT"
+
+
+def resolve_master(master: str | None) -> str | None:
+    """The master a session asks for: ``master`` when given; else None under spark-submit (its ``--master`` and
+    settings rule), else ``local[*]``.
+
+    Why not leave None to PySpark outside spark-submit: it also starts ``local[*]``, but with none of the local-mode
+    settings below (a 1 GiB driver heap, 200 shuffle partitions), and a run that fits easily in memory loses task
+    results (``TaskResultLost``) on the way back to the workspace."""
     if master:
-        builder = builder.master(master)
+        return master
+    return None if os.environ.get(SPARK_SUBMIT_GATEWAY_ENV) else "local[*]"
+
+
+def session_settings(master: str | None) -> dict[str, str]:
+    """The Spark settings flockwatch gives a session on ``master`` (None: spark-submit's master)."""
     settings = dict(SESSION_CONF)
     if master and master.startswith("local"):
         cores = master[len("local[") : -1] if master.startswith("local[") else "1"
@@ -99,6 +106,22 @@ def spark_session(master: str | None = None, app_name: str = "flockwatch", conf:
         # local mode runs every task inside the driver JVM, whose heap defaults to 1 GiB: a 5M-action co_repost
         # run dies of OutOfMemoryError there. Give it a share of the machine unless the caller sets it.
         settings["spark.driver.memory"] = local_driver_memory()
+    return settings
+
+
+def spark_session(master: str | None = None, app_name: str = "flockwatch", conf: dict[str, str] | None = None) -> Any:
+    """A SparkSession with flockwatch's settings on ``master`` (None: spark-submit's, else ``local[*]``)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # the optional extra is missing
+        raise ExternalError("the Spark engine needs pyspark: pip install 'flockwatch[spark]'") from exc
+    # Python workers run the interpreter of this process unless the cluster says otherwise
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    master = resolve_master(master)
+    builder = SparkSession.builder.appName(app_name)
+    if master:
+        builder = builder.master(master)
+    settings = session_settings(master)
     for key, value in {**settings, **(conf or {})}.items():
         builder = builder.config(key, value)
     try:

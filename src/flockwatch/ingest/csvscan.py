@@ -80,6 +80,8 @@ class CsvScan:
     empty: bool = False
     csv: bool = False
     """True when the view reads a CSV with a header (line = record number + 1, rejects table present)."""
+    by_position: bool = False
+    """True when the columns were named by their position, not by the header (``scan_csv(positional=...)``)."""
 
     @property
     def rows_read(self) -> int:
@@ -133,11 +135,15 @@ def read_header(ctx: ReadContext) -> list[str]:
         raise InputFileError(ctx.source_file, "no readable CSV header line") from None
 
 
-def scan_csv(ctx: ReadContext, name: str) -> CsvScan:
+def scan_csv(ctx: ReadContext, name: str, positional: tuple[str, ...] = ()) -> CsvScan:
     """Define view ``name`` over the CSV at ``ctx.path`` (read lazily, once, by :func:`split_valid`).
 
     The view has the file's columns as VARCHAR under lower-cased header names. Reading happens in
     :func:`split_valid`, in one streaming pass.
+
+    ``positional``: the column names of a format whose own tool reads by position and skips the header whatever
+    it says (coordination-network-toolkit's CSV). When the header names none of them but has exactly that many
+    fields, the columns take these names in order (``CsvScan.by_position`` is then True).
     """
     e = ctx.engine
     drop_scan(ctx, name)
@@ -153,11 +159,14 @@ def scan_csv(ctx: ReadContext, name: str) -> CsvScan:
     for i, h in enumerate(header):
         low = h.strip().lower() or f"column{i}"
         columns.append(low if low not in columns else f"{low}__{i}")
+    by_position = bool(positional) and len(columns) == len(positional) and not set(positional) & set(columns)
+    if by_position:
+        columns = list(positional)
     # No dialect sniffing: DuckDB's sniffer gives up on small files with broken lines, and platform exports are
     # RFC 4180 (comma, double quote doubled inside quotes).
-    scan = CsvScan(view=name, columns=columns, csv=True)
+    scan = CsvScan(view=name, columns=columns, csv=True, by_position=by_position)
     _define_view(ctx, scan, ctx.path)
-    return CsvScan(view=name, columns=columns, csv=True)
+    return scan
 
 
 def _define_view(ctx: ReadContext, scan: CsvScan, path: Path) -> None:

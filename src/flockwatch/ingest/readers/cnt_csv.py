@@ -3,7 +3,8 @@
 Consumes a CSV with a header row naming ``message_id, user_id, username, repost_id, reply_id, message, timestamp,
 urls`` (CNT itself skips the header and reads by position; flockwatch reads by name, so reordered columns work).
 ``timestamp`` is in seconds (CNT only needs a consistent offset; flockwatch reads it as epoch seconds, UTC) and
-``urls`` is a space-separated list. Produces ``actions`` (``repost_id`` → ``repost`` with that target,
+``urls`` is a space-separated list. A header naming none of these columns but with eight fields is read by
+position, as CNT reads it (``--format cnt_csv`` then names the format: the header cannot). Produces ``actions`` (``repost_id`` → ``repost`` with that target,
 ``reply_id`` → ``reply``, else ``post``), ``action_urls`` from ``urls``, ``action_hashtags`` and
 ``action_mentions`` (handles) parsed from ``message``, and one ``accounts`` row per ``user_id`` with its
 ``username``. Ids are kept exactly as written.
@@ -38,7 +39,7 @@ class CntCsvReader:
         return {"message_id", "user_id", "repost_id", "reply_id"} <= set(sniff.header_fields)
 
     def read(self, ctx: ReadContext) -> ReadResult:
-        scan = scan_csv(ctx, "__cnt")
+        scan = scan_csv(ctx, "__cnt", positional=COLUMNS)
         try:
             if scan.empty:
                 return ReadResult(0, ["empty file"])
@@ -78,7 +79,8 @@ class CntCsvReader:
                 unique_keys=True,
             )
             explode_text_entities(ctx, valid, urls=False)
-            return ReadResult(scan.rows_read)
+            notes = ["header names none of the CNT columns: read by position, as CNT does"] if scan.by_position else []
+            return ReadResult(scan.rows_read, notes)
         finally:
             drop_scan(ctx, "__cnt")
 
