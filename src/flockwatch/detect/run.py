@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+
 from flockwatch.core.timing import Stages
 from flockwatch.detect import kernel
 from flockwatch.detect.base import EDGE_COLUMNS, EVIDENCE_COLUMNS, EdgeRequest, EdgeTables
@@ -195,7 +197,7 @@ def detect(
 
 def _store(ws: Workspace, e: Engine, run_id: str, detector: str, out: EdgeTables, evidence_per_edge: int) -> None:
     """Edges and evidence of one detector into the workspace: one INSERT ... SELECT when ``e`` is the workspace's
-    engine, else the same SELECT fetched from ``e`` as Arrow and appended (edges are few next to the actions)."""
+    engine, else the same SELECT fetched from ``e`` in Arrow batches and appended."""
     edges_sql = f"SELECT ? AS run_id, ? AS detector, {', '.join(EDGE_COLUMNS)} FROM ({out.edges_sql}) x"
     _insert(ws, e, "edges", _EDGE_COLUMNS, edges_sql, [run_id, detector])
     if evidence_per_edge <= 0:
@@ -205,6 +207,8 @@ def _store(ws: Workspace, e: Engine, run_id: str, detector: str, out: EdgeTables
 
 
 _EDGE_COLUMNS = ["run_id", "detector", *EDGE_COLUMNS]
+#: rows per batch when edges and evidence come back from another engine
+_BATCH_ROWS = 200_000
 _EVIDENCE_COLUMNS = ["run_id", "detector", *EVIDENCE_COLUMNS]
 
 
@@ -212,6 +216,7 @@ def _insert(ws: Workspace, e: Engine, table: str, columns: list[str], select_sql
     if e is ws.engine:
         e.append(table, columns, select_sql, params)
     else:
-        rows = e.sql(select_sql, params).arrow()
-        if rows.num_rows:
-            ws.engine.insert_arrow(table, rows)
+        # streamed: a run's evidence can be millions of rows, more than a driver should hold at once
+        for batch in e.sql(select_sql, params).batches(_BATCH_ROWS):
+            if batch.num_rows:
+                ws.engine.insert_arrow(table, pa.Table.from_batches([batch]))

@@ -36,6 +36,7 @@ import itertools
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,8 @@ SESSION_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     # DuckDB writes naive TIMESTAMP columns; read them as instants in the session zone (UTC), like DuckDB does
     "spark.sql.parquet.inferTimestampNTZ.enabled": "false",
+    # and write them as microseconds since the epoch (what DuckDB and pyarrow read as instants), not INT96
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.ui.showConsoleProgress": "false",
 }
 
@@ -80,6 +83,7 @@ def local_driver_memory() -> str:
     return f"{max(1024, min(8192, int(total_mib * 0.4)))}m"
 
 
+_SHUFFLE_PARTITIONS = "spark.sql.shuffle.partitions"
 #: set by spark-submit for the Python driver it launches (PySpark then joins that JVM instead of starting one)
 SPARK_SUBMIT_GATEWAY_ENV = "PYSPARK_GATEWAY_PORT"
 
@@ -102,7 +106,7 @@ def session_settings(master: str | None) -> dict[str, str]:
     if master and master.startswith("local"):
         cores = master[len("local[") : -1] if master.startswith("local[") else "1"
         n = (os.cpu_count() or 2) if cores in ("*", "") else int(cores.split(",")[0])
-        settings["spark.sql.shuffle.partitions"] = str(4 * n)
+        settings[_SHUFFLE_PARTITIONS] = str(4 * n)
         # local mode runs every task inside the driver JVM, whose heap defaults to 1 GiB: a 5M-action co_repost
         # run dies of OutOfMemoryError there. Give it a share of the machine unless the caller sets it.
         settings["spark.driver.memory"] = local_driver_memory()
@@ -132,6 +136,11 @@ def spark_session(master: str | None = None, app_name: str = "flockwatch", conf:
         # UI and driver settings are fixed when the JVM starts; setting them again on a session is refused
         if not key.startswith(("spark.ui", "spark.driver.")):
             session.conf.set(key, value)
+    sc = session.sparkContext
+    if master is None and (sc.master or "").startswith("local") and not sc.getConf().contains(_SHUFFLE_PARTITIONS):
+        # spark-submit --master local[N]: local mode's shuffle width unless spark-submit set one (its heap is
+        # spark-submit's --driver-memory, fixed once that JVM started)
+        session.conf.set(_SHUFFLE_PARTITIONS, session_settings(sc.master)[_SHUFFLE_PARTITIONS])
     session.sparkContext.setLogLevel("ERROR")
     return session
 
@@ -167,7 +176,66 @@ class SparkResult:
         return table
 
     def batches(self, rows_per_batch: int = 100_000) -> Iterator[pa.RecordBatch]:
-        yield from self.arrow().to_batches(max_chunksize=rows_per_batch)
+        """The answer in Arrow batches, streamed: the driver never holds all of it.
+
+        Why not :meth:`arrow` (one ``toArrow``): every task's share comes back to the driver at once, and an answer
+        of millions of rows (a run's evidence) outgrows the driver's heap or its block store (a 1 GiB driver lost
+        the task results of 850k evidence rows, ``TaskResultLost``). In local mode the executors are this machine:
+        the answer is written as Parquet to a temporary folder and read back batch by batch. On a cluster the
+        partitions are fetched one at a time (``toLocalIterator``) and batched here."""
+        if self._df is None:
+            return
+        if (self._df.sparkSession.sparkContext.master or "").startswith("local"):
+            yield from batches_via_parquet(self._df, rows_per_batch)
+        else:
+            yield from batches_via_iterator(self._df, rows_per_batch)
+
+
+def batches_via_parquet(df: DataFrame, rows_per_batch: int) -> Iterator[pa.RecordBatch]:
+    """``df`` written as Parquet parts to a temporary local folder, read back in batches (local mode only: on a
+    cluster the parts would land on the executors' disks). The folder is removed once the batches are consumed."""
+    import pyarrow.dataset as ds
+
+    with tempfile.TemporaryDirectory(prefix="flockwatch-spark-answer-") as tmp:
+        folder = Path(tmp) / "answer"
+        df.write.parquet(str(folder))
+        # Spark's _SUCCESS and .crc files are skipped (pyarrow ignores names starting with "_" or ".")
+        yield from ds.dataset(str(folder), format="parquet").to_batches(batch_size=rows_per_batch)
+
+
+def batches_via_iterator(df: DataFrame, rows_per_batch: int) -> Iterator[pa.RecordBatch]:
+    """``df``'s partitions fetched one at a time and turned into Arrow batches of at most ``rows_per_batch`` rows.
+
+    Timestamp columns travel as epoch microseconds: PySpark turns them into naive datetimes in the *process's*
+    local time zone, not the session's UTC."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import to_arrow_schema
+    from pyspark.sql.types import TimestampType
+
+    schema = to_arrow_schema(df.schema, timezone="UTC")
+    fields = df.schema.fields
+    is_ts = [isinstance(f.dataType, TimestampType) for f in fields]
+    fetch = df.select(
+        *[
+            (F.unix_micros(F.col(f.name)) if ts else F.col(f.name)).alias(f.name)
+            for f, ts in zip(fields, is_ts, strict=True)
+        ]
+    )
+    types = [pa.int64() if ts else field.type for field, ts in zip(schema, is_ts, strict=True)]
+
+    def batch(rows: list[tuple[Any, ...]]) -> pa.RecordBatch:
+        columns = [pa.array(list(col), type=t) for col, t in zip(zip(*rows, strict=True), types, strict=True)]
+        columns = [c.cast(f.type) if ts else c for c, f, ts in zip(columns, schema, is_ts, strict=True)]
+        return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+    rows: list[tuple[Any, ...]] = []
+    for row in fetch.toLocalIterator(prefetchPartitions=False):
+        rows.append(tuple(row))
+        if len(rows) == rows_per_batch:
+            yield batch(rows)
+            rows = []
+    if rows:
+        yield batch(rows)
 
 
 class SparkEngine:
