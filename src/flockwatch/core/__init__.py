@@ -12,6 +12,7 @@ same multilingual cases.
 - :mod:`~flockwatch.core.sql`      identifier and literal quoting
 - :mod:`~flockwatch.core.runs`     "the latest run", members of a network
 - :mod:`~flockwatch.core.records`  one platform record (a twarc2 tweet) → canonical rows
+- :mod:`~flockwatch.core.resources` the memory this process may use (physical, or its cgroup's cap)
 
 Nothing here imports a stage; stages import from here. Before writing a helper anywhere, look here first.
 """

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from flockwatch.core.resources import cpu_count, memory_limit_bytes
 from flockwatch.core.sql import quote_ident, sql_literal
 from flockwatch.engine.base import Params, Scratch
 from flockwatch.engine.dialect import FW_HASH64_DUCKDB
@@ -92,6 +93,11 @@ class DuckDBEngine:
         limit = os.environ.get("FLOCKWATCH_MEMORY_LIMIT") or _default_memory_limit()
         if limit:
             self._con.execute(f"SET memory_limit={sql_literal(limit)}")
+        # DuckDB starts a thread per core of the machine, ignoring the process's affinity and CPU quota
+        # (core.resources): in a job given 2 cores of 16 that is 16 threads contending for 2
+        cores = cpu_count()
+        if cores < int(self._con.execute("SELECT current_setting('threads')").fetchall()[0][0]):
+            self._con.execute(f"SET threads = {cores}")
         # functions defined identically on every engine (dialect.py); temporary, so nothing is stored in the file
         self._con.execute(f"CREATE OR REPLACE TEMP MACRO fw_hash64(x) AS {FW_HASH64_DUCKDB}")
         self._tx_depth = 0
@@ -274,9 +280,9 @@ class DuckDBEngine:
 
 
 def _default_memory_limit() -> str | None:
-    """40% of the physical memory, in MB (None where the platform does not say)."""
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
+    """40% of the memory this process may use (core.resources: physical, or its cgroup's cap), in MB; None where
+    the platform does not say."""
+    total = memory_limit_bytes()
+    if total is None:
         return None
     return f"{max(total * 2 // 5 // 2**20, 256)}MB"

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from flockwatch.core.resources import cpu_count, memory_limit_bytes
 from flockwatch.engine.base import Params, Scratch
 from flockwatch.engine.dialect import transpile
 from flockwatch.errors import ExternalError, ValidationError
@@ -71,16 +72,16 @@ DRIVER_MEMORY_ENV = "FLOCKWATCH_SPARK_DRIVER_MEMORY"
 
 
 def local_driver_memory() -> str:
-    """The driver heap for local mode: ``$FLOCKWATCH_SPARK_DRIVER_MEMORY``, else 40% of physical memory capped at
-    8 GiB (the JVM also needs off-heap room, and DuckDB shares the machine during a run), at least 1 GiB."""
+    """The driver heap for local mode: ``$FLOCKWATCH_SPARK_DRIVER_MEMORY``, else 40% of the memory this process may
+    use (core.resources: physical, or its cgroup's cap) capped at 8 GiB (the JVM also needs off-heap room, and
+    DuckDB shares the machine during a run), at least 1 GiB."""
     configured = os.environ.get(DRIVER_MEMORY_ENV, "").strip()
     if configured:
         return configured
-    try:
-        total_mib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
-    except (ValueError, OSError, AttributeError):  # no sysconf on this platform: Spark's own default
+    total = memory_limit_bytes()
+    if total is None:  # the platform does not say: Spark's own default
         return "1g"
-    return f"{max(1024, min(8192, int(total_mib * 0.4)))}m"
+    return f"{max(1024, min(8192, int(total // 2**20 * 0.4)))}m"
 
 
 _SHUFFLE_PARTITIONS = "spark.sql.shuffle.partitions"
@@ -105,7 +106,7 @@ def session_settings(master: str | None) -> dict[str, str]:
     settings = dict(SESSION_CONF)
     if master and master.startswith("local"):
         cores = master[len("local[") : -1] if master.startswith("local[") else "1"
-        n = (os.cpu_count() or 2) if cores in ("*", "") else int(cores.split(",")[0])
+        n = cpu_count() if cores in ("*", "") else int(cores.split(",")[0])
         settings[_SHUFFLE_PARTITIONS] = str(4 * n)
         # local mode runs every task inside the driver JVM, whose heap defaults to 1 GiB: a 5M-action co_repost
         # run dies of OutOfMemoryError there. Give it a share of the machine unless the caller sets it.
