@@ -203,3 +203,27 @@ def test_evidence_keeps_the_first_co_actions_of_each_edge(ws, name):
             assert len(kept[pair]) == min(n, bound) and kept[pair] <= full[pair], (name, bound, pair)
             if n > bound:
                 assert max(t for _, _, t in kept[pair]) <= min(t for _, _, t in full[pair] - kept[pair])
+
+
+def test_a_run_that_fails_part_way_keeps_no_edges_and_says_why(ws):
+    """co_repost stores its edges, then theme_profile refuses its parameters: the run is marked failed with the
+    error, its co_repost edges and evidence are gone, and "the latest run" is still the last finished one."""
+    import json
+
+    from flockwatch.core.runs import latest_run
+
+    load(ws, render("co_repost", standard_events()))
+    good = detect(ws, detectors=["co_repost"])
+    assert good.edges_count > 0
+    with pytest.raises(ValidationError, match="top_k"):
+        detect(ws, detectors=["co_repost", "theme_profile"], detector_params={"theme_profile": {"top_k": 0}})
+    status, params = ws.engine.sql(
+        "SELECT status, params_json FROM detection_runs WHERE run_id <> ? ORDER BY started_at DESC LIMIT 1",
+        [good.run_id],
+    ).one()
+    assert status == "failed" and "top_k" in json.loads(params)["error"]
+    runs = {
+        r for (r,) in ws.engine.sql("SELECT DISTINCT run_id FROM edges UNION SELECT run_id FROM edge_evidence").rows()
+    }
+    assert runs == {good.run_id}
+    assert latest_run(ws.engine) == good.run_id

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from flockwatch.core.timing import Stages
 from flockwatch.detect import kernel
-from flockwatch.detect.base import EDGE_COLUMNS, EVIDENCE_COLUMNS, EdgeRequest, EdgeTables
+from flockwatch.detect.base import EDGE_COLUMNS, EVIDENCE_COLUMNS, Detector, EdgeRequest, EdgeTables
 from flockwatch.detect.coaction import coaction_edges
 from flockwatch.detect.registry import DEFAULT_DETECTORS, get
 from flockwatch.engine import Engine
@@ -138,6 +138,58 @@ def detect(
         "VALUES (?, ?, ?, ?, ?, 'running')",
         [run.run_id, json.dumps(run.params), started, ",".join(names), e.count("actions")],
     )
+    try:
+        _run_detectors(ws, e, run, dets, detector_params, window_s, fdr, hot_cell_actions, min_co_actions, min_lift,
+                       evidence_per_edge, progress)  # fmt: skip
+    except BaseException as exc:
+        _record_failure(ws, run, exc)
+        raise
+    run.seconds = time.perf_counter() - t_run
+    ws.engine.sql(
+        "UPDATE detection_runs SET finished_at = ?, edges_count = ?, status = 'done', params_json = ? WHERE run_id = ?",
+        [
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            run.edges_count,
+            json.dumps({**run.params, "results": [r.__dict__ for r in run.results]}),
+            run.run_id,
+        ],
+    )
+    return run
+
+
+def _record_failure(ws: Workspace, run: DetectionRun, exc: BaseException) -> None:
+    """A run that did not finish keeps none of its edges (nothing may read half a run) and says why it stopped:
+    status ``failed``, the error in ``params_json``. Best effort: the store itself may be what failed."""
+    try:
+        for table in ("edge_evidence", "edges"):
+            ws.engine.sql(f"DELETE FROM {table} WHERE run_id = ?", [run.run_id])
+        ws.engine.sql(
+            "UPDATE detection_runs SET finished_at = ?, status = 'failed', params_json = ? WHERE run_id = ?",
+            [
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                json.dumps({**run.params, "error": f"{type(exc).__name__}: {str(exc)[:2000]}"}),
+                run.run_id,
+            ],
+        )
+    except Exception:  # the original error is what the caller must see
+        return
+
+
+def _run_detectors(
+    ws: Workspace,
+    e: Engine,
+    run: DetectionRun,
+    dets: list[Detector],
+    detector_params: dict[str, Mapping[str, Any]],
+    window_s: float | None,
+    fdr: float,
+    hot_cell_actions: int,
+    min_co_actions: int,
+    min_lift: float,
+    evidence_per_edge: int,
+    progress: Callable[[str], None] | None,
+) -> None:
+    """Each detector in turn: its edges and evidence stored under ``run``, its result appended to ``run.results``."""
     for det in dets:
         params = det.params(detector_params.get(det.name))
         if window_s is not None and not det.fixed_window:
@@ -182,17 +234,6 @@ def detect(
                 stages.to_dict(),
             )
         )
-    run.seconds = time.perf_counter() - t_run
-    ws.engine.sql(
-        "UPDATE detection_runs SET finished_at = ?, edges_count = ?, status = 'done', params_json = ? WHERE run_id = ?",
-        [
-            dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            run.edges_count,
-            json.dumps({**run.params, "results": [r.__dict__ for r in run.results]}),
-            run.run_id,
-        ],
-    )
-    return run
 
 
 def _store(ws: Workspace, e: Engine, run_id: str, detector: str, out: EdgeTables, evidence_per_edge: int) -> None:
