@@ -227,3 +227,10 @@ def test_a_run_that_fails_part_way_keeps_no_edges_and_says_why(ws):
     }
     assert runs == {good.run_id}
     assert latest_run(ws.engine) == good.run_id
+    # asked for by id, the failed run is refused with its error rather than read as a run without edges
+    from flockwatch.core.runs import resolve_run
+
+    failed = ws.engine.sql("SELECT run_id FROM detection_runs WHERE status = 'failed'").scalar()
+    with pytest.raises(ValidationError, match=r"failed.*top_k"):
+        resolve_run(ws.engine, failed)
+    assert resolve_run(ws.engine) == good.run_id

@@ -17,6 +17,7 @@ produces run ids and member lists, or a :class:`~flockwatch.errors.ValidationErr
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from flockwatch.errors import ValidationError
@@ -56,8 +57,15 @@ def resolve_run(engine: Engine, run_id: str | None = None) -> str:
     rid = run_id or latest_run(engine)
     if rid is None:
         raise ValidationError("no finished detection run in this workspace; run `flockwatch detect` first")
-    if not engine.sql("SELECT count(*) FROM detection_runs WHERE run_id = ?", [rid]).scalar():
+    found = engine.sql("SELECT status, params_json FROM detection_runs WHERE run_id = ?", [rid]).one()
+    if found is None:
         raise ValidationError(f"no detection run {rid!r} in this workspace")
+    status, params_json = found
+    if status == "failed":
+        error = json.loads(params_json or "{}").get("error", "no error recorded")
+        raise ValidationError(
+            f"detection run {rid!r} failed ({error}); it kept no edges: run `flockwatch detect` again"
+        )
     return rid
 
 
