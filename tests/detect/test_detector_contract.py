@@ -234,3 +234,19 @@ def test_a_run_that_fails_part_way_keeps_no_edges_and_says_why(ws):
     with pytest.raises(ValidationError, match=r"failed.*top_k"):
         resolve_run(ws.engine, failed)
     assert resolve_run(ws.engine) == good.run_id
+
+
+def test_a_run_left_running_by_a_dead_writer_is_closed_when_the_next_run_starts(ws):
+    """A writer killed mid-run (kill -9) leaves its run `running` with part of its edges; DuckDB admits one writer
+    per file, so the next run to start marks it `interrupted` and drops those edges."""
+    load(ws, render("co_repost", standard_events()))
+    cut = detect(ws, detectors=["co_repost"])
+    # what a killed writer leaves: the run row still running, its stored edges and evidence in place
+    ws.engine.sql("UPDATE detection_runs SET status = 'running', finished_at = NULL WHERE run_id = ?", [cut.run_id])
+    assert ws.engine.sql("SELECT count(*) FROM edges WHERE run_id = ?", [cut.run_id]).scalar() > 0
+    nxt = detect(ws, detectors=["co_repost"])
+    statuses = dict(ws.engine.sql("SELECT run_id, status FROM detection_runs").rows())
+    assert statuses == {cut.run_id: "interrupted", nxt.run_id: "done"}
+    for table in ("edges", "edge_evidence"):
+        assert ws.engine.sql(f"SELECT count(*) FROM {table} WHERE run_id = ?", [cut.run_id]).scalar() == 0
+        assert ws.engine.sql(f"SELECT count(*) FROM {table} WHERE run_id = ?", [nxt.run_id]).scalar() > 0

@@ -131,6 +131,7 @@ def detect(
     e = engine or ws.engine
     if e is not ws.engine:
         run.params["engine"] = e.name
+    _close_interrupted_runs(ws)
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     t_run = time.perf_counter()
     ws.engine.sql(
@@ -155,6 +156,22 @@ def detect(
         ],
     )
     return run
+
+
+def _close_interrupted_runs(ws: Workspace) -> None:
+    """Runs still ``running`` when a new one starts were cut short (``kill -9``, a lost machine): DuckDB admits one
+    writer per workspace file, so none of them can still be writing. They become ``interrupted`` and lose the edges
+    and evidence they had stored, as a failed run does."""
+    stale = [r for (r,) in ws.engine.sql("SELECT run_id FROM detection_runs WHERE status = 'running'").rows()]
+    if not stale:
+        return
+    with ws.engine.transaction():
+        for table in ("edge_evidence", "edges"):
+            ws.engine.sql(f"DELETE FROM {table} WHERE list_contains(?, run_id)", [stale])
+        ws.engine.sql(
+            "UPDATE detection_runs SET status = 'interrupted' WHERE list_contains(?, run_id)",
+            [stale],
+        )
 
 
 def _record_failure(ws: Workspace, run: DetectionRun, exc: BaseException) -> None:
