@@ -254,7 +254,7 @@ class SparkEngine:
         self._owns = owns_session
         self._stored: dict[str, DataFrame] = {}  # the checkpointed DataFrame behind each created view
         self._dropped: list[DataFrame] = []  # dropped views whose stored rows are not released yet
-        self._counts: dict[str, int] = {}  # rows of each created view, counted when it was materialised
+        self._counts: dict[str, int] = {}  # rows of each created view, once counted
         self._scratch_serial = itertools.count(1)
 
     @classmethod
@@ -301,20 +301,19 @@ class SparkEngine:
         from pyspark import StorageLevel
 
         try:
-            # materialise now: the statement's errors surface here, later statements read stored rows through a
-            # one-node plan, and the count is kept (the kernel asks for it next; on Spark every count is a job)
+            # materialise now: the statement's errors surface here, and later statements read stored rows through
+            # a one-node plan. The row count is not taken here: on Spark every count is one more job, and most
+            # tables are never counted (count() counts the stored rows once, when asked)
             if self._spark.sparkContext.getCheckpointDir():
                 df = df.checkpoint(eager=True)
             else:
                 df = df.localCheckpoint(eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK)
-            n = int(df.count())
         except Exception as exc:
             raise ExternalError(f"engine error while building {name}: {exc}") from exc
         # only now: the statement may read the table it replaces (insert_arrow appends that way)
         self.drop_relations([name])
         df.createOrReplaceTempView(name)
         self._stored[name] = df
-        self._counts[name] = n
 
     def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
         for row in rows:
@@ -368,7 +367,10 @@ class SparkEngine:
             return self._counts[name]
         if not self.table_exists(name):
             raise ExternalError(f"engine error: no table {name!r}")
-        return int(self._spark.table(name).count())
+        n = int(self._spark.table(name).count())
+        if name in self._stored:  # a created table's rows do not change until it is replaced or dropped
+            self._counts[name] = n
+        return n
 
     def attach_parquet(self, folder: str | Path, tables: Sequence[str]) -> list[str]:
         """Expose ``folder/<table>.parquet`` (a file or a folder of parts, any URI Spark reads) as views; returns the
