@@ -12,7 +12,7 @@ same multilingual cases.
 - :mod:`~flockwatch.core.sql`      identifier and literal quoting
 - :mod:`~flockwatch.core.runs`     "the latest run", members of a network
 - :mod:`~flockwatch.core.records`  one platform record (a twarc2 tweet) → canonical rows
-- :mod:`~flockwatch.core.resources` the memory this process may use (physical, or its cgroup's cap)
+- :mod:`~flockwatch.core.resources` the memory and cores this process may use (its cgroup's caps, CPU affinity)
 
 Nothing here imports a stage; stages import from here. Before writing a helper anywhere, look here first.
 """

@@ -31,7 +31,8 @@ def cgroup_memory_limit_bytes(root: Path = Path("/")) -> int | None:
 
     ``root``: where ``proc/`` and ``sys/`` are found (tests point it at a fake tree)."""
     limits = []
-    for value in _cgroup_values(root, "memory.max", "memory", "memory.limit_in_bytes"):
+    for v2, dirs in _cgroup_dirs(root, "memory"):
+        value = _first(dirs, "memory.max" if v2 else "memory.limit_in_bytes")
         if value.isdigit() and int(value) < _UNLIMITED:
             limits.append(int(value))
     return min(limits) if limits else None
@@ -51,44 +52,45 @@ def cpu_count(root: Path = Path("/")) -> int:
     except (AttributeError, OSError):  # not Linux
         cores = os.cpu_count() or 1
     quotas = []
-    for value in _cgroup_values(root, "cpu.max", "cpu", "cpu.cfs_quota_us"):
-        fields = value.split()
-        if len(fields) == 2 and fields[0].isdigit() and fields[1].isdigit() and int(fields[1]):  # v2: quota period
-            quotas.append(-(-int(fields[0]) // int(fields[1])))
-    for period, quota in zip(
-        _cgroup_values(root, "", "cpu", "cpu.cfs_period_us"),
-        _cgroup_values(root, "", "cpu", "cpu.cfs_quota_us"),
-        strict=False,
-    ):  # v1: quota -1 is none
+    for v2, dirs in _cgroup_dirs(root, "cpu"):
+        # v2: "quota period" in cpu.max ("max period": none); v1: two files, a quota of -1 is none
+        if v2:
+            quota, _, period = _first(dirs, "cpu.max").partition(" ")
+        else:
+            quota, period = _first(dirs, "cpu.cfs_quota_us"), _first(dirs, "cpu.cfs_period_us")
         if quota.isdigit() and period.isdigit() and int(period):
             quotas.append(-(-int(quota) // int(period)))
     return max(1, min([cores, *quotas]))
 
 
-def _cgroup_values(root: Path, v2_file: str, v1_controller: str, v1_file: str) -> list[str]:
-    """The values of a control-group file for this process: ``v2_file`` in the unified hierarchy (skipped when
-    empty), ``v1_file`` in the ``v1_controller`` hierarchy; for each, the process's own group where the hierarchy is
-    visible, else the mount's root (a container sees its own group there)."""
+def _cgroup_dirs(root: Path, v1_controller: str) -> list[tuple[bool, tuple[Path, Path]]]:
+    """Per hierarchy this process belongs to that holds ``v1_controller``'s files: (is cgroup v2, (the process's own
+    group directory, the mount's root)). The own directory is read first; a container sees its own group at the
+    mount's root instead."""
     found = []
     for line in _read(root / "proc/self/cgroup").splitlines():
         parts = line.split(":", 2)
         if len(parts) != 3:
             continue
         _, controllers, path = parts
-        rel = path.lstrip("/")
-        if controllers == "" and v2_file:  # cgroup v2: one unified hierarchy
-            base, name = root / "sys/fs/cgroup", v2_file
+        if controllers == "":  # cgroup v2: one unified hierarchy
+            base, v2 = root / "sys/fs/cgroup", True
         elif v1_controller in controllers.split(","):
             # v1 mounts a hierarchy per controller set (cpu and cpuacct share "cpu,cpuacct", linked as "cpu")
-            base, name = root / "sys/fs/cgroup" / v1_controller, v1_file
+            base, v2 = root / "sys/fs/cgroup" / v1_controller, False
         else:
             continue
-        for file in (base / rel / name, base / name):
-            value = _read(file).strip()
-            if value:
-                found.append(value)
-                break
+        found.append((v2, (base / path.lstrip("/"), base)))
     return found
+
+
+def _first(dirs: tuple[Path, ...], name: str) -> str:
+    """The stripped content of the first non-empty ``name`` among ``dirs`` ("" when none)."""
+    for d in dirs:
+        value = _read(d / name).strip()
+        if value:
+            return value
+    return ""
 
 
 def _read(path: Path) -> str:

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from flockwatch.core.timing import Stages
 from flockwatch.detect import kernel
-from flockwatch.detect.base import EDGE_COLUMNS, EVIDENCE_COLUMNS, Detector, EdgeRequest, EdgeTables
+from flockwatch.detect.base import EDGE_COLUMNS, EVIDENCE_COLUMNS, EdgeRequest, EdgeTables
 from flockwatch.detect.coaction import coaction_edges
 from flockwatch.detect.registry import DEFAULT_DETECTORS, get
 from flockwatch.engine import Engine
@@ -140,8 +140,50 @@ def detect(
         [run.run_id, json.dumps(run.params), started, ",".join(names), e.count("actions")],
     )
     try:
-        _run_detectors(ws, e, run, dets, detector_params, window_s, fdr, hot_cell_actions, min_co_actions, min_lift,
-                       evidence_per_edge, progress)  # fmt: skip
+        for det in dets:
+            params = det.params(detector_params.get(det.name))
+            if window_s is not None and not det.fixed_window:
+                params["window_s"] = float(window_s)
+            if progress:
+                progress(f"{det.name}: co-actions")
+            t0 = time.perf_counter()
+            build = det.edge_builder or coaction_edges
+            stages = Stages(f"{det.name}: ")
+            with e.scratch("detect") as s:
+                req = EdgeRequest(
+                    e,
+                    s,
+                    det.build_sql(params),
+                    params,
+                    fdr,
+                    hot_cell_actions,
+                    min_co_actions,
+                    min_lift,
+                    evidence_per_edge,
+                    stages,
+                    det.first_shared_slot,
+                )
+                out = build(req)
+                if progress:
+                    progress(f"{det.name}: {out.edges_count:,} edges from {out.co_actions_count:,} co-actions")
+                with stages("store"):
+                    _store(ws, e, run.run_id, det.name, out, evidence_per_edge)
+                    if det.edge_builder is None and det.attach_cells and e is ws.engine:
+                        # the network build's attach step reads the run's cell visits next (same connection)
+                        kernel.keep_cell_visits(e, s, run.run_id, det.name)
+            run.results.append(
+                DetectorResult(
+                    det.name,
+                    params,
+                    out.rows_count,
+                    out.co_actions_count,
+                    out.candidate_pairs_count,
+                    out.edges_count,
+                    out.null_model,
+                    round(time.perf_counter() - t0, 3),
+                    stages.to_dict(),
+                )
+            )
     except BaseException as exc:
         _record_failure(ws, run, exc)
         raise
@@ -166,20 +208,21 @@ def _close_interrupted_runs(ws: Workspace) -> None:
     if not stale:
         return
     with ws.engine.transaction():
-        for table in ("edge_evidence", "edges"):
-            ws.engine.sql(f"DELETE FROM {table} WHERE list_contains(?, run_id)", [stale])
-        ws.engine.sql(
-            "UPDATE detection_runs SET status = 'interrupted' WHERE list_contains(?, run_id)",
-            [stale],
-        )
+        _discard_edges(ws, stale)
+        ws.engine.sql("UPDATE detection_runs SET status = 'interrupted' WHERE list_contains(?, run_id)", [stale])
+
+
+def _discard_edges(ws: Workspace, run_ids: list[str]) -> None:
+    """Delete the edges and evidence stored under ``run_ids``."""
+    for table in ("edge_evidence", "edges"):
+        ws.engine.sql(f"DELETE FROM {table} WHERE list_contains(?, run_id)", [run_ids])
 
 
 def _record_failure(ws: Workspace, run: DetectionRun, exc: BaseException) -> None:
     """A run that did not finish keeps none of its edges (nothing may read half a run) and says why it stopped:
     status ``failed``, the error in ``params_json``. Best effort: the store itself may be what failed."""
     try:
-        for table in ("edge_evidence", "edges"):
-            ws.engine.sql(f"DELETE FROM {table} WHERE run_id = ?", [run.run_id])
+        _discard_edges(ws, [run.run_id])
         ws.engine.sql(
             "UPDATE detection_runs SET finished_at = ?, status = 'failed', params_json = ? WHERE run_id = ?",
             [
@@ -190,67 +233,6 @@ def _record_failure(ws: Workspace, run: DetectionRun, exc: BaseException) -> Non
         )
     except Exception:  # the original error is what the caller must see
         return
-
-
-def _run_detectors(
-    ws: Workspace,
-    e: Engine,
-    run: DetectionRun,
-    dets: list[Detector],
-    detector_params: dict[str, Mapping[str, Any]],
-    window_s: float | None,
-    fdr: float,
-    hot_cell_actions: int,
-    min_co_actions: int,
-    min_lift: float,
-    evidence_per_edge: int,
-    progress: Callable[[str], None] | None,
-) -> None:
-    """Each detector in turn: its edges and evidence stored under ``run``, its result appended to ``run.results``."""
-    for det in dets:
-        params = det.params(detector_params.get(det.name))
-        if window_s is not None and not det.fixed_window:
-            params["window_s"] = float(window_s)
-        if progress:
-            progress(f"{det.name}: co-actions")
-        t0 = time.perf_counter()
-        build = det.edge_builder or coaction_edges
-        stages = Stages(f"{det.name}: ")
-        with e.scratch("detect") as s:
-            req = EdgeRequest(
-                e,
-                s,
-                det.build_sql(params),
-                params,
-                fdr,
-                hot_cell_actions,
-                min_co_actions,
-                min_lift,
-                evidence_per_edge,
-                stages,
-                det.first_shared_slot,
-            )
-            out = build(req)
-            if progress:
-                progress(f"{det.name}: {out.edges_count:,} edges from {out.co_actions_count:,} co-actions")
-            with stages("store"):
-                _store(ws, e, run.run_id, det.name, out, evidence_per_edge)
-                if det.edge_builder is None and det.attach_cells and e is ws.engine:
-                    # the network build's attach step reads the run's cell visits next (same connection)
-                    kernel.keep_cell_visits(e, s, run.run_id, det.name)
-        run.results.append(
-            DetectorResult(
-                det.name,
-                params,
-                out.rows_count,
-                out.co_actions_count,
-                out.candidate_pairs_count,
-                out.edges_count,
-                out.null_model,
-                round(time.perf_counter() - t0, 3),
-                stages.to_dict(),
-            )
-        )
 
 
 def _store(ws: Workspace, e: Engine, run_id: str, detector: str, out: EdgeTables, evidence_per_edge: int) -> None:
@@ -265,9 +247,9 @@ def _store(ws: Workspace, e: Engine, run_id: str, detector: str, out: EdgeTables
 
 
 _EDGE_COLUMNS = ["run_id", "detector", *EDGE_COLUMNS]
+_EVIDENCE_COLUMNS = ["run_id", "detector", *EVIDENCE_COLUMNS]
 #: rows per batch when edges and evidence come back from another engine
 _BATCH_ROWS = 200_000
-_EVIDENCE_COLUMNS = ["run_id", "detector", *EVIDENCE_COLUMNS]
 
 
 def _insert(ws: Workspace, e: Engine, table: str, columns: list[str], select_sql: str, params: list[Any]) -> None:

@@ -142,7 +142,7 @@ def spark_session(master: str | None = None, app_name: str = "flockwatch", conf:
         # spark-submit --master local[N]: local mode's shuffle width unless spark-submit set one (its heap is
         # spark-submit's --driver-memory, fixed once that JVM started)
         session.conf.set(_SHUFFLE_PARTITIONS, session_settings(sc.master)[_SHUFFLE_PARTITIONS])
-    session.sparkContext.setLogLevel("ERROR")
+    sc.setLogLevel("ERROR")
     return session
 
 

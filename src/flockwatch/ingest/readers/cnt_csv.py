@@ -4,10 +4,10 @@ Consumes a CSV with a header row naming ``message_id, user_id, username, repost_
 urls`` (CNT itself skips the header and reads by position; flockwatch reads by name, so reordered columns work).
 ``timestamp`` is in seconds (CNT only needs a consistent offset; flockwatch reads it as epoch seconds, UTC) and
 ``urls`` is a space-separated list. A header naming none of these columns but with eight fields is read by
-position, as CNT reads it (``--format cnt_csv`` then names the format: the header cannot). Produces ``actions`` (``repost_id`` → ``repost`` with that target,
-``reply_id`` → ``reply``, else ``post``), ``action_urls`` from ``urls``, ``action_hashtags`` and
-``action_mentions`` (handles) parsed from ``message``, and one ``accounts`` row per ``user_id`` with its
-``username``. Ids are kept exactly as written.
+position, as CNT reads it (``--format cnt_csv`` then names the format: the header cannot). Produces ``actions``
+(``repost_id`` → ``repost`` with that target, ``reply_id`` → ``reply``, else ``post``), ``action_urls`` from
+``urls``, ``action_hashtags`` and ``action_mentions`` (handles) parsed from ``message``, and one ``accounts`` row
+per ``user_id`` with its ``username``. Ids are kept exactly as written.
 """
 
 from __future__ import annotations
