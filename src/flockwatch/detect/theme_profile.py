@@ -56,8 +56,9 @@ step 2 produces ``sum over joinable tokens df (df - 1) / 2 <= N * cap / 2`` pair
 accounts are split into ``ceil(pair rows / pair_rows_per_chunk)`` chunks, each chunk's pairs are aggregated and
 scored alone (in batches of ``BATCH_ROWS``), and only pairs with ``p <= fdr`` are kept. Peak memory is one chunk's
 distinct pairs (``pair_rows_per_chunk`` x ~60 bytes: ~1.2 GB at the default, spilled by DuckDB beyond its limit)
-plus the incidences (~60 bytes each: 20 tokens per account at 1M accounts ~ 1.2 GB) plus the pairs with
-``p <= fdr`` (then at most ``A * top_k`` edges). Time is linear in the pair rows.
+plus the incidences (~20 bytes each: 20 tokens per account at 1M accounts ~ 0.4 GB) plus the detector's rows, kept
+for the edges' evidence (~70 bytes each; DuckDB spills them beyond its limit) plus the pairs with ``p <= fdr`` (then
+at most ``A * top_k`` edges). Time is linear in the pair rows.
 
 False-positive risks: genuine communities share themes for months (sports fans, a fandom, local news outlets); their
 most common tokens are not joinable, and the inauthenticity assessment
@@ -280,7 +281,8 @@ class RarityClassNull:
 
 
 def _incidences(e: Engine, s: Scratch, detector_sql: str, window_s: float) -> int:
-    """``s.acc`` (acc, account_id) and ``s.inc`` (acc, th, tf, target, action_id, t: the first action on the token)."""
+    """``s.rows`` (the detector's rows, kept for the edges' evidence: :func:`_first_actions`), ``s.acc``
+    (acc, account_id) and ``s.inc`` (acc, th, tf)."""
     if window_s <= 0:
         raise ValidationError(f"window_s must be > 0, got {window_s}")
     e.sql(f"""
@@ -296,11 +298,21 @@ SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS a
 FROM (SELECT DISTINCT account_id FROM {s.rows})""")
     e.sql(f"""
 CREATE TEMP TABLE {s.inc} AS
-SELECT acc.acc, r.th, count(DISTINCT r.b) AS tf, min(r.target) AS target,
-       arg_min(r.action_id, (r.t, r.action_id)) AS action_id, min(r.t) AS t
-FROM {s.rows} r JOIN {s.acc} acc USING (account_id) GROUP BY acc.acc, r.th""")
-    e.drop_relations([s.rows])
+SELECT acc.acc, r.th, count(DISTINCT r.b) AS tf FROM {s.rows} r JOIN {s.acc} acc USING (account_id) GROUP BY acc.acc, r.th""")
     return n_rows
+
+
+def _first_actions(s: Scratch) -> str:
+    """SELECT of each edge account's first action on each of its tokens (acc, th, target, action_id, t), from
+    ``s.rows``: the evidence of the edges, computed for their accounts only. Aggregating it for every incidence
+    with the profiles took most of their time (at 5M actions on the hk2019 simulation, 5.0M incidences: 3.7 -> 1.1 s
+    for that statement) for edges that are a few thousand pairs at most (``top_k`` per account)."""
+    return f"""
+SELECT acc.acc, r.th, min(r.target) AS target, arg_min(r.action_id, (r.t, r.action_id)) AS action_id,
+       min(r.t) AS t
+FROM {s.rows} r JOIN {s.acc} acc USING (account_id)
+WHERE acc.acc IN (SELECT a FROM {s.edges} UNION SELECT b FROM {s.edges})
+GROUP BY acc.acc, r.th"""
 
 
 def _vectors(e: Engine, inc: str, vec: str, deg: str, cap: int, accounts: int) -> tuple[int, float]:
@@ -392,21 +404,28 @@ CREATE TEMP TABLE {s.edges} AS
 WITH ends AS (
   SELECT a AS acc, a, b, weight, cos FROM {name} UNION ALL SELECT b AS acc, a, b, weight, cos FROM {name}
 ), ranked AS (
-  SELECT a, b, row_number() OVER (PARTITION BY acc ORDER BY cos DESC, weight DESC, a, b) AS r FROM ends
+  SELECT a, b, row_number() OVER (PARTITION BY acc ORDER BY round(cos, 9) DESC, weight DESC, a, b) AS r FROM ends
 )
 SELECT k.* FROM {name} k SEMI JOIN (SELECT DISTINCT a, b FROM ranked WHERE r <= {int(top_k)}) t USING (a, b)""")
     s.unregister(name)
+    # cosines and their terms are rounded where they rank: the weights are normalised by parallel sums, whose last
+    # bits vary from run to run, and two tokens of equal weight then swapped places in the evidence (IRA dev data:
+    # one evidence row of 13,833 differed between two runs of the same data)
     e.sql(f"""
 CREATE TEMP TABLE {s.ev} AS
+WITH firsts AS ({_first_actions(s)})
 SELECT x.a, x.b, ia.target, ia.action_id AS action_id_a, ib.action_id AS action_id_b, ia.t AS t_a, ib.t AS t_b,
-       row_number() OVER (PARTITION BY x.a, x.b ORDER BY va.x * vb.x DESC, ia.target) AS rn
+       row_number() OVER (PARTITION BY x.a, x.b ORDER BY round(va.x * vb.x, 9) DESC, ia.target) AS rn
 FROM {s.edges} x JOIN {s.vec} va ON va.acc = x.a JOIN {s.vec} vb ON vb.acc = x.b AND vb.th = va.th
-JOIN {s.inc} ia ON ia.acc = x.a AND ia.th = va.th JOIN {s.inc} ib ON ib.acc = x.b AND ib.th = va.th""")
+JOIN firsts ia ON ia.acc = x.a AND ia.th = va.th JOIN firsts ib ON ib.acc = x.b AND ib.th = va.th""")
+    e.drop_relations([s.rows])
     return e.count(s.edges)
 
 
 def _empty(e: Engine, s: Scratch) -> None:
-    """No candidates: empty ``s.edges`` and ``s.ev`` (CREATE ... AS SELECT, which every engine runs)."""
+    """No candidates: empty ``s.edges`` and ``s.ev`` (CREATE ... AS SELECT, which every engine runs); the rows kept
+    for evidence go."""
+    e.drop_relations([s.rows])
     e.sql(f"""
 CREATE TEMP TABLE {s.edges} AS
 SELECT CAST(NULL AS INTEGER) AS a, CAST(NULL AS INTEGER) AS b, CAST(NULL AS DOUBLE) AS cos, CAST(NULL AS BIGINT) AS k,
