@@ -4,6 +4,9 @@ profiles insufficient; verdicts carry evidence rows and survive the removal of a
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pyarrow as pa
@@ -259,3 +262,35 @@ def test_sampled_background_reads_members_and_a_stable_sample(platform):
     assert got["op"].assessment == INAUTHENTIC and got["fans"].assessment == AUTHENTIC
     # no members: the census, whatever the platform's size
     assert not collect(ws, background_sample=200).sampled
+
+
+_SHAPE_PICK = """
+from flockwatch.networks.assessment import AccountEvidence, assess_groups
+members = [f"m{i}" for i in range(12)]
+background = [f"b{i}" for i in range(40)]
+# two shapes, six members each, equally rare in the background: the same lift, a tie to break
+shape = {m: ("L6D4" if i % 2 else "L8D2") for i, m in enumerate(members)}
+shape.update({b: ("L5" if i < 38 else ("L6D4" if i == 38 else "L8D2")) for i, b in enumerate(background)})
+ev = AccountEvidence(
+    has_data={"name_template": set(members) | set(background)}, shows={}, shape=shape, created_known=set(),
+    followers={}, background_accounts=52, platform_accounts=52,
+)
+out = assess_groups(None, {"N1": members}, {"N1": 1.0}, evidence=ev, background_exclude=members)
+print(next(r["shape"] for r in out["N1"].rows if r["family"] == "name_template"))
+"""
+
+
+def test_the_name_shape_picked_on_a_tie_does_not_depend_on_string_hashing():
+    """Two runs of the same data must describe a network alike: the members' most over-represented name shape was
+    picked in the order a set of account ids gave, which changes with the process's string hashing."""
+    picked = {
+        subprocess.run(
+            [sys.executable, "-c", _SHAPE_PICK],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in range(6)
+    }
+    assert picked == {"L6D4"}

@@ -469,8 +469,8 @@ def _describe(ws: Workspace, rid: str, networks: list[CandidateNetwork]) -> None
             f"""
 SELECT network_id, detector, target, cnt FROM (
   SELECT network_id, detector, target, count(*) AS cnt,
-         row_number() OVER (PARTITION BY network_id ORDER BY count(*) DESC, target) AS rn
-    FROM {s.internal} GROUP BY 1, 2, 3) WHERE rn <= 5 ORDER BY network_id, cnt DESC"""
+         row_number() OVER (PARTITION BY network_id ORDER BY count(*) DESC, target, detector) AS rn
+    FROM {s.internal} GROUP BY 1, 2, 3) WHERE rn <= 5 ORDER BY network_id, rn"""
         ).rows():
             targets[nid].append({"detector": det, "target": target, "co_actions": cnt})
         timeline: dict[str, list[dict[str, Any]]] = defaultdict(list)
