@@ -1,5 +1,6 @@
 """Contract of core.stats: the Poisson tail and BH agree with direct formulas, in log space where doubles underflow."""
 
+import itertools
 import math
 
 import numpy as np
@@ -17,6 +18,7 @@ from flockwatch.core.stats import (
     neg_log10,
     poisson_log_sf,
     poisson_surprise,
+    ranked_counts,
 )
 
 
@@ -107,3 +109,16 @@ def test_bh_in_log_space_ranks_underflowing_p_values():
     assert q[0] < q[1] < q[2] <= 0  # distinct even though exp(log_p) is 0 for the first two
     assert bh_discoveries(log_p, 1e-3, 10).tolist() == [True, True, False]
     assert bh_log_q([], 5).size == 0
+
+
+@given(st.lists(st.tuples(st.text(max_size=3), st.integers(0, 4)), max_size=30), st.randoms())
+def test_ranked_counts_do_not_depend_on_the_order_counted(items, rnd):
+    """The same tally counted in any order reads the same: largest first, equal counts by key."""
+    counts = dict(items)
+    shuffled = list(counts.items())
+    rnd.shuffle(shuffled)
+    ranked = ranked_counts(dict(shuffled))
+    assert list(ranked.items()) == list(ranked_counts(counts).items())
+    assert ranked == counts
+    pairs = list(ranked.items())
+    assert all((-a[1], a[0]) < (-b[1], b[0]) for a, b in itertools.pairwise(pairs))

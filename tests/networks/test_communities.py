@@ -64,7 +64,7 @@ def _reference_networks(fused, labels, min_size, min_score):
                 score,
                 n >= min_size and score >= min_score,
                 round(len(internal[c]) / (n * (n - 1) / 2), 4),
-                list(dict(signals.most_common()).items()),
+                sorted(signals.items(), key=lambda kv: (-kv[1], kv[0])),  # largest first, ties by name
                 list(account_scores.items()),
             )
         )

@@ -14,6 +14,7 @@ of a troll farm far less); ranks and comparisons are done on logarithms so nothi
 
 - :func:`chi2_log_sf`, :func:`chi2_isf`, :func:`chi2_ppf` — the chi-squared tail and its inverses (Fisher's
   combination, conservative rate bounds).
+- :func:`ranked_counts` — counts largest first, ties by key: the order every stored tally is written in.
 
 Built on ``scipy.special`` (the same functions scipy.stats calls, so the numbers are identical): importing
 scipy.stats costs most of a second, paid by every CLI process that tests a pair.
@@ -22,12 +23,14 @@ scipy.stats costs most of a second, paid by every CLI process that tests a pair.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
+N = TypeVar("N", int, float)
 BoolArray = npt.NDArray[np.bool_]
 
 #: the smallest expected count used (a zero expectation would make every observation infinitely surprising)
@@ -126,3 +129,10 @@ def bh_discoveries(log_p: Any, fdr: float, m: float | None = None) -> BoolArray:
 def neg_log10(log_p: Any, cap: float = 300.0) -> FloatArray:
     """``-log10 p`` from ``ln p`` (the edge weight unit), capped."""
     return np.asarray(np.minimum(-np.asarray(log_p, dtype=np.float64) / math.log(10), cap), dtype=np.float64)
+
+
+def ranked_counts(counts: Mapping[str, N]) -> dict[str, N]:
+    """``counts`` largest first, equal counts by key. A ``Counter``'s ``most_common`` keeps equal counts in the order
+    they were first counted, which follows whatever order the counted items came in (a set of account ids: a
+    different one in every process), and a stored tally must read the same on every run of the same data."""
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

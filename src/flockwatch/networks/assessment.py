@@ -71,7 +71,7 @@ from typing import Any
 
 import numpy as np
 
-from flockwatch.core.stats import poisson_log_sf
+from flockwatch.core.stats import poisson_log_sf, ranked_counts
 from flockwatch.errors import UnknownNameError
 from flockwatch.signals.base import account_scope
 from flockwatch.signals.registry import compute_signals
@@ -352,9 +352,9 @@ def _assess_one(
             shapes = Counter(ev.shape.get(a, "") for a in data)
             best, k, p0 = "", 0, 1.0
             best_lift = 0.0
-            # the twenty most common shapes, ties by shape: a Counter's order of equal counts is the order the
-            # members' set gave them, which differs between processes (string hashing), and so did the shape picked
-            for s, c in sorted(shapes.items(), key=lambda sc: (-sc[1], sc[0]))[:20]:
+            # the twenty most common shapes, ties by shape (a Counter's order of equal counts is the order the
+            # members' set gave them, which differs between processes, and so did the shape picked)
+            for s, c in list(ranked_counts(shapes).items())[:20]:
                 q = (bg_shapes.get(s, 0) + 1) / (n_bg + 2)
                 if (c / n) / q > best_lift:
                     best, k, p0, best_lift = s, c, q, (c / n) / q

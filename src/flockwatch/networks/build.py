@@ -46,6 +46,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flockwatch.core import runs
+from flockwatch.core.stats import ranked_counts
 from flockwatch.core.timing import Stages
 from flockwatch.errors import ValidationError
 from flockwatch.networks.cluster import DEFAULT_RESOLUTION, Partition, leiden_partition
@@ -309,7 +310,7 @@ def _communities(
                 score=score,
                 flagged=n >= min_size and score >= min_score,
                 density=round(int(internal[c]) / (n * (n - 1) / 2), 4),
-                signals=dict(signals[c].most_common()),
+                signals=ranked_counts(signals[c]),
                 account_scores=account_scores,
             )
         )

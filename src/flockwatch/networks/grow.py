@@ -28,6 +28,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from flockwatch.core.stats import ranked_counts
 from flockwatch.expand.expansion import Expansion, ExpansionParams, expand
 from flockwatch.workspace import Workspace
 
@@ -116,7 +117,7 @@ def _record(x: Expansion, i: int, votes: Counter[str]) -> dict[str, Any]:
         "evidence_nats": round(float(x.raw_nats[i]), 3),
         "round": int(x.rounds[i]),
         "linked_accounts": ev.get("seeds", []),
-        "network_votes": {k: round(float(v), 3) for k, v in votes.most_common()},
+        "network_votes": {k: round(float(v), 3) for k, v in ranked_counts(votes).items()},
         **{k: v for k, v in ev.items() if k != "seeds"},
     }
 

@@ -71,7 +71,7 @@ import numpy as np
 import pyarrow as pa
 
 from flockwatch.core import runs
-from flockwatch.core.stats import bh_discoveries, chi2_ppf, poisson_log_sf
+from flockwatch.core.stats import bh_discoveries, chi2_ppf, poisson_log_sf, ranked_counts
 from flockwatch.errors import ValidationError
 from flockwatch.networks.build import DEFAULT_OPERATIONS_FDR
 from flockwatch.workspace import Workspace
@@ -518,7 +518,7 @@ def _components(rid: str, nets: dict[str, _Net], links: list[OperationLink]) -> 
                 network_ids=ids,
                 n_members=size,
                 score=round(sum(nets[n].score * nets[n].size for n in ids) / size, 4) if size else 0.0,
-                signals={"detectors": dict(detectors.most_common()), "ties": dict(ties.most_common())},
+                signals={"detectors": ranked_counts(detectors), "ties": ranked_counts(ties)},
                 first_at=min(starts, default=None),
                 last_at=max(ends, default=None),
                 links=sorted(links_of[root], key=lambda x: (-x.weight, x.network_a, x.network_b)),
