@@ -89,6 +89,9 @@ def test_exports(built, tmp_path):
     ns = {"g": "http://gexf.net/1.3"}
     assert len(root.findall(".//g:node", ns)) == len(truth)
     assert len(root.findall(".//g:edge", ns)) == g.ecount()
+    # edges in key order, so that the same run always writes the same file (edge ids included)
+    ends = [tuple(sorted((g.vs[e.source]["name"], g.vs[e.target]["name"]))) for e in g.es]
+    assert ends == sorted(ends)
 
 
 def test_edge_export_one_row_per_detector_edge(built, tmp_path, capsys):

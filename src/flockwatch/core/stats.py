@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
-N = TypeVar("N", int, float)
+CountT = TypeVar("CountT", int, float)
 BoolArray = npt.NDArray[np.bool_]
 
 #: the smallest expected count used (a zero expectation would make every observation infinitely surprising)
@@ -131,7 +131,7 @@ def neg_log10(log_p: Any, cap: float = 300.0) -> FloatArray:
     return np.asarray(np.minimum(-np.asarray(log_p, dtype=np.float64) / math.log(10), cap), dtype=np.float64)
 
 
-def ranked_counts(counts: Mapping[str, N]) -> dict[str, N]:
+def ranked_counts(counts: Mapping[str, CountT]) -> dict[str, CountT]:
     """``counts`` largest first, equal counts by key. A ``Counter``'s ``most_common`` keeps equal counts in the order
     they were first counted, which follows whatever order the counted items came in (a set of account ids: a
     different one in every process), and a stored tally must read the same on every run of the same data."""

@@ -129,7 +129,10 @@ def _graph(ws: Workspace, rid: str, include_all: bool) -> ig.Graph:
     edges = [
         r
         for r in ws.engine.sql(
-            "SELECT account_a, account_b, weight, score, detectors FROM fused_edges WHERE run_id = ?", [rid]
+            # in key order: a graph file of the same run reads the same every time it is written (edge ids)
+            "SELECT account_a, account_b, weight, score, detectors FROM fused_edges WHERE run_id = ? "
+            "ORDER BY account_a, account_b",
+            [rid],
         ).rows()
         if r[0] in net_of and r[1] in net_of
     ]
