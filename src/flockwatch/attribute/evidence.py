@@ -140,7 +140,7 @@ def collect_infrastructure(e: Engine, s: Scratch, ref: StateMediaReference) -> l
     if vpn > 0:
         vpn_rows = e.sql(
             f"""SELECT ip_prefix, country, count(DISTINCT account_id) AS members FROM infrastructure
-                SEMI JOIN {s.members} USING (account_id) WHERE via_vpn GROUP BY ALL ORDER BY 3 DESC LIMIT 10"""
+                SEMI JOIN {s.members} USING (account_id) WHERE via_vpn GROUP BY ALL ORDER BY 3 DESC, 1, 2 LIMIT 10"""
         ).dicts()
         claims.append(
             Claim(
@@ -378,9 +378,9 @@ def collect_narrative_alignment(e: Engine, s: Scratch, ref: StateMediaReference)
                  mem AS (SELECT h.hashtag, count(*) AS n, list(a.action_id ORDER BY a.action_id)[1:5] AS action_ids
                            FROM action_hashtags h JOIN actions a USING (action_id)
                           SEMI JOIN {s.members} ON a.account_id = {s.members}.account_id GROUP BY h.hashtag
-                          ORDER BY n DESC LIMIT 50)
+                          ORDER BY n DESC, h.hashtag LIMIT 50)
             SELECT mem.hashtag, mem.n AS member_uses, sm.n AS state_media_uses, mem.action_ids
-              FROM mem JOIN sm USING (hashtag) ORDER BY mem.n DESC LIMIT 20""").dicts()
+              FROM mem JOIN sm USING (hashtag) ORDER BY mem.n DESC, mem.hashtag LIMIT 20""").dicts()
         n_top = (
             e.sql(f"""SELECT count(*) FROM (SELECT DISTINCT h.hashtag FROM action_hashtags h JOIN actions a
                            USING (action_id) SEMI JOIN {s.members} ON a.account_id = {s.members}.account_id

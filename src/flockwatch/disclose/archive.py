@@ -82,7 +82,7 @@ def scope_platform(e: Engine, members_table: str, platform: str | None) -> str:
         f"""SELECT platform, count(*) FROM (
                 SELECT platform FROM accounts WHERE account_id IN (SELECT account_id FROM {members_table})
                 UNION ALL SELECT platform FROM actions WHERE account_id IN (SELECT account_id FROM {members_table}))
-            GROUP BY 1 ORDER BY 2 DESC""",
+            GROUP BY 1 ORDER BY 2 DESC, 1""",
     ).rows()
     found = [r[0] for r in rows]
     if platform is not None:

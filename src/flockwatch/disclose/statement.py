@@ -126,7 +126,7 @@ def collect_statement_data(c: _Context, r: Release) -> dict[str, Any]:
             AND action_id IN (SELECT action_id FROM {s.acts}) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {TOP_N}""",
         [c.platform],
     ).rows()
-    kinds = e.sql(f"SELECT kind, count(*) FROM {s.acts} GROUP BY 1 ORDER BY 2 DESC").rows()
+    kinds = e.sql(f"SELECT kind, count(*) FROM {s.acts} GROUP BY 1 ORDER BY 2 DESC, 1").rows()
     span = (last_at - first_at).days if first_at and last_at else 0
     unit = "month" if span > 730 else "week" if span > 90 else "day"
     timeline = e.sql(
@@ -145,7 +145,7 @@ def collect_statement_data(c: _Context, r: Release) -> dict[str, Any]:
     ).rows()
     named = e.sql(
         f"""SELECT screen_name, follower_count FROM accounts WHERE platform = ? AND follower_count >= ?
-            AND account_id IN (SELECT account_id FROM {s.members}) ORDER BY follower_count DESC LIMIT {TOP_N}""",
+            AND account_id IN (SELECT account_id FROM {s.members}) ORDER BY follower_count DESC, screen_name LIMIT {TOP_N}""",
         [c.platform, c.options.threshold_followers],
     ).rows()
     att = _attribution(c)

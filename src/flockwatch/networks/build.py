@@ -658,7 +658,7 @@ def explain_pair(
     comps = e.sql(
         """SELECT detector, episodes_count, co_actions_count, expected_count, p_value, q_value, weight,
                             mean_dt_s FROM edges WHERE run_id = ? AND account_a = ? AND account_b = ?
-                     ORDER BY weight DESC""",
+                     ORDER BY weight DESC, detector""",
         [rid, a, b],
     ).dicts()
     evidence = e.sql(

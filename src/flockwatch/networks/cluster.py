@@ -15,7 +15,8 @@ quality (342,976 vs 342,306, the same objective evaluated by leidenalg).
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import igraph as ig
@@ -68,15 +69,10 @@ def leiden_partition(
     edge_a, edge_b = ids[0::2], ids[1::2]
     g = ig.Graph(n=len(names), edges=np.column_stack((edge_a, edge_b)).tolist(), directed=False)
     g.es["weight"] = np.asarray(weights, np.float64).tolist()
-    # igraph draws from one process-wide generator (the ``random`` module unless set); a private one seeded here
-    # makes the partition independent of whatever else drew random numbers before
-    ig.set_random_number_generator(random.Random(seed))
-    try:
+    with seeded_igraph(seed):
         clustering = g.community_leiden(
             objective_function="CPM", weights="weight", resolution=resolution, n_iterations=-1
         )
-    finally:
-        ig.set_random_number_generator(random)
     membership = np.asarray(clustering.membership, np.int64)
     # communities by decreasing size, then by their first vertex
     size = np.bincount(membership)
@@ -86,6 +82,18 @@ def leiden_partition(
     rank = np.empty(len(size), np.int64)
     rank[order] = np.arange(len(size))
     return Partition(names, rank[membership], edge_a, edge_b)
+
+
+@contextmanager
+def seeded_igraph(seed: int) -> Iterator[None]:
+    """igraph's random numbers drawn from a ``random.Random(seed)`` inside the block. igraph draws from one
+    process-wide generator (the ``random`` module unless set); a private seeded one makes a randomised algorithm
+    (Leiden, multilevel) give the same result for the same input, whatever drew random numbers before."""
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        yield
+    finally:
+        ig.set_random_number_generator(random)
 
 
 def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -25,6 +25,7 @@ import jinja2
 
 from flockwatch.engine import Engine
 from flockwatch.narratives import summarise_narratives
+from flockwatch.networks.cluster import seeded_igraph
 from flockwatch.report import charts
 from flockwatch.signals import compute_signals, working_hours_fingerprint
 from flockwatch.signals.base import account_scope, first_row
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MAX_GRAPH_NODES = 300
+#: seed of the picture's community colouring (igraph's multilevel algorithm draws random numbers)
+PICTURE_SEED = 7
 FACET_TITLES = {
     "hashtag": "Hashtags",
     "domain": "Domains",
@@ -72,7 +75,7 @@ def collect_report_data(
             f"SELECT count(*), count(DISTINCT account_id), min(acted_at), max(acted_at) FROM {scope.actions_sql}",
         )
         known = first_row(engine, f"SELECT count(*) FROM {scope.accounts_sql}")[0]
-        kinds = engine.sql(f"SELECT kind, count(*) FROM {scope.actions_sql} GROUP BY 1 ORDER BY 2 DESC").rows()
+        kinds = engine.sql(f"SELECT kind, count(*) FROM {scope.actions_sql} GROUP BY 1 ORDER BY 2 DESC, 1").rows()
         first, last = ov[2], ov[3]
         span_days = (last - first).days if first and last else 0
         unit = "month" if span_days > 730 else "week" if span_days > 90 else "day"
@@ -231,14 +234,17 @@ def _graph_section(ids: list[str], edges: list[tuple[str, str, float]], fallback
         strength[b] = strength.get(b, 0.0) + w
     nodes = sorted(strength, key=lambda n: (-strength[n], n))[:MAX_GRAPH_NODES]
     keep = set(nodes)
-    shown = [e for e in edges if e[0] in keep and e[1] in keep]
+    # in key order and with seeded random numbers: the same network gets the same picture and colours every time
+    shown = sorted(e for e in edges if e[0] in keep and e[1] in keep)
     groups: dict[str, int] = {}
     if shown:
         idx = {n: i for i, n in enumerate(nodes)}
         g = ig.Graph(n=len(nodes), edges=[(idx[a], idx[b]) for a, b, _ in shown])
-        parts = g.community_multilevel(weights=[w for *_, w in shown])
-        # colour the largest communities first so the palette's strongest colours go to the biggest groups
-        order = sorted(range(len(parts)), key=lambda k: -len(parts[k]))
+        with seeded_igraph(PICTURE_SEED):
+            parts = g.community_multilevel(weights=[w for *_, w in shown])
+        # colour the largest communities first so the palette's strongest colours go to the biggest groups (equal
+        # sizes: the one holding the strongest node first)
+        order = sorted(range(len(parts)), key=lambda k: (-len(parts[k]), min(parts[k])))
         rank = {k: r for r, k in enumerate(order)}
         groups = {nodes[v]: rank[k] for k, members_k in enumerate(parts) for v in members_k}
     return {

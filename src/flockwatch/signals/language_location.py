@@ -131,7 +131,7 @@ def compute(engine: Engine, scope: Scope, min_actions: int = 5) -> pa.Table:
             f"""
             WITH loc AS (
               SELECT a.platform, a.account_id, a.reported_location, p.keyword, p.country, p.languages,
-                row_number() OVER (PARTITION BY a.platform, a.account_id ORDER BY len(p.keyword) DESC) AS rk
+                row_number() OVER (PARTITION BY a.platform, a.account_id ORDER BY len(p.keyword) DESC, p.keyword) AS rk
               FROM accounts a JOIN {scope.accounts_sql} s USING (platform, account_id)
               JOIN {name} p ON contains(lower(a.reported_location), p.keyword)
             ), langs AS (
