@@ -160,3 +160,34 @@ def test_anchor_links_without_examples_keeps_every_count(ws, scenario):
     assert any(v for v in full.column("co_examples").to_pylist())
     for col in ("co_examples", "co_seeds", "amp_actions", "amp_seeds", "shared_prefixes"):
         assert bare.column(col).null_count == bare.num_rows
+
+
+def test_anchor_links_reuse_target_statistics_across_anchor_sets(ws, scenario):
+    """links.anchor_links keeps each target's span and burstiness for later calls on the same scratch (they do not
+    depend on the anchor set): links to a second anchor set are the same after a first as on a fresh scratch."""
+    import pyarrow as pa
+
+    from flockwatch.expand import links
+
+    e = ws.engine
+
+    def run(s, anchor_sets):
+        links.prepare(e, s)
+        out = None
+        for accounts in anchor_sets:
+            ids = s.register("ids", pa.table({"account_id": accounts}))
+            e.sql(
+                f"CREATE OR REPLACE TEMP TABLE {s.anchors} AS SELECT acct FROM {s.acct} JOIN {ids} USING (account_id)"
+            )
+            s.unregister(ids)
+            out = links.anchor_links(e, s, s.anchors, window_s=600)
+        return out.sort_by("acct").to_pylist()
+
+    organic = ["o1", "o2", "o3", "amp"]
+    with e.scratch("fresh") as s:
+        fresh = run(s, [organic])
+    with e.scratch("kept") as s:
+        kept = run(s, [scenario["seeds"], organic])
+        assert e.count(s.tstat) > 0
+    assert kept == fresh
+    assert any(r["co_hits"] for r in fresh)
