@@ -110,6 +110,23 @@ def test_detection_keeps_the_runs_cell_visits_for_attach(ws):
     assert kernel.kept_cell_visits(ws.engine, first.run_id, "co_repost") is None
 
 
+def test_a_builder_with_rows_of_its_own_keeps_its_visits_for_attach(ws):
+    """theme_profile (its own edge path, not the kernel's rows) hands its cell visits over while its rows exist:
+    the same as cell_visits_sql computes again from its SQL."""
+    from flockwatch.detect import detect, get
+
+    from scenario import load, render, standard_events
+
+    load(ws, render("co_hashtag", standard_events()))
+    run = detect(ws, detectors=["theme_profile"])
+    kept = kernel.kept_cell_visits(ws.engine, run.run_id, "theme_profile")
+    assert get("theme_profile").edge_builder is not None and kept is not None
+    params = run.results[0].params
+    fresh = kernel.cell_visits_sql(get("theme_profile").build_sql(params), params["window_s"])
+    got = sorted(ws.engine.sql(f"SELECT account_id, th, b FROM {kept}").rows())
+    assert got and got == sorted(ws.engine.sql(fresh).rows())
+
+
 def test_detection_keeps_visits_only_of_detectors_attach_reads(ws):
     """Visits are kept for the network build's attach step only where it reads them (``Detector.attach_cells``):
     ``sync_post``'s time slots are left out."""

@@ -178,8 +178,19 @@ def _visits_table(run_id: str, detector: str) -> str:
 def keep_cell_visits(engine: Engine, s: Scratch, run_id: str, detector: str) -> None:
     """Keep the distinct ``(account_id, th, b)`` of ``s.rows`` as the run's cell visits of ``detector`` for the rest
     of this connection: what :func:`cell_visits_sql` would compute again from the detector's SQL, which the network
-    build's ``attach`` reads right after detection (re-running the detectors' SQL was most of its cost). Visits of
-    other runs are dropped first, so a long-lived process holds one run's."""
+    build's ``attach`` reads right after detection (re-running the detectors' SQL was most of its cost)."""
+    keep_visits_of(
+        engine,
+        run_id,
+        detector,
+        f"SELECT a.account_id, v.th, v.b FROM (SELECT DISTINCT acc, th, b FROM {s.rows}) v JOIN {s.accounts} a USING (acc)",
+    )
+
+
+def keep_visits_of(engine: Engine, run_id: str, detector: str, visits_sql: str) -> None:
+    """Keep ``visits_sql`` (the distinct ``(account_id, th, b)`` a detector's rows visit, as :func:`cell_visits_sql`
+    computes them) as the run's cell visits of ``detector`` for the rest of this connection. Visits of other runs are
+    dropped first, so a long-lived process holds one run's."""
     mine = _visits_run_prefix(run_id)
     for (name,) in engine.sql(
         "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, ?) "
@@ -187,10 +198,7 @@ def keep_cell_visits(engine: Engine, s: Scratch, run_id: str, detector: str) -> 
         [_VISITS_PREFIX, mine],
     ).rows():
         engine.sql(f"DROP TABLE IF EXISTS temp.{name}")
-    engine.sql(
-        f"CREATE OR REPLACE TEMP TABLE {_visits_table(run_id, detector)} AS SELECT a.account_id, v.th, v.b "
-        f"FROM (SELECT DISTINCT acc, th, b FROM {s.rows}) v JOIN {s.accounts} a USING (acc)"
-    )
+    engine.sql(f"CREATE OR REPLACE TEMP TABLE {_visits_table(run_id, detector)} AS {visits_sql}")
 
 
 def kept_cell_visits(engine: Engine, run_id: str, detector: str) -> str | None:

@@ -14,6 +14,7 @@ peak memory is one detector's pairs, not all of them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import secrets
 import time
@@ -162,6 +163,11 @@ def detect(
                     evidence_per_edge,
                     stages,
                     det.first_shared_slot,
+                    keep_visits=(
+                        functools.partial(kernel.keep_visits_of, e, run.run_id, det.name)
+                        if det.edge_builder is not None and det.attach_cells and e is ws.engine
+                        else None
+                    ),
                 )
                 out = build(req)
                 if progress:
