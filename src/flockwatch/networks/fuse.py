@@ -20,15 +20,21 @@ def fuse(ws: Workspace, run_id: str, saturation: float = DEFAULT_SATURATION) -> 
     e = ws.engine
     with e.transaction():
         e.sql("DELETE FROM fused_edges WHERE run_id = ?", [run_id])
+        # One ordered list per pair, sorted once (by detector: an edge's key holds each detector once), read three
+        # ways: the weights are summed in detector order, so the fused weight is the same float on every run (a
+        # plain sum() adds in arrival order, which varies with the thread schedule in the last bits), and the three
+        # ORDER BY aggregates that built the detector list and components each sorted the group again
+        # (1.1M fused pairs at 5M actions: 1.5 -> 0.8 s).
         e.append(
             "fused_edges",
             ["run_id", "account_a", "account_b", "weight", "score", "detectors", "components_json"],
             f"""
-SELECT run_id, account_a, account_b, sum(weight), least(1.0, sum(weight) / {float(saturation)!r}),
-       string_agg(detector, ',' ORDER BY detector),
-       to_json(map(list(detector ORDER BY detector), list(round(weight, 3) ORDER BY detector)))::VARCHAR
-FROM edges WHERE run_id = ?
-GROUP BY run_id, account_a, account_b""",
+SELECT run_id, account_a, account_b, w, least(1.0, w / {float(saturation)!r}),
+       array_to_string(list_transform(c, lambda x: x.d), ','),
+       to_json(map(list_transform(c, lambda x: x.d), list_transform(c, lambda x: round(x.w, 3))))::VARCHAR
+FROM (SELECT run_id, account_a, account_b, c, list_sum(list_transform(c, lambda x: x.w)) AS w
+      FROM (SELECT run_id, account_a, account_b, list_sort(list({{'d': detector, 'w': weight}})) AS c
+            FROM edges WHERE run_id = ? GROUP BY run_id, account_a, account_b))""",
             [run_id],
         )
     return int(e.sql("SELECT count(*) FROM fused_edges WHERE run_id = ?", [run_id]).scalar())
