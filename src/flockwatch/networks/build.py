@@ -178,8 +178,9 @@ def build_networks(
     with stages("fuse"):
         fuse(ws, rid, saturation)
     # Deterministic clustering: Leiden's result depends on the order vertices and edges are given in (not only on
-    # the seed), and the fused sums may differ in their last bits between runs and engines (parallel summation
-    # order); sorted input and scores rounded to 1e-9 give the same partition for the same edges.
+    # the seed), and an edge's weight may differ in its last bits between engines (parallel sums in the detector's
+    # statistics; fuse.py adds a pair's weights in a fixed order); sorted input and scores rounded to 1e-9 give the
+    # same partition for the same edges.
     with stages("leiden"):
         fused = e.sql(
             "SELECT account_a, account_b, score, detectors FROM fused_edges WHERE run_id = ? "
@@ -190,7 +191,8 @@ def build_networks(
         part = leiden_partition(
             fused.column("account_a"),
             fused.column("account_b"),
-            np.array([round(x, 9) for x in scores.tolist()], np.float64),
+            # vectorised (a Python round() per pair took 0.6 s of 1.1M fused pairs at 5M actions; the same values)
+            np.round(scores.astype(np.float64), 9),
             resolution=resolution,
             seed=seed,
         )

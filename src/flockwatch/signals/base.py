@@ -119,12 +119,15 @@ def account_scope(
             return
         ids = pa.table({"account_id": pa.array(sorted(set(map(str, account_ids))), pa.string())})
         name = s.register("ids", ids)
-        known = (
-            f"(SELECT platform, account_id FROM accounts{plat_filter} "
-            f"UNION SELECT platform, account_id FROM actions{plat_filter} "
-            f"UNION SELECT platform, account_id FROM infrastructure{plat_filter})"
+        # the scope's (platform, account_id) keys, built once: every signal of the scope joins them, and as a
+        # subquery each one scanned and de-duplicated the accounts of every action again (6 signals at 5M actions:
+        # 0.1-0.2 s each); each table is cut to the listed ids before the union de-duplicates
+        known = " UNION ALL ".join(
+            f"SELECT platform, account_id FROM {t} SEMI JOIN {name} i USING (account_id){plat_filter}"
+            for t in ("accounts", "actions", "infrastructure")
         )
-        accounts_sql = f"(SELECT DISTINCT k.platform, k.account_id FROM {known} k JOIN {name} s USING (account_id))"
+        engine.sql(f"CREATE TEMP TABLE {s.keys} AS SELECT DISTINCT platform, account_id FROM ({known})")
+        accounts_sql = s.keys
         actions_sql = f"(SELECT a.* FROM actions a SEMI JOIN {name} s ON a.account_id = s.account_id{plat_and})"
         yield Scope(accounts_sql, actions_sql, False, platform, Timeline(engine, s.timeline, actions_sql))
 
