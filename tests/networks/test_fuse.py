@@ -17,7 +17,7 @@ DETECTORS = ["co_hashtag", "co_near_text", "co_repost", "co_text", "sync_post"]
 
 def _load(ws: Workspace, rows: list[tuple[str, str, str, float]]) -> None:
     e = ws.engine
-    e.sql(f"DELETE FROM edges WHERE run_id = '{RUN}'")
+    e.sql("DELETE FROM edges WHERE run_id = ?", [RUN])
     e.insert_arrow(
         "edges",
         pa.table(
