@@ -193,8 +193,8 @@ def _slotted(units, window_s, hot, first_shared):
     kernel.build_rows(e, detector_sql if first_shared else "SELECT * FROM src", window_s, hot, s, first_shared)
     kernel.build_pairs(e, window_s, hot, s, first_shared)
     got = e.sql(
-        f"SELECT l.action_id, r.action_id, l.target FROM {s.pairs} p JOIN {s.rows} l ON l.rid = p.rid_l "
-        f"JOIN {s.rows} r ON r.rid = p.rid_r"
+        f"SELECT l.action_id, r.action_id, tg.target FROM {s.pairs} p JOIN {s.rows} l ON l.rid = p.rid_l "
+        f"JOIN {s.rows} r ON r.rid = p.rid_r JOIN {s.targets} tg ON tg.th = l.th"
     ).rows()
     s.close()
     e.close()

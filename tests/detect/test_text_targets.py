@@ -154,8 +154,8 @@ def _near_text_co_actions(ws, first_shared_slot: bool) -> list[tuple[str, str, s
         kernel.build_rows(ws.engine, det.sql(), window_s, 0, s, first_shared_slot)
         kernel.build_pairs(ws.engine, window_s, 0, s, first_shared_slot)
         rows = ws.engine.sql(
-            f"SELECT least(l.action_id, r.action_id), greatest(l.action_id, r.action_id), l.target FROM {s.pairs} p "
-            f"JOIN {s.rows} l ON l.rid = p.rid_l JOIN {s.rows} r ON r.rid = p.rid_r"
+            f"SELECT least(l.action_id, r.action_id), greatest(l.action_id, r.action_id), tg.target FROM {s.pairs} p "
+            f"JOIN {s.rows} l ON l.rid = p.rid_l JOIN {s.rows} r ON r.rid = p.rid_r JOIN {s.targets} tg ON tg.th = l.th"
         ).rows()
     return sorted(rows)
 

@@ -57,7 +57,7 @@ FROM {s.edges} x JOIN {s.accounts} aa ON aa.acc = x.a JOIN {s.accounts} ab ON ab
     on_edge = "x.a = least(p.acc_l, p.acc_r) AND x.b = greatest(p.acc_l, p.acc_r)"
     evidence_sql = f"""
 SELECT aa.account_id AS account_a, ab.account_id AS account_b,
-       la.action_id AS action_id_a, lb.action_id AS action_id_b, la.target,
+       la.action_id AS action_id_a, lb.action_id AS action_id_b, tg.target,
        make_timestamp(CAST(la.t * 1e6 AS BIGINT)) AS acted_at_a, lb.t - la.t AS dt_s
 FROM (
   SELECT p.*, 1 AS rn FROM {s.pairs_live} p
@@ -70,7 +70,7 @@ FROM (
 ) s
 JOIN {s.rows} la ON la.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_l ELSE s.rid_r END
 JOIN {s.rows} lb ON lb.rid = CASE WHEN s.acc_l < s.acc_r THEN s.rid_r ELSE s.rid_l END
-JOIN {s.accounts} aa ON aa.acc = la.acc JOIN {s.accounts} ab ON ab.acc = lb.acc
+JOIN {s.accounts} aa ON aa.acc = la.acc JOIN {s.accounts} ab ON ab.acc = lb.acc JOIN {s.targets} tg ON tg.th = la.th
 WHERE s.rn <= {n}"""
     return EdgeTables(
         edges_sql, evidence_sql, n_rows, counts["co_actions"], counts["candidates"], n_edges, model.to_dict()

@@ -4,7 +4,8 @@ Consumes a detector's SELECT (``base.DETECTOR_COLUMNS``), an :class:`~flockwatch
 :class:`~flockwatch.engine.Scratch` ``s``; produces three temporary tables in that scratch:
 
     s.accounts  account_id, acc                                            (one per account: its number)
-    s.rows      rid, acc, target, th, uh, t, action_id, b, hot, r         (one per detector row;
+    s.targets   th, target                                                 (one per target hash: its text)
+    s.rows      rid, acc, th, uh, t, action_id, b, hot, r                 (one per detector row;
                 also slot_sig, slot_sig2, slot_skip under first_shared_slot)
     s.pairs     rid_l, rid_r, acc_l, acc_r, th, uh_l, uh_r, t_l, dt_s      (one per co-action)
 
@@ -216,10 +217,13 @@ def build_rows(
     s: Scratch,
     first_shared_slot: bool = False,
 ) -> int:
-    """Materialise ``s.accounts`` and ``s.rows``; returns the row count. Rows name their account by number
-    (``acc``) only, one string fewer in the window that ranks them. ``first_shared_slot``: the detector's SELECT
-    also has ``slot``, ``slot_sig`` and ``slot_sig2``; ``s.rows`` keeps the two and ``slot_skip`` (the top bit of each fingerprint the
-    row does not compare as the later row of a co-action: its own slot and later ones, slots where its unit has no
+    """Materialise ``s.accounts``, ``s.targets`` and ``s.rows``; returns the row count. Rows name their account
+    by number (``acc``) and their target by hash (``th``) only: the strings stay out of the window that ranks them
+    and out of the table every later join holds. The target's text is read from ``s.targets`` by the few rows that
+    become evidence (5M actions, hk2019 simulation: co_near_text's rows 16.3 / 16.4 -> 15.6 / 15.7 s; co_text's
+    long normalised texts, 3.4 / 3.2 -> 3.3 / 3.1 s). ``first_shared_slot``: the detector's SELECT also has
+    ``slot``, ``slot_sig`` and ``slot_sig2``; ``s.rows`` keeps the two and ``slot_skip`` (the top bit of each
+    fingerprint the row does not compare as the later row of a co-action: its own slot and later ones, slots where its unit has no
     target, slots where its unit's row is in a hot cell) for :func:`pairs_sql` (module docstring, *First shared
     slot*)."""
     if window_s <= 0:
@@ -227,7 +231,11 @@ def build_rows(
     engine.sql(f"DROP TABLE IF EXISTS {s.src}")
     engine.sql(f"DROP TABLE IF EXISTS {s.rows}")
     engine.sql(f"DROP TABLE IF EXISTS {s.accounts}")
+    engine.sql(f"DROP TABLE IF EXISTS {s.targets}")
     engine.sql(f"CREATE TEMP TABLE {s.src} AS {_src_sql(detector_sql, window_s, first_shared_slot)}")
+    # one text per target hash: two targets of one hash are one target to the kernel (module docstring), and the
+    # smallest text names it, whatever the thread schedule
+    engine.sql(f"CREATE TEMP TABLE {s.targets} AS SELECT th, min(target) AS target FROM {s.src} GROUP BY th")
     # the accounts' numbers, kept: the edges and the cell visits name accounts by id (a DISTINCT over every row
     # each time they were read from s.rows)
     engine.sql(f"""
@@ -256,7 +264,11 @@ FROM (SELECT DISTINCT account_id FROM {s.src})""")
     # rid orders rows by (target, time, action, account); r is the rank on the target in the same order. rid is
     # the target's offset (rows on smaller target hashes, a running sum over the distinct targets) plus r: the same
     # numbers as a global row_number(), without a global sort of every row on text keys. Ties are broken by acc,
-    # the account's number in account-id order: the same order as the id's text, on an integer instead of a string
+    # the account's number in account-id order: the same order as the id's text, on an integer instead of a string.
+    # The window's sort is also what leaves s.rows clustered by target, which the joins of pairs_sql depend on: a
+    # co_near_text variant without it (each post numbered once in time order by the detector, rows identified by
+    # that number and their band, only hot rows ranked) built its rows 1-2 s faster at 5M actions and lost it again
+    # in the candidate and live joins over unclustered rows (+1-3 s), with or without re-clustering them by target
     engine.sql(f"""
 CREATE TEMP TABLE {s.rows} AS
 WITH cells AS (
@@ -265,11 +277,11 @@ WITH cells AS (
   SELECT th, CAST(sum(n) OVER (ORDER BY th ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - n AS BIGINT) AS off
   FROM (SELECT th, CAST(sum(c) AS BIGINT) AS n FROM cells GROUP BY th) t
 ), o AS (
-  SELECT acc.acc, s.target, s.th, s.uh, s.t, s.action_id, s.b, {slots}({hot}) AS hot,
+  SELECT acc.acc, s.th, s.uh, s.t, s.action_id, s.b, {slots}({hot}) AS hot,
          row_number() OVER (PARTITION BY s.th ORDER BY s.t, s.action_id, acc.acc) AS r
   FROM {s.src} s JOIN {s.accounts} acc USING (account_id) JOIN cells USING (th, b)
 ){hot_slots}
-SELECT offsets.off + o.r AS rid, o.acc, o.target, o.th, o.uh, o.t, o.action_id, o.b, {o_slots}o.hot, o.r
+SELECT offsets.off + o.r AS rid, o.acc, o.th, o.uh, o.t, o.action_id, o.b, {o_slots}o.hot, o.r
 FROM o JOIN offsets USING (th) {hot_join}""")
     engine.sql(f"DROP TABLE {s.src}")
     return engine.count(s.rows)
