@@ -1,7 +1,7 @@
 """The co-action kernel: account pairs that act on the same target within ``window_s`` seconds.
 
 Consumes a detector's SELECT (``base.DETECTOR_COLUMNS``), an :class:`~flockwatch.engine.Engine` and the caller's
-:class:`~flockwatch.engine.Scratch` ``s``; produces three temporary tables in that scratch:
+:class:`~flockwatch.engine.Scratch` ``s``; produces four temporary tables in that scratch:
 
     s.accounts  account_id, acc                                            (one per account: its number)
     s.targets   th, target                                                 (one per target hash: its text)
@@ -223,9 +223,9 @@ def build_rows(
     become evidence (5M actions, hk2019 simulation: co_near_text's rows 16.3 / 16.4 -> 15.6 / 15.7 s; co_text's
     long normalised texts, 3.4 / 3.2 -> 3.3 / 3.1 s). ``first_shared_slot``: the detector's SELECT also has
     ``slot``, ``slot_sig`` and ``slot_sig2``; ``s.rows`` keeps the two and ``slot_skip`` (the top bit of each
-    fingerprint the row does not compare as the later row of a co-action: its own slot and later ones, slots where its unit has no
-    target, slots where its unit's row is in a hot cell) for :func:`pairs_sql` (module docstring, *First shared
-    slot*)."""
+    fingerprint the row does not compare as the later row of a co-action: its own slot and later ones, slots where
+    its unit has no target, slots where its unit's row is in a hot cell) for :func:`pairs_sql` (module docstring,
+    *First shared slot*)."""
     if window_s <= 0:
         raise ValidationError(f"window_s must be > 0, got {window_s}")
     engine.sql(f"DROP TABLE IF EXISTS {s.src}")
