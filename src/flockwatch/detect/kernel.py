@@ -220,18 +220,15 @@ def build_rows(
     """Materialise ``s.accounts``, ``s.targets`` and ``s.rows``; returns the row count. Rows name their account
     by number (``acc``) and their target by hash (``th``) only: the strings stay out of the window that ranks them
     and out of the table every later join holds. The target's text is read from ``s.targets`` by the few rows that
-    become evidence (5M actions, hk2019 simulation: co_near_text's rows 16.3 / 16.4 -> 15.6 / 15.7 s; co_text's
-    long normalised texts, 3.4 / 3.2 -> 3.3 / 3.1 s). ``first_shared_slot``: the detector's SELECT also has
+    become evidence (5M actions, hk2019 simulation: co_near_text's rows 16.3 / 16.4 -> 15.6 / 15.7 s; co_text's,
+    with long normalised texts, no measurable change). ``first_shared_slot``: the detector's SELECT also has
     ``slot``, ``slot_sig`` and ``slot_sig2``; ``s.rows`` keeps the two and ``slot_skip`` (the top bit of each
     fingerprint the row does not compare as the later row of a co-action: its own slot and later ones, slots where
     its unit has no target, slots where its unit's row is in a hot cell) for :func:`pairs_sql` (module docstring,
     *First shared slot*)."""
     if window_s <= 0:
         raise ValidationError(f"window_s must be > 0, got {window_s}")
-    engine.sql(f"DROP TABLE IF EXISTS {s.src}")
-    engine.sql(f"DROP TABLE IF EXISTS {s.rows}")
-    engine.sql(f"DROP TABLE IF EXISTS {s.accounts}")
-    engine.sql(f"DROP TABLE IF EXISTS {s.targets}")
+    engine.drop_relations([s.src, s.rows, s.accounts, s.targets])
     engine.sql(f"CREATE TEMP TABLE {s.src} AS {_src_sql(detector_sql, window_s, first_shared_slot)}")
     # one text per target hash: two targets of one hash are one target to the kernel (module docstring), and the
     # smallest text names it, whatever the thread schedule
