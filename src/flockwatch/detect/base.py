@@ -79,9 +79,8 @@ class EdgeRequest:
     #: the rows also carry :data:`SLOT_COLUMNS` (``Detector.first_shared_slot``)
     first_shared_slot: bool = False
     #: set when the network build will read this detector's cell visits (``networks/attach.py``) on this connection:
-    #: a builder with rows of its own (not the kernel's, which detection keeps itself) calls it, while they exist,
-    #: with the SELECT of their distinct ``(account_id, th, b)`` (``kernel.cell_visits_sql``'s columns and values),
-    #: so that attach does not run the detector's SQL again
+    #: the builder calls it, while its rows exist, with the SELECT of their distinct ``(account_id, th, b)``
+    #: (``kernel.cell_visits_sql``'s columns and values), so that attach does not run the detector's SQL again
     keep_visits: Callable[[str], None] | None = None
 
 

@@ -1,7 +1,8 @@
 """Calibrated edge weights: how surprising is it that two accounts co-acted this often?
 
-Consumes the kernel's ``s.rows`` / ``s.pairs`` (``s``: the caller's scratch); produces ``s.edges`` (the pairs that pass the
-threshold, with observed and expected counts, p- and q-values and a weight) through :func:`significant_pairs`.
+Consumes the kernel's ``s.visits``, ``s.cells``, ``s.rows`` / ``s.pairs`` (``s``: the caller's scratch); produces
+``s.edges`` (the pairs that pass the threshold, with observed and expected counts, p- and q-values and a weight)
+through :func:`significant_pairs`.
 
 The null model (what we follow, and where we simplify):
 
@@ -87,7 +88,8 @@ class NullModel:
 
 
 def null_model(engine: Engine, s: Scratch, hot_cell_actions: int = 0) -> NullModel:
-    """Fit the Chung–Lu/SDSM null on ``s.rows`` and store per-account activity in ``s.activity``.
+    """Fit the Chung–Lu/SDSM null on the kernel's cells (``s.visits``, ``s.cells``: ``kernel.build_rows``, every
+    detector row counted) and store per-account activity in ``s.activity``.
 
     Incidences are (account, cell) visits, cells being (target, time bucket). Observable co-action pairs are
     counted as the kernel sees them: in a hot cell (more than ``hot_cell_actions`` rows) each account meets at most
@@ -95,7 +97,6 @@ def null_model(engine: Engine, s: Scratch, hot_cell_actions: int = 0) -> NullMod
     joined. Statistic and expectation are thus computed on the same observable, which is how the hot-cell rule
     down-weights dense cells instead of silently dropping them.
     """
-    rows = s.rows
     k = int(hot_cell_actions)
     cap_same = f"CASE WHEN c > {k} THEN n * least(n - 1, 2.0 * {k}) ELSE n * (n - 1) END" if k > 0 else "n * (n - 1)"
     # adjacent buckets: 2 n n' ordered pairs of which about half fall within the window
@@ -104,23 +105,20 @@ def null_model(engine: Engine, s: Scratch, hot_cell_actions: int = 0) -> NullMod
         if k > 0
         else "n * prev_n"
     )
-    engine.drop_relations([s.activity, s.visits])
-    # one grouping on (cell, account) feeds both counts below: the cells' distinct accounts and the accounts'
-    # distinct cells as plain counts of its groups, instead of two count(DISTINCT ...) aggregations over every row
-    # (co_near_text, hk2019 simulation at 5M actions, 18.8M rows: 8.7 -> 4.3 s wall, the same numbers)
-    engine.sql(f"CREATE TEMP TABLE {s.visits} AS SELECT th, b, acc, count(*) AS c FROM {rows} GROUP BY th, b, acc")
+    engine.drop_relations([s.activity])
+    # the accounts' distinct cells as a plain count of their visits (one row per account and cell), the cells'
+    # distinct accounts kept with the cells by build_rows, instead of two count(DISTINCT ...) aggregations over
+    # every row (co_near_text, hk2019 simulation at 5M actions, 18.8M rows: 8.7 -> 4.3 s wall, the same numbers)
     engine.sql(f"CREATE TEMP TABLE {s.activity} AS SELECT acc, count(*) AS d FROM {s.visits} GROUP BY acc")
     res = engine.sql(f"""
 WITH cells AS (
-  SELECT th, b, CAST(sum(c) AS DOUBLE) AS c, CAST(count(*) AS DOUBLE) AS n FROM {s.visits} GROUP BY th, b
-), lagged AS (
-  SELECT c, n, CASE WHEN lag(b) OVER w = b - 1 THEN lag(c) OVER w END AS prev_c,
-         CASE WHEN lag(b) OVER w = b - 1 THEN lag(n) OVER w END AS prev_n
-  FROM cells WINDOW w AS (PARTITION BY th ORDER BY b)
+  SELECT CAST(c AS DOUBLE) AS c, CAST(n AS DOUBLE) AS n, CAST(prev_c AS DOUBLE) AS prev_c,
+         CAST(prev_n AS DOUBLE) AS prev_n
+  FROM {s.cells}
 )
 SELECT sum(n), sum({cap_same}), sum(coalesce({cap_next}, 0)), (SELECT count(*) FROM {s.activity})
-FROM lagged""").one()
-    engine.drop_relations([s.visits])
+FROM cells""").one()
+    engine.drop_relations([s.cells])
     assert res is not None  # an aggregate without GROUP BY always returns one row
     n_inc = int(res[0] or 0)
     adjacent = float(res[2] or 0.0)

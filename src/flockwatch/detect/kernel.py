@@ -1,11 +1,13 @@
 """The co-action kernel: account pairs that act on the same target within ``window_s`` seconds.
 
 Consumes a detector's SELECT (``base.DETECTOR_COLUMNS``), an :class:`~flockwatch.engine.Engine` and the caller's
-:class:`~flockwatch.engine.Scratch` ``s``; produces four temporary tables in that scratch:
+:class:`~flockwatch.engine.Scratch` ``s``; produces these temporary tables in that scratch:
 
     s.accounts  account_id, acc                                            (one per account: its number)
     s.targets   th, target                                                 (one per target hash: its text)
-    s.rows      rid, acc, th, uh, t, action_id, b, hot, r                 (one per detector row;
+    s.visits    th, b, acc, c                                              (one per account and cell)
+    s.cells     th, b, c, n, prev_c, prev_n, pairs                         (one per cell)
+    s.rows      rid, acc, th, uh, t, action_id, b, hot, r                 (one per detector row that can pair;
                 also slot_sig, slot_sig2, slot_skip under first_shared_slot)
     s.pairs     rid_l, rid_r, acc_l, acc_r, th, uh_l, uh_r, t_l, dt_s      (one per co-action)
 
@@ -164,7 +166,7 @@ def cell_visits_sql(detector_sql: str, window_s: float) -> str:
     return f"SELECT DISTINCT account_id, th, b FROM ({_src_sql(detector_sql, window_s)}) v"
 
 
-#: Prefix of the per-run cell-visit tables :func:`keep_cell_visits` leaves on a connection.
+#: Prefix of the per-run cell-visit tables :func:`keep_visits_of` leaves on a connection.
 _VISITS_PREFIX = "fw_cell_visits_"
 
 
@@ -174,18 +176,6 @@ def _visits_run_prefix(run_id: str) -> str:
 
 def _visits_table(run_id: str, detector: str) -> str:
     return _visits_run_prefix(run_id) + "".join(c if c.isalnum() else "_" for c in detector.lower())
-
-
-def keep_cell_visits(engine: Engine, s: Scratch, run_id: str, detector: str) -> None:
-    """Keep the distinct ``(account_id, th, b)`` of ``s.rows`` as the run's cell visits of ``detector`` for the rest
-    of this connection: what :func:`cell_visits_sql` would compute again from the detector's SQL, which the network
-    build's ``attach`` reads right after detection (re-running the detectors' SQL was most of its cost)."""
-    keep_visits_of(
-        engine,
-        run_id,
-        detector,
-        f"SELECT a.account_id, v.th, v.b FROM (SELECT DISTINCT acc, th, b FROM {s.rows}) v JOIN {s.accounts} a USING (acc)",
-    )
 
 
 def keep_visits_of(engine: Engine, run_id: str, detector: str, visits_sql: str) -> None:
@@ -203,7 +193,7 @@ def keep_visits_of(engine: Engine, run_id: str, detector: str, visits_sql: str) 
 
 
 def kept_cell_visits(engine: Engine, run_id: str, detector: str) -> str | None:
-    """The table :func:`keep_cell_visits` left for ``(run_id, detector)`` on this connection, or None."""
+    """The table :func:`keep_visits_of` left for ``(run_id, detector)`` on this connection, or None."""
     name = _visits_table(run_id, detector)
     found = engine.sql("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [name]).scalar()
     return name if found else None
@@ -217,18 +207,35 @@ def build_rows(
     s: Scratch,
     first_shared_slot: bool = False,
 ) -> int:
-    """Materialise ``s.accounts``, ``s.targets`` and ``s.rows``; returns the row count. Rows name their account
-    by number (``acc``) and their target by hash (``th``) only: the strings stay out of the window that ranks them
-    and out of the table every later join holds. The target's text is read from ``s.targets`` by the few rows that
-    become evidence (5M actions, hk2019 simulation: co_near_text's rows 16.3 / 16.4 -> 15.6 / 15.7 s; co_text's,
-    with long normalised texts, no measurable change). ``first_shared_slot``: the detector's SELECT also has
-    ``slot``, ``slot_sig`` and ``slot_sig2``; ``s.rows`` keeps the two and ``slot_skip`` (the top bit of each
-    fingerprint the row does not compare as the later row of a co-action: its own slot and later ones, slots where
-    its unit has no target, slots where its unit's row is in a hot cell) for :func:`pairs_sql` (module docstring,
-    *First shared slot*)."""
+    """Materialise ``s.accounts``, ``s.targets``, ``s.visits``, ``s.cells`` and ``s.rows``; returns the number of
+    detector rows (all of them: ``s.rows`` keeps only those that can pair, see *Rows that cannot pair*).
+
+    ``s.visits`` (``th, b, acc, c``: one per account and cell, with its rows) and ``s.cells`` (``th, b, c, n``: rows
+    and accounts per cell, ``prev_c``/``prev_n`` of the previous bucket where it is adjacent, ``pairs``) count every
+    row; they are what the null model (``calibration.null_model``) and the network build's attach step read.
+
+    Rows name their account by number (``acc``) and their target by hash (``th``) only: the strings stay out of the
+    window that ranks them and out of the table every later join holds. The target's text is read from
+    ``s.targets`` by the few rows that become evidence (5M actions, hk2019 simulation: co_near_text's rows 16.3 /
+    16.4 -> 15.6 / 15.7 s; co_text's, with long normalised texts, no measurable change). ``first_shared_slot``: the
+    detector's SELECT also has ``slot``, ``slot_sig`` and ``slot_sig2``; ``s.rows`` keeps the two and ``slot_skip``
+    (the top bit of each fingerprint the row does not compare as the later row of a co-action: its own slot and
+    later ones, slots where its unit has no target, slots where its unit's row is in a hot cell) for
+    :func:`pairs_sql` (module docstring, *First shared slot*).
+
+    **Rows that cannot pair.** A row whose cell and both neighbouring cells (same target, buckets ``b - 1`` and
+    ``b + 1``) hold no other account's row meets nothing in the join, and it is left out of ``s.rows``: a repost of
+    a post nobody else reposted within minutes, the text only one account posted that hour. The co-actions are the
+    same: no such row lies, in the target's order, between two rows that co-act (the rows between them are in their
+    buckets, whose cells hold both accounts), so ranks drop by the same number on both sides of every pair that can
+    meet, the rank join finds the same rank neighbours (it reads only rank differences up to ``hot_cell_actions``,
+    and buckets of ``hot_cell_actions`` ranks are joined with their next one), and row ids keep their order. Cells
+    keep their full counts (the hot flag, the null model). On a 5M-row retweet log 61 % of co_repost's rows cannot
+    pair; on the hk2019 simulation at 5M actions 72 % of co_text's, 42 % of co_repost's, 25 % of co_near_text's.
+    """
     if window_s <= 0:
         raise ValidationError(f"window_s must be > 0, got {window_s}")
-    engine.drop_relations([s.src, s.rows, s.accounts, s.targets])
+    engine.drop_relations([s.src, s.rows, s.accounts, s.targets, s.visits, s.cells])
     engine.sql(f"CREATE TEMP TABLE {s.src} AS {_src_sql(detector_sql, window_s, first_shared_slot)}")
     # one text per target hash: two targets of one hash are one target to the kernel (module docstring), and the
     # smallest text names it, whatever the thread schedule
@@ -239,6 +246,26 @@ def build_rows(
 CREATE TEMP TABLE {s.accounts} AS
 SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acc
 FROM (SELECT DISTINCT account_id FROM {s.src})""")
+    engine.sql(f"""
+CREATE TEMP TABLE {s.visits} AS
+SELECT s.th, s.b, a.acc, count(*) AS c FROM {s.src} s JOIN {s.accounts} a USING (account_id) GROUP BY s.th, s.b, a.acc""")
+    # per cell: its rows and accounts, the previous bucket's where that cell is adjacent (the null model's
+    # neighbouring pairs), and whether a row there can pair: another account in the cell, or in an adjacent cell
+    # (smallest and largest account number: one account there is lo = hi; a neighbour holds another one unless its
+    # lo and hi are both that account)
+    engine.sql(f"""
+CREATE TEMP TABLE {s.cells} AS
+WITH c AS (
+  SELECT th, b, CAST(sum(c) AS BIGINT) AS c, count(*) AS n, min(acc) AS lo, max(acc) AS hi
+  FROM {s.visits} GROUP BY th, b
+)
+SELECT th, b, c, n,
+       CASE WHEN lag(b) OVER w = b - 1 THEN lag(c) OVER w END AS prev_c,
+       CASE WHEN lag(b) OVER w = b - 1 THEN lag(n) OVER w END AS prev_n,
+       coalesce(lo < hi
+                OR (lag(b) OVER w = b - 1 AND (lag(lo) OVER w < lo OR lag(hi) OVER w > hi))
+                OR (lead(b) OVER w = b + 1 AND (lead(lo) OVER w < lo OR lead(hi) OVER w > hi)), false) AS pairs
+FROM c WINDOW w AS (PARTITION BY th ORDER BY b)""")
     hot = f"c > {int(hot_cell_actions)}" if hot_cell_actions > 0 else "false"
     slots = "s.slot, s.slot_sig, s.slot_sig2, " if first_shared_slot else ""
     o_slots = (
@@ -247,12 +274,13 @@ FROM (SELECT DISTINCT account_id FROM {s.src})""")
         else ""
     )
     # a unit's rows share its time, hence its episode hash uh: the hot-slot mask (the top bit of the fingerprint of
-    # each slot whose row is hot) is grouped on that integer; units without a hot row join nothing and add 0
+    # each slot whose row is hot) is grouped on that integer, over all of the unit's rows (those that cannot pair
+    # too); units without a hot row join nothing and add 0
     bits = SLOT_FINGERPRINT_BITS
     hot_slots = (
         f""", hs AS (
   SELECT s.uh, bit_or(CAST(1 AS BIGINT) << ({bits} * s.slot + {bits - 1})) AS slot_hot
-  FROM {s.src} s JOIN cells USING (th, b) WHERE {hot} AND s.slot < {SLOT_FINGERPRINTS} GROUP BY s.uh
+  FROM {s.src} s JOIN {s.cells} USING (th, b) WHERE {hot} AND s.slot < {SLOT_FINGERPRINTS} GROUP BY s.uh
 )"""
         if first_shared_slot
         else ""
@@ -268,20 +296,20 @@ FROM (SELECT DISTINCT account_id FROM {s.src})""")
     # in the candidate and live joins over unclustered rows (+1-3 s), with or without re-clustering them by target
     engine.sql(f"""
 CREATE TEMP TABLE {s.rows} AS
-WITH cells AS (
-  SELECT th, b, count(*) AS c FROM {s.src} GROUP BY th, b
-), offsets AS (
+WITH offsets AS (
   SELECT th, CAST(sum(n) OVER (ORDER BY th ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - n AS BIGINT) AS off
-  FROM (SELECT th, CAST(sum(c) AS BIGINT) AS n FROM cells GROUP BY th) t
+  FROM (SELECT th, CAST(sum(c) AS BIGINT) AS n FROM {s.cells} WHERE pairs GROUP BY th) t
 ), o AS (
   SELECT acc.acc, s.th, s.uh, s.t, s.action_id, s.b, {slots}({hot}) AS hot,
          row_number() OVER (PARTITION BY s.th ORDER BY s.t, s.action_id, acc.acc) AS r
-  FROM {s.src} s JOIN {s.accounts} acc USING (account_id) JOIN cells USING (th, b)
+  FROM {s.src} s JOIN {s.accounts} acc USING (account_id) JOIN {s.cells} cells USING (th, b)
+  WHERE cells.pairs
 ){hot_slots}
 SELECT offsets.off + o.r AS rid, o.acc, o.th, o.uh, o.t, o.action_id, o.b, {o_slots}o.hot, o.r
 FROM o JOIN offsets USING (th) {hot_join}""")
-    engine.sql(f"DROP TABLE {s.src}")
-    return engine.count(s.rows)
+    n_rows = engine.count(s.src)
+    engine.drop_relations([s.src])
+    return n_rows
 
 
 def pairs_sql(

@@ -165,7 +165,7 @@ def detect(
                     det.first_shared_slot,
                     keep_visits=(
                         functools.partial(kernel.keep_visits_of, e, run.run_id, det.name)
-                        if det.edge_builder is not None and det.attach_cells and e is ws.engine
+                        if det.attach_cells and e is ws.engine
                         else None
                     ),
                 )
@@ -174,9 +174,6 @@ def detect(
                     progress(f"{det.name}: {out.edges_count:,} edges from {out.co_actions_count:,} co-actions")
                 with stages("store"):
                     _store(ws, e, run.run_id, det.name, out, evidence_per_edge)
-                    if det.edge_builder is None and det.attach_cells and e is ws.engine:
-                        # the network build's attach step reads the run's cell visits next (same connection)
-                        kernel.keep_cell_visits(e, s, run.run_id, det.name)
             run.results.append(
                 DetectorResult(
                     det.name,

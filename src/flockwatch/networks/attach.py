@@ -18,8 +18,8 @@ An organic account that sometimes reposts the same viral post as members is not 
 dominated by members, and a few hits among many episodes is what ``pi`` predicts.
 
 Cost: only the detectors' distinct cell visits are read again, not their pairs: those detection kept on the same
-connection (``kernel.keep_cell_visits``; a detector with its own edge path hands over its rows' visits through
-``EdgeRequest.keep_visits``; the usual ``flockwatch detect``), else computed again from the detector's
+connection (every edge path hands its rows' visits over through ``EdgeRequest.keep_visits`` into
+``kernel.keep_visits_of``; the usual ``flockwatch detect``), else computed again from the detector's
 SQL (``kernel.cell_visits_sql``; a network build in another process). By default detectors declared without
 ``attach_cells`` (``co_near_text``: a row per LSH band; ``sync_post``: a row per action, on time slots) are left
 out, and detection keeps no visits for them; pass ``detectors`` to include them. A detector with its own edge path
