@@ -438,3 +438,38 @@ def test_null_model_of_no_rows_is_empty():
     assert (model.accounts_count, model.incidences_count, model.q, model.tests_count) == (0, 0, 0.0, 1.0)
     s.close()
     e.close()
+
+
+def test_rows_that_cannot_pair_are_left_out_of_the_ranked_rows_but_counted_by_the_null_model():
+    """A row with no other account in its cell or the neighbouring cells is not ranked (``s.rows``), while
+    build_rows' count, the null model and the kept cell visits still see it."""
+    rows = [
+        ("a", "x", 10.0, "1"),
+        ("b", "x", 70.0, "2"),  # next bucket of a's: a and b can pair
+        ("a", "x", 500.0, "3"),  # x, far from everyone else's rows: alone
+        ("c", "y", 20.0, "4"),  # y is c's alone
+        ("c", "y", 30.0, "5"),
+    ]
+    e = DuckDBEngine.memory()
+    s = e.scratch("test")
+    e.register(
+        "src",
+        pa.table(
+            {
+                "account_id": [r[0] for r in rows],
+                "target": [r[1] for r in rows],
+                "unit": [r[1] for r in rows],
+                "acted_at_s": [r[2] for r in rows],
+                "action_id": [r[3] for r in rows],
+            }
+        ),
+    )
+    assert kernel.build_rows(e, "SELECT * FROM src", 60.0, 0, s) == 5
+    assert sorted(r[0] for r in e.sql(f"SELECT action_id FROM {s.rows}").rows()) == ["1", "2"]
+    visits = e.sql(f"SELECT count(*), sum(c) FROM {s.visits}").one()
+    model = calibration.null_model(e, s, 0)
+    assert model.incidences_count == 4 and model.accounts_count == 3
+    assert visits == (4, 5)
+    assert len(e.sql(kernel.pairs_sql(s.rows, 60.0, 0)).rows()) == 1
+    s.close()
+    e.close()
