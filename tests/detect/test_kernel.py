@@ -450,21 +450,8 @@ def test_rows_that_cannot_pair_are_left_out_of_the_ranked_rows_but_counted_by_th
         ("c", "y", 20.0, "4"),  # y is c's alone
         ("c", "y", 30.0, "5"),
     ]
-    e = DuckDBEngine.memory()
-    s = e.scratch("test")
-    e.register(
-        "src",
-        pa.table(
-            {
-                "account_id": [r[0] for r in rows],
-                "target": [r[1] for r in rows],
-                "unit": [r[1] for r in rows],
-                "acted_at_s": [r[2] for r in rows],
-                "action_id": [r[3] for r in rows],
-            }
-        ),
-    )
-    assert kernel.build_rows(e, "SELECT * FROM src", 60.0, 0, s) == 5
+    e, s = _with_rows(rows, 60.0, 0)
+    assert kernel.build_rows(e, "SELECT * FROM src", 60.0, 0, s) == 5  # again, for its count
     assert sorted(r[0] for r in e.sql(f"SELECT action_id FROM {s.rows}").rows()) == ["1", "2"]
     visits = e.sql(f"SELECT count(*), sum(c) FROM {s.visits}").one()
     model = calibration.null_model(e, s, 0)
