@@ -118,7 +118,6 @@ WITH cells AS (
 )
 SELECT sum(n), sum({cap_same}), sum(coalesce({cap_next}, 0)), (SELECT count(*) FROM {s.activity})
 FROM cells""").one()
-    engine.drop_relations([s.cells])
     assert res is not None  # an aggregate without GROUP BY always returns one row
     n_inc = int(res[0] or 0)
     adjacent = float(res[2] or 0.0)

@@ -21,10 +21,11 @@ def coaction_edges(req: EdgeRequest) -> EdgeTables:
         n_rows = kernel.build_rows(e, req.detector_sql, params["window_s"], hot, s, req.first_shared_slot)
     with stages("null model"):
         model = calibration.null_model(e, s, hot)
-        # every cell visit (s.rows holds only the rows that can pair), for the network build's attach step
+        # every cell visit (s.rows holds only the rows that can pair), for the network build's attach step; the
+        # full cells are read by nothing after this
         if req.keep_visits is not None:
             req.keep_visits(f"SELECT a.account_id, v.th, v.b FROM {s.visits} v JOIN {s.accounts} a USING (acc)")
-        e.drop_relations([s.visits])
+        e.drop_relations([s.visits, s.cells])
     # co-actions are aggregated into candidate pairs as they are joined, never stored all at once; only the
     # co-actions of pairs that can still pass are kept (s.pairs_live) for episodes, time span and evidence
     counts: dict[str, int] = {}

@@ -201,10 +201,9 @@ def anchor_links(
     )
     # the anchors' events per (target, window bucket); with examples, the earliest one too: ties broken by action
     # id (a struct compares field by field), as cheap as arg_min on t, whose pick among ties depends on the thread
-    # schedule
-    # The representative's account is resolved to its id here, once per anchor bucket, so that the examples below
-    # need no join back and no ordered re-aggregation per candidate (on a 5M-action retweet log that re-aggregation
-    # alone took 0.4 s; growth as a whole showed no measurable change, the same rows).
+    # schedule. Its account is resolved to its id here, once per bucket, so that the examples below need no join
+    # back and no ordered re-aggregation per candidate (on a 5M-action retweet log that re-aggregation alone took
+    # 0.4 s; growth as a whole showed no measurable change, the same rows).
     earliest = ", min({'t': t, 'a': action_id, 'c': acct}) AS rep" if examples else ""
     rep_cols = ", g.rep.a AS rep_action, m.account_id AS rep_seed" if examples else ""
     rep_join = f" JOIN {s.acct} m ON m.acct = g.rep.c" if examples else ""
