@@ -103,3 +103,10 @@ def test_append_puts_the_setting_back_after_a_failed_transaction(engine):
     assert engine.count("u") == 0
     engine.append("u", ["k"], "SELECT 2")
     assert engine.sql("SELECT k FROM u").rows() == [(2,)]
+
+
+@pytest.mark.parametrize(("limit", "expected"), [("2GB", 2_000_000_000), ("512MB", 512_000_000), ("3GiB", 3 * 2**30)])
+def test_duckdb_memory_budget_is_its_memory_limit(engine, limit, expected):
+    engine.sql(f"SET memory_limit = '{limit}'")
+    # DuckDB shows the limit rounded to one decimal of a binary unit ("1.8 GiB")
+    assert engine.memory_budget_bytes() == pytest.approx(expected, rel=0.05)

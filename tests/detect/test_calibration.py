@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from flockwatch.detect import calibration
 from flockwatch.detect.calibration import NullModel, significant_pairs
 from flockwatch.engine import DuckDBEngine, Engine, Scratch
 
@@ -86,3 +87,28 @@ def test_single_episode_test_drops_only_pairs_that_cannot_reach_two_episodes():
     assert (5, 6) in sides[True, 1]
     assert edges[True, 2] == edges[False, 2] == {(1, 2), (3, 4)}
     assert edges[True, 1] == edges[False, 1]
+
+
+def test_co_actions_written_out_first_give_the_same_candidates_and_edges(engine, monkeypatch):
+    """Where the estimated co-actions outgrow the engine's memory, the candidate aggregate reads them from a table
+    of pair keys instead of straight from the join: the same candidates, co-action total and edges."""
+    e, s = engine
+    # Q * N**2 / 2 = 5,000 co-actions expected: 1,000 bytes each outgrow no memory limit, 1e12 bytes each outgrow all
+    model = NullModel(accounts_count=100, incidences_count=10_000, q=Q, tests_count=4950)
+    seen: dict[str, tuple] = {}
+    statements: list[str] = []
+    real_sql = e.sql
+    for name, per_co_action in (("from the join", 1_000), ("written out first", 10**12)):
+        monkeypatch.setattr(calibration, "CO_ACTION_BYTES", per_co_action)
+        statements.clear()
+        monkeypatch.setattr(e, "sql", lambda q, params=None: statements.append(q) or real_sql(q, params))
+        counts: dict[str, int] = {}
+        significant_pairs(e, s, model, fdr=1e-3, min_co_actions=2, counts=counts)
+        monkeypatch.setattr(e, "sql", real_sql)
+        wrote_keys = any(q.startswith(f"CREATE TEMP TABLE {s.co_keys}") for q in statements)
+        assert wrote_keys == (name == "written out first")
+        assert not e.table_exists(s.co_keys)
+        edges = e.sql(f"SELECT a, b, co_actions, k, p_value, weight FROM {s.edges} ORDER BY a, b").rows()
+        seen[name] = (counts, edges)
+    assert seen["from the join"] == seen["written out first"]
+    assert seen["from the join"][0] == {"co_actions": 59, "candidates": 2}

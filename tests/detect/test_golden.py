@@ -101,3 +101,36 @@ def test_near_text_finds_chinese_near_duplicates(ws):
     near = {(a, b) for d, a, b in edges if d == "co_near_text"}
     assert near == {tuple(sorted(p)) for p in itertools.combinations([f"cn{k}" for k in range(5)], 2)}
     assert not [e for e in edges if e[0] == "co_text"], "variants are not identical texts"
+
+
+@pytest.mark.parametrize("name", ["co_near_text", "co_repost"])
+def test_co_actions_written_out_first_find_the_same_edges(ws, name, monkeypatch):
+    """The candidate aggregate's path for co-actions that outgrow memory (``calibration._keys_first``) finds the
+    same edges, weights and evidence as the fast path; co_near_text also carries its episode columns through it."""
+    from flockwatch.detect import calibration
+
+    load(ws, render(name, standard_events()))
+    found = []
+    chosen: list[bool] = []
+    keys_first = calibration._keys_first
+    monkeypatch.setattr(calibration, "_keys_first", lambda e, m: chosen.append(keys_first(e, m)) or chosen[-1])
+    for per_co_action in (calibration.CO_ACTION_BYTES, 10**15):
+        monkeypatch.setattr(calibration, "CO_ACTION_BYTES", per_co_action)
+        run = detect(ws, detectors=[name])
+        found.append(
+            (
+                ws.engine.sql(
+                    "SELECT account_a, account_b, co_actions_count, episodes_count, weight FROM edges "
+                    "WHERE run_id = ? ORDER BY account_a, account_b",
+                    [run.run_id],
+                ).rows(),
+                ws.engine.sql(
+                    "SELECT account_a, account_b, action_id_a, action_id_b FROM edge_evidence WHERE run_id = ? "
+                    "ORDER BY ALL",
+                    [run.run_id],
+                ).rows(),
+                run.results[0].co_actions_count,
+            )
+        )
+    assert chosen == [False, True]
+    assert found[0][0] and found[0] == found[1]

@@ -126,6 +126,12 @@ FROM cells""").one()
     return NullModel(accounts, n_inc, q, max(1.0, accounts * (accounts - 1) / 2), adjacent)
 
 
+#: Memory, in bytes, the candidate aggregate needs per co-action while it aggregates them straight from the join,
+#: for the choice in :func:`_keys_first`. Measured bounds: 43M co-actions (sync_post, hk2019 simulation at 5M actions)
+#: failed in 400 MB (9.3 bytes each) and 860M at 100M actions in 7.4 GiB (9.2); 170M ran at 20M actions in 9.3 GiB
+#: (58); the choice takes 32.
+CO_ACTION_BYTES = 32
+
 #: Account pairs are aggregated on one BIGINT key ``a * PAIR_KEY_BASE + b`` (account ids are INTEGER interned by
 #: the kernel, so ``b < PAIR_KEY_BASE``): one 8-byte hash key instead of two columns.
 PAIR_KEY_BASE = 2147483648
@@ -184,12 +190,17 @@ def significant_pairs(
     )
     multi = "min(ua) < max(ua) AND min(ub) < max(ub)" if test_sides else "true"
     with st("candidates"):
+        co_actions = f"(SELECT {_pair_key('acc_l', 'acc_r')} AS k{episode_cols} FROM {pairs} p)"
+        if _keys_first(engine, model):
+            engine.sql(f"CREATE TEMP TABLE {s.co_keys} AS SELECT * FROM {co_actions}")
+            co_actions = s.co_keys
         engine.sql(f"""
 CREATE TEMP TABLE {s.cand_all} AS
 SELECT k, count(*) AS co_actions, grouping(k) AS g, {multi} AS multi
-FROM (SELECT {_pair_key("acc_l", "acc_r")} AS k{episode_cols} FROM {pairs} p)
+FROM {co_actions}
 GROUP BY GROUPING SETS ((k), ())
 HAVING count(*) >= {int(min_co_actions)} OR grouping(k) = 1""")
+        engine.drop_relations([s.co_keys])
         total = engine.sql(f"SELECT max(co_actions) FROM {s.cand_all} WHERE g = 1").scalar()
         engine.sql(f"""
 CREATE TEMP TABLE {s.cand} AS
@@ -276,6 +287,23 @@ FROM {s.cand} c JOIN {sig_in} s ON s.a = c.a AND s.b = c.b JOIN {s.sides} span O
         finally:
             s.unregister(sig_in)
     return engine.count(s.edges)
+
+
+def _keys_first(engine: Engine, model: NullModel) -> bool:
+    """Whether the candidate aggregate should read its co-actions from a table of their pair keys rather than
+    straight from the join.
+
+    Straight from the join is the fast path, but the join and the aggregate then hold memory at once, and neither
+    can spill enough of it: where the co-actions outgrow the engine's memory the statement fails (sync_post at
+    100M actions in 7.4 GiB: out of memory). Written out first, the join streams its keys to the table (spilled to
+    disk beyond the limit) and the aggregate runs alone, spilling its partitions. The co-actions are estimated
+    before the join from the null model: ``Q * N**2`` observable ordered pairs, half as many co-actions. At 5M actions
+    with 7.4 GiB every detector stays on the fast path (the written-out form cost co_near_text 5-6 % more there)."""
+    budget = engine.memory_budget_bytes()
+    if budget is None:
+        return False
+    expected = model.q * float(model.incidences_count) ** 2 / 2.0
+    return expected * CO_ACTION_BYTES > budget
 
 
 def _bh(tbl: pa.Table, m: float, fdr: float) -> pa.Table:

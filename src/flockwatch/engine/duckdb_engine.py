@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -275,8 +276,27 @@ class DuckDBEngine:
     def checkpoint(self) -> None:
         self._con.execute("CHECKPOINT")
 
+    def memory_budget_bytes(self) -> int | None:
+        """DuckDB's memory limit in bytes, as the session holds it (set here, or DuckDB's own default)."""
+        shown = self._con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        return _size_bytes(str(shown))
+
     def close(self) -> None:
         self._con.close()
+
+
+_SIZE = re.compile(r"^\s*([0-9.]+)\s*(bytes|[KMGTP]i?B)\s*$")
+_UNIT_BYTES = {
+    "bytes": 1,
+    **{f"{u}B": 1000 ** (i + 1) for i, u in enumerate("KMGTP")},
+    **{f"{u}iB": 1024 ** (i + 1) for i, u in enumerate("KMGTP")},
+}
+
+
+def _size_bytes(shown: str) -> int | None:
+    """``7.4 GiB`` (DuckDB's display of a size) in bytes; None for anything else."""
+    m = _SIZE.match(shown)
+    return int(float(m.group(1)) * _UNIT_BYTES[m.group(2)]) if m else None
 
 
 def _default_memory_limit() -> str | None:

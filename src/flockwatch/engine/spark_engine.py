@@ -445,6 +445,10 @@ class SparkEngine:
     def checkpoint(self) -> None:
         """Nothing to flush: created views live until dropped."""
 
+    def memory_budget_bytes(self) -> int | None:
+        """None: a statement runs as stages over executors, each spilling its own shuffle partitions."""
+        return None
+
     def close(self) -> None:
         self.drop_relations(list(self._stored))
         self._release_dropped(force=True)
