@@ -127,9 +127,9 @@ FROM cells""").one()
 
 
 #: Memory, in bytes, the candidate aggregate needs per co-action while it aggregates them straight from the join,
-#: for the choice in :func:`_keys_first`. Measured bounds: 43M co-actions (sync_post, hk2019 simulation at 5M actions)
-#: failed in 400 MB (9.3 bytes each) and 860M at 100M actions in 7.4 GiB (9.2); 170M ran at 20M actions in 9.3 GiB
-#: (58); the choice takes 32.
+#: for the choice in :func:`_keys_first`. Bounds seen: 43M co-actions (sync_post, hk2019 simulation at 5M actions)
+#: failed in 400 MB (9.3 bytes each), and at 100M actions in 7.4 GiB (about 9, by the estimate of 20 times the
+#: co-actions); the 20M run's 170M ran in 9.3 GiB (58 bytes each). The choice takes 32.
 CO_ACTION_BYTES = 32
 
 #: Account pairs are aggregated on one BIGINT key ``a * PAIR_KEY_BASE + b`` (account ids are INTEGER interned by
