@@ -11,7 +11,7 @@ import itertools
 
 import pytest
 
-from flockwatch.detect import DETECTORS, detect
+from flockwatch.detect import DETECTORS, calibration, detect
 
 from scenario import load, render, standard_events, sync_events
 
@@ -107,8 +107,6 @@ def test_near_text_finds_chinese_near_duplicates(ws):
 def test_co_actions_written_out_first_find_the_same_edges(ws, name, monkeypatch):
     """The candidate aggregate's path for co-actions that outgrow memory (``calibration._keys_first``) finds the
     same edges, weights and evidence as the fast path; co_near_text also carries its episode columns through it."""
-    from flockwatch.detect import calibration
-
     load(ws, render(name, standard_events()))
     found = []
     chosen: list[bool] = []
