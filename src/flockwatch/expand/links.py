@@ -215,25 +215,33 @@ def anchor_links(
     )
     # A candidate's event is a hit when an anchor acted on its target within the window: in its own bucket or, on the
     # near side, in a neighbouring one.
-    meets = f"""ce.target = ab3.target AND ce.t // {w} = ab3.jb
-                AND (ab3.d = 0 OR (ab3.d = 1 AND ab3.t1 >= ce.t - {w}) OR (ab3.d = -1 AND ab3.t0 <= ce.t + {w}))"""
-    ab3 = f"ab3 AS (SELECT ab.*, ab.b + d.d AS jb, d.d FROM {s.ab} ab, (VALUES (-1), (0), (1)) d(d))"
     if examples:
-        # an event meets each of its three anchor buckets at most once: the earliest bucket's representative
-        # (d is unique in the group, so the pick does not depend on the thread schedule)
+        # One row per candidate event, no aggregate: (target, b) is unique in s.ab, so each of the three bucket
+        # lookups matches at most one row. A join to the three buckets followed by a GROUP BY per event spilled
+        # until the disk was full at 100M actions (every event on a hot target, three times, keyed by strings).
+        # The representative is the first bucket that meets, in the order next, own, previous: as before, when
+        # the three were one join ranked by d (-1, 0, 1).
+        b = f"ce.t // {w}"
         e.sql(
             f"""CREATE OR REPLACE TEMP TABLE {s.hits} AS
-                WITH {ab3},
-                     j AS (SELECT ce.acct, ce.action_id, ce.tk, ce.target, ab3.rep_action, ab3.rep_seed, ab3.d
-                             FROM {s.ce} ce JOIN ab3 ON {meets})
-                SELECT acct, action_id, tk, target, arg_min(rep_action, d) AS rep_action,
-                       arg_min(rep_seed, d) AS rep_seed
-                  FROM j GROUP BY acct, action_id, tk, target"""
+                SELECT ce.acct, ce.action_id, ce.tk, ce.target,
+                       CASE WHEN nx.b IS NOT NULL THEN nx.rep_action WHEN cu.b IS NOT NULL THEN cu.rep_action
+                            ELSE pv.rep_action END AS rep_action,
+                       CASE WHEN nx.b IS NOT NULL THEN nx.rep_seed WHEN cu.b IS NOT NULL THEN cu.rep_seed
+                            ELSE pv.rep_seed END AS rep_seed
+                  FROM {s.ce} ce
+                  LEFT JOIN {s.ab} nx ON nx.target = ce.target AND nx.b = {b} + 1 AND nx.t0 <= ce.t + {w}
+                  LEFT JOIN {s.ab} cu ON cu.target = ce.target AND cu.b = {b}
+                  LEFT JOIN {s.ab} pv ON pv.target = ce.target AND pv.b = {b} - 1 AND pv.t1 >= ce.t - {w}
+                 WHERE nx.b IS NOT NULL OR cu.b IS NOT NULL OR pv.b IS NOT NULL"""
         )
     else:
         # counts only (a decoy run): whether an event meets some anchor bucket, not which. The semi join keeps each
         # event once; no DISTINCT over millions of hits (a decoy set reaches the popular targets: 3.6M hits at 5M
         # actions), as the expectation (``lam``, _co_sql) counts the same rows of ``s.ce``
+        meets = f"""ce.target = ab3.target AND ce.t // {w} = ab3.jb
+                    AND (ab3.d = 0 OR (ab3.d = 1 AND ab3.t1 >= ce.t - {w}) OR (ab3.d = -1 AND ab3.t0 <= ce.t + {w}))"""
+        ab3 = f"ab3 AS (SELECT ab.*, ab.b + d.d AS jb, d.d FROM {s.ab} ab, (VALUES (-1), (0), (1)) d(d))"
         e.sql(
             f"""CREATE OR REPLACE TEMP TABLE {s.hits} AS
                 WITH {ab3}
